@@ -1,0 +1,84 @@
+/** `grpcforge.yaml` after validation and normalisation: absolute paths, defaults applied, services sorted by name. */
+export interface ResolvedConfig {
+  /** Absolute path of the `grpcforge.yaml` that was read. */
+  readonly configPath: string;
+  /** Absolute path of the folder that holds `grpcforge.yaml`; relative paths in the file are resolved from here. */
+  readonly workspaceDir: string;
+  readonly contract: ResolvedContractSettings;
+  /** Every service of the workspace, sorted by name. */
+  readonly services: readonly ResolvedService[];
+  readonly server: ResolvedServerSettings;
+}
+
+/** Where the contracts are. */
+export interface ResolvedContractSettings {
+  /** Absolute path of the folder of `.proto` files (the buf module). */
+  readonly root: string;
+  /** Absolute path of the buf generate template. */
+  readonly template: string;
+}
+
+/** One service of the workspace. */
+export interface ResolvedService {
+  /** Key under `services:`, for example `auth`. */
+  readonly name: string;
+  /** Absolute path of the service's folder. */
+  readonly dir: string;
+  /** The service's folder relative to the workspace, POSIX form, for messages and manifests. */
+  readonly dirRelative: string;
+  /** Fully-qualified names of the services it implements, in the order written (duplicates removed). */
+  readonly serves: readonly string[];
+  /** The services it calls, in the order written. */
+  readonly consumes: readonly ResolvedConsume[];
+  /** Address `serve` binds; `undefined` when the service serves nothing and none was given. */
+  readonly listen: ListenAddress | undefined;
+}
+
+/** A host and port to bind. */
+export interface ListenAddress {
+  readonly host: string;
+  /** TCP port; 0 asks the OS for a free one. */
+  readonly port: number;
+}
+
+/** A consumed service and the settings of its generated client. */
+export interface ResolvedConsume {
+  /** Fully-qualified service name. */
+  readonly service: string;
+  /** gRPC target, possibly with `${VAR:-default}` references that the runtime expands. */
+  readonly target: string;
+  /** Default deadline in ms; `undefined` for none. */
+  readonly deadlineMs: number | undefined;
+  /** Name of the workspace service that serves it, or `undefined` when it is served outside the workspace. */
+  readonly provider: string | undefined;
+  /** Index of the entry under `consumes:`, for messages. */
+  readonly index: number;
+}
+
+/** Settings of `grpcforge serve`. */
+export interface ResolvedServerSettings {
+  /** Drain time on shutdown, in ms. */
+  readonly shutdownTimeoutMs: number;
+  readonly health: boolean;
+  readonly reflection: boolean;
+}
+
+/** A problem found in `grpcforge.yaml`, with where it is. */
+export interface ConfigProblem {
+  /** Dotted key path such as `services.user.consumes[0]`; empty for the whole file. */
+  readonly path: string;
+  /** The same path as segments, for locating the node in the YAML. */
+  readonly segments: readonly (string | number)[];
+  /** What is wrong and what was expected, lower-case, no trailing period. */
+  readonly message: string;
+  /** 1-based line and column of the offending node, when the YAML has one. */
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/** Result of loading: the config when there are no errors, and every problem found. */
+export interface ConfigLoadResult {
+  readonly config: ResolvedConfig | undefined;
+  readonly errors: readonly ConfigProblem[];
+  readonly warnings: readonly ConfigProblem[];
+}

@@ -1,0 +1,112 @@
+import { closestMatch } from '../util/suggest.js';
+import { formatKeyPath } from './key-path.js';
+import type { ConfigProblem, ResolvedConfig } from './resolved.js';
+import type { WrittenConfig } from './schema.js';
+
+/** Problems found by the rules, split by severity. */
+export interface RuleResult {
+  readonly errors: ConfigProblem[];
+  readonly warnings: ConfigProblem[];
+}
+
+function problem(segments: (string | number)[], message: string): ConfigProblem {
+  return { path: formatKeyPath(segments), segments, message };
+}
+
+/**
+ * Cross-field rules that need only the file itself:
+ * - `one-provider`: a service is served by at most one workspace service;
+ * - `listen-required`: a service that serves something has a `listen` address;
+ * - `distinct-listen`: two services do not bind the same fixed address;
+ * - `distinct-dirs`: two services do not share a folder;
+ * - `consumed-has-target`: a consumed service served outside the workspace has a `target`.
+ */
+export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig): RuleResult {
+  const errors: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
+  const servedBy = new Map<string, string>();
+  const listens = new Map<string, string>();
+  const dirs = new Map<string, string>();
+  for (const service of config.services) {
+    service.serves.forEach((fullName, index) => {
+      const other = servedBy.get(fullName);
+      if (other) {
+        errors.push(
+          problem(['services', service.name, 'serves', index], `"${fullName}" is already served by service "${other}"`),
+        );
+      } else servedBy.set(fullName, service.name);
+    });
+    if (service.serves.length > 0 && service.listen === undefined) {
+      errors.push(problem(['services', service.name], 'serves a service but has no "listen" address (expected HOST:PORT)'));
+    }
+    if (service.listen && service.listen.port !== 0) {
+      const key = `${service.listen.host}:${service.listen.port}`;
+      const other = listens.get(key);
+      if (other) errors.push(problem(['services', service.name, 'listen'], `"${key}" is also the address of "${other}"`));
+      else listens.set(key, service.name);
+    }
+    const otherDir = dirs.get(service.dir);
+    if (otherDir) {
+      errors.push(problem(['services', service.name, 'dir'], `"${service.dirRelative}" is also the folder of "${otherDir}"`));
+    } else dirs.set(service.dir, service.name);
+    if (service.serves.length === 0 && (written.services[service.name]?.consumes.length ?? 0) === 0) {
+      warnings.push(problem(['services', service.name], 'neither serves nor consumes anything'));
+    }
+  }
+  for (const service of config.services) {
+    for (const consume of service.consumes) {
+      const at = ['services', service.name, 'consumes', consume.index];
+      if (consume.provider === service.name) {
+        warnings.push(problem(at, `"${consume.service}" is served by "${service.name}" itself`));
+      }
+      if (!consume.provider && consume.target === '') {
+        errors.push(
+          problem(
+            [...at, 'target'],
+            `is required because no service in the workspace serves "${consume.service}" (expected a gRPC target such as "dns:///billing:50051")`,
+          ),
+        );
+      }
+    }
+  }
+  return { errors, warnings };
+}
+
+/**
+ * Rule `names-exist`: every served and consumed service exists in the contracts.
+ * @param knownServices fully-qualified names of every service the contracts declare.
+ * @param contractRoot the contract folder as the user wrote it, for the message (for example `proto/`).
+ */
+export function checkServiceNamesExist(
+  config: ResolvedConfig,
+  knownServices: readonly string[],
+  contractRoot: string,
+): ConfigProblem[] {
+  const known = new Set(knownServices);
+  const sortedKnown = [...knownServices].sort();
+  const hint = (name: string) => {
+    const close = closestMatch(name, sortedKnown);
+    if (close) return ` (did you mean "${close}"?)`;
+    const listed = sortedKnown.slice(0, 8).join(', ');
+    return sortedKnown.length === 0 ? ' (the contracts declare no service)' : ` (known: ${listed}${sortedKnown.length > 8 ? ', …' : ''})`;
+  };
+  const problems: ConfigProblem[] = [];
+  for (const service of config.services) {
+    service.serves.forEach((name, index) => {
+      if (!known.has(name)) {
+        problems.push(problem(['services', service.name, 'serves', index], `"${name}" is not a service in ${contractRoot}${hint(name)}`));
+      }
+    });
+    for (const consume of service.consumes) {
+      if (!known.has(consume.service)) {
+        problems.push(
+          problem(
+            ['services', service.name, 'consumes', consume.index],
+            `"${consume.service}" is not a service in ${contractRoot}${hint(consume.service)}`,
+          ),
+        );
+      }
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+
+/**
+ * The written form of `grpcforge.yaml`, version 1: every key has a description and, where it has one, a default.
+ * This schema is the single source of truth: {@link loadConfig} validates with it and
+ * `schema/grpcforge.schema.json` is generated from it (`npm run schema`).
+ */
+
+const FULLY_QUALIFIED_SERVICE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
+const SERVICE_KEY = /^[a-z][a-z0-9-]*$/;
+const LISTEN = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+const fullyQualifiedService = z
+  .string()
+  .regex(FULLY_QUALIFIED_SERVICE, { message: 'expected a fully-qualified service name such as "auth.v1.AuthService"' })
+  .describe('Fully-qualified protobuf service name: package and service, for example "auth.v1.AuthService".');
+
+const consumeObject = z
+  .strictObject({
+    service: fullyQualifiedService,
+    target: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'gRPC target the generated client dials. ${VAR} and ${VAR:-default} read the environment when the client is ' +
+          'created. Default: the listen address of the workspace service that serves it.',
+      ),
+    deadlineMs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Default deadline of every call, in milliseconds. Default: no deadline.'),
+  })
+  .describe('A service this one calls, with the settings of its generated client.');
+
+const consumeEntry = z.union([fullyQualifiedService, consumeObject], {
+  error: 'expected a fully-qualified service name or an object { service, target, deadlineMs }',
+});
+
+const serviceSchema = z
+  .strictObject({
+    dir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Folder of the service, relative to grpcforge.yaml. Default: services/<name>.'),
+    serves: z
+      .array(fullyQualifiedService)
+      .default([])
+      .describe('Services this one implements: it gets a typed server skeleton and one handler file per RPC.'),
+    consumes: z
+      .array(consumeEntry)
+      .default([])
+      .describe('Services this one calls: it gets a typed client factory and an in-process test stub for each.'),
+    listen: z
+      .string()
+      .regex(LISTEN, { message: 'expected HOST:PORT, for example "127.0.0.1:50051" or "0.0.0.0:50051"' })
+      .optional()
+      .describe('Address `grpcforge serve` binds, HOST:PORT. Required when the service serves anything.'),
+  })
+  .describe('One service of the workspace, with its own folder of generated and user-owned code.');
+
+/** Schema of the whole file. */
+export const configSchema = z
+  .strictObject({
+    version: z.literal(1).describe('Version of this file format. Always 1.'),
+    contract: z
+      .strictObject({
+        root: z
+          .string()
+          .min(1)
+          .default('proto')
+          .describe('Folder of the .proto contracts (a buf module); buf.yaml is in it or in a parent folder.'),
+        template: z
+          .string()
+          .min(1)
+          .default('buf.gen.yaml')
+          .describe('buf generate template (buf.gen.yaml v2) with the ts-proto plugin and its options.'),
+      })
+      .default({ root: 'proto', template: 'buf.gen.yaml' })
+      .describe('Where the contracts and the buf generate template are.'),
+    services: z
+      .record(
+        z.string().regex(SERVICE_KEY, { message: 'expected a lower-case name such as "auth" or "billing-api"' }),
+        serviceSchema,
+      )
+      .describe('The services of the workspace, by name (lower-case, digits and dashes).'),
+    server: z
+      .strictObject({
+        shutdownTimeoutMs: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(10_000)
+          .describe('On SIGTERM or SIGINT, how long in-flight calls may drain, in ms, before they are cancelled.'),
+        health: z.boolean().default(true).describe('Serve grpc.health.v1.Health (Check and Watch).'),
+        reflection: z
+          .boolean()
+          .default(true)
+          .describe('Serve gRPC server reflection (v1 and v1alpha) so buf curl and grpcurl need no .proto.'),
+      })
+      .default({ shutdownTimeoutMs: 10_000, health: true, reflection: true })
+      .describe('Settings of `grpcforge serve` shared by every service.'),
+  })
+  .describe('grpcforge workspace: which service serves and which consumes which contract.');
+
+/** `grpcforge.yaml` as written, after defaults are applied. */
+export type WrittenConfig = z.output<typeof configSchema>;
+
+/** Builds the JSON Schema of `grpcforge.yaml` (draft 2020-12), for editors and the committed schema file. */
+export function buildConfigJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  return { ...schema, $id: 'https://grpcforge.dev/schema/grpcforge.schema.json', title: 'grpcforge.yaml' };
+}

@@ -1,0 +1,157 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
+import { UserError } from '../util/errors.js';
+import { listFilesRecursive, toPosix } from '../util/fs.js';
+import { runProcess } from '../util/spawn.js';
+
+/**
+ * The one place that runs buf. buf ships inside the `@bufbuild/buf` npm package (its postinstall picks the binary of
+ * the platform's optional dependency); nothing is downloaded.
+ */
+
+const require = createRequire(import.meta.url);
+
+/** Absolute path of the `buf` launcher script shipped by `@bufbuild/buf`. */
+export function bufLauncherPath(): string {
+  return require.resolve('@bufbuild/buf/bin/buf');
+}
+
+/** One error buf reported, with its location when it has one. */
+export interface BufDiagnostic {
+  /** Path relative to the workspace, POSIX form. */
+  readonly path: string;
+  readonly line: number;
+  readonly column: number;
+  /** buf's error type, for example `COMPILE`, or a lint rule id. */
+  readonly type: string;
+  readonly message: string;
+}
+
+/** Formats a diagnostic the way compilers do: `proto/a/v1/a.proto:4:3: message`. */
+export function formatBufDiagnostic(diagnostic: BufDiagnostic): string {
+  const where = diagnostic.path ? `${diagnostic.path}:${diagnostic.line}:${diagnostic.column}: ` : '';
+  return `${where}${diagnostic.message}`;
+}
+
+/**
+ * Finds the folder whose `buf.yaml` covers `contractRoot`: the root itself or its nearest parent, but not above
+ * `workspaceDir`.
+ * @throws UserError `buf-yaml-missing` when there is none.
+ */
+export function findBufWorkspace(contractRoot: string, workspaceDir: string): string {
+  let dir = resolve(contractRoot);
+  const stop = resolve(workspaceDir);
+  for (;;) {
+    if (existsSync(join(dir, 'buf.yaml'))) return dir;
+    if (dir === stop || dirname(dir) === dir) break;
+    dir = dirname(dir);
+  }
+  throw new UserError('buf-yaml-missing', `no buf.yaml in ${toPosix(relative(stop, contractRoot)) || '.'} or above it`, [
+    'create one with `version: v2` and `modules: [{ path: proto }]` next to grpcforge.yaml',
+  ]);
+}
+
+/** Options of {@link runBuf}. */
+interface RunBufOptions {
+  /** buf runs here; it is also the buf input `.`. */
+  readonly bufDir: string;
+  /** Paths in diagnostics are made relative to this folder. */
+  readonly workspaceDir: string;
+  /** Extra folders put first on PATH, where buf looks for local plugins. */
+  readonly pathPrepend?: readonly string[];
+  /** What failed, for the error message: `buf could not ${action}`. */
+  readonly action: string;
+}
+
+async function runBuf(args: readonly string[], options: RunBufOptions): Promise<Buffer> {
+  const env = { ...process.env };
+  if (options.pathPrepend?.length) env.PATH = [...options.pathPrepend, env.PATH ?? ''].join(delimiter);
+  const result = await runProcess(process.execPath, [bufLauncherPath(), ...args, '--error-format', 'json'], {
+    cwd: options.bufDir,
+    env,
+  });
+  if (result.exitCode !== 0) {
+    const diagnostics = parseDiagnostics(result.stderr, options);
+    const details = diagnostics.length > 0 ? diagnostics.map(formatBufDiagnostic) : [result.stderr.trim() || `buf exited with ${result.exitCode}`];
+    throw new UserError('contract-invalid', `buf could not ${options.action}`, details);
+  }
+  return result.stdout;
+}
+
+function parseDiagnostics(stderr: string, options: RunBufOptions): BufDiagnostic[] {
+  const diagnostics: BufDiagnostic[] = [];
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      const path = typeof entry.path === 'string' ? entry.path : '';
+      diagnostics.push({
+        path: path ? toPosix(relative(options.workspaceDir, resolve(options.bufDir, path))) : '',
+        line: Number(entry.start_line ?? 0),
+        column: Number(entry.start_column ?? 0),
+        type: String(entry.type ?? ''),
+        message: String(entry.message ?? line),
+      });
+    } catch {
+      // Not one of buf's JSON lines: keep scanning.
+    }
+  }
+  // Plain-text errors (for example a bad buf.yaml) come without JSON.
+  if (diagnostics.length === 0 && stderr.trim()) {
+    for (const line of stderr.trim().split('\n')) {
+      diagnostics.push({ path: '', line: 0, column: 0, type: 'ERROR', message: line.replace(/^Failure: /, '') });
+    }
+  }
+  return diagnostics;
+}
+
+/**
+ * Runs `buf build` and returns the FileDescriptorSet (imports and source info included), protobuf binary.
+ * @throws UserError `contract-invalid` with buf's `file:line:col: message` lines when the contracts do not compile.
+ */
+export async function buildDescriptorSet(bufDir: string, workspaceDir: string): Promise<Uint8Array> {
+  const bytes = await runBuf(['build', '.', '--as-file-descriptor-set', '-o', '-#format=binpb'], {
+    bufDir,
+    workspaceDir,
+    action: 'build the contracts',
+  });
+  return new Uint8Array(bytes);
+}
+
+/** Options of {@link runBufGenerate}. */
+export interface BufGenerateOptions {
+  readonly bufDir: string;
+  readonly workspaceDir: string;
+  /** Absolute path of the buf.gen.yaml template. */
+  readonly template: string;
+  /** Fully-qualified names for buf's type filter (`--type`): only these and what they need are generated. */
+  readonly types: readonly string[];
+  /** Folders put first on PATH so buf finds local plugins such as `protoc-gen-ts_proto`. */
+  readonly pluginPath: readonly string[];
+}
+
+/**
+ * Runs `buf generate` into a fresh temporary folder and returns every file it wrote, keyed by POSIX path relative
+ * to that folder (so relative to the service folder, since `out` in the template is relative to `--output`).
+ * @throws UserError `contract-invalid` when buf or a plugin fails.
+ */
+export async function runBufGenerate(options: BufGenerateOptions): Promise<Map<string, string>> {
+  const outDir = await mkdtemp(join(tmpdir(), 'grpcforge-gen-'));
+  try {
+    const typeArgs = options.types.flatMap((type) => ['--type', type]);
+    await runBuf(['generate', '.', '--template', options.template, '--output', outDir, ...typeArgs], {
+      bufDir: options.bufDir,
+      workspaceDir: options.workspaceDir,
+      pathPrepend: options.pluginPath,
+      action: `generate code for ${options.types.join(', ')}`,
+    });
+    const files = new Map<string, string>();
+    for (const path of await listFilesRecursive(outDir)) files.set(path, await readFile(join(outDir, path), 'utf8'));
+    return files;
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,44 @@
+import type { ContractMethod, ContractService } from './model.js';
+
+/**
+ * Names that generated code and ts-proto agree on. ts-proto's nice-grpc output names a service's members
+ * `<Service>Definition`, `<Service>ServiceImplementation` and `<Service>Client`, and its methods in lowerCamelCase.
+ */
+
+/** `ValidateToken` → `validateToken`: the key of the method in ts-proto's definition and implementation. */
+export function methodLocalName(method: Pick<ContractMethod, 'name'>): string {
+  return method.name.charAt(0).toLowerCase() + method.name.slice(1);
+}
+
+/** `ValidateToken` → `validate-token`, `GetHTTPStatus` → `get-http-status`: handler file names. */
+export function kebabCase(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
+    .replace(/_/g, '-')
+    .toLowerCase();
+}
+
+/** `auth.v1.AuthService` → `AuthService`, the prefix of ts-proto's exported names. */
+export function serviceTypePrefix(service: Pick<ContractService, 'name'>): string {
+  return service.name;
+}
+
+/** `auth.v1` → `AuthV1`: used to tell apart two services with the same short name. */
+export function pascalCase(value: string): string {
+  return value
+    .split(/[._-]/)
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** Handler file of a method, relative to the service folder: `src/handlers/auth.v1.AuthService/validate-token.ts`. */
+export function handlerFilePath(service: Pick<ContractService, 'fullName'>, method: Pick<ContractMethod, 'name'>): string {
+  return `src/handlers/${service.fullName}/${kebabCase(method.name)}.ts`;
+}
+
+/** ts-proto's output path for a proto file, relative to its `out`: `auth/v1/auth.proto` → `auth/v1/auth.ts`. */
+export function tsProtoModulePath(protoFile: string): string {
+  return protoFile.replace(/\.proto$/, '.ts');
+}
