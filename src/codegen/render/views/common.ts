@@ -1,0 +1,32 @@
+import { posix } from 'node:path';
+
+/** Fields every generated file's header partial reads. */
+export interface HeaderView {
+  readonly sources: readonly string[];
+  readonly version: string;
+}
+
+/** A relative ESM import specifier from one workspace file to another `.ts` file, with the `.js` suffix NodeNext wants. */
+export function importSpecifier(fromFile: string, toFile: string): string {
+  const relative = posix.relative(posix.dirname(fromFile), toFile).replace(/\.ts$/, '.js');
+  return relative.startsWith('.') ? relative : `./${relative}`;
+}
+
+/** A proto comment as JSDoc lines (each starting with a space when not empty), safe inside a block comment. */
+export function commentLines(comment: string): string[] {
+  if (!comment) return [];
+  return comment
+    .replace(/\*\//g, '*\\/')
+    .split('\n')
+    .map((line) => (line ? ` ${line}` : ''));
+}
+
+/** A TypeScript single-quoted string literal. */
+export function stringLiteral(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** Lower-cases the first letter: `AuthService` → `authService`. */
+export function lowerFirst(value: string): string {
+  return value.charAt(0).toLowerCase() + value.slice(1);
+}

@@ -1,0 +1,98 @@
+import { posix } from 'node:path';
+import type { ContractMethod, ContractService, MethodKind } from '../../../contract/model.js';
+import { handlerFilePath, methodLocalName } from '../../../contract/names.js';
+import { commentLines, importSpecifier, lowerFirst, type HeaderView } from './common.js';
+
+/** Names of a served service's generated symbols; shared by the wiring, the index and the handler views. */
+export interface ServedNames {
+  readonly definition: string;
+  readonly implementation: string;
+  readonly handlersType: string;
+  readonly registration: string;
+}
+
+/** Names of ts-proto's and grpcforge's symbols for a served service. */
+export function servedNames(service: ContractService, registrationPrefix: string): ServedNames {
+  return {
+    definition: `${service.name}Definition`,
+    implementation: `${service.name}ServiceImplementation`,
+    handlersType: `${service.name}Handlers`,
+    registration: `${lowerFirst(registrationPrefix)}Registration`,
+  };
+}
+
+/** Path of a served service's wiring, relative to the service folder. */
+export function wiringPath(service: ContractService): string {
+  return `src/gen/server/${service.fullName}.ts`;
+}
+
+/** View of `templates/gen/server-wiring.ts.hbs`. */
+export function buildWiringView(service: ContractService, names: ServedNames, pbFile: string, header: HeaderView) {
+  const self = wiringPath(service);
+  return {
+    ...header,
+    ...names,
+    fullName: service.fullName,
+    pbImport: importSpecifier(self, pbFile),
+    commentLines: commentLines(service.comment),
+    handlers: service.methods.map((method) => ({
+      localName: methodLocalName(method),
+      importPath: importSpecifier(self, handlerFilePath(service, method)),
+    })),
+  };
+}
+
+/** View of `templates/gen/server-index.ts.hbs`. */
+export function buildServerIndexView(
+  serviceName: string,
+  served: readonly { service: ContractService; names: ServedNames }[],
+  descriptorBase64: string,
+  header: HeaderView,
+) {
+  const self = 'src/gen/server/index.ts';
+  const chunks: string[] = [];
+  for (let offset = 0; offset < descriptorBase64.length; offset += 100) chunks.push(descriptorBase64.slice(offset, offset + 100));
+  return {
+    ...header,
+    serviceName,
+    services: served.map(({ service, names }) => ({
+      registration: names.registration,
+      importPath: importSpecifier(self, wiringPath(service)),
+    })),
+    descriptorChunks: chunks.length > 0 ? chunks : [''],
+  };
+}
+
+const KIND_LABELS: Record<MethodKind, string> = {
+  unary: 'Unary',
+  serverStreaming: 'Server-streaming',
+  clientStreaming: 'Client-streaming',
+  bidiStreaming: 'Bidi-streaming',
+};
+
+const SIGNATURES: Record<MethodKind, string> = {
+  unary: 'async (request, context) =>',
+  serverStreaming: 'async function* (request, context)',
+  clientStreaming: 'async (requests, context) =>',
+  bidiStreaming: 'async function* (requests, context)',
+};
+
+/** View of `templates/scaffold/handler.ts.hbs`. */
+export function buildHandlerView(service: ContractService, method: ContractMethod, names: ServedNames) {
+  const self = handlerFilePath(service, method);
+  const comment = method.comment || `${method.name} of ${service.fullName}.`;
+  return {
+    handlersType: names.handlersType,
+    wiringImport: importSpecifier(self, wiringPath(service)),
+    commentLines: commentLines(comment),
+    kindLabel: KIND_LABELS[method.kind],
+    path: method.path,
+    localName: methodLocalName(method),
+    signature: SIGNATURES[method.kind],
+  };
+}
+
+/** Workspace-relative path from a service folder and a path inside it. */
+export function inService(serviceDir: string, path: string): string {
+  return serviceDir === '' || serviceDir === '.' ? path : posix.join(serviceDir, path);
+}

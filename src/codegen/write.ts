@@ -1,0 +1,155 @@
+import { readdir, rmdir, unlink } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { listFilesRecursive, readTextIfExists, writeFileAtomic } from '../util/fs.js';
+import { GENERATED_HEADER, hasGeneratedHeader } from './header.js';
+import { MANIFEST_PATH, type GenerationPlan } from './plan-types.js';
+
+/** What happened to one file. */
+export type WriteAction =
+  /** A generated file whose content changed. */
+  | 'written'
+  /** A file that did not exist (generated or scaffold). */
+  | 'created'
+  /** A generated file already up to date. */
+  | 'unchanged'
+  /** A user-owned file that exists and was left alone. */
+  | 'kept'
+  /** A generated file that no longer belongs, deleted. */
+  | 'removed'
+  /** A handler whose RPC left the contract: reported, never deleted. */
+  | 'orphaned'
+  /** A file in a generated folder without grpcforge's header: not ours to delete, reported. */
+  | 'foreign';
+
+/** One line of the report. */
+export interface WriteEntry {
+  /** Workspace-relative POSIX path. */
+  readonly path: string;
+  readonly action: WriteAction;
+  readonly service: string;
+}
+
+/** Everything {@link applyPlan} did. */
+export interface WriteReport {
+  /** Sorted by path. */
+  readonly entries: readonly WriteEntry[];
+}
+
+/** Shape of `.grpcforge/manifest.json`: every generated file of the last run. */
+interface Manifest {
+  readonly version: 1;
+  readonly generator: string;
+  readonly files: Record<string, string>;
+}
+
+/**
+ * Files that would change on disk if the plan were applied: what `generate --check` and lint's drift check report.
+ * Scaffold files count only when missing.
+ */
+export async function diffPlan(workspaceDir: string, plan: GenerationPlan): Promise<WriteEntry[]> {
+  const report = await applyPlan(workspaceDir, plan, { dryRun: true });
+  return report.entries.filter((entry) => entry.action !== 'unchanged' && entry.action !== 'kept');
+}
+
+/**
+ * Applies a plan: overwrites generated files whose content differs, creates missing scaffold files and never touches
+ * existing ones, deletes generated files that no longer belong (listed in the previous manifest or found in a
+ * `src/gen/` folder, and only when they still carry the header), and reports handlers whose RPC is gone.
+ * @param options.dryRun compute the report without writing.
+ */
+export async function applyPlan(
+  workspaceDir: string,
+  plan: GenerationPlan,
+  options: { dryRun?: boolean } = {},
+): Promise<WriteReport> {
+  const entries: WriteEntry[] = [];
+  const planned = new Set(plan.files.map((file) => file.path));
+  const write = async (path: string, content: string) => {
+    if (!options.dryRun) await writeFileAtomic(join(workspaceDir, path), content);
+  };
+
+  for (const file of plan.files) {
+    const existing = await readTextIfExists(join(workspaceDir, file.path));
+    if (file.ownership === 'scaffold') {
+      if (existing === undefined) await write(file.path, file.content);
+      entries.push({ path: file.path, action: existing === undefined ? 'created' : 'kept', service: file.service });
+      continue;
+    }
+    if (existing === file.content) {
+      entries.push({ path: file.path, action: 'unchanged', service: file.service });
+      continue;
+    }
+    await write(file.path, file.content);
+    entries.push({ path: file.path, action: existing === undefined ? 'created' : 'written', service: file.service });
+  }
+
+  // Generated files that no longer belong: the last manifest's, plus anything in a current src/gen/ folder.
+  const previous = await readManifest(workspaceDir);
+  const candidates = new Map<string, string>(Object.entries(previous?.files ?? {}));
+  for (const service of plan.services) {
+    for (const path of await listFilesRecursive(join(workspaceDir, service.genDir))) {
+      candidates.set(posix.join(service.genDir, path), service.name);
+    }
+  }
+  for (const [path, service] of [...candidates].sort(([a], [b]) => a.localeCompare(b))) {
+    if (planned.has(path)) continue;
+    const text = await readTextIfExists(join(workspaceDir, path));
+    if (text === undefined) continue;
+    if (!hasGeneratedHeader(text)) {
+      entries.push({ path, action: 'foreign', service });
+      continue;
+    }
+    if (!options.dryRun) await unlink(join(workspaceDir, path));
+    entries.push({ path, action: 'removed', service });
+  }
+
+  // Handlers whose RPC (or whole service) left the contract.
+  const scaffolds = new Set(plan.files.filter((file) => file.ownership === 'scaffold').map((file) => file.path));
+  for (const service of plan.services) {
+    for (const path of await listFilesRecursive(join(workspaceDir, service.handlersDir))) {
+      const full = posix.join(service.handlersDir, path);
+      if (full.endsWith('.ts') && path.includes('/') && !scaffolds.has(full)) {
+        entries.push({ path: full, action: 'orphaned', service: service.name });
+      }
+    }
+  }
+
+  if (!options.dryRun) {
+    for (const service of plan.services) await removeEmptyFolders(join(workspaceDir, service.genDir));
+    const manifest: Manifest = {
+      version: 1,
+      generator: GENERATED_HEADER.replace(/^\/\/ /, ''),
+      files: Object.fromEntries(plan.files.filter((file) => file.ownership === 'generated').map((file) => [file.path, file.service])),
+    };
+    await writeFileAtomic(join(workspaceDir, MANIFEST_PATH), `${JSON.stringify(manifest, null, 2)}\n`);
+  }
+  return { entries: entries.sort((a, b) => a.path.localeCompare(b.path)) };
+}
+
+async function readManifest(workspaceDir: string): Promise<Manifest | undefined> {
+  const text = await readTextIfExists(join(workspaceDir, MANIFEST_PATH));
+  if (text === undefined) return undefined;
+  try {
+    const manifest = JSON.parse(text) as Manifest;
+    return manifest.version === 1 && typeof manifest.files === 'object' ? manifest : undefined;
+  } catch {
+    return undefined; // A damaged manifest only means less to clean up; the src/gen/ scan still runs.
+  }
+}
+
+/** Deletes empty folders below `root` (and `root` itself when it ends up empty). */
+async function removeEmptyFolders(root: string): Promise<boolean> {
+  let entries;
+  try {
+    entries = await readdir(root, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  let empty = true;
+  for (const entry of entries) {
+    if (entry.isDirectory() && (await removeEmptyFolders(join(root, entry.name)))) continue;
+    empty = false;
+  }
+  if (empty) await rmdir(root).catch(() => undefined);
+  return empty;
+}

@@ -1,0 +1,25 @@
+/**
+ * `grpcforge/runtime`: what generated code and handlers import. It depends on nice-grpc and grpc-js only, never on
+ * the generator, so a service in production loads none of the CLI.
+ */
+export { ClientError, Metadata, ServerError, Status } from 'nice-grpc';
+export type { CallContext, CallOptions, ServerMiddleware } from 'nice-grpc';
+
+export { startServer } from './server/start-server.js';
+export type { RunningServer, ServerOptions } from './server/start-server.js';
+export { defineService } from './server/service-registration.js';
+export type { ServiceRegistration } from './server/service-registration.js';
+export type { HandlerContext, HandlerContextExtension } from './server/context.js';
+export { createReflectionServices } from './server/reflection.js';
+
+export { createErrorMappingMiddleware, INTERNAL_ERROR_MESSAGE } from './middleware/error-mapping.js';
+export type { ErrorMappingOptions } from './middleware/error-mapping.js';
+
+export { closeServiceClient, createServiceClient } from './client/create-client.js';
+export type { ClientCallOptions, ServiceClientOptions } from './client/create-client.js';
+export { expandTarget } from './client/target.js';
+
+export { startStub } from './stub/start-stub.js';
+export type { RunningStub, StubCall, StubOptions } from './stub/start-stub.js';
+
+export { decodeBase64 } from './server/decode-base64.js';

@@ -1,0 +1,42 @@
+import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
+
+/** Options of {@link createErrorMappingMiddleware}. */
+export interface ErrorMappingOptions {
+  /**
+   * Called with every error that is not a `ServerError` (a bug or an unexpected failure in a handler), and the gRPC
+   * method path such as `/auth.v1.AuthService/Login`. The client only sees INTERNAL with a generic message.
+   * @defaultValue writes the error and its stack to stderr
+   */
+  readonly onUnexpectedError?: (error: unknown, methodPath: string) => void;
+}
+
+/** The message clients get for INTERNAL: details stay on the server. */
+export const INTERNAL_ERROR_MESSAGE = 'internal server error';
+
+/**
+ * Server middleware that maps handler errors to gRPC statuses at one boundary:
+ * a `ServerError` passes through unchanged; an abort (the client cancelled, or shutdown) becomes CANCELLED;
+ * anything else becomes INTERNAL with {@link INTERNAL_ERROR_MESSAGE}, and the full error goes to `onUnexpectedError`.
+ */
+export function createErrorMappingMiddleware(options: ErrorMappingOptions = {}): ServerMiddleware {
+  const report = options.onUnexpectedError ?? reportToStderr;
+  return async function* errorMapping(call, context) {
+    try {
+      return yield* call.next(call.request, context);
+    } catch (error) {
+      if (error instanceof ServerError) throw error;
+      if (isAbort(error) || context.signal.aborted) throw new ServerError(Status.CANCELLED, 'the call was cancelled');
+      report(error, call.method.path);
+      throw new ServerError(Status.INTERNAL, INTERNAL_ERROR_MESSAGE);
+    }
+  };
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}
+
+function reportToStderr(error: unknown, methodPath: string): void {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`error in ${methodPath}: ${detail}\n`);
+}

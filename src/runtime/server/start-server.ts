@@ -1,0 +1,93 @@
+import { createServer, type CompatServiceDefinition, type ServiceImplementation } from 'nice-grpc';
+import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
+import type { ServerCredentials } from '@grpc/grpc-js';
+import { createErrorMappingMiddleware, type ErrorMappingOptions } from '../middleware/error-mapping.js';
+import { createReflectionServices } from './reflection.js';
+import { definitionFullName, type ServiceRegistration } from './service-registration.js';
+
+/** Options of {@link startServer}. Plain data: `grpcforge serve` maps `grpcforge.yaml` onto it, tests build it by hand. */
+export interface ServerOptions {
+  /** The services to serve, each a definition and its handlers. */
+  readonly services: readonly ServiceRegistration[];
+  /** Interface to bind, for example `127.0.0.1` or `0.0.0.0`. */
+  readonly host: string;
+  /** TCP port; 0 binds a free one, reported in {@link RunningServer.port}. */
+  readonly port: number;
+  /**
+   * FileDescriptorSet (protobuf binary) covering the served services and their imports. Required for reflection.
+   */
+  readonly descriptorSet?: Uint8Array;
+  /** Serve `grpc.health.v1.Health`. @defaultValue true */
+  readonly health?: boolean;
+  /** Serve server reflection v1 and v1alpha; needs {@link ServerOptions.descriptorSet}. @defaultValue true */
+  readonly reflection?: boolean;
+  /** TLS credentials; plaintext when omitted. */
+  readonly credentials?: ServerCredentials;
+  /** Where unexpected handler errors go. @defaultValue stderr */
+  readonly onUnexpectedError?: ErrorMappingOptions['onUnexpectedError'];
+}
+
+/** A listening server. */
+export interface RunningServer {
+  readonly host: string;
+  /** The bound port (the real one when 0 was asked). */
+  readonly port: number;
+  /** `host:port`, with IPv6 hosts in brackets. */
+  readonly address: string;
+  /** Health state: `setStatus('unhealthy', 'pkg.Service')` flips what Check and Watch report. */
+  readonly health: HealthState;
+  /**
+   * Stops accepting calls, reports NOT_SERVING, waits for in-flight calls up to `timeoutMs`, then cancels the rest.
+   * @returns `'drained'` when every call finished in time, `'forced'` when some were cancelled.
+   */
+  shutdown(timeoutMs: number): Promise<'drained' | 'forced'>;
+}
+
+/**
+ * Starts a nice-grpc server with the services, the error-mapping middleware, gRPC health and server reflection.
+ * @throws Error when the address cannot be bound (for example EADDRINUSE).
+ * @example
+ * const server = await startServer({ services: [defineService(GreeterDefinition, { sayHello })], host: '127.0.0.1', port: 0 });
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const server = createServer();
+  const withMiddleware = server.with(
+    createErrorMappingMiddleware(options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {}),
+  );
+  const serviceNames: string[] = [];
+  for (const registration of options.services) {
+    withMiddleware.add(registration.definition, registration.implementation as ServiceImplementation<CompatServiceDefinition>);
+    const fullName = definitionFullName(registration.definition);
+    if (fullName) serviceNames.push(fullName);
+  }
+  const health = HealthState();
+  if (options.health ?? true) {
+    for (const name of serviceNames) health.setStatus('healthy', name);
+    server.add(HealthDefinition, HealthServiceImpl(health));
+  }
+  if ((options.reflection ?? true) && options.descriptorSet) {
+    for (const reflection of createReflectionServices(options.descriptorSet, serviceNames)) {
+      server.add(reflection.definition, reflection.implementation);
+    }
+  }
+  const hostForListen = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const port = await server.listen(`${hostForListen}:${options.port}`, options.credentials);
+  return {
+    host: options.host,
+    port,
+    address: `${hostForListen}:${port}`,
+    health,
+    async shutdown(timeoutMs) {
+      health.setStatus('unhealthy');
+      for (const name of serviceNames) health.setStatus('unhealthy', name);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'forced'>((resolve) => {
+        timer = setTimeout(() => resolve('forced'), timeoutMs);
+      });
+      const outcome = await Promise.race([server.shutdown().then(() => 'drained' as const), timedOut]);
+      clearTimeout(timer);
+      if (outcome === 'forced') server.forceShutdown();
+      return outcome;
+    },
+  };
+}
