@@ -19,9 +19,24 @@ export function kebabCase(name: string): string {
     .toLowerCase();
 }
 
-/** `auth.v1.AuthService` → `AuthService`, the prefix of ts-proto's exported names. */
-export function serviceTypePrefix(service: Pick<ContractService, 'name'>): string {
-  return service.name;
+/** The names ts-proto's nice-grpc output exports for a service. */
+export interface TsProtoServiceNames {
+  /** `<Service>Definition`: the generic definition nice-grpc serves and calls. */
+  readonly definition: string;
+  /** `<Service>ServiceImplementation`, or `<Service>Implementation` when the name already ends in "Service". */
+  readonly implementation: string;
+  /** `<Service>Client`. */
+  readonly client: string;
+}
+
+/** ts-proto's exported names for a service (ts-proto `generate-nice-grpc.ts`, `maybeSuffix`). */
+export function tsProtoServiceNames(service: Pick<ContractService, 'name'>): TsProtoServiceNames {
+  const suffix = service.name.endsWith('Service') ? '' : 'Service';
+  return {
+    definition: `${service.name}Definition`,
+    implementation: `${service.name}${suffix}Implementation`,
+    client: `${service.name}Client`,
+  };
 }
 
 /** `auth.v1` → `AuthV1`: used to tell apart two services with the same short name. */

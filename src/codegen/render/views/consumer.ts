@@ -1,6 +1,6 @@
 import type { ResolvedConsume } from '../../../config/resolved.js';
 import type { ContractService } from '../../../contract/model.js';
-import { methodLocalName } from '../../../contract/names.js';
+import { methodLocalName, tsProtoServiceNames } from '../../../contract/names.js';
 import { commentLines, importSpecifier, lowerFirst, stringLiteral, type HeaderView } from './common.js';
 
 /** Path of a consumed service's client factory, relative to the service folder. */
@@ -25,8 +25,8 @@ export function buildClientView(
     ...header,
     serviceName,
     fullName: service.fullName,
-    definition: `${service.name}Definition`,
-    clientType: `${service.name}Client`,
+    definition: tsProtoServiceNames(service).definition,
+    clientType: tsProtoServiceNames(service).client,
     pbImport: importSpecifier(clientPath(service), pbFile),
     defaultsName: `${lowerFirst(service.name)}ClientDefaults`,
     factoryName: `create${service.name}Client`,
@@ -42,8 +42,8 @@ export function buildStubView(service: ContractService, pbFile: string, header: 
   return {
     ...header,
     fullName: service.fullName,
-    definition: `${service.name}Definition`,
-    implementation: `${service.name}ServiceImplementation`,
+    definition: tsProtoServiceNames(service).definition,
+    implementation: tsProtoServiceNames(service).implementation,
     stubName: `start${service.name}Stub`,
     factoryName: `create${service.name}Client`,
     exampleMethod: firstMethod ? methodLocalName(firstMethod) : 'method',

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { ContractMethod, ContractService, MethodKind } from '../../../contract/model.js';
-import { handlerFilePath, methodLocalName } from '../../../contract/names.js';
+import { handlerFilePath, methodLocalName, tsProtoServiceNames } from '../../../contract/names.js';
 import { commentLines, importSpecifier, lowerFirst, type HeaderView } from './common.js';
 
 /** Names of a served service's generated symbols; shared by the wiring, the index and the handler views. */
@@ -13,9 +13,10 @@ export interface ServedNames {
 
 /** Names of ts-proto's and grpcforge's symbols for a served service. */
 export function servedNames(service: ContractService, registrationPrefix: string): ServedNames {
+  const tsProto = tsProtoServiceNames(service);
   return {
-    definition: `${service.name}Definition`,
-    implementation: `${service.name}ServiceImplementation`,
+    definition: tsProto.definition,
+    implementation: tsProto.implementation,
     handlersType: `${service.name}Handlers`,
     registration: `${lowerFirst(registrationPrefix)}Registration`,
   };

@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { loadWorkspace, type GlobalOptions } from '../context.js';
+import { countActions, formatGenerateReport, isDrift } from '../output/generate-report.js';
+import { err, out, printJson } from '../output/print.js';
+
+interface GenerateFlags {
+  readonly check: boolean;
+  readonly json: boolean;
+  readonly verbose: boolean;
+}
+
+/** `grpcforge generate`: per-service code from the contracts, through buf. */
+export function registerGenerate(program: Command): void {
+  program
+    .command('generate')
+    .description("write each service's code from the contracts: ts-proto types, server wiring, handler skeletons, clients and stubs")
+    .option('--check', 'write nothing; exit 1 when generated code differs from what generate would write (CI)', false)
+    .option('--json', 'print the report as JSON on stdout', false)
+    .option('-v, --verbose', 'also list unchanged generated files and kept handler files', false)
+    .addHelpText(
+      'after',
+      `
+Each service gets, in its own folder:
+  src/gen/**                       regenerated every run (header: DO NOT EDIT); safe to delete
+  src/handlers/<service>/<rpc>.ts  yours: created once per RPC (throws UNIMPLEMENTED), never overwritten
+
+A handler whose RPC left the contract is reported as orphaned, never deleted. Nothing is written when the contracts
+do not compile (buf's file:line:col errors are printed) or grpcforge.yaml is invalid.
+
+Exit codes: 0 done (or up to date with --check), 1 --check found drift, 2 error.
+
+Examples:
+  $ grpcforge generate
+  $ grpcforge generate --check          # in CI: fails when someone forgot to regenerate`,
+    )
+    .action(async (flags: GenerateFlags, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const workspace = await loadWorkspace(globals, err);
+      const { generateWorkspace } = await import('../../codegen/generate.js');
+      const progress = flags.json ? () => {} : (line: string) => err(`generating ${line}`);
+      const { report } = await generateWorkspace(workspace.config, workspace.contract, {
+        dryRun: flags.check,
+        onProgress: progress,
+      });
+      const drift = report.entries.filter(isDrift);
+      if (flags.json) {
+        printJson({
+          version: 1,
+          check: flags.check,
+          files: report.entries,
+          summary: countActions(report.entries),
+          ...(flags.check ? { drift: drift.length } : {}),
+        });
+      } else {
+        for (const line of formatGenerateReport(report.entries, { verbose: flags.verbose, dryRun: flags.check })) out(line);
+        if (flags.check && drift.length > 0) out('generated code is out of date: run `grpcforge generate` and commit the result');
+      }
+      if (flags.check && drift.length > 0) process.exitCode = 1;
+    });
+}

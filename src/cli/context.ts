@@ -1,0 +1,65 @@
+import { relative } from 'node:path';
+import { findConfigFile, formatConfigProblem, loadConfig, locateConfigProblems } from '../config/load.js';
+import type { ResolvedConfig } from '../config/resolved.js';
+import { checkServiceNamesExist } from '../config/rules.js';
+import { loadContract, type LoadedContract } from '../contract/load-contract.js';
+import { UserError } from '../util/errors.js';
+import { toPosix } from '../util/fs.js';
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  /** Explicit path of grpcforge.yaml. */
+  readonly config?: string;
+}
+
+/** A loaded workspace: valid config and a contract that has every service the config names. */
+export interface Workspace {
+  readonly config: ResolvedConfig;
+  readonly contract: LoadedContract;
+}
+
+/**
+ * Loads grpcforge.yaml (found upwards from the current folder unless `--config`), prints its warnings, builds the
+ * contracts with buf and checks that every service the config names exists.
+ * @throws UserError `config-invalid` (one line per problem), `contract-invalid` (buf's file:line:col lines).
+ */
+export async function loadWorkspace(options: GlobalOptions, warn: (line: string) => void): Promise<Workspace> {
+  const configPath = options.config ?? findConfigFile(process.cwd());
+  const result = await loadConfig(configPath);
+  for (const warning of result.warnings) warn(`warning: ${formatConfigProblem(configPath, warning)}`);
+  if (!result.config) {
+    throw new UserError(
+      'config-invalid',
+      `${toPosix(relative(process.cwd(), configPath)) || 'grpcforge.yaml'} is not valid`,
+      result.errors.map((problem) => formatConfigProblem(configPath, problem)),
+    );
+  }
+  const config = result.config;
+  const contract = await loadContract(config.contract.root, config.workspaceDir);
+  const rootLabel = `${toPosix(relative(config.workspaceDir, config.contract.root)) || '.'}/`;
+  const problems = checkServiceNamesExist(
+    config,
+    contract.contract.services.map((service) => service.fullName),
+    rootLabel,
+  );
+  if (problems.length > 0) {
+    const located = await locateConfigProblems(configPath, problems);
+    throw new UserError(
+      'config-invalid',
+      'grpcforge.yaml names services the contracts do not declare',
+      located.map((problem) => formatConfigProblem(configPath, problem)),
+    );
+  }
+  return { config, contract };
+}
+
+/** Finds a service of the workspace by name. @throws UserError `unknown-service` listing the known ones. */
+export function requireService(config: ResolvedConfig, name: string) {
+  const service = config.services.find((candidate) => candidate.name === name);
+  if (!service) {
+    throw new UserError('unknown-service', `no service "${name}" in grpcforge.yaml`, [
+      `known: ${config.services.map((candidate) => candidate.name).join(', ') || '(none)'}`,
+    ]);
+  }
+  return service;
+}

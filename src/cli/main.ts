@@ -1,0 +1,59 @@
+import { Command, CommanderError } from 'commander';
+import { GrpcforgeError, UserError } from '../util/errors.js';
+import { grpcforgeVersion } from '../util/version.js';
+import { registerGenerate } from './commands/generate.js';
+import { registerInit } from './commands/init.js';
+import { registerServe } from './commands/serve.js';
+import { err } from './output/print.js';
+
+/** Exit codes (PRODUCT.md): 0 success, 1 findings (for example `generate --check` drift), 2 error. */
+const EXIT_ERROR = 2;
+
+/** Builds the commander program. */
+export function createProgram(): Command {
+  const program = new Command('grpcforge')
+    .version(grpcforgeVersion(), '-V, --version')
+    .description('From .proto contracts to running, typed gRPC services on Node.js (buf + ts-proto + nice-grpc).')
+    .option('-c, --config <path>', 'grpcforge.yaml to use (default: found in the current folder or its parents)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerInit(program);
+  registerGenerate(program);
+  registerServe(program);
+  program.addHelpText(
+    'after',
+    `
+A day with grpcforge:
+  $ grpcforge init platform && cd platform && npm install
+  $ grpcforge generate          # per-service code in services/*/src/gen, handlers in services/*/src/handlers
+  $ grpcforge serve auth        # nice-grpc server with health and reflection
+
+Exit codes: 0 success, 1 findings (generate --check), 2 error (bad config, contract, flags).`,
+  );
+  return program;
+}
+
+/** Runs the CLI and maps errors to exit codes: the only place that does. */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await createProgram().parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; usage errors were printed by commander.
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_ERROR;
+      return;
+    }
+    if (error instanceof UserError) {
+      err(`grpcforge: ${error.message}`);
+      for (const line of error.details) err(`  ${line}`);
+    } else if (error instanceof GrpcforgeError) {
+      err(`grpcforge: ${error.message}`);
+    } else {
+      err(`grpcforge: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      err(`  grpcforge ${grpcforgeVersion()}, node ${process.version}: please report this with the command you ran`);
+    }
+    process.exitCode = EXIT_ERROR;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,17 @@
+/**
+ * grpcforge as a library: what the CLI is a thin layer over. Generated code and handlers use `grpcforge/runtime`
+ * instead, which loads none of this.
+ */
+export { findConfigFile, formatConfigProblem, loadConfig, loadConfigOrThrow } from './config/load.js';
+export type { ConfigLoadResult, ConfigProblem, ResolvedConfig, ResolvedConsume, ResolvedService } from './config/resolved.js';
+export { buildConfigJsonSchema } from './config/schema.js';
+export { buildContractSet } from './contract/from-descriptors.js';
+export { loadContract } from './contract/load-contract.js';
+export type { ContractMethod, ContractService, ContractSet, MethodKind } from './contract/model.js';
+export { buildPlan, generateWorkspace } from './codegen/generate.js';
+export { planGeneration } from './codegen/plan.js';
+export type { GenerationPlan, PlannedFile } from './codegen/plan-types.js';
+export { applyPlan, diffPlan } from './codegen/write.js';
+export type { WriteAction, WriteEntry, WriteReport } from './codegen/write.js';
+export { initWorkspace, planWorkspace } from './codegen/workspace.js';
+export { GrpcforgeError, InternalError, UserError } from './util/errors.js';
