@@ -54,12 +54,13 @@ export async function loadConfig(configPath: string): Promise<ConfigLoadResult> 
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   if (document.errors.length > 0) {
     const errors = document.errors.map((error): ConfigProblem => {
-      const position = error.linePos?.[0];
+      const position = lineCounter.linePos(error.pos[0]);
       return {
         path: '',
         segments: [],
         message: `invalid YAML: ${error.message.split('\n')[0]}`,
-        ...(position ? { line: position.line, column: position.col } : {}),
+        line: position.line,
+        column: position.col,
       };
     });
     return { config: undefined, errors, warnings: [] };
@@ -180,6 +181,7 @@ function describeIssue(issue: Issue, prefix: readonly PropertyKey[]): ConfigProb
     case 'invalid_format':
       return [problem(`${describeValue(input)} is not valid: ${issue.message}`)];
     case 'invalid_value':
+      if (input === undefined) return [problem(`is required (expected ${issue.values.map((value) => JSON.stringify(value)).join(' or ')})`)];
       return [
         problem(`expected ${issue.values.map((value) => JSON.stringify(value)).join(' or ')}, got ${describeValue(input)}`),
       ];

@@ -60,6 +60,13 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
         warnings.push(problem(at, `"${consume.service}" is served by "${service.name}" itself`));
       }
       if (!consume.provider && consume.target === '') {
+        const close = closestMatch(consume.service, [...servedBy.keys()]);
+        if (close) {
+          errors.push(
+            problem(at, `"${consume.service}" is not served in the workspace (did you mean "${close}", served by "${servedBy.get(close)}"?)`),
+          );
+          continue;
+        }
         errors.push(
           problem(
             [...at, 'target'],

@@ -1,0 +1,112 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after } from 'node:test';
+import { fileURLToPath } from 'node:url';
+// @ts-expect-error plain .mjs helper shared with the demo
+import { linkWorkspace as link } from '../../scripts/link-workspace.mjs';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const sharedProtos = join(repoRoot, '..', 'shared', 'protos');
+const cliPath = join(repoRoot, 'bin/grpcforge');
+export const bufPath = join(repoRoot, 'node_modules/.bin/buf');
+export const tscPath = join(repoRoot, 'node_modules/.bin/tsc');
+
+/** A temp folder removed after the test file finishes. */
+export async function tempDir(prefix = 'grpcforge-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Writes a `{ path: content }` map under `dir`. */
+export async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+}
+
+/** Points the workspace's node_modules at this checkout (what `npm install` there would resolve). */
+export async function linkWorkspace(dir: string): Promise<void> {
+  await (link as (dir: string) => Promise<void>)(dir);
+}
+
+/** Output of a finished CLI run. */
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `grpcforge ...args` as a real process. */
+export function runCli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): CliResult {
+  const result = spawnSync(process.execPath, [cliPath, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs a program and returns its result (for tsc, buf, node --test). */
+export function runProgram(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): CliResult {
+  const result = spawnSync(command, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 180_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A `grpcforge serve` process. */
+export interface ServeProcess {
+  readonly address: string;
+  readonly port: number;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** Sends SIGTERM and waits for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `grpcforge serve <service> --port 0` and waits for `listening on HOST:PORT`. Stopped after the file. */
+export async function startServe(cwd: string, service: string, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [cliPath, 'serve', service, '--port', '0'], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const address = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve ${service} did not listen in 30 s: ${stderr}`)), 30_000);
+    void exited.then((code) => reject(new Error(`serve ${service} exited with ${code}: ${stderr}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const match = /^listening on (.+)$/.exec(line);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+  });
+  return {
+    address,
+    port: Number(address.slice(address.lastIndexOf(':') + 1)),
+    stderr: () => stderr,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** SHA-256 of every file below `dir` (path → hash), to prove a run changed nothing. */
+export async function hashTree(dir: string, paths: readonly string[]): Promise<Map<string, string>> {
+  const hashes = new Map<string, string>();
+  for (const path of paths) hashes.set(path, createHash('sha256').update(await readFile(join(dir, path))).digest('hex'));
+  return hashes;
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { formatConfigProblem, loadConfig } from '../../src/config/load.ts';
+import { checkServiceNamesExist } from '../../src/config/rules.ts';
+import { buildConfigJsonSchema } from '../../src/config/schema.ts';
+import { repoRoot, tempDir, writeFiles } from '../helpers/workspace.ts';
+
+const VALID = `version: 1
+services:
+  auth:
+    serves: [auth.v1.AuthService]
+    listen: 127.0.0.1:50051
+  user:
+    dir: apps/user
+    serves: [user.v1.UserService]
+    listen: 127.0.0.1:50052
+    consumes:
+      - service: auth.v1.AuthService
+        deadlineMs: 2000
+      - service: billing.v1.BillingService
+        target: \${BILLING_ADDR:-dns:///billing:443}
+`;
+
+async function load(yaml: string) {
+  const dir = await tempDir();
+  await writeFiles(dir, { 'grpcforge.yaml': yaml });
+  const path = join(dir, 'grpcforge.yaml');
+  const result = await loadConfig(path);
+  return { result, messages: result.errors.map((problem) => formatConfigProblem(path, problem, dir)) };
+}
+
+describe('grpcforge.yaml', () => {
+  test('a valid file resolves defaults, providers and targets', async () => {
+    const { result } = await load(VALID);
+    assert.deepEqual(result.errors, []);
+    const config = result.config!;
+    assert.deepEqual(
+      config.services.map((service) => [service.name, service.dirRelative, service.listen?.port]),
+      [
+        ['auth', 'services/auth', 50051],
+        ['user', 'apps/user', 50052],
+      ],
+    );
+    const [auth, billing] = config.services[1]!.consumes;
+    assert.deepEqual(auth, { service: 'auth.v1.AuthService', target: '127.0.0.1:50051', deadlineMs: 2000, provider: 'auth', index: 0 });
+    assert.equal(billing?.provider, undefined);
+    assert.equal(billing?.target, '${BILLING_ADDR:-dns:///billing:443}');
+    assert.equal(config.server.shutdownTimeoutMs, 10_000);
+    assert.ok(config.contract.root.endsWith('/proto'));
+  });
+
+  // Each bad file and the exact line a user sees: file:line:col, key path, the value, what was expected.
+  const cases: [string, string, string][] = [
+    ['missing version', 'services: {}\n', 'grpcforge.yaml:1:1: version: is required (expected 1)'],
+    ['wrong version', 'version: 2\nservices: {}\n', 'grpcforge.yaml:1:1: version: expected 1, got 2'],
+    [
+      'unknown key with a hint',
+      'version: 1\nservices:\n  auth:\n    serves: [a.v1.A]\n    listn: 127.0.0.1:1\n',
+      'grpcforge.yaml:5:5: services.auth.listn: unknown key "listn" (expected one of: dir, serves, consumes, listen); did you mean "listen"?',
+    ],
+    [
+      'service name that is not fully qualified',
+      'version: 1\nservices:\n  auth:\n    serves: [AuthService]\n    listen: 127.0.0.1:1\n',
+      'grpcforge.yaml:4:14: services.auth.serves[0]: "AuthService" is not valid: expected a fully-qualified service name such as "auth.v1.AuthService"',
+    ],
+    [
+      'bad listen address',
+      'version: 1\nservices:\n  auth:\n    serves: [a.v1.A]\n    listen: localhost\n',
+      'grpcforge.yaml:5:5: services.auth.listen: "localhost" is not valid: expected HOST:PORT, for example "127.0.0.1:50051" or "0.0.0.0:50051"',
+    ],
+    [
+      'wrong type inside a consumes object',
+      'version: 1\nservices:\n  user:\n    consumes:\n      - service: a.v1.A\n        target: x:1\n        deadlineMs: soon\n',
+      'grpcforge.yaml:7:9: services.user.consumes[0].deadlineMs: expected number, got "soon"',
+    ],
+    [
+      'consumed outside the workspace without a target',
+      'version: 1\nservices:\n  user:\n    consumes: [billing.v1.BillingService]\n',
+      'grpcforge.yaml:4:16: services.user.consumes[0].target: is required because no service in the workspace serves "billing.v1.BillingService" (expected a gRPC target such as "dns:///billing:50051")',
+    ],
+    [
+      'two providers',
+      'version: 1\nservices:\n  a:\n    serves: [x.v1.S]\n    listen: 127.0.0.1:1\n  b:\n    serves: [x.v1.S]\n    listen: 127.0.0.1:2\n',
+      'grpcforge.yaml:7:14: services.b.serves[0]: "x.v1.S" is already served by service "a"',
+    ],
+    [
+      'serves without listen',
+      'version: 1\nservices:\n  a:\n    serves: [x.v1.S]\n',
+      'grpcforge.yaml:3:3: services.a: serves a service but has no "listen" address (expected HOST:PORT)',
+    ],
+    ['invalid YAML', 'version: 1\nservices: [\n', 'grpcforge.yaml:3:1: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+    [
+      'a typo in a consumed service served in the workspace',
+      'version: 1\nservices:\n  auth:\n    serves: [auth.v1.AuthService]\n    listen: 127.0.0.1:1\n  user:\n    consumes: [auth.v1.AuthServce]\n',
+      'grpcforge.yaml:7:16: services.user.consumes[0]: "auth.v1.AuthServce" is not served in the workspace (did you mean "auth.v1.AuthService", served by "auth"?)',
+    ],
+  ];
+  for (const [name, yaml, expected] of cases) {
+    test(`rejects ${name}`, async () => {
+      const { result, messages } = await load(yaml);
+      assert.equal(result.config, undefined);
+      assert.ok(messages.includes(expected), `expected\n  ${expected}\ngot\n  ${messages.join('\n  ')}`);
+    });
+  }
+
+  test('names that the contracts do not declare get a did-you-mean hint', async () => {
+    const { result } = await load(VALID.replace('- service: auth.v1.AuthService', '- service: auth.v1.AuthServce\n        target: auth:1'));
+    const problems = checkServiceNamesExist(result.config!, ['auth.v1.AuthService', 'user.v1.UserService'], 'proto/');
+    assert.deepEqual(
+      problems.map((problem) => `${problem.path}: ${problem.message}`),
+      [
+        'services.user.consumes[0]: "auth.v1.AuthServce" is not a service in proto/ (did you mean "auth.v1.AuthService"?)',
+        'services.user.consumes[1]: "billing.v1.BillingService" is not a service in proto/ (known: auth.v1.AuthService, user.v1.UserService)',
+      ],
+    );
+  });
+
+  test('the committed JSON Schema is the one the zod schema generates (run `npm run schema`)', async () => {
+    const committed = JSON.parse(await readFile(join(repoRoot, 'schema/grpcforge.schema.json'), 'utf8'));
+    assert.deepEqual(committed, buildConfigJsonSchema());
+  });
+});
