@@ -1,6 +1,7 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,10 +16,20 @@ const cliPath = join(repoRoot, 'bin/grpcforge');
 export const bufPath = join(repoRoot, 'node_modules/.bin/buf');
 export const tscPath = join(repoRoot, 'node_modules/.bin/tsc');
 
-/** A temp folder removed after the test file finishes. */
+// Cleanup runs when the test process exits: node:test's after() called inside a before() hook would fire as soon as
+// that hook ends, deleting a workspace the next tests need.
+// Registered at the top level of each test file (this module is imported there), so it runs when the file ends.
+const tempDirs: string[] = [];
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temp folder removed when the test process exits. */
 export async function tempDir(prefix = 'grpcforge-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  after(() => rm(dir, { recursive: true, force: true }));
+  tempDirs.push(dir);
   return dir;
 }
 
@@ -35,6 +46,13 @@ export async function linkWorkspace(dir: string): Promise<void> {
   await (link as (dir: string) => Promise<void>)(dir);
 }
 
+/** The environment for child processes: without node:test's own marker, so a nested `node --test` reports normally. */
+function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const merged = { ...process.env, ...env };
+  delete merged.NODE_TEST_CONTEXT;
+  return merged;
+}
+
 /** Output of a finished CLI run. */
 export interface CliResult {
   readonly code: number | null;
@@ -46,7 +64,7 @@ export interface CliResult {
 export function runCli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): CliResult {
   const result = spawnSync(process.execPath, [cliPath, ...args], {
     cwd,
-    env: { ...process.env, ...env },
+    env: childEnv(env),
     encoding: 'utf8',
     timeout: 120_000,
   });
@@ -55,7 +73,7 @@ export function runCli(args: readonly string[], cwd: string, env: NodeJS.Process
 
 /** Runs a program and returns its result (for tsc, buf, node --test). */
 export function runProgram(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): CliResult {
-  const result = spawnSync(command, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 180_000 });
+  const result = spawnSync(command, args, { cwd, env: childEnv(env), encoding: 'utf8', timeout: 180_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -73,15 +91,13 @@ export interface ServeProcess {
 export async function startServe(cwd: string, service: string, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const child = spawn(process.execPath, [cliPath, 'serve', service, '--port', '0'], {
     cwd,
-    env: { ...process.env, ...env },
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
+  children.add(child);
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve ${service} did not listen in 30 s: ${stderr}`)), 30_000);
     void exited.then((code) => reject(new Error(`serve ${service} exited with ${code}: ${stderr}`)));
