@@ -57,3 +57,18 @@ export function handlerFilePath(service: Pick<ContractService, 'fullName'>, meth
 export function tsProtoModulePath(protoFile: string): string {
   return protoFile.replace(/\.proto$/, '.ts');
 }
+
+const RESERVED = new Set(
+  ('break case catch class const continue debugger default delete do else enum export extends false finally for ' +
+    'function if import in instanceof new null return super switch this throw true try typeof var void while with ' +
+    'yield let static implements interface package private protected public await arguments eval').split(' '),
+);
+
+/**
+ * The identifier a handler file exports for a method: its ts-proto key, or `<key>Handler` when the key is a reserved
+ * word (an RPC named `Delete` has the key `delete`).
+ */
+export function handlerExportName(method: Pick<ContractMethod, 'name'>): string {
+  const key = methodLocalName(method);
+  return RESERVED.has(key) ? `${key}Handler` : key;
+}

@@ -62,9 +62,12 @@ Examples:
       try {
         entry = (await import(pathToFileURL(entryPath).href)) as ServerEntry;
       } catch (error) {
-        throw new UserError('handlers-failed', `cannot load the handlers of "${name}": ${errorMessage(error)}`, [
-          'check the files under ' + join(service.dirRelative, 'src/handlers') + ' (run `npx tsc` for type errors)',
-        ]);
+        const hints = ['check the files under ' + join(service.dirRelative, 'src/handlers') + ' (run `npx tsc` for type errors)'];
+        // Generated code is ESM; without "type": "module" Node loads .ts files as CommonJS.
+        if (/require\(\)|ERR_REQUIRE_ESM|Cannot use import statement/.test(errorMessage(error))) {
+          hints.unshift('the workspace package.json needs "type": "module" (grpcforge init writes it)');
+        }
+        throw new UserError('handlers-failed', `cannot load the handlers of "${name}": ${errorMessage(error)}`, hints);
       }
       const { startServer } = await import('../../runtime/index.js');
       const server = await startServer({

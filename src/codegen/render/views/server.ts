@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { ContractMethod, ContractService, MethodKind } from '../../../contract/model.js';
-import { handlerFilePath, methodLocalName, tsProtoServiceNames } from '../../../contract/names.js';
+import { handlerExportName, handlerFilePath, methodLocalName, tsProtoServiceNames } from '../../../contract/names.js';
 import { commentLines, importSpecifier, lowerFirst, type HeaderView } from './common.js';
 
 /** Names of a served service's generated symbols; shared by the wiring, the index and the handler views. */
@@ -37,7 +37,8 @@ export function buildWiringView(service: ContractService, names: ServedNames, pb
     pbImport: importSpecifier(self, pbFile),
     commentLines: commentLines(service.comment),
     handlers: service.methods.map((method) => ({
-      localName: methodLocalName(method),
+      exportName: handlerExportName(method),
+      entry: methodLocalName(method) === handlerExportName(method) ? methodLocalName(method) : `${methodLocalName(method)}: ${handlerExportName(method)}`,
       importPath: importSpecifier(self, handlerFilePath(service, method)),
     })),
   };
@@ -89,6 +90,7 @@ export function buildHandlerView(service: ContractService, method: ContractMetho
     kindLabel: KIND_LABELS[method.kind],
     path: method.path,
     localName: methodLocalName(method),
+    exportName: handlerExportName(method),
     signature: SIGNATURES[method.kind],
   };
 }
