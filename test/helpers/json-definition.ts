@@ -1,0 +1,33 @@
+import type { TsProtoServiceDefinition } from 'nice-grpc';
+
+/**
+ * A ts-proto-shaped service definition whose messages are JSON on the wire: enough for runtime tests of the server,
+ * client and stub over real sockets without generating code first.
+ */
+const json = {
+  encode: (message: unknown) => ({ finish: () => new Uint8Array(Buffer.from(JSON.stringify(message ?? {}))) }),
+  decode: (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString('utf8') || '{}') as unknown,
+  fromPartial: (message: unknown) => message,
+};
+
+function method(name: string, requestStream: boolean, responseStream: boolean) {
+  return { name, requestType: json, requestStream, responseType: json, responseStream, options: {} };
+}
+
+/** `test.v1.EchoService` with one method of each RPC kind. */
+export const EchoDefinition = {
+  name: 'EchoService',
+  fullName: 'test.v1.EchoService',
+  methods: {
+    echo: method('Echo', false, false),
+    repeat: method('Repeat', false, true),
+    collect: method('Collect', true, false),
+    chat: method('Chat', true, true),
+  },
+} as const satisfies TsProtoServiceDefinition;
+
+/** Messages of the echo service. */
+export interface EchoMessage {
+  text?: string;
+  delayMs?: number;
+}
