@@ -35,6 +35,11 @@ Exit codes: 0 success, 1 findings (generate --check), 2 error (bad config, contr
 
 /** Runs the CLI and maps errors to exit codes: the only place that does. */
 export async function main(argv: readonly string[]): Promise<void> {
+  // `grpcforge ... | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   try {
     await createProgram().parseAsync([...argv]);
   } catch (error) {

@@ -4,9 +4,9 @@ import { countActions, formatGenerateReport, isDrift } from '../output/generate-
 import { err, out, printJson } from '../output/print.js';
 
 interface GenerateFlags {
-  readonly check: boolean;
-  readonly json: boolean;
-  readonly verbose: boolean;
+  readonly check?: boolean;
+  readonly json?: boolean;
+  readonly verbose?: boolean;
 }
 
 /** `grpcforge generate`: per-service code from the contracts, through buf. */
@@ -14,9 +14,9 @@ export function registerGenerate(program: Command): void {
   program
     .command('generate')
     .description("write each service's code from the contracts: ts-proto types, server wiring, handler skeletons, clients and stubs")
-    .option('--check', 'write nothing; exit 1 when generated code differs from what generate would write (CI)', false)
-    .option('--json', 'print the report as JSON on stdout', false)
-    .option('-v, --verbose', 'also list unchanged generated files and kept handler files', false)
+    .option('--check', 'write nothing; exit 1 when generated code differs from what generate would write (CI)')
+    .option('--json', 'print the report as JSON on stdout')
+    .option('-v, --verbose', 'also list unchanged generated files and kept handler files')
     .addHelpText(
       'after',
       `
@@ -39,20 +39,20 @@ Examples:
       const { generateWorkspace } = await import('../../codegen/generate.js');
       const progress = flags.json ? () => {} : (line: string) => err(`generating ${line}`);
       const { report } = await generateWorkspace(workspace.config, workspace.contract, {
-        dryRun: flags.check,
+        dryRun: flags.check === true,
         onProgress: progress,
       });
       const drift = report.entries.filter(isDrift);
       if (flags.json) {
         printJson({
           version: 1,
-          check: flags.check,
+          check: flags.check === true,
           files: report.entries,
           summary: countActions(report.entries),
           ...(flags.check ? { drift: drift.length } : {}),
         });
       } else {
-        for (const line of formatGenerateReport(report.entries, { verbose: flags.verbose, dryRun: flags.check })) out(line);
+        for (const line of formatGenerateReport(report.entries, { verbose: flags.verbose === true, dryRun: flags.check === true })) out(line);
         if (flags.check && drift.length > 0) out('generated code is out of date: run `grpcforge generate` and commit the result');
       }
       if (flags.check && drift.length > 0) process.exitCode = 1;

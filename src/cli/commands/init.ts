@@ -7,7 +7,7 @@ export function registerInit(program: Command): void {
     .command('init')
     .argument('<dir>', 'folder of the new workspace (created when missing)')
     .description('create a workspace: grpcforge.yaml, buf.yaml, buf.gen.yaml, example contracts and services')
-    .option('-f, --force', 'write into a folder that is not empty (files with the same names are replaced)', false)
+    .option('-f, --force', 'write into a folder that is not empty (files with the same names are replaced)')
     .option('--name <name>', 'package name in the workspace package.json (default: the folder name)')
     .addHelpText(
       'after',
@@ -19,9 +19,9 @@ Examples:
   $ grpcforge init platform
   $ cd platform && npm install && npx grpcforge generate && npx grpcforge serve auth`,
     )
-    .action(async (dir: string, options: { force: boolean; name?: string }) => {
+    .action(async (dir: string, options: { force?: boolean; name?: string }) => {
       const { initWorkspace } = await import('../../codegen/workspace.js');
-      const files = await initWorkspace(dir, { force: options.force, ...(options.name ? { packageName: options.name } : {}) });
+      const files = await initWorkspace(dir, { force: options.force === true, ...(options.name ? { packageName: options.name } : {}) });
       for (const file of files) err(`  created  ${file.path}`);
       out(`created workspace ${dir} (${files.length} files)`);
       out('next:');
