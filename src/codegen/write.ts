@@ -99,7 +99,10 @@ export async function applyPlan(
       entries.push({ path, action: 'foreign', service });
       continue;
     }
-    if (!options.dryRun) await unlink(join(workspaceDir, path));
+    if (!options.dryRun) {
+      await unlink(join(workspaceDir, path));
+      await pruneEmptyGenFolders(workspaceDir, path);
+    }
     entries.push({ path, action: 'removed', service });
   }
 
@@ -134,6 +137,17 @@ async function readManifest(workspaceDir: string): Promise<Manifest | undefined>
     return manifest.version === 1 && typeof manifest.files === 'object' ? manifest : undefined;
   } catch {
     return undefined; // A damaged manifest only means less to clean up; the src/gen/ scan still runs.
+  }
+}
+
+/** Deletes the folders of a removed file that are now empty, going up but never above a `src/gen` folder. */
+async function pruneEmptyGenFolders(workspaceDir: string, removedPath: string): Promise<void> {
+  for (let dir = posix.dirname(removedPath); /(^|\/)src\/gen(\/|$)/.test(dir); dir = posix.dirname(dir)) {
+    try {
+      await rmdir(join(workspaceDir, dir));
+    } catch {
+      return; // not empty (or already gone): stop here
+    }
   }
 }
 

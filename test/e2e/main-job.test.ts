@@ -299,4 +299,17 @@ describe('init -> generate -> serve (example workspace)', () => {
     );
     await writeFile(configPath, original);
   });
+
+  test("the manifest removes a moved service's old generated files and leaves its handlers alone", async () => {
+    const configPath = join(ws, 'grpcforge.yaml');
+    await writeFile(configPath, (await readFile(configPath, 'utf8')).replace('dir: services/user', 'dir: services/people'));
+    const result = runCli(['generate'], ws);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /removed   services\/user\/src\/gen\/clients\/auth\.v1\.AuthService\.ts/);
+    assert.ok(!existsSync(join(ws, 'services/user/src/gen')), 'the old generated folder is gone');
+    assert.ok(existsSync(join(ws, 'services/user/src/handlers/user.v1.UserService/get-user.ts')), 'handlers are never deleted');
+    assert.ok(existsSync(join(ws, 'services/people/src/gen/clients/auth.v1.AuthService.ts')));
+    const manifest = JSON.parse(await readFile(join(ws, '.grpcforge/manifest.json'), 'utf8'));
+    assert.ok(!Object.keys(manifest.files).some((path) => path.startsWith('services/user/')));
+  });
 });
