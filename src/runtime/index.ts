@@ -23,3 +23,23 @@ export { startStub } from './stub/start-stub.js';
 export type { RunningStub, StubCall, StubOptions } from './stub/start-stub.js';
 
 export { decodeBase64 } from './server/decode-base64.js';
+export { createPipeline } from './server/pipeline.js';
+export type { PipelineOptions } from './server/pipeline.js';
+
+export { createAuthMiddleware } from './middleware/auth.js';
+export type { ApiKeyVerifier, AuthContext, AuthOptions } from './middleware/auth.js';
+export { createRequestLoggerMiddleware } from './middleware/request-logger.js';
+export type { LoggedCall, MessageSizer, RequestLoggerOptions } from './middleware/request-logger.js';
+export { describePrincipal, requirePrincipal, requireRole, UNAUTHENTICATED_MESSAGE } from './auth/principal.js';
+export type { Principal } from './auth/principal.js';
+export { resolveMethodRule } from './auth/policy.js';
+export type { AuthPolicy, MethodRule } from './auth/policy.js';
+export { createJwtVerifier } from './auth/jwt.js';
+export type { JwtOptions, JwtResult, JwtVerifier } from './auth/jwt.js';
+
+export { createLogStore, sqlitePathOf } from './logstore/create-log-store.js';
+export type { LogStore, LogStoreOptions, RequestLogRecord } from './logstore/create-log-store.js';
+export type { ApiKeyRecord, ApiKeyRejection, CreateApiKeyOptions } from './logstore/api-keys.js';
+export type { LogFilter, LogStats, MethodStats, RequestLog, TimelineBucket } from './logstore/queries.js';
+export type { ServerInstance } from './logstore/instances.js';
+export type { LogStoreDatabase } from './logstore/database.js';

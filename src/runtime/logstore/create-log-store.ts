@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import {
   addApiKeyUsage,
@@ -89,6 +88,8 @@ export function sqlitePathOf(url: string): string {
 export async function createLogStore(options: LogStoreOptions): Promise<LogStore> {
   const path = sqlitePathOf(options.url);
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  // Loaded here, not at import: services that never open a store never load the native addon.
+  const { default: Database } = await import('better-sqlite3');
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');

@@ -1,4 +1,5 @@
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
+import type { CallInfoContext } from './call-info.js';
 
 /** Options of {@link createErrorMappingMiddleware}. */
 export interface ErrorMappingOptions {
@@ -18,7 +19,7 @@ export const INTERNAL_ERROR_MESSAGE = 'internal server error';
  * a `ServerError` passes through unchanged; an abort (the client cancelled, or shutdown) becomes CANCELLED;
  * anything else becomes INTERNAL with {@link INTERNAL_ERROR_MESSAGE}, and the full error goes to `onUnexpectedError`.
  */
-export function createErrorMappingMiddleware(options: ErrorMappingOptions = {}): ServerMiddleware {
+export function createErrorMappingMiddleware(options: ErrorMappingOptions = {}): ServerMiddleware<object, CallInfoContext> {
   const report = options.onUnexpectedError ?? reportToStderr;
   return async function* errorMapping(call, context) {
     try {
@@ -27,6 +28,8 @@ export function createErrorMappingMiddleware(options: ErrorMappingOptions = {}):
       if (error instanceof ServerError) throw error;
       if (isAbort(error) || context.signal.aborted) throw new ServerError(Status.CANCELLED, 'the call was cancelled');
       report(error, call.method.path);
+      // The request logger stores the real message; the client only gets the generic one.
+      if (context.callInfo) context.callInfo.errorDetail = error instanceof Error ? error.message : String(error);
       throw new ServerError(Status.INTERNAL, INTERNAL_ERROR_MESSAGE);
     }
   };

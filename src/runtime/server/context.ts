@@ -1,11 +1,14 @@
 import type { CallContext } from 'nice-grpc';
+import type { Principal } from '../auth/principal.js';
 
 /**
- * What grpcforge adds to nice-grpc's `CallContext` for handlers. Empty for now: the auth middleware will add the
- * principal here. An interface, so later runtime versions extend it without changing generated code.
+ * What grpcforge adds to nice-grpc's `CallContext` for handlers. An interface, so later runtime versions extend it
+ * without changing generated code.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface HandlerContextExtension {}
+export interface HandlerContextExtension {
+  /** The caller the auth middleware resolved; `undefined` on a public method called without credentials. */
+  readonly principal?: Principal | undefined;
+}
 
 /** The context every handler receives: nice-grpc's `CallContext` (metadata, signal, peer) and grpcforge's additions. */
 export type HandlerContext = CallContext & HandlerContextExtension;

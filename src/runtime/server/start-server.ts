@@ -1,7 +1,10 @@
 import { createServer, type CompatServiceDefinition, type ServiceImplementation } from 'nice-grpc';
 import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
 import type { ServerCredentials } from '@grpc/grpc-js';
-import { createErrorMappingMiddleware, type ErrorMappingOptions } from '../middleware/error-mapping.js';
+import type { ErrorMappingOptions } from '../middleware/error-mapping.js';
+import type { AuthOptions } from '../middleware/auth.js';
+import type { LoggedCall, MessageSizer } from '../middleware/request-logger.js';
+import { createPipeline } from './pipeline.js';
 import { createReflectionServices } from './reflection.js';
 import { definitionFullName, type ServiceRegistration } from './service-registration.js';
 
@@ -25,6 +28,10 @@ export interface ServerOptions {
   readonly credentials?: ServerCredentials;
   /** Where unexpected handler errors go. @defaultValue stderr */
   readonly onUnexpectedError?: ErrorMappingOptions['onUnexpectedError'];
+  /** Authenticate callers and enforce the per-method policy; no auth stage when omitted. */
+  readonly auth?: AuthOptions;
+  /** Record every call (the log store's `record`); no logger stage when omitted. */
+  readonly recordCall?: (call: LoggedCall) => void;
 }
 
 /** A listening server. */
@@ -51,9 +58,14 @@ export interface RunningServer {
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const server = createServer();
-  const withMiddleware = server.with(
-    createErrorMappingMiddleware(options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {}),
-  );
+  const stages = createPipeline({
+    ...(options.recordCall ? { logger: { record: options.recordCall, sizer: createSizer(options.services) } } : {}),
+    ...(options.auth ? { auth: options.auth } : {}),
+    errors: options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {},
+  });
+  // Health and reflection are added to the bare server: always public, and not logged (load balancers poll them).
+  let withMiddleware = server.with(stages[0]!);
+  for (const stage of stages.slice(1)) withMiddleware = withMiddleware.with(stage);
   const serviceNames: string[] = [];
   for (const registration of options.services) {
     withMiddleware.add(registration.definition, registration.implementation as ServiceImplementation<CompatServiceDefinition>);
@@ -90,4 +102,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return outcome;
     },
   };
+}
+
+/** Byte sizes of messages from ts-proto definitions (`encode(message).finish().length`), by method path. */
+function createSizer(services: readonly ServiceRegistration[]): (path: string) => MessageSizer | undefined {
+  // nice-grpc serialises `encode(fromPartial(message))`: handlers may return partial messages.
+  type Codec = { encode(message: unknown): { finish(): Uint8Array }; fromPartial?(message: unknown): unknown };
+  const size = (codec: Codec, message: unknown) => codec.encode(codec.fromPartial ? codec.fromPartial(message) : message).finish().length;
+  const sizers = new Map<string, MessageSizer>();
+  for (const { definition } of services) {
+    const fullName = definitionFullName(definition);
+    const methods = (definition as { methods?: Record<string, { name: string; requestType: Codec; responseType: Codec }> }).methods;
+    if (!fullName || !methods) continue;
+    for (const method of Object.values(methods)) {
+      sizers.set(`/${fullName}/${method.name}`, {
+        request: (message) => size(method.requestType, message),
+        response: (message) => size(method.responseType, message),
+      });
+    }
+  }
+  return (path) => sizers.get(path);
 }

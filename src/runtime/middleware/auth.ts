@@ -1,0 +1,78 @@
+import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
+import type { JwtVerifier } from '../auth/jwt.js';
+import { resolveMethodRule, type AuthPolicy } from '../auth/policy.js';
+import { UNAUTHENTICATED_MESSAGE, type Principal } from '../auth/principal.js';
+import type { CallInfoContext } from './call-info.js';
+
+/** How API keys are checked: the log store's `verifyApiKey` and `countApiKeyUse` fit. */
+export interface ApiKeyVerifier {
+  verify(key: string): Promise<{ ok: true; record: { id: string; name: string; roles: readonly string[] } } | { ok: false }>;
+  /** Counts a use, in memory (written in batches). */
+  countUse?(id: string, at: number): void;
+}
+
+/** Options of {@link createAuthMiddleware}. */
+export interface AuthOptions {
+  readonly policy: AuthPolicy;
+  /** Accept API keys in `x-api-key` metadata. */
+  readonly apiKeys?: ApiKeyVerifier;
+  /** Accept JWTs in `authorization: Bearer <token>` metadata. */
+  readonly jwt?: JwtVerifier;
+  /** How long an API key check is cached, in ms; revocation takes effect within this time. @defaultValue 5000 */
+  readonly apiKeyCacheMs?: number;
+}
+
+/** The context auth gives handlers: the resolved caller, or `undefined` on public methods called anonymously. */
+export interface AuthContext {
+  readonly principal: Principal | undefined;
+}
+
+/**
+ * Server middleware that resolves the caller from `x-api-key` or `authorization: Bearer` and enforces the policy:
+ * no or bad credentials on a non-public method is UNAUTHENTICATED with one generic message whatever the reason; a
+ * known caller without a required role is PERMISSION_DENIED; a key source that cannot be reached (JWKS down) is
+ * UNAVAILABLE. Health and reflection are always public.
+ */
+export function createAuthMiddleware(options: AuthOptions): ServerMiddleware<AuthContext, CallInfoContext> {
+  const cacheMs = options.apiKeyCacheMs ?? 5000;
+  const keyCache = new Map<string, { at: number; principal: Principal | undefined }>();
+
+  const fromApiKey = async (key: string): Promise<Principal | undefined> => {
+    if (!options.apiKeys) return undefined;
+    const now = Date.now();
+    const cached = keyCache.get(key);
+    let principal = cached && now - cached.at < cacheMs ? cached.principal : undefined;
+    if (!cached || now - cached.at >= cacheMs) {
+      const result = await options.apiKeys.verify(key);
+      principal = result.ok ? { id: result.record.name, kind: 'apiKey', roles: result.record.roles, apiKeyId: result.record.id } : undefined;
+      if (keyCache.size > 10_000) keyCache.clear();
+      keyCache.set(key, { at: now, principal });
+    }
+    if (principal?.apiKeyId) options.apiKeys.countUse?.(principal.apiKeyId, now);
+    return principal;
+  };
+
+  return async function* auth(call, context) {
+    const rule = resolveMethodRule(options.policy, call.method.path);
+    const apiKey = context.metadata.get('x-api-key');
+    const bearer = /^Bearer\s+(.+)$/i.exec(context.metadata.get('authorization') ?? '')?.[1];
+    let principal: Principal | undefined;
+    if (apiKey && options.apiKeys) {
+      principal = await fromApiKey(apiKey);
+    } else if (bearer && options.jwt) {
+      const result = await options.jwt(bearer);
+      if (result.ok) principal = result.principal;
+      else if (result.reason === 'unavailable' && rule !== 'public') {
+        throw new ServerError(Status.UNAVAILABLE, 'cannot verify credentials right now');
+      }
+    }
+    if (context.callInfo) context.callInfo.principal = principal;
+    if (rule !== 'public') {
+      if (!principal) throw new ServerError(Status.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE);
+      if (typeof rule === 'object' && !rule.roles.some((role) => principal?.roles.includes(role))) {
+        throw new ServerError(Status.PERMISSION_DENIED, 'permission denied');
+      }
+    }
+    return yield* call.next(call.request, { ...context, principal });
+  };
+}

@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { SignJWT, UnsecuredJWT } from 'jose';
+import {
+  ClientError,
+  Metadata,
+  Status,
+  closeServiceClient,
+  createJwtVerifier,
+  createLogStore,
+  createServiceClient,
+  defineService,
+  requireRole,
+  startServer,
+  type CallContext,
+  type HandlerContextExtension,
+  type LogStore,
+  type RunningServer,
+} from '../../src/runtime/index.ts';
+import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
+import { tempDir } from '../helpers/workspace.ts';
+
+// The pipeline (request logger -> auth -> error mapping -> handler) over real sockets and a real SQLite file.
+
+const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
+const textEncoder = new TextEncoder();
+
+interface EchoClient {
+  echo(request: EchoMessage, options?: { metadata?: Metadata }): Promise<EchoMessage>;
+}
+
+let store: LogStore;
+let server: RunningServer;
+let dbPath: string;
+let adminKey: string;
+let readerKey: string;
+let revokedKey: string;
+let expiredKey: string;
+
+async function jwt(claims: Record<string, unknown>, options: { expiresIn?: string; audience?: string; secret?: string } = {}) {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('ada')
+    .setIssuer('https://issuer.test')
+    .setAudience(options.audience ?? 'grpcforge-test')
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '5m')
+    .sign(textEncoder.encode(options.secret ?? SECRET));
+}
+
+function client(): EchoClient {
+  return createServiceClient(EchoDefinition, { target: server.address }) as unknown as EchoClient;
+}
+
+async function expectCode(promise: Promise<unknown>, code: Status): Promise<ClientError> {
+  let caught: ClientError | undefined;
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof ClientError);
+    assert.equal(Status[error.code], Status[code]);
+    caught = error;
+    return true;
+  });
+  return caught!;
+}
+
+describe('pipeline: auth and request logging', () => {
+  before(async () => {
+    dbPath = join(await tempDir(), 'logs.db');
+    store = await createLogStore({ url: `sqlite:${dbPath}`, flushIntervalMs: 10 });
+    adminKey = (await store.createApiKey({ name: 'ops', roles: ['admin'] })).key;
+    readerKey = (await store.createApiKey({ name: 'reader' })).key;
+    revokedKey = (await store.createApiKey({ name: 'gone' })).key;
+    await store.revokeApiKey('gone');
+    expiredKey = (await store.createApiKey({ name: 'old', expiresAt: Date.now() - 1000 })).key;
+    server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      services: [
+        defineService(EchoDefinition as never, {
+          echo: async (request: EchoMessage, context: CallContext & HandlerContextExtension) => {
+            if (request.text === 'admin-only') requireRole(context, 'admin');
+            return { text: `${request.text} from ${context.principal?.id ?? 'anonymous'}` };
+          },
+          repeat: async function* () {},
+          collect: async () => ({}),
+          chat: async function* () {},
+        } as never),
+      ],
+      recordCall: store.record,
+      auth: {
+        policy: { default: 'authenticated', methods: { 'test.v1.EchoService/Collect': 'public', 'test.v1.EchoService/Chat': { roles: ['admin'] } } },
+        apiKeys: { verify: (key) => store.verifyApiKey(key), countUse: (id, at) => store.countApiKeyUse(id, at) },
+        jwt: await createJwtVerifier({ secret: SECRET, issuer: 'https://issuer.test', audience: 'grpcforge-test' }),
+        apiKeyCacheMs: 0,
+      },
+      onUnexpectedError: () => {},
+    });
+  });
+
+  test('API key failure modes are UNAUTHENTICATED with one generic message, and each call is logged', async () => {
+    const c = client();
+    const key = (value: string) => ({ metadata: Metadata({ 'x-api-key': value }) });
+    const messages = new Set<string>();
+    for (const options of [{}, key('gfk_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), key(revokedKey), key(expiredKey), key('nonsense')]) {
+      messages.add((await expectCode(c.echo({ text: 'x' }, options), Status.UNAUTHENTICATED)).details);
+    }
+    assert.deepEqual([...messages], ['authentication required']);
+    assert.deepEqual(await c.echo({ text: 'hi' }, key(readerKey)), { text: 'hi from reader' });
+    closeServiceClient(c);
+    await store.flush();
+    const logs = await store.logs({ limit: 6 });
+    assert.deepEqual(
+      logs.reverse().map((log) => [log.status_code, log.principal]),
+      [[16, null], [16, null], [16, null], [16, null], [16, null], [0, 'apiKey:reader']],
+    );
+  });
+
+  test('JWT: a good token passes; bad signature, alg none, expired and wrong audience are UNAUTHENTICATED', async () => {
+    const c = client();
+    const bearer = (token: string) => ({ metadata: Metadata({ authorization: `Bearer ${token}` }) });
+    assert.deepEqual(await c.echo({ text: 'hi' }, bearer(await jwt({ roles: ['reader'] }))), { text: 'hi from ada' });
+    const none = new UnsecuredJWT({ sub: 'ada' }).setIssuer('https://issuer.test').setAudience('grpcforge-test').setExpirationTime('5m').encode();
+    for (const token of [
+      await jwt({}, { secret: 'another-secret-another-secret-another-secret' }),
+      none,
+      await jwt({}, { expiresIn: '-10m' }),
+      await jwt({}, { audience: 'someone-else' }),
+    ]) {
+      const error = await expectCode(c.echo({ text: 'x' }, bearer(token)), Status.UNAUTHENTICATED);
+      assert.equal(error.details, 'authentication required');
+    }
+    closeServiceClient(c);
+  });
+
+  test('roles: PERMISSION_DENIED for a known caller without the role, from the policy and from requireRole', async () => {
+    const c = createServiceClient(EchoDefinition, { target: server.address }) as unknown as {
+      echo(r: EchoMessage, o?: object): Promise<EchoMessage>;
+      chat(r: AsyncIterable<EchoMessage>, o?: object): AsyncIterable<EchoMessage>;
+    };
+    const as = (key: string) => ({ metadata: Metadata({ 'x-api-key': key }) });
+    await expectCode(c.echo({ text: 'admin-only' }, as(readerKey)), Status.PERMISSION_DENIED);
+    assert.deepEqual(await c.echo({ text: 'admin-only' }, as(adminKey)), { text: 'admin-only from ops' });
+    const drain = async (stream: AsyncIterable<unknown>) => {
+      for await (const _ of stream) void _;
+    };
+    await expectCode(drain(c.chat((async function* () {})(), as(readerKey))), Status.PERMISSION_DENIED);
+    await drain(c.chat((async function* () {})(), as(adminKey)));
+    await store.flush();
+    const [denied] = await store.logs({ statusCode: Status.PERMISSION_DENIED, method: 'Chat' });
+    assert.equal(denied?.principal, 'apiKey:reader', 'the logger records the principal auth resolved, even when refused');
+    closeServiceClient(c);
+  });
+
+  test('public methods need no credentials; health is always public', async () => {
+    const c = createServiceClient(EchoDefinition, { target: server.address }) as unknown as { collect(r: AsyncIterable<EchoMessage>): Promise<EchoMessage> };
+    assert.deepEqual(await c.collect((async function* () {})()), {});
+    const { HealthDefinition } = await import('nice-grpc-server-health');
+    const health = createServiceClient(HealthDefinition, { target: server.address });
+    assert.equal((await health.check({ service: 'test.v1.EchoService' })).status, 1);
+    closeServiceClient(health);
+    closeServiceClient(c);
+  });
+
+  test('a JWKS endpoint that is down gives UNAVAILABLE, not UNAUTHENTICATED', async () => {
+    const http = createHttpServer((_request, response) => {
+      response.statusCode = 503;
+      response.end();
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const { port } = http.address() as { port: number };
+    const jwksServer = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      services: [defineService(EchoDefinition as never, { echo: async () => ({}), repeat: async function* () {}, collect: async () => ({}), chat: async function* () {} } as never)],
+      auth: { policy: {}, jwt: await createJwtVerifier({ jwksUrl: `http://127.0.0.1:${port}/jwks.json` }) },
+    });
+    const c = createServiceClient(EchoDefinition, { target: jwksServer.address }) as unknown as EchoClient;
+    try {
+      const token = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('x').setExpirationTime('5m').sign(
+        (await import('node:crypto')).generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
+      );
+      await expectCode(c.echo({}, { metadata: Metadata({ authorization: `Bearer ${token}` }) }), Status.UNAVAILABLE);
+    } finally {
+      closeServiceClient(c);
+      await jwksServer.shutdown(1000);
+      http.close();
+    }
+  });
+
+  test('a concurrent load leaves exactly one row per call; no key or token reaches the database file', async () => {
+    await store.flush();
+    const before = (await store.stats()).total;
+    const c = client();
+    const token = await jwt({});
+    const calls = 3000;
+    const results = await Promise.allSettled(
+      Array.from({ length: calls }, (_, index) =>
+        c.echo({ text: `n${index}` }, { metadata: Metadata(index % 2 ? { 'x-api-key': readerKey } : { authorization: `Bearer ${token}` }) }),
+      ),
+    );
+    assert.equal(results.filter((result) => result.status === 'fulfilled').length, calls);
+    await store.flush();
+    assert.equal((await store.stats()).total - before, calls);
+    const counters = store.counters();
+    assert.equal(counters.written + counters.dropped + counters.queued, counters.recorded);
+    assert.equal(counters.dropped, 0);
+    const [reader] = (await store.listApiKeys()).filter((key) => key.name === 'reader');
+    assert.ok((reader?.requestCount ?? 0) >= calls / 2, 'usage is counted (in batches)');
+    closeServiceClient(c);
+    await server.shutdown(1000);
+    await store.close();
+    const bytes = (await readFile(dbPath)).toString('latin1') + (await readFile(`${dbPath}-wal`).catch(() => Buffer.alloc(0))).toString('latin1');
+    for (const secret of [adminKey, readerKey, revokedKey, token, SECRET]) {
+      assert.ok(!bytes.includes(secret), 'a credential reached the database file');
+    }
+  });
+});
