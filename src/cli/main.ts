@@ -4,6 +4,7 @@ import { grpcforgeVersion } from '../util/version.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInit } from './commands/init.js';
 import { registerServe } from './commands/serve.js';
+import { registerKeys, registerLogs, registerStats, registerStatus } from './commands/store-commands.js';
 import { err } from './output/print.js';
 
 /** Exit codes (PRODUCT.md): 0 success, 1 findings (for example `generate --check` drift), 2 error. */
@@ -20,13 +21,19 @@ export function createProgram(): Command {
   registerInit(program);
   registerGenerate(program);
   registerServe(program);
+  registerKeys(program);
+  registerLogs(program);
+  registerStats(program);
+  registerStatus(program);
   program.addHelpText(
     'after',
     `
 A day with grpcforge:
   $ grpcforge init platform && cd platform && npm install
   $ grpcforge generate          # per-service code in services/*/src/gen, handlers in services/*/src/handlers
-  $ grpcforge serve auth        # nice-grpc server with health and reflection
+  $ grpcforge serve auth        # nice-grpc server: logging, auth, health, reflection
+  $ grpcforge keys create --name ops --roles admin
+  $ grpcforge stats --since 1h  # totals, success rate, p50/p95/p99, per method
 
 Exit codes: 0 success, 1 findings (generate --check), 2 error (bad config, contract, flags).`,
   );

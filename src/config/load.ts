@@ -155,7 +155,28 @@ function normaliseConfig(written: WrittenConfig, configPath: string): ResolvedCo
     contract: { root: absolute(written.contract.root), template: absolute(written.contract.template) },
     services,
     server: { ...written.server },
+    auth: {
+      default: written.auth.default,
+      methods: written.auth.methods,
+      apiKeys: written.auth.apiKeys,
+      jwt: written.auth.jwt
+        ? {
+            ...written.auth.jwt,
+            ...(written.auth.jwt.publicKey !== undefined ? { publicKey: absolute(written.auth.jwt.publicKey) } : {}),
+          }
+        : undefined,
+    },
+    logStore: {
+      enabled: written.logStore.enabled,
+      url: resolveStoreUrl(written.logStore.url, absolute),
+      retentionMs: written.logStore.retentionDays === undefined ? undefined : written.logStore.retentionDays * 86_400_000,
+    },
   };
+}
+
+function resolveStoreUrl(url: string, absolute: (path: string) => string): string {
+  if (!url.startsWith('sqlite:') || url === 'sqlite::memory:') return url;
+  return `sqlite:${absolute(url.slice('sqlite:'.length))}`;
 }
 
 function parseListen(listen: string): ListenAddress {
@@ -194,6 +215,11 @@ function describeIssue(issue: Issue, prefix: readonly PropertyKey[]): ConfigProb
           [...segments, key],
         );
       });
+    case 'invalid_key': {
+      const key = segments[segments.length - 1];
+      const inner = issue.issues[0];
+      return [problem(`${JSON.stringify(String(key))} is not valid: ${inner?.message ?? issue.message}`)];
+    }
     case 'invalid_union': {
       // When the value is an object, the object branch's errors say more than "expected one of".
       if (input !== null && typeof input === 'object') {

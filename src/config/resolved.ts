@@ -8,6 +8,42 @@ export interface ResolvedConfig {
   /** Every service of the workspace, sorted by name. */
   readonly services: readonly ResolvedService[];
   readonly server: ResolvedServerSettings;
+  readonly auth: ResolvedAuthSettings;
+  readonly logStore: ResolvedLogStoreSettings;
+}
+
+/** What a method requires of its caller. */
+export type ResolvedMethodRule = 'public' | 'authenticated' | { readonly roles: readonly string[] };
+
+/** Auth settings. */
+export interface ResolvedAuthSettings {
+  readonly default: 'public' | 'authenticated';
+  /** `pkg.Service/Method` or `pkg.Service/*` → rule. */
+  readonly methods: Readonly<Record<string, ResolvedMethodRule>>;
+  readonly apiKeys: boolean;
+  readonly jwt: ResolvedJwtSettings | undefined;
+}
+
+/** JWT settings; the key source is read when the server starts. */
+export interface ResolvedJwtSettings {
+  readonly secretEnv?: string | undefined;
+  /** Absolute path of the PEM file. */
+  readonly publicKey?: string | undefined;
+  readonly jwksUrl?: string | undefined;
+  readonly issuer?: string | undefined;
+  readonly audience?: string | undefined;
+  readonly algorithms?: readonly string[] | undefined;
+  readonly clockToleranceSec: number;
+  readonly rolesClaim: string;
+}
+
+/** Log store settings. */
+export interface ResolvedLogStoreSettings {
+  readonly enabled: boolean;
+  /** `sqlite:<absolute path>` or `sqlite::memory:`. */
+  readonly url: string;
+  /** Retention in ms; `undefined` keeps everything. */
+  readonly retentionMs: number | undefined;
 }
 
 /** Where the contracts are. */

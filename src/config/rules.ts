@@ -76,6 +76,16 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
       }
     }
   }
+  const jwt = written.auth.jwt;
+  if (jwt) {
+    const sources = [jwt.secretEnv, jwt.publicKey, jwt.jwksUrl].filter((source) => source !== undefined);
+    if (sources.length !== 1) {
+      errors.push(problem(['auth', 'jwt'], `expected exactly one of secretEnv, publicKey, jwksUrl (got ${sources.length})`));
+    }
+    if (jwt.algorithms?.some((alg) => alg.toLowerCase() === 'none')) {
+      errors.push(problem(['auth', 'jwt', 'algorithms'], '"none" is never allowed'));
+    }
+  }
   return { errors, warnings };
 }
 

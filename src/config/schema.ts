@@ -62,6 +62,55 @@ const serviceSchema = z
   })
   .describe('One service of the workspace, with its own folder of generated and user-owned code.');
 
+const methodRule = z
+  .union([z.enum(['public', 'authenticated']), z.strictObject({ roles: z.array(z.string().min(1)).min(1) })], {
+    error: 'expected "public", "authenticated" or { roles: [role, ...] }',
+  })
+  .describe('What a method requires: "public", "authenticated", or { roles: [...] } (any one of the roles).');
+
+const authSchema = z
+  .strictObject({
+    default: z
+      .enum(['public', 'authenticated'])
+      .default('authenticated')
+      .describe('Rule of every method not listed under methods. Secure by default; health and reflection are always public.'),
+    methods: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*\/([A-Za-z_][A-Za-z0-9_]*|\*)$/, {
+          message: 'expected "pkg.Service/Method" or "pkg.Service/*"',
+        }),
+        methodRule,
+      )
+      .default({})
+      .describe('Rules per method: "pkg.Service/Method" wins over "pkg.Service/*", which wins over default.'),
+    apiKeys: z.boolean().default(true).describe('Accept API keys (x-api-key metadata) created with `grpcforge keys create`.'),
+    jwt: z
+      .strictObject({
+        secretEnv: z.string().optional().describe('Environment variable holding the HS256 shared secret.'),
+        publicKey: z.string().optional().describe('PEM public key file (RS256, ES256, EdDSA), relative to grpcforge.yaml.'),
+        jwksUrl: z.string().url().optional().describe('JWKS endpoint; keys are cached, refetched at most every 30 s.'),
+        issuer: z.string().optional().describe('Expected iss claim.'),
+        audience: z.string().optional().describe('Expected aud claim.'),
+        algorithms: z.array(z.string()).optional().describe('Allowed alg values ("none" is never allowed).'),
+        clockToleranceSec: z.number().int().nonnegative().default(30).describe('Clock skew tolerated for exp and nbf, in seconds.'),
+        rolesClaim: z.string().default('roles').describe('Claim with the roles: an array, or a space-separated string.'),
+      })
+      .optional()
+      .describe('Accept JWT bearer tokens (authorization: Bearer), verified with jose. Exactly one key source.'),
+  })
+  .describe('Who may call what. Failures are UNAUTHENTICATED; a caller without a required role is PERMISSION_DENIED.');
+
+const logStoreSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Record every call in the log store.'),
+    url: z
+      .string()
+      .default('sqlite:.grpcforge/grpcforge.db')
+      .describe('sqlite:<path> (relative to grpcforge.yaml) or sqlite::memory:. PostgreSQL is not supported yet.'),
+    retentionDays: z.number().positive().optional().describe('Delete request logs older than this many days.'),
+  })
+  .describe('The request-log store (SQLite through kysely and better-sqlite3), also holding API keys and server instances.');
+
 /** Schema of the whole file. */
 export const configSchema = z
   .strictObject({
@@ -103,6 +152,8 @@ export const configSchema = z
       })
       .default({ shutdownTimeoutMs: 10_000, health: true, reflection: true })
       .describe('Settings of `grpcforge serve` shared by every service.'),
+    auth: authSchema.default({ default: 'authenticated', methods: {}, apiKeys: true }),
+    logStore: logStoreSchema.default({ enabled: true, url: 'sqlite:.grpcforge/grpcforge.db' }),
   })
   .describe('grpcforge workspace: which service serves and which consumes which contract.');
 

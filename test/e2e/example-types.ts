@@ -6,7 +6,7 @@ type ClientCallOptions = CallOptions & Deadline;
 /** The part of ts-proto's `AuthServiceClient` the tests use. */
 export interface AuthClient {
   login(request: { username: string; password: string }, options?: ClientCallOptions): Promise<{ token: string; expireTime?: Date }>;
-  listSessions(request: object): AsyncIterable<{ session?: { subject: string } }>;
+  listSessions(request: object, options?: ClientCallOptions): AsyncIterable<{ session?: { subject: string } }>;
 }
 
 /** `services/user/src/gen/clients/auth.v1.AuthService.ts`. */

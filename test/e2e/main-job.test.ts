@@ -22,6 +22,7 @@ import type { AuthClientModule, UserClient, UserPbModule } from './example-types
 // Generated modules are imported from the workspace, so they resolve grpcforge/runtime the way a user's code does.
 
 let ws: string;
+let adminKey: string;
 type Runtime = typeof import('../../src/runtime/index.ts');
 let runtime: Runtime;
 
@@ -100,6 +101,9 @@ describe('init -> generate -> serve (example workspace)', () => {
     let token: string;
 
     before(async () => {
+      const created = runCli(['keys', 'create', '--name', 'ops', '--roles', 'admin', '--json'], ws);
+      assert.equal(created.code, 0, created.stderr);
+      adminKey = JSON.parse(created.stdout).key;
       auth = await startServe(ws, 'auth');
       user = await startServe(ws, 'user', { AUTH_ADDR: auth.address });
     });
@@ -113,7 +117,9 @@ describe('init -> generate -> serve (example workspace)', () => {
       assert.ok(login.token.length > 20);
       assert.ok(login.expireTime instanceof Date && login.expireTime.getTime() > Date.now());
       token = login.token;
-      const sessions = await collect(client.listSessions({}));
+      // ListSessions needs the admin role (grpcforge.yaml auth.methods): the pipeline enforces it.
+      await expectStatus(collect(client.listSessions({})), runtime.Status.UNAUTHENTICATED, /^authentication required$/);
+      const sessions = await collect(client.listSessions({}, { metadata: runtime.Metadata({ 'x-api-key': adminKey }) }));
       assert.deepEqual(sessions.map((response) => response.session?.subject), ['ada']);
       await expectStatus(client.login({ username: 'ada', password: 'wrong' }), runtime.Status.UNAUTHENTICATED);
       runtime.closeServiceClient(client);
@@ -178,10 +184,41 @@ describe('init -> generate -> serve (example workspace)', () => {
       runtime.closeServiceClient(client);
     });
 
-    test('SIGTERM drains and exits 0', async () => {
+    test('status lists both running instances', () => {
+      const status = runCli(['status', '--json'], ws);
+      assert.equal(status.code, 0, status.stderr);
+      const instances = JSON.parse(status.stdout).instances as { service: string; status: string; address: string }[];
+      assert.deepEqual(instances.map((i) => [i.service, i.status]).sort(), [['auth', 'serving'], ['user', 'serving']]);
+    });
+
+    test('SIGTERM drains, flushes the log store and exits 0', async () => {
       assert.equal(await user.stop(), 0);
       assert.match(user.stderr(), /SIGTERM: draining in-flight calls/);
       assert.equal(await auth.stop(), 0);
+      assert.match(auth.stderr(), /log store: \d+ calls written/);
+    });
+
+    test('logs, stats and status read what the servers recorded', () => {
+      const logs = runCli(['logs', '--service', 'auth.v1.AuthService', '--method', 'ListSessions', '--json'], ws);
+      assert.equal(logs.code, 0, logs.stderr);
+      const rows = JSON.parse(logs.stdout).logs as { status_code: number; principal: string | null; kind: string; response_messages: number }[];
+      assert.deepEqual(rows.map((row) => [row.status_code, row.principal, row.kind]), [
+        [0, 'apiKey:ops', 'serverStreaming'],
+        [16, null, 'serverStreaming'],
+      ]);
+      assert.equal(rows[0]?.response_messages, 1);
+      const stats = runCli(['stats', '--json'], ws);
+      assert.equal(stats.code, 0, stats.stderr);
+      const report = JSON.parse(stats.stdout);
+      assert.ok(report.totals.total >= 15, `total ${report.totals.total}`);
+      assert.ok(report.methods.some((m: { method: string }) => m.method === 'ValidateToken'), 'user -> auth calls are logged by auth');
+      const text = runCli(['stats'], ws);
+      assert.match(text.stdout, /latency ms: avg [\d.]+  p50 [\d.]+  p95 [\d.]+  p99 [\d.]+/);
+      const status = runCli(['status', '--json'], ws);
+      const instances = JSON.parse(status.stdout).instances as { status: string }[];
+      assert.deepEqual(instances.map((i) => i.status), ['stopped', 'stopped']);
+      const database = runProgram('grep', ['-c', adminKey, join(ws, '.grpcforge/grpcforge.db')], ws);
+      assert.equal(database.stdout.trim(), '0', 'the API key never reaches the database file');
     });
   });
 
@@ -267,9 +304,15 @@ describe('init -> generate -> serve (example workspace)', () => {
       '2',
     );
     const client = runtime.createServiceClient(AuthServiceDefinition, { target: auth.address }) as unknown as {
-      logout(request: object): Promise<unknown>;
+      logout(request: object, options?: object): Promise<unknown>;
     };
-    await expectStatus(client.logout({ token: 'x' }), runtime.Status.UNIMPLEMENTED, /not implemented yet/);
+    // A new RPC is secure by default (auth.default: authenticated).
+    await expectStatus(client.logout({ token: 'x' }), runtime.Status.UNAUTHENTICATED);
+    await expectStatus(
+      client.logout({ token: 'x' }, { metadata: runtime.Metadata({ 'x-api-key': adminKey }) }),
+      runtime.Status.UNIMPLEMENTED,
+      /not implemented yet/,
+    );
     await auth.stop();
     await writeFile(protoPath, original);
   });

@@ -90,6 +90,21 @@ describe('grpcforge.yaml', () => {
       'version: 1\nservices:\n  a:\n    serves: [x.v1.S]\n',
       'grpcforge.yaml:3:3: services.a: serves a service but has no "listen" address (expected HOST:PORT)',
     ],
+    [
+      'an auth method key that is not a method path',
+      'version: 1\nservices: {}\nauth:\n  methods:\n    Login: public\n',
+      'grpcforge.yaml:5:5: auth.methods.Login: "Login" is not valid: expected "pkg.Service/Method" or "pkg.Service/*"',
+    ],
+    [
+      'a method rule that is neither public, authenticated nor roles',
+      'version: 1\nservices: {}\nauth:\n  methods:\n    a.v1.S/M: admin\n',
+      'grpcforge.yaml:5:5: auth.methods["a.v1.S/M"]: expected "public", "authenticated" or { roles: [role, ...] }, got "admin"',
+    ],
+    [
+      'JWT with two key sources',
+      'version: 1\nservices: {}\nauth:\n  jwt:\n    secretEnv: S\n    jwksUrl: https://id.example.com/jwks.json\n',
+      'grpcforge.yaml:4:3: auth.jwt: expected exactly one of secretEnv, publicKey, jwksUrl (got 2)',
+    ],
     ['invalid YAML', 'version: 1\nservices: [\n', 'grpcforge.yaml:3:1: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'],
     [
       'a typo in a consumed service served in the workspace',

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
@@ -11,6 +13,8 @@ interface ServeFlags {
   readonly host?: string;
   readonly port?: string;
   readonly shutdownTimeout?: string;
+  /** commander's --no-log-store. */
+  readonly logStore: boolean;
 }
 
 /** The module `generate` writes for a service that serves something. */
@@ -28,9 +32,13 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'interface to bind (default: the host of services.<name>.listen)')
     .option('-p, --port <port>', 'port to bind; 0 takes a free one (default: the port of services.<name>.listen)')
     .option('--shutdown-timeout <ms>', 'drain time for in-flight calls on SIGTERM/SIGINT, in ms (default: server.shutdownTimeoutMs)')
+    .option('--no-log-store', 'do not record calls (API keys are then not accepted either)')
     .addHelpText(
       'after',
       `
+The pipeline, outermost first: request logger -> auth -> error mapping -> handler. Auth follows grpcforge.yaml's
+auth section (default: authenticated; health and reflection are public); every call is recorded in the log store
+(logStore.url), which also holds API keys and this server instance's heartbeat.
 Handlers are found by convention in src/handlers/<service>/<rpc>.ts (TypeScript is loaded with tsx); run
 \`grpcforge generate\` first. The bound address is printed as "listening on HOST:PORT".
 A handler error that is not a ServerError reaches the client as INTERNAL with a generic message; the error and the
@@ -70,6 +78,9 @@ Examples:
         throw new UserError('handlers-failed', `cannot load the handlers of "${name}": ${errorMessage(error)}`, hints);
       }
       const { startServer } = await import('../../runtime/index.js');
+      const { buildAuthOptions, openLogStore } = await import('../runtime-options.js');
+      const store = config.logStore.enabled && flags.logStore ? await openLogStore(config) : undefined;
+      const auth = await buildAuthOptions(config.auth, store);
       const server = await startServer({
         services: entry.services,
         host: flags.host ?? service.listen.host,
@@ -77,13 +88,35 @@ Examples:
         descriptorSet: entry.descriptorSet,
         health: config.server.health,
         reflection: config.server.reflection,
-      }).catch((error: unknown) => {
+        auth,
+        ...(store ? { recordCall: store.record } : {}),
+      }).catch(async (error: unknown) => {
+        await store?.close();
         throw new UserError('listen-failed', `cannot listen on ${flags.host ?? service.listen?.host}:${port}: ${errorMessage(error)}`);
       });
+      const instanceId = randomUUID();
+      let heartbeat: NodeJS.Timeout | undefined;
+      if (store) {
+        const now = Date.now();
+        await store.registerInstance({
+          id: instanceId,
+          service: name,
+          address: server.address,
+          pid: process.pid,
+          host: hostname(),
+          status: 'serving',
+          started_at: now,
+          last_heartbeat_at: now,
+          services: JSON.stringify(service.serves),
+        });
+        heartbeat = setInterval(() => void store.heartbeatInstance(instanceId, Date.now()).catch(() => {}), 10_000);
+        heartbeat.unref();
+      }
       const rpcs = entry.services.reduce((count, registration) => count + rpcCount(registration.definition), 0);
       err(
         `serving ${service.serves.join(', ')} (${rpcs} RPC${rpcs === 1 ? '' : 's'})` +
-          `${config.server.health ? ', health' : ''}${config.server.reflection ? ', reflection' : ''}`,
+          `${config.server.health ? ', health' : ''}${config.server.reflection ? ', reflection' : ''}` +
+          `, auth default ${config.auth.default}${store ? `, log store ${config.logStore.url}` : ', no log store'}`,
       );
       out(`listening on ${server.address}`);
 
@@ -95,10 +128,20 @@ Examples:
         }
         stopping = true;
         err(`${signal}: draining in-flight calls (up to ${shutdownTimeoutMs} ms)`);
-        void server.shutdown(shutdownTimeoutMs).then((outcome) => {
+        void (async () => {
+          if (store) await store.heartbeatInstance(instanceId, Date.now(), 'stopping').catch(() => {});
+          const outcome = await server.shutdown(shutdownTimeoutMs);
+          if (heartbeat) clearInterval(heartbeat);
+          if (store) {
+            // Every call has finished or been cancelled, so every row is queued: flush them all.
+            await store.heartbeatInstance(instanceId, Date.now(), 'stopped').catch(() => {});
+            await store.close();
+            const counters = store.counters();
+            err(`log store: ${counters.written} calls written${counters.dropped ? `, ${counters.dropped} dropped (queue full)` : ''}`);
+          }
           err(outcome === 'drained' ? 'stopped: every call finished' : 'stopped: calls still running were cancelled');
           process.exit(0);
-        });
+        })();
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));

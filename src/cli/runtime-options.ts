@@ -1,0 +1,68 @@
+import { readFile } from 'node:fs/promises';
+import type { ResolvedAuthSettings, ResolvedConfig } from '../config/resolved.js';
+import type { AuthOptions, LogStore } from '../runtime/index.js';
+import { UserError, errorMessage } from '../util/errors.js';
+
+/**
+ * Where `grpcforge.yaml` meets the runtime: resolved settings become the runtime's plain option objects.
+ */
+
+/**
+ * Opens the workspace's log store (creating and migrating it when needed).
+ * @throws UserError `log-store-failed` when it cannot be opened or migrated.
+ */
+export async function openLogStore(config: ResolvedConfig): Promise<LogStore> {
+  const { createLogStore } = await import('../runtime/index.js');
+  try {
+    return await createLogStore({
+      url: config.logStore.url,
+      ...(config.logStore.retentionMs !== undefined ? { retentionMs: config.logStore.retentionMs } : {}),
+    });
+  } catch (error) {
+    throw new UserError('log-store-failed', `cannot open the log store ${config.logStore.url}: ${errorMessage(error)}`);
+  }
+}
+
+/**
+ * The auth options of a server: the policy, API keys through the log store, JWT from its key source.
+ * @throws UserError `jwt-config` when the secret variable is unset or the public key cannot be read.
+ */
+export async function buildAuthOptions(auth: ResolvedAuthSettings, store: LogStore | undefined): Promise<AuthOptions> {
+  const { createJwtVerifier } = await import('../runtime/index.js');
+  let jwt: AuthOptions['jwt'];
+  if (auth.jwt) {
+    const settings = auth.jwt;
+    let secret: string | undefined;
+    let publicKey: string | undefined;
+    if (settings.secretEnv) {
+      secret = process.env[settings.secretEnv];
+      if (!secret) throw new UserError('jwt-config', `auth.jwt.secretEnv: environment variable ${settings.secretEnv} is not set`);
+    }
+    if (settings.publicKey) {
+      publicKey = await readFile(settings.publicKey, 'utf8').catch((error: unknown) => {
+        throw new UserError('jwt-config', `auth.jwt.publicKey: cannot read ${settings.publicKey}: ${errorMessage(error)}`);
+      });
+    }
+    try {
+      jwt = await createJwtVerifier({
+        ...(secret !== undefined ? { secret } : {}),
+        ...(publicKey !== undefined ? { publicKey } : {}),
+        ...(settings.jwksUrl !== undefined ? { jwksUrl: settings.jwksUrl } : {}),
+        ...(settings.issuer !== undefined ? { issuer: settings.issuer } : {}),
+        ...(settings.audience !== undefined ? { audience: settings.audience } : {}),
+        ...(settings.algorithms !== undefined ? { algorithms: settings.algorithms } : {}),
+        clockToleranceSec: settings.clockToleranceSec,
+        rolesClaim: settings.rolesClaim,
+      });
+    } catch (error) {
+      throw new UserError('jwt-config', `auth.jwt: ${errorMessage(error)}`);
+    }
+  }
+  return {
+    policy: { default: auth.default, methods: auth.methods },
+    ...(auth.apiKeys && store
+      ? { apiKeys: { verify: (key: string) => store.verifyApiKey(key), countUse: (id: string, at: number) => store.countApiKeyUse(id, at) } }
+      : {}),
+    ...(jwt ? { jwt } : {}),
+  };
+}

@@ -1,0 +1,29 @@
+import { UserError } from './errors.js';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * Parses a duration such as `500ms`, `45s`, `15m`, `1h`, `30d` or `2w` into milliseconds.
+ * @param what the flag, for the error message (`--since`).
+ * @throws UserError `bad-duration` naming the flag and the accepted form.
+ */
+export function parseDuration(value: string, what: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(value.trim());
+  if (!match) throw new UserError('bad-duration', `${what}: "${value}" is not a duration (expected a number and ms, s, m, h, d or w, like 1h or 30d)`);
+  return Number(match[1]) * UNITS[match[2]!]!;
+}
+
+/** `93784000` → `1d 2h 3m`: the two or three largest units, for people. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const parts: string[] = [];
+  let rest = Math.floor(ms / 1000);
+  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+    if (rest >= size || (parts.length > 0 && parts.length < 3)) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+    if (parts.length === 3) break;
+  }
+  return parts.join(' ');
+}
