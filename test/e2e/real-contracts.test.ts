@@ -56,7 +56,7 @@ describe('public contracts: generate, type-check, serve, call every method', () 
       await writeFiles(ws, {
         'buf.yaml': 'version: v2\nmodules:\n  - path: proto\n',
         'package.json': '{ "private": true, "type": "module" }\n',
-        'grpcforge.yaml': `version: 1\nservices:\n  server:\n    serves: [${services.join(', ')}]\n    listen: 127.0.0.1:0\n  consumer:\n    consumes:\n${consumes}\n`,
+        'grpcforge.yaml': `version: 1\nservices:\n  server:\n    serves: [${services.join(', ')}]\n    listen: 127.0.0.1:0\n  consumer:\n    consumes:\n${consumes}\nauth:\n  default: public\n`,
       });
       await linkWorkspace(ws);
 
