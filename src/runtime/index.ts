@@ -5,6 +5,16 @@
 export { ClientError, Metadata, ServerError, Status } from 'nice-grpc';
 export type { CallContext, CallOptions, ServerMiddleware } from 'nice-grpc';
 
+export {
+  AlreadyExistsError,
+  DomainError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+  ResourceExhaustedError,
+  UnavailableError,
+} from './errors.js';
 export { startServer } from './server/start-server.js';
 export type { RunningServer, ServerOptions } from './server/start-server.js';
 export { defineService } from './server/service-registration.js';

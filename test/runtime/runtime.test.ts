@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   ClientError,
+  InvalidArgumentError,
   Metadata,
+  NotFoundError,
   ServerError,
   Status,
   closeServiceClient,
@@ -50,6 +52,8 @@ function echoService() {
     echo: async (request: EchoMessage, context: CallContext) => {
       if (request.text === 'crash') throw new Error('secret stack detail');
       if (request.text === 'denied') throw new ServerError(Status.PERMISSION_DENIED, 'no');
+      if (request.text === 'missing') throw new NotFoundError('user "u9" not found');
+      if (request.text === 'bad') throw new InvalidArgumentError('text must not be "bad"');
       await sleep(request.delayMs ?? 0, context.signal);
       return { text: request.text };
     },
@@ -64,7 +68,7 @@ function echoService() {
 }
 
 describe('startServer', () => {
-  test('a non-ServerError is INTERNAL with a generic message; the error and method path go to onUnexpectedError', async () => {
+  test('domain errors map to their codes; any other error is INTERNAL with a generic message, reported with the method path', async () => {
     const reported: string[] = [];
     const server = await startServer({
       services: [echoService()],
@@ -81,7 +85,14 @@ describe('startServer', () => {
       return true;
     });
     await assert.rejects(client.echo({ text: 'denied' }), (error: unknown) => error instanceof ClientError && error.code === Status.PERMISSION_DENIED);
-    assert.deepEqual(reported, ['/test.v1.EchoService/Echo: secret stack detail']);
+    await assert.rejects(client.echo({ text: 'missing' }), (error: unknown) => {
+      assert.ok(error instanceof ClientError);
+      assert.equal(error.code, Status.NOT_FOUND);
+      assert.equal(error.details, 'user "u9" not found');
+      return true;
+    });
+    await assert.rejects(client.echo({ text: 'bad' }), (error: unknown) => error instanceof ClientError && error.code === Status.INVALID_ARGUMENT);
+    assert.deepEqual(reported, ['/test.v1.EchoService/Echo: secret stack detail'], 'domain errors are not reported as unexpected');
     closeServiceClient(client);
     await server.shutdown(1000);
   });

@@ -1,4 +1,5 @@
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
+import { DomainError } from '../errors.js';
 import type { CallInfoContext } from './call-info.js';
 
 /** Options of {@link createErrorMappingMiddleware}. */
@@ -16,7 +17,8 @@ export const INTERNAL_ERROR_MESSAGE = 'internal server error';
 
 /**
  * Server middleware that maps handler errors to gRPC statuses at one boundary:
- * a `ServerError` passes through unchanged; an abort (the client cancelled, or shutdown) becomes CANCELLED;
+ * a `ServerError` passes through unchanged; a {@link DomainError} (NotFoundError, InvalidArgumentError, ...) becomes
+ * its status with its message; an abort (the client cancelled, or shutdown) becomes CANCELLED;
  * anything else becomes INTERNAL with {@link INTERNAL_ERROR_MESSAGE}, and the full error goes to `onUnexpectedError`.
  */
 export function createErrorMappingMiddleware(options: ErrorMappingOptions = {}): ServerMiddleware<object, CallInfoContext> {
@@ -26,6 +28,7 @@ export function createErrorMappingMiddleware(options: ErrorMappingOptions = {}):
       return yield* call.next(call.request, context);
     } catch (error) {
       if (error instanceof ServerError) throw error;
+      if (error instanceof DomainError) throw new ServerError(error.status, error.message);
       if (isAbort(error) || context.signal.aborted) throw new ServerError(Status.CANCELLED, 'the call was cancelled');
       report(error, call.method.path);
       // The request logger stores the real message; the client only gets the generic one.
