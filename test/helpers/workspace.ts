@@ -80,6 +80,7 @@ export function runProgram(command: string, args: readonly string[], cwd: string
 /** A `grpcforge serve` process. */
 export interface ServeProcess {
   readonly address: string;
+  readonly pid: number;
   readonly port: number;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
@@ -111,6 +112,7 @@ export async function startServe(cwd: string, service: string, env: NodeJS.Proce
   });
   return {
     address,
+    pid: child.pid!,
     port: Number(address.slice(address.lastIndexOf(':') + 1)),
     stderr: () => stderr,
     stop: async () => {
