@@ -70,14 +70,18 @@ export async function queryStats(db: Kysely<LogStoreDatabase>, filter: LogFilter
     .executeTakeFirstOrThrow();
   const total = Number(totals.total);
   if (total === 0) return { total: 0, ok: 0, successRate: 1, avgMs: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0 };
-  // Nearest rank: the value at position ceil(p * n) of the sorted durations (1-based).
-  const rank = (p: number) => Math.max(1, Math.ceil(p * total));
+  // Nearest rank: the value at position ceil(p * n) of the sorted durations (1-based). The duration index is walked
+  // from the nearer end, so p99 skips 1% of the rows instead of 99%.
   const percentile = async (p: number) => {
-    const row = await db.selectFrom('request_logs').where(matches(filter))
+    const rank = Math.max(1, Math.ceil(p * total));
+    const fromTop = rank > total / 2;
+    const row = await db
+      .selectFrom('request_logs')
+      .where(matches(filter))
       .select('duration_ms')
-      .orderBy('duration_ms')
+      .orderBy('duration_ms', fromTop ? 'desc' : 'asc')
       .limit(1)
-      .offset(rank(p) - 1)
+      .offset(fromTop ? total - rank : rank - 1)
       .executeTakeFirst();
     return Number(row?.duration_ms ?? 0);
   };
@@ -118,14 +122,19 @@ export async function queryTimeline(
   bucketMs: number,
   filter: LogFilter = {},
 ): Promise<TimelineBucket[]> {
-  const bucket = sql<number>`(started_at / ${bucketMs}) * ${bucketMs}`;
-  const rows = await db.selectFrom('request_logs').where(matches(filter))
+  if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new Error(`bucketMs must be a positive integer, got ${bucketMs}`);
+  // The bucket size is a literal (a checked integer), and GROUP BY names the select column: with bound parameters
+  // SQLite cannot see that the two expressions are the same and sorts the whole window.
+  const size = sql.lit(bucketMs);
+  const rows = await db
+    .selectFrom('request_logs')
+    .where(matches(filter))
     .select((eb) => [
-      sql<number>`cast(${bucket} as integer)`.as('start'),
+      sql<number>`(started_at / ${size}) * ${size}`.as('start'),
       eb.fn.countAll<number>().as('total'),
       eb.fn.sum<number>(sql`case when status_code = 0 then 0 else 1 end`).as('errors'),
     ])
-    .groupBy(sql`cast(${bucket} as integer)`)
+    .groupBy(sql`1`)
     .orderBy('start')
     .execute();
   return rows.map((row) => ({ start: Number(row.start), total: Number(row.total), errors: Number(row.errors) }));
