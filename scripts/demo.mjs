@@ -74,6 +74,21 @@ try {
   const response = JSON.parse(curl(user.address, 'user.v1.UserService/GetUser', { id: 'u2' }, bearer));
   curl(user.address, 'user.v1.UserService/ListUsers', {}, bearer);
 
+  step('the pipeline: ListSessions needs the admin role (grpcforge.yaml auth.methods)');
+  const refused = spawnSync(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-d', '{}', `http://${auth.address}/auth.v1.AuthService/ListSessions`], { encoding: 'utf8' });
+  console.log(`without a key: ${(refused.stdout + refused.stderr).replace(/\s+/g, ' ').trim()}`);
+  const key = JSON.parse(run(process.execPath, [cli, 'keys', 'create', '--name', 'ops', '--roles', 'admin', '--json'], { cwd: workspace })).key;
+  curl(auth.address, 'auth.v1.AuthService/ListSessions', {}, [`x-api-key: ${key}`]);
+
+  step('stop both (SIGTERM drains and flushes the log store), then read what was recorded');
+  await Promise.all(servers.splice(0).map((child) => new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  })));
+  run(process.execPath, [cli, 'stats', '--since', '1h'], { cwd: workspace });
+  run(process.execPath, [cli, 'status'], { cwd: workspace });
+
   step('result');
   console.log(
     `user.v1.UserService/GetUser -> ${response.user.displayName}, requested by "${response.requestedBy}" ` +

@@ -13,17 +13,17 @@ export function parseDuration(value: string, what: string): number {
   return Number(match[1]) * UNITS[match[2]!]!;
 }
 
-/** `93784000` → `1d 2h 3m`: the two or three largest units, for people. */
+/** `93784000` → `1d 2h`, `3600000` → `1h`: the two largest non-zero units, for people. */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
   const parts: string[] = [];
   let rest = Math.floor(ms / 1000);
   for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
-    if (rest >= size || (parts.length > 0 && parts.length < 3)) {
-      parts.push(`${Math.floor(rest / size)}${unit}`);
-      rest %= size;
-    }
-    if (parts.length === 3) break;
+    const amount = Math.floor(rest / size);
+    rest %= size;
+    if (amount > 0) parts.push(`${amount}${unit}`);
+    else if (parts.length > 0) break; // 1h 0m 5s reads better as 1h
+    if (parts.length === 2) break;
   }
   return parts.join(' ');
 }

@@ -111,3 +111,17 @@ describe('names', () => {
     assert.throws(() => expandTarget('${ADDR}', {}), /environment variable ADDR is not set/);
   });
 });
+
+describe('durations', () => {
+  test('parse flags and format for people', async () => {
+    const { formatDuration, parseDuration } = await import('../../src/util/duration.ts');
+    assert.equal(parseDuration('1h', '--since'), 3_600_000);
+    assert.equal(parseDuration('30d', '--since'), 30 * 86_400_000);
+    assert.equal(parseDuration('250ms', '--since'), 250);
+    assert.throws(() => parseDuration('1 hour', '--since'), /--since: "1 hour" is not a duration/);
+    assert.equal(formatDuration(3_600_000), '1h');
+    assert.equal(formatDuration(93_784_000), '1d 2h');
+    assert.equal(formatDuration(65_000), '1m 5s');
+    assert.equal(formatDuration(500), '500ms');
+  });
+});
