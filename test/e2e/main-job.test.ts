@@ -196,6 +196,9 @@ describe('init -> generate -> serve (example workspace)', () => {
       assert.match(user.stderr(), /SIGTERM: draining in-flight calls/);
       assert.equal(await auth.stop(), 0);
       assert.match(auth.stderr(), /log store: \d+ calls written/);
+      for (const stderr of [auth.stderr(), user.stderr()]) {
+        assert.ok(!stderr.includes(adminKey) && !stderr.includes(token), 'no key or token reaches stderr');
+      }
     });
 
     test('logs, stats and status read what the servers recorded', () => {
