@@ -45,6 +45,7 @@ export type { Principal } from './auth/principal.js';
 export { resolveMethodRule } from './auth/policy.js';
 export type { AuthPolicy, MethodRule } from './auth/policy.js';
 export { createJwtVerifier } from './auth/jwt.js';
+export { PEER_IDENTITY_HEADER, certificateIdentity, createPeerIdentityInterceptor } from './auth/mtls.js';
 export type { JwtOptions, JwtResult, JwtVerifier } from './auth/jwt.js';
 
 export { createLogStore, sqlitePathOf } from './logstore/create-log-store.js';

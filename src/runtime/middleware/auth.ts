@@ -1,5 +1,6 @@
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
 import type { JwtVerifier } from '../auth/jwt.js';
+import { PEER_IDENTITY_HEADER } from '../auth/mtls.js';
 import { resolveMethodRule, type AuthPolicy } from '../auth/policy.js';
 import { UNAUTHENTICATED_MESSAGE, type Principal } from '../auth/principal.js';
 import type { CallInfoContext } from './call-info.js';
@@ -20,6 +21,11 @@ export interface AuthOptions {
   readonly jwt?: JwtVerifier;
   /** How long an API key check is cached, in ms; revocation takes effect within this time. @defaultValue 5000 */
   readonly apiKeyCacheMs?: number;
+  /**
+   * Accept the verified client certificate as identity (needs the server's TLS to request client certificates).
+   * Maps a certificate identity (URI SAN or CN) to its roles; identities not listed get none.
+   */
+  readonly mtls?: { readonly roles?: Readonly<Record<string, readonly string[]>> };
 }
 
 /** The context auth gives handlers: the resolved caller, or `undefined` on public methods called anonymously. */
@@ -28,7 +34,8 @@ export interface AuthContext {
 }
 
 /**
- * Server middleware that resolves the caller from `x-api-key` or `authorization: Bearer` and enforces the policy:
+ * Server middleware that resolves the caller from `x-api-key`, `authorization: Bearer` or the verified client
+ * certificate (mTLS, set by the peer-identity interceptor) and enforces the policy:
  * no or bad credentials on a non-public method is UNAUTHENTICATED with one generic message whatever the reason; a
  * known caller without a required role is PERMISSION_DENIED; a key source that cannot be reached (JWKS down) is
  * UNAVAILABLE. Health and reflection are always public.
@@ -65,6 +72,10 @@ export function createAuthMiddleware(options: AuthOptions): ServerMiddleware<Aut
       else if (result.reason === 'unavailable' && rule !== 'public') {
         throw new ServerError(Status.UNAVAILABLE, 'cannot verify credentials right now');
       }
+    }
+    const peerIdentity = options.mtls ? context.metadata.get(PEER_IDENTITY_HEADER) : undefined;
+    if (!apiKey && !bearer && peerIdentity) {
+      principal = { id: peerIdentity, kind: 'mtls', roles: options.mtls?.roles?.[peerIdentity] ?? [] };
     }
     if (context.callInfo) context.callInfo.principal = principal;
     if (rule !== 'public') {

@@ -5,6 +5,7 @@ import type { ErrorMappingOptions } from '../middleware/error-mapping.js';
 import type { AuthOptions } from '../middleware/auth.js';
 import type { LoggedCall, MessageSizer } from '../middleware/request-logger.js';
 import { createPipeline } from './pipeline.js';
+import { createPeerIdentityInterceptor } from '../auth/mtls.js';
 import { createReflectionServices } from './reflection.js';
 import { definitionFullName, type ServiceRegistration } from './service-registration.js';
 
@@ -57,7 +58,8 @@ export interface RunningServer {
  * const server = await startServer({ services: [defineService(GreeterDefinition, { sayHello })], host: '127.0.0.1', port: 0 });
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const server = createServer();
+  // The interceptor strips client-sent identity headers on every server, TLS or not.
+  const server = createServer({ interceptors: [createPeerIdentityInterceptor()] } as never);
   const stages = createPipeline({
     ...(options.recordCall ? { logger: { record: options.recordCall, sizer: createSizer(options.services) } } : {}),
     ...(options.auth ? { auth: options.auth } : {}),
