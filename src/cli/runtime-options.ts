@@ -64,5 +64,42 @@ export async function buildAuthOptions(auth: ResolvedAuthSettings, store: LogSto
       ? { apiKeys: { verify: (key: string) => store.verifyApiKey(key), countUse: (id: string, at: number) => store.countApiKeyUse(id, at) } }
       : {}),
     ...(jwt ? { jwt } : {}),
+    ...(auth.mtls ? { mtls: { roles: auth.mtls.roles } } : {}),
   };
+}
+
+/**
+ * Server credentials from the `tls` section, with `${SERVICE}` replaced by the service name.
+ * @returns `undefined` for plaintext.
+ * @throws UserError `tls-config` when a file is missing, the key does not match the certificate, or client
+ * certificates are required without a CA.
+ */
+export async function buildServerCredentials(config: ResolvedConfig, serviceName: string) {
+  const tls = config.tls;
+  if (!tls) return undefined;
+  const { ServerCredentials } = await import('@grpc/grpc-js');
+  const { X509Certificate, createPrivateKey } = await import('node:crypto');
+  const read = async (key: string, path: string) => {
+    const file = path.replaceAll('${SERVICE}', serviceName);
+    return readFile(file).catch((error: unknown) => {
+      throw new UserError('tls-config', `tls.${key}: cannot read ${file}: ${errorMessage(error)}`, [
+        'paths are relative to grpcforge.yaml; ${SERVICE} is replaced by the service name',
+      ]);
+    });
+  };
+  if (tls.requireClientCert && !tls.ca) {
+    throw new UserError('tls-config', 'tls.requireClientCert needs tls.ca: refusing to start without a CA to verify clients');
+  }
+  const cert = await read('cert', tls.cert);
+  const key = await read('key', tls.key);
+  const ca = tls.ca ? await read('ca', tls.ca) : null;
+  try {
+    if (!new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) {
+      throw new UserError('tls-config', `tls.key does not match tls.cert for service "${serviceName}"`);
+    }
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError('tls-config', `tls: cannot parse the certificate or key of "${serviceName}": ${errorMessage(error)}`);
+  }
+  return ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], tls.requireClientCert);
 }

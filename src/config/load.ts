@@ -159,6 +159,7 @@ function normaliseConfig(written: WrittenConfig, configPath: string): ResolvedCo
       default: written.auth.default,
       methods: written.auth.methods,
       apiKeys: written.auth.apiKeys,
+      mtls: written.auth.mtls ? { roles: written.auth.mtls.roles } : undefined,
       jwt: written.auth.jwt
         ? {
             ...written.auth.jwt,
@@ -166,6 +167,14 @@ function normaliseConfig(written: WrittenConfig, configPath: string): ResolvedCo
           }
         : undefined,
     },
+    tls: written.tls
+      ? {
+          ca: written.tls.ca === undefined ? undefined : absolute(written.tls.ca),
+          cert: absolute(written.tls.cert),
+          key: absolute(written.tls.key),
+          requireClientCert: written.tls.requireClientCert,
+        }
+      : undefined,
     logStore: {
       enabled: written.logStore.enabled,
       url: resolveStoreUrl(written.logStore.url, absolute),

@@ -10,6 +10,16 @@ export interface ResolvedConfig {
   readonly server: ResolvedServerSettings;
   readonly auth: ResolvedAuthSettings;
   readonly logStore: ResolvedLogStoreSettings;
+  /** TLS of `serve`; `undefined` for plaintext. */
+  readonly tls: ResolvedTlsSettings | undefined;
+}
+
+/** TLS files (absolute paths that may contain `${SERVICE}`). */
+export interface ResolvedTlsSettings {
+  readonly ca: string | undefined;
+  readonly cert: string;
+  readonly key: string;
+  readonly requireClientCert: boolean;
 }
 
 /** What a method requires of its caller. */
@@ -22,6 +32,8 @@ export interface ResolvedAuthSettings {
   readonly methods: Readonly<Record<string, ResolvedMethodRule>>;
   readonly apiKeys: boolean;
   readonly jwt: ResolvedJwtSettings | undefined;
+  /** Roles per client-certificate identity, when certificates are accepted as callers. */
+  readonly mtls: { readonly roles: Readonly<Record<string, readonly string[]>> } | undefined;
 }
 
 /** JWT settings; the key source is read when the server starts. */

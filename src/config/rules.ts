@@ -76,6 +76,12 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
       }
     }
   }
+  if (written.tls?.requireClientCert && written.tls.ca === undefined) {
+    errors.push(problem(['tls', 'requireClientCert'], 'needs tls.ca, the CA that signs client certificates'));
+  }
+  if (written.auth.mtls && !written.tls?.requireClientCert) {
+    warnings.push(problem(['auth', 'mtls'], 'has no effect without tls.requireClientCert: true (clients are not asked for certificates)'));
+  }
   const jwt = written.auth.jwt;
   if (jwt) {
     const sources = [jwt.secretEnv, jwt.publicKey, jwt.jwksUrl].filter((source) => source !== undefined);

@@ -84,6 +84,15 @@ const authSchema = z
       .default({})
       .describe('Rules per method: "pkg.Service/Method" wins over "pkg.Service/*", which wins over default.'),
     apiKeys: z.boolean().default(true).describe('Accept API keys (x-api-key metadata) created with `grpcforge keys create`.'),
+    mtls: z
+      .strictObject({
+        roles: z
+          .record(z.string(), z.array(z.string().min(1)))
+          .default({})
+          .describe('Roles per certificate identity (URI SAN such as spiffe://platform/user, or CN).'),
+      })
+      .optional()
+      .describe('Accept the verified client certificate (tls.requireClientCert) as the caller.'),
     jwt: z
       .strictObject({
         secretEnv: z.string().optional().describe('Environment variable holding the HS256 shared secret.'),
@@ -99,6 +108,15 @@ const authSchema = z
       .describe('Accept JWT bearer tokens (authorization: Bearer), verified with jose. Exactly one key source.'),
   })
   .describe('Who may call what. Failures are UNAUTHENTICATED; a caller without a required role is PERMISSION_DENIED.');
+
+const tlsSchema = z
+  .strictObject({
+    ca: z.string().optional().describe('PEM of the CA that signs client certificates (required with requireClientCert).'),
+    cert: z.string().describe('PEM certificate chain of the server; ${SERVICE} is replaced by the service name.'),
+    key: z.string().describe('PEM private key of the server; ${SERVICE} is replaced by the service name.'),
+    requireClientCert: z.boolean().default(false).describe('Mutual TLS: refuse clients without a certificate from ca.'),
+  })
+  .describe('TLS for `grpcforge serve`, paths relative to grpcforge.yaml. Plaintext when omitted.');
 
 const logStoreSchema = z
   .strictObject({
@@ -154,6 +172,7 @@ export const configSchema = z
       .describe('Settings of `grpcforge serve` shared by every service.'),
     auth: authSchema.default({ default: 'authenticated', methods: {}, apiKeys: true }),
     logStore: logStoreSchema.default({ enabled: true, url: 'sqlite:.grpcforge/grpcforge.db' }),
+    tls: tlsSchema.optional(),
   })
   .describe('grpcforge workspace: which service serves and which consumes which contract.');
 

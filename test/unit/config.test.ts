@@ -105,6 +105,11 @@ describe('grpcforge.yaml', () => {
       'version: 1\nservices: {}\nauth:\n  jwt:\n    secretEnv: S\n    jwksUrl: https://id.example.com/jwks.json\n',
       'grpcforge.yaml:4:3: auth.jwt: expected exactly one of secretEnv, publicKey, jwksUrl (got 2)',
     ],
+    [
+      'client certificates required without a CA',
+      'version: 1\nservices: {}\ntls:\n  cert: c.pem\n  key: k.pem\n  requireClientCert: true\n',
+      'grpcforge.yaml:6:3: tls.requireClientCert: needs tls.ca, the CA that signs client certificates',
+    ],
     ['invalid YAML', 'version: 1\nservices: [\n', 'grpcforge.yaml:3:1: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'],
     [
       'a typo in a consumed service served in the workspace',

@@ -78,7 +78,8 @@ Examples:
         throw new UserError('handlers-failed', `cannot load the handlers of "${name}": ${errorMessage(error)}`, hints);
       }
       const { startServer } = await import('../../runtime/index.js');
-      const { buildAuthOptions, openLogStore } = await import('../runtime-options.js');
+      const { buildAuthOptions, buildServerCredentials, openLogStore } = await import('../runtime-options.js');
+      const credentials = await buildServerCredentials(config, name);
       const store = config.logStore.enabled && flags.logStore ? await openLogStore(config) : undefined;
       const auth = await buildAuthOptions(config.auth, store);
       const server = await startServer({
@@ -90,6 +91,7 @@ Examples:
         reflection: config.server.reflection,
         auth,
         ...(store ? { recordCall: store.record } : {}),
+        ...(credentials ? { credentials } : {}),
       }).catch(async (error: unknown) => {
         await store?.close();
         throw new UserError('listen-failed', `cannot listen on ${flags.host ?? service.listen?.host}:${port}: ${errorMessage(error)}`);
@@ -116,6 +118,7 @@ Examples:
       err(
         `serving ${service.serves.join(', ')} (${rpcs} RPC${rpcs === 1 ? '' : 's'})` +
           `${config.server.health ? ', health' : ''}${config.server.reflection ? ', reflection' : ''}` +
+          `${credentials ? (config.tls?.requireClientCert ? ', mTLS' : ', TLS') : ', plaintext'}` +
           `, auth default ${config.auth.default}${store ? `, log store ${config.logStore.url}` : ', no log store'}`,
       );
       out(`listening on ${server.address}`);
