@@ -98,6 +98,8 @@ function planService(
       header(served.map((contractService) => contractService.file)),
     );
     add('src/gen/server/index.ts', 'generated', renderTemplate('gen/server-index.ts.hbs', view));
+    add('src/middleware/auth.ts', 'scaffold', renderTemplate('scaffold/middleware-auth.ts.hbs', { serviceName: service.name }));
+    add('src/middleware/logging.ts', 'scaffold', renderTemplate('scaffold/middleware-logging.ts.hbs', { serviceName: service.name }));
   }
 
   for (const consume of service.consumes) {

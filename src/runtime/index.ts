@@ -20,6 +20,8 @@ export type { RunningServer, ServerOptions } from './server/start-server.js';
 export { defineService } from './server/service-registration.js';
 export type { ServiceRegistration } from './server/service-registration.js';
 export type { HandlerContext, HandlerContextExtension } from './server/context.js';
+export { defineHooks } from './server/service-hooks.js';
+export type { ServiceHooks } from './server/service-hooks.js';
 export { createReflectionServices } from './server/reflection.js';
 
 export { createErrorMappingMiddleware, INTERNAL_ERROR_MESSAGE } from './middleware/error-mapping.js';

@@ -104,6 +104,12 @@ describe('init -> generate -> serve (example workspace)', () => {
       const created = runCli(['keys', 'create', '--name', 'ops', '--roles', 'admin', '--json'], ws);
       assert.equal(created.code, 0, created.stderr);
       adminKey = JSON.parse(created.stdout).key;
+      // The user-owned logging hooks of auth: redact error messages of ListSessions.
+      await writeFile(
+        join(ws, 'services/auth/src/middleware/logging.ts'),
+        "import { defineHooks } from 'grpcforge/runtime';\n\nexport const loggingHooks = defineHooks({\n" +
+          "  redactCall: (call) => (call.method === 'ListSessions' && call.error_message ? { ...call, error_message: '[redacted]' } : call),\n});\n",
+      );
       auth = await startServe(ws, 'auth');
       user = await startServe(ws, 'user', { AUTH_ADDR: auth.address });
     });
@@ -204,10 +210,16 @@ describe('init -> generate -> serve (example workspace)', () => {
     test('logs, stats and status read what the servers recorded', () => {
       const logs = runCli(['logs', '--service', 'auth.v1.AuthService', '--method', 'ListSessions', '--json'], ws);
       assert.equal(logs.code, 0, logs.stderr);
-      const rows = JSON.parse(logs.stdout).logs as { status_code: number; principal: string | null; kind: string; response_messages: number }[];
-      assert.deepEqual(rows.map((row) => [row.status_code, row.principal, row.kind]), [
-        [0, 'apiKey:ops', 'serverStreaming'],
-        [16, null, 'serverStreaming'],
+      const rows = JSON.parse(logs.stdout).logs as {
+        status_code: number;
+        principal: string | null;
+        kind: string;
+        response_messages: number;
+        error_message: string | null;
+      }[];
+      assert.deepEqual(rows.map((row) => [row.status_code, row.principal, row.kind, row.error_message]), [
+        [0, 'apiKey:ops', 'serverStreaming', null],
+        [16, null, 'serverStreaming', '[redacted]'],
       ]);
       assert.equal(rows[0]?.response_messages, 1);
       const stats = runCli(['stats', '--json'], ws);
@@ -236,7 +248,7 @@ describe('init -> generate -> serve (example workspace)', () => {
     const beforeHashes = await hashTree(ws, files);
     const again = runCli(['generate'], ws);
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stdout, /generate: 0 created, 0 written, \d+ unchanged, 7 kept/);
+    assert.match(again.stdout, /generate: 0 created, 0 written, \d+ unchanged, 11 kept/);
     assert.deepEqual(await hashTree(ws, files), beforeHashes);
     const check = runCli(['generate', '--check'], ws);
     assert.equal(check.code, 0, check.stdout);

@@ -1,4 +1,4 @@
-import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
+import { ServerError, Status, type Metadata, type ServerMiddleware } from 'nice-grpc';
 import type { JwtVerifier } from '../auth/jwt.js';
 import { PEER_IDENTITY_HEADER } from '../auth/mtls.js';
 import { resolveMethodRule, type AuthPolicy } from '../auth/policy.js';
@@ -26,6 +26,11 @@ export interface AuthOptions {
    * Maps a certificate identity (URI SAN or CN) to its roles; identities not listed get none.
    */
   readonly mtls?: { readonly roles?: Readonly<Record<string, readonly string[]>> };
+  /**
+   * Adjusts a resolved caller before the policy is checked, for example to add roles from a team's directory.
+   * Throwing refuses the call (a `ServerError` keeps its code).
+   */
+  readonly enrichPrincipal?: (principal: Principal, call: { readonly method: string; readonly metadata: Metadata }) => Principal | Promise<Principal>;
 }
 
 /** The context auth gives handlers: the resolved caller, or `undefined` on public methods called anonymously. */
@@ -76,6 +81,9 @@ export function createAuthMiddleware(options: AuthOptions): ServerMiddleware<Aut
     const peerIdentity = options.mtls ? context.metadata.get(PEER_IDENTITY_HEADER) : undefined;
     if (!apiKey && !bearer && peerIdentity) {
       principal = { id: peerIdentity, kind: 'mtls', roles: options.mtls?.roles?.[peerIdentity] ?? [] };
+    }
+    if (principal && options.enrichPrincipal) {
+      principal = await options.enrichPrincipal(principal, { method: call.method.path, metadata: context.metadata });
     }
     if (context.callInfo) context.callInfo.principal = principal;
     if (rule !== 'public') {

@@ -35,6 +35,8 @@ export interface RequestLoggerOptions {
   readonly record: (call: LoggedCall) => void;
   /** Sizes of the messages of a method path; bytes are recorded as 0 when it returns undefined. */
   readonly sizer?: (path: string) => MessageSizer | undefined;
+  /** Changes a row before it is recorded, for example to blank error messages of some methods. Every call stays a row. */
+  readonly redact?: (call: LoggedCall) => LoggedCall;
 }
 
 const KINDS = ['unary', 'serverStreaming', 'clientStreaming', 'bidiStreaming'] as const;
@@ -95,7 +97,7 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
     } finally {
       if (context.signal.aborted && statusCode === Status.OK) statusCode = Status.CANCELLED;
       const kind = KINDS[(call.requestStream ? 2 : 0) + (call.responseStream ? 1 : 0)]!;
-      options.record({
+      const logged: LoggedCall = {
         request_id: randomUUID(),
         started_at: startedAt,
         service,
@@ -111,7 +113,8 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
         request_messages: counts.requestMessages,
         response_messages: counts.responseMessages,
         error_message: errorMessage,
-      });
+      };
+      options.record(options.redact ? options.redact(logged) : logged);
     }
   };
 }

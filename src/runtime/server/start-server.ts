@@ -33,6 +33,8 @@ export interface ServerOptions {
   readonly auth?: AuthOptions;
   /** Record every call (the log store's `record`); no logger stage when omitted. */
   readonly recordCall?: (call: LoggedCall) => void;
+  /** Changes each row before it is recorded (redaction). */
+  readonly redactCall?: (call: LoggedCall) => LoggedCall;
 }
 
 /** A listening server. */
@@ -61,7 +63,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // The interceptor strips client-sent identity headers on every server, TLS or not.
   const server = createServer({ interceptors: [createPeerIdentityInterceptor()] } as never);
   const stages = createPipeline({
-    ...(options.recordCall ? { logger: { record: options.recordCall, sizer: createSizer(options.services) } } : {}),
+    ...(options.recordCall
+      ? {
+          logger: {
+            record: options.recordCall,
+            sizer: createSizer(options.services),
+            ...(options.redactCall ? { redact: options.redactCall } : {}),
+          },
+        }
+      : {}),
     ...(options.auth ? { auth: options.auth } : {}),
     errors: options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {},
   });
