@@ -30,7 +30,11 @@ if (mode === 'bare') {
   process.on('SIGTERM', () => void server.shutdown().then(() => process.exit(0)));
 } else if (mode === 'pipeline') {
   const dir = mkdtempSync(join(tmpdir(), 'grpcforge-bench-'));
-  const store = await createLogStore({ url: `sqlite:${join(dir, 'bench.db')}` });
+  const store = await createLogStore({
+    url: `sqlite:${join(dir, 'bench.db')}`,
+    flushIntervalMs: Number(process.env.BENCH_FLUSH_MS ?? 100),
+    batchSize: Number(process.env.BENCH_BATCH ?? 500),
+  });
   const { key } = await store.createApiKey({ name: 'bench' });
   const server = await startServer({
     host: '127.0.0.1',

@@ -46,44 +46,56 @@ const KINDS = ['unary', 'serverStreaming', 'clientStreaming', 'bidiStreaming'] a
  * duration, principal, peer, and message counts and sizes. Never records metadata, so credentials cannot leak.
  */
 export function createRequestLoggerMiddleware(options: RequestLoggerOptions): ServerMiddleware<CallInfoContext> {
+  // Per method path, computed once: service and method names, kind, and the sizer.
+  const methods = new Map<string, { service: string; method: string; kind: string; sizer: MessageSizer | undefined }>();
+  const describe = (path: string, requestStream: boolean, responseStream: boolean) => {
+    let entry = methods.get(path);
+    if (!entry) {
+      const [service = '', method = ''] = path.replace(/^\//, '').split('/');
+      entry = { service, method, kind: KINDS[(requestStream ? 2 : 0) + (responseStream ? 1 : 0)]!, sizer: options.sizer?.(path) };
+      methods.set(path, entry);
+    }
+    return entry;
+  };
+
   return async function* requestLogger(call, context) {
     const startedAt = Date.now();
     const start = performance.now();
-    const [service = '', method = ''] = call.method.path.replace(/^\//, '').split('/');
-    const sizer = options.sizer?.(call.method.path);
+    const { service, method, kind, sizer } = describe(call.method.path, call.requestStream, call.responseStream);
     const info: CallInfo = { principal: undefined, errorDetail: undefined };
-    const counts = { requestMessages: 0, responseMessages: 0, requestBytes: 0, responseBytes: 0 };
+    let requestMessages = 0;
+    let responseMessages = 0;
+    let requestBytes = 0;
+    let responseBytes = 0;
     let statusCode: number = Status.OK;
     let errorMessage: string | null = null;
-    const countRequest = (message: unknown) => {
-      counts.requestMessages++;
-      if (sizer) counts.requestBytes += sizer.request(message);
-    };
-    const countResponse = (message: unknown) => {
-      counts.responseMessages++;
-      if (sizer) counts.responseBytes += sizer.response(message);
-    };
     try {
       let request = call.request;
       if (call.requestStream) {
         const source = call.request as AsyncIterable<unknown>;
         request = (async function* () {
           for await (const message of source) {
-            countRequest(message);
+            requestMessages++;
+            if (sizer) requestBytes += sizer.request(message);
             yield message;
           }
         })() as typeof request;
-      } else countRequest(call.request);
+      } else {
+        requestMessages = 1;
+        if (sizer) requestBytes = sizer.request(call.request);
+      }
       const next = call.next(request, { ...context, callInfo: info });
       if (call.responseStream) {
         for await (const response of next) {
-          countResponse(response);
+          responseMessages++;
+          if (sizer) responseBytes += sizer.response(response);
           yield response;
         }
         return;
       }
       const response = yield* next;
-      countResponse(response);
+      responseMessages = 1;
+      if (sizer) responseBytes = sizer.response(response);
       return response;
     } catch (error) {
       if (error instanceof ServerError) {
@@ -96,7 +108,6 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
       throw error;
     } finally {
       if (context.signal.aborted && statusCode === Status.OK) statusCode = Status.CANCELLED;
-      const kind = KINDS[(call.requestStream ? 2 : 0) + (call.responseStream ? 1 : 0)]!;
       const logged: LoggedCall = {
         request_id: randomUUID(),
         started_at: startedAt,
@@ -108,10 +119,10 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
         principal: info.principal ? describePrincipal(info.principal) : null,
         api_key_id: info.principal?.apiKeyId ?? null,
         peer: context.peer || null,
-        request_bytes: counts.requestBytes,
-        response_bytes: counts.responseBytes,
-        request_messages: counts.requestMessages,
-        response_messages: counts.responseMessages,
+        request_bytes: requestBytes,
+        response_bytes: responseBytes,
+        request_messages: requestMessages,
+        response_messages: responseMessages,
         error_message: errorMessage,
       };
       options.record(options.redact ? options.redact(logged) : logged);
