@@ -3,6 +3,7 @@ import { GrpcforgeError, UserError } from '../util/errors.js';
 import { grpcforgeVersion } from '../util/version.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInit } from './commands/init.js';
+import { registerLint } from './commands/lint.js';
 import { registerServe } from './commands/serve.js';
 import { registerKeys, registerLogs, registerStats, registerStatus } from './commands/store-commands.js';
 import { err } from './output/print.js';
@@ -21,6 +22,7 @@ export function createProgram(): Command {
   registerInit(program);
   registerGenerate(program);
   registerServe(program);
+  registerLint(program);
   registerKeys(program);
   registerLogs(program);
   registerStats(program);
@@ -34,8 +36,9 @@ A day with grpcforge:
   $ grpcforge serve auth        # nice-grpc server: logging, auth, health, reflection
   $ grpcforge keys create --name ops --roles admin
   $ grpcforge stats --since 1h  # totals, success rate, p50/p95/p99, per method
+  $ grpcforge lint --against main   # CI: buf lint, breaking changes and whom they break, consistency, drift
 
-Exit codes: 0 success, 1 findings (generate --check), 2 error (bad config, contract, flags).`,
+Exit codes: 0 success, 1 findings (lint, generate --check), 2 error (bad config, contract, flags, missing ref).`,
   );
   return program;
 }

@@ -67,18 +67,36 @@ interface RunBufOptions {
 }
 
 async function runBuf(args: readonly string[], options: RunBufOptions): Promise<Buffer> {
-  const env = { ...process.env };
-  if (options.pathPrepend?.length) env.PATH = [...options.pathPrepend, env.PATH ?? ''].join(delimiter);
-  const result = await runProcess(process.execPath, [bufLauncherPath(), ...args, '--error-format', 'json'], {
-    cwd: options.bufDir,
-    env,
-  });
+  const result = await spawnBuf(args, options);
   if (result.exitCode !== 0) {
     const diagnostics = parseDiagnostics(result.stderr, options);
     const details = diagnostics.length > 0 ? diagnostics.map(formatBufDiagnostic) : [result.stderr.trim() || `buf exited with ${result.exitCode}`];
     throw new UserError('contract-invalid', `buf could not ${options.action}`, details);
   }
   return result.stdout;
+}
+
+function spawnBuf(args: readonly string[], options: RunBufOptions) {
+  const env = { ...process.env };
+  if (options.pathPrepend?.length) env.PATH = [...options.pathPrepend, env.PATH ?? ''].join(delimiter);
+  return runProcess(process.execPath, [bufLauncherPath(), ...args, '--error-format', 'json'], { cwd: options.bufDir, env });
+}
+
+/** buf's exit code when a check found something (as opposed to failing to run). */
+const BUF_FINDINGS_EXIT = 100;
+
+/**
+ * Runs `buf lint` or `buf breaking` and returns its findings (buf exits 100 for those), with workspace-relative paths.
+ * @param args the command and its arguments, for example `['breaking', '.', '--against', …]`.
+ * @throws UserError `buf-failed` when buf could not run the check (bad buf.yaml, unreadable input, missing ref).
+ */
+export async function runBufCheck(args: readonly string[], bufDir: string, workspaceDir: string): Promise<BufDiagnostic[]> {
+  const options = { bufDir, workspaceDir, action: `run buf ${args[0]}` };
+  const result = await spawnBuf(args, options);
+  if (result.exitCode === 0) return [];
+  if (result.exitCode === BUF_FINDINGS_EXIT) return parseDiagnostics(result.stdout.toString('utf8'), options);
+  const details = parseDiagnostics(result.stderr, options).map(formatBufDiagnostic);
+  throw new UserError('buf-failed', `buf ${args[0]} failed (exit ${result.exitCode})`, details);
 }
 
 function parseDiagnostics(stderr: string, options: RunBufOptions): BufDiagnostic[] {
