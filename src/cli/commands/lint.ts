@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { runProcess } from '../../util/spawn.js';
 import { UserError } from '../../util/errors.js';
 import type { GlobalOptions } from '../context.js';
 import { formatLintGithub, formatLintText } from '../output/lint-report.js';
@@ -60,7 +61,14 @@ Examples:
         ...(flags.format === 'text' ? { onProgress: (line: string) => err(`checking ${line}`) } : {}),
       });
       if (flags.format === 'json') printJson(report);
-      else for (const line of flags.format === 'github-actions' ? formatLintGithub(report) : formatLintText(report)) out(line);
+      else if (flags.format === 'github-actions') for (const line of formatLintGithub(report, await repositoryPrefix(config.workspaceDir))) out(line);
+      else for (const line of formatLintText(report)) out(line);
       if (report.findings.length > 0) process.exitCode = 1;
     });
+}
+
+/** The workspace's folder relative to the root of its git repository (`platform/`), or '' outside git. */
+async function repositoryPrefix(workspaceDir: string): Promise<string> {
+  const result = await runProcess('git', ['rev-parse', '--show-prefix'], { cwd: workspaceDir }).catch(() => undefined);
+  return result?.exitCode === 0 ? result.stdout.toString('utf8').trim() : '';
 }

@@ -49,13 +49,17 @@ export function formatLintText(report: LintReport): string[] {
   return lines;
 }
 
-/** GitHub Actions workflow commands: one `::error` annotation per finding, then a notice with the summary. */
-export function formatLintGithub(report: LintReport): string[] {
+/**
+ * GitHub Actions workflow commands: one `::error` annotation per finding, then a notice with the summary.
+ * @param pathPrefix the workspace's folder inside the repository (`platform/`), since annotations are placed by paths
+ * relative to the repository root.
+ */
+export function formatLintGithub(report: LintReport, pathPrefix = ''): string[] {
   const escapeData = (value: string) => value.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
   const escapeProperty = (value: string) => escapeData(value).replace(/:/g, '%3A').replace(/,/g, '%2C');
   const lines = report.findings.map((finding) => {
     const properties = [
-      ...(finding.file ? [`file=${escapeProperty(finding.file)}`] : []),
+      ...(finding.file ? [`file=${escapeProperty(pathPrefix + finding.file)}`] : []),
       ...(finding.line !== undefined ? [`line=${finding.line}`, `col=${finding.column ?? 1}`] : []),
       `title=${escapeProperty(`${finding.check}: ${finding.rule}`)}`,
     ];
