@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { parse } from 'yaml';
 import type { LintReport } from '../../src/lint/findings.ts';
 import { linkWorkspace, repoRoot, runCli, sharedProtos, tempDir, writeFiles } from '../helpers/workspace.ts';
 
@@ -205,6 +206,33 @@ describe('grpcforge lint', () => {
       assert.ok(report.findings.some((f) => f.rule === 'FIELD_NO_DELETE'));
       assert.match(report.against ?? '', /^image /);
     });
+  });
+
+  test("the GitHub Actions workflow init writes runs its lint step unchanged", async () => {
+    const workflow = parse(await readFile(join(ws, '.github/workflows/grpcforge.yml'), 'utf8')) as {
+      jobs: Record<string, { steps: { run?: string; with?: Record<string, unknown> }[] }>;
+    };
+    const steps = Object.values(workflow.jobs)[0]!.steps;
+    assert.equal(steps.find((step) => step.with?.['fetch-depth'] !== undefined)?.with?.['fetch-depth'], 0);
+    const run = steps.find((step) => step.run?.includes('grpcforge lint'))!.run!;
+    // A remote named origin, as actions/checkout leaves it; `npx grpcforge` is this checkout's CLI here.
+    const origin = join(await tempDir(), 'origin.git');
+    execFileSync('git', ['clone', '-q', '--bare', repo, origin]);
+    git('remote', 'add', 'origin', origin);
+    git('fetch', '-q', 'origin');
+    try {
+      const command = run.replace('npx grpcforge', `node ${join(repoRoot, 'bin/grpcforge')}`);
+      const clean = spawnSync('bash', ['-c', command], { cwd: ws, env: { ...process.env, GITHUB_BASE_REF: 'main' }, encoding: 'utf8' });
+      assert.equal(clean.status, 0, clean.stdout + clean.stderr);
+      assert.match(clean.stdout, /^::notice title=grpcforge lint::grpcforge lint: clean$/m);
+      await onBranch('ci-breaking', () => edit(AUTH, (t) => t.replace('string password = 2;', 'string password = 4;')), () => {
+        const broken = spawnSync('bash', ['-c', command], { cwd: ws, env: { ...process.env, GITHUB_BASE_REF: 'main' }, encoding: 'utf8' });
+        assert.equal(broken.status, 1);
+        assert.match(broken.stdout, /^::error file=platform\/proto\/auth\/v1\/auth\.proto,.*breaks .*user \(consumes auth\.v1\.AuthService\)/m);
+      });
+    } finally {
+      git('remote', 'remove', 'origin');
+    }
   });
 
   test('public contracts: a hundred lint findings stay readable', async () => {
