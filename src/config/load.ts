@@ -75,6 +75,7 @@ export async function loadConfig(configPath: string): Promise<ConfigLoadResult> 
   const { errors, warnings } = checkConfigRules(config, parsed.data);
   return {
     config: errors.length === 0 ? config : undefined,
+    unchecked: config,
     errors: sortProblems(errors.map(locate)),
     warnings: sortProblems(warnings.map(locate)),
   };

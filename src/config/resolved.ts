@@ -119,6 +119,8 @@ export interface ConfigProblem {
   readonly segments: readonly (string | number)[];
   /** What is wrong and what was expected, lower-case, no trailing period. */
   readonly message: string;
+  /** The cross-field rule that found it (`one-provider`, `consumed-has-target`, ...); absent for schema errors. */
+  readonly rule?: string;
   /** 1-based line and column of the offending node, when the YAML has one. */
   readonly line?: number;
   readonly column?: number;
@@ -127,6 +129,11 @@ export interface ConfigProblem {
 /** Result of loading: the config when there are no errors, and every problem found. */
 export interface ConfigLoadResult {
   readonly config: ResolvedConfig | undefined;
+  /**
+   * The normalised config whenever the file passed the schema, even if cross-field rules failed: `grpcforge lint`
+   * reports those rule errors as findings instead of refusing to run.
+   */
+  readonly unchecked?: ResolvedConfig;
   readonly errors: readonly ConfigProblem[];
   readonly warnings: readonly ConfigProblem[];
 }

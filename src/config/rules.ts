@@ -9,8 +9,8 @@ export interface RuleResult {
   readonly warnings: ConfigProblem[];
 }
 
-function problem(segments: (string | number)[], message: string): ConfigProblem {
-  return { path: formatKeyPath(segments), segments, message };
+function problem(segments: (string | number)[], message: string, rule?: string): ConfigProblem {
+  return { path: formatKeyPath(segments), segments, message, ...(rule ? { rule } : {}) };
 }
 
 /**
@@ -32,7 +32,7 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
       const other = servedBy.get(fullName);
       if (other) {
         errors.push(
-          problem(['services', service.name, 'serves', index], `"${fullName}" is already served by service "${other}"`),
+          problem(['services', service.name, 'serves', index], `"${fullName}" is already served by service "${other}"`, 'one-provider'),
         );
       } else servedBy.set(fullName, service.name);
     });
@@ -63,7 +63,7 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
         const close = closestMatch(consume.service, [...servedBy.keys()]);
         if (close) {
           errors.push(
-            problem(at, `"${consume.service}" is not served in the workspace (did you mean "${close}", served by "${servedBy.get(close)}"?)`),
+            problem(at, `"${consume.service}" is not served in the workspace (did you mean "${close}", served by "${servedBy.get(close)}"?)`, 'consumed-has-provider'),
           );
           continue;
         }
@@ -71,6 +71,7 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
           problem(
             [...at, 'target'],
             `is required because no service in the workspace serves "${consume.service}" (expected a gRPC target such as "dns:///billing:50051")`,
+            'consumed-has-provider',
           ),
         );
       }

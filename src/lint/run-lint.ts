@@ -23,6 +23,8 @@ export interface LintOptions {
   readonly drift?: boolean;
   /** Called when a check starts. */
   readonly onProgress?: (line: string) => void;
+  /** Consistency findings found before the run (grpcforge.yaml's cross-field rules); drift is skipped when any. */
+  readonly extraFindings?: readonly Finding[];
 }
 
 /**
@@ -66,10 +68,10 @@ export async function runLint(config: ResolvedConfig, options: LintOptions = {})
   }
 
   progress('workspace consistency');
-  const nameFindings = await checkNames(config, loaded.contract);
+  const nameFindings = [...(options.extraFindings ?? []), ...(await checkNames(config, loaded.contract))];
   if (nameFindings.length > 0) {
     record('consistency', nameFindings);
-    record('drift', 'grpcforge.yaml names services the contracts do not declare');
+    record('drift', 'grpcforge.yaml has consistency errors');
   } else {
     progress('generated code (runs ts-proto through buf)');
     const plan = await buildPlan(config, loaded);

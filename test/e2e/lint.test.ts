@@ -163,7 +163,20 @@ describe('grpcforge lint', () => {
         messages.some((m) => m.startsWith('unknown-service: services.user.consumes[1]: "billing.v1.BillingService" is not a service in proto/')),
         JSON.stringify(messages),
       );
-      assert.equal(report.checks.find((c) => c.check === 'drift')?.skipped, 'grpcforge.yaml names services the contracts do not declare');
+      assert.equal(report.checks.find((c) => c.check === 'drift')?.skipped, 'grpcforge.yaml has consistency errors');
+    });
+    // No provider in the workspace and no target (a target would declare it external).
+    await onBranch('no-provider', () => edit('grpcforge.yaml', (t) => t.replace('serves: [auth.v1.AuthService]', 'serves: []').replace(/ +target: \$\{AUTH_ADDR[^\n]*\n/, '')), () => {
+      const { code, report } = lint('--no-breaking');
+      assert.equal(code, 1, 'a consumed service without a provider is a finding, not a setup error');
+      const finding = report.findings.find((f) => f.rule === 'consumed-has-provider');
+      assert.match(finding?.message ?? '', /^services\.user\.consumes\[0\]\.target: is required because no service in the workspace serves "auth\.v1\.AuthService"/);
+      assert.equal(finding?.file, 'grpcforge.yaml');
+    });
+    await onBranch('two-providers', () => edit('grpcforge.yaml', (t) => t.replace('serves: [user.v1.UserService]', 'serves: [user.v1.UserService, auth.v1.AuthService]')), () => {
+      const { report } = lint('--no-breaking');
+      const finding = report.findings.find((f) => f.rule === 'one-provider');
+      assert.equal(finding?.message, 'services.user.serves[1]: "auth.v1.AuthService" is already served by service "auth"');
     });
     await onBranch('missing-handler', () => unlink(join(ws, 'services/auth/src/handlers/auth.v1.AuthService/login.ts')), () => {
       const { report } = lint('--no-breaking');

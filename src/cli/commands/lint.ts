@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { relative } from 'node:path';
+import { toPosix } from '../../util/fs.js';
 import { runProcess } from '../../util/spawn.js';
 import { UserError } from '../../util/errors.js';
 import type { GlobalOptions } from '../context.js';
@@ -49,8 +51,23 @@ Examples:
       }
       if (flags.against && flags.againstImage) throw new UserError('bad-flag', '--against and --against-image exclude each other');
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const { findConfigFile, loadConfigOrThrow } = await import('../../config/load.js');
-      const config = await loadConfigOrThrow(globals.config ?? findConfigFile(process.cwd()));
+      const { findConfigFile, formatConfigProblem, loadConfig } = await import('../../config/load.js');
+      const configPath = globals.config ?? findConfigFile(process.cwd());
+      const loaded = await loadConfig(configPath);
+      // Schema errors stop the check (exit 2); cross-field rule errors (a consumed service without a provider, two
+      // providers) are findings of the consistency check.
+      const schemaErrors = loaded.errors.filter((problem) => problem.rule === undefined);
+      if (!loaded.unchecked || schemaErrors.length > 0) {
+        throw new UserError('config-invalid', 'grpcforge.yaml is not valid', loaded.errors.map((problem) => formatConfigProblem(configPath, problem)));
+      }
+      const config = loaded.unchecked;
+      const ruleFindings = loaded.errors.map((problem) => ({
+        check: 'consistency' as const,
+        rule: problem.rule!,
+        message: `${problem.path}: ${problem.message}`,
+        file: toPosix(relative(config.workspaceDir, configPath)),
+        ...(problem.line !== undefined ? { line: problem.line, column: problem.column ?? 1 } : {}),
+      }));
       const { runLint } = await import('../../lint/run-lint.js');
       const against = flags.againstImage ? { image: flags.againstImage } : flags.against ? { gitRef: flags.against } : undefined;
       const report = await runLint(config, {
@@ -58,6 +75,7 @@ Examples:
         lint: flags.lint,
         breaking: flags.breaking,
         drift: flags.drift,
+        extraFindings: ruleFindings,
         ...(flags.format === 'text' ? { onProgress: (line: string) => err(`checking ${line}`) } : {}),
       });
       if (flags.format === 'json') printJson(report);
