@@ -2,26 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
 import { describePrincipal } from '../auth/principal.js';
+import type { RequestLogTable } from '../logstore/database.js';
 import type { CallInfo, CallInfoContext } from './call-info.js';
 
-/** One finished call, as the logger hands it to its sink (the log store's `record`). Times in ms. */
-export interface LoggedCall {
-  request_id: string;
-  started_at: number;
-  service: string;
-  method: string;
-  kind: string;
-  status_code: number;
-  duration_ms: number;
-  principal: string | null;
-  api_key_id: string | null;
-  peer: string | null;
-  request_bytes: number;
-  response_bytes: number;
-  request_messages: number;
-  response_messages: number;
-  error_message: string | null;
-}
+/**
+ * One finished call, as the logger hands it to its sink: a request-log row without its id (the columns and their
+ * units are documented on {@link RequestLogTable}).
+ */
+export type LoggedCall = Omit<RequestLogTable, 'id'>;
 
 /** Sizes of a method's messages in bytes (their protobuf encoding). */
 export interface MessageSizer {
