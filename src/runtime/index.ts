@@ -28,7 +28,13 @@ export { createErrorMappingMiddleware, INTERNAL_ERROR_MESSAGE } from './middlewa
 export type { ErrorMappingOptions } from './middleware/error-mapping.js';
 
 export { closeServiceClient, createServiceClient } from './client/create-client.js';
-export type { ClientCallOptions, ServiceClientOptions } from './client/create-client.js';
+export type {
+  ClientCallOptions,
+  ClientCredentialsOptions,
+  ClientRetryOptions,
+  ClientTlsOptions,
+  ServiceClientOptions,
+} from './client/create-client.js';
 export { expandTarget } from './client/target.js';
 
 export { startStub } from './stub/start-stub.js';

@@ -10,8 +10,13 @@ const json = {
   fromPartial: (message: unknown) => message,
 };
 
-function method(name: string, requestStream: boolean, responseStream: boolean) {
-  return { name, requestType: json, requestStream, responseType: json, responseStream, options: {} };
+function method(
+  name: string,
+  requestStream: boolean,
+  responseStream: boolean,
+  options: { idempotencyLevel?: 'IDEMPOTENT' | 'NO_SIDE_EFFECTS' } = {},
+) {
+  return { name, requestType: json, requestStream, responseType: json, responseStream, options };
 }
 
 /** `test.v1.EchoService` with one method of each RPC kind. */
@@ -31,3 +36,14 @@ export interface EchoMessage {
   text?: string;
   delayMs?: number;
 }
+
+/** `test.v1.InventoryService`: a read the contract marks NO_SIDE_EFFECTS, a write it marks IDEMPOTENT, and one it does not mark. */
+export const InventoryDefinition = {
+  name: 'InventoryService',
+  fullName: 'test.v1.InventoryService',
+  methods: {
+    getItem: method('GetItem', false, false, { idempotencyLevel: 'NO_SIDE_EFFECTS' }),
+    putItem: method('PutItem', false, false, { idempotencyLevel: 'IDEMPOTENT' }),
+    createItem: method('CreateItem', false, false),
+  },
+} as const satisfies TsProtoServiceDefinition;

@@ -7,11 +7,47 @@ import {
   type Client,
   type CompatServiceDefinition,
 } from 'nice-grpc';
+import { readFileSync } from 'node:fs';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
+import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
+import { Metadata, Status, type ClientMiddleware } from 'nice-grpc-common';
 import { expandTarget } from './target.js';
 
-/** Call options every generated client accepts per call: `{ deadline: 500 }` (ms) or an absolute `Date`, `signal`, `metadata`. */
-export type ClientCallOptions = DeadlineOptions;
+/**
+ * Call options every generated client accepts per call, besides `signal` and `metadata`: `deadline` (ms from now, or a
+ * `Date`) and the retry settings (`retry`, `retryMaxAttempts`, ...).
+ */
+export type ClientCallOptions = DeadlineOptions & RetryOptions;
+
+/** Retries of unary calls the contract marks `IDEMPOTENT` or `NO_SIDE_EFFECTS` (never others), with backoff. */
+export interface ClientRetryOptions {
+  /** Attempts in all, the first included. @defaultValue 3 */
+  readonly maxAttempts?: number;
+  /** First backoff in ms, doubled each time, with jitter. @defaultValue 100 */
+  readonly baseDelayMs?: number;
+  /** Longest backoff in ms. @defaultValue 2000 */
+  readonly maxDelayMs?: number;
+}
+
+/** Credentials attached to every call as metadata (a call's own metadata wins). */
+export interface ClientCredentialsOptions {
+  /** Sent as `x-api-key`. */
+  readonly apiKey?: string;
+  /** Sent as `authorization: Bearer <token>`. */
+  readonly bearerToken?: string;
+}
+
+/** TLS of the channel: PEM contents or file paths (resolved from the current folder). */
+export interface ClientTlsOptions {
+  /** CA that signed the server's certificate. @defaultValue the system's roots */
+  readonly ca?: string | Buffer;
+  /** Client certificate and key, for mTLS. */
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
+}
+
+/** Status codes that are retried: the call may not have reached the handler, or failed before changing anything. */
+const RETRYABLE = [Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED, Status.RESOURCE_EXHAUSTED, Status.ABORTED, Status.INTERNAL, Status.UNKNOWN];
 
 /** Options of {@link createServiceClient}; generated `create<Service>Client` functions fill defaults from `grpcforge.yaml`. */
 export interface ServiceClientOptions {
@@ -26,8 +62,16 @@ export interface ServiceClientOptions {
   readonly deadlineMs?: number;
   /** Extra grpc-js channel options, merged over grpcforge's (round-robin load balancing). */
   readonly channelOptions?: ChannelOptions;
-  /** Use this channel instead of creating one (then `target`, `credentials` and `channelOptions` are ignored). */
+  /** Use this channel instead of creating one (then `target`, `credentials`, `tls` and `channelOptions` are ignored). */
   readonly channel?: Channel;
+  /** TLS or mTLS from PEM files or contents; ignored when `credentials` is given. */
+  readonly tls?: ClientTlsOptions;
+  /** Metadata credentials attached to every call. */
+  readonly callCredentials?: ClientCredentialsOptions;
+  /** Retry policy; `false` turns retries off. @defaultValue 3 attempts, 100 ms base, 2 s cap */
+  readonly retry?: ClientRetryOptions | false;
+  /** Deadlines per method key (`validateToken`), in ms, over {@link ServiceClientOptions.deadlineMs}. */
+  readonly methodDeadlinesMs?: Readonly<Record<string, number>>;
 }
 
 const channels = new WeakMap<object, Channel>();
@@ -36,8 +80,10 @@ const channels = new WeakMap<object, Channel>();
 const ROUND_ROBIN = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
 
 /**
- * Creates a typed nice-grpc client for a service definition, with a default deadline.
- * @throws Error when the target references an unset environment variable without a default.
+ * Creates a typed nice-grpc client for a service definition: a default deadline (per method if given), retries with
+ * backoff for unary methods the contract marks IDEMPOTENT or NO_SIDE_EFFECTS, credentials on every call, TLS/mTLS.
+ * Errors are nice-grpc `ClientError`s carrying the method path and the status code.
+ * @throws Error when the target references an unset environment variable without a default, or a TLS file is missing.
  * @example const client = createServiceClient(AuthServiceDefinition, { target: '127.0.0.1:50051', deadlineMs: 2000 });
  */
 export function createServiceClient<Definition extends CompatServiceDefinition>(
@@ -46,15 +92,45 @@ export function createServiceClient<Definition extends CompatServiceDefinition>(
 ): Client<Definition, ClientCallOptions> {
   const channel =
     options.channel ??
-    createChannel(expandTarget(options.target), options.credentials ?? ChannelCredentials.createInsecure(), {
+    createChannel(expandTarget(options.target), options.credentials ?? channelCredentials(options.tls), {
       'grpc.service_config': ROUND_ROBIN,
       ...options.channelOptions,
     });
-  const factory = createClientFactory().use(deadlineMiddleware);
-  const defaults = options.deadlineMs === undefined ? {} : { '*': { deadline: options.deadlineMs } };
+  // Outermost last: credentials, then the deadline (it spans every attempt), then retries.
+  let factory = createClientFactory().use(retryMiddleware).use(deadlineMiddleware);
+  if (options.callCredentials) factory = factory.use(createCallCredentialsMiddleware(options.callCredentials));
+  const retry = options.retry === false ? { retry: false } : {
+    retryMaxAttempts: options.retry?.maxAttempts ?? 3,
+    retryBaseDelayMs: options.retry?.baseDelayMs ?? 100,
+    retryMaxDelayMs: options.retry?.maxDelayMs ?? 2000,
+    retryableStatuses: RETRYABLE,
+  };
+  const deadline = (ms: number | undefined) => (ms === undefined ? {} : { deadline: ms });
+  const defaults: Record<string, object> = { '*': { ...retry, ...deadline(options.deadlineMs) } };
+  for (const [method, ms] of Object.entries(options.methodDeadlinesMs ?? {})) defaults[method] = { ...retry, deadline: ms };
   const client = factory.create(definition, channel, defaults as never);
   if (!options.channel) channels.set(client, channel);
   return client;
+}
+
+function channelCredentials(tls: ClientTlsOptions | undefined): ChannelCredentials {
+  if (!tls) return ChannelCredentials.createInsecure();
+  const pem = (value: string | Buffer | undefined) =>
+    value === undefined ? null : Buffer.isBuffer(value) ? value : value.includes('-----BEGIN') ? Buffer.from(value) : readFileSync(value);
+  const key = pem(tls.key);
+  const cert = pem(tls.cert);
+  if ((key === null) !== (cert === null)) throw new Error('client TLS: give both cert and key for mTLS, or neither');
+  return ChannelCredentials.createSsl(pem(tls.ca), key, cert);
+}
+
+/** Client middleware that adds `x-api-key` and `authorization` metadata unless the call sets them itself. */
+function createCallCredentialsMiddleware(credentials: ClientCredentialsOptions): ClientMiddleware {
+  return async function* callCredentials(call, options) {
+    const metadata = Metadata(options.metadata);
+    if (credentials.apiKey && !metadata.has('x-api-key')) metadata.set('x-api-key', credentials.apiKey);
+    if (credentials.bearerToken && !metadata.has('authorization')) metadata.set('authorization', `Bearer ${credentials.bearerToken}`);
+    return yield* call.next(call.request, { ...options, metadata });
+  };
 }
 
 /** Closes the channel a client created (a no-op for clients given their own `channel`). */

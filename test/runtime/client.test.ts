@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
+import {
+  ClientError,
+  ServerError,
+  Status,
+  closeServiceClient,
+  createServiceClient,
+  defineService,
+  startServer,
+  type CallContext,
+  type RunningServer,
+} from '../../src/runtime/index.ts';
+import { createTestCertificates } from '../helpers/certs.ts';
+import { InventoryDefinition } from '../helpers/json-definition.ts';
+import { tempDir } from '../helpers/workspace.ts';
+
+// Generated clients' behaviour, on the runtime they call: retries only where the contract allows, deadlines,
+// credentials on every call, TLS and mTLS.
+
+interface InventoryClient {
+  getItem(request: object, options?: object): Promise<{ attempts?: number }>;
+  putItem(request: object, options?: object): Promise<{ attempts?: number }>;
+  createItem(request: object, options?: object): Promise<{ attempts?: number }>;
+}
+
+const received: Record<string, number> = {};
+const headers: Record<string, string | undefined>[] = [];
+
+/** Every method fails with UNAVAILABLE twice, then answers; `slow` waits 1 s. */
+function inventory() {
+  const flaky = (name: string) => async (request: { slow?: boolean }, context: CallContext) => {
+    received[name] = (received[name] ?? 0) + 1;
+    headers.push({ apiKey: context.metadata.get('x-api-key'), authorization: context.metadata.get('authorization') });
+    if (request.slow) await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (received[name]! <= 2) throw new ServerError(Status.UNAVAILABLE, 'warming up');
+    return { attempts: received[name] };
+  };
+  return defineService(InventoryDefinition as never, { getItem: flaky('getItem'), putItem: flaky('putItem'), createItem: flaky('createItem') } as never);
+}
+
+describe('service clients', () => {
+  let server: RunningServer;
+
+  before(async () => {
+    server = await startServer({ host: '127.0.0.1', port: 0, services: [inventory()], health: false, reflection: false });
+  });
+  after(async () => {
+    await server.shutdown(0);
+  });
+
+  test('a method marked NO_SIDE_EFFECTS or IDEMPOTENT is retried; an unmarked one never is', async () => {
+    const client = createServiceClient(InventoryDefinition, { target: server.address, retry: { baseDelayMs: 10 } }) as unknown as InventoryClient;
+    assert.deepEqual(await client.getItem({}), { attempts: 3 });
+    assert.equal(received.getItem, 3, 'NO_SIDE_EFFECTS: two failures, then the answer');
+    assert.deepEqual(await client.putItem({}), { attempts: 3 });
+    assert.equal(received.putItem, 3, 'IDEMPOTENT: retried too');
+    await assert.rejects(client.createItem({}), (error: unknown) => {
+      assert.ok(error instanceof ClientError);
+      assert.equal(error.path, '/test.v1.InventoryService/CreateItem');
+      assert.equal(Status[error.code], 'UNAVAILABLE');
+      assert.match(error.message, /^\/test\.v1\.InventoryService\/CreateItem UNAVAILABLE: warming up$/);
+      return true;
+    });
+    assert.equal(received.createItem, 1, 'never retried: the server got exactly one call');
+    closeServiceClient(client);
+  });
+
+  test('the default deadline gives DEADLINE_EXCEEDED; a per-method deadline wins', async () => {
+    received.getItem = 10; // past the failures
+    const client = createServiceClient(InventoryDefinition, {
+      target: server.address,
+      deadlineMs: 5000,
+      methodDeadlinesMs: { getItem: 100 },
+      retry: false,
+    }) as unknown as InventoryClient;
+    const started = Date.now();
+    await assert.rejects(client.getItem({ slow: true }), (error: unknown) => error instanceof ClientError && error.code === Status.DEADLINE_EXCEEDED);
+    assert.ok(Date.now() - started < 900, 'the per-method 100 ms deadline applied, not the 5 s default');
+    closeServiceClient(client);
+  });
+
+  test('credentials reach the server on every call, and a call can override them', async () => {
+    headers.length = 0;
+    received.putItem = 10;
+    const client = createServiceClient(InventoryDefinition, {
+      target: server.address,
+      callCredentials: { apiKey: 'gfk_key', bearerToken: 'jwt-token' },
+    }) as unknown as InventoryClient;
+    await client.putItem({});
+    const { Metadata } = await import('../../src/runtime/index.ts');
+    await client.putItem({}, { metadata: Metadata({ 'x-api-key': 'per-call' }) });
+    assert.deepEqual(headers, [
+      { apiKey: 'gfk_key', authorization: 'Bearer jwt-token' },
+      { apiKey: 'per-call', authorization: 'Bearer jwt-token' },
+    ]);
+    closeServiceClient(client);
+  });
+
+  test('TLS and mTLS channel credentials from PEM files', async () => {
+    const dir = await tempDir();
+    const certs = createTestCertificates(dir);
+    const tlsServer = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      services: [inventory()],
+      credentials: ServerCredentials.createSsl(certs.ca, [{ cert_chain: certs.serverCert, private_key: certs.serverKey }], true),
+      health: false,
+      reflection: false,
+    });
+    received.createItem = 10;
+    const withCert = createServiceClient(InventoryDefinition, {
+      target: tlsServer.address,
+      tls: { ca: `${dir}/ca.pem`, cert: `${dir}/client.pem`, key: `${dir}/client.key` },
+    }) as unknown as InventoryClient;
+    assert.deepEqual(await withCert.createItem({}), { attempts: 11 });
+    const withoutCert = createServiceClient(InventoryDefinition, { target: tlsServer.address, tls: { ca: `${dir}/ca.pem` }, retry: false }) as unknown as InventoryClient;
+    await assert.rejects(withoutCert.createItem({}), (error: unknown) => error instanceof ClientError && error.code === Status.UNAVAILABLE);
+    assert.throws(() => createServiceClient(InventoryDefinition, { target: tlsServer.address, tls: { cert: `${dir}/client.pem` } }), /both cert and key/);
+    assert.ok(ChannelCredentials);
+    closeServiceClient(withCert);
+    closeServiceClient(withoutCert);
+    await tlsServer.shutdown(0);
+  });
+});
