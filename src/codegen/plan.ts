@@ -2,7 +2,9 @@ import type { ResolvedConfig, ResolvedService } from '../config/resolved.js';
 import { buildDescriptorSubset } from '../contract/descriptor-subset.js';
 import type { ContractService, ContractSet } from '../contract/model.js';
 import { handlerFilePath, pascalCase, tsProtoModulePath } from '../contract/names.js';
+import { relative } from 'node:path';
 import { InternalError } from '../util/errors.js';
+import { toPosix } from '../util/fs.js';
 import { prependGeneratedHeader } from './header.js';
 import type { GenerationPlan, PlannedFile } from './plan-types.js';
 import { renderTemplate } from './render/engine.js';
@@ -105,9 +107,20 @@ function planService(
   for (const consume of service.consumes) {
     const contractService = lookup(consume.service);
     const sources = header([contractService.file]);
-    const clientView = buildClientView(service.name, contractService, consume, pbFile(contractService), sources);
+    const tls = input.config.tls
+      ? {
+          ca: input.config.tls.ca === undefined ? undefined : relativeToWorkspace(input.config, input.config.tls.ca),
+          cert: relativeToWorkspace(input.config, input.config.tls.cert),
+          key: relativeToWorkspace(input.config, input.config.tls.key),
+        }
+      : undefined;
+    const clientView = buildClientView(service.name, contractService, consume, pbFile(contractService), sources, tls);
     add(clientPath(contractService), 'generated', renderTemplate('gen/client.ts.hbs', clientView));
     add(stubPath(contractService), 'generated', renderTemplate('gen/stub.ts.hbs', buildStubView(contractService, pbFile(contractService), sources)));
   }
   return files;
+}
+
+function relativeToWorkspace(config: ResolvedConfig, path: string): string {
+  return toPosix(relative(config.workspaceDir, path));
 }

@@ -135,7 +135,7 @@ function normaliseConfig(written: WrittenConfig, configPath: string): ResolvedCo
         serves: [...new Set(service.serves)],
         listen: service.listen === undefined ? undefined : parseListen(service.listen),
         consumes: service.consumes
-          .map((entry) => (typeof entry === 'string' ? { service: entry } : entry))
+          .map((entry) => (typeof entry === 'string' ? { service: entry } : entry) as Exclude<typeof entry, string> & { service: string })
           .map((entry, index) => {
             const provider = providers.get(entry.service);
             const providerListen = provider ? written.services[provider]?.listen : undefined;
@@ -143,6 +143,10 @@ function normaliseConfig(written: WrittenConfig, configPath: string): ResolvedCo
               service: entry.service,
               target: entry.target ?? providerListen ?? '',
               deadlineMs: entry.deadlineMs,
+              methodDeadlinesMs: Object.fromEntries(Object.entries(entry.methods ?? {}).map(([rpc, settings]) => [rpc, settings.deadlineMs])),
+              credentials: entry.credentials,
+              tls: entry.tls ?? false,
+              retry: entry.retry,
               provider,
               index,
             };

@@ -97,6 +97,14 @@ export interface ResolvedConsume {
   readonly target: string;
   /** Default deadline in ms; `undefined` for none. */
   readonly deadlineMs: number | undefined;
+  /** Deadlines per RPC name, in ms. */
+  readonly methodDeadlinesMs: Readonly<Record<string, number>>;
+  /** Environment variables the credentials are read from. */
+  readonly credentials: { readonly apiKeyEnv?: string | undefined; readonly bearerTokenEnv?: string | undefined } | undefined;
+  /** Dial with the workspace TLS settings. */
+  readonly tls: boolean;
+  /** Retry policy; `undefined` for the runtime's default. */
+  readonly retry: false | { readonly maxAttempts?: number | undefined; readonly baseDelayMs?: number | undefined; readonly maxDelayMs?: number | undefined } | undefined;
   /** Name of the workspace service that serves it, or `undefined` when it is served outside the workspace. */
   readonly provider: string | undefined;
   /** Index of the entry under `consumes:`, for messages. */

@@ -56,6 +56,9 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
   for (const service of config.services) {
     for (const consume of service.consumes) {
       const at = ['services', service.name, 'consumes', consume.index];
+      if (consume.tls && !config.tls) {
+        errors.push(problem([...at, 'tls'], 'needs the workspace tls section (its ca, and this service\'s cert and key)'));
+      }
       if (consume.provider === service.name) {
         warnings.push(problem(at, `"${consume.service}" is served by "${service.name}" itself`));
       }

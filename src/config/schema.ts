@@ -32,6 +32,35 @@ const consumeObject = z
       .positive()
       .optional()
       .describe('Default deadline of every call, in milliseconds. Default: no deadline.'),
+    methods: z
+      .record(
+        z.string().regex(/^[A-Z][A-Za-z0-9_]*$/, { message: 'expected an RPC name as in the contract, for example "ValidateToken"' }),
+        z.strictObject({ deadlineMs: z.number().int().positive().describe('Deadline of this RPC, in ms.') }),
+      )
+      .optional()
+      .describe('Per-RPC settings, by RPC name.'),
+    credentials: z
+      .strictObject({
+        apiKeyEnv: z.string().optional().describe('Environment variable holding an API key, sent as x-api-key.'),
+        bearerTokenEnv: z.string().optional().describe('Environment variable holding a token, sent as authorization: Bearer.'),
+      })
+      .optional()
+      .describe('Credentials attached to every call, read from the environment when the client is created.'),
+    tls: z
+      .boolean()
+      .optional()
+      .describe('Dial with TLS using the workspace tls section: its CA, and this service\'s certificate and key for mTLS.'),
+    retry: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          maxAttempts: z.number().int().min(1).optional().describe('Attempts in all. Default 3.'),
+          baseDelayMs: z.number().int().positive().optional().describe('First backoff, in ms. Default 100.'),
+          maxDelayMs: z.number().int().positive().optional().describe('Longest backoff, in ms. Default 2000.'),
+        }),
+      ])
+      .optional()
+      .describe('Retries of unary RPCs the contract marks IDEMPOTENT or NO_SIDE_EFFECTS (never others); false turns them off.'),
   })
   .describe('A service this one calls, with the settings of its generated client.');
 

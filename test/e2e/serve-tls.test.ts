@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cp, writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -18,6 +18,12 @@ services:
   greeter:
     serves: [helloworld.Greeter]
     listen: 127.0.0.1:0
+  caller:
+    consumes:
+      - service: helloworld.Greeter
+        tls: true
+        credentials: { apiKeyEnv: CALLER_API_KEY }
+        methods: { SayHello: { deadlineMs: 1500 } }
 tls:
   ca: certs/ca.pem
   cert: certs/\${SERVICE}.pem
@@ -67,6 +73,29 @@ describe('serve with mTLS', () => {
     assert.equal(await server.stop(), 0);
     const logs = runCli(['logs', '--json'], ws);
     assert.deepEqual(JSON.parse(logs.stdout).logs.map((log: { principal: string }) => log.principal), ['mtls:spiffe://grpcforge.test/user']);
+  });
+
+  test("a generated client dials mTLS with its own certificate, a per-RPC deadline and credentials, all from config", async () => {
+    const generated = await readFile(join(ws, 'services/caller/src/gen/clients/helloworld.Greeter.ts'), 'utf8');
+    assert.match(generated, /methodDeadlinesMs: \{ sayHello: 1500 \},/);
+    assert.match(generated, /callCredentials: \{ apiKey: '\$\{CALLER_API_KEY:-\}' \},/);
+    assert.match(generated, /tls: \{ ca: 'certs\/ca\.pem', cert: 'certs\/caller\.pem', key: 'certs\/caller\.key' \},/);
+    const { readFileSync } = await import('node:fs');
+    await writeFile(join(ws, 'certs/caller.pem'), readFileSync(join(ws, 'certs/client.pem')));
+    await writeFile(join(ws, 'certs/caller.key'), readFileSync(join(ws, 'certs/client.key')));
+    const server = await startServe(ws, 'greeter');
+    const { createGreeterClient } = (await import(pathToFileURL(join(ws, 'services/caller/src/gen/clients/helloworld.Greeter.ts')).href)) as {
+      createGreeterClient(options?: object): { sayHello(request: { name: string }): Promise<{ message: string }> };
+    };
+    const cwd = process.cwd();
+    process.chdir(ws); // as under `grpcforge serve caller`: paths are relative to the workspace
+    try {
+      const client = createGreeterClient({ target: server.address });
+      assert.equal((await client.sayHello({ name: 'Grace' })).message, 'Hello Grace, you are spiffe://grpcforge.test/user');
+    } finally {
+      process.chdir(cwd);
+    }
+    assert.equal(await server.stop(), 0);
   });
 
   test('a key that does not match its certificate fails fast with exit 2', async () => {

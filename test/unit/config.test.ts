@@ -44,7 +44,17 @@ describe('grpcforge.yaml', () => {
       ],
     );
     const [auth, billing] = config.services[1]!.consumes;
-    assert.deepEqual(auth, { service: 'auth.v1.AuthService', target: '127.0.0.1:50051', deadlineMs: 2000, provider: 'auth', index: 0 });
+    assert.deepEqual(auth, {
+      service: 'auth.v1.AuthService',
+      target: '127.0.0.1:50051',
+      deadlineMs: 2000,
+      methodDeadlinesMs: {},
+      credentials: undefined,
+      tls: false,
+      retry: undefined,
+      provider: 'auth',
+      index: 0,
+    });
     assert.equal(billing?.provider, undefined);
     assert.equal(billing?.target, '${BILLING_ADDR:-dns:///billing:443}');
     assert.equal(config.server.shutdownTimeoutMs, 10_000);

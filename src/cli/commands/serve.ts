@@ -56,6 +56,8 @@ Examples:
       const { findConfigFile, loadConfigOrThrow } = await import('../../config/load.js');
       const config = await loadConfigOrThrow(globals.config ?? findConfigFile(process.cwd()));
       const service = requireService(config, name);
+      // Relative paths in generated clients (TLS files) are relative to the workspace, wherever serve was started.
+      process.chdir(config.workspaceDir);
       if (service.serves.length === 0 || !service.listen) {
         throw new UserError('nothing-to-serve', `service "${name}" serves nothing`, ['add services under services.' + name + '.serves']);
       }

@@ -98,7 +98,8 @@ export function createServiceClient<Definition extends CompatServiceDefinition>(
     });
   // Outermost last: credentials, then the deadline (it spans every attempt), then retries.
   let factory = createClientFactory().use(retryMiddleware).use(deadlineMiddleware);
-  if (options.callCredentials) factory = factory.use(createCallCredentialsMiddleware(options.callCredentials));
+  const callCredentials = expandCredentials(options.callCredentials);
+  if (callCredentials) factory = factory.use(createCallCredentialsMiddleware(callCredentials));
   const retry = options.retry === false ? { retry: false } : {
     retryMaxAttempts: options.retry?.maxAttempts ?? 3,
     retryBaseDelayMs: options.retry?.baseDelayMs ?? 100,
@@ -113,10 +114,28 @@ export function createServiceClient<Definition extends CompatServiceDefinition>(
   return client;
 }
 
+/** Expands `${VAR}` in credential values; an empty result means that credential is not sent. */
+function expandCredentials(credentials: ClientCredentialsOptions | undefined): ClientCredentialsOptions | undefined {
+  if (!credentials) return undefined;
+  const apiKey = credentials.apiKey === undefined ? '' : expandTarget(credentials.apiKey);
+  const bearerToken = credentials.bearerToken === undefined ? '' : expandTarget(credentials.bearerToken);
+  if (!apiKey && !bearerToken) return undefined;
+  return { ...(apiKey ? { apiKey } : {}), ...(bearerToken ? { bearerToken } : {}) };
+}
+
 function channelCredentials(tls: ClientTlsOptions | undefined): ChannelCredentials {
   if (!tls) return ChannelCredentials.createInsecure();
-  const pem = (value: string | Buffer | undefined) =>
-    value === undefined ? null : Buffer.isBuffer(value) ? value : value.includes('-----BEGIN') ? Buffer.from(value) : readFileSync(value);
+  const pem = (value: string | Buffer | undefined) => {
+    if (value === undefined) return null;
+    if (Buffer.isBuffer(value)) return value;
+    if (value.includes('-----BEGIN')) return Buffer.from(value);
+    const path = expandTarget(value);
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new Error(`client TLS: cannot read ${path} (paths are relative to the current folder): ${(error as Error).message}`);
+    }
+  };
   const key = pem(tls.key);
   const cert = pem(tls.cert);
   if ((key === null) !== (cert === null)) throw new Error('client TLS: give both cert and key for mTLS, or neither');
