@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { GrpcforgeError, UserError } from '../util/errors.js';
 import { grpcforgeVersion } from '../util/version.js';
 import { registerGenerate } from './commands/generate.js';
+import { registerCerts } from './commands/certs.js';
 import { registerInit } from './commands/init.js';
 import { registerLint } from './commands/lint.js';
 import { registerServe } from './commands/serve.js';
@@ -23,6 +24,7 @@ export function createProgram(): Command {
   registerGenerate(program);
   registerServe(program);
   registerLint(program);
+  registerCerts(program);
   registerKeys(program);
   registerLogs(program);
   registerStats(program);

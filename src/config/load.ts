@@ -53,7 +53,8 @@ export async function loadConfig(configPath: string): Promise<ConfigLoadResult> 
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   if (document.errors.length > 0) {
-    const errors = document.errors.map((error): ConfigProblem => {
+    // The first syntax error is the one to fix; the parser's later ones are usually its consequences.
+    const errors = document.errors.slice(0, 1).map((error): ConfigProblem => {
       const position = lineCounter.linePos(error.pos[0]);
       return {
         path: '',
@@ -172,19 +173,22 @@ function normaliseConfig(written: WrittenConfig, configPath: string): ResolvedCo
           }
         : undefined,
     },
-    tls: written.tls
-      ? {
-          ca: written.tls.ca === undefined ? undefined : absolute(written.tls.ca),
-          cert: absolute(written.tls.cert),
-          key: absolute(written.tls.key),
-          requireClientCert: written.tls.requireClientCert,
-        }
-      : undefined,
+    tls: written.tls?.enabled ? resolveTls(written.tls, absolute) : undefined,
+    tlsFiles: written.tls ? resolveTls(written.tls, absolute) : undefined,
     logStore: {
       enabled: written.logStore.enabled,
       url: resolveStoreUrl(written.logStore.url, absolute),
       retentionMs: written.logStore.retentionDays === undefined ? undefined : written.logStore.retentionDays * 86_400_000,
     },
+  };
+}
+
+function resolveTls(tls: NonNullable<WrittenConfig['tls']>, absolute: (path: string) => string) {
+  return {
+    ca: tls.ca === undefined ? undefined : absolute(tls.ca),
+    cert: absolute(tls.cert),
+    key: absolute(tls.key),
+    requireClientCert: tls.requireClientCert,
   };
 }
 

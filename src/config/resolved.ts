@@ -10,8 +10,10 @@ export interface ResolvedConfig {
   readonly server: ResolvedServerSettings;
   readonly auth: ResolvedAuthSettings;
   readonly logStore: ResolvedLogStoreSettings;
-  /** TLS of `serve`; `undefined` for plaintext. */
+  /** TLS of `serve`; `undefined` for plaintext (no section, or `enabled: false`). */
   readonly tls: ResolvedTlsSettings | undefined;
+  /** The tls section's files even when it is switched off, so `certs init` can prepare them. */
+  readonly tlsFiles: ResolvedTlsSettings | undefined;
 }
 
 /** TLS files (absolute paths that may contain `${SERVICE}`). */

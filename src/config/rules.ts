@@ -56,7 +56,7 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
   for (const service of config.services) {
     for (const consume of service.consumes) {
       const at = ['services', service.name, 'consumes', consume.index];
-      if (consume.tls && !config.tls) {
+      if (consume.tls && !written.tls) {
         errors.push(problem([...at, 'tls'], 'needs the workspace tls section (its ca, and this service\'s cert and key)'));
       }
       if (consume.provider === service.name) {
@@ -80,10 +80,10 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
       }
     }
   }
-  if (written.tls?.requireClientCert && written.tls.ca === undefined) {
+  if (written.tls?.enabled && written.tls.requireClientCert && written.tls.ca === undefined) {
     errors.push(problem(['tls', 'requireClientCert'], 'needs tls.ca, the CA that signs client certificates'));
   }
-  if (written.auth.mtls && !written.tls?.requireClientCert) {
+  if (written.auth.mtls && written.tls?.enabled && !written.tls.requireClientCert) {
     warnings.push(problem(['auth', 'mtls'], 'has no effect without tls.requireClientCert: true (clients are not asked for certificates)'));
   }
   const jwt = written.auth.jwt;

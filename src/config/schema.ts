@@ -140,6 +140,7 @@ const authSchema = z
 
 const tlsSchema = z
   .strictObject({
+    enabled: z.boolean().default(true).describe('Switch TLS on or off without removing the section.'),
     ca: z.string().optional().describe('PEM of the CA that signs client certificates (required with requireClientCert).'),
     cert: z.string().describe('PEM certificate chain of the server; ${SERVICE} is replaced by the service name.'),
     key: z.string().describe('PEM private key of the server; ${SERVICE} is replaced by the service name.'),
