@@ -98,6 +98,36 @@ describe('service clients', () => {
     closeServiceClient(client);
   });
 
+  test('round-robin spreads calls over every address of the target', async () => {
+    const hits = { a: 0, b: 0 };
+    const replica = (name: 'a' | 'b') =>
+      startServer({
+        host: '127.0.0.1',
+        port: 0,
+        services: [
+          defineService(InventoryDefinition as never, {
+            getItem: async () => {
+              hits[name]++;
+              return {};
+            },
+            putItem: async () => ({}),
+            createItem: async () => ({}),
+          } as never),
+        ],
+        health: false,
+        reflection: false,
+      });
+    const [a, b] = [await replica('a'), await replica('b')];
+    // grpc-js's ipv4: scheme lists several addresses, as a dns:/// name resolving to several would.
+    const client = createServiceClient(InventoryDefinition, { target: `ipv4:127.0.0.1:${a.port},127.0.0.1:${b.port}` }) as unknown as InventoryClient;
+    for (let i = 0; i < 20; i++) await client.getItem({});
+    assert.equal(hits.a + hits.b, 20);
+    assert.ok(hits.a >= 5 && hits.b >= 5, `calls spread: ${JSON.stringify(hits)}`);
+    closeServiceClient(client);
+    await a.shutdown(0);
+    await b.shutdown(0);
+  });
+
   test('TLS and mTLS channel credentials from PEM files', async () => {
     const dir = await tempDir();
     const certs = createTestCertificates(dir);
