@@ -39,6 +39,8 @@ export { expandTarget } from './client/target.js';
 
 export { startStub } from './stub/start-stub.js';
 export type { RunningStub, StubCall, StubOptions } from './stub/start-stub.js';
+export { createScenarioHandlers } from './stub/scenario.js';
+export type { FieldMatcher, Scenario, ScenarioOutcome, ScenarioRule } from './stub/scenario.js';
 
 export { decodeBase64 } from './server/decode-base64.js';
 export { createPipeline } from './server/pipeline.js';

@@ -89,8 +89,13 @@ export interface ServeProcess {
 }
 
 /** Starts `grpcforge serve <service> --port 0` and waits for `listening on HOST:PORT`. Stopped after the file. */
-export async function startServe(cwd: string, service: string, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [cliPath, 'serve', service, '--port', '0'], {
+export async function startServe(
+  cwd: string,
+  service: string,
+  env: NodeJS.ProcessEnv = {},
+  extraArgs: readonly string[] = [],
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [cliPath, 'serve', service, '--port', '0', ...extraArgs], {
     cwd,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],

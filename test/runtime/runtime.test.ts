@@ -158,6 +158,10 @@ describe('startStub', () => {
       ],
     );
     assert.deepEqual(stub.callsTo('echo')[0]?.metadata['x-trace'], ['t1']);
+    stub.verify('echo', 1);
+    stub.verify('chat', { atLeast: 1 });
+    assert.throws(() => stub.verify('echo', 2), /stub: expected 2 call\(s\) to echo, got 1/);
+    assert.throws(() => stub.verify('repeat', { atMost: 0 }), /expected at most 0 call\(s\) to repeat, got 1/);
     stub.reset();
     assert.equal(stub.calls.length, 0);
     closeServiceClient(client);

@@ -4,7 +4,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import type { ServiceHooks, ServiceRegistration } from '../../runtime/index.js';
+import type { TsProtoServiceDefinition } from 'nice-grpc';
+import type { ResolvedConfig } from '../../config/resolved.js';
+import type { Scenario, ServiceHooks, ServiceRegistration } from '../../runtime/index.js';
 import { UserError, errorMessage } from '../../util/errors.js';
 import { requireService, type GlobalOptions } from '../context.js';
 import { err, out } from '../output/print.js';
@@ -15,6 +17,8 @@ interface ServeFlags {
   readonly shutdownTimeout?: string;
   /** commander's --no-log-store. */
   readonly logStore: boolean;
+  readonly stub?: boolean;
+  readonly scenario?: string;
 }
 
 /** The module `generate` writes for a service that serves something. */
@@ -35,6 +39,8 @@ export function registerServe(program: Command): void {
     .option('-p, --port <port>', 'port to bind; 0 takes a free one (default: the port of services.<name>.listen)')
     .option('--shutdown-timeout <ms>', 'drain time for in-flight calls on SIGTERM/SIGINT, in ms (default: server.shutdownTimeoutMs)')
     .option('--no-log-store', 'do not record calls (API keys are then not accepted either)')
+    .option('--stub', 'serve a fake from the contract instead of the handlers: <service> is a workspace service or a consumed fully-qualified service')
+    .option('--scenario <file>', 'with --stub: YAML or JSON rules per RPC (match, respond, stream, error, delayMs, sequence)')
     .addHelpText(
       'after',
       `
@@ -46,6 +52,16 @@ Handlers are found by convention in src/handlers/<service>/<rpc>.ts (TypeScript 
 A handler error that is not a ServerError reaches the client as INTERNAL with a generic message; the error and the
 method path go to stderr. SIGTERM or SIGINT stops accepting calls, drains in-flight ones, then cancels the rest.
 
+Stubs (for consumers' integration tests and front-end work before a service exists):
+  $ grpcforge serve auth.v1.AuthService --stub --scenario scenarios/auth.yaml --port 6000
+  scenario file:  service: auth.v1.AuthService
+                  methods:
+                    ValidateToken:
+                      - match: { token: good }
+                        respond: { valid: true, subject: ada }
+                      - sequence: [{ error: { code: UNAVAILABLE } }, { respond: { valid: false } }]
+Unmatched calls and RPCs without rules answer UNIMPLEMENTED.
+
 Examples:
   $ grpcforge serve auth
   $ grpcforge serve user --port 0
@@ -55,6 +71,8 @@ Examples:
       const globals = command.optsWithGlobals<GlobalOptions>();
       const { findConfigFile, loadConfigOrThrow } = await import('../../config/load.js');
       const config = await loadConfigOrThrow(globals.config ?? findConfigFile(process.cwd()));
+      if (flags.stub) return serveStub(config, name, flags);
+      if (flags.scenario) throw new UserError('bad-flag', '--scenario goes with --stub');
       const service = requireService(config, name);
       // Relative paths in generated clients (TLS files) are relative to the workspace, wherever serve was started.
       process.chdir(config.workspaceDir);
@@ -155,6 +173,60 @@ Examples:
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
     });
+}
+
+/** `serve --stub`: a recording fake of one contract service, answering from a scenario file. */
+async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags): Promise<void> {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const runtime = await import('../../runtime/index.js');
+  let definition: TsProtoServiceDefinition | undefined;
+  let port = flags.port;
+  if (name.includes('.')) {
+    const consumer = config.services.find((service) => service.consumes.some((consume) => consume.service === name));
+    if (!consumer) throw new UserError('unknown-service', `no service in grpcforge.yaml consumes "${name}"`, ['stub a consumed service, or name a workspace service']);
+    const module = join(consumer.dir, `src/gen/stubs/${name}.ts`);
+    if (!existsSync(module)) throw new UserError('not-generated', `no generated stub of ${name} in ${consumer.name}`, ['run `grpcforge generate` first']);
+    definition = ((await import(pathToFileURL(module).href)) as { definition: TsProtoServiceDefinition }).definition;
+    const provider = config.services.find((service) => service.serves.includes(name));
+    port ??= provider?.listen ? String(provider.listen.port) : undefined;
+  } else {
+    const service = requireService(config, name);
+    const entryPath = join(service.dir, 'src/gen/server/index.ts');
+    if (!existsSync(entryPath)) throw new UserError('not-generated', `service "${name}" has no generated server code`, ['run `grpcforge generate` first']);
+    const entry = (await import(pathToFileURL(entryPath).href)) as ServerEntry;
+    definition = entry.services[0]?.definition as TsProtoServiceDefinition | undefined;
+    if (entry.services.length > 1) {
+      throw new UserError('ambiguous-stub', `"${name}" serves ${entry.services.length} services: stub one by its fully-qualified name`);
+    }
+    port ??= service.listen ? String(service.listen.port) : undefined;
+  }
+  if (!definition) throw new UserError('nothing-to-serve', `nothing to stub for "${name}"`);
+  let scenario: Scenario = { methods: {} };
+  if (flags.scenario) {
+    const { parse } = await import('yaml');
+    const { readFile } = await import('node:fs/promises');
+    try {
+      scenario = parse(await readFile(flags.scenario, 'utf8')) as Scenario;
+    } catch (error) {
+      throw new UserError('scenario-invalid', `cannot read the scenario ${flags.scenario}: ${errorMessage(error)}`);
+    }
+  }
+  let handlers: Record<string, unknown>;
+  try {
+    handlers = runtime.createScenarioHandlers(definition, { ...scenario, methods: scenario.methods ?? {} });
+  } catch (error) {
+    throw new UserError('scenario-invalid', `${flags.scenario}: ${errorMessage(error)}`);
+  }
+  const stub = await runtime.startStub(definition, handlers, { host: flags.host ?? '127.0.0.1', port: parseNumber(port, '--port', 0) });
+  err(`stub of ${definition.fullName}${flags.scenario ? ` from ${flags.scenario}` : ' (every RPC answers UNIMPLEMENTED)'}`);
+  out(`listening on ${stub.address}`);
+  const stop = () => {
+    err(`stub: ${stub.calls.length} calls received`);
+    void stub.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 function rpcCount(definition: object): number {

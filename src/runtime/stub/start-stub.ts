@@ -25,6 +25,11 @@ export interface RunningStub {
   callsTo(method: string): StubCall[];
   /** Forgets the recorded calls. */
   reset(): void;
+  /**
+   * Checks how often a method was called.
+   * @throws Error saying what was expected and what happened.
+   */
+  verify(method: string, expected: number | { readonly atLeast?: number; readonly atMost?: number }): void;
   /** Stops the server, cancelling calls still running. */
   close(): Promise<void>;
 }
@@ -103,6 +108,14 @@ export async function startStub(
     callsTo: (method) => calls.filter((call) => call.method === method),
     reset: () => {
       calls.length = 0;
+    },
+    verify: (method, expected) => {
+      const count = calls.filter((call) => call.method === method).length;
+      const { atLeast, atMost } = typeof expected === 'number' ? { atLeast: expected, atMost: expected } : expected;
+      if ((atLeast !== undefined && count < atLeast) || (atMost !== undefined && count > atMost)) {
+        const want = typeof expected === 'number' ? `${expected}` : [atLeast !== undefined ? `at least ${atLeast}` : '', atMost !== undefined ? `at most ${atMost}` : ''].filter(Boolean).join(' and ');
+        throw new Error(`stub: expected ${want} call(s) to ${method}, got ${count}`);
+      }
     },
     close: async () => {
       await server.shutdown(0);

@@ -19,6 +19,8 @@ export async function authenticate(context: HandlerContext): Promise<string> {
     return result.subject;
   } catch (error) {
     if (error instanceof ClientError) {
+      // auth refusing the token is the caller's problem; anything else means auth cannot answer.
+      if (error.code === Status.UNAUTHENTICATED) throw new ServerError(Status.UNAUTHENTICATED, 'invalid or expired token');
       throw new ServerError(Status.UNAVAILABLE, `auth.v1.AuthService is not available (${Status[error.code]})`);
     }
     throw error;

@@ -1,0 +1,140 @@
+import { ServerError, Status, type CallContext, type TsProtoServiceDefinition } from 'nice-grpc';
+
+/** A value matcher on a request field (the field path is dotted, in proto JSON names: `user.id`). */
+export type FieldMatcher =
+  | string
+  | number
+  | boolean
+  | { readonly equals?: unknown; readonly contains?: string; readonly regex?: string };
+
+/** What a rule answers. */
+export interface ScenarioOutcome {
+  /** A response message in proto JSON form (Timestamps as RFC 3339 strings, enums by name). */
+  readonly respond?: Readonly<Record<string, unknown>>;
+  /** For server-streaming and bidi RPCs: the messages to send, in order. */
+  readonly stream?: readonly Readonly<Record<string, unknown>>[];
+  /** A gRPC error: code name (`NOT_FOUND`) or number, and its message. */
+  readonly error?: { readonly code: string | number; readonly message?: string };
+  /** Wait this long before answering (ms); with `stream`, between messages too. */
+  readonly delayMs?: number;
+}
+
+/** A rule: when the request matches, answer with the outcome (or the sequence's entry for this call number). */
+export interface ScenarioRule extends ScenarioOutcome {
+  /** Request fields and their matchers; a rule without `match` matches every request. */
+  readonly match?: Readonly<Record<string, FieldMatcher>>;
+  /** Outcomes by call number of this rule: the first call gets the first, and the last one repeats. */
+  readonly sequence?: readonly ScenarioOutcome[];
+}
+
+/** A scenario file: rules per RPC name (as in the contract), first match wins; unmatched calls are UNIMPLEMENTED. */
+export interface Scenario {
+  /** Fully-qualified service the scenario is for (checked against the definition when given). */
+  readonly service?: string;
+  readonly methods: Readonly<Record<string, readonly ScenarioRule[]>>;
+}
+
+interface Codec {
+  fromJSON?(value: unknown): unknown;
+  toJSON?(message: unknown): unknown;
+}
+
+/**
+ * Turns a scenario into handlers for {@link startStub}: each call is matched against the RPC's rules in order.
+ * @throws Error when the scenario names an RPC the definition lacks, or an unknown status code.
+ */
+export function createScenarioHandlers(definition: TsProtoServiceDefinition, scenario: Scenario): Record<string, unknown> {
+  if (scenario.service && scenario.service !== definition.fullName) {
+    throw new Error(`scenario is for ${scenario.service}, not ${definition.fullName}`);
+  }
+  const handlers: Record<string, unknown> = {};
+  for (const [rpc, rules] of Object.entries(scenario.methods)) {
+    const entry = Object.entries(definition.methods).find(([, method]) => method.name === rpc);
+    if (!entry) {
+      const known = Object.values(definition.methods).map((method) => method.name).join(', ');
+      throw new Error(`scenario: ${definition.fullName} has no RPC "${rpc}" (known: ${known})`);
+    }
+    const [key, method] = entry;
+    for (const rule of rules) for (const outcome of [rule, ...(rule.sequence ?? [])]) if (outcome.error) statusOf(outcome.error.code);
+    const requestCodec = method.requestType as Codec;
+    const responseCodec = method.responseType as Codec;
+    const counts = rules.map(() => 0);
+    const choose = (request: unknown): ScenarioOutcome => {
+      const json = (requestCodec.toJSON ? requestCodec.toJSON(request) : request) as Record<string, unknown>;
+      const index = rules.findIndex((rule) => matches(json, rule.match));
+      if (index < 0) throw new ServerError(Status.UNIMPLEMENTED, `no scenario rule of ${method.name} matches this request`);
+      const rule = rules[index]!;
+      const call = counts[index]!++;
+      return rule.sequence?.length ? rule.sequence[Math.min(call, rule.sequence.length - 1)]! : rule;
+    };
+    const message = (value: Readonly<Record<string, unknown>> | undefined) =>
+      responseCodec.fromJSON ? responseCodec.fromJSON(value ?? {}) : (value ?? {});
+    const fail = (outcome: ScenarioOutcome) => {
+      if (outcome.error) throw new ServerError(statusOf(outcome.error.code), outcome.error.message ?? '');
+    };
+    const firstOf = async (requests: AsyncIterable<unknown>) => {
+      const all: unknown[] = [];
+      for await (const request of requests) all.push(request);
+      return all[0] ?? {};
+    };
+    if (!method.responseStream) {
+      handlers[key] = async (input: unknown, context: CallContext) => {
+        // A client-streaming call is matched on its first message.
+        const outcome = choose(method.requestStream ? await firstOf(input as AsyncIterable<unknown>) : input);
+        await sleep(outcome.delayMs, context.signal);
+        fail(outcome);
+        return message(outcome.respond);
+      };
+    } else if (!method.requestStream) {
+      handlers[key] = async function* (request: unknown, context: CallContext) {
+        const outcome = choose(request);
+        await sleep(outcome.delayMs, context.signal);
+        for (const item of outcome.stream ?? (outcome.respond ? [outcome.respond] : [])) {
+          yield message(item);
+          await sleep(outcome.delayMs, context.signal);
+        }
+        fail(outcome);
+      };
+    } else {
+      // Bidi: every incoming message is matched on its own and answered in order.
+      handlers[key] = async function* (requests: AsyncIterable<unknown>, context: CallContext) {
+        for await (const request of requests) {
+          const outcome = choose(request);
+          await sleep(outcome.delayMs, context.signal);
+          fail(outcome);
+          for (const item of outcome.stream ?? (outcome.respond ? [outcome.respond] : [])) yield message(item);
+        }
+      };
+    }
+  }
+  return handlers;
+}
+
+function statusOf(code: string | number): Status {
+  const value = typeof code === 'number' ? code : (Status as unknown as Record<string, number>)[code.toUpperCase()];
+  if (value === undefined || Status[value] === undefined) throw new Error(`scenario: "${code}" is not a gRPC status code`);
+  return value;
+}
+
+function matches(request: Record<string, unknown>, match: ScenarioRule['match']): boolean {
+  for (const [path, matcher] of Object.entries(match ?? {})) {
+    const value = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], request);
+    if (matcher !== null && typeof matcher === 'object') {
+      if ('equals' in matcher && JSON.stringify(value) !== JSON.stringify(matcher.equals)) return false;
+      if (matcher.contains !== undefined && !String(value ?? '').includes(matcher.contains)) return false;
+      if (matcher.regex !== undefined && !new RegExp(matcher.regex).test(String(value ?? ''))) return false;
+    } else if (value !== matcher && String(value) !== String(matcher)) return false;
+  }
+  return true;
+}
+
+function sleep(ms: number | undefined, signal: AbortSignal): Promise<void> {
+  if (!ms) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+    }, { once: true });
+  });
+}
