@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { GrpcforgeError, UserError } from '../util/errors.js';
 import { grpcforgeVersion } from '../util/version.js';
 import { registerGenerate } from './commands/generate.js';
+import { registerCall } from './commands/call.js';
 import { registerCerts } from './commands/certs.js';
 import { registerInit } from './commands/init.js';
 import { registerLint } from './commands/lint.js';
@@ -25,6 +26,7 @@ export function createProgram(): Command {
   registerServe(program);
   registerLint(program);
   registerCerts(program);
+  registerCall(program);
   registerKeys(program);
   registerLogs(program);
   registerStats(program);

@@ -61,9 +61,10 @@ export interface CliResult {
 }
 
 /** Runs `grpcforge ...args` as a real process. */
-export function runCli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): CliResult {
+export function runCli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}, input?: string): CliResult {
   const result = spawnSync(process.execPath, [cliPath, ...args], {
     cwd,
+    ...(input !== undefined ? { input } : {}),
     env: childEnv(env),
     encoding: 'utf8',
     timeout: 120_000,

@@ -1,0 +1,127 @@
+import { create, createFileRegistry, fromBinary, fromJson, toBinary, toJson, type DescMethod, type FileRegistry, type JsonValue } from '@bufbuild/protobuf';
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
+import { createChannel, createClient, type ChannelCredentials, type Metadata } from 'nice-grpc';
+import { UserError } from '../util/errors.js';
+
+/** The four RPC kinds, from a method's descriptor. */
+export type DynamicMethodKind = 'unary' | 'serverStreaming' | 'clientStreaming' | 'bidiStreaming';
+
+/** A method found in descriptors, with the registry its messages resolve in (for Any and imports). */
+export interface ResolvedDynamicMethod {
+  readonly method: DescMethod;
+  readonly registry: FileRegistry;
+  readonly kind: DynamicMethodKind;
+  /** `/pkg.Service/Method`. */
+  readonly path: string;
+}
+
+const KINDS: Record<DescMethod['methodKind'], DynamicMethodKind> = {
+  unary: 'unary',
+  server_streaming: 'serverStreaming',
+  client_streaming: 'clientStreaming',
+  bidi_streaming: 'bidiStreaming',
+};
+
+/** A registry from FileDescriptorProtos (binary) in any order, as reflection returns them. */
+export function registryFromFiles(files: readonly Uint8Array[]): FileRegistry {
+  const protos = files.map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes));
+  const byName = new Map(protos.map((proto) => [proto.name, proto]));
+  // The registry wants every file after its imports.
+  const ordered: typeof protos = [];
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    const proto = byName.get(name);
+    if (!proto || seen.has(name)) return;
+    seen.add(name);
+    proto.dependency.forEach(visit);
+    ordered.push(proto);
+  };
+  protos.forEach((proto) => visit(proto.name));
+  return createFileRegistry(create(FileDescriptorSetSchema, { file: ordered }));
+}
+
+/** A registry from a FileDescriptorSet (binary), as `buf build` writes it. */
+export function registryFromSet(set: Uint8Array): FileRegistry {
+  return createFileRegistry(fromBinary(FileDescriptorSetSchema, set));
+}
+
+/**
+ * Finds `pkg.Service/Method` in a registry.
+ * @throws UserError `unknown-method` listing the service's methods (or saying the service is unknown).
+ */
+export function resolveDynamicMethod(registry: FileRegistry, target: string): ResolvedDynamicMethod {
+  const [serviceName = '', methodName = ''] = target.replace(/^\//, '').split('/');
+  const service = registry.getService(serviceName);
+  if (!service) throw new UserError('unknown-method', `the server has no service "${serviceName}"`, ['list them with --list']);
+  const method = service.methods.find((candidate) => candidate.name === methodName);
+  if (!method) {
+    throw new UserError('unknown-method', `${serviceName} has no method "${methodName}"`, [
+      `methods: ${service.methods.map((candidate) => candidate.name).join(', ')}`,
+    ]);
+  }
+  return { method, registry, kind: KINDS[method.methodKind], path: `/${serviceName}/${methodName}` };
+}
+
+/** Options of {@link invokeDynamic}. */
+export interface InvokeOptions {
+  readonly address: string;
+  readonly credentials: ChannelCredentials;
+  readonly metadata: Metadata;
+  /** Request messages in proto JSON; unary and server-streaming use the first (or `{}`). */
+  readonly requests: readonly JsonValue[];
+  /** Called with each response in proto JSON, as it arrives. */
+  readonly onResponse: (response: JsonValue) => void;
+  /** @defaultValue none */
+  readonly deadlineMs?: number;
+}
+
+/**
+ * Calls a method of any kind from its descriptor: JSON requests are checked and encoded first (a bad field is a
+ * UserError before anything is sent), responses are decoded to proto JSON.
+ * @throws UserError `bad-request` for JSON that does not fit the request type; ClientError for RPC failures.
+ */
+export async function invokeDynamic(resolved: ResolvedDynamicMethod, options: InvokeOptions): Promise<void> {
+  const { method, registry } = resolved;
+  const encoded = (options.requests.length > 0 ? options.requests : [{}]).map((json, index) => {
+    try {
+      return toBinary(method.input, fromJson(method.input, json, { registry }));
+    } catch (error) {
+      throw new UserError('bad-request', `request ${index + 1} does not fit ${method.input.typeName}: ${(error as Error).message}`);
+    }
+  });
+  const streamingRequest = resolved.kind === 'clientStreaming' || resolved.kind === 'bidiStreaming';
+  const streamingResponse = resolved.kind === 'serverStreaming' || resolved.kind === 'bidiStreaming';
+  const definition = {
+    call: {
+      path: resolved.path,
+      requestStream: streamingRequest,
+      responseStream: streamingResponse,
+      requestSerialize: (bytes: Uint8Array) => Buffer.from(bytes),
+      requestDeserialize: (bytes: Buffer) => new Uint8Array(bytes),
+      responseSerialize: (bytes: Uint8Array) => Buffer.from(bytes),
+      responseDeserialize: (bytes: Buffer) => new Uint8Array(bytes),
+      options: {},
+    },
+  } as const;
+  const channel = createChannel(options.address, options.credentials);
+  const client = createClient(definition, channel) as unknown as {
+    call(request: unknown, options: object): Promise<Uint8Array> | AsyncIterable<Uint8Array>;
+  };
+  const callOptions = {
+    metadata: options.metadata,
+    ...(options.deadlineMs !== undefined ? { signal: AbortSignal.timeout(options.deadlineMs) } : {}),
+  };
+  const decode = (bytes: Uint8Array) => toJson(method.output, fromBinary(method.output, bytes), { registry });
+  const request = streamingRequest
+    ? (async function* () {
+        yield* encoded;
+      })()
+    : encoded[0];
+  try {
+    const result = client.call(request, callOptions);
+    if (streamingResponse) for await (const bytes of result as AsyncIterable<Uint8Array>) options.onResponse(decode(bytes));
+    else options.onResponse(decode(await (result as Promise<Uint8Array>)));
+  } finally {
+    channel.close();
+  }
+}

@@ -1,0 +1,161 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import type { JsonValue } from '@bufbuild/protobuf';
+import { ChannelCredentials, ClientError, Metadata, Status } from 'nice-grpc';
+import { UserError, errorMessage } from '../../util/errors.js';
+import type { GlobalOptions } from '../context.js';
+import { err, out } from '../output/print.js';
+
+interface CallFlags {
+  readonly data?: string;
+  readonly header: string[];
+  readonly tls?: boolean;
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly list?: boolean;
+  readonly printCurl?: boolean;
+  readonly deadline?: string;
+}
+
+/** `grpcforge call ADDRESS SERVICE/METHOD`: dynamic calls through server reflection. */
+export function registerCall(program: Command): void {
+  program
+    .command('call')
+    .argument('<address>', 'HOST:PORT of the server')
+    .argument('[method]', 'fully-qualified method: pkg.Service/Method')
+    .description('call any RPC of a server through reflection (or the workspace contracts), JSON in and out')
+    .option('-d, --data <json>', 'request as JSON, @file, or - for stdin; streams take JSON lines or an array (default: {})')
+    .option('-H, --header <key:value>', 'metadata, repeatable', (value: string, all: string[]) => [...all, value], [])
+    .option('--tls', 'dial with TLS (the system roots unless --ca)')
+    .option('--ca <file>', 'CA certificate (PEM) of the server; implies --tls')
+    .option('--cert <file>', 'client certificate (PEM) for mTLS; implies --tls')
+    .option('--key <file>', 'client key (PEM) for mTLS')
+    .option('--list', 'list the services and methods the server exposes')
+    .option('--print-curl', 'also print the equivalent buf curl command (on stderr)')
+    .option('--deadline <ms>', 'deadline of the call, in ms')
+    .addHelpText(
+      'after',
+      `
+Responses print as proto JSON, one message each; an error prints its status code name and message and exits 1.
+Without reflection on the server, the contracts of the grpcforge workspace in the current folder are used.
+
+Examples:
+  $ grpcforge call 127.0.0.1:50051 --list
+  $ grpcforge call 127.0.0.1:50051 auth.v1.AuthService/Login -d '{"username":"ada","password":"demo"}'
+  $ grpcforge call 127.0.0.1:50052 user.v1.UserService/GetUser -H "authorization: Bearer $TOKEN" -d '{"id":"u1"}'
+  $ printf '{"id":"u1"}\\n{"id":"u2"}\\n' | grpcforge call 127.0.0.1:50052 user.v1.UserService/SyncUsers -d - -H ...`,
+    )
+    .action(async (address: string, target: string | undefined, flags: CallFlags, command: Command) => {
+      const useTls = flags.tls === true || flags.ca !== undefined || flags.cert !== undefined;
+      if ((flags.cert === undefined) !== (flags.key === undefined)) throw new UserError('bad-flag', '--cert and --key go together');
+      const readPem = async (path: string | undefined, flag: string) =>
+        path === undefined ? null : readFile(path).catch((error: unknown) => {
+          throw new UserError('bad-flag', `${flag}: cannot read ${path}: ${errorMessage(error)}`);
+        });
+      const credentials = useTls
+        ? ChannelCredentials.createSsl(await readPem(flags.ca, '--ca'), await readPem(flags.key, '--key'), await readPem(flags.cert, '--cert'))
+        : ChannelCredentials.createInsecure();
+      const metadata = Metadata();
+      for (const header of flags.header) {
+        const separator = header.indexOf(':');
+        if (separator <= 0) throw new UserError('bad-flag', `-H: expected key:value, got "${header}"`);
+        metadata.append(header.slice(0, separator).trim().toLowerCase(), header.slice(separator + 1).trim());
+      }
+      const { createReflectionClient } = await import('../../call/reflection-client.js');
+      const dynamic = await import('../../call/dynamic-call.js');
+      const reflection = createReflectionClient(address, { credentials, metadata });
+      try {
+        const registryFor = async (symbol: string) => {
+          try {
+            return dynamic.registryFromFiles(await reflection.filesForSymbol(symbol));
+          } catch (error) {
+            if (!(error instanceof ClientError && error.code === Status.UNIMPLEMENTED)) throw error;
+            err('the server has no reflection: using the contracts of the workspace here');
+            return dynamic.registryFromSet(await workspaceDescriptors(command));
+          }
+        };
+        if (flags.list) {
+          for (const service of await reflection.listServices()) {
+            const registry = await registryFor(service);
+            for (const method of registry.getService(service)?.methods ?? []) {
+              out(`${service}/${method.name}  (${method.methodKind.replace('_', '-')}: ${method.input.typeName} -> ${method.output.typeName})`);
+            }
+          }
+          return;
+        }
+        if (!target) throw new UserError('bad-flag', 'name a method (pkg.Service/Method), or pass --list');
+        const resolved = dynamic.resolveDynamicMethod(await registryFor(target.replace(/^\//, '').split('/')[0] ?? ''), target);
+        const requests = await readRequests(flags.data, resolved.kind === 'clientStreaming' || resolved.kind === 'bidiStreaming');
+        if (flags.printCurl) err(`$ ${curlCommand(address, resolved.path, flags, requests)}`);
+        await dynamic.invokeDynamic(resolved, {
+          address,
+          credentials,
+          metadata,
+          requests,
+          onResponse: (response) => out(JSON.stringify(response, null, 2)),
+          ...(flags.deadline !== undefined ? { deadlineMs: Number(flags.deadline) } : {}),
+        });
+      } catch (error) {
+        if (error instanceof ClientError) {
+          err(`ERROR: ${Status[error.code]}: ${error.details}`);
+          process.exitCode = 1;
+          return;
+        }
+        throw error;
+      } finally {
+        reflection.close();
+      }
+    });
+}
+
+/** Request messages from -d: one JSON value, a JSON array (streams), or JSON lines. */
+async function readRequests(data: string | undefined, streaming: boolean): Promise<JsonValue[]> {
+  if (data === undefined) return [{}];
+  let text = data;
+  if (data === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    text = Buffer.concat(chunks).toString('utf8');
+  } else if (data.startsWith('@')) {
+    text = await readFile(data.slice(1), 'utf8').catch((error: unknown) => {
+      throw new UserError('bad-flag', `-d: cannot read ${data.slice(1)}: ${errorMessage(error)}`);
+    });
+  }
+  try {
+    const value = JSON.parse(text) as JsonValue;
+    return streaming && Array.isArray(value) ? value : [value];
+  } catch {
+    const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+    return lines.map((line, index) => {
+      try {
+        return JSON.parse(line) as JsonValue;
+      } catch (error) {
+        throw new UserError('bad-request', `-d: line ${index + 1} is not JSON: ${errorMessage(error)}`);
+      }
+    });
+  }
+}
+
+/** The workspace's FileDescriptorSet, for servers without reflection. */
+async function workspaceDescriptors(command: Command): Promise<Uint8Array> {
+  const globals = command.optsWithGlobals<GlobalOptions>();
+  const { findConfigFile, loadConfigOrThrow } = await import('../../config/load.js');
+  const config = await loadConfigOrThrow(globals.config ?? findConfigFile(process.cwd()));
+  const { loadContract } = await import('../../contract/load-contract.js');
+  return (await loadContract(config.contract.root, config.workspaceDir)).contract.descriptorSet;
+}
+
+/** The same call with buf curl (which speaks reflection itself). */
+function curlCommand(address: string, path: string, flags: CallFlags, requests: readonly JsonValue[]): string {
+  const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+  const tls = flags.tls === true || flags.ca !== undefined || flags.cert !== undefined;
+  const parts = ['buf', 'curl', '--protocol', 'grpc'];
+  if (!tls) parts.push('--http2-prior-knowledge');
+  if (flags.ca) parts.push('--cacert', quote(flags.ca));
+  if (flags.cert) parts.push('--cert', quote(flags.cert), '--key', quote(flags.key ?? ''));
+  for (const header of flags.header) parts.push('-H', quote(header));
+  const body = requests.length === 1 ? JSON.stringify(requests[0]) : requests.map((request) => JSON.stringify(request)).join('\n');
+  parts.push('-d', quote(body), `${tls ? 'https' : 'http'}://${address}${path}`);
+  return parts.join(' ');
+}

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { linkWorkspace, repoRoot, runCli, sharedProtos, startServe, tempDir, writeFiles, type ServeProcess } from '../helpers/workspace.ts';
+
+// `grpcforge call`: dynamic invocation through server reflection, all four kinds, JSON in and out.
+
+/** The JSON documents a call printed, one per response message. */
+function documents(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .trim()
+    .split(/\n(?=\{)/)
+    .filter(Boolean)
+    .map((text) => JSON.parse(text) as Record<string, unknown>);
+}
+
+describe('grpcforge call', () => {
+  let ws: string;
+  let auth: ServeProcess;
+  let user: ServeProcess;
+  let bearer: string;
+
+  before(async () => {
+    ws = join(await tempDir(), 'platform');
+    assert.equal(runCli(['init', ws], process.cwd()).code, 0);
+    await linkWorkspace(ws);
+    assert.equal(runCli(['generate'], ws).code, 0);
+    auth = await startServe(ws, 'auth');
+    user = await startServe(ws, 'user', { AUTH_ADDR: auth.address });
+  });
+
+  test('unary, with the equivalent buf curl command', () => {
+    const result = runCli(['call', auth.address, 'auth.v1.AuthService/Login', '-d', '{"username":"ada","password":"demo"}', '--print-curl'], ws);
+    assert.equal(result.code, 0, result.stderr);
+    const [login] = documents(result.stdout);
+    assert.equal(typeof login?.token, 'string');
+    assert.match(String(login?.expireTime), /^\d{4}-\d\d-\d\dT/, 'proto JSON: a Timestamp is an RFC 3339 string');
+    bearer = `authorization: Bearer ${login?.token}`;
+    assert.match(result.stderr, /^\$ buf curl --protocol grpc --http2-prior-knowledge -d '\{"username":"ada","password":"demo"\}' http:\/\/127\.0\.0\.1:\d+\/auth\.v1\.AuthService\/Login$/m);
+  });
+
+  test('server-streaming, client-streaming from stdin JSON lines, and bidi from a JSON array, with metadata', () => {
+    const listed = runCli(['call', user.address, 'user.v1.UserService/ListUsers', '-H', bearer], ws);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(documents(listed.stdout).map((response) => (response.user as { id: string }).id), ['u1', 'u2']);
+
+    const lines = '{"user":{"id":"u7","displayName":"Radia"}}\n{"user":{"id":"u8","displayName":"Barbara"}}\n';
+    const imported = runCli(['call', user.address, 'user.v1.UserService/ImportUsers', '-H', bearer, '-d', '-'], ws, {}, lines);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.deepEqual(documents(imported.stdout), [{ createdCount: 2 }]);
+
+    const synced = runCli(['call', user.address, 'user.v1.UserService/SyncUsers', '-H', bearer, '-d', '[{"id":"u7"},{"id":"nobody"}]'], ws);
+    assert.equal(synced.code, 0, synced.stderr);
+    assert.deepEqual(documents(synced.stdout), [{ user: { id: 'u7', displayName: 'Radia' }, found: true }, {}]);
+  });
+
+  test('errors print the status code name and exit 1; bad input exits 2', () => {
+    const missing = runCli(['call', user.address, 'user.v1.UserService/GetUser', '-H', bearer, '-d', '{"id":"u404"}'], ws);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr.trim(), 'ERROR: NOT_FOUND: user "u404" not found');
+    const badField = runCli(['call', user.address, 'user.v1.UserService/GetUser', '-d', '{"identifier":"u1"}'], ws);
+    assert.equal(badField.code, 2);
+    assert.match(badField.stderr, /request 1 does not fit user\.v1\.GetUserRequest: .*key "identifier" is unknown/);
+    const typo = runCli(['call', user.address, 'user.v1.UserService/GetUsr'], ws);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /user\.v1\.UserService has no method "GetUsr"\n {2}methods: GetUser, ListUsers, ImportUsers, SyncUsers/);
+  });
+
+  test('--list shows services and methods with their kinds', () => {
+    const result = runCli(['call', user.address, '--list'], ws);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.stdout.trim().split('\n'), [
+      'user.v1.UserService/GetUser  (unary: user.v1.GetUserRequest -> user.v1.GetUserResponse)',
+      'user.v1.UserService/ListUsers  (server-streaming: user.v1.ListUsersRequest -> user.v1.ListUsersResponse)',
+      'user.v1.UserService/ImportUsers  (client-streaming: user.v1.ImportUsersRequest -> user.v1.ImportUsersResponse)',
+      'user.v1.UserService/SyncUsers  (bidi-streaming: user.v1.SyncUsersRequest -> user.v1.SyncUsersResponse)',
+    ]);
+  });
+
+  test('a server from the public contracts, and the workspace contracts when reflection is off', async () => {
+    const dir = await tempDir();
+    await cp(join(sharedProtos, 'grpc-node/examples/protos/route_guide.proto'), join(dir, 'proto/route_guide.proto'));
+    await cp(join(repoRoot, 'templates/workspace/buf.gen.yaml'), join(dir, 'buf.gen.yaml'));
+    await writeFiles(dir, {
+      'buf.yaml': 'version: v2\nmodules:\n  - path: proto\n',
+      'package.json': '{ "private": true, "type": "module" }\n',
+      'grpcforge.yaml': 'version: 1\nservices:\n  guide:\n    serves: [routeguide.RouteGuide]\n    listen: 127.0.0.1:0\nauth:\n  default: public\n',
+    });
+    await linkWorkspace(dir);
+    assert.equal(runCli(['generate'], dir).code, 0);
+    const guide = await startServe(dir, 'guide');
+    const chat = runCli(['call', guide.address, 'routeguide.RouteGuide/RouteChat', '-d', '[{"message":"hi"}]'], dir);
+    assert.equal(chat.code, 1);
+    assert.equal(chat.stderr.trim(), 'ERROR: UNIMPLEMENTED: /routeguide.RouteGuide/RouteChat is not implemented yet');
+    await guide.stop();
+
+    const configPath = join(dir, 'grpcforge.yaml');
+    await writeFile(configPath, `${await readFile(configPath, 'utf8')}server:\n  reflection: false\n`);
+    const dark = await startServe(dir, 'guide');
+    const feature = runCli(['call', dark.address, 'routeguide.RouteGuide/GetFeature', '-d', '{"latitude":1}'], dir);
+    assert.equal(feature.code, 1);
+    assert.match(feature.stderr, /the server has no reflection: using the contracts of the workspace here\nERROR: UNIMPLEMENTED: \/routeguide\.RouteGuide\/GetFeature is not implemented yet/);
+    await dark.stop();
+  });
+});
