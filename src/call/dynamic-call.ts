@@ -1,6 +1,7 @@
 import { create, createFileRegistry, fromBinary, fromJson, toBinary, toJson, type DescMethod, type FileRegistry, type JsonValue } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
-import { createChannel, createClient, type ChannelCredentials, type Metadata } from 'nice-grpc';
+import type { ChannelCredentials, Metadata } from 'nice-grpc';
+import { closeServiceClient, createServiceClient } from '../runtime/index.js';
 import { UserError } from '../util/errors.js';
 
 /** The four RPC kinds, from a method's descriptor. */
@@ -103,14 +104,15 @@ export async function invokeDynamic(resolved: ResolvedDynamicMethod, options: In
       options: {},
     },
   } as const;
-  const channel = createChannel(options.address, options.credentials);
-  const client = createClient(definition, channel) as unknown as {
-    call(request: unknown, options: object): Promise<Uint8Array> | AsyncIterable<Uint8Array>;
-  };
-  const callOptions = {
-    metadata: options.metadata,
-    ...(options.deadlineMs !== undefined ? { signal: AbortSignal.timeout(options.deadlineMs) } : {}),
-  };
+  // The runtime's client: its deadline middleware turns an expired deadline into DEADLINE_EXCEEDED. No retries: a
+  // person at the keyboard decides whether to call again.
+  const client = createServiceClient(definition, {
+    target: options.address,
+    credentials: options.credentials,
+    retry: false,
+    ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+  }) as unknown as { call(request: unknown, options: object): Promise<Uint8Array> | AsyncIterable<Uint8Array> };
+  const callOptions = { metadata: options.metadata };
   const decode = (bytes: Uint8Array) => toJson(method.output, fromBinary(method.output, bytes), { registry });
   const request = streamingRequest
     ? (async function* () {
@@ -122,6 +124,6 @@ export async function invokeDynamic(resolved: ResolvedDynamicMethod, options: In
     if (streamingResponse) for await (const bytes of result as AsyncIterable<Uint8Array>) options.onResponse(decode(bytes));
     else options.onResponse(decode(await (result as Promise<Uint8Array>)));
   } finally {
-    channel.close();
+    closeServiceClient(client);
   }
 }

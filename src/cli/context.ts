@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
-import { findConfigFile, formatConfigProblem, loadConfig, locateConfigProblems } from '../config/load.js';
+import type { Command } from 'commander';
+import { findConfigFile, formatConfigProblem, loadConfig, loadConfigOrThrow, locateConfigProblems } from '../config/load.js';
 import type { ResolvedConfig } from '../config/resolved.js';
 import { checkServiceNamesExist } from '../config/rules.js';
 import { loadContract, type LoadedContract } from '../contract/load-contract.js';
@@ -10,6 +11,19 @@ import { toPosix } from '../util/fs.js';
 export interface GlobalOptions {
   /** Explicit path of grpcforge.yaml. */
   readonly config?: string;
+}
+
+/** The grpcforge.yaml a command works on: `--config`, or the one found in the current folder or its parents. */
+export function configPathFor(command: Command): string {
+  return command.optsWithGlobals<GlobalOptions>().config ?? findConfigFile(process.cwd());
+}
+
+/**
+ * The valid config of the workspace a command works on.
+ * @throws UserError `config-not-found` or `config-invalid` (one line per problem).
+ */
+export function loadConfigFor(command: Command): Promise<ResolvedConfig> {
+  return loadConfigOrThrow(configPathFor(command));
 }
 
 /** A loaded workspace: valid config and a contract that has every service the config names. */
@@ -23,8 +37,7 @@ export interface Workspace {
  * contracts with buf and checks that every service the config names exists.
  * @throws UserError `config-invalid` (one line per problem), `contract-invalid` (buf's file:line:col lines).
  */
-export async function loadWorkspace(options: GlobalOptions, warn: (line: string) => void): Promise<Workspace> {
-  const configPath = options.config ?? findConfigFile(process.cwd());
+export async function loadWorkspace(configPath: string, warn: (line: string) => void): Promise<Workspace> {
   const result = await loadConfig(configPath);
   for (const warning of result.warnings) warn(`warning: ${formatConfigProblem(configPath, warning)}`);
   if (!result.config) {

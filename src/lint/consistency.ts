@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { locateConfigProblems } from '../config/load.js';
-import type { ResolvedConfig } from '../config/resolved.js';
+import type { ConfigProblem, ResolvedConfig } from '../config/resolved.js';
 import { checkServiceNamesExist } from '../config/rules.js';
 import type { ContractSet } from '../contract/model.js';
 import { handlerFilePath } from '../contract/names.js';
@@ -17,10 +17,15 @@ export async function checkNames(config: ResolvedConfig, contract: ContractSet):
   const root = `${toPosix(relative(config.workspaceDir, config.contract.root)) || '.'}/`;
   const problems = checkServiceNamesExist(config, contract.services.map((service) => service.fullName), root);
   const located = await locateConfigProblems(config.configPath, problems);
+  return configRuleFindings(config, located.map((problem) => ({ ...problem, rule: 'unknown-service' })));
+}
+
+/** grpcforge.yaml's cross-field rule problems (`consumed-has-provider`, `one-provider`) as consistency findings. */
+export function configRuleFindings(config: ResolvedConfig, problems: readonly ConfigProblem[]): Finding[] {
   const file = toPosix(relative(config.workspaceDir, config.configPath));
-  return located.map((problem) => ({
+  return problems.map((problem) => ({
     check: 'consistency' as const,
-    rule: 'unknown-service',
+    rule: problem.rule ?? 'config',
     message: `${problem.path}: ${problem.message}`,
     file,
     ...(problem.line !== undefined ? { line: problem.line, column: problem.column ?? 1 } : {}),

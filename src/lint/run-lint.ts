@@ -1,13 +1,15 @@
 import { relative } from 'node:path';
 import { buildPlan } from '../codegen/generate.js';
 import { applyPlan } from '../codegen/write.js';
-import type { ResolvedConfig } from '../config/resolved.js';
+import { formatConfigProblem, loadConfig } from '../config/load.js';
+import type { ConfigProblem, ResolvedConfig } from '../config/resolved.js';
+import { UserError } from '../util/errors.js';
 import { loadContract } from '../contract/load-contract.js';
 import { toPosix } from '../util/fs.js';
 import { findAffectedServices } from './affected-consumers.js';
 import { checkBreaking, type BreakingBaseline } from './breaking.js';
 import { checkBufLint } from './buf-checks.js';
-import { checkHandlers, checkNames } from './consistency.js';
+import { checkHandlers, checkNames, configRuleFindings } from './consistency.js';
 import { checkDrift } from './drift.js';
 import { sortFindings, type CheckStatus, type Finding, type LintReport } from './findings.js';
 
@@ -23,8 +25,25 @@ export interface LintOptions {
   readonly drift?: boolean;
   /** Called when a check starts. */
   readonly onProgress?: (line: string) => void;
-  /** Consistency findings found before the run (grpcforge.yaml's cross-field rules); drift is skipped when any. */
-  readonly extraFindings?: readonly Finding[];
+  /**
+   * Problems grpcforge.yaml's cross-field rules found (from {@link loadConfigForLint}): consistency findings, and
+   * drift is skipped when there is any.
+   */
+  readonly configProblems?: readonly ConfigProblem[];
+}
+
+/**
+ * Loads grpcforge.yaml for the lint step: a file that fails the schema stops the check, while cross-field rule errors
+ * (a consumed service without a provider, two providers) are returned to be reported as findings.
+ * @throws UserError `config-invalid` with one line per schema error.
+ */
+export async function loadConfigForLint(configPath: string): Promise<{ config: ResolvedConfig; ruleProblems: ConfigProblem[] }> {
+  const loaded = await loadConfig(configPath);
+  const schemaErrors = loaded.errors.filter((problem) => problem.rule === undefined);
+  if (!loaded.unchecked || schemaErrors.length > 0) {
+    throw new UserError('config-invalid', 'grpcforge.yaml is not valid', loaded.errors.map((problem) => formatConfigProblem(configPath, problem)));
+  }
+  return { config: loaded.unchecked, ruleProblems: [...loaded.errors] };
 }
 
 /**
@@ -68,7 +87,7 @@ export async function runLint(config: ResolvedConfig, options: LintOptions = {})
   }
 
   progress('workspace consistency');
-  const nameFindings = [...(options.extraFindings ?? []), ...(await checkNames(config, loaded.contract))];
+  const nameFindings = [...configRuleFindings(config, options.configProblems ?? []), ...(await checkNames(config, loaded.contract))];
   if (nameFindings.length > 0) {
     record('consistency', nameFindings);
     record('drift', 'grpcforge.yaml has consistency errors');

@@ -1,18 +1,26 @@
 import { readFileSync } from 'node:fs';
 
-let cached: string | undefined;
+interface PackageManifest {
+  readonly version: string;
+  readonly dependencies?: Record<string, string>;
+  readonly devDependencies?: Record<string, string>;
+}
 
-/** grpcforge's own version, from its package.json (two folders above this module in `src/` and in `dist/`). */
+let manifest: PackageManifest | undefined;
+
+/** grpcforge's package.json (two folders above this module in `src/` and in `dist/`), read once. */
+function readManifest(): PackageManifest {
+  manifest ??= JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as PackageManifest;
+  return manifest;
+}
+
+/** grpcforge's own version. */
 export function grpcforgeVersion(): string {
-  cached ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  return cached;
+  return readManifest().version;
 }
 
 /** The package's dependency ranges, so `init` writes a workspace that matches this grpcforge. */
 export function grpcforgeDependencyRanges(): Record<string, string> {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    dependencies?: Record<string, string>;
-    devDependencies?: Record<string, string>;
-  };
-  return { ...manifest.devDependencies, ...manifest.dependencies };
+  const { dependencies, devDependencies } = readManifest();
+  return { ...devDependencies, ...dependencies };
 }

@@ -86,6 +86,11 @@ describe('grpcforge call', () => {
       'buf.yaml': 'version: v2\nmodules:\n  - path: proto\n',
       'package.json': '{ "private": true, "type": "module" }\n',
       'grpcforge.yaml': 'version: 1\nservices:\n  guide:\n    serves: [routeguide.RouteGuide]\n    listen: 127.0.0.1:0\nauth:\n  default: public\n',
+      // A slow handler, for --deadline.
+      'services/guide/src/handlers/routeguide.RouteGuide/list-features.ts':
+        "import type { RouteGuideHandlers } from '../../gen/server/routeguide.RouteGuide.js';\n\n" +
+        "export const listFeatures: RouteGuideHandlers['listFeatures'] = async function* (_request, context) {\n" +
+        '  await new Promise((resolve) => setTimeout(resolve, 5000));\n  if (!context.signal.aborted) yield { name: \'late\' };\n};\n',
     });
     await linkWorkspace(dir);
     assert.equal(runCli(['generate'], dir).code, 0);
@@ -93,6 +98,12 @@ describe('grpcforge call', () => {
     const chat = runCli(['call', guide.address, 'routeguide.RouteGuide/RouteChat', '-d', '[{"message":"hi"}]'], dir);
     assert.equal(chat.code, 1);
     assert.equal(chat.stderr.trim(), 'ERROR: UNIMPLEMENTED: /routeguide.RouteGuide/RouteChat is not implemented yet');
+    const late = runCli(['call', guide.address, 'routeguide.RouteGuide/ListFeatures', '--deadline', '200'], dir);
+    assert.equal(late.code, 1);
+    assert.equal(late.stderr.trim(), 'ERROR: DEADLINE_EXCEEDED: Deadline exceeded');
+    const badDeadline = runCli(['call', guide.address, 'routeguide.RouteGuide/ListFeatures', '--deadline', 'soon'], dir);
+    assert.equal(badDeadline.code, 2);
+    assert.match(badDeadline.stderr, /--deadline: expected a whole number ≥ 1, got "soon"/);
     await guide.stop();
 
     const configPath = join(dir, 'grpcforge.yaml');

@@ -103,5 +103,9 @@ describe('serve --stub with a scenario', () => {
     const result = runCli(['serve', 'auth.v1.AuthService', '--stub', '--scenario', 'bad-scenario.yaml', '--port', '0'], ws);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /bad-scenario\.yaml: scenario: auth\.v1\.AuthService has no RPC "Logout" \(known: Login, ValidateToken, ListSessions\)/);
+    await writeFile(join(ws, 'bad-regex.yaml'), 'methods:\n  Login:\n    - match: { username: { regex: "(" } }\n      respond: {}\n');
+    const regex = runCli(['serve', 'auth.v1.AuthService', '--stub', '--scenario', 'bad-regex.yaml', '--port', '0'], ws);
+    assert.equal(regex.code, 2, 'an invalid regex is found when the stub starts, not on the first call');
+    assert.match(regex.stderr, /bad-regex\.yaml: scenario: Login\[0\]\.match\.username\.regex: Invalid regular expression/);
   });
 });

@@ -47,6 +47,19 @@ describe('log store (SQLite file)', () => {
     await reopened.close();
   });
 
+  test('retention deletes rows older than retentionMs when the store opens', async () => {
+    const url = `sqlite:${join(await tempDir(), 'retention.db')}`;
+    const store = await createLogStore({ url });
+    const now = Date.now();
+    store.record(row(1, { started_at: now - 3 * 86_400_000 }));
+    store.record(row(2, { started_at: now - 60_000 }));
+    await store.close();
+    const reopened = await createLogStore({ url, retentionMs: 86_400_000 });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the first prune runs as the store opens
+    assert.deepEqual((await reopened.logs()).map((log) => log.request_id), ['r2']);
+    await reopened.close();
+  });
+
   test('a full queue drops and counts instead of growing', async () => {
     const store = await createLogStore({ url: 'sqlite::memory:', maxQueue: 10, batchSize: 1000, flushIntervalMs: 10_000 });
     let accepted = 0;

@@ -9,7 +9,7 @@ import { repoRoot } from '../helpers/workspace.ts';
 // generated code that imports grpcforge/runtime never loads the generator.
 const ALLOWED: Record<string, readonly string[]> = {
   cli: ['config', 'contract', 'codegen', 'lint', 'dashboard', 'certs', 'call', 'runtime', 'util'],
-  call: ['util'],
+  call: ['runtime', 'util'],
   certs: ['config', 'util'],
   codegen: ['contract', 'config', 'util'],
   lint: ['contract', 'config', 'codegen', 'util'],

@@ -3,12 +3,13 @@ import type { Command } from 'commander';
 import type { JsonValue } from '@bufbuild/protobuf';
 import { ChannelCredentials, ClientError, Metadata, Status } from 'nice-grpc';
 import { UserError, errorMessage } from '../../util/errors.js';
-import type { GlobalOptions } from '../context.js';
+import { loadConfigFor } from '../context.js';
+import { parseWholeNumber } from '../flags.js';
 import { err, out } from '../output/print.js';
 
 interface CallFlags {
   readonly data?: string;
-  readonly header: string[];
+  readonly header?: string[];
   readonly tls?: boolean;
   readonly ca?: string;
   readonly cert?: string;
@@ -26,7 +27,7 @@ export function registerCall(program: Command): void {
     .argument('[method]', 'fully-qualified method: pkg.Service/Method')
     .description('call any RPC of a server through reflection (or the workspace contracts), JSON in and out')
     .option('-d, --data <json>', 'request as JSON, @file, or - for stdin; streams take JSON lines or an array (default: {})')
-    .option('-H, --header <key:value>', 'metadata, repeatable', (value: string, all: string[]) => [...all, value], [])
+    .option('-H, --header <key:value>', 'metadata, repeatable', (value: string, all: string[] = []) => [...all, value])
     .option('--tls', 'dial with TLS (the system roots unless --ca)')
     .option('--ca <file>', 'CA certificate (PEM) of the server; implies --tls')
     .option('--cert <file>', 'client certificate (PEM) for mTLS; implies --tls')
@@ -57,7 +58,8 @@ Examples:
         ? ChannelCredentials.createSsl(await readPem(flags.ca, '--ca'), await readPem(flags.key, '--key'), await readPem(flags.cert, '--cert'))
         : ChannelCredentials.createInsecure();
       const metadata = Metadata();
-      for (const header of flags.header) {
+      const deadlineMs = parseWholeNumber(flags.deadline, '--deadline', undefined, 1);
+      for (const header of flags.header ?? []) {
         const separator = header.indexOf(':');
         if (separator <= 0) throw new UserError('bad-flag', `-H: expected key:value, got "${header}"`);
         metadata.append(header.slice(0, separator).trim().toLowerCase(), header.slice(separator + 1).trim());
@@ -94,7 +96,7 @@ Examples:
           metadata,
           requests,
           onResponse: (response) => out(JSON.stringify(response, null, 2)),
-          ...(flags.deadline !== undefined ? { deadlineMs: Number(flags.deadline) } : {}),
+          ...(deadlineMs !== undefined ? { deadlineMs } : {}),
         });
       } catch (error) {
         if (error instanceof ClientError) {
@@ -139,9 +141,7 @@ async function readRequests(data: string | undefined, streaming: boolean): Promi
 
 /** The workspace's FileDescriptorSet, for servers without reflection. */
 async function workspaceDescriptors(command: Command): Promise<Uint8Array> {
-  const globals = command.optsWithGlobals<GlobalOptions>();
-  const { findConfigFile, loadConfigOrThrow } = await import('../../config/load.js');
-  const config = await loadConfigOrThrow(globals.config ?? findConfigFile(process.cwd()));
+  const config = await loadConfigFor(command);
   const { loadContract } = await import('../../contract/load-contract.js');
   return (await loadContract(config.contract.root, config.workspaceDir)).contract.descriptorSet;
 }
@@ -154,7 +154,7 @@ function curlCommand(address: string, path: string, flags: CallFlags, requests: 
   if (!tls) parts.push('--http2-prior-knowledge');
   if (flags.ca) parts.push('--cacert', quote(flags.ca));
   if (flags.cert) parts.push('--cert', quote(flags.cert), '--key', quote(flags.key ?? ''));
-  for (const header of flags.header) parts.push('-H', quote(header));
+  for (const header of flags.header ?? []) parts.push('-H', quote(header));
   const body = requests.length === 1 ? JSON.stringify(requests[0]) : requests.map((request) => JSON.stringify(request)).join('\n');
   parts.push('-d', quote(body), `${tls ? 'https' : 'http'}://${address}${path}`);
   return parts.join(' ');

@@ -2,7 +2,8 @@ import { basename, relative } from 'node:path';
 import type { Command } from 'commander';
 import { toPosix } from '../../util/fs.js';
 import { UserError } from '../../util/errors.js';
-import type { GlobalOptions } from '../context.js';
+import { loadConfigFor } from '../context.js';
+import { parseWholeNumber } from '../flags.js';
 import { out } from '../output/print.js';
 
 /** `grpcforge certs init`: a development CA and a certificate per service, where grpcforge.yaml expects them. */
@@ -32,15 +33,12 @@ Example:
   $ grpcforge certs init --trust-domain platform`,
     )
     .action(async (flags: { trustDomain?: string; days?: string; force?: boolean }, command: Command) => {
-      const globals = command.optsWithGlobals<GlobalOptions>();
-      const { findConfigFile, loadConfigOrThrow } = await import('../../config/load.js');
-      const config = await loadConfigOrThrow(globals.config ?? findConfigFile(process.cwd()));
+      const config = await loadConfigFor(command);
       const trustDomain = flags.trustDomain ?? basename(config.workspaceDir).toLowerCase().replace(/[^a-z0-9.-]/g, '-');
       if (!/^[a-z0-9.-]+$/.test(trustDomain)) {
         throw new UserError('bad-flag', `--trust-domain: "${trustDomain}" is not a SPIFFE trust domain (lower-case letters, digits, dots, dashes)`);
       }
-      const days = flags.days === undefined ? 30 : Number(flags.days);
-      if (!Number.isInteger(days) || days <= 0) throw new UserError('bad-flag', `--days: expected a whole number > 0, got "${flags.days}"`);
+      const days = parseWholeNumber(flags.days, '--days', 30, 1);
       const { initDevCertificates } = await import('../../certs/dev-ca.js');
       const entries = await initDevCertificates(config, { trustDomain, days, force: flags.force === true });
       for (const entry of entries) {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadWorkspace, type GlobalOptions } from '../context.js';
+import { configPathFor, loadWorkspace } from '../context.js';
 import { countActions, formatGenerateReport, isDrift } from '../output/generate-report.js';
 import { err, out, printJson } from '../output/print.js';
 
@@ -34,8 +34,7 @@ Examples:
   $ grpcforge generate --check          # in CI: fails when someone forgot to regenerate`,
     )
     .action(async (flags: GenerateFlags, command: Command) => {
-      const globals = command.optsWithGlobals<GlobalOptions>();
-      const workspace = await loadWorkspace(globals, err);
+      const workspace = await loadWorkspace(configPathFor(command), err);
       const { generateWorkspace } = await import('../../codegen/generate.js');
       const progress = flags.json ? () => {} : (line: string) => err(`generating ${line}`);
       const { report } = await generateWorkspace(workspace.config, workspace.contract, {

@@ -1,9 +1,6 @@
-import type { Command } from 'commander';
-import { relative } from 'node:path';
-import { toPosix } from '../../util/fs.js';
+import { Option, type Command } from 'commander';
 import { runProcess } from '../../util/spawn.js';
-import { UserError } from '../../util/errors.js';
-import type { GlobalOptions } from '../context.js';
+import { configPathFor } from '../context.js';
 import { formatLintGithub, formatLintText } from '../output/lint-report.js';
 import { err, out, printJson } from '../output/print.js';
 
@@ -22,9 +19,9 @@ export function registerLint(program: Command): void {
   program
     .command('lint')
     .description('check contracts and workspace for CI: buf lint, buf breaking (and whom it breaks), consistency, drift')
-    .option('--against <ref>', 'git ref to compare for breaking changes: main, origin/main, a tag, a commit')
+    .addOption(new Option('--against <ref>', 'git ref to compare for breaking changes: main, origin/main, a tag, a commit').conflicts('againstImage'))
     .option('--against-image <file>', 'compare with a saved buf image instead (buf build -o base.binpb)')
-    .option('--format <format>', 'text, json or github-actions (default: text)', 'text')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github-actions']).default('text'))
     .option('--no-lint', 'skip buf lint')
     .option('--no-breaking', 'skip buf breaking')
     .option('--no-drift', 'skip the generated-code check')
@@ -46,36 +43,15 @@ Examples:
   $ grpcforge lint --no-breaking --format json`,
     )
     .action(async (flags: LintFlags, command: Command) => {
-      if (!['text', 'json', 'github-actions'].includes(flags.format)) {
-        throw new UserError('bad-flag', `--format: expected text, json or github-actions, got "${flags.format}"`);
-      }
-      if (flags.against && flags.againstImage) throw new UserError('bad-flag', '--against and --against-image exclude each other');
-      const globals = command.optsWithGlobals<GlobalOptions>();
-      const { findConfigFile, formatConfigProblem, loadConfig } = await import('../../config/load.js');
-      const configPath = globals.config ?? findConfigFile(process.cwd());
-      const loaded = await loadConfig(configPath);
-      // Schema errors stop the check (exit 2); cross-field rule errors (a consumed service without a provider, two
-      // providers) are findings of the consistency check.
-      const schemaErrors = loaded.errors.filter((problem) => problem.rule === undefined);
-      if (!loaded.unchecked || schemaErrors.length > 0) {
-        throw new UserError('config-invalid', 'grpcforge.yaml is not valid', loaded.errors.map((problem) => formatConfigProblem(configPath, problem)));
-      }
-      const config = loaded.unchecked;
-      const ruleFindings = loaded.errors.map((problem) => ({
-        check: 'consistency' as const,
-        rule: problem.rule!,
-        message: `${problem.path}: ${problem.message}`,
-        file: toPosix(relative(config.workspaceDir, configPath)),
-        ...(problem.line !== undefined ? { line: problem.line, column: problem.column ?? 1 } : {}),
-      }));
-      const { runLint } = await import('../../lint/run-lint.js');
+      const { loadConfigForLint, runLint } = await import('../../lint/run-lint.js');
+      const { config, ruleProblems } = await loadConfigForLint(configPathFor(command));
       const against = flags.againstImage ? { image: flags.againstImage } : flags.against ? { gitRef: flags.against } : undefined;
       const report = await runLint(config, {
         ...(against ? { against } : {}),
         lint: flags.lint,
         breaking: flags.breaking,
         drift: flags.drift,
-        extraFindings: ruleFindings,
+        configProblems: ruleProblems,
         ...(flags.format === 'text' ? { onProgress: (line: string) => err(`checking ${line}`) } : {}),
       });
       if (flags.format === 'json') printJson(report);

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { TsProtoServiceDefinition } from 'nice-grpc';
-import type { ResolvedConfig } from '../../config/resolved.js';
+import type { ResolvedConfig, ResolvedService } from '../../config/resolved.js';
 import type { Scenario, ServiceHooks, ServiceRegistration } from '../../runtime/index.js';
 import { UserError, errorMessage } from '../../util/errors.js';
-import { requireService, type GlobalOptions } from '../context.js';
+import { loadConfigFor, requireService } from '../context.js';
+import { parseWholeNumber } from '../flags.js';
 import { err, out } from '../output/print.js';
 
 interface ServeFlags {
@@ -68,9 +69,7 @@ Examples:
   $ AUTH_ADDR=127.0.0.1:6000 grpcforge serve user`,
     )
     .action(async (name: string, flags: ServeFlags, command: Command) => {
-      const globals = command.optsWithGlobals<GlobalOptions>();
-      const { findConfigFile, loadConfigOrThrow } = await import('../../config/load.js');
-      const config = await loadConfigOrThrow(globals.config ?? findConfigFile(process.cwd()));
+      const config = await loadConfigFor(command);
       if (flags.stub) return serveStub(config, name, flags);
       if (flags.scenario) throw new UserError('bad-flag', '--scenario goes with --stub');
       const service = requireService(config, name);
@@ -79,26 +78,9 @@ Examples:
       if (service.serves.length === 0 || !service.listen) {
         throw new UserError('nothing-to-serve', `service "${name}" serves nothing`, ['add services under services.' + name + '.serves']);
       }
-      const entryPath = join(service.dir, 'src/gen/server/index.ts');
-      if (!existsSync(entryPath)) {
-        throw new UserError('not-generated', `service "${name}" has no generated server code`, ['run `grpcforge generate` first']);
-      }
-      const port = parseNumber(flags.port, '--port', service.listen.port);
-      const shutdownTimeoutMs = parseNumber(flags.shutdownTimeout, '--shutdown-timeout', config.server.shutdownTimeoutMs);
-
-      const { register } = await import('tsx/esm/api');
-      register();
-      let entry: ServerEntry;
-      try {
-        entry = (await import(pathToFileURL(entryPath).href)) as ServerEntry;
-      } catch (error) {
-        const hints = ['check the files under ' + join(service.dirRelative, 'src/handlers') + ' (run `npx tsc` for type errors)'];
-        // Generated code is ESM; without "type": "module" Node loads .ts files as CommonJS.
-        if (/require\(\)|ERR_REQUIRE_ESM|Cannot use import statement/.test(errorMessage(error))) {
-          hints.unshift('the workspace package.json needs "type": "module" (grpcforge init writes it)');
-        }
-        throw new UserError('handlers-failed', `cannot load the handlers of "${name}": ${errorMessage(error)}`, hints);
-      }
+      const port = parseWholeNumber(flags.port, '--port', service.listen.port);
+      const shutdownTimeoutMs = parseWholeNumber(flags.shutdownTimeout, '--shutdown-timeout', config.server.shutdownTimeoutMs);
+      const entry = await loadServerEntry(service);
       const { startServer } = await import('../../runtime/index.js');
       const { buildAuthOptions, buildServerCredentials, openLogStore } = await import('../runtime-options.js');
       const credentials = await buildServerCredentials(config, name);
@@ -177,8 +159,7 @@ Examples:
 
 /** `serve --stub`: a recording fake of one contract service, answering from a scenario file. */
 async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags): Promise<void> {
-  const { register } = await import('tsx/esm/api');
-  register();
+  await registerTypeScriptLoader();
   const runtime = await import('../../runtime/index.js');
   let definition: TsProtoServiceDefinition | undefined;
   let port = flags.port;
@@ -192,9 +173,7 @@ async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags
     port ??= provider?.listen ? String(provider.listen.port) : undefined;
   } else {
     const service = requireService(config, name);
-    const entryPath = join(service.dir, 'src/gen/server/index.ts');
-    if (!existsSync(entryPath)) throw new UserError('not-generated', `service "${name}" has no generated server code`, ['run `grpcforge generate` first']);
-    const entry = (await import(pathToFileURL(entryPath).href)) as ServerEntry;
+    const entry = await loadServerEntry(service);
     definition = entry.services[0]?.definition as TsProtoServiceDefinition | undefined;
     if (entry.services.length > 1) {
       throw new UserError('ambiguous-stub', `"${name}" serves ${entry.services.length} services: stub one by its fully-qualified name`);
@@ -202,12 +181,13 @@ async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags
     port ??= service.listen ? String(service.listen.port) : undefined;
   }
   if (!definition) throw new UserError('nothing-to-serve', `nothing to stub for "${name}"`);
-  let scenario: Scenario = { methods: {} };
+  let scenario: Partial<Scenario> = {};
   if (flags.scenario) {
     const { parse } = await import('yaml');
     const { readFile } = await import('node:fs/promises');
     try {
-      scenario = parse(await readFile(flags.scenario, 'utf8')) as Scenario;
+      // An empty file parses to null: a scenario without rules.
+      scenario = (parse(await readFile(flags.scenario, 'utf8')) as Partial<Scenario> | null) ?? {};
     } catch (error) {
       throw new UserError('scenario-invalid', `cannot read the scenario ${flags.scenario}: ${errorMessage(error)}`);
     }
@@ -218,7 +198,7 @@ async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags
   } catch (error) {
     throw new UserError('scenario-invalid', `${flags.scenario}: ${errorMessage(error)}`);
   }
-  const stub = await runtime.startStub(definition, handlers, { host: flags.host ?? '127.0.0.1', port: parseNumber(port, '--port', 0) });
+  const stub = await runtime.startStub(definition, handlers, { host: flags.host ?? '127.0.0.1', port: parseWholeNumber(port, '--port', 0) });
   err(`stub of ${definition.fullName}${flags.scenario ? ` from ${flags.scenario}` : ' (every RPC answers UNIMPLEMENTED)'}`);
   out(`listening on ${stub.address}`);
   const stop = () => {
@@ -229,14 +209,36 @@ async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags
   process.on('SIGINT', stop);
 }
 
+/** Registers tsx once, so generated and user TypeScript loads as ESM. */
+async function registerTypeScriptLoader(): Promise<void> {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
+
+/**
+ * Loads the server module `generate` wrote for a service (its handlers, descriptors and hooks).
+ * @throws UserError `not-generated` before `generate`, `handlers-failed` when a handler does not load.
+ */
+async function loadServerEntry(service: ResolvedService): Promise<ServerEntry> {
+  const entryPath = join(service.dir, 'src/gen/server/index.ts');
+  if (!existsSync(entryPath)) {
+    throw new UserError('not-generated', `service "${service.name}" has no generated server code`, ['run `grpcforge generate` first']);
+  }
+  await registerTypeScriptLoader();
+  try {
+    return (await import(pathToFileURL(entryPath).href)) as ServerEntry;
+  } catch (error) {
+    const hints = ['check the files under ' + join(service.dirRelative, 'src/handlers') + ' (run `npx tsc` for type errors)'];
+    // Generated code is ESM; without "type": "module" Node loads .ts files as CommonJS.
+    if (/require\(\)|ERR_REQUIRE_ESM|Cannot use import statement/.test(errorMessage(error))) {
+      hints.unshift('the workspace package.json needs "type": "module" (grpcforge init writes it)');
+    }
+    throw new UserError('handlers-failed', `cannot load the handlers of "${service.name}": ${errorMessage(error)}`, hints);
+  }
+}
+
 function rpcCount(definition: object): number {
   const methods = (definition as { methods?: object }).methods;
   return Object.keys(methods ?? definition).length;
 }
 
-function parseNumber(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 0) throw new UserError('bad-flag', `${flag}: expected a whole number ≥ 0, got "${value}"`);
-  return number;
-}

@@ -3,15 +3,14 @@ import { Status } from 'nice-grpc-common';
 import type { LogStore } from '../../runtime/index.js';
 import { formatDuration, parseDuration } from '../../util/duration.js';
 import { UserError } from '../../util/errors.js';
-import type { GlobalOptions } from '../context.js';
+import { loadConfigFor } from '../context.js';
+import { parseWholeNumber } from '../flags.js';
 import { err, out, printJson } from '../output/print.js';
 import { formatTable } from '../output/table.js';
 
 /** Opens the store of the workspace `grpcforge.yaml` names, runs `use`, and closes it. */
 async function withStore<T>(command: Command, use: (store: LogStore) => Promise<T>): Promise<T> {
-  const globals = command.optsWithGlobals<GlobalOptions>();
-  const { findConfigFile, loadConfigOrThrow } = await import('../../config/load.js');
-  const config = await loadConfigOrThrow(globals.config ?? findConfigFile(process.cwd()));
+  const config = await loadConfigFor(command);
   const { openLogStore } = await import('../runtime-options.js');
   const store = await openLogStore(config);
   try {
@@ -106,8 +105,7 @@ export function registerLogs(program: Command): void {
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExamples:\n  $ grpcforge logs --since 1h --errors\n  $ grpcforge logs --service auth.v1.AuthService --code UNAUTHENTICATED --json')
     .action(async (flags: { service?: string; method?: string; code?: string; errors?: boolean; since?: string; limit?: string; json?: boolean }, command: Command) => {
-      const limit = flags.limit === undefined ? 50 : Number(flags.limit);
-      if (!Number.isInteger(limit) || limit <= 0) throw new UserError('bad-flag', `--limit: expected a whole number > 0, got "${flags.limit}"`);
+      const limit = parseWholeNumber(flags.limit, '--limit', 50, 1);
       const filter = {
         ...(flags.service ? { service: flags.service } : {}),
         ...(flags.method ? { method: flags.method } : {}),

@@ -151,21 +151,21 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
     retentionTimer.unref();
   }
   let closed = false;
+  const flush = async () => {
+    await writer.flush();
+    await flushUsage();
+  };
 
   return {
     db,
     record: (row) => writer.push(row),
-    flush: async () => {
-      await writer.flush();
-      await flushUsage();
-    },
+    flush,
     close: async () => {
       if (closed) return;
       closed = true;
       clearInterval(usageTimer);
       if (retentionTimer) clearInterval(retentionTimer);
-      await writer.flush();
-      await flushUsage();
+      await flush();
       await db.destroy();
     },
     counters: () => writer.counters(),

@@ -1,7 +1,7 @@
 import { ServerError, Status, type Metadata, type ServerMiddleware } from 'nice-grpc';
 import type { JwtVerifier } from '../auth/jwt.js';
 import { PEER_IDENTITY_HEADER } from '../auth/mtls.js';
-import { resolveMethodRule, type AuthPolicy } from '../auth/policy.js';
+import { resolveMethodRule, type AuthPolicy, type MethodRule } from '../auth/policy.js';
 import { UNAUTHENTICATED_MESSAGE, type Principal } from '../auth/principal.js';
 import type { CallInfoContext } from './call-info.js';
 
@@ -49,28 +49,36 @@ export function createAuthMiddleware(options: AuthOptions): ServerMiddleware<Aut
   const cacheMs = options.apiKeyCacheMs ?? 5000;
   const keyCache = new Map<string, { at: number; principal: Principal | undefined }>();
 
-  const fromApiKey = async (key: string): Promise<Principal | undefined> => {
-    if (!options.apiKeys) return undefined;
+  // The policy does not change while the server runs: resolve each method's rule once.
+  const rules = new Map<string, MethodRule>();
+
+  const fromApiKey = async (apiKeys: ApiKeyVerifier, key: string): Promise<Principal | undefined> => {
     const now = Date.now();
-    const cached = keyCache.get(key);
-    let principal = cached && now - cached.at < cacheMs ? cached.principal : undefined;
+    let cached = keyCache.get(key);
     if (!cached || now - cached.at >= cacheMs) {
-      const result = await options.apiKeys.verify(key);
-      principal = result.ok ? { id: result.record.name, kind: 'apiKey', roles: result.record.roles, apiKeyId: result.record.id } : undefined;
+      const result = await apiKeys.verify(key);
+      const principal: Principal | undefined = result.ok
+        ? { id: result.record.name, kind: 'apiKey', roles: result.record.roles, apiKeyId: result.record.id }
+        : undefined;
       if (keyCache.size > 10_000) keyCache.clear();
-      keyCache.set(key, { at: now, principal });
+      cached = { at: now, principal };
+      keyCache.set(key, cached);
     }
-    if (principal?.apiKeyId) options.apiKeys.countUse?.(principal.apiKeyId, now);
-    return principal;
+    if (cached.principal?.apiKeyId) apiKeys.countUse?.(cached.principal.apiKeyId, now);
+    return cached.principal;
   };
 
   return async function* auth(call, context) {
-    const rule = resolveMethodRule(options.policy, call.method.path);
+    let rule = rules.get(call.method.path);
+    if (rule === undefined) {
+      rule = resolveMethodRule(options.policy, call.method.path);
+      rules.set(call.method.path, rule);
+    }
     const apiKey = context.metadata.get('x-api-key');
     const bearer = /^Bearer\s+(.+)$/i.exec(context.metadata.get('authorization') ?? '')?.[1];
     let principal: Principal | undefined;
     if (apiKey && options.apiKeys) {
-      principal = await fromApiKey(apiKey);
+      principal = await fromApiKey(options.apiKeys, apiKey);
     } else if (bearer && options.jwt) {
       const result = await options.jwt(bearer);
       if (result.ok) principal = result.principal;

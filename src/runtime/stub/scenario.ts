@@ -59,9 +59,10 @@ export function createScenarioHandlers(definition: TsProtoServiceDefinition, sce
     const requestCodec = method.requestType as Codec;
     const responseCodec = method.responseType as Codec;
     const counts = rules.map(() => 0);
+    const matchers = rules.map((rule, index) => compileMatch(rule.match, `${rpc}[${index}]`));
     const choose = (request: unknown): ScenarioOutcome => {
       const json = (requestCodec.toJSON ? requestCodec.toJSON(request) : request) as Record<string, unknown>;
-      const index = rules.findIndex((rule) => matches(json, rule.match));
+      const index = matchers.findIndex((matches) => matches(json));
       if (index < 0) throw new ServerError(Status.UNIMPLEMENTED, `no scenario rule of ${method.name} matches this request`);
       const rule = rules[index]!;
       const call = counts[index]!++;
@@ -116,16 +117,36 @@ function statusOf(code: string | number): Status {
   return value;
 }
 
-function matches(request: Record<string, unknown>, match: ScenarioRule['match']): boolean {
-  for (const [path, matcher] of Object.entries(match ?? {})) {
-    const value = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], request);
-    if (matcher !== null && typeof matcher === 'object') {
-      if ('equals' in matcher && JSON.stringify(value) !== JSON.stringify(matcher.equals)) return false;
+/**
+ * Compiles a rule's `match` into a predicate over the request in proto JSON form (regexes compiled once).
+ * @throws Error naming the rule when a regex is invalid.
+ */
+function compileMatch(match: ScenarioRule['match'], where: string): (request: Record<string, unknown>) => boolean {
+  const checks = Object.entries(match ?? {}).map(([path, matcher]) => {
+    const keys = path.split('.');
+    const valueOf = (request: Record<string, unknown>) =>
+      keys.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], request);
+    if (matcher === null || typeof matcher !== 'object') {
+      return (request: Record<string, unknown>) => {
+        const value = valueOf(request);
+        return value === matcher || String(value) === String(matcher);
+      };
+    }
+    let regex: RegExp | undefined;
+    try {
+      regex = matcher.regex === undefined ? undefined : new RegExp(matcher.regex);
+    } catch (error) {
+      throw new Error(`scenario: ${where}.match.${path}.regex: ${(error as Error).message}`);
+    }
+    const equals = 'equals' in matcher ? JSON.stringify(matcher.equals) : undefined;
+    return (request: Record<string, unknown>) => {
+      const value = valueOf(request);
+      if (equals !== undefined && JSON.stringify(value) !== equals) return false;
       if (matcher.contains !== undefined && !String(value ?? '').includes(matcher.contains)) return false;
-      if (matcher.regex !== undefined && !new RegExp(matcher.regex).test(String(value ?? ''))) return false;
-    } else if (value !== matcher && String(value) !== String(matcher)) return false;
-  }
-  return true;
+      return regex === undefined || regex.test(String(value ?? ''));
+    };
+  });
+  return (request) => checks.every((check) => check(request));
 }
 
 function sleep(ms: number | undefined, signal: AbortSignal): Promise<void> {
