@@ -4,6 +4,7 @@ import { findConfigFile, formatConfigProblem, loadConfig, loadConfigOrThrow, loc
 import type { ResolvedConfig } from '../config/resolved.js';
 import { checkServiceNamesExist } from '../config/rules.js';
 import { loadContract, type LoadedContract } from '../contract/load-contract.js';
+import { rpcNamesOf } from '../contract/names.js';
 import { UserError } from '../util/errors.js';
 import { toPosix } from '../util/fs.js';
 
@@ -54,12 +55,13 @@ export async function loadWorkspace(configPath: string, warn: (line: string) => 
     config,
     contract.contract.services.map((service) => service.fullName),
     rootLabel,
+    rpcNamesOf(contract.contract),
   );
   if (problems.length > 0) {
     const located = await locateConfigProblems(configPath, problems);
     throw new UserError(
       'config-invalid',
-      'grpcforge.yaml names services the contracts do not declare',
+      'grpcforge.yaml names services or RPCs the contracts do not declare',
       located.map((problem) => formatConfigProblem(configPath, problem)),
     );
   }

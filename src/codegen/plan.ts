@@ -9,7 +9,7 @@ import { prependGeneratedHeader } from './header.js';
 import type { GenerationPlan, PlannedFile } from './plan-types.js';
 import { renderTemplate } from './render/engine.js';
 import type { HeaderView } from './render/views/common.js';
-import { buildClientView, buildStubView, clientPath, stubPath } from './render/views/consumer.js';
+import { buildClientView, buildStubView, clientPath, stubPath, type ClientTlsPaths } from './render/views/consumer.js';
 import {
   buildHandlerView,
   buildServerIndexView,
@@ -107,20 +107,20 @@ function planService(
   for (const consume of service.consumes) {
     const contractService = lookup(consume.service);
     const sources = header([contractService.file]);
-    const tls = input.config.tls
-      ? {
-          ca: input.config.tls.ca === undefined ? undefined : relativeToWorkspace(input.config, input.config.tls.ca),
-          cert: relativeToWorkspace(input.config, input.config.tls.cert),
-          key: relativeToWorkspace(input.config, input.config.tls.key),
-        }
-      : undefined;
-    const clientView = buildClientView(service.name, contractService, consume, pbFile(contractService), sources, tls);
+    const clientView = buildClientView(service.name, contractService, consume, pbFile(contractService), sources, clientTlsPaths(input.config));
     add(clientPath(contractService), 'generated', renderTemplate('gen/client.ts.hbs', clientView));
     add(stubPath(contractService), 'generated', renderTemplate('gen/stub.ts.hbs', buildStubView(contractService, pbFile(contractService), sources)));
   }
   return files;
 }
 
-function relativeToWorkspace(config: ResolvedConfig, path: string): string {
-  return toPosix(relative(config.workspaceDir, path));
+/** The workspace's TLS files relative to the workspace, as generated clients name them; `undefined` without TLS. */
+function clientTlsPaths(config: ResolvedConfig): ClientTlsPaths | undefined {
+  if (!config.tls) return undefined;
+  const relativeToWorkspace = (path: string) => toPosix(relative(config.workspaceDir, path));
+  return {
+    ca: config.tls.ca === undefined ? undefined : relativeToWorkspace(config.tls.ca),
+    cert: relativeToWorkspace(config.tls.cert),
+    key: relativeToWorkspace(config.tls.key),
+  };
 }

@@ -100,14 +100,17 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
 }
 
 /**
- * Rule `names-exist`: every served and consumed service exists in the contracts.
+ * Rule `names-exist`: every served and consumed service exists in the contracts, and so does every RPC named under
+ * `consumes[].methods`.
  * @param knownServices fully-qualified names of every service the contracts declare.
  * @param contractRoot the contract folder as the user wrote it, for the message (for example `proto/`).
+ * @param rpcsOf the RPC names of a service, to check `consumes[].methods`; skipped when omitted.
  */
 export function checkServiceNamesExist(
   config: ResolvedConfig,
   knownServices: readonly string[],
   contractRoot: string,
+  rpcsOf?: (service: string) => readonly string[],
 ): ConfigProblem[] {
   const known = new Set(knownServices);
   const sortedKnown = [...knownServices].sort();
@@ -130,6 +133,18 @@ export function checkServiceNamesExist(
           problem(
             ['services', service.name, 'consumes', consume.index],
             `"${consume.service}" is not a service in ${contractRoot}${hint(consume.service)}`,
+          ),
+        );
+        continue;
+      }
+      const rpcs = rpcsOf?.(consume.service);
+      for (const rpc of rpcs ? Object.keys(consume.methodDeadlinesMs) : []) {
+        if (rpcs!.includes(rpc)) continue;
+        const close = closestMatch(rpc, rpcs!);
+        problems.push(
+          problem(
+            ['services', service.name, 'consumes', consume.index, 'methods', rpc],
+            `"${rpc}" is not an RPC of ${consume.service} (${close ? `did you mean "${close}"?` : `RPCs: ${rpcs!.join(', ')}`})`,
           ),
         );
       }

@@ -72,3 +72,9 @@ export function handlerExportName(method: Pick<ContractMethod, 'name'>): string 
   const key = methodLocalName(method);
   return RESERVED.has(key) ? `${key}Handler` : key;
 }
+
+/** A lookup of the RPC names each service declares, for checking names written in grpcforge.yaml. */
+export function rpcNamesOf(contract: { readonly services: readonly ContractService[] }): (service: string) => readonly string[] {
+  const byService = new Map(contract.services.map((service) => [service.fullName, service.methods.map((method) => method.name)]));
+  return (service) => byService.get(service) ?? [];
+}

@@ -3,21 +3,32 @@ import type { ContractSet } from '../contract/model.js';
 import type { AffectedService, Finding } from './findings.js';
 
 /**
- * The workspace services a breaking change reaches: those that serve or consume a contract service declared in the
- * changed file, in a file that imports it (directly or not), or named in buf's message (a deleted service, an old
- * package). A change to a message reaches every service whose file imports the message's file.
+ * Builds the lookup of the workspace services a breaking change reaches: those that serve or consume a contract
+ * service declared in the changed file, in a file that imports it (directly or not), or named in buf's message (a
+ * deleted service, an old package). A change to a message reaches every service whose file imports the message's file.
+ * Built once per lint run: the config's references and each file's importers are computed once.
  * @param moduleRoot the contract root relative to the workspace (`proto`), to map buf's paths to proto file names.
  */
-export function findAffectedServices(
-  finding: Finding,
+export function createAffectedServicesFinder(
   contract: ContractSet,
   config: ResolvedConfig,
   moduleRoot: string,
-): AffectedService[] {
-  const protoFile = finding.file ? stripRoot(finding.file, moduleRoot) : undefined;
-  const changed = new Set<string>();
-  if (protoFile) {
-    const files = importersOf(contract, protoFile);
+): (finding: Finding) => AffectedService[] {
+  const allReferences = references(config);
+  const importers = new Map<string, Set<string>>();
+  const importersOfFile = (file: string) => {
+    let result = importers.get(file);
+    if (!result) {
+      result = importersOf(contract, file);
+      importers.set(file, result);
+    }
+    return result;
+  };
+  return (finding) => {
+    const protoFile = finding.file ? stripRoot(finding.file, moduleRoot) : undefined;
+    if (!protoFile) return [];
+    const changed = new Set<string>();
+    const files = importersOfFile(protoFile);
     const named = quoted(finding.message, /service "([^"]+)"/g);
     for (const service of contract.services) {
       if (!files.has(service.file)) continue;
@@ -28,12 +39,14 @@ export function findAffectedServices(
     const packages = [packageOf(contract, protoFile), ...quoted(finding.message, /"([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)+)"/g)];
     for (const name of named) for (const pkg of packages) if (pkg) changed.add(`${pkg}.${name}`);
     if (/package/i.test(finding.message)) {
-      for (const pkg of packages) for (const reference of references(config)) if (pkg && reference.contractService.startsWith(`${pkg}.`)) changed.add(reference.contractService);
+      for (const pkg of packages) {
+        for (const reference of allReferences) if (pkg && reference.contractService.startsWith(`${pkg}.`)) changed.add(reference.contractService);
+      }
     }
-  }
-  return references(config)
-    .filter((reference) => changed.has(reference.contractService))
-    .sort((a, b) => a.service.localeCompare(b.service) || a.role.localeCompare(b.role) || a.contractService.localeCompare(b.contractService));
+    return allReferences
+      .filter((reference) => changed.has(reference.contractService))
+      .sort((a, b) => a.service.localeCompare(b.service) || a.role.localeCompare(b.role) || a.contractService.localeCompare(b.contractService));
+  };
 }
 
 /** Formats affected services as `user (consumes auth.v1.AuthService), auth (serves auth.v1.AuthService)`. */

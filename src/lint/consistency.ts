@@ -4,7 +4,7 @@ import { locateConfigProblems } from '../config/load.js';
 import type { ConfigProblem, ResolvedConfig } from '../config/resolved.js';
 import { checkServiceNamesExist } from '../config/rules.js';
 import type { ContractSet } from '../contract/model.js';
-import { handlerFilePath } from '../contract/names.js';
+import { handlerFilePath, rpcNamesOf } from '../contract/names.js';
 import type { WriteEntry } from '../codegen/write.js';
 import { toPosix } from '../util/fs.js';
 import type { Finding } from './findings.js';
@@ -15,7 +15,7 @@ import type { Finding } from './findings.js';
  */
 export async function checkNames(config: ResolvedConfig, contract: ContractSet): Promise<Finding[]> {
   const root = `${toPosix(relative(config.workspaceDir, config.contract.root)) || '.'}/`;
-  const problems = checkServiceNamesExist(config, contract.services.map((service) => service.fullName), root);
+  const problems = checkServiceNamesExist(config, contract.services.map((service) => service.fullName), root, rpcNamesOf(contract));
   const located = await locateConfigProblems(config.configPath, problems);
   return configRuleFindings(config, located.map((problem) => ({ ...problem, rule: 'unknown-service' })));
 }

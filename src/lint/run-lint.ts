@@ -6,7 +6,7 @@ import type { ConfigProblem, ResolvedConfig } from '../config/resolved.js';
 import { UserError } from '../util/errors.js';
 import { loadContract } from '../contract/load-contract.js';
 import { toPosix } from '../util/fs.js';
-import { findAffectedServices } from './affected-consumers.js';
+import { createAffectedServicesFinder } from './affected-consumers.js';
 import { checkBreaking, type BreakingBaseline } from './breaking.js';
 import { checkBufLint } from './buf-checks.js';
 import { checkHandlers, checkNames, configRuleFindings } from './consistency.js';
@@ -76,11 +76,11 @@ export async function runLint(config: ResolvedConfig, options: LintOptions = {})
     progress('buf breaking');
     const result = await checkBreaking(loaded.bufDir, config.workspaceDir, options.against);
     against = result.against;
-    const moduleRoot = toPosix(relative(config.workspaceDir, config.contract.root));
+    const affectedBy = createAffectedServicesFinder(loaded.contract, config, toPosix(relative(config.workspaceDir, config.contract.root)));
     record(
       'breaking',
       result.findings.map((finding) => {
-        const affects = findAffectedServices(finding, loaded.contract, config, moduleRoot);
+        const affects = affectedBy(finding);
         return affects.length > 0 ? { ...finding, affects } : finding;
       }),
     );

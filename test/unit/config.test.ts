@@ -147,6 +147,17 @@ describe('grpcforge.yaml', () => {
     );
   });
 
+  test('an RPC named under consumes[].methods that the contract lacks is an error with a hint', async () => {
+    const { result } = await load(VALID.replace('        deadlineMs: 2000\n', '        deadlineMs: 2000\n        methods: { ValidateTokn: { deadlineMs: 300 }, Login: { deadlineMs: 500 } }\n'));
+    const rpcs = (service: string) => (service === 'auth.v1.AuthService' ? ['Login', 'ValidateToken'] : []);
+    const known = ['auth.v1.AuthService', 'user.v1.UserService', 'billing.v1.BillingService'];
+    const problems = checkServiceNamesExist(result.config!, known, 'proto/', rpcs);
+    assert.deepEqual(
+      problems.map((problem) => `${problem.path}: ${problem.message}`),
+      ['services.user.consumes[0].methods.ValidateTokn: "ValidateTokn" is not an RPC of auth.v1.AuthService (did you mean "ValidateToken"?)'],
+    );
+  });
+
   test('the committed JSON Schema is the one the zod schema generates (run `npm run schema`)', async () => {
     const committed = JSON.parse(await readFile(join(repoRoot, 'schema/grpcforge.schema.json'), 'utf8'));
     assert.deepEqual(committed, buildConfigJsonSchema());

@@ -64,6 +64,7 @@ export function registerKeys(program: Command): void {
     .command('list')
     .description('list API keys (never the keys themselves)')
     .option('--json', 'print as JSON')
+    .addHelpText('after', '\nExamples:\n  $ grpcforge keys list\n  $ grpcforge keys list --json')
     .action(async (flags: { json?: boolean }, command: Command) => {
       await withStore(command, async (store) => {
         const records = await store.listApiKeys();
@@ -83,6 +84,7 @@ export function registerKeys(program: Command): void {
     .command('revoke')
     .argument('<id-or-name>', 'the key to revoke')
     .description('revoke an API key; servers refuse it within their cache time (5 s)')
+    .addHelpText('after', '\nExample:\n  $ grpcforge keys revoke ci-bot')
     .action(async (idOrName: string, _flags: object, command: Command) => {
       await withStore(command, async (store) => {
         if (!(await store.revokeApiKey(idOrName))) throw new UserError('unknown-key', `no active API key "${idOrName}"`);
@@ -136,6 +138,7 @@ export function registerStats(program: Command): void {
     .option('--service <name>', 'only this fully-qualified service')
     .option('--bucket <duration>', 'timeline bucket size (default: 1h)')
     .option('--json', 'print as JSON')
+    .addHelpText('after', '\nExamples:\n  $ grpcforge stats\n  $ grpcforge stats --since 7d --bucket 1d --service auth.v1.AuthService --json')
     .action(async (flags: { since?: string; service?: string; bucket?: string; json?: boolean }, command: Command) => {
       const windowMs = parseDuration(flags.since ?? '24h', '--since');
       const bucketMs = parseDuration(flags.bucket ?? '1h', '--bucket');
@@ -175,6 +178,7 @@ export function registerStatus(program: Command): void {
     .command('status')
     .description('server instances recorded by `grpcforge serve`: address, pid, uptime, heartbeat age')
     .option('--json', 'print as JSON')
+    .addHelpText('after', '\nAn instance still marked serving whose heartbeat (every 10 s) is older than 30 s shows as unresponsive.\n\nExample:\n  $ grpcforge status')
     .action(async (flags: { json?: boolean }, command: Command) => {
       await withStore(command, async (store) => {
         const instances = await store.listInstances();
