@@ -57,6 +57,6 @@ export async function buildPlan(
     contract: loaded.contract,
     tsProtoFiles,
     tsProtoOut: template.tsProtoOut,
-    version: grpcforgeVersion(),
+    version: config.codegen.annotateVersion ? grpcforgeVersion() : '',
   });
 }

@@ -5,7 +5,7 @@ import { handlerFilePath, pascalCase, tsProtoModulePath } from '../contract/name
 import { relative } from 'node:path';
 import { InternalError } from '../util/errors.js';
 import { toPosix } from '../util/fs.js';
-import { prependGeneratedHeader } from './header.js';
+import { splitTsProtoPreamble } from './header.js';
 import type { GenerationPlan, PlannedFile } from './plan-types.js';
 import { renderTemplate } from './render/engine.js';
 import type { HeaderView } from './render/views/common.js';
@@ -27,7 +27,7 @@ export interface PlanInput {
   readonly tsProtoFiles: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** ts-proto's `out` from buf.gen.yaml, relative to a service folder, for example `src/gen/pb`. */
   readonly tsProtoOut: string;
-  /** grpcforge version written in headers. */
+  /** grpcforge version written in headers; '' writes none (`codegen.annotateVersion: false`). */
   readonly version: string;
 }
 
@@ -66,11 +66,15 @@ function planService(
   const files: PlannedFile[] = [];
   const add = (path: string, ownership: PlannedFile['ownership'], content: string) =>
     files.push({ path: inService(service.dirRelative, path), ownership, content, service: service.name });
-  const header = (sources: readonly string[]): HeaderView => ({ sources: [...new Set(sources)].sort(), version: input.version });
+  const header = (sources: readonly string[], via = ''): HeaderView => ({ sources: [...new Set(sources)].sort(), via, version: input.version });
   const pbFile = (contractService: ContractService) => `${input.tsProtoOut}/${tsProtoModulePath(contractService.file)}`;
 
   for (const [path, text] of input.tsProtoFiles.get(service.name) ?? new Map<string, string>()) {
-    add(path, 'generated', prependGeneratedHeader(text, 'protoc-gen-ts_proto (buf.gen.yaml)'));
+    const preamble = splitTsProtoPreamble(text);
+    const plugin = input.version && preamble.pluginVersion ? `protoc-gen-ts_proto ${preamble.pluginVersion}` : 'protoc-gen-ts_proto';
+    // The body is ts-proto's, byte for byte: only the header goes through a template.
+    const view = header(preamble.source ? [preamble.source] : [], `${plugin} (buf.gen.yaml)`);
+    add(path, 'generated', `${renderTemplate('gen/ts-proto-header.hbs', view)}${preamble.body}\n`);
   }
 
   const served = service.serves.map(lookup).sort((a, b) => a.fullName.localeCompare(b.fullName));

@@ -161,6 +161,7 @@ function normaliseConfig(written: WrittenConfig, configPath: string): ResolvedCo
     contract: { root: absolute(written.contract.root), template: absolute(written.contract.template) },
     services,
     server: { ...written.server },
+    codegen: { annotateVersion: written.codegen.annotateVersion },
     auth: {
       default: written.auth.default,
       methods: written.auth.methods,

@@ -8,12 +8,19 @@ export interface ResolvedConfig {
   /** Every service of the workspace, sorted by name. */
   readonly services: readonly ResolvedService[];
   readonly server: ResolvedServerSettings;
+  readonly codegen: ResolvedCodegenSettings;
   readonly auth: ResolvedAuthSettings;
   readonly logStore: ResolvedLogStoreSettings;
   /** TLS of `serve`; `undefined` for plaintext (no section, or `enabled: false`). */
   readonly tls: ResolvedTlsSettings | undefined;
   /** The tls section's files even when it is switched off, so `certs init` can prepare them. */
   readonly tlsFiles: ResolvedTlsSettings | undefined;
+}
+
+/** Settings of `generate`. */
+export interface ResolvedCodegenSettings {
+  /** Write the grpcforge and ts-proto versions into generated headers. */
+  readonly annotateVersion: boolean;
 }
 
 /** TLS files (absolute paths that may contain `${SERVICE}`). */

@@ -200,6 +200,17 @@ export const configSchema = z
       })
       .default({ shutdownTimeoutMs: 10_000, health: true, reflection: true })
       .describe('Settings of `grpcforge serve` shared by every service.'),
+    codegen: z
+      .strictObject({
+        annotateVersion: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Write the grpcforge and ts-proto versions into the header of generated files. Turn it off when generated code is committed, so an upgrade does not change every file.',
+          ),
+      })
+      .default({ annotateVersion: true })
+      .describe('Settings of `grpcforge generate`.'),
     auth: authSchema.default({ default: 'authenticated', methods: {}, apiKeys: true }),
     logStore: logStoreSchema.default({ enabled: true, url: 'sqlite:.grpcforge/grpcforge.db' }),
     tls: tlsSchema.optional(),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { linkWorkspace, repoRoot, runCli, sharedProtos, startServe, tempDir, writeFiles, type ServeProcess } from '../helpers/workspace.ts';
+import { linkWorkspace, repoRoot, runCli, publicContracts, startServe, tempDir, writeFiles, type ServeProcess } from '../helpers/workspace.ts';
 
 // `grpcforge call`: dynamic invocation through server reflection, all four kinds, JSON in and out.
 
@@ -80,7 +80,7 @@ describe('grpcforge call', () => {
 
   test('a server from the public contracts, and the workspace contracts when reflection is off', async () => {
     const dir = await tempDir();
-    await cp(join(sharedProtos, 'grpc-node/examples/protos/route_guide.proto'), join(dir, 'proto/route_guide.proto'));
+    await cp(join(publicContracts, 'grpc-node/examples/protos/route_guide.proto'), join(dir, 'proto/route_guide.proto'));
     await cp(join(repoRoot, 'templates/workspace/buf.gen.yaml'), join(dir, 'buf.gen.yaml'));
     await writeFiles(dir, {
       'buf.yaml': 'version: v2\nmodules:\n  - path: proto\n',

@@ -5,7 +5,7 @@ import { before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import type { TsProtoServiceDefinition } from 'nice-grpc';
-import { linkWorkspace, runCli, sharedProtos, startServe, tempDir, writeFiles } from '../helpers/workspace.ts';
+import { linkWorkspace, runCli, publicContracts, startServe, tempDir, writeFiles } from '../helpers/workspace.ts';
 
 // The log store under a real `grpcforge serve` process: SIGTERM during load loses no row; kill -9 during load
 // leaves a database that passes integrity_check and keeps every row committed before the kill.
@@ -36,7 +36,7 @@ function countRows(): number {
 describe('log store durability under a real server', () => {
   before(async () => {
     ws = await tempDir();
-    await cp(join(sharedProtos, 'grpc-node/examples/protos/helloworld.proto'), join(ws, 'proto/helloworld.proto'));
+    await cp(join(publicContracts, 'grpc-node/examples/protos/helloworld.proto'), join(ws, 'proto/helloworld.proto'));
     await writeFiles(ws, {
       'buf.yaml': 'version: v2\nmodules:\n  - path: proto\n',
       'package.json': '{ "private": true, "type": "module" }\n',

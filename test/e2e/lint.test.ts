@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import type { LintReport } from '../../src/lint/findings.ts';
-import { linkWorkspace, repoRoot, runCli, sharedProtos, tempDir, writeFiles } from '../helpers/workspace.ts';
+import { linkWorkspace, repoRoot, runCli, publicContracts, tempDir, writeFiles } from '../helpers/workspace.ts';
 
 // `grpcforge lint` on a git repository built here: the example workspace in a subfolder, one branch per change.
 
@@ -250,7 +250,7 @@ describe('grpcforge lint', () => {
 
   test('public contracts: a hundred lint findings stay readable', async () => {
     const dir = await tempDir();
-    await cp(join(sharedProtos, 'grpc-proto'), join(dir, 'proto'), { recursive: true });
+    await cp(join(publicContracts, 'grpc-proto'), join(dir, 'proto'), { recursive: true });
     await rm(join(dir, 'proto/LICENSE'));
     await cp(join(repoRoot, 'templates/workspace/buf.gen.yaml'), join(dir, 'buf.gen.yaml'));
     await writeFiles(dir, {

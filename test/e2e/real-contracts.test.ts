@@ -7,9 +7,9 @@ import type { TsProtoServiceDefinition } from 'nice-grpc';
 import { loadContract } from '../../src/contract/load-contract.ts';
 import type { ContractMethod } from '../../src/contract/model.ts';
 import { methodLocalName, tsProtoModulePath, tsProtoServiceNames } from '../../src/contract/names.ts';
-import { linkWorkspace, repoRoot, runCli, runProgram, sharedProtos, startServe, tempDir, tscPath, writeFiles } from '../helpers/workspace.ts';
+import { linkWorkspace, repoRoot, runCli, runProgram, publicContracts, startServe, tempDir, tscPath, writeFiles } from '../helpers/workspace.ts';
 
-// What users bring: public contracts from ../shared/protos, each generated, type-checked, served and called.
+// What users bring: public contracts from fixtures/contracts, each generated, type-checked, served and called.
 
 interface Case {
   readonly root: string;
@@ -49,7 +49,7 @@ describe('public contracts: generate, type-check, serve, call every method', () 
   for (const { root, services } of CASES) {
     test(root, async () => {
       const ws = await tempDir();
-      await cp(join(sharedProtos, root), join(ws, 'proto'), { recursive: true });
+      await cp(join(publicContracts, root), join(ws, 'proto'), { recursive: true });
       await cp(join(repoRoot, 'templates/workspace/buf.gen.yaml'), join(ws, 'buf.gen.yaml'));
       await cp(join(repoRoot, 'templates/workspace/tsconfig.json'), join(ws, 'tsconfig.json'));
       const consumes = services.map((service) => `      - ${service}`).join('\n');

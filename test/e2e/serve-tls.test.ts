@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { ChannelCredentials } from '@grpc/grpc-js';
 import type { TsProtoServiceDefinition } from 'nice-grpc';
 import { createTestCertificates } from '../helpers/certs.ts';
-import { linkWorkspace, repoRoot, runCli, sharedProtos, startServe, tempDir, writeFiles } from '../helpers/workspace.ts';
+import { linkWorkspace, repoRoot, runCli, publicContracts, startServe, tempDir, writeFiles } from '../helpers/workspace.ts';
 
 // `grpcforge serve` with mTLS from grpcforge.yaml: the client certificate is the principal the log store records.
 
@@ -39,7 +39,7 @@ auth:
 describe('serve with mTLS', () => {
   before(async () => {
     ws = await tempDir();
-    await cp(join(sharedProtos, 'grpc-node/examples/protos/helloworld.proto'), join(ws, 'proto/helloworld.proto'));
+    await cp(join(publicContracts, 'grpc-node/examples/protos/helloworld.proto'), join(ws, 'proto/helloworld.proto'));
     await cp(join(repoRoot, 'templates/workspace/buf.gen.yaml'), join(ws, 'buf.gen.yaml'));
     await writeFiles(ws, {
       'buf.yaml': 'version: v2\nmodules:\n  - path: proto\n',

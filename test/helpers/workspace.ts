@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { linkWorkspace as link } from '../../scripts/link-workspace.mjs';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const sharedProtos = join(repoRoot, '..', 'shared', 'protos');
+/** Public contracts copied into the repository (fixtures/contracts/README.md: provenance and licences). */
+export const publicContracts = join(repoRoot, 'fixtures', 'contracts');
 const cliPath = join(repoRoot, 'bin/grpcforge');
 export const bufPath = join(repoRoot, 'node_modules/.bin/buf');
 export const tscPath = join(repoRoot, 'node_modules/.bin/tsc');

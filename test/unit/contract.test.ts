@@ -8,12 +8,12 @@ import { loadContract } from '../../src/contract/load-contract.ts';
 import { handlerFilePath, kebabCase, tsProtoServiceNames } from '../../src/contract/names.ts';
 import { expandTarget } from '../../src/runtime/client/target.ts';
 import { UserError } from '../../src/util/errors.ts';
-import { repoRoot, sharedProtos, tempDir, writeFiles } from '../helpers/workspace.ts';
+import { repoRoot, publicContracts, tempDir, writeFiles } from '../helpers/workspace.ts';
 
 /** A buf workspace over a copy of one of the public import roots. */
 async function workspaceOver(root: string): Promise<string> {
   const dir = await tempDir();
-  await cp(join(sharedProtos, root), join(dir, 'proto'), { recursive: true });
+  await cp(join(publicContracts, root), join(dir, 'proto'), { recursive: true });
   await writeFiles(dir, { 'buf.yaml': 'version: v2\nmodules:\n  - path: proto\n' });
   return dir;
 }

@@ -2,7 +2,11 @@ import { posix } from 'node:path';
 
 /** Fields every generated file's header partial reads. */
 export interface HeaderView {
+  /** The `.proto` files the file was generated from, sorted. */
   readonly sources: readonly string[];
+  /** Another generator that wrote the body (ts-proto), with its version when versions are annotated; else ''. */
+  readonly via: string;
+  /** grpcforge's version, or '' when `codegen.annotateVersion` is off (goldens, committed code). */
   readonly version: string;
 }
 
