@@ -13,5 +13,6 @@ export { planGeneration } from './codegen/plan.js';
 export type { GenerationPlan, PlannedFile } from './codegen/plan-types.js';
 export { applyPlan, diffPlan } from './codegen/write.js';
 export type { WriteAction, WriteEntry, WriteReport } from './codegen/write.js';
-export { initWorkspace, planWorkspace } from './codegen/workspace.js';
+export { initWorkspace, planWorkspace, resolveGrpcforgeDependency } from './codegen/workspace.js';
+export type { GrpcforgeDependency, GrpcforgeDependencySource, InitOptions } from './codegen/workspace.js';
 export { GrpcforgeError, InternalError, UserError } from './util/errors.js';

@@ -3,6 +3,7 @@ import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from '@bufbuild/pr
 import type { ChannelCredentials, Metadata } from 'nice-grpc';
 import { closeServiceClient, createServiceClient } from '../runtime/index.js';
 import { UserError } from '../util/errors.js';
+import { resolveMethodName, type ServiceMethods } from './method-names.js';
 
 /** The four RPC kinds, from a method's descriptor. */
 export type DynamicMethodKind = 'unary' | 'serverStreaming' | 'clientStreaming' | 'bidiStreaming';
@@ -46,21 +47,25 @@ export function registryFromSet(set: Uint8Array): FileRegistry {
   return createFileRegistry(fromBinary(FileDescriptorSetSchema, set));
 }
 
+/** The services of a registry and their method names, for {@link resolveMethodName}. */
+export function servicesOfRegistry(registry: FileRegistry): ServiceMethods[] {
+  const services: ServiceMethods[] = [];
+  for (const type of registry) {
+    if (type.kind === 'service') services.push({ service: type.typeName, methods: type.methods.map((method) => method.name) });
+  }
+  return services.sort((a, b) => a.service.localeCompare(b.service));
+}
+
 /**
  * Finds `pkg.Service/Method` in a registry.
- * @throws UserError `unknown-method` listing the service's methods (or saying the service is unknown).
+ * @param where where the services are, for messages (see {@link resolveMethodName}).
+ * @throws UserError `unknown-method` for a name that is not exactly `pkg.Service/Method` of the registry, with a
+ * did-you-mean hint when one is close.
  */
-export function resolveDynamicMethod(registry: FileRegistry, target: string): ResolvedDynamicMethod {
-  const [serviceName = '', methodName = ''] = target.replace(/^\//, '').split('/');
-  const service = registry.getService(serviceName);
-  if (!service) throw new UserError('unknown-method', `the server has no service "${serviceName}"`, ['list them with --list']);
-  const method = service.methods.find((candidate) => candidate.name === methodName);
-  if (!method) {
-    throw new UserError('unknown-method', `${serviceName} has no method "${methodName}"`, [
-      `methods: ${service.methods.map((candidate) => candidate.name).join(', ')}`,
-    ]);
-  }
-  return { method, registry, kind: KINDS[method.methodKind], path: `/${serviceName}/${methodName}` };
+export function resolveDynamicMethod(registry: FileRegistry, target: string, where = 'on the server'): ResolvedDynamicMethod {
+  const { service: serviceName, method: methodName, path } = resolveMethodName(target, servicesOfRegistry(registry), where);
+  const method = registry.getService(serviceName)!.methods.find((candidate) => candidate.name === methodName)!;
+  return { method, registry, kind: KINDS[method.methodKind], path };
 }
 
 /** Options of {@link invokeDynamic}. */

@@ -1,5 +1,6 @@
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { ClientError, Status, createChannel, createClient, type ChannelCredentials, type Metadata } from 'nice-grpc';
+import { UserError } from '../util/errors.js';
 
 /**
  * A minimal client of gRPC server reflection (grpc/grpc-proto `reflection/v1/reflection.proto`, wire-identical to
@@ -75,7 +76,10 @@ export interface ReflectionClientOptions {
 export interface ReflectionClient {
   /** Fully-qualified names of the services the server lists. */
   listServices(): Promise<string[]>;
-  /** Every FileDescriptorProto (binary) needed for a symbol: its file and, transitively, that file's imports. */
+  /**
+   * Every FileDescriptorProto (binary) needed for a symbol: its file and, transitively, that file's imports.
+   * @throws UserError `reflection-failed` when the server answers with an error (for example an unknown symbol).
+   */
   filesForSymbol(symbol: string): Promise<Uint8Array[]>;
   close(): void;
 }
@@ -132,7 +136,7 @@ export function createReflectionClient(address: string, options: ReflectionClien
   return {
     async listServices() {
       const [response] = await ask([encodeRequest(7, '*')]);
-      if (response?.error) throw new Error(`reflection: ${response.error.message}`);
+      if (response?.error) throw new UserError('reflection-failed', `the server's reflection could not list its services: ${response.error.message || `error ${response.error.code}`}`);
       return [...(response?.services ?? [])].sort();
     },
     async filesForSymbol(symbol) {
@@ -142,7 +146,9 @@ export function createReflectionClient(address: string, options: ReflectionClien
         const responses = await ask(pending);
         pending = [];
         for (const response of responses) {
-          if (response.error) throw new Error(`reflection: ${response.error.message || `error ${response.error.code}`} (${symbol})`);
+          if (response.error) {
+            throw new UserError('reflection-failed', `the server's reflection could not describe "${symbol}": ${response.error.message || `error ${response.error.code}`}`);
+          }
           for (const file of response.files) files.set(fileName(file), file);
         }
         // Servers may send only the file itself: ask for imports that are still missing.

@@ -28,7 +28,7 @@ export async function openLogStore(config: ResolvedConfig): Promise<LogStore> {
  * @throws UserError `jwt-config` when the secret variable is unset or the public key cannot be read.
  */
 export async function buildAuthOptions(auth: ResolvedAuthSettings, store: LogStore | undefined): Promise<AuthOptions> {
-  const { createJwtVerifier } = await import('../runtime/index.js');
+  const { createJwtVerifier } = await import('../runtime/auth/jwt.js');
   let jwt: AuthOptions['jwt'];
   if (auth.jwt) {
     const settings = auth.jwt;

@@ -22,6 +22,8 @@ export interface GenerationPlan {
   readonly files: readonly PlannedFile[];
   /** Per service: its folder and the folders of its generated code and of its handlers, workspace-relative. */
   readonly services: readonly PlannedService[];
+  /** What the user should know about the names chosen, for example a handler file that got a number. */
+  readonly notes: readonly string[];
 }
 
 /** What the plan knows of one service's folders. */

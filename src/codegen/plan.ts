@@ -1,19 +1,20 @@
 import type { ResolvedConfig, ResolvedService } from '../config/resolved.js';
 import { buildDescriptorSubset } from '../contract/descriptor-subset.js';
 import type { ContractService, ContractSet } from '../contract/model.js';
-import { handlerFilePath, pascalCase, tsProtoModulePath } from '../contract/names.js';
+import { handlerFilePath, methodNamesOf, tsProtoModulePath, uniqueShortNames } from '../contract/names.js';
 import { relative } from 'node:path';
-import { InternalError } from '../util/errors.js';
+import { InternalError, UserError } from '../util/errors.js';
 import { toPosix } from '../util/fs.js';
 import { splitTsProtoPreamble } from './header.js';
 import type { GenerationPlan, PlannedFile } from './plan-types.js';
 import { renderTemplate } from './render/engine.js';
 import type { HeaderView } from './render/views/common.js';
-import { buildClientView, buildStubView, clientPath, stubPath, type ClientTlsPaths } from './render/views/consumer.js';
+import { buildClientView, buildContextView, buildStubView, clientPath, consumedNames, stubPath, type ClientTlsPaths } from './render/views/consumer.js';
 import {
   buildHandlerView,
   buildServerIndexView,
   buildWiringView,
+  CONTEXT_PATH,
   inService,
   servedNames,
   wiringPath,
@@ -47,6 +48,15 @@ export function planGeneration(input: PlanInput): GenerationPlan {
   for (const service of input.config.services) {
     files.push(...planService(service, input, lookup));
   }
+  assertDistinctPaths(files);
+  const notes = [...new Set(input.config.services.flatMap((service) => service.serves))].sort().flatMap((name) => {
+    const contractService = lookup(name);
+    return [...methodNamesOf(contractService)].flatMap(([rpc, names]) =>
+      names.fileNameTakenBy
+        ? [`${contractService.fullName}: RPCs "${names.fileNameTakenBy}" and "${rpc}" share the handler file name; ${rpc}'s handler is ${names.fileName}.ts`]
+        : [],
+    );
+  });
   return {
     files: files.sort((a, b) => a.path.localeCompare(b.path)),
     services: input.config.services.map((service) => ({
@@ -55,6 +65,7 @@ export function planGeneration(input: PlanInput): GenerationPlan {
       genDir: inService(service.dirRelative, 'src/gen'),
       handlersDir: inService(service.dirRelative, 'src/handlers'),
     })),
+    notes,
   };
 }
 
@@ -78,14 +89,18 @@ function planService(
   }
 
   const served = service.serves.map(lookup).sort((a, b) => a.fullName.localeCompare(b.fullName));
-  const shortNames = served.map((contractService) => contractService.name);
-  const unique = new Set(shortNames).size === shortNames.length;
+  const servedUnique = uniqueShortNames(served);
   const servedWithNames = served.map((contractService) => ({
     service: contractService,
-    names: servedNames(
-      contractService,
-      unique ? contractService.name : `${pascalCase(contractService.packageName)}${contractService.name}`,
-    ),
+    names: servedNames(contractService, servedUnique.get(contractService.fullName) ?? contractService.name),
+  }));
+  const consumed = [...service.consumes]
+    .map((consume) => ({ consume, service: lookup(consume.service) }))
+    .sort((a, b) => a.service.fullName.localeCompare(b.service.fullName));
+  const consumedUnique = uniqueShortNames(consumed.map((entry) => entry.service));
+  const consumedWithNames = consumed.map((entry) => ({
+    ...entry,
+    names: consumedNames(consumedUnique.get(entry.service.fullName) ?? entry.service.name),
   }));
   for (const { service: contractService, names } of servedWithNames) {
     const view = buildWiringView(contractService, names, pbFile(contractService), header([contractService.file]));
@@ -104,18 +119,38 @@ function planService(
       header(served.map((contractService) => contractService.file)),
     );
     add('src/gen/server/index.ts', 'generated', renderTemplate('gen/server-index.ts.hbs', view));
+    add(CONTEXT_PATH, 'scaffold', renderTemplate('scaffold/context.ts.hbs', buildContextView(service.name, consumedWithNames)));
     add('src/middleware/auth.ts', 'scaffold', renderTemplate('scaffold/middleware-auth.ts.hbs', { serviceName: service.name }));
     add('src/middleware/logging.ts', 'scaffold', renderTemplate('scaffold/middleware-logging.ts.hbs', { serviceName: service.name }));
   }
 
-  for (const consume of service.consumes) {
-    const contractService = lookup(consume.service);
+  for (const { consume, service: contractService, names } of consumedWithNames) {
     const sources = header([contractService.file]);
-    const clientView = buildClientView(service.name, contractService, consume, pbFile(contractService), sources, clientTlsPaths(input.config));
+    const clientView = buildClientView(service.name, contractService, consume, names, pbFile(contractService), sources, clientTlsPaths(input.config));
     add(clientPath(contractService), 'generated', renderTemplate('gen/client.ts.hbs', clientView));
-    add(stubPath(contractService), 'generated', renderTemplate('gen/stub.ts.hbs', buildStubView(contractService, pbFile(contractService), sources)));
+    add(stubPath(contractService), 'generated', renderTemplate('gen/stub.ts.hbs', buildStubView(contractService, names, pbFile(contractService), sources)));
   }
   return files;
+}
+
+/**
+ * Refuses a plan in which two files share a path, or paths that differ only in case (one file on macOS and Windows):
+ * for example two workspace services with the same folder, or services whose fully-qualified names differ only in case.
+ * @throws UserError `name-clash` naming both files and the services they belong to.
+ */
+function assertDistinctPaths(files: readonly PlannedFile[]): void {
+  const seen = new Map<string, PlannedFile>();
+  for (const file of files) {
+    const key = file.path.toLowerCase();
+    const other = seen.get(key);
+    if (other) {
+      const owners = other.service === file.service ? `service ${file.service}` : `services ${other.service} and ${file.service}`;
+      throw new UserError('name-clash', `two generated files would be one on disk: "${other.path}" and "${file.path}" (${owners})`, [
+        'give the services distinct folders (services.<name>.dir) and the contract services distinct names',
+      ]);
+    }
+    seen.set(key, file);
+  }
 }
 
 /** The workspace's TLS files relative to the workspace, as generated clients name them; `undefined` without TLS. */

@@ -1,9 +1,11 @@
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.js';
 import { listFilesRecursive, writeFileAtomic } from '../util/fs.js';
-import { grpcforgeDependencyRanges, grpcforgeVersion } from '../util/version.js';
+import { grpcforgeDependencyRanges, grpcforgePackageRoot } from '../util/version.js';
 import { renderTemplate, templatesDir } from './render/engine.js';
 
 /** Options of {@link initWorkspace}. */
@@ -12,6 +14,110 @@ export interface InitOptions {
   readonly force?: boolean;
   /** `name` in the workspace's package.json. @defaultValue the folder name */
   readonly packageName?: string;
+  /** The npm spec of the `grpcforge` dependency in package.json. @defaultValue {@link resolveGrpcforgeDependency}'s */
+  readonly grpcforgeSpec?: string;
+}
+
+/** Where the `grpcforge` dependency `init` writes comes from. */
+export type GrpcforgeDependencySource =
+  /** given by the user (`--grpcforge-spec`) */
+  | 'flag'
+  /** the running grpcforge is not under node_modules (a clone, or `npm install -g <clone>` / `npm link`): its folder */
+  | 'checkout'
+  /** the running grpcforge was installed from a `file:` spec (a tarball or folder, for example through npx): that file */
+  | 'installed-from-file'
+  /** an installed package: its version, from the registry */
+  | 'registry';
+
+/** The `grpcforge` entry of a new workspace's package.json. */
+export interface GrpcforgeDependency {
+  /** An npm spec: `file:<absolute path>` (a folder or a .tgz), `^<version>`, or what the user gave. */
+  readonly spec: string;
+  readonly source: GrpcforgeDependencySource;
+}
+
+/** Options of {@link resolveGrpcforgeDependency}. */
+export interface GrpcforgeDependencyOptions {
+  /** An npm spec from the user; a path or `file:` spec is made absolute against `cwd` and must exist. */
+  readonly spec?: string;
+  /** @defaultValue process.cwd() */
+  readonly cwd?: string;
+  /** The grpcforge package to point at. @defaultValue the running one */
+  readonly packageRoot?: string;
+}
+
+/** Specs npm reads as a local folder or tarball (`file:...`, `./x`, `../x`, `/x`, `~/x`, `C:\\x`, `x.tgz`). */
+const PATH_SPEC = /^(?:file:|\.{1,2}(?:[\\/]|$)|[\\/]|~[\\/]|[A-Za-z]:[\\/])|\.(?:tgz|tar\.gz|tar)$/;
+
+const toPosix = (path: string): string => path.replace(/\\/g, '/');
+
+/**
+ * The `grpcforge` dependency `init` writes, so that `npm install` in the workspace installs the grpcforge that ran
+ * `init` even though it is not on the registry: the given spec; else `file:<package folder>` when the running
+ * grpcforge is not under node_modules (a clone, also through the symlinks of `npm install -g <clone>` and `npm link`);
+ * else the `file:` spec it was installed from, when the package.json next to its node_modules says so (npx of a
+ * tarball, a workspace installed from one); else `^<version>`.
+ * @throws UserError `bad-flag` for an empty spec, or a path spec that is not a grpcforge folder or a file.
+ */
+export function resolveGrpcforgeDependency(options: GrpcforgeDependencyOptions = {}): GrpcforgeDependency {
+  const given = options.spec?.trim();
+  if (given !== undefined) {
+    if (given === '' || given === 'file:') {
+      throw new UserError('bad-flag', `--grpcforge-spec: expected an npm spec, got "${options.spec}"`, [
+        'for example file:../grpcforge (a clone), file:./grpcforge-0.1.0.tgz (from `npm pack`) or ^0.1.0 (the registry)',
+      ]);
+    }
+    if (!PATH_SPEC.test(given)) return { spec: given, source: 'flag' };
+    const path = given.replace(/^file:/, '').replace(/^~(?=[\\/])/, homedir());
+    return { spec: `file:${toPosix(checkLocalSpec(resolve(options.cwd ?? process.cwd(), path), given))}`, source: 'flag' };
+  }
+  const root = realpathSync(options.packageRoot ?? grpcforgePackageRoot());
+  if (!root.split(/[\\/]/).includes('node_modules')) return { spec: `file:${toPosix(root)}`, source: 'checkout' };
+  if (basename(dirname(root)) === 'node_modules') {
+    const installedFrom = fileSpecOf(dirname(dirname(root)));
+    if (installedFrom) return { spec: `file:${toPosix(installedFrom)}`, source: 'installed-from-file' };
+  }
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  return { spec: `^${version}`, source: 'registry' };
+}
+
+/** A path given as the grpcforge spec: a tarball, or a grpcforge folder that has been built. */
+function checkLocalSpec(path: string, given: string): string {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  if (!stats) {
+    throw new UserError('bad-flag', `--grpcforge-spec ${given}: ${path} does not exist`, [
+      'give a grpcforge folder (a clone) or the .tgz that `npm pack` writes there',
+    ]);
+  }
+  if (!stats.isDirectory()) return path;
+  const manifest = join(path, 'package.json');
+  const name = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name : undefined;
+  if (name !== 'grpcforge') {
+    throw new UserError('bad-flag', `--grpcforge-spec ${given}: ${path} is not a grpcforge package folder`, [
+      name === undefined ? 'it has no package.json' : `its package.json names ${JSON.stringify(name)}`,
+    ]);
+  }
+  if (!existsSync(join(path, 'dist', 'cli', 'main.js'))) {
+    throw new UserError('bad-flag', `--grpcforge-spec ${given}: ${path} is not built (no dist/)`, [`run \`npm install\` in ${path}`]);
+  }
+  return path;
+}
+
+/** The absolute path of a `file:` grpcforge dependency in `installRoot/package.json`, when it names one that exists. */
+function fileSpecOf(installRoot: string): string | undefined {
+  try {
+    const manifest = JSON.parse(readFileSync(join(installRoot, 'package.json'), 'utf8')) as Record<string, unknown>;
+    for (const field of ['dependencies', 'devDependencies', 'optionalDependencies']) {
+      const spec = (manifest[field] as Record<string, unknown> | undefined)?.grpcforge;
+      if (typeof spec === 'string' && spec.startsWith('file:')) {
+        const path = resolve(installRoot, spec.slice('file:'.length));
+        if (existsSync(path)) return path;
+      }
+    }
+  } catch {
+    // no package.json there (a global install): nothing says where grpcforge came from
+  }
+  return undefined;
 }
 
 /** A file of a new workspace. */
@@ -23,19 +129,21 @@ export interface WorkspaceFile {
 
 /** Packages a workspace needs at run time (generated code imports them) and to type-check. */
 const WORKSPACE_DEPENDENCIES = ['@bufbuild/protobuf', 'nice-grpc', 'nice-grpc-common', 'tsx'];
-const WORKSPACE_DEV_DEPENDENCIES = ['@types/node', 'typescript'];
+/** `@bufbuild/buf` at grpcforge's own pinned version, so `npx buf curl` works in the workspace. */
+const WORKSPACE_DEV_DEPENDENCIES = ['@bufbuild/buf', '@types/node', 'typescript'];
 
 /**
  * The example workspace, computed from `templates/workspace/` without touching the disk: `*.hbs` files are rendered,
  * `_gitignore` becomes `.gitignore` (npm drops dot-files named .gitignore from packages).
  */
-export async function planWorkspace(packageName: string): Promise<WorkspaceFile[]> {
+export async function planWorkspace(packageName: string, options: Pick<InitOptions, 'grpcforgeSpec'> = {}): Promise<WorkspaceFile[]> {
   const root = fileURLToPath(new URL('workspace/', templatesDir()));
   const ranges = grpcforgeDependencyRanges();
   const view = {
     packageName,
     dependencies: [
-      { name: 'grpcforge', range: `^${grpcforgeVersion()}` },
+      // The template quotes it: escaped for JSON (a user's spec may hold a quote or a backslash).
+      { name: 'grpcforge', range: JSON.stringify(options.grpcforgeSpec ?? resolveGrpcforgeDependency().spec).slice(1, -1) },
       ...WORKSPACE_DEPENDENCIES.map((name) => ({ name, range: ranges[name] ?? '*' })),
     ].sort((a, b) => a.name.localeCompare(b.name)),
     devDependencies: WORKSPACE_DEV_DEPENDENCIES.map((name) => ({ name, range: ranges[name] ?? '*' })),
@@ -66,7 +174,7 @@ export async function initWorkspace(dir: string, options: InitOptions = {}): Pro
     ]);
   }
   const packageName = (options.packageName ?? basename(target)).toLowerCase().replace(/[^a-z0-9-_.]/g, '-');
-  const files = await planWorkspace(packageName);
+  const files = await planWorkspace(packageName, options.grpcforgeSpec !== undefined ? { grpcforgeSpec: options.grpcforgeSpec } : {});
   for (const file of files) await writeFileAtomic(join(target, file.path), file.content);
   return files;
 }

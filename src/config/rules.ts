@@ -1,4 +1,5 @@
 import { closestMatch } from '../util/suggest.js';
+import { checkAuthMethodKeys } from './auth-methods.js';
 import { formatKeyPath } from './key-path.js';
 import type { ConfigProblem, ResolvedConfig } from './resolved.js';
 import type { WrittenConfig } from './schema.js';
@@ -101,10 +102,10 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
 
 /**
  * Rule `names-exist`: every served and consumed service exists in the contracts, and so does every RPC named under
- * `consumes[].methods`.
+ * `consumes[].methods` and every service and RPC of an `auth.methods` key ({@link checkAuthMethodKeys}).
  * @param knownServices fully-qualified names of every service the contracts declare.
  * @param contractRoot the contract folder as the user wrote it, for the message (for example `proto/`).
- * @param rpcsOf the RPC names of a service, to check `consumes[].methods`; skipped when omitted.
+ * @param rpcsOf the RPC names of a service, to check `consumes[].methods` and `auth.methods`; skipped when omitted.
  */
 export function checkServiceNamesExist(
   config: ResolvedConfig,
@@ -150,5 +151,7 @@ export function checkServiceNamesExist(
       }
     }
   }
+  const knownWithRpcs = knownServices.map((fullName) => (rpcsOf ? { fullName, methods: rpcsOf(fullName) } : { fullName }));
+  problems.push(...checkAuthMethodKeys(config.auth.methods, knownWithRpcs, { source: `in ${contractRoot}` }));
   return problems;
 }

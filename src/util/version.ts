@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 interface PackageManifest {
   readonly version: string;
@@ -12,6 +13,11 @@ let manifest: PackageManifest | undefined;
 function readManifest(): PackageManifest {
   manifest ??= JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as PackageManifest;
   return manifest;
+}
+
+/** The folder of the running grpcforge package (its package.json), as loaded (Node resolves symlinks). */
+export function grpcforgePackageRoot(): string {
+  return fileURLToPath(new URL('../../', import.meta.url));
 }
 
 /** grpcforge's own version. */

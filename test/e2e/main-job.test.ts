@@ -107,7 +107,7 @@ describe('init -> generate -> serve (example workspace)', () => {
       // The user-owned logging hooks of auth: redact error messages of ListSessions.
       await writeFile(
         join(ws, 'services/auth/src/middleware/logging.ts'),
-        "import { defineHooks } from 'grpcforge/runtime';\n\nexport const loggingHooks = defineHooks({\n" +
+        "import { defineLoggingHooks } from 'grpcforge/runtime';\n\nexport const loggingHooks = defineLoggingHooks({\n" +
           "  redactCall: (call) => (call.method === 'ListSessions' && call.error_message ? { ...call, error_message: '[redacted]' } : call),\n});\n",
       );
       auth = await startServe(ws, 'auth');
@@ -168,7 +168,12 @@ describe('init -> generate -> serve (example workspace)', () => {
       for (const protocol of ['grpc-v1', 'grpc-v1alpha']) {
         const list = curl(['--reflect-protocol', protocol, '--list-services', `http://${user.address}`]);
         assert.equal(list.code, 0, list.stderr);
-        assert.equal(list.stdout.trim(), 'user.v1.UserService');
+        assert.deepEqual(list.stdout.trim().split('\n').sort(), [
+          'grpc.health.v1.Health',
+          'grpc.reflection.v1.ServerReflection',
+          'grpc.reflection.v1alpha.ServerReflection',
+          'user.v1.UserService',
+        ]);
       }
       const call = curl(['-H', `authorization: Bearer ${token}`, '-d', '{"id":"u2"}', `http://${user.address}/user.v1.UserService/GetUser`]);
       assert.equal(call.code, 0, call.stderr);
@@ -240,7 +245,7 @@ describe('init -> generate -> serve (example workspace)', () => {
   test("user's own tests run against the generated, recording stub of auth", () => {
     const result = runProgram(process.execPath, ['--import', 'tsx', '--test', 'services/user/test/get-user.test.ts'], ws);
     assert.equal(result.code, 0, result.stdout + result.stderr);
-    assert.match(result.stdout, /# pass 2/);
+    assert.match(result.stdout, /# pass 4/);
   });
 
   test('a second generate changes no byte', async () => {
@@ -248,7 +253,7 @@ describe('init -> generate -> serve (example workspace)', () => {
     const beforeHashes = await hashTree(ws, files);
     const again = runCli(['generate'], ws);
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stdout, /generate: 0 created, 0 written, \d+ unchanged, 11 kept/);
+    assert.match(again.stdout, /generate: 0 created, 0 written, \d+ unchanged, 13 kept/);
     assert.deepEqual(await hashTree(ws, files), beforeHashes);
     const check = runCli(['generate', '--check'], ws);
     assert.equal(check.code, 0, check.stdout);
@@ -301,6 +306,10 @@ describe('init -> generate -> serve (example workspace)', () => {
       .replace(/message ListSessionsResponse \{\n  Session session = 1;\n\}\n\n/, '');
     assert.notEqual(changed, original);
     await writeFile(protoPath, changed);
+    // Its admin-only rule goes too: an auth.methods key of an RPC the contract lacks is an error.
+    const configPath = join(ws, 'grpcforge.yaml');
+    const originalConfig = await readFile(configPath, 'utf8');
+    await writeFile(configPath, originalConfig.replace(/ +auth\.v1\.AuthService\/ListSessions: [^\n]*\n/, ''));
     const generate = runCli(['generate'], ws);
     assert.equal(generate.code, 0, generate.stderr);
     assert.match(generate.stdout, /created   services\/auth\/src\/handlers\/auth\.v1\.AuthService\/logout\.ts/);
@@ -330,6 +339,7 @@ describe('init -> generate -> serve (example workspace)', () => {
     );
     await auth.stop();
     await writeFile(protoPath, original);
+    await writeFile(configPath, originalConfig);
   });
 
   test('a malformed contract names file:line:col, exits 2 and writes nothing', async () => {

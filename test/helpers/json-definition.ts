@@ -5,15 +5,16 @@ import type { TsProtoServiceDefinition } from 'nice-grpc';
  * client and stub over real sockets without generating code first.
  */
 const json = {
-  encode: (message: unknown) => ({ finish: () => new Uint8Array(Buffer.from(JSON.stringify(message ?? {}))) }),
-  decode: (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString('utf8') || '{}') as unknown,
-  fromPartial: (message: unknown) => message,
+  encode: (message: EchoMessage) => ({ finish: () => new Uint8Array(Buffer.from(JSON.stringify(message ?? {}))) }),
+  decode: (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString('utf8') || '{}') as EchoMessage,
+  fromPartial: (message: EchoMessage) => message,
 };
 
-function method(
+// Literal stream flags, as ts-proto writes them, so nice-grpc's types pick the RPC kind.
+function method<RequestStream extends boolean, ResponseStream extends boolean>(
   name: string,
-  requestStream: boolean,
-  responseStream: boolean,
+  requestStream: RequestStream,
+  responseStream: ResponseStream,
   options: { idempotencyLevel?: 'IDEMPOTENT' | 'NO_SIDE_EFFECTS' } = {},
 ) {
   return { name, requestType: json, requestStream, responseType: json, responseStream, options };
@@ -33,7 +34,7 @@ export const EchoDefinition = {
 
 /** Messages of the echo service. */
 export interface EchoMessage {
-  text?: string;
+  text?: string | undefined;
   delayMs?: number;
 }
 

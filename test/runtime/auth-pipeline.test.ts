@@ -9,7 +9,6 @@ import {
   Metadata,
   Status,
   closeServiceClient,
-  createJwtVerifier,
   createLogStore,
   createServiceClient,
   defineService,
@@ -20,6 +19,7 @@ import {
   type LogStore,
   type RunningServer,
 } from '../../src/runtime/index.ts';
+import { createJwtVerifier } from '../../src/runtime/auth/jwt.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 import { tempDir } from '../helpers/workspace.ts';
 

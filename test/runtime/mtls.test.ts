@@ -5,7 +5,6 @@ import {
   ClientError,
   Metadata,
   Status,
-  certificateIdentity,
   closeServiceClient,
   createServiceClient,
   defineService,
@@ -14,6 +13,7 @@ import {
   type HandlerContextExtension,
   type RunningServer,
 } from '../../src/runtime/index.ts';
+import { certificateIdentity } from '../../src/runtime/auth/mtls.ts';
 import { createTestCertificates, type TestCertificates } from '../helpers/certs.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 import { tempDir } from '../helpers/workspace.ts';

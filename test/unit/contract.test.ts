@@ -5,7 +5,31 @@ import { describe, test } from 'node:test';
 import { buildDescriptorSubset } from '../../src/contract/descriptor-subset.ts';
 import { buildContractSet } from '../../src/contract/from-descriptors.ts';
 import { loadContract } from '../../src/contract/load-contract.ts';
-import { handlerFilePath, kebabCase, tsProtoServiceNames } from '../../src/contract/names.ts';
+import type { ContractService } from '../../src/contract/model.ts';
+import { handlerFilePath, kebabCase, methodNamesOf, tsProtoServiceNames, uniqueShortNames } from '../../src/contract/names.ts';
+
+/** A contract service with unary RPCs of these names: enough for the naming rules. */
+function service(fullName: string, rpcs: readonly string[]): ContractService {
+  const dot = fullName.lastIndexOf('.');
+  return {
+    fullName,
+    name: fullName.slice(dot + 1),
+    packageName: fullName.slice(0, dot),
+    file: 'demo.proto',
+    comment: '',
+    deprecated: false,
+    methods: rpcs.map((name) => ({
+      name,
+      path: `/${fullName}/${name}`,
+      kind: 'unary',
+      inputType: 'demo.v1.In',
+      outputType: 'demo.v1.Out',
+      idempotency: 'unknown',
+      comment: '',
+      deprecated: false,
+    })),
+  };
+}
 import { expandTarget } from '../../src/runtime/client/target.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { repoRoot, publicContracts, tempDir, writeFiles } from '../helpers/workspace.ts';
@@ -93,10 +117,37 @@ describe('names', () => {
   test('handler files are kebab-case per RPC, in a folder per fully-qualified service', () => {
     assert.equal(kebabCase('GetHTTPStatus'), 'get-http-status');
     assert.equal(kebabCase('ValidateToken'), 'validate-token');
-    assert.equal(
-      handlerFilePath({ fullName: 'auth.v1.AuthService' }, { name: 'ValidateToken' }),
-      'src/handlers/auth.v1.AuthService/validate-token.ts',
-    );
+    assert.equal(handlerFilePath(service('auth.v1.AuthService', ['ValidateToken']), { name: 'ValidateToken' }), 'src/handlers/auth.v1.AuthService/validate-token.ts');
+  });
+
+  test('RPCs whose handler files or exports would collide get distinct, deterministic names', () => {
+    const names = methodNamesOf(service('demo.v1.Links', ['GetURL', 'Get_Url', 'Delete', 'DeleteHandler', 'Default', 'GetUrl2']));
+    assert.deepEqual(Object.fromEntries([...names].map(([rpc, { fileName, exportName }]) => [rpc, `${fileName} ${exportName}`])), {
+      GetURL: 'get-url getURL',
+      Get_Url: 'get-url-2 get_Url',
+      Delete: 'delete deleteHandler2',
+      DeleteHandler: 'delete-handler deleteHandler',
+      Default: 'default defaultHandler',
+      GetUrl2: 'get-url2 getUrl2',
+    });
+  });
+
+  test('two RPCs with the same ts-proto key are an error naming both', () => {
+    assert.throws(() => methodNamesOf(service('demo.v1.Links', ['GetUrl', 'getUrl'])), (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.equal(error.code, 'name-clash');
+      assert.equal(error.message, 'RPCs "GetUrl" and "getUrl" of demo.v1.Links both have the key "getUrl" in ts-proto\'s code');
+      return true;
+    });
+  });
+
+  test('services with the same short name get their package as a prefix, others keep theirs', () => {
+    const names = uniqueShortNames([
+      { name: 'Greeter', packageName: 'alpha.v1', fullName: 'alpha.v1.Greeter' },
+      { name: 'Greeter', packageName: 'beta.v1', fullName: 'beta.v1.Greeter' },
+      { name: 'AuthService', packageName: 'auth.v1', fullName: 'auth.v1.AuthService' },
+    ]);
+    assert.deepEqual([...names.values()], ['AlphaV1Greeter', 'BetaV1Greeter', 'AuthService']);
   });
 
   test("ts-proto's names: no doubled Service suffix", () => {

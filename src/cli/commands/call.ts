@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { JsonValue } from '@bufbuild/protobuf';
+import type { FileRegistry, JsonValue } from '@bufbuild/protobuf';
 import { ChannelCredentials, ClientError, Metadata, Status } from 'nice-grpc';
+import type { ReflectionClient } from '../../call/reflection-client.js';
 import { UserError, errorMessage } from '../../util/errors.js';
 import { loadConfigFor } from '../context.js';
 import { parseWholeNumber } from '../flags.js';
@@ -40,9 +41,12 @@ export function registerCall(program: Command): void {
       `
 Responses print as proto JSON, one message each; an error prints its status code name and message and exits 1.
 Without reflection on the server, the contracts of the grpcforge workspace in the current folder are used.
+The method is exactly pkg.Service/Method; a short, dotted or misspelt name is an error (exit 2) that says which
+method was probably meant. A grpcforge server also lists and describes grpc.health.v1.Health and reflection.
 
 Examples:
   $ grpcforge call 127.0.0.1:50051 --list
+  $ grpcforge call 127.0.0.1:50051 grpc.health.v1.Health/Check -d '{"service":"auth.v1.AuthService"}'
   $ grpcforge call 127.0.0.1:50051 auth.v1.AuthService/Login -d '{"username":"ada","password":"demo"}'
   $ grpcforge call 127.0.0.1:50052 user.v1.UserService/GetUser -H "authorization: Bearer $TOKEN" -d '{"id":"u1"}'
   $ printf '{"id":"u1"}\\n{"id":"u2"}\\n' | grpcforge call 127.0.0.1:50052 user.v1.UserService/SyncUsers -d - -H ...`,
@@ -68,18 +72,10 @@ Examples:
       const dynamic = await import('../../call/dynamic-call.js');
       const reflection = createReflectionClient(address, { credentials, metadata });
       try {
-        const registryFor = async (symbol: string) => {
-          try {
-            return dynamic.registryFromFiles(await reflection.filesForSymbol(symbol));
-          } catch (error) {
-            if (!(error instanceof ClientError && error.code === Status.UNIMPLEMENTED)) throw error;
-            err('the server has no reflection: using the contracts of the workspace here');
-            return dynamic.registryFromSet(await workspaceDescriptors(command));
-          }
-        };
+        const source = await descriptorSource(reflection, command, dynamic);
         if (flags.list) {
-          for (const service of await reflection.listServices()) {
-            const registry = await registryFor(service);
+          for (const service of source.services) {
+            const registry = await source.registryFor(service);
             for (const method of registry.getService(service)?.methods ?? []) {
               out(`${service}/${method.name}  (${method.methodKind.replace('_', '-')}: ${method.input.typeName} -> ${method.output.typeName})`);
             }
@@ -87,7 +83,7 @@ Examples:
           return;
         }
         if (!target) throw new UserError('bad-flag', 'name a method (pkg.Service/Method), or pass --list');
-        const resolved = dynamic.resolveDynamicMethod(await registryFor(target.replace(/^\//, '').split('/')[0] ?? ''), target);
+        const resolved = await resolveTarget(source, target, dynamic);
         const requests = await readRequests(flags.data, resolved.kind === 'clientStreaming' || resolved.kind === 'bidiStreaming');
         if (flags.printCurl) err(`$ ${curlCommand(address, resolved.path, flags, requests)}`);
         await dynamic.invokeDynamic(resolved, {
@@ -109,6 +105,49 @@ Examples:
         reflection.close();
       }
     });
+}
+
+type DynamicCall = typeof import('../../call/dynamic-call.js');
+
+/** Where a call's descriptors come from: the server's reflection, or the workspace contracts when it has none. */
+interface DescriptorSource {
+  /** Completes `no service "x" …`: `on the server`, `in the workspace contracts`. */
+  readonly where: string;
+  /** Fully-qualified services, sorted. */
+  readonly services: readonly string[];
+  registryFor(service: string): Promise<FileRegistry>;
+}
+
+async function descriptorSource(reflection: ReflectionClient, command: Command, dynamic: DynamicCall): Promise<DescriptorSource> {
+  try {
+    const services = await reflection.listServices();
+    return { where: 'on the server', services, registryFor: async (service) => dynamic.registryFromFiles(await reflection.filesForSymbol(service)) };
+  } catch (error) {
+    if (!(error instanceof ClientError && error.code === Status.UNIMPLEMENTED)) throw error;
+    err('the server has no reflection: using the contracts of the workspace here');
+    const registry = dynamic.registryFromSet(await workspaceDescriptors(command));
+    const services = dynamic.servicesOfRegistry(registry).map((entry) => entry.service);
+    return { where: 'in the workspace contracts', services, registryFor: async () => registry };
+  }
+}
+
+/**
+ * The method a call names, exactly `pkg.Service/Method` of a listed service. Anything else (a short or misspelt
+ * name) is a UserError with a did-you-mean hint, for which every listed service is described.
+ */
+async function resolveTarget(source: DescriptorSource, target: string, dynamic: DynamicCall) {
+  const { resolveMethodName, splitMethodName } = await import('../../call/method-names.js');
+  const split = splitMethodName(target);
+  if (split && source.services.includes(split.service)) {
+    return dynamic.resolveDynamicMethod(await source.registryFor(split.service), target, source.where);
+  }
+  const catalog = [];
+  for (const service of source.services) {
+    const registry = await source.registryFor(service).catch(() => undefined);
+    catalog.push({ service, methods: registry?.getService(service)?.methods.map((method) => method.name) ?? [] });
+  }
+  const name = resolveMethodName(target, catalog, source.where);
+  return dynamic.resolveDynamicMethod(await source.registryFor(name.service), name.path, source.where);
 }
 
 /** Request messages from -d: one JSON value, a JSON array (streams), or JSON lines. */

@@ -37,10 +37,11 @@ Examples:
       const workspace = await loadWorkspace(configPathFor(command), err);
       const { generateWorkspace } = await import('../../codegen/generate.js');
       const progress = flags.json ? () => {} : (line: string) => err(`generating ${line}`);
-      const { report } = await generateWorkspace(workspace.config, workspace.contract, {
+      const { plan, report } = await generateWorkspace(workspace.config, workspace.contract, {
         dryRun: flags.check === true,
         onProgress: progress,
       });
+      if (!flags.json) for (const note of plan.notes) err(`note: ${note}`);
       const drift = report.entries.filter(isDrift);
       if (flags.json) {
         printJson({
@@ -48,6 +49,7 @@ Examples:
           check: flags.check === true,
           files: report.entries,
           summary: countActions(report.entries),
+          notes: plan.notes,
           ...(flags.check ? { drift: drift.length } : {}),
         });
       } else {

@@ -1,5 +1,14 @@
 import type { Command } from 'commander';
+import type { GrpcforgeDependencySource } from '../../codegen/workspace.js';
 import { err, out } from '../output/print.js';
+
+/** Why the workspace's package.json depends on grpcforge the way it does, said after `init`. */
+const SPEC_REASONS: Record<GrpcforgeDependencySource, string> = {
+  flag: 'from --grpcforge-spec',
+  checkout: 'this grpcforge runs from a clone, not from the registry: npm install links that folder',
+  'installed-from-file': 'the file this grpcforge was installed from',
+  registry: 'from the npm registry; if this version is not published there, run init again with --grpcforge-spec',
+};
 
 /** `grpcforge init <dir>`: writes the example workspace. */
 export function registerInit(program: Command): void {
@@ -9,21 +18,39 @@ export function registerInit(program: Command): void {
     .description('create a workspace: grpcforge.yaml, buf.yaml, buf.gen.yaml, example contracts and services')
     .option('-f, --force', 'write into a folder that is not empty (files with the same names are replaced)')
     .option('--name <name>', 'package name in the workspace package.json (default: the folder name)')
+    .option(
+      '--grpcforge-spec <spec>',
+      'npm spec of the grpcforge dependency in the workspace package.json: a version range, or file:<folder or .tgz> ' +
+        '(made absolute) (default: the grpcforge running init, see below)',
+    )
     .addHelpText(
       'after',
       `
 The example is a small platform: auth serves auth.v1.AuthService, user serves user.v1.UserService and calls
 auth through its generated client. Between them the contracts use all four RPC kinds and pass buf lint STANDARD.
 
+The workspace package.json depends on the grpcforge that ran init (init prints what it wrote):
+  - run from a clone (also through \`npm install -g <clone>\` or \`npm link\`): "file:<absolute path of the clone>"
+  - installed from a file: spec next to its node_modules (npx of a .tgz): that file
+  - otherwise (an installed package): "^<its version>", from the npm registry
+A package installed globally from a .tgz cannot tell where it came from: pass --grpcforge-spec file:<the .tgz>.
+
 Examples:
   $ grpcforge init platform
-  $ cd platform && npm install && npx grpcforge generate && npx grpcforge serve auth`,
+  $ cd platform && npm install && npx grpcforge generate && npx grpcforge serve auth
+  $ grpcforge init platform --grpcforge-spec file:./grpcforge-0.1.0.tgz     # the tarball \`npm pack\` wrote`,
     )
-    .action(async (dir: string, options: { force?: boolean; name?: string }) => {
-      const { initWorkspace } = await import('../../codegen/workspace.js');
-      const files = await initWorkspace(dir, { force: options.force === true, ...(options.name ? { packageName: options.name } : {}) });
+    .action(async (dir: string, options: { force?: boolean; name?: string; grpcforgeSpec?: string }) => {
+      const { initWorkspace, resolveGrpcforgeDependency } = await import('../../codegen/workspace.js');
+      const dependency = resolveGrpcforgeDependency(options.grpcforgeSpec !== undefined ? { spec: options.grpcforgeSpec } : {});
+      const files = await initWorkspace(dir, {
+        force: options.force === true,
+        grpcforgeSpec: dependency.spec,
+        ...(options.name ? { packageName: options.name } : {}),
+      });
       for (const file of files) err(`  created  ${file.path}`);
       out(`created workspace ${dir} (${files.length} files)`);
+      out(`package.json: "grpcforge": ${JSON.stringify(dependency.spec)} (${SPEC_REASONS[dependency.source]})`);
       out('next:');
       out(`  cd ${dir}`);
       out('  npm install');

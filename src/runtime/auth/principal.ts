@@ -4,8 +4,8 @@ import { ServerError, Status } from 'nice-grpc';
 export interface Principal {
   /** Stable id: the API key's name, the JWT `sub`, or the certificate's SPIFFE ID / CN. */
   readonly id: string;
-  /** How the caller authenticated. */
-  readonly kind: 'apiKey' | 'jwt' | 'mtls';
+  /** How the caller authenticated: `custom` is a service's own `resolvePrincipal` hook. */
+  readonly kind: 'apiKey' | 'jwt' | 'mtls' | 'custom';
   readonly roles: readonly string[];
   /** The API key's id, when `kind` is `apiKey`. */
   readonly apiKeyId?: string;

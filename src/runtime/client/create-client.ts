@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
 import { Metadata, Status, type ClientMiddleware } from 'nice-grpc-common';
-import { expandTarget } from './target.js';
+import { describeEnvValue, resolveEnvValue, type EnvValue } from './env.js';
 
 /**
  * Call options every generated client accepts per call, besides `signal` and `metadata`: `deadline` (ms from now, or a
@@ -31,10 +31,10 @@ export interface ClientRetryOptions {
 
 /** Credentials attached to every call as metadata (a call's own metadata wins). */
 export interface ClientCredentialsOptions {
-  /** Sent as `x-api-key`. */
-  readonly apiKey?: string;
-  /** Sent as `authorization: Bearer <token>`. */
-  readonly bearerToken?: string;
+  /** Sent as `x-api-key`; not sent when it resolves to nothing (an unset variable without default). */
+  readonly apiKey?: string | EnvValue;
+  /** Sent as `authorization: Bearer <token>`; not sent when it resolves to nothing. */
+  readonly bearerToken?: string | EnvValue;
 }
 
 /** TLS of the channel: PEM contents or file paths (resolved from the current folder). */
@@ -52,10 +52,10 @@ const RETRYABLE = [Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED, Status.RESOURCE
 /** Options of {@link createServiceClient}; generated `create<Service>Client` functions fill defaults from `grpcforge.yaml`. */
 export interface ServiceClientOptions {
   /**
-   * gRPC target: `host:port`, `dns:///host:port` (every address, round-robin), `unix:///path`. `${VAR:-default}`
-   * references are expanded from the environment when the client is created.
+   * gRPC target: `host:port`, `dns:///host:port` (every address, round-robin), `unix:///path`; or
+   * {@link fromEnv}`('AUTH_ADDR', 'dns:///…')`, read from the environment when the client is created.
    */
-  readonly target: string;
+  readonly target: string | EnvValue;
   /** Channel credentials. @defaultValue insecure (plaintext) */
   readonly credentials?: ChannelCredentials;
   /** Deadline of each call in ms unless the call sets its own `deadline`. @defaultValue none */
@@ -92,7 +92,7 @@ export function createServiceClient<Definition extends CompatServiceDefinition>(
 ): Client<Definition, ClientCallOptions> {
   const channel =
     options.channel ??
-    createChannel(expandTarget(options.target), options.credentials ?? channelCredentials(options.tls), {
+    createChannel(resolveTarget(options.target), options.credentials ?? channelCredentials(options.tls), {
       'grpc.service_config': ROUND_ROBIN,
       ...options.channelOptions,
     });
@@ -114,11 +114,17 @@ export function createServiceClient<Definition extends CompatServiceDefinition>(
   return client;
 }
 
-/** Expands `${VAR}` in credential values; an empty result means that credential is not sent. */
-function expandCredentials(credentials: ClientCredentialsOptions | undefined): ClientCredentialsOptions | undefined {
+function resolveTarget(target: string | EnvValue): string {
+  const resolved = resolveEnvValue(target);
+  if (!resolved) throw new Error(`client target ${describeEnvValue(target)} is not set and has no default`);
+  return resolved;
+}
+
+/** Credentials as plain strings; one that resolves to nothing is not sent. */
+function expandCredentials(credentials: ClientCredentialsOptions | undefined): { apiKey?: string; bearerToken?: string } | undefined {
   if (!credentials) return undefined;
-  const apiKey = credentials.apiKey === undefined ? '' : expandTarget(credentials.apiKey);
-  const bearerToken = credentials.bearerToken === undefined ? '' : expandTarget(credentials.bearerToken);
+  const apiKey = credentials.apiKey === undefined ? undefined : resolveEnvValue(credentials.apiKey);
+  const bearerToken = credentials.bearerToken === undefined ? undefined : resolveEnvValue(credentials.bearerToken);
   if (!apiKey && !bearerToken) return undefined;
   return { ...(apiKey ? { apiKey } : {}), ...(bearerToken ? { bearerToken } : {}) };
 }
@@ -129,7 +135,7 @@ function channelCredentials(tls: ClientTlsOptions | undefined): ChannelCredentia
     if (value === undefined) return null;
     if (Buffer.isBuffer(value)) return value;
     if (value.includes('-----BEGIN')) return Buffer.from(value);
-    const path = expandTarget(value);
+    const path = value;
     try {
       return readFileSync(path);
     } catch (error) {
@@ -143,7 +149,7 @@ function channelCredentials(tls: ClientTlsOptions | undefined): ChannelCredentia
 }
 
 /** Client middleware that adds `x-api-key` and `authorization` metadata unless the call sets them itself. */
-function createCallCredentialsMiddleware(credentials: ClientCredentialsOptions): ClientMiddleware {
+function createCallCredentialsMiddleware(credentials: { apiKey?: string; bearerToken?: string }): ClientMiddleware {
   return async function* callCredentials(call, options) {
     const metadata = Metadata(options.metadata);
     if (credentials.apiKey && !metadata.has('x-api-key')) metadata.set('x-api-key', credentials.apiKey);

@@ -3,7 +3,7 @@ import type { JwtVerifier } from '../auth/jwt.js';
 import { PEER_IDENTITY_HEADER } from '../auth/mtls.js';
 import { resolveMethodRule, type AuthPolicy, type MethodRule } from '../auth/policy.js';
 import { UNAUTHENTICATED_MESSAGE, type Principal } from '../auth/principal.js';
-import type { CallInfoContext } from './call-info.js';
+import { callInfoOf } from './call-info.js';
 
 /** How API keys are checked: the log store's `verifyApiKey` and `countApiKeyUse` fit. */
 export interface ApiKeyVerifier {
@@ -13,7 +13,7 @@ export interface ApiKeyVerifier {
 }
 
 /** Options of {@link createAuthMiddleware}. */
-export interface AuthOptions {
+export interface AuthOptions<ServiceContext = unknown> {
   readonly policy: AuthPolicy;
   /** Accept API keys in `x-api-key` metadata. */
   readonly apiKeys?: ApiKeyVerifier;
@@ -27,15 +27,41 @@ export interface AuthOptions {
    */
   readonly mtls?: { readonly roles?: Readonly<Record<string, readonly string[]>> };
   /**
+   * Resolves the caller from a credential of the service's own (for example a session token it checks by calling
+   * another service) when no API key, JWT or client certificate identified one. `undefined` leaves the call
+   * anonymous; throwing refuses it (a `ServerError` keeps its code).
+   */
+  readonly resolvePrincipal?: (call: AuthHookCall<ServiceContext>) => Principal | undefined | Promise<Principal | undefined>;
+  /**
    * Adjusts a resolved caller before the policy is checked, for example to add roles from a team's directory.
    * Throwing refuses the call (a `ServerError` keeps its code).
    */
-  readonly enrichPrincipal?: (principal: Principal, call: { readonly method: string; readonly metadata: Metadata }) => Principal | Promise<Principal>;
+  readonly enrichPrincipal?: (principal: Principal, call: AuthHookCall<ServiceContext>) => Principal | Promise<Principal>;
+}
+
+/** What auth hooks see of a call. */
+export interface AuthHookCall<ServiceContext = unknown> {
+  /** gRPC method path, for example `/user.v1.UserService/GetUser`. */
+  readonly method: string;
+  /** Request metadata. */
+  readonly metadata: Metadata;
+  /** The caller's address as grpc-js reports it. */
+  readonly peer: string;
+  /** Aborted when the client cancels or the deadline passes; pass it on to outgoing calls. */
+  readonly signal: AbortSignal;
+  /** The service's context (`src/context.ts`), as handlers get it. */
+  readonly serviceContext: ServiceContext;
 }
 
 /** The context auth gives handlers: the resolved caller, or `undefined` on public methods called anonymously. */
 export interface AuthContext {
   readonly principal: Principal | undefined;
+}
+
+/** What auth needs from outer stages: the service context its hooks receive. */
+export interface ServiceContextExtension<ServiceContext = unknown> {
+  /** The value `src/context.ts`'s `createServiceContext` returned, created once per process. */
+  readonly serviceContext: ServiceContext;
 }
 
 /**
@@ -45,7 +71,9 @@ export interface AuthContext {
  * known caller without a required role is PERMISSION_DENIED; a key source that cannot be reached (JWKS down) is
  * UNAVAILABLE. Health and reflection are always public.
  */
-export function createAuthMiddleware(options: AuthOptions): ServerMiddleware<AuthContext, CallInfoContext> {
+export function createAuthMiddleware<ServiceContext = unknown>(
+  options: AuthOptions<ServiceContext>,
+): ServerMiddleware<AuthContext, ServiceContextExtension<ServiceContext>> {
   const cacheMs = options.apiKeyCacheMs ?? 5000;
   const keyCache = new Map<string, { at: number; principal: Principal | undefined }>();
 
@@ -90,10 +118,17 @@ export function createAuthMiddleware(options: AuthOptions): ServerMiddleware<Aut
     if (!apiKey && !bearer && peerIdentity) {
       principal = { id: peerIdentity, kind: 'mtls', roles: options.mtls?.roles?.[peerIdentity] ?? [] };
     }
-    if (principal && options.enrichPrincipal) {
-      principal = await options.enrichPrincipal(principal, { method: call.method.path, metadata: context.metadata });
-    }
-    if (context.callInfo) context.callInfo.principal = principal;
+    const hookCall = (): AuthHookCall<ServiceContext> => ({
+      method: call.method.path,
+      metadata: context.metadata,
+      peer: context.peer,
+      signal: context.signal,
+      serviceContext: context.serviceContext,
+    });
+    if (!principal && options.resolvePrincipal) principal = await options.resolvePrincipal(hookCall());
+    if (principal && options.enrichPrincipal) principal = await options.enrichPrincipal(principal, hookCall());
+    const info = callInfoOf(context.signal);
+    if (info) info.principal = principal;
     if (rule !== 'public') {
       if (!principal) throw new ServerError(Status.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE);
       if (typeof rule === 'object' && !rule.roles.some((role) => principal?.roles.includes(role))) {

@@ -10,7 +10,16 @@ export interface CallInfo {
   errorDetail: string | undefined;
 }
 
-/** The context key the logger adds. */
-export interface CallInfoContext {
-  readonly callInfo?: CallInfo;
+// Keyed by the call's AbortSignal, which every stage passes on unchanged: the logger's bookkeeping stays out of the
+// context type that handlers see.
+const infos = new WeakMap<AbortSignal, CallInfo>();
+
+/** Attaches the logger's record of a call to the call's signal. */
+export function attachCallInfo(signal: AbortSignal, info: CallInfo): void {
+  infos.set(signal, info);
+}
+
+/** The logger's record of a call, or `undefined` when no request logger runs. */
+export function callInfoOf(signal: AbortSignal): CallInfo | undefined {
+  return infos.get(signal);
 }

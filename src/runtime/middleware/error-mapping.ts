@@ -1,6 +1,6 @@
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
 import { DomainError } from '../errors.js';
-import type { CallInfoContext } from './call-info.js';
+import { callInfoOf } from './call-info.js';
 
 /** Options of {@link createErrorMappingMiddleware}. */
 export interface ErrorMappingOptions {
@@ -21,7 +21,7 @@ export const INTERNAL_ERROR_MESSAGE = 'internal server error';
  * its status with its message; an abort (the client cancelled, or shutdown) becomes CANCELLED;
  * anything else becomes INTERNAL with {@link INTERNAL_ERROR_MESSAGE}, and the full error goes to `onUnexpectedError`.
  */
-export function createErrorMappingMiddleware(options: ErrorMappingOptions = {}): ServerMiddleware<object, CallInfoContext> {
+export function createErrorMappingMiddleware(options: ErrorMappingOptions = {}): ServerMiddleware {
   const report = options.onUnexpectedError ?? reportToStderr;
   return async function* errorMapping(call, context) {
     try {
@@ -32,7 +32,8 @@ export function createErrorMappingMiddleware(options: ErrorMappingOptions = {}):
       if (isAbort(error) || context.signal.aborted) throw new ServerError(Status.CANCELLED, 'the call was cancelled');
       report(error, call.method.path);
       // The request logger stores the real message; the client only gets the generic one.
-      if (context.callInfo) context.callInfo.errorDetail = error instanceof Error ? error.message : String(error);
+      const info = callInfoOf(context.signal);
+      if (info) info.errorDetail = error instanceof Error ? error.message : String(error);
       throw new ServerError(Status.INTERNAL, INTERNAL_ERROR_MESSAGE);
     }
   };

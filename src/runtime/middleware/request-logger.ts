@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
 import { describePrincipal } from '../auth/principal.js';
 import type { RequestLogTable } from '../logstore/database.js';
-import type { CallInfo, CallInfoContext } from './call-info.js';
+import { attachCallInfo, type CallInfo } from './call-info.js';
 
 /**
  * One finished call, as the logger hands it to its sink: a request-log row without its id (the columns and their
@@ -33,7 +33,7 @@ const KINDS = ['unary', 'serverStreaming', 'clientStreaming', 'bidiStreaming'] a
  * Outermost server middleware: records every call that reaches a method (ones auth refuses too) with its status,
  * duration, principal, peer, and message counts and sizes. Never records metadata, so credentials cannot leak.
  */
-export function createRequestLoggerMiddleware(options: RequestLoggerOptions): ServerMiddleware<CallInfoContext> {
+export function createRequestLoggerMiddleware(options: RequestLoggerOptions): ServerMiddleware {
   // Per method path, computed once: service and method names, kind, and the sizer.
   const methods = new Map<string, { service: string; method: string; kind: string; sizer: MessageSizer | undefined }>();
   const describe = (path: string, requestStream: boolean, responseStream: boolean) => {
@@ -51,6 +51,7 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
     const start = performance.now();
     const { service, method, kind, sizer } = describe(call.method.path, call.requestStream, call.responseStream);
     const info: CallInfo = { principal: undefined, errorDetail: undefined };
+    attachCallInfo(context.signal, info);
     let requestMessages = 0;
     let responseMessages = 0;
     let requestBytes = 0;
@@ -72,7 +73,7 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
         requestMessages = 1;
         if (sizer) requestBytes = sizer.request(call.request);
       }
-      const next = call.next(request, { ...context, callInfo: info });
+      const next = call.next(request, context);
       if (call.responseStream) {
         for await (const response of next) {
           responseMessages++;

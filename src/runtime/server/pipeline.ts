@@ -1,24 +1,51 @@
-import type { ServerMiddleware } from 'nice-grpc';
-import { createAuthMiddleware, type AuthOptions } from '../middleware/auth.js';
+import { composeServerMiddleware, type ServerMiddleware } from 'nice-grpc';
+import { createAuthMiddleware, type AuthContext, type AuthOptions, type ServiceContextExtension } from '../middleware/auth.js';
 import { createErrorMappingMiddleware, type ErrorMappingOptions } from '../middleware/error-mapping.js';
 import { createRequestLoggerMiddleware, type RequestLoggerOptions } from '../middleware/request-logger.js';
 
-/** Options of {@link createPipeline}: each stage is present when its options are. */
-export interface PipelineOptions {
+/** Options of {@link createPipeline}: the logger and auth stages run when their options are given. */
+export interface PipelineOptions<ServiceContext = unknown> {
   readonly logger?: RequestLoggerOptions;
-  readonly auth?: AuthOptions;
+  readonly auth?: AuthOptions<ServiceContext>;
   readonly errors?: ErrorMappingOptions;
+  /** Handed to every handler (and to auth hooks) as `context.serviceContext`. */
+  readonly serviceContext: ServiceContext;
 }
 
+/** The context extension a server middleware adds: `ServerMiddleware<Ext, Required>` → `Ext`. */
+export type MiddlewareExtension<Middleware> = Middleware extends ServerMiddleware<infer Ext, infer _Required> ? Ext : never;
+
 /**
- * The server middleware, outermost first: request logger → auth → error mapping (→ handler). The logger is outside
- * auth so it records refused calls and the principal auth resolved; error mapping is inside so the logger sees the
- * final status.
+ * The server middleware, outermost first: service context → request logger → auth → error mapping (→ handler),
+ * composed with nice-grpc's `composeServerMiddleware`, so the context each stage adds (the principal, the service
+ * context) reaches handlers through the types. The logger is outside auth so it records refused calls and the
+ * principal auth resolved; error mapping is inside so the logger sees the final status.
  */
-export function createPipeline(options: PipelineOptions): ServerMiddleware<object, object>[] {
-  const stages: ServerMiddleware<object, object>[] = [];
-  if (options.logger) stages.push(createRequestLoggerMiddleware(options.logger) as ServerMiddleware<object, object>);
-  if (options.auth) stages.push(createAuthMiddleware(options.auth) as ServerMiddleware<object, object>);
-  stages.push(createErrorMappingMiddleware(options.errors ?? {}) as ServerMiddleware<object, object>);
-  return stages;
+export function createPipeline<ServiceContext>(options: PipelineOptions<ServiceContext>) {
+  const serviceContext = createServiceContextMiddleware(options.serviceContext);
+  const logger: ServerMiddleware = options.logger ? createRequestLoggerMiddleware(options.logger) : passThrough;
+  const auth: ServerMiddleware<AuthContext, ServiceContextExtension<ServiceContext>> = options.auth ? createAuthMiddleware(options.auth) : anonymous;
+  type Outer = ServiceContextExtension<ServiceContext>;
+  const outer = composeServerMiddleware<Outer, {}, {}>(serviceContext, logger);
+  const authenticated = composeServerMiddleware<Outer, AuthContext, {}>(outer, auth);
+  return composeServerMiddleware<Outer & AuthContext, {}, {}>(authenticated, createErrorMappingMiddleware(options.errors ?? {}));
 }
+
+/** What grpcforge's pipeline adds to nice-grpc's `CallContext`, with the service context's type. */
+export type PipelineContextExtension<ServiceContext = unknown> = MiddlewareExtension<ReturnType<typeof createPipeline<ServiceContext>>>;
+
+function createServiceContextMiddleware<ServiceContext>(value: ServiceContext): ServerMiddleware<ServiceContextExtension<ServiceContext>> {
+  return async function* serviceContext(call, context) {
+    return yield* call.next(call.request, { ...context, serviceContext: value });
+  };
+}
+
+/** Stands in for the logger when nothing is recorded. */
+const passThrough: ServerMiddleware = async function* passThrough(call, context) {
+  return yield* call.next(call.request, context);
+};
+
+/** Without auth every call is anonymous: handlers still get `principal`, as `undefined`. */
+const anonymous: ServerMiddleware<AuthContext> = async function* anonymous(call, context) {
+  return yield* call.next(call.request, { ...context, principal: undefined });
+};

@@ -1,19 +1,42 @@
-import type { Metadata } from 'nice-grpc';
+import type { AuthHookCall } from '../middleware/auth.js';
 import type { Principal } from '../auth/principal.js';
 import type { LoggedCall } from '../middleware/request-logger.js';
 
 /**
- * A service's own adjustments to the pipeline, from its user-owned `src/middleware/*.ts` files (scaffolded once by
- * `grpcforge generate`). The policy itself (which method is public, which roles) stays in grpcforge.yaml.
+ * A service's own auth adjustments, from its user-owned `src/middleware/auth.ts` (scaffolded once by
+ * `grpcforge generate`). The policy itself (which method is public, which roles it needs) stays in grpcforge.yaml.
+ * Order per call: API key, JWT, client certificate → `resolvePrincipal` (only when none of them identified the
+ * caller) → `enrichPrincipal` (when there is a caller) → the policy.
+ * @typeParam ServiceContext the type of `src/context.ts`'s service context.
  */
-export interface ServiceHooks {
+export interface AuthHooks<ServiceContext = unknown> {
+  /**
+   * Turns a credential of the service's own into the caller, for example a session token checked by calling another
+   * service through `call.serviceContext`. Return `undefined` for an anonymous call; throw a `ServerError` to refuse.
+   */
+  readonly resolvePrincipal?: (call: AuthHookCall<ServiceContext>) => Principal | undefined | Promise<Principal | undefined>;
   /** Adjusts a resolved caller before the policy is checked (add roles, refuse a caller by throwing). */
-  readonly enrichPrincipal?: (principal: Principal, call: { readonly method: string; readonly metadata: Metadata }) => Principal | Promise<Principal>;
+  readonly enrichPrincipal?: (principal: Principal, call: AuthHookCall<ServiceContext>) => Principal | Promise<Principal>;
+}
+
+/** A service's own request-log adjustments, from its user-owned `src/middleware/logging.ts`. */
+export interface LoggingHooks {
   /** Changes each row before it is recorded (redaction); every call stays a row. */
   readonly redactCall?: (call: LoggedCall) => LoggedCall;
 }
 
-/** Types the hooks of a user-owned middleware file. @example export const authHooks = defineHooks({ enrichPrincipal }) */
-export function defineHooks(hooks: ServiceHooks): ServiceHooks {
+/**
+ * Types the hooks of a user-owned `src/middleware/auth.ts`.
+ * @example export const authHooks = defineAuthHooks<ServiceContext>({ resolvePrincipal: async (call) => ... })
+ */
+export function defineAuthHooks<ServiceContext = unknown>(hooks: AuthHooks<ServiceContext>): AuthHooks<ServiceContext> {
+  return hooks;
+}
+
+/**
+ * Types the hooks of a user-owned `src/middleware/logging.ts`.
+ * @example export const loggingHooks = defineLoggingHooks({ redactCall: (call) => ({ ...call, error_message: null }) })
+ */
+export function defineLoggingHooks(hooks: LoggingHooks): LoggingHooks {
   return hooks;
 }

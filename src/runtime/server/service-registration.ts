@@ -1,21 +1,25 @@
 import type { CompatServiceDefinition, ServiceImplementation } from 'nice-grpc';
 import type { HandlerContextExtension } from './context.js';
 
-/** A service definition (ts-proto's `<Service>Definition`) and the handlers that implement it. */
-export interface ServiceRegistration<Definition extends CompatServiceDefinition = CompatServiceDefinition> {
-  readonly definition: Definition;
-  readonly implementation: ServiceImplementation<Definition, HandlerContextExtension>;
+/**
+ * A service definition (ts-proto's `<Service>Definition`) and the handlers that implement it, with the service
+ * context their `context.serviceContext` has.
+ */
+export interface ServiceRegistration<ServiceContext = unknown> {
+  readonly definition: CompatServiceDefinition;
+  readonly implementation: ServiceImplementation<CompatServiceDefinition, HandlerContextExtension<ServiceContext>>;
 }
 
 /**
  * Pairs a definition with its implementation, type-checking one against the other. Generated server wiring calls it.
  * @example defineService(AuthServiceDefinition, { login, validateToken })
  */
-export function defineService<Definition extends CompatServiceDefinition>(
+export function defineService<Definition extends CompatServiceDefinition, ServiceContext = unknown>(
   definition: Definition,
-  implementation: ServiceImplementation<Definition, HandlerContextExtension>,
-): ServiceRegistration<Definition> {
-  return { definition, implementation };
+  implementation: ServiceImplementation<Definition, HandlerContextExtension<ServiceContext>>,
+): ServiceRegistration<ServiceContext> {
+  // A list of registrations mixes definitions; each was checked against its own one here.
+  return { definition, implementation: implementation as ServiceImplementation<CompatServiceDefinition, HandlerContextExtension<ServiceContext>> };
 }
 
 /** The fully-qualified name of a ts-proto definition, or `undefined` for a grpc-js style one. */

@@ -1,18 +1,25 @@
-import { createServer, type CompatServiceDefinition, type ServiceImplementation } from 'nice-grpc';
+import { createServer } from 'nice-grpc';
 import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
 import type { ServerCredentials } from '@grpc/grpc-js';
 import type { ErrorMappingOptions } from '../middleware/error-mapping.js';
 import type { AuthOptions } from '../middleware/auth.js';
 import type { LoggedCall, MessageSizer } from '../middleware/request-logger.js';
 import { createPipeline } from './pipeline.js';
+import type { AuthHooks, LoggingHooks } from './service-hooks.js';
 import { createPeerIdentityInterceptor } from '../auth/mtls.js';
 import { createReflectionServices } from './reflection.js';
 import { definitionFullName, type ServiceRegistration } from './service-registration.js';
 
 /** Options of {@link startServer}. Plain data: `grpcforge serve` maps `grpcforge.yaml` onto it, tests build it by hand. */
-export interface ServerOptions {
+export interface ServerOptions<ServiceContext = unknown> {
   /** The services to serve, each a definition and its handlers. */
-  readonly services: readonly ServiceRegistration[];
+  readonly services: readonly ServiceRegistration<ServiceContext>[];
+  /**
+   * Handed to every handler as `context.serviceContext` (and to auth hooks): the service's clients, config and
+   * whatever else its handlers share, created once per process (`createServiceContext` in the service's
+   * `src/context.ts`). @defaultValue undefined
+   */
+  readonly serviceContext?: ServiceContext;
   /** Interface to bind, for example `127.0.0.1` or `0.0.0.0`. */
   readonly host: string;
   /** TCP port; 0 binds a free one, reported in {@link RunningServer.port}. */
@@ -30,11 +37,13 @@ export interface ServerOptions {
   /** Where unexpected handler errors go. @defaultValue stderr */
   readonly onUnexpectedError?: ErrorMappingOptions['onUnexpectedError'];
   /** Authenticate callers and enforce the per-method policy; no auth stage when omitted. */
-  readonly auth?: AuthOptions;
+  readonly auth?: AuthOptions<ServiceContext>;
+  /** The service's own auth hooks (its `src/middleware/auth.ts`); they apply when {@link ServerOptions.auth} is set. */
+  readonly authHooks?: AuthHooks<ServiceContext>;
   /** Record every call (the log store's `record`); no logger stage when omitted. */
   readonly recordCall?: (call: LoggedCall) => void;
-  /** Changes each row before it is recorded (redaction). */
-  readonly redactCall?: (call: LoggedCall) => LoggedCall;
+  /** The service's own request-log hooks (its `src/middleware/logging.ts`). */
+  readonly loggingHooks?: LoggingHooks;
 }
 
 /** A listening server. */
@@ -59,29 +68,24 @@ export interface RunningServer {
  * @example
  * const server = await startServer({ services: [defineService(GreeterDefinition, { sayHello })], host: '127.0.0.1', port: 0 });
  */
-export async function startServer(options: ServerOptions): Promise<RunningServer> {
+export async function startServer<ServiceContext = unknown>(options: ServerOptions<ServiceContext>): Promise<RunningServer> {
   // Only when certificates are accepted as callers does auth read the identity header; the interceptor that sets it
   // (and strips client-sent copies) costs tens of µs per call in grpc-js, so it is added only then.
   const server = createServer(options.auth?.mtls ? ({ interceptors: [createPeerIdentityInterceptor()] } as never) : {});
-  const stages = createPipeline({
+  const redact = options.loggingHooks?.redactCall;
+  const pipeline = createPipeline<ServiceContext>({
+    serviceContext: options.serviceContext as ServiceContext,
     ...(options.recordCall
-      ? {
-          logger: {
-            record: options.recordCall,
-            sizer: createSizer(options.services),
-            ...(options.redactCall ? { redact: options.redactCall } : {}),
-          },
-        }
+      ? { logger: { record: options.recordCall, sizer: createSizer(options.services), ...(redact ? { redact } : {}) } }
       : {}),
-    ...(options.auth ? { auth: options.auth } : {}),
+    ...(options.auth ? { auth: withAuthHooks(options.auth, options.authHooks) } : {}),
     errors: options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {},
   });
   // Health and reflection are added to the bare server: always public, and not logged (load balancers poll them).
-  let withMiddleware = server.with(stages[0]!);
-  for (const stage of stages.slice(1)) withMiddleware = withMiddleware.with(stage);
+  const withPipeline = server.with(pipeline);
   const serviceNames: string[] = [];
   for (const registration of options.services) {
-    withMiddleware.add(registration.definition, registration.implementation as ServiceImplementation<CompatServiceDefinition>);
+    withPipeline.add(registration.definition, registration.implementation);
     const fullName = definitionFullName(registration.definition);
     if (fullName) serviceNames.push(fullName);
   }
@@ -91,7 +95,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server.add(HealthDefinition, HealthServiceImpl(health));
   }
   if ((options.reflection ?? true) && options.descriptorSet) {
-    for (const reflection of createReflectionServices(options.descriptorSet, serviceNames)) {
+    for (const reflection of createReflectionServices(options.descriptorSet, serviceNames, { health: options.health ?? true })) {
       server.add(reflection.definition, reflection.implementation);
     }
   }
@@ -117,8 +121,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
+/** The auth options with the service's hooks; a hook in `hooks` wins over one already in `auth`. */
+function withAuthHooks<ServiceContext>(auth: AuthOptions<ServiceContext>, hooks: AuthHooks<ServiceContext> | undefined): AuthOptions<ServiceContext> {
+  if (!hooks) return auth;
+  const resolvePrincipal = hooks.resolvePrincipal ?? auth.resolvePrincipal;
+  const enrichPrincipal = hooks.enrichPrincipal ?? auth.enrichPrincipal;
+  return { ...auth, ...(resolvePrincipal ? { resolvePrincipal } : {}), ...(enrichPrincipal ? { enrichPrincipal } : {}) };
+}
+
 /** Byte sizes of messages from ts-proto definitions (`encode(message).finish().length`), by method path. */
-function createSizer(services: readonly ServiceRegistration[]): (path: string) => MessageSizer | undefined {
+function createSizer(services: readonly ServiceRegistration<unknown>[]): (path: string) => MessageSizer | undefined {
   // nice-grpc serialises `encode(fromPartial(message))`: handlers may return partial messages.
   type Codec = { encode(message: unknown): { finish(): Uint8Array }; fromPartial?(message: unknown): unknown };
   const size = (codec: Codec, message: unknown) => codec.encode(codec.fromPartial ? codec.fromPartial(message) : message).finish().length;

@@ -1,35 +1,64 @@
-import { Metadata, ServerError, Status, type CallContext, type TsProtoServiceDefinition } from 'nice-grpc';
+import {
+  Metadata,
+  ServerError,
+  Status,
+  type CallContext,
+  type Client,
+  type ServiceImplementation,
+  type TsProtoServiceDefinition,
+} from 'nice-grpc';
+import { closeServiceClient, createServiceClient, type ClientCallOptions } from '../client/create-client.js';
 import { startServer } from '../server/start-server.js';
 import { defineService } from '../server/service-registration.js';
 
+/** The method keys of a ts-proto definition (`validateToken`, ...). */
+export type StubMethod<Definition extends TsProtoServiceDefinition> = keyof Definition['methods'] & string;
+
+/** The request message type of one method of a ts-proto definition. */
+export type StubRequest<Definition extends TsProtoServiceDefinition, Method extends StubMethod<Definition>> =
+  Definition['methods'][Method]['requestType'] extends { decode(input: Uint8Array): infer Request } ? Request : unknown;
+
 /** One call a stub received. */
-export interface StubCall {
+export interface StubCall<Method extends string = string, Request = unknown> {
   /** Method key in the definition (ts-proto's lowerCamelCase), for example `validateToken`. */
-  readonly method: string;
+  readonly method: Method;
   /** gRPC method path, for example `/auth.v1.AuthService/ValidateToken`. */
   readonly path: string;
   /** The request of a unary or server-streaming call; for streaming requests, the messages in arrival order. */
-  readonly requests: unknown[];
+  readonly requests: Request[];
   /** Request metadata, each key to its values (binary `-bin` values are base64). */
   readonly metadata: Readonly<Record<string, readonly string[]>>;
 }
 
-/** A running stub server. */
-export interface RunningStub {
+/** Any call of a definition's methods, its `requests` typed by `method`. */
+export type AnyStubCall<Definition extends TsProtoServiceDefinition> = {
+  [Method in StubMethod<Definition>]: StubCall<Method, StubRequest<Definition, Method>>;
+}[StubMethod<Definition>];
+
+/** How often {@link RunningStub.verify} expects a method to have been called. */
+export type StubCallCount = number | { readonly atLeast?: number; readonly atMost?: number };
+
+/** A running stub server of one service, typed by its ts-proto definition. */
+export interface RunningStub<Definition extends TsProtoServiceDefinition = TsProtoServiceDefinition> {
   /** `127.0.0.1:PORT`, ready to pass as a client target. */
   readonly address: string;
   readonly port: number;
   /** Every call received, in order. */
-  readonly calls: readonly StubCall[];
-  /** The calls of one method, by its definition key (`validateToken`). */
-  callsTo(method: string): StubCall[];
+  readonly calls: readonly AnyStubCall<Definition>[];
+  /**
+   * A typed client of the stub (plaintext, no deadline, no retries), created on first use and closed by `close()`:
+   * put it into a test's service context.
+   */
+  readonly client: Client<Definition, ClientCallOptions>;
+  /** The calls of one method, by its definition key (`validateToken`), with typed requests. */
+  callsTo<Method extends StubMethod<Definition>>(method: Method): StubCall<Method, StubRequest<Definition, Method>>[];
   /** Forgets the recorded calls. */
   reset(): void;
   /**
    * Checks how often a method was called.
    * @throws Error saying what was expected and what happened.
    */
-  verify(method: string, expected: number | { readonly atLeast?: number; readonly atMost?: number }): void;
+  verify(method: StubMethod<Definition>, expected: StubCallCount): void;
   /** Stops the server, cancelling calls still running. */
   close(): Promise<void>;
 }
@@ -51,11 +80,11 @@ type AnyHandler = (request: unknown, context: CallContext) => unknown;
  * @param handlers some or all methods, typed like the service implementation.
  * @throws Error when the address cannot be bound.
  */
-export async function startStub(
-  definition: TsProtoServiceDefinition,
-  handlers: object = {},
+export async function startStub<Definition extends TsProtoServiceDefinition>(
+  definition: Definition,
+  handlers: Partial<ServiceImplementation<Definition>> = {},
   options: StubOptions = {},
-): Promise<RunningStub> {
+): Promise<RunningStub<Definition>> {
   const table = handlers as Readonly<Record<string, AnyHandler | undefined>>;
   const calls: StubCall[] = [];
   const implementation: Record<string, unknown> = {};
@@ -101,11 +130,19 @@ export async function startStub(
     health: false,
     reflection: false,
   });
+  let client: Client<Definition, ClientCallOptions> | undefined;
+  const callsTo = <Method extends StubMethod<Definition>>(method: Method) =>
+    calls.filter((call) => call.method === method) as StubCall<Method, StubRequest<Definition, Method>>[];
   return {
     address: server.address,
     port: server.port,
-    calls,
-    callsTo: (method) => calls.filter((call) => call.method === method),
+    // Recorded untyped; each entry's `requests` are what the definition decoded for its `method`.
+    calls: calls as unknown as readonly AnyStubCall<Definition>[],
+    get client() {
+      client ??= createServiceClient(definition, { target: server.address, retry: false });
+      return client;
+    },
+    callsTo,
     reset: () => {
       calls.length = 0;
     },
@@ -118,6 +155,7 @@ export async function startStub(
       }
     },
     close: async () => {
+      if (client) closeServiceClient(client);
       await server.shutdown(0);
     },
   };

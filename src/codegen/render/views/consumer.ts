@@ -1,6 +1,7 @@
 import type { ResolvedConsume } from '../../../config/resolved.js';
 import type { ContractService } from '../../../contract/model.js';
 import { methodLocalName, tsProtoServiceNames } from '../../../contract/names.js';
+import { runtimeImport, type CodegenRuntimeValue } from '../../runtime-symbols.js';
 import { commentLines, importSpecifier, lowerFirst, stringLiteral, type HeaderView } from './common.js';
 
 /** Path of a consumed service's client factory, relative to the service folder. */
@@ -25,16 +26,18 @@ export interface ClientTlsPaths {
  * runtime expands when the client is created; TLS paths are relative to the workspace (where `serve` runs).
  */
 function defaultsLines(serviceName: string, service: ContractService, consume: ResolvedConsume, tls: ClientTlsPaths | undefined): string[] {
-  const lines = [`target: ${stringLiteral(consume.target)},`];
+  const target = envExpression(consume.target);
+  const lines = [...(target.comment ? [`// ${target.comment}`] : []), `target: ${target.code},`];
   if (consume.deadlineMs !== undefined) lines.push(`deadlineMs: ${consume.deadlineMs},`);
   const perMethod = service.methods
     .filter((method) => consume.methodDeadlinesMs[method.name] !== undefined)
     .map((method) => `${methodLocalName(method)}: ${consume.methodDeadlinesMs[method.name]}`);
   if (perMethod.length > 0) lines.push(`methodDeadlinesMs: { ${perMethod.join(', ')} },`);
   const credentials = [
-    ...(consume.credentials?.apiKeyEnv ? [`apiKey: ${stringLiteral(`\${${consume.credentials.apiKeyEnv}:-}`)}`] : []),
-    ...(consume.credentials?.bearerTokenEnv ? [`bearerToken: ${stringLiteral(`\${${consume.credentials.bearerTokenEnv}:-}`)}`] : []),
+    ...(consume.credentials?.apiKeyEnv ? [`apiKey: fromEnv(${stringLiteral(consume.credentials.apiKeyEnv)})`] : []),
+    ...(consume.credentials?.bearerTokenEnv ? [`bearerToken: fromEnv(${stringLiteral(consume.credentials.bearerTokenEnv)})`] : []),
   ];
+  if (credentials.length > 0) lines.push('// sent on every call when the variable is set');
   if (credentials.length > 0) lines.push(`callCredentials: { ${credentials.join(', ')} },`);
   if (consume.tls && tls) {
     const path = (value: string) => stringLiteral(value.replaceAll('${SERVICE}', serviceName));
@@ -49,11 +52,59 @@ function defaultsLines(serviceName: string, service: ContractService, consume: R
   return lines;
 }
 
+/** A grpcforge.yaml value with `${VAR:-default}` as generated TypeScript: a literal, `fromEnv(...)` or `fromEnvTemplate(...)`. */
+function envExpression(value: string): { code: string; helper?: CodegenRuntimeValue; comment?: string } {
+  const whole = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/.exec(value);
+  if (whole) {
+    const [, name = '', fallback] = whole;
+    const code = fallback === undefined ? `fromEnv(${stringLiteral(name)})` : `fromEnv(${stringLiteral(name)}, ${stringLiteral(fallback)})`;
+    const comment = fallback === undefined ? `$${name} (read when a client is created)` : `$${name} when set, else ${fallback} (read when a client is created)`;
+    return { code, helper: 'fromEnv', comment };
+  }
+  if (value.includes('${')) return { code: `fromEnvTemplate(${stringLiteral(value)})`, helper: 'fromEnvTemplate', comment: 'expanded from the environment when a client is created' };
+  return { code: stringLiteral(value) };
+}
+
+/** Which runtime helpers a client's defaults use. */
+function defaultsHelpers(consume: ResolvedConsume): CodegenRuntimeValue[] {
+  const helpers: CodegenRuntimeValue[] = ['createServiceClient'];
+  const target = envExpression(consume.target).helper;
+  if (target) helpers.push(target);
+  if (consume.credentials?.apiKeyEnv || consume.credentials?.bearerTokenEnv) helpers.push('fromEnv');
+  return helpers;
+}
+
+/** Exported names of a consumed service's generated client and stub, unique among what the consumer consumes. */
+export interface ConsumedNames {
+  /** `createAuthServiceClient`. */
+  readonly factoryName: string;
+  /** `startAuthServiceStub`. */
+  readonly stubName: string;
+  /** `AuthServiceStub`. */
+  readonly stubType: string;
+  /** `authServiceClientDefaults`. */
+  readonly defaultsName: string;
+  /** The client's key in the consumer's service context: `authService`. */
+  readonly contextKey: string;
+}
+
+/** @param uniqueName the service's short name, prefixed with its package when the consumer consumes two of that name. */
+export function consumedNames(uniqueName: string): ConsumedNames {
+  return {
+    factoryName: `create${uniqueName}Client`,
+    stubName: `start${uniqueName}Stub`,
+    stubType: `${uniqueName}Stub`,
+    defaultsName: `${lowerFirst(uniqueName)}ClientDefaults`,
+    contextKey: lowerFirst(uniqueName),
+  };
+}
+
 /** View of `templates/gen/client.ts.hbs`. */
 export function buildClientView(
   serviceName: string,
   service: ContractService,
   consume: ResolvedConsume,
+  names: ConsumedNames,
   pbFile: string,
   header: HeaderView,
   tls?: ClientTlsPaths,
@@ -61,28 +112,42 @@ export function buildClientView(
   return {
     defaultsLines: defaultsLines(serviceName, service, consume, tls),
     ...header,
+    runtimeImport: runtimeImport(defaultsHelpers(consume), ['ClientCallOptions', 'ServiceClientOptions']),
     serviceName,
     fullName: service.fullName,
     definition: tsProtoServiceNames(service).definition,
     clientType: tsProtoServiceNames(service).client,
     pbImport: importSpecifier(clientPath(service), pbFile),
-    defaultsName: `${lowerFirst(service.name)}ClientDefaults`,
-    factoryName: `create${service.name}Client`,
+    defaultsName: names.defaultsName,
+    factoryName: names.factoryName,
     commentLines: commentLines(service.comment),
   };
 }
 
 /** View of `templates/gen/stub.ts.hbs`. */
-export function buildStubView(service: ContractService, pbFile: string, header: HeaderView) {
+export function buildStubView(service: ContractService, names: ConsumedNames, pbFile: string, header: HeaderView) {
   const firstMethod = service.methods[0];
   return {
     ...header,
+    runtimeImport: runtimeImport(['startStub'], ['RunningStub', 'StubOptions']),
     fullName: service.fullName,
     definition: tsProtoServiceNames(service).definition,
     implementation: tsProtoServiceNames(service).implementation,
-    stubName: `start${service.name}Stub`,
-    factoryName: `create${service.name}Client`,
+    stubName: names.stubName,
+    stubType: names.stubType,
+    contextKey: names.contextKey,
     exampleMethod: firstMethod ? methodLocalName(firstMethod) : 'method',
     pbImport: importSpecifier(stubPath(service), pbFile),
+  };
+}
+
+/** View of `templates/scaffold/context.ts.hbs`: one member per consumed service, its generated client. */
+export function buildContextView(serviceName: string, consumed: readonly { service: ContractService; names: ConsumedNames }[]) {
+  const members = consumed.map(({ service, names }) => ({ key: names.contextKey, factoryName: names.factoryName, fullName: service.fullName }));
+  return {
+    serviceName,
+    imports: consumed.map(({ service, names }) => ({ factoryName: names.factoryName, importPath: importSpecifier('src/context.ts', clientPath(service)) })),
+    members,
+    exampleKey: members[0]?.key ?? '',
   };
 }

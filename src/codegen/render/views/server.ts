@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import type { ContractMethod, ContractService, MethodKind } from '../../../contract/model.js';
 import { handlerExportName, handlerFilePath, methodLocalName, tsProtoServiceNames } from '../../../contract/names.js';
+import { runtimeImport } from '../../runtime-symbols.js';
 import { commentLines, importSpecifier, lowerFirst, type HeaderView } from './common.js';
 
 /** Names of a served service's generated symbols; shared by the wiring, the index and the handler views. */
@@ -11,14 +12,17 @@ export interface ServedNames {
   readonly registration: string;
 }
 
-/** Names of ts-proto's and grpcforge's symbols for a served service. */
-export function servedNames(service: ContractService, registrationPrefix: string): ServedNames {
+/**
+ * Names of ts-proto's and grpcforge's symbols for a served service.
+ * @param uniqueName the service's name made unique among what the workspace service serves (see `uniqueShortNames`).
+ */
+export function servedNames(service: ContractService, uniqueName: string): ServedNames {
   const tsProto = tsProtoServiceNames(service);
   return {
     definition: tsProto.definition,
     implementation: tsProto.implementation,
     handlersType: `${service.name}Handlers`,
-    registration: `${lowerFirst(registrationPrefix)}Registration`,
+    registration: `${lowerFirst(uniqueName)}Registration`,
   };
 }
 
@@ -27,20 +31,29 @@ export function wiringPath(service: ContractService): string {
   return `src/gen/server/${service.fullName}.ts`;
 }
 
+/** Path of a serving service's user-owned context module, relative to the service folder. */
+export const CONTEXT_PATH = 'src/context.ts';
+
 /** View of `templates/gen/server-wiring.ts.hbs`. */
 export function buildWiringView(service: ContractService, names: ServedNames, pbFile: string, header: HeaderView) {
   const self = wiringPath(service);
   return {
     ...header,
     ...names,
+    runtimeImport: runtimeImport(['defineService'], ['HandlerContextExtension', 'ServiceRegistration']),
+    contextImport: importSpecifier(self, CONTEXT_PATH),
     fullName: service.fullName,
     pbImport: importSpecifier(self, pbFile),
     commentLines: commentLines(service.comment),
-    handlers: service.methods.map((method) => ({
-      exportName: handlerExportName(method),
-      entry: methodLocalName(method) === handlerExportName(method) ? methodLocalName(method) : `${methodLocalName(method)}: ${handlerExportName(method)}`,
-      importPath: importSpecifier(self, handlerFilePath(service, method)),
-    })),
+    handlers: service.methods.map((method) => {
+      const key = methodLocalName(method);
+      const exportName = handlerExportName(service, method);
+      return {
+        exportName,
+        entry: key === exportName ? key : `${key}: ${exportName}`,
+        importPath: importSpecifier(self, handlerFilePath(service, method)),
+      };
+    }),
   };
 }
 
@@ -56,6 +69,7 @@ export function buildServerIndexView(
   for (let offset = 0; offset < descriptorBase64.length; offset += 100) chunks.push(descriptorBase64.slice(offset, offset + 100));
   return {
     ...header,
+    runtimeImport: runtimeImport(['decodeBase64'], ['ServiceRegistration']),
     serviceName,
     services: served.map(({ service, names }) => ({
       registration: names.registration,
@@ -72,11 +86,12 @@ const KIND_LABELS: Record<MethodKind, string> = {
   bidiStreaming: 'Bidi-streaming',
 };
 
+// Parameters start with `_` so the skeleton compiles under noUnusedParameters; rename them as you use them.
 const SIGNATURES: Record<MethodKind, string> = {
-  unary: 'async (request, context) =>',
-  serverStreaming: 'async function* (request, context)',
-  clientStreaming: 'async (requests, context) =>',
-  bidiStreaming: 'async function* (requests, context)',
+  unary: 'async (_request, _context) =>',
+  serverStreaming: 'async function* (_request, _context)',
+  clientStreaming: 'async (_requests, _context) =>',
+  bidiStreaming: 'async function* (_requests, _context)',
 };
 
 /** View of `templates/scaffold/handler.ts.hbs`. */
@@ -90,7 +105,7 @@ export function buildHandlerView(service: ContractService, method: ContractMetho
     kindLabel: KIND_LABELS[method.kind],
     path: method.path,
     localName: methodLocalName(method),
-    exportName: handlerExportName(method),
+    exportName: handlerExportName(service, method),
     signature: SIGNATURES[method.kind],
   };
 }
