@@ -30,13 +30,13 @@ async function startChild(mode: string): Promise<{ child: ChildProcess; address:
   const lines: string[] = [];
   return new Promise((resolve, reject) => {
     let address = '';
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       lines.push(line);
       if (line.startsWith('listening on ')) address = line.slice('listening on '.length);
       if (mode === 'bare' && address) resolve({ child, address, lines });
       if (line.startsWith('key ')) resolve({ child, address, key: line.slice(4), lines });
     });
-    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+    child.once('exit', (code, signal) => reject(new Error(`${mode} server exited with ${code ?? String(signal)}`)));
   });
 }
 

@@ -39,7 +39,11 @@ export function splitMethodName(target: string): { service: string; method: stri
  * resolveMethodName('Health/Check', [{ service: 'grpc.health.v1.Health', methods: ['Check', 'Watch'] }])
  * // throws: "Health/Check" is not a fully-qualified method (did you mean "grpc.health.v1.Health/Check"?)
  */
-export function resolveMethodName(target: string, catalog: readonly ServiceMethods[], where = 'on the server'): ResolvedMethodName {
+export function resolveMethodName(
+  target: string,
+  catalog: readonly ServiceMethods[],
+  where = 'on the server',
+): ResolvedMethodName {
   const listHint = 'list them with --list';
   const split = splitMethodName(target);
   const entry = split && catalog.find((candidate) => candidate.service === split.service);
@@ -50,11 +54,18 @@ export function resolveMethodName(target: string, catalog: readonly ServiceMetho
     }
     if (entry) {
       const close = closestMatch(split.method, entry.methods);
-      if (close) throw new UserError('unknown-method', `${entry.service} has no method "${split.method}" (did you mean "${entry.service}/${close}"?)`);
-      throw new UserError('unknown-method', `${entry.service} has no method "${split.method}"`, [`methods: ${entry.methods.join(', ') || '(none)'}`]);
+      if (close)
+        throw new UserError(
+          'unknown-method',
+          `${entry.service} has no method "${split.method}" (did you mean "${entry.service}/${close}"?)`,
+        );
+      throw new UserError('unknown-method', `${entry.service} has no method "${split.method}"`, [
+        `methods: ${entry.methods.join(', ') || '(none)'}`,
+      ]);
     }
     const suggestions = suggest(catalog, split.service, split.method);
-    if (suggestions.length > 0) throw new UserError('unknown-method', `no service "${split.service}" ${where} (${didYouMean(suggestions)})`);
+    if (suggestions.length > 0)
+      throw new UserError('unknown-method', `no service "${split.service}" ${where} (${didYouMean(suggestions)})`);
     throw new UserError('unknown-method', `no service "${split.service}" ${where}`, [servicesLine(catalog, listHint)]);
   }
   // Not pkg.Service/Method: a short service name, the dotted form, a bare method, or something else.
@@ -103,10 +114,18 @@ function suggest(catalog: readonly ServiceMethods[], serviceGuess: string | unde
         : [];
   }
   const exact = services.flatMap((entry) =>
-    entry.methods.filter((method) => method.toLowerCase() === methodGuess.toLowerCase()).map((method) => `${entry.service}/${method}`),
+    entry.methods
+      .filter((method) => method.toLowerCase() === methodGuess.toLowerCase())
+      .map((method) => `${entry.service}/${method}`),
   );
   if (exact.length > 0) return exact.slice(0, 3);
-  const close = closestMatch(methodGuess, services.flatMap((entry) => entry.methods));
+  const close = closestMatch(
+    methodGuess,
+    services.flatMap((entry) => entry.methods),
+  );
   if (close === undefined) return [];
-  return services.filter((entry) => entry.methods.includes(close)).map((entry) => `${entry.service}/${close}`).slice(0, 3);
+  return services
+    .filter((entry) => entry.methods.includes(close))
+    .map((entry) => `${entry.service}/${close}`)
+    .slice(0, 3);
 }

@@ -57,7 +57,7 @@ export async function initDevCertificates(config: ResolvedConfig, options: Certs
     ca = await readCa(tls.ca, caKeyPath);
     entries.push({ path: tls.ca, action: 'kept' }, { path: caKeyPath, action: 'kept' });
   } else {
-    const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: serial(),
       name: `CN=grpcforge development CA (${options.trustDomain})`,
@@ -85,7 +85,7 @@ export async function initDevCertificates(config: ResolvedConfig, options: Certs
       entries.push({ path: certPath, action: 'kept', identity }, { path: keyPath, action: 'kept' });
       continue;
     }
-    const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: serial(),
       subject: `CN=${service.name}`,

@@ -38,9 +38,10 @@ export async function buildAuthOptions(auth: ResolvedAuthSettings, store: LogSto
       secret = process.env[settings.secretEnv];
       if (!secret) throw new UserError('jwt-config', `auth.jwt.secretEnv: environment variable ${settings.secretEnv} is not set`);
     }
-    if (settings.publicKey) {
-      publicKey = await readFile(settings.publicKey, 'utf8').catch((error: unknown) => {
-        throw new UserError('jwt-config', `auth.jwt.publicKey: cannot read ${settings.publicKey}: ${errorMessage(error)}`);
+    const publicKeyPath = settings.publicKey;
+    if (publicKeyPath) {
+      publicKey = await readFile(publicKeyPath, 'utf8').catch((error: unknown) => {
+        throw new UserError('jwt-config', `auth.jwt.publicKey: cannot read ${publicKeyPath}: ${errorMessage(error)}`);
       });
     }
     try {

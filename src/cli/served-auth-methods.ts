@@ -23,7 +23,11 @@ export function knownServicesOf(definitions: readonly object[]): KnownService[] 
  * against the contracts. Pure.
  * @param definitions the definitions of the loaded server entry (`entry.services[*].definition`).
  */
-export function checkServedAuthMethods(config: ResolvedConfig, service: ResolvedService, definitions: readonly object[]): ConfigProblem[] {
+export function checkServedAuthMethods(
+  config: ResolvedConfig,
+  service: ResolvedService,
+  definitions: readonly object[],
+): ConfigProblem[] {
   const known = knownServicesOf(definitions);
   const served = new Set(known.map((entry) => entry.fullName));
   const others = config.services
@@ -42,7 +46,11 @@ export async function assertServedAuthMethods(
   service: ResolvedService,
   registrations: readonly { readonly definition: object }[],
 ): Promise<void> {
-  const problems = checkServedAuthMethods(config, service, registrations.map((registration) => registration.definition));
+  const problems = checkServedAuthMethods(
+    config,
+    service,
+    registrations.map((registration) => registration.definition),
+  );
   if (problems.length === 0) return;
   const located = await locateConfigProblems(config.configPath, problems);
   throw new UserError('config-invalid', `auth.methods in grpcforge.yaml does not match what "${service.name}" serves`, [

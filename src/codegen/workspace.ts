@@ -63,7 +63,7 @@ export function resolveGrpcforgeDependency(options: GrpcforgeDependencyOptions =
   const given = options.spec?.trim();
   if (given !== undefined) {
     if (given === '' || given === 'file:') {
-      throw new UserError('bad-flag', `--grpcforge-spec: expected an npm spec, got "${options.spec}"`, [
+      throw new UserError('bad-flag', `--grpcforge-spec: expected an npm spec, got "${options.spec ?? ''}"`, [
         'for example file:../grpcforge (a clone), file:./grpcforge-0.1.0.tgz (from `npm pack`) or ^0.1.0 (the registry)',
       ]);
     }
@@ -98,7 +98,9 @@ function checkLocalSpec(path: string, given: string): string {
     ]);
   }
   if (!existsSync(join(path, 'dist', 'cli', 'main.js'))) {
-    throw new UserError('bad-flag', `--grpcforge-spec ${given}: ${path} is not built (no dist/)`, [`run \`npm install\` in ${path}`]);
+    throw new UserError('bad-flag', `--grpcforge-spec ${given}: ${path} is not built (no dist/)`, [
+      `run \`npm install\` in ${path}`,
+    ]);
   }
   return path;
 }
@@ -136,7 +138,10 @@ const WORKSPACE_DEV_DEPENDENCIES = ['@bufbuild/buf', '@types/node', 'typescript'
  * The example workspace, computed from `templates/workspace/` without touching the disk: `*.hbs` files are rendered,
  * `_gitignore` becomes `.gitignore` (npm drops dot-files named .gitignore from packages).
  */
-export async function planWorkspace(packageName: string, options: Pick<InitOptions, 'grpcforgeSpec'> = {}): Promise<WorkspaceFile[]> {
+export async function planWorkspace(
+  packageName: string,
+  options: Pick<InitOptions, 'grpcforgeSpec'> = {},
+): Promise<WorkspaceFile[]> {
   const root = fileURLToPath(new URL('workspace/', templatesDir()));
   const ranges = grpcforgeDependencyRanges();
   const view = {
@@ -174,7 +179,10 @@ export async function initWorkspace(dir: string, options: InitOptions = {}): Pro
     ]);
   }
   const packageName = (options.packageName ?? basename(target)).toLowerCase().replace(/[^a-z0-9-_.]/g, '-');
-  const files = await planWorkspace(packageName, options.grpcforgeSpec !== undefined ? { grpcforgeSpec: options.grpcforgeSpec } : {});
+  const files = await planWorkspace(
+    packageName,
+    options.grpcforgeSpec !== undefined ? { grpcforgeSpec: options.grpcforgeSpec } : {},
+  );
   for (const file of files) await writeFileAtomic(join(target, file.path), file.content);
   return files;
 }

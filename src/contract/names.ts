@@ -104,7 +104,8 @@ function namesOf(service: ContractService, method: Pick<ContractMethod, 'name'>)
  * compared case-insensitively (macOS and Windows file systems), and when RPCs share one, the first declared keeps it
  * and the others get `-2`, `-3`, ... in declaration order. Export names never repeat another RPC's key.
  * @throws UserError `name-clash` when two RPC names differ only in the case of their first letter (`GetUrl` and
- *   `getUrl`): ts-proto gives both the key `getUrl`, so no generated code could tell them apart.
+ *   `getUrl`): ts-proto gives both the key `getUrl`, so no generated code could tell them apart; or for an RPC named
+ *   `New`, which ts-proto's interfaces turn into a construct signature.
  */
 export function methodNamesOf(service: ContractService): ReadonlyMap<string, MethodNames> {
   const cached = namesCache.get(service);
@@ -112,6 +113,13 @@ export function methodNamesOf(service: ContractService): ReadonlyMap<string, Met
   const byKey = new Map<string, string>();
   for (const method of service.methods) {
     const key = methodLocalName(method);
+    if (key === 'new') {
+      // ts-proto declares `new(request, ...)` in the implementation and client interfaces: TypeScript reads that as a
+      // construct signature, so no method named `new` exists and nothing generated for the service type-checks.
+      throw new UserError('name-clash', `RPC "${method.name}" of ${service.fullName}: ts-proto's interfaces cannot declare a method named "new"`, [
+        `rename it in ${service.file} (for example "Create" or "New${service.name}")`,
+      ]);
+    }
     const other = byKey.get(key);
     if (other !== undefined) {
       throw new UserError('name-clash', `RPCs "${other}" and "${method.name}" of ${service.fullName} both have the key "${key}" in ts-proto's code`, [

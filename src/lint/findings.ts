@@ -28,13 +28,15 @@ export interface AffectedService {
 }
 
 /** What a check did: ran and found N, or was skipped and why. */
-export interface CheckStatus {
-  readonly check: LintCheck;
-  readonly ran: boolean;
-  /** Why it did not run, for example `no --against`. */
-  readonly skipped?: string;
-  readonly findings: number;
-}
+export type CheckStatus =
+  | { readonly check: LintCheck; readonly ran: true; readonly skipped?: undefined; readonly findings: number }
+  | {
+      readonly check: LintCheck;
+      readonly ran: false;
+      /** Why it did not run, for example `no --against`. */
+      readonly skipped: string;
+      readonly findings: 0;
+    };
 
 /**
  * The whole result of `grpcforge lint`, also its `--format json` output. Shape version 1: fields may be added,

@@ -33,7 +33,11 @@ describe('grpcforge serve: health and reflection through reflection; grpcforge c
       const methods = curl('--reflect-protocol', protocol, '--list-methods', `http://${auth.address}`);
       assert.equal(methods.code, 0, methods.stderr);
       const described = methods.stdout.trim().split('\n');
-      for (const method of ['grpc.health.v1.Health/Check', 'grpc.health.v1.Health/Watch', 'grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo']) {
+      for (const method of [
+        'grpc.health.v1.Health/Check',
+        'grpc.health.v1.Health/Watch',
+        'grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo',
+      ]) {
         assert.ok(described.includes(method), `${method} in\n${methods.stdout}`);
       }
     }
@@ -52,8 +56,18 @@ describe('grpcforge serve: health and reflection through reflection; grpcforge c
     const list = runCli(['call', auth.address, '--list'], ws);
     assert.equal(list.code, 0, list.stderr);
     const lines = list.stdout.trim().split('\n');
-    assert.ok(lines.includes('grpc.health.v1.Health/Check  (unary: grpc.health.v1.HealthCheckRequest -> grpc.health.v1.HealthCheckResponse)'), list.stdout);
-    assert.ok(lines.includes('grpc.health.v1.Health/Watch  (server-streaming: grpc.health.v1.HealthCheckRequest -> grpc.health.v1.HealthCheckResponse)'), list.stdout);
+    assert.ok(
+      lines.includes(
+        'grpc.health.v1.Health/Check  (unary: grpc.health.v1.HealthCheckRequest -> grpc.health.v1.HealthCheckResponse)',
+      ),
+      list.stdout,
+    );
+    assert.ok(
+      lines.includes(
+        'grpc.health.v1.Health/Watch  (server-streaming: grpc.health.v1.HealthCheckRequest -> grpc.health.v1.HealthCheckResponse)',
+      ),
+      list.stdout,
+    );
     assert.ok(
       lines.includes(
         'grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo  (bidi-streaming: grpc.reflection.v1alpha.ServerReflectionRequest -> grpc.reflection.v1alpha.ServerReflectionResponse)',
@@ -64,11 +78,26 @@ describe('grpcforge serve: health and reflection through reflection; grpcforge c
 
   // Each wrong name and the exact stderr: exit 2, one line, never a stack trace.
   const cases: [string, string][] = [
-    ['Health/Check', 'grpcforge: "Health/Check" is not a fully-qualified method: expected pkg.Service/Method (did you mean "grpc.health.v1.Health/Check"?)'],
-    ['Check', 'grpcforge: "Check" is not a fully-qualified method: expected pkg.Service/Method (did you mean "grpc.health.v1.Health/Check"?)'],
-    ['grpc.health.v1.Health.Check', 'grpcforge: "grpc.health.v1.Health.Check" is not a fully-qualified method: expected pkg.Service/Method (did you mean "grpc.health.v1.Health/Check"?)'],
-    ['grpc.health.v1.Helth/Check', 'grpcforge: no service "grpc.health.v1.Helth" on the server (did you mean "grpc.health.v1.Health/Check"?)'],
-    ['auth.v1.AuthService/Logn', 'grpcforge: auth.v1.AuthService has no method "Logn" (did you mean "auth.v1.AuthService/Login"?)'],
+    [
+      'Health/Check',
+      'grpcforge: "Health/Check" is not a fully-qualified method: expected pkg.Service/Method (did you mean "grpc.health.v1.Health/Check"?)',
+    ],
+    [
+      'Check',
+      'grpcforge: "Check" is not a fully-qualified method: expected pkg.Service/Method (did you mean "grpc.health.v1.Health/Check"?)',
+    ],
+    [
+      'grpc.health.v1.Health.Check',
+      'grpcforge: "grpc.health.v1.Health.Check" is not a fully-qualified method: expected pkg.Service/Method (did you mean "grpc.health.v1.Health/Check"?)',
+    ],
+    [
+      'grpc.health.v1.Helth/Check',
+      'grpcforge: no service "grpc.health.v1.Helth" on the server (did you mean "grpc.health.v1.Health/Check"?)',
+    ],
+    [
+      'auth.v1.AuthService/Logn',
+      'grpcforge: auth.v1.AuthService has no method "Logn" (did you mean "auth.v1.AuthService/Login"?)',
+    ],
     [
       'billing.v1.BillingService/Charge',
       'grpcforge: no service "billing.v1.BillingService" on the server\n' +

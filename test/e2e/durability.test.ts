@@ -5,12 +5,13 @@ import { before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import type { TsProtoServiceDefinition } from 'nice-grpc';
+import type * as RuntimeModule from '../../src/runtime/index.ts';
 import { linkWorkspace, runCli, publicContracts, startServe, tempDir, writeFiles } from '../helpers/workspace.ts';
 
 // The log store under a real `grpcforge serve` process: SIGTERM during load loses no row; kill -9 during load
 // leaves a database that passes integrity_check and keeps every row committed before the kill.
 
-type Runtime = typeof import('../../src/runtime/index.ts');
+type Runtime = typeof RuntimeModule;
 let ws: string;
 let runtime: Runtime;
 let Greeter: TsProtoServiceDefinition;
@@ -79,9 +80,9 @@ describe('log store durability under a real server', () => {
     const client = runtime.createServiceClient(Greeter, { target: server.address }) as unknown as {
       sayHello(request: { name: string }): Promise<unknown>;
     };
-    let running = true;
+    const stop = new AbortController();
     const load = (async () => {
-      while (running) await Promise.allSettled(Array.from({ length: 200 }, () => client.sayHello({ name: 'x' })));
+      while (!stop.signal.aborted) await Promise.allSettled(Array.from({ length: 200 }, () => client.sayHello({ name: 'x' })));
     })();
     let committed = before;
     const deadline = Date.now() + 10_000;
@@ -91,7 +92,7 @@ describe('log store durability under a real server', () => {
     }
     assert.ok(committed >= before + 1000, `rows were committed during the load (${committed - before})`);
     process.kill(server.pid, 'SIGKILL');
-    running = false;
+    stop.abort();
     await load;
     runtime.closeServiceClient(client);
     const db = new Database(join(ws, '.grpcforge/grpcforge.db'));

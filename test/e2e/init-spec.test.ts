@@ -38,11 +38,17 @@ describe('init: the grpcforge dependency', () => {
     writeFileSync(join(dir, 'grpcforge-1.2.3.tgz'), '');
     const fromFile = runCli(['init', 'a', '--grpcforge-spec', 'file:./grpcforge-1.2.3.tgz'], dir);
     assert.equal(fromFile.code, 0, fromFile.stderr);
-    assert.equal(readManifest(join(dir, 'a')).dependencies.grpcforge, `file:${join(dir, 'grpcforge-1.2.3.tgz').replace(/\\/g, '/')}`);
+    assert.equal(
+      readManifest(join(dir, 'a')).dependencies.grpcforge,
+      `file:${join(dir, 'grpcforge-1.2.3.tgz').replace(/\\/g, '/')}`,
+    );
     assert.match(fromFile.stdout, /\(from --grpcforge-spec\)/);
     const fromBarePath = runCli(['init', 'b', '--grpcforge-spec', './grpcforge-1.2.3.tgz'], dir);
     assert.equal(fromBarePath.code, 0, fromBarePath.stderr);
-    assert.equal(readManifest(join(dir, 'b')).dependencies.grpcforge, `file:${join(dir, 'grpcforge-1.2.3.tgz').replace(/\\/g, '/')}`);
+    assert.equal(
+      readManifest(join(dir, 'b')).dependencies.grpcforge,
+      `file:${join(dir, 'grpcforge-1.2.3.tgz').replace(/\\/g, '/')}`,
+    );
     const range = runCli(['init', 'c', '--grpcforge-spec', '~0.1.0'], dir);
     assert.equal(range.code, 0, range.stderr);
     assert.equal(readManifest(join(dir, 'c')).dependencies.grpcforge, '~0.1.0');
@@ -108,6 +114,11 @@ describe('serve: a workspace without its packages', () => {
     assert.equal(serve.code, 2, serve.stdout + serve.stderr);
     assert.match(serve.stderr, /cannot load the handlers of "auth": Cannot find package '([^']+)'/);
     const named = /Cannot find package '([^']+)'/.exec(serve.stderr)![1]!;
-    assert.match(serve.stderr, new RegExp(`run \`npm install\` in the workspace \\(package "${named.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}" is not installed\\)`));
+    assert.match(
+      serve.stderr,
+      new RegExp(
+        `run \`npm install\` in the workspace \\(package "${named.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}" is not installed\\)`,
+      ),
+    );
   });
 });

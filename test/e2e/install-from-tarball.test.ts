@@ -55,8 +55,10 @@ function run(command: string, args: readonly string[], cwd: string, timeoutMs = 
     shell: isWindows,
     maxBuffer: 64 * 1024 * 1024,
   });
-  const timedOut = result.error && (result.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `\n(killed after ${timeoutMs} ms)` : '';
-  return { code: result.status, output: `$ ${command} ${args.join(' ')}\n${result.stdout ?? ''}${result.stderr ?? ''}${timedOut}` };
+  const error = result.error
+    ? `\n(${(result.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `killed after ${timeoutMs} ms` : result.error.message})`
+    : '';
+  return { code: result.status, output: `$ ${command} ${args.join(' ')}\n${result.stdout}${result.stderr}${error}` };
 }
 
 function assertSuccess(result: Run): void {
@@ -81,7 +83,11 @@ describe('a workspace installs from an npm pack of this checkout', { timeout: 17
       assert.ok(existsSync(tarball), pack.output);
 
       // A relative file: spec, as a user types it next to the tarball: init writes it absolute.
-      const init = run(process.execPath, [join(repoRoot, 'bin/grpcforge'), 'init', 'platform', '--grpcforge-spec', `file:./${filename}`], tmp);
+      const init = run(
+        process.execPath,
+        [join(repoRoot, 'bin/grpcforge'), 'init', 'platform', '--grpcforge-spec', `file:./${filename}`],
+        tmp,
+      );
       assertSuccess(init);
       assert.match(init.output, /package\.json: "grpcforge": "file:.*\.tgz" \(from --grpcforge-spec\)/);
       ws = join(tmp, 'platform');
@@ -103,7 +109,11 @@ describe('a workspace installs from an npm pack of this checkout', { timeout: 17
     const own = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     assert.equal(manifest.devDependencies['@bufbuild/buf'], own.dependencies['@bufbuild/buf']);
     const installed = join(ws, 'node_modules/grpcforge');
-    assert.equal(lstatSync(installed).isSymbolicLink(), false, 'grpcforge is a copy from the tarball, not a link to this checkout');
+    assert.equal(
+      lstatSync(installed).isSymbolicLink(),
+      false,
+      'grpcforge is a copy from the tarball, not a link to this checkout',
+    );
     assert.equal((JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { version: string }).version, version);
     assertSuccess(run(npx, ['buf', '--version'], ws));
   });
@@ -121,11 +131,15 @@ describe('a workspace installs from an npm pack of this checkout', { timeout: 17
   });
 
   test('the installed grpcforge serves auth and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [join(ws, 'node_modules/grpcforge/bin/grpcforge'), 'serve', 'auth', '--port', '0', '--no-log-store'], {
-      cwd: ws,
-      env: childEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(ws, 'node_modules/grpcforge/bin/grpcforge'), 'serve', 'auth', '--port', '0', '--no-log-store'],
+      {
+        cwd: ws,
+        env: childEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
@@ -142,11 +156,14 @@ describe('a workspace installs from an npm pack of this checkout', { timeout: 17
         child.stderr.on('data', onData);
         void exited.then((code) => {
           clearTimeout(timer);
-          reject(new Error(`serve auth exited with ${code}:\n${output}`));
+          reject(new Error(`serve auth exited with ${String(code)}:\n${output}`));
         });
       });
       child.kill('SIGTERM');
-      const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => resolve('no exit in 15 s'), 15_000))]);
+      const code = await Promise.race([
+        exited,
+        new Promise<string>((resolve) => setTimeout(() => resolve('no exit in 15 s'), 15_000)),
+      ]);
       assert.equal(code, 0, output);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -157,7 +174,9 @@ describe('a workspace installs from an npm pack of this checkout', { timeout: 17
     const init = run(npx, ['grpcforge', 'init', join(tmp, 'second')], ws);
     assertSuccess(init);
     assert.match(init.output, /\(the file this grpcforge was installed from\)/);
-    const manifest = JSON.parse(readFileSync(join(tmp, 'second/package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(tmp, 'second/package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     assert.equal(fileOf(manifest.dependencies.grpcforge), realpathSync(tarball));
   });
 });

@@ -158,7 +158,7 @@ describe('init -> generate -> serve (example workspace)', () => {
         [true, 'Grace Hopper'],
       ]);
 
-      await expectStatus(client.getUser({ id: 'u1' }), runtime.Status.UNAUTHENTICATED, /missing bearer token/);
+      await expectStatus(client.getUser({ id: 'u1' }), runtime.Status.UNAUTHENTICATED, /authentication required/);
       await expectStatus(client.getUser({ id: 'u1' }, { metadata: runtime.Metadata({ authorization: 'Bearer forged' }) }), runtime.Status.UNAUTHENTICATED);
       await expectStatus(client.getUser({ id: 'u404' }, { metadata }), runtime.Status.NOT_FOUND);
       runtime.closeServiceClient(client);

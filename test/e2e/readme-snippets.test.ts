@@ -10,6 +10,20 @@ async function readmeSnippets(): Promise<{ path: string; code: string }[]> {
   return [...readme.matchAll(/^```ts file=(\S+)\n([\s\S]*?)^```$/gm)].map((match) => ({ path: match[1]!, code: match[2]! }));
 }
 
+const TYPES_REFUSED = `import type { AuthServiceStub } from '../src/gen/stubs/auth.v1.AuthService.js';
+import type { UserServiceHandlers } from '../src/gen/server/user.v1.UserService.js';
+
+export function refused(stub: AuthServiceStub): void {
+  // @ts-expect-error a stub knows its service's method names
+  stub.verify('validateTokn', 1);
+  // @ts-expect-error and types the requests it recorded
+  void stub.callsTo('validateToken')[0]?.requests[0]?.tokn;
+}
+
+// @ts-expect-error principal is typed: it has no 'name'
+export const wrong: UserServiceHandlers['getUser'] = async (_request, context) => ({ requestedBy: context.principal?.name ?? '' });
+`;
+
 // The handler guide is tried as a user would: each snippet goes where its fence says, into a fresh example
 // workspace, which must then type-check (the workspace's own strict tsconfig) and pass its own tests.
 describe('README handler guide', () => {
@@ -23,7 +37,11 @@ describe('README handler guide', () => {
     await linkWorkspace(ws);
     const generated = runCli(['generate'], ws);
     assert.equal(generated.code, 0, generated.stderr);
-    await writeFiles(ws, Object.fromEntries(snippets.map((snippet) => [snippet.path, snippet.code])));
+    await writeFiles(ws, {
+      ...Object.fromEntries(snippets.map((snippet) => [snippet.path, snippet.code])),
+      // Not in the README: what the types refuse. Each @ts-expect-error fails the compile when its line compiles.
+      'services/user/test/types-refused.ts': TYPES_REFUSED,
+    });
   });
 
   test('has snippets for handlers of every RPC kind, the service context, the auth hook and a test', () => {

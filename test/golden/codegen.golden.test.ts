@@ -25,7 +25,8 @@ import { repoRoot, tempDir, tscPath, writeFiles } from '../helpers/workspace.ts'
 
 const casesRoot = join(repoRoot, 'fixtures/codegen');
 const isUpdate = process.env.UPDATE_GOLDENS === '1';
-const UPDATE_HINT = 'if the change is intended: UPDATE_GOLDENS=1 node scripts/run-tests.mjs golden, then review and commit expected/';
+const UPDATE_HINT =
+  'if the change is intended: UPDATE_GOLDENS=1 node scripts/run-tests.mjs golden, then review and commit expected/';
 /** The inputs of a case, copied to prove the plan does not depend on where the workspace is. */
 const CASE_INPUTS = ['grpcforge.yaml', 'buf.yaml', 'buf.gen.yaml', 'proto'];
 
@@ -38,7 +39,8 @@ async function exampleInputs(): Promise<Map<string, string>> {
   const inputs = new Map<string, string>();
   for (const file of await planWorkspace('example')) {
     if (file.path === 'grpcforge.yaml') inputs.set(file.path, `${file.content}${EXAMPLE_CODEGEN}`);
-    else if (file.path === 'buf.yaml' || file.path === 'buf.gen.yaml' || file.path.startsWith('proto/')) inputs.set(file.path, file.content);
+    else if (file.path === 'buf.yaml' || file.path === 'buf.gen.yaml' || file.path.startsWith('proto/'))
+      inputs.set(file.path, file.content);
   }
   return inputs;
 }
@@ -55,7 +57,12 @@ async function planCase(name: string, workspaceDir = join(casesRoot, name)): Pro
   if (!result.config || problems.length > 0) throw new Error(`grpcforge.yaml has problems:\n  ${problems.join('\n  ')}`);
   const config = result.config;
   const loaded = await loadContract(config.contract.root, config.workspaceDir);
-  const unknown = checkServiceNamesExist(config, loaded.contract.services.map((service) => service.fullName), 'proto/', rpcNamesOf(loaded.contract));
+  const unknown = checkServiceNamesExist(
+    config,
+    loaded.contract.services.map((service) => service.fullName),
+    'proto/',
+    rpcNamesOf(loaded.contract),
+  );
   if (unknown.length > 0) throw new Error(`${unknown.map((problem) => `${problem.path}: ${problem.message}`).join('; ')}`);
   return buildPlan(config, loaded);
 }
@@ -73,7 +80,8 @@ function typeCheckGoldens(): Promise<string> {
       maxBuffer: 64 * 1024 * 1024,
     }).then(
       ({ stdout }) => stdout,
-      (error: { stdout?: string; stderr?: string; message: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}` || error.message,
+      (error: { stdout?: string; stderr?: string; message: string }) =>
+        `${error.stdout ?? ''}${error.stderr ?? ''}` || error.message,
     );
   })();
   return typeCheck;
@@ -124,7 +132,10 @@ describe('golden codegen (fixtures/codegen)', () => {
       const actual = planToTree(await planOf(name));
       if (isUpdate) await writeTree(expectedDir, actual);
       const problems = compareTrees(`fixtures/codegen/${name}/expected`, await readTree(expectedDir), actual);
-      assert.ok(problems.length === 0, `${name}: ${problems.length} file(s) differ from the golden\n${problems.join('\n')}\n${UPDATE_HINT}`);
+      assert.ok(
+        problems.length === 0,
+        `${name}: ${problems.length} file(s) differ from the golden\n${problems.join('\n')}\n${UPDATE_HINT}`,
+      );
     });
   }
 
@@ -136,7 +147,11 @@ describe('golden codegen (fixtures/codegen)', () => {
         .map((file) => `${file.ownership} ${file.path}`);
       assert.deepEqual(wrong, [], `${name}: header and ownership disagree`);
       const outsideGen = plan.files.filter((file) => (file.ownership === 'generated') !== /\/src\/gen\//.test(file.path));
-      assert.deepEqual(outsideGen.map((file) => `${file.ownership} ${file.path}`), [], `${name}: generated files live in src/gen/, and only they`);
+      assert.deepEqual(
+        outsideGen.map((file) => `${file.ownership} ${file.path}`),
+        [],
+        `${name}: generated files live in src/gen/, and only they`,
+      );
       assert.deepEqual(duplicatePaths(plan), [], `${name}: two planned files at one path (generate would keep only the first)`);
     });
   }
@@ -154,7 +169,8 @@ describe('golden codegen (fixtures/codegen)', () => {
     const exampleDir = join(casesRoot, 'example');
     const expected = await exampleInputs();
     const actual = new Map<string, string>();
-    for (const path of ['grpcforge.yaml', 'buf.yaml', 'buf.gen.yaml']) actual.set(path, await readFile(join(exampleDir, path), 'utf8'));
+    for (const path of ['grpcforge.yaml', 'buf.yaml', 'buf.gen.yaml'])
+      actual.set(path, await readFile(join(exampleDir, path), 'utf8'));
     for (const [path, text] of await readTree(join(exampleDir, 'proto'))) actual.set(`proto/${path}`, text);
     const problems = compareTrees(`fixtures/codegen/example (vs what grpcforge init writes)`, expected, actual);
     assert.ok(problems.length === 0, `${problems.join('\n')}\n${UPDATE_HINT} (it copies init's files into the case)`);
@@ -169,15 +185,24 @@ describe('golden codegen (fixtures/codegen)', () => {
     assert.ok(copied.includes('LICENSE') && copied.includes('google/pubsub/v1/pubsub.proto'), copied.join(', '));
     for (const path of copied) {
       const upstream = await readFile(join(repoRoot, 'fixtures/contracts/googleapis', path), 'utf8');
-      assert.ok(upstream === (await readFile(join(proto, path), 'utf8')), `fixtures/codegen/pubsub/proto/${path} differs from fixtures/contracts/googleapis/${path}`);
+      assert.ok(
+        upstream === (await readFile(join(proto, path), 'utf8')),
+        `fixtures/codegen/pubsub/proto/${path} differs from fixtures/contracts/googleapis/${path}`,
+      );
     }
   });
 });
 
 describe('golden comparison messages', () => {
   test('name the golden file and show the first differing lines with their numbers', () => {
-    const expected = new Map([['a.ts', 'one\ntwo\nthree\nfour\nfive\n'], ['gone.ts', 'x\n']]);
-    const actual = new Map([['a.ts', 'one\ntwo\nthree\nFOUR\n4.5\nfive\n'], ['new.ts', 'y\n']]);
+    const expected = new Map([
+      ['a.ts', 'one\ntwo\nthree\nfour\nfive\n'],
+      ['gone.ts', 'x\n'],
+    ]);
+    const actual = new Map([
+      ['a.ts', 'one\ntwo\nthree\nFOUR\n4.5\nfive\n'],
+      ['new.ts', 'y\n'],
+    ]);
     assert.deepEqual(compareTrees('fixtures/codegen/demo/expected', expected, actual), [
       [
         'changed: fixtures/codegen/demo/expected/a.ts, first difference at line 4 (expected | actual):',

@@ -19,7 +19,8 @@ export const OWNERSHIP_FILE = 'ownership.json';
 export function planToTree(plan: GenerationPlan): Map<string, string> {
   const tree = new Map<string, string>();
   for (const file of plan.files) {
-    if (file.path === OWNERSHIP_FILE) throw new Error(`a planned file is named ${OWNERSHIP_FILE}, which the golden tree reserves`);
+    if (file.path === OWNERSHIP_FILE)
+      throw new Error(`a planned file is named ${OWNERSHIP_FILE}, which the golden tree reserves`);
     if (!tree.has(file.path)) tree.set(file.path, file.content);
   }
   const paths = (ownership: string) => plan.files.filter((file) => file.ownership === ownership).map((file) => file.path);
@@ -52,7 +53,11 @@ export async function writeTree(dir: string, tree: ReadonlyMap<string, string>):
  * golden), `extra` (in the golden, no longer planned) and `changed` with the first differing lines.
  * @param label the golden folder as a reader finds it, for example `fixtures/codegen/example/expected`.
  */
-export function compareTrees(label: string, expected: ReadonlyMap<string, string>, actual: ReadonlyMap<string, string>): string[] {
+export function compareTrees(
+  label: string,
+  expected: ReadonlyMap<string, string>,
+  actual: ReadonlyMap<string, string>,
+): string[] {
   const problems: string[] = [];
   const paths = [...new Set([...expected.keys(), ...actual.keys()])].sort();
   for (const path of paths) {

@@ -90,8 +90,9 @@ describe('log store (SQLite file)', () => {
     store.countApiKeyUse(record.id, 2000);
     await store.flush();
     const [listed] = await store.listApiKeys();
-    assert.equal(listed?.requestCount, 2);
-    assert.equal(listed?.lastUsedAt, 2000);
+    assert.ok(listed);
+    assert.equal(listed.requestCount, 2);
+    assert.equal(listed.lastUsedAt, 2000);
 
     assert.equal(await store.revokeApiKey('ci-bot'), true);
     assert.deepEqual(await store.verifyApiKey(key), { ok: false, reason: 'revoked' });

@@ -16,23 +16,60 @@ const CONTRACTS: KnownService[] = [
   { fullName: 'user.v1.UserService', methods: ['GetUser', 'ListUsers'] },
 ];
 
-const keys = (...names: string[]): Record<string, ResolvedMethodRule> => Object.fromEntries(names.map((name) => [name, 'public' as const]));
-const messages = (problems: { path: string; message: string }[]) => problems.map((problem) => `${problem.path}: ${problem.message}`);
+const keys = (...names: string[]): Record<string, ResolvedMethodRule> =>
+  Object.fromEntries(names.map((name) => [name, 'public' as const]));
+const messages = (problems: { path: string; message: string }[]) =>
+  problems.map((problem) => `${problem.path}: ${problem.message}`);
 
 describe('auth.methods keys against the contracts', () => {
   test('existing methods and services, exact and wildcard, pass', () => {
-    assert.deepEqual(checkAuthMethodKeys(keys('auth.v1.AuthService/Login', 'user.v1.UserService/*'), CONTRACTS, { source: 'in proto/' }), []);
+    assert.deepEqual(
+      checkAuthMethodKeys(keys('auth.v1.AuthService/Login', 'user.v1.UserService/*'), CONTRACTS, { source: 'in proto/' }),
+      [],
+    );
   });
 
   const cases: [string, string, string][] = [
-    ['a misspelt method', 'auth.v1.AuthService/Logn', 'auth.methods["auth.v1.AuthService/Logn"]: "Logn" is not an RPC of auth.v1.AuthService (did you mean "auth.v1.AuthService/Login"?)'],
-    ['a renamed method', 'auth.v1.AuthService/SignIn', 'auth.methods["auth.v1.AuthService/SignIn"]: "SignIn" is not an RPC of auth.v1.AuthService (RPCs: Login, ValidateToken, ListSessions)'],
-    ['a misspelt service', 'auth.v1.AuthServce/Login', 'auth.methods["auth.v1.AuthServce/Login"]: "auth.v1.AuthServce" is not a service in proto/ (did you mean "auth.v1.AuthService/Login"?)'],
-    ['a misspelt service with a wildcard', 'user.v1.UserServic/*', 'auth.methods["user.v1.UserServic/*"]: "user.v1.UserServic" is not a service in proto/ (did you mean "user.v1.UserService/*"?)'],
-    ['a service without its package', 'AuthService/Login', 'auth.methods["AuthService/Login"]: "AuthService" is not a service in proto/ (did you mean "auth.v1.AuthService/Login"?)'],
-    ['an unknown service', 'billing.v1.BillingService/Charge', 'auth.methods["billing.v1.BillingService/Charge"]: "billing.v1.BillingService" is not a service in proto/ (known: auth.v1.AuthService, user.v1.UserService)'],
-    ['a health key', 'grpc.health.v1.Health/Check', 'auth.methods["grpc.health.v1.Health/Check"]: "grpc.health.v1.Health/Check" has no effect: health and reflection are always public (remove the key)'],
-    ['a reflection key', 'grpc.reflection.v1alpha.ServerReflection/*', 'auth.methods["grpc.reflection.v1alpha.ServerReflection/*"]: "grpc.reflection.v1alpha.ServerReflection/*" has no effect: health and reflection are always public (remove the key)'],
+    [
+      'a misspelt method',
+      'auth.v1.AuthService/Logn',
+      'auth.methods["auth.v1.AuthService/Logn"]: "Logn" is not an RPC of auth.v1.AuthService (did you mean "auth.v1.AuthService/Login"?)',
+    ],
+    [
+      'a renamed method',
+      'auth.v1.AuthService/SignIn',
+      'auth.methods["auth.v1.AuthService/SignIn"]: "SignIn" is not an RPC of auth.v1.AuthService (RPCs: Login, ValidateToken, ListSessions)',
+    ],
+    [
+      'a misspelt service',
+      'auth.v1.AuthServce/Login',
+      'auth.methods["auth.v1.AuthServce/Login"]: "auth.v1.AuthServce" is not a service in proto/ (did you mean "auth.v1.AuthService/Login"?)',
+    ],
+    [
+      'a misspelt service with a wildcard',
+      'user.v1.UserServic/*',
+      'auth.methods["user.v1.UserServic/*"]: "user.v1.UserServic" is not a service in proto/ (did you mean "user.v1.UserService/*"?)',
+    ],
+    [
+      'a service without its package',
+      'AuthService/Login',
+      'auth.methods["AuthService/Login"]: "AuthService" is not a service in proto/ (did you mean "auth.v1.AuthService/Login"?)',
+    ],
+    [
+      'an unknown service',
+      'billing.v1.BillingService/Charge',
+      'auth.methods["billing.v1.BillingService/Charge"]: "billing.v1.BillingService" is not a service in proto/ (known: auth.v1.AuthService, user.v1.UserService)',
+    ],
+    [
+      'a health key',
+      'grpc.health.v1.Health/Check',
+      'auth.methods["grpc.health.v1.Health/Check"]: "grpc.health.v1.Health/Check" has no effect: health and reflection are always public (remove the key)',
+    ],
+    [
+      'a reflection key',
+      'grpc.reflection.v1alpha.ServerReflection/*',
+      'auth.methods["grpc.reflection.v1alpha.ServerReflection/*"]: "grpc.reflection.v1alpha.ServerReflection/*" has no effect: health and reflection are always public (remove the key)',
+    ],
   ];
   for (const [name, key, expected] of cases) {
     test(`rejects ${name}`, () => {
@@ -42,9 +79,16 @@ describe('auth.methods keys against the contracts', () => {
 
   test('without RPC names only the service part is checked', () => {
     const servicesOnly = CONTRACTS.map(({ fullName }) => ({ fullName }));
-    assert.deepEqual(messages(checkAuthMethodKeys(keys('auth.v1.AuthService/Anything', 'auth.v1.AuthServce/Login'), servicesOnly, { source: 'in proto/' })), [
-      'auth.methods["auth.v1.AuthServce/Login"]: "auth.v1.AuthServce" is not a service in proto/ (did you mean "auth.v1.AuthService/Login"?)',
-    ]);
+    assert.deepEqual(
+      messages(
+        checkAuthMethodKeys(keys('auth.v1.AuthService/Anything', 'auth.v1.AuthServce/Login'), servicesOnly, {
+          source: 'in proto/',
+        }),
+      ),
+      [
+        'auth.methods["auth.v1.AuthServce/Login"]: "auth.v1.AuthServce" is not a service in proto/ (did you mean "auth.v1.AuthService/Login"?)',
+      ],
+    );
   });
 
   test('the always-public services are the ones the runtime adds', () => {
@@ -70,12 +114,20 @@ describe('auth.methods keys against the contracts', () => {
     const path = join(dir, 'grpcforge.yaml');
     const { config } = await loadConfig(path);
     const rpcs = (service: string) => CONTRACTS.find((known) => known.fullName === service)?.methods ?? [];
-    const problems = checkServiceNamesExist(config!, CONTRACTS.map((known) => known.fullName), 'proto/', rpcs);
+    const problems = checkServiceNamesExist(
+      config!,
+      CONTRACTS.map((known) => known.fullName),
+      'proto/',
+      rpcs,
+    );
     const located = await locateConfigProblems(path, problems);
-    assert.deepEqual(located.map((problem) => formatConfigProblem(path, problem, dir)), [
-      'grpcforge.yaml:9:5: auth.methods["auth.v1.AuthService/ListSesions"]: "ListSesions" is not an RPC of auth.v1.AuthService (did you mean "auth.v1.AuthService/ListSessions"?)',
-      'grpcforge.yaml:10:5: auth.methods["user.v1.UserServce/*"]: "user.v1.UserServce" is not a service in proto/ (did you mean "user.v1.UserService/*"?)',
-    ]);
+    assert.deepEqual(
+      located.map((problem) => formatConfigProblem(path, problem, dir)),
+      [
+        'grpcforge.yaml:9:5: auth.methods["auth.v1.AuthService/ListSesions"]: "ListSesions" is not an RPC of auth.v1.AuthService (did you mean "auth.v1.AuthService/ListSessions"?)',
+        'grpcforge.yaml:10:5: auth.methods["user.v1.UserServce/*"]: "user.v1.UserServce" is not a service in proto/ (did you mean "user.v1.UserService/*"?)',
+      ],
+    );
   });
 });
 
@@ -101,7 +153,9 @@ describe('serve: auth.methods keys against the loaded definitions', () => {
   }
 
   test('knownServicesOf reads fullName and methods[*].name, skipping other shapes', () => {
-    assert.deepEqual(knownServicesOf([...served, { notADefinition: true }]), [{ fullName: 'auth.v1.AuthService', methods: ['Login', 'ValidateToken'] }]);
+    assert.deepEqual(knownServicesOf([...served, { notADefinition: true }]), [
+      { fullName: 'auth.v1.AuthService', methods: ['Login', 'ValidateToken'] },
+    ]);
   });
 
   const cases: [string, string[], string[]][] = [
@@ -111,17 +165,23 @@ describe('serve: auth.methods keys against the loaded definitions', () => {
     [
       'a method the generated code does not have',
       ['auth.v1.AuthService/Logon'],
-      ['auth.methods["auth.v1.AuthService/Logon"]: "Logon" is not an RPC of auth.v1.AuthService (did you mean "auth.v1.AuthService/Login"?)'],
+      [
+        'auth.methods["auth.v1.AuthService/Logon"]: "Logon" is not an RPC of auth.v1.AuthService (did you mean "auth.v1.AuthService/Login"?)',
+      ],
     ],
     [
       'a typo of a served service',
       ['auth.v1.AuthServic/Login'],
-      ['auth.methods["auth.v1.AuthServic/Login"]: "auth.v1.AuthServic" is not a service that "auth" serves (did you mean "auth.v1.AuthService/Login"?)'],
+      [
+        'auth.methods["auth.v1.AuthServic/Login"]: "auth.v1.AuthServic" is not a service that "auth" serves (did you mean "auth.v1.AuthService/Login"?)',
+      ],
     ],
     [
       'a health key',
       ['grpc.health.v1.Health/Check'],
-      ['auth.methods["grpc.health.v1.Health/Check"]: "grpc.health.v1.Health/Check" has no effect: health and reflection are always public (remove the key)'],
+      [
+        'auth.methods["grpc.health.v1.Health/Check"]: "grpc.health.v1.Health/Check" has no effect: health and reflection are always public (remove the key)',
+      ],
     ],
   ];
   for (const [name, methods, expected] of cases) {

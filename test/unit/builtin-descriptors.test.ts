@@ -24,14 +24,21 @@ function echoDescriptorSet(): Uint8Array {
     package: 'test.v1',
     syntax: 'proto3',
     messageType: [{ name: 'EchoMessage', field: [{ name: 'text', number: 1, type: 9, label: 1, jsonName: 'text' }] }],
-    service: [{ name: 'EchoService', method: [{ name: 'Echo', inputType: '.test.v1.EchoMessage', outputType: '.test.v1.EchoMessage' }] }],
+    service: [
+      { name: 'EchoService', method: [{ name: 'Echo', inputType: '.test.v1.EchoMessage', outputType: '.test.v1.EchoMessage' }] },
+    ],
   });
   return toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: [file] }));
 }
 
 async function reflect(health: boolean, descriptorSet = echoDescriptorSet()) {
   const server = await startServer({
-    services: [{ definition: EchoDefinition, implementation: Object.fromEntries(Object.keys(EchoDefinition.methods).map((key) => [key, async () => ({})])) as never }],
+    services: [
+      {
+        definition: EchoDefinition,
+        implementation: Object.fromEntries(Object.keys(EchoDefinition.methods).map((key) => [key, async () => ({})])) as never,
+      },
+    ],
     host: '127.0.0.1',
     port: 0,
     descriptorSet,
@@ -64,11 +71,18 @@ describe('built-in descriptors (health, reflection v1 and v1alpha)', () => {
       ],
     );
     const registry = createFileRegistry(set);
-    assert.deepEqual(registry.getService('grpc.health.v1.Health')?.methods.map((method) => method.name).sort(), ['Check', 'List', 'Watch']);
+    assert.deepEqual(
+      registry
+        .getService('grpc.health.v1.Health')
+        ?.methods.map((method) => method.name)
+        .sort(),
+      ['Check', 'List', 'Watch'],
+    );
     const v1 = registry.getService('grpc.reflection.v1.ServerReflection')!;
     const v1alpha = registry.getService('grpc.reflection.v1alpha.ServerReflection')!;
     assert.equal(v1alpha.methods[0]?.input.typeName, 'grpc.reflection.v1alpha.ServerReflectionRequest');
-    const shape = (message: typeof v1.methods[number]['input']) => message.fields.map((field) => [field.number, field.name, field.fieldKind]);
+    const shape = (message: (typeof v1.methods)[number]['input']) =>
+      message.fields.map((field) => [field.number, field.name, field.fieldKind]);
     assert.deepEqual(shape(v1alpha.methods[0]!.input), shape(v1.methods[0]!.input), 'wire-identical requests');
     assert.deepEqual(shape(v1alpha.methods[0]!.output), shape(v1.methods[0]!.output), 'wire-identical responses');
   });
@@ -89,7 +103,10 @@ describe('built-in descriptors (health, reflection v1 and v1alpha)', () => {
         ['test.v1.EchoService', 'Echo'],
       ] as const) {
         const registry = registryFromFiles(await server.client.filesForSymbol(service));
-        assert.ok(registry.getService(service)?.methods.some((candidate) => candidate.name === method), `${service}/${method}`);
+        assert.ok(
+          registry.getService(service)?.methods.some((candidate) => candidate.name === method),
+          `${service}/${method}`,
+        );
       }
     } finally {
       await server.close();
@@ -117,12 +134,27 @@ describe('built-in descriptors (health, reflection v1 and v1alpha)', () => {
       package: 'grpc.health.v1',
       syntax: 'proto3',
       messageType: [{ name: 'HealthCheckRequest' }, { name: 'HealthCheckResponse' }],
-      service: [{ name: 'Health', method: [{ name: 'Check', inputType: '.grpc.health.v1.HealthCheckRequest', outputType: '.grpc.health.v1.HealthCheckResponse' }] }],
+      service: [
+        {
+          name: 'Health',
+          method: [
+            { name: 'Check', inputType: '.grpc.health.v1.HealthCheckRequest', outputType: '.grpc.health.v1.HealthCheckResponse' },
+          ],
+        },
+      ],
     });
-    const server = await reflect(true, toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: [...served.file, ownHealth] })));
+    const server = await reflect(
+      true,
+      toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: [...served.file, ownHealth] })),
+    );
     try {
-      const files = (await server.client.filesForSymbol('grpc.health.v1.Health')).map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes));
-      assert.deepEqual(files.map((file) => [file.name, file.service[0]?.method.map((method) => method.name)]), [['grpc/health/v1/health.proto', ['Check']]]);
+      const files = (await server.client.filesForSymbol('grpc.health.v1.Health')).map((bytes) =>
+        fromBinary(FileDescriptorProtoSchema, bytes),
+      );
+      assert.deepEqual(
+        files.map((file) => [file.name, file.service[0]?.method.map((method) => method.name)]),
+        [['grpc/health/v1/health.proto', ['Check']]],
+      );
     } finally {
       await server.close();
     }

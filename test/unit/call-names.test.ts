@@ -39,20 +39,61 @@ describe('grpcforge call method names', () => {
 
   test('splitMethodName only splits the pkg.Service/Method shape', () => {
     assert.deepEqual(splitMethodName('/a.v1.S/M'), { service: 'a.v1.S', method: 'M' });
-    for (const target of ['Check', 'a.v1.S.M', 'a/b/c', 'a.v1.S/', '/M', 'a.v1.S/M N']) assert.equal(splitMethodName(target), undefined, target);
+    for (const target of ['Check', 'a.v1.S.M', 'a/b/c', 'a.v1.S/', '/M', 'a.v1.S/M N'])
+      assert.equal(splitMethodName(target), undefined, target);
   });
 
   const cases: [string, string, string][] = [
-    ['a service without its package', 'Health/Check', '"Health/Check" is not a fully-qualified method: expected pkg.Service/Method (did you mean "grpc.health.v1.Health/Check"?)'],
-    ['a bare method', 'Check', '"Check" is not a fully-qualified method: expected pkg.Service/Method (did you mean "grpc.health.v1.Health/Check"?)'],
-    ['the dotted form', 'grpc.health.v1.Health.Check', '"grpc.health.v1.Health.Check" is not a fully-qualified method: expected pkg.Service/Method (did you mean "grpc.health.v1.Health/Check"?)'],
-    ['a bare method two services have', 'ServerReflectionInfo', '"ServerReflectionInfo" is not a fully-qualified method: expected pkg.Service/Method (did you mean "grpc.reflection.v1.ServerReflection/ServerReflectionInfo" or "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"?)'],
-    ['a misspelt bare method', 'GetUsr', '"GetUsr" is not a fully-qualified method: expected pkg.Service/Method (did you mean "user.v1.UserService/GetUser"?)'],
-    ['the wrong case', 'grpc.health.v1.health/check', 'no service "grpc.health.v1.health" on the server (did you mean "grpc.health.v1.Health/Check"?)'],
-    ['a misspelt service', 'grpc.health.v1.Helth/Check', 'no service "grpc.health.v1.Helth" on the server (did you mean "grpc.health.v1.Health/Check"?)'],
-    ['another package of a known short name', 'health.Health/Watch', 'no service "health.Health" on the server (did you mean "grpc.health.v1.Health/Watch"?)'],
-    ['a misspelt method', 'user.v1.UserService/GetUsr', 'user.v1.UserService has no method "GetUsr" (did you mean "user.v1.UserService/GetUser"?)'],
-    ['an unknown method', 'user.v1.UserService/DeleteEverything', 'user.v1.UserService has no method "DeleteEverything"\n  methods: GetUser, ListUsers'],
+    [
+      'a service without its package',
+      'Health/Check',
+      '"Health/Check" is not a fully-qualified method: expected pkg.Service/Method (did you mean "grpc.health.v1.Health/Check"?)',
+    ],
+    [
+      'a bare method',
+      'Check',
+      '"Check" is not a fully-qualified method: expected pkg.Service/Method (did you mean "grpc.health.v1.Health/Check"?)',
+    ],
+    [
+      'the dotted form',
+      'grpc.health.v1.Health.Check',
+      '"grpc.health.v1.Health.Check" is not a fully-qualified method: expected pkg.Service/Method (did you mean "grpc.health.v1.Health/Check"?)',
+    ],
+    [
+      'a bare method two services have',
+      'ServerReflectionInfo',
+      '"ServerReflectionInfo" is not a fully-qualified method: expected pkg.Service/Method (did you mean "grpc.reflection.v1.ServerReflection/ServerReflectionInfo" or "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"?)',
+    ],
+    [
+      'a misspelt bare method',
+      'GetUsr',
+      '"GetUsr" is not a fully-qualified method: expected pkg.Service/Method (did you mean "user.v1.UserService/GetUser"?)',
+    ],
+    [
+      'the wrong case',
+      'grpc.health.v1.health/check',
+      'no service "grpc.health.v1.health" on the server (did you mean "grpc.health.v1.Health/Check"?)',
+    ],
+    [
+      'a misspelt service',
+      'grpc.health.v1.Helth/Check',
+      'no service "grpc.health.v1.Helth" on the server (did you mean "grpc.health.v1.Health/Check"?)',
+    ],
+    [
+      'another package of a known short name',
+      'health.Health/Watch',
+      'no service "health.Health" on the server (did you mean "grpc.health.v1.Health/Watch"?)',
+    ],
+    [
+      'a misspelt method',
+      'user.v1.UserService/GetUsr',
+      'user.v1.UserService has no method "GetUsr" (did you mean "user.v1.UserService/GetUser"?)',
+    ],
+    [
+      'an unknown method',
+      'user.v1.UserService/DeleteEverything',
+      'user.v1.UserService has no method "DeleteEverything"\n  methods: GetUser, ListUsers',
+    ],
     [
       'an unknown service',
       'billing.v1.BillingService/Charge',
@@ -63,8 +104,16 @@ describe('grpcforge call method names', () => {
       'Nothing/Here',
       '"Nothing/Here" is not a fully-qualified method: expected pkg.Service/Method\n  services: Greeter, auth.v1.AuthService, grpc.health.v1.Health, grpc.reflection.v1.ServerReflection, grpc.reflection.v1alpha.ServerReflection, user.v1.UserService (list them with --list)',
     ],
-    ['a known service with a method it does not have', 'Health/Login', '"Health/Login" is not a fully-qualified method: expected pkg.Service/Method\n  services: Greeter, auth.v1.AuthService, grpc.health.v1.Health, grpc.reflection.v1.ServerReflection, grpc.reflection.v1alpha.ServerReflection, user.v1.UserService (list them with --list)'],
-    ['too many slashes', 'a/b/c', '"a/b/c" is not a fully-qualified method: expected pkg.Service/Method\n  services: Greeter, auth.v1.AuthService, grpc.health.v1.Health, grpc.reflection.v1.ServerReflection, grpc.reflection.v1alpha.ServerReflection, user.v1.UserService (list them with --list)'],
+    [
+      'a known service with a method it does not have',
+      'Health/Login',
+      '"Health/Login" is not a fully-qualified method: expected pkg.Service/Method\n  services: Greeter, auth.v1.AuthService, grpc.health.v1.Health, grpc.reflection.v1.ServerReflection, grpc.reflection.v1alpha.ServerReflection, user.v1.UserService (list them with --list)',
+    ],
+    [
+      'too many slashes',
+      'a/b/c',
+      '"a/b/c" is not a fully-qualified method: expected pkg.Service/Method\n  services: Greeter, auth.v1.AuthService, grpc.health.v1.Health, grpc.reflection.v1.ServerReflection, grpc.reflection.v1alpha.ServerReflection, user.v1.UserService (list them with --list)',
+    ],
   ];
   for (const [name, target, expected] of cases) {
     test(`rejects ${name}: ${target}`, () => assert.equal(failure(target), expected));

@@ -141,6 +141,10 @@ describe('names', () => {
     });
   });
 
+  test('an RPC named New is refused: ts-proto would declare a construct signature', () => {
+    assert.throws(() => methodNamesOf(service('demo.v1.Links', ['New'])), /RPC "New" of demo\.v1\.Links: ts-proto's interfaces cannot declare a method named "new"/);
+  });
+
   test('services with the same short name get their package as a prefix, others keep theirs', () => {
     const names = uniqueShortNames([
       { name: 'Greeter', packageName: 'alpha.v1', fullName: 'alpha.v1.Greeter' },

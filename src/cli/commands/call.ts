@@ -127,7 +127,7 @@ async function descriptorSource(reflection: ReflectionClient, command: Command, 
     err('the server has no reflection: using the contracts of the workspace here');
     const registry = dynamic.registryFromSet(await workspaceDescriptors(command));
     const services = dynamic.servicesOfRegistry(registry).map((entry) => entry.service);
-    return { where: 'in the workspace contracts', services, registryFor: async () => registry };
+    return { where: 'in the workspace contracts', services, registryFor: () => Promise.resolve(registry) };
   }
 }
 

@@ -254,7 +254,8 @@ function missingPackage(error: unknown): string | undefined {
   const specifier = /Cannot find (?:package|module) '([^']+)'/.exec(errorMessage(error))?.[1];
   // A relative or absolute specifier is a missing file of the workspace, not a package.
   if (!specifier || /^(?:[./\\]|[A-Za-z]:|file:)/.test(specifier)) return undefined;
-  return specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+  const [scopeOrName, name] = specifier.split('/');
+  return specifier.startsWith('@') && name ? [scopeOrName, name].join('/') : scopeOrName;
 }
 
 /**

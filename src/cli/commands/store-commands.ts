@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Status } from 'nice-grpc-common';
 import type { LogStore } from '../../runtime/index.js';
 import { formatDuration, parseDuration } from '../../util/duration.js';
-import { UserError } from '../../util/errors.js';
+import { errorMessage, UserError } from '../../util/errors.js';
 import { loadConfigFor } from '../context.js';
 import { parseWholeNumber } from '../flags.js';
 import { err, out, printJson } from '../output/print.js';
@@ -21,6 +21,9 @@ async function withStore<T>(command: Command, use: (store: LogStore) => Promise<
 }
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+
+/** 5 → `NOT_FOUND`; a code nice-grpc does not name stays a number. */
+const statusName = (code: number): string => Status[code] ?? String(code);
 
 /** `ABORTED` or `10` → 10. @throws UserError listing the names. */
 function parseStatus(value: string): number {
@@ -48,8 +51,8 @@ export function registerKeys(program: Command): void {
       await withStore(command, async (store) => {
         const { key, record } = await store
           .createApiKey({ name: flags.name, roles, ...(expiresAt !== undefined ? { expiresAt } : {}) })
-          .catch((error: Error) => {
-            throw new UserError('key-exists', error.message);
+          .catch((error: unknown) => {
+            throw new UserError('key-exists', errorMessage(error));
           });
         if (flags.json) {
           printJson({ key, id: record.id, name: record.name, roles: record.roles, expiresAt: record.expiresAt });
@@ -121,7 +124,7 @@ export function registerLogs(program: Command): void {
         if (flags.json) return printJson({ version: 1, logs });
         for (const line of formatTable(
           ['TIME', 'METHOD', 'STATUS', 'MS', 'PRINCIPAL', 'PEER', 'ERROR'],
-          logs.map((log) => [iso(Number(log.started_at)), `${log.service}/${log.method}`, Status[log.status_code] ?? String(log.status_code), Number(log.duration_ms), log.principal ?? '-', log.peer ?? '-', log.error_message ?? '']),
+          logs.map((log) => [iso(log.started_at), `${log.service}/${log.method}`, statusName(log.status_code), log.duration_ms, log.principal ?? '-', log.peer ?? '-', log.error_message ?? '']),
         )) {
           out(line);
         }
@@ -166,7 +169,7 @@ export function registerStats(program: Command): void {
         if (recentErrors.length > 0) {
           out('');
           out('recent errors:');
-          for (const log of recentErrors) out(`  ${iso(Number(log.started_at))}  ${log.service}/${log.method}  ${Status[log.status_code]}  ${log.error_message ?? ''}`);
+          for (const log of recentErrors) out(`  ${iso(log.started_at)}  ${log.service}/${log.method}  ${statusName(log.status_code)}  ${log.error_message ?? ''}`);
         }
       });
     });
@@ -188,12 +191,12 @@ export function registerStatus(program: Command): void {
           ['SERVICE', 'STATUS', 'ADDRESS', 'PID', 'HOST', 'UPTIME', 'HEARTBEAT'],
           instances.map((instance) => [
             instance.service,
-            instance.status === 'serving' && now - Number(instance.last_heartbeat_at) > 30_000 ? 'unresponsive' : instance.status,
+            instance.status === 'serving' && now - instance.last_heartbeat_at > 30_000 ? 'unresponsive' : instance.status,
             instance.address,
             instance.pid,
             instance.host,
-            instance.status === 'stopped' ? '-' : formatDuration(now - Number(instance.started_at)),
-            `${formatDuration(now - Number(instance.last_heartbeat_at))} ago`,
+            instance.status === 'stopped' ? '-' : formatDuration(now - instance.started_at),
+            `${formatDuration(now - instance.last_heartbeat_at)} ago`,
           ]),
         )) {
           out(line);

@@ -1,8 +1,5 @@
 import { describeAffected } from '../../lint/affected-consumers.js';
-import { LINT_CHECKS, type Finding, type LintReport } from '../../lint/findings.js';
-
-const where = (finding: Finding) =>
-  finding.file ? `${finding.file}${finding.line !== undefined ? `:${finding.line}:${finding.column ?? 1}` : ''}` : '';
+import { LINT_CHECKS, type LintReport } from '../../lint/findings.js';
 
 /**
  * Text for people: one group per check (skipped ones say why), findings grouped by file, a per-rule count when a

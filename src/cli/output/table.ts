@@ -5,10 +5,10 @@
 export function formatTable(columns: readonly string[], rows: readonly (readonly (string | number)[])[]): string[] {
   const numeric = columns.map((_, index) => rows.length > 0 && rows.every((row) => typeof row[index] === 'number'));
   const cells = [columns.map(String), ...rows.map((row) => row.map((cell) => (typeof cell === 'number' ? formatNumber(cell) : cell)))];
-  const widths = columns.map((_, index) => Math.max(...cells.map((row) => String(row[index] ?? '').length)));
+  const widths = columns.map((_, index) => Math.max(...cells.map((row) => (row[index] ?? '').length)));
   return cells.map((row) =>
     row
-      .map((cell, index) => (numeric[index] ? String(cell).padStart(widths[index]!) : String(cell).padEnd(widths[index]!)))
+      .map((cell, index) => (numeric[index] ? cell.padStart(widths[index]!) : cell.padEnd(widths[index]!)))
       .join('  ')
       .trimEnd(),
   );

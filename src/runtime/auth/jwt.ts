@@ -43,7 +43,7 @@ export async function createJwtVerifier(options: JwtOptions): Promise<JwtVerifie
   let key: Parameters<typeof jwtVerify>[1] | JWTVerifyGetKey;
   if (options.secret !== undefined) key = new TextEncoder().encode(options.secret);
   else if (options.publicKey !== undefined) key = await importSPKI(options.publicKey, algorithms[0]!);
-  else if (options.jwks !== undefined) key = createLocalJWKSet(options.jwks as never);
+  else if (options.jwks !== undefined) key = createLocalJWKSet(options.jwks);
   else key = createRemoteJWKSet(new URL(options.jwksUrl!), { cooldownDuration: options.jwksCooldownMs ?? 30_000, timeoutDuration: 5000 });
   const rolesClaim = options.rolesClaim ?? 'roles';
   return async (token) => {

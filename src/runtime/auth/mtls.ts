@@ -9,9 +9,12 @@ export const PEER_IDENTITY_HEADER = 'x-grpcforge-peer-identity';
 
 /**
  * The identity of a client certificate: its first URI SAN (SPIFFE style, `spiffe://<trust-domain>/<workload>`),
- * else its subject CN; `undefined` when it has neither.
+ * else its subject CN; `undefined` when it has neither. `subject` may be missing: SPIFFE certificates often have an
+ * empty one, and this runs on every TLS call, so it is not trusted to be there.
  */
-export function certificateIdentity(certificate: Pick<PeerCertificate, 'subjectaltname' | 'subject'>): string | undefined {
+export function certificateIdentity(
+  certificate: Pick<PeerCertificate, 'subjectaltname'> & { readonly subject?: PeerCertificate['subject'] },
+): string | undefined {
   const uri = certificate.subjectaltname
     ?.split(/,\s*/)
     .find((name) => name.startsWith('URI:'))
@@ -32,7 +35,7 @@ export function createPeerIdentityInterceptor(): ServerInterceptor {
         next({
           onReceiveMetadata(metadata, nextMetadata) {
             metadata.remove(PEER_IDENTITY_HEADER);
-            const certificate = call.getAuthContext()?.sslPeerCertificate;
+            const certificate = call.getAuthContext().sslPeerCertificate;
             const identity = certificate && Object.keys(certificate).length > 0 ? certificateIdentity(certificate) : undefined;
             if (identity) metadata.set(PEER_IDENTITY_HEADER, identity);
             nextMetadata(metadata);

@@ -46,11 +46,11 @@ function toRecord(row: Selectable<ApiKeyTable>): ApiKeyRecord {
     name: row.name,
     prefix: row.prefix,
     roles: JSON.parse(row.roles) as string[],
-    createdAt: Number(row.created_at),
-    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
-    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
-    lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
-    requestCount: Number(row.request_count),
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    lastUsedAt: row.last_used_at,
+    requestCount: row.request_count,
   };
 }
 

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { inspect } from 'node:util';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import {
   addApiKeyUsage,
@@ -49,8 +50,11 @@ export interface LogStoreOptions extends BatchWriterOptions {
 export interface LogStore {
   /** The kysely instance, for queries this interface does not cover. */
   readonly db: Kysely<LogStoreDatabase>;
-  /** Enqueues a call; never waits on the disk. @returns false when the queue was full and the row was dropped. */
-  record(row: RequestLogRecord): boolean;
+  /**
+   * Enqueues a call; never waits on the disk. A function property, not a method: it may be passed on detached
+   * (`recordCall: store.record`). @returns false when the queue was full and the row was dropped.
+   */
+  readonly record: (row: RequestLogRecord) => boolean;
   /** Commits every queued row and API key usage. */
   flush(): Promise<void>;
   /** Flushes, then closes the database. */
@@ -119,7 +123,8 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
     await db.destroy();
-    throw new Error(`log store migration ${failed?.migrationName ?? '(unknown)'} failed: ${String(error)}`);
+    const reason = error instanceof Error ? error.message : inspect(error);
+    throw new Error(`log store migration ${failed?.migrationName ?? '(unknown)'} failed: ${reason}`, { cause: error });
   }
 
   const usage = new Map<string, { count: number; lastUsedAt: number }>();

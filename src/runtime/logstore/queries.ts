@@ -58,14 +58,20 @@ function matches(filter: LogFilter) {
 }
 
 /**
+ * What a driver returns for a computed number (COUNT, SUM, AVG, arithmetic): a number from SQLite, a string for
+ * PostgreSQL's bigint and numeric; hence the `Number(...)` around each. SUM and AVG over no rows are null.
+ */
+type SqlNumber = number | string | bigint;
+
+/**
  * Total, success rate, average and exact p50/p95/p99 (nearest-rank over the sorted durations), computed in SQL.
  */
 export async function queryStats(db: Kysely<LogStoreDatabase>, filter: LogFilter = {}): Promise<LogStats> {
   const totals = await db.selectFrom('request_logs').where(matches(filter))
     .select((eb) => [
-      eb.fn.countAll<number>().as('total'),
-      eb.fn.sum<number>(sql`case when status_code = 0 then 1 else 0 end`).as('ok'),
-      eb.fn.avg<number>('duration_ms').as('avg'),
+      eb.fn.countAll<SqlNumber>().as('total'),
+      eb.fn.sum<SqlNumber | null>(sql`case when status_code = 0 then 1 else 0 end`).as('ok'),
+      eb.fn.avg<number | string | null>('duration_ms').as('avg'),
     ])
     .executeTakeFirstOrThrow();
   const total = Number(totals.total);
@@ -83,7 +89,7 @@ export async function queryStats(db: Kysely<LogStoreDatabase>, filter: LogFilter
       .limit(1)
       .offset(fromTop ? total - rank : rank - 1)
       .executeTakeFirst();
-    return Number(row?.duration_ms ?? 0);
+    return row?.duration_ms ?? 0;
   };
   const [p50, p95, p99] = [await percentile(0.5), await percentile(0.95), await percentile(0.99)];
   const ok = Number(totals.ok ?? 0);
@@ -96,9 +102,9 @@ export async function queryMethodStats(db: Kysely<LogStoreDatabase>, filter: Log
     .select((eb) => [
       'service',
       'method',
-      eb.fn.countAll<number>().as('total'),
-      eb.fn.sum<number>(sql`case when status_code = 0 then 0 else 1 end`).as('errors'),
-      eb.fn.avg<number>('duration_ms').as('avg'),
+      eb.fn.countAll<SqlNumber>().as('total'),
+      eb.fn.sum<SqlNumber>(sql`case when status_code = 0 then 0 else 1 end`).as('errors'),
+      eb.fn.avg<number | string>('duration_ms').as('avg'),
       eb.fn.max('duration_ms').as('max'),
     ])
     .groupBy(['service', 'method'])
@@ -112,7 +118,7 @@ export async function queryMethodStats(db: Kysely<LogStoreDatabase>, filter: Log
     total: Number(row.total),
     errors: Number(row.errors),
     avgMs: Number(row.avg),
-    maxMs: Number(row.max),
+    maxMs: row.max,
   }));
 }
 
@@ -130,9 +136,9 @@ export async function queryTimeline(
     .selectFrom('request_logs')
     .where(matches(filter))
     .select((eb) => [
-      sql<number>`(started_at / ${size}) * ${size}`.as('start'),
-      eb.fn.countAll<number>().as('total'),
-      eb.fn.sum<number>(sql`case when status_code = 0 then 0 else 1 end`).as('errors'),
+      sql<SqlNumber>`(started_at / ${size}) * ${size}`.as('start'),
+      eb.fn.countAll<SqlNumber>().as('total'),
+      eb.fn.sum<SqlNumber>(sql`case when status_code = 0 then 0 else 1 end`).as('errors'),
     ])
     .groupBy(sql`1`)
     .orderBy('start')

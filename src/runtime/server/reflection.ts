@@ -33,8 +33,12 @@ export function createReflectionServices(
   options: ReflectionOptions = {},
 ): { definition: CompatServiceDefinition; implementation: ServiceImplementation<CompatServiceDefinition> }[] {
   const health = options.health ?? true;
-  const builtin = [BUILTIN_FILES.reflectionV1, BUILTIN_FILES.reflectionV1alpha, ...(health ? [BUILTIN_FILES.health] : [])];
-  const merged = mergeDescriptorSets(descriptorSet, builtinDescriptorSet(), (name) => builtin.includes(name as never));
+  const builtin: string[] = [
+    BUILTIN_FILES.reflectionV1,
+    BUILTIN_FILES.reflectionV1alpha,
+    ...(health ? [BUILTIN_FILES.health] : []),
+  ];
+  const merged = mergeDescriptorSets(descriptorSet, builtinDescriptorSet(), (name) => builtin.includes(name));
   const listed = [...new Set([...serviceNames, ...(health ? [HEALTH_SERVICE_NAME] : []), ...REFLECTION_SERVICE_NAMES])];
   const implementation = ServerReflection(merged, listed);
   const v1alphaDefinition = {
@@ -45,7 +49,10 @@ export function createReflectionServices(
   };
   return [
     { definition: ServerReflectionService, implementation: implementation as ServiceImplementation<CompatServiceDefinition> },
-    { definition: v1alphaDefinition as CompatServiceDefinition, implementation: implementation as ServiceImplementation<CompatServiceDefinition> },
+    {
+      definition: v1alphaDefinition as CompatServiceDefinition,
+      implementation: implementation as ServiceImplementation<CompatServiceDefinition>,
+    },
   ];
 }
 
