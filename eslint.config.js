@@ -44,7 +44,7 @@ export default defineConfig(
       ],
       // Off: noUncheckedIndexedAccess makes `list[i]!` after a bounds check the idiom, not a smell.
       '@typescript-eslint/no-non-null-assertion': 'off',
-      // Off: `(line) => out(line)` and `return void ...`-free callbacks are the house style; the void is harmless there.
+      // Off: shorthand callbacks that return a void call, `(line) => out(line)`, are the house style and harmless.
       '@typescript-eslint/no-confusing-void-expression': 'off',
       // Off: handlers and stream sources implement async interfaces (nice-grpc, AsyncIterable) without awaiting.
       '@typescript-eslint/require-await': 'off',

@@ -39,7 +39,7 @@ export function deriveReflectionV1alpha(v1Text) {
  * UNIMPLEMENTED, so `List` is taken out.
  */
 export function deriveServedHealth(text) {
-  const list = /\n  \/\/ List provides[\s\S]*?rpc List\(HealthListRequest\) returns \(HealthListResponse\);\n/;
+  const list = /\n {2}\/\/ List provides[\s\S]*?rpc List\(HealthListRequest\) returns \(HealthListResponse\);\n/;
   const messages = /message HealthListRequest \{\}\n\nmessage HealthListResponse \{[\s\S]*?\n\}\n\n/;
   for (const [name, pattern] of [['rpc List', list], ['HealthList messages', messages]]) {
     if (!pattern.test(text)) throw new Error(`health proto: expected ${name}`);

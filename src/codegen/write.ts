@@ -1,4 +1,4 @@
-import { readdir, rmdir, unlink } from 'node:fs/promises';
+import { readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { listFilesRecursive, readTextIfExists, writeFileAtomic } from '../util/fs.js';
 import { GENERATED_HEADER, hasGeneratedHeader } from './header.js';
@@ -91,8 +91,12 @@ export async function applyPlan(
       candidates.set(posix.join(service.genDir, path), service.name);
     }
   }
+  const plannedByLowerCase = new Map(plan.files.map((file) => [file.path.toLowerCase(), file.path]));
   for (const [path, service] of [...candidates].sort(([a], [b]) => a.localeCompare(b))) {
     if (planned.has(path)) continue;
+    // Renamed only in case: on a case-insensitive file system (macOS, Windows) the old name is the planned file.
+    const twin = plannedByLowerCase.get(path.toLowerCase());
+    if (twin !== undefined && (await isSameFile(join(workspaceDir, path), join(workspaceDir, twin)))) continue;
     const text = await readTextIfExists(join(workspaceDir, path));
     if (text === undefined) continue;
     if (!hasGeneratedHeader(text)) {
@@ -129,12 +133,23 @@ export async function applyPlan(
   return { entries: entries.sort((a, b) => a.path.localeCompare(b.path)) };
 }
 
+/** Whether two paths name one file (same device and inode), for example two spellings on a case-insensitive disk. */
+async function isSameFile(a: string, b: string): Promise<boolean> {
+  try {
+    const [first, second] = await Promise.all([stat(a, { bigint: true }), stat(b, { bigint: true })]);
+    return first.dev === second.dev && first.ino === second.ino;
+  } catch {
+    return false; // one of them is missing
+  }
+}
+
 async function readManifest(workspaceDir: string): Promise<Manifest | undefined> {
   const text = await readTextIfExists(join(workspaceDir, MANIFEST_PATH));
   if (text === undefined) return undefined;
   try {
-    const manifest = JSON.parse(text) as Manifest;
-    return manifest.version === 1 && typeof manifest.files === 'object' ? manifest : undefined;
+    // Written by an older or newer grpcforge, or edited by hand: only a version-1 shape is trusted.
+    const manifest = JSON.parse(text) as Partial<Manifest> | null;
+    return manifest?.version === 1 && typeof manifest.files === 'object' ? (manifest as Manifest) : undefined;
   } catch {
     return undefined; // A damaged manifest only means less to clean up; the src/gen/ scan still runs.
   }

@@ -59,7 +59,7 @@ export async function loadConfig(configPath: string): Promise<ConfigLoadResult> 
       return {
         path: '',
         segments: [],
-        message: `invalid YAML: ${error.message.split('\n')[0]}`,
+        message: `invalid YAML: ${error.message.split('\n')[0] ?? ''}`,
         line: position.line,
         column: position.col,
       };

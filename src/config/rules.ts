@@ -67,7 +67,7 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
         const close = closestMatch(consume.service, [...servedBy.keys()]);
         if (close) {
           errors.push(
-            problem(at, `"${consume.service}" is not served in the workspace (did you mean "${close}", served by "${servedBy.get(close)}"?)`, 'consumed-has-provider'),
+            problem(at, `"${consume.service}" is not served in the workspace (did you mean "${close}", served by "${servedBy.get(close) ?? ''}"?)`, 'consumed-has-provider'),
           );
           continue;
         }

@@ -12,7 +12,7 @@ const LISTEN = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
 const fullyQualifiedService = z
   .string()
-  .regex(FULLY_QUALIFIED_SERVICE, { message: 'expected a fully-qualified service name such as "auth.v1.AuthService"' })
+  .regex(FULLY_QUALIFIED_SERVICE, { error: 'expected a fully-qualified service name such as "auth.v1.AuthService"' })
   .describe('Fully-qualified protobuf service name: package and service, for example "auth.v1.AuthService".');
 
 const consumeObject = z
@@ -34,7 +34,7 @@ const consumeObject = z
       .describe('Default deadline of every call, in milliseconds. Default: no deadline.'),
     methods: z
       .record(
-        z.string().regex(/^[A-Z][A-Za-z0-9_]*$/, { message: 'expected an RPC name as in the contract, for example "ValidateToken"' }),
+        z.string().regex(/^[A-Z][A-Za-z0-9_]*$/, { error: 'expected an RPC name as in the contract, for example "ValidateToken"' }),
         z.strictObject({ deadlineMs: z.number().int().positive().describe('Deadline of this RPC, in ms.') }),
       )
       .optional()
@@ -85,7 +85,7 @@ const serviceSchema = z
       .describe('Services this one calls: it gets a typed client factory and an in-process test stub for each.'),
     listen: z
       .string()
-      .regex(LISTEN, { message: 'expected HOST:PORT, for example "127.0.0.1:50051" or "0.0.0.0:50051"' })
+      .regex(LISTEN, { error: 'expected HOST:PORT, for example "127.0.0.1:50051" or "0.0.0.0:50051"' })
       .optional()
       .describe('Address `grpcforge serve` binds, HOST:PORT. Required when the service serves anything.'),
   })
@@ -106,7 +106,7 @@ const authSchema = z
     methods: z
       .record(
         z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*\/([A-Za-z_][A-Za-z0-9_]*|\*)$/, {
-          message: 'expected "pkg.Service/Method" or "pkg.Service/*"',
+          error: 'expected "pkg.Service/Method" or "pkg.Service/*"',
         }),
         methodRule,
       )
@@ -126,7 +126,7 @@ const authSchema = z
       .strictObject({
         secretEnv: z.string().optional().describe('Environment variable holding the HS256 shared secret.'),
         publicKey: z.string().optional().describe('PEM public key file (RS256, ES256, EdDSA), relative to grpcforge.yaml.'),
-        jwksUrl: z.string().url().optional().describe('JWKS endpoint; keys are cached, refetched at most every 30 s.'),
+        jwksUrl: z.url().optional().describe('JWKS endpoint; keys are cached, refetched at most every 30 s.'),
         issuer: z.string().optional().describe('Expected iss claim.'),
         audience: z.string().optional().describe('Expected aud claim.'),
         algorithms: z.array(z.string()).optional().describe('Allowed alg values ("none" is never allowed).'),
@@ -180,7 +180,7 @@ export const configSchema = z
       .describe('Where the contracts and the buf generate template are.'),
     services: z
       .record(
-        z.string().regex(SERVICE_KEY, { message: 'expected a lower-case name such as "auth" or "billing-api"' }),
+        z.string().regex(SERVICE_KEY, { error: 'expected a lower-case name such as "auth" or "billing-api"' }),
         serviceSchema,
       )
       .describe('The services of the workspace, by name (lower-case, digits and dashes).'),

@@ -70,7 +70,7 @@ async function runBuf(args: readonly string[], options: RunBufOptions): Promise<
   const result = await spawnBuf(args, options);
   if (result.exitCode !== 0) {
     const diagnostics = parseDiagnostics(result.stderr, options);
-    const details = diagnostics.length > 0 ? diagnostics.map(formatBufDiagnostic) : [result.stderr.trim() || `buf exited with ${result.exitCode}`];
+    const details = diagnostics.length > 0 ? diagnostics.map(formatBufDiagnostic) : [result.stderr.trim() || `buf exited with ${String(result.exitCode)}`];
     throw new UserError('contract-invalid', `buf could not ${options.action}`, details);
   }
   return result.stdout;
@@ -91,12 +91,13 @@ const BUF_FINDINGS_EXIT = 100;
  * @throws UserError `buf-failed` when buf could not run the check (bad buf.yaml, unreadable input, missing ref).
  */
 export async function runBufCheck(args: readonly string[], bufDir: string, workspaceDir: string): Promise<BufDiagnostic[]> {
-  const options = { bufDir, workspaceDir, action: `run buf ${args[0]}` };
+  const command = args[0] ?? '';
+  const options = { bufDir, workspaceDir, action: `run buf ${command}` };
   const result = await spawnBuf(args, options);
   if (result.exitCode === 0) return [];
   if (result.exitCode === BUF_FINDINGS_EXIT) return parseDiagnostics(result.stdout.toString('utf8'), options);
   const details = parseDiagnostics(result.stderr, options).map(formatBufDiagnostic);
-  throw new UserError('buf-failed', `buf ${args[0]} failed (exit ${result.exitCode})`, details);
+  throw new UserError('buf-failed', `buf ${command} failed (exit ${String(result.exitCode)})`, details);
 }
 
 function parseDiagnostics(stderr: string, options: RunBufOptions): BufDiagnostic[] {
@@ -110,8 +111,8 @@ function parseDiagnostics(stderr: string, options: RunBufOptions): BufDiagnostic
         path: path ? toPosix(relative(options.workspaceDir, resolve(options.bufDir, path))) : '',
         line: Number(entry.start_line ?? 0),
         column: Number(entry.start_column ?? 0),
-        type: String(entry.type ?? ''),
-        message: String(entry.message ?? line),
+        type: typeof entry.type === 'string' ? entry.type : '',
+        message: typeof entry.message === 'string' ? entry.message : line,
       });
     } catch {
       // Not one of buf's JSON lines: keep scanning.

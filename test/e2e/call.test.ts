@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { linkWorkspace, repoRoot, runCli, publicContracts, startServe, tempDir, writeFiles, type ServeProcess } from '../helpers/workspace.ts';
+import {
+  linkWorkspace,
+  repoRoot,
+  runCli,
+  publicContracts,
+  startServe,
+  tempDir,
+  writeFiles,
+  type ServeProcess,
+} from '../helpers/workspace.ts';
 
 // `grpcforge call`: dynamic invocation through server reflection, all four kinds, JSON in and out.
 
@@ -31,26 +40,38 @@ describe('grpcforge call', () => {
   });
 
   test('unary, with the equivalent buf curl command', () => {
-    const result = runCli(['call', auth.address, 'auth.v1.AuthService/Login', '-d', '{"username":"ada","password":"demo"}', '--print-curl'], ws);
+    const result = runCli(
+      ['call', auth.address, 'auth.v1.AuthService/Login', '-d', '{"username":"ada","password":"demo"}', '--print-curl'],
+      ws,
+    );
     assert.equal(result.code, 0, result.stderr);
     const [login] = documents(result.stdout);
     assert.equal(typeof login?.token, 'string');
     assert.match(String(login?.expireTime), /^\d{4}-\d\d-\d\dT/, 'proto JSON: a Timestamp is an RFC 3339 string');
-    bearer = `authorization: Bearer ${login?.token}`;
-    assert.match(result.stderr, /^\$ buf curl --protocol grpc --http2-prior-knowledge -d '\{"username":"ada","password":"demo"\}' http:\/\/127\.0\.0\.1:\d+\/auth\.v1\.AuthService\/Login$/m);
+    bearer = `authorization: Bearer ${String(login?.token)}`;
+    assert.match(
+      result.stderr,
+      /^\$ buf curl --protocol grpc --http2-prior-knowledge -d '\{"username":"ada","password":"demo"\}' http:\/\/127\.0\.0\.1:\d+\/auth\.v1\.AuthService\/Login$/m,
+    );
   });
 
   test('server-streaming, client-streaming from stdin JSON lines, and bidi from a JSON array, with metadata', () => {
     const listed = runCli(['call', user.address, 'user.v1.UserService/ListUsers', '-H', bearer], ws);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.deepEqual(documents(listed.stdout).map((response) => (response.user as { id: string }).id), ['u1', 'u2']);
+    assert.deepEqual(
+      documents(listed.stdout).map((response) => (response.user as { id: string }).id),
+      ['u1', 'u2'],
+    );
 
     const lines = '{"user":{"id":"u7","displayName":"Radia"}}\n{"user":{"id":"u8","displayName":"Barbara"}}\n';
     const imported = runCli(['call', user.address, 'user.v1.UserService/ImportUsers', '-H', bearer, '-d', '-'], ws, {}, lines);
     assert.equal(imported.code, 0, imported.stderr);
     assert.deepEqual(documents(imported.stdout), [{ createdCount: 2 }]);
 
-    const synced = runCli(['call', user.address, 'user.v1.UserService/SyncUsers', '-H', bearer, '-d', '[{"id":"u7"},{"id":"nobody"}]'], ws);
+    const synced = runCli(
+      ['call', user.address, 'user.v1.UserService/SyncUsers', '-H', bearer, '-d', '[{"id":"u7"},{"id":"nobody"}]'],
+      ws,
+    );
     assert.equal(synced.code, 0, synced.stderr);
     assert.deepEqual(documents(synced.stdout), [{ user: { id: 'u7', displayName: 'Radia' }, found: true }, {}]);
   });
@@ -64,19 +85,28 @@ describe('grpcforge call', () => {
     assert.match(badField.stderr, /request 1 does not fit user\.v1\.GetUserRequest: .*key "identifier" is unknown/);
     const typo = runCli(['call', user.address, 'user.v1.UserService/GetUsr'], ws);
     assert.equal(typo.code, 2);
-    assert.equal(typo.stderr.trim(), 'grpcforge: user.v1.UserService has no method "GetUsr" (did you mean "user.v1.UserService/GetUser"?)');
+    assert.equal(
+      typo.stderr.trim(),
+      'grpcforge: user.v1.UserService has no method "GetUsr" (did you mean "user.v1.UserService/GetUser"?)',
+    );
   });
 
   test('--list shows services and methods with their kinds', () => {
     const result = runCli(['call', user.address, '--list'], ws);
     assert.equal(result.code, 0, result.stderr);
     // Health and reflection are listed too (test/e2e/call-names.test.ts).
-    assert.deepEqual(result.stdout.trim().split('\n').filter((line) => line.startsWith('user.')), [
-      'user.v1.UserService/GetUser  (unary: user.v1.GetUserRequest -> user.v1.GetUserResponse)',
-      'user.v1.UserService/ListUsers  (server-streaming: user.v1.ListUsersRequest -> user.v1.ListUsersResponse)',
-      'user.v1.UserService/ImportUsers  (client-streaming: user.v1.ImportUsersRequest -> user.v1.ImportUsersResponse)',
-      'user.v1.UserService/SyncUsers  (bidi-streaming: user.v1.SyncUsersRequest -> user.v1.SyncUsersResponse)',
-    ]);
+    assert.deepEqual(
+      result.stdout
+        .trim()
+        .split('\n')
+        .filter((line) => line.startsWith('user.')),
+      [
+        'user.v1.UserService/GetUser  (unary: user.v1.GetUserRequest -> user.v1.GetUserResponse)',
+        'user.v1.UserService/ListUsers  (server-streaming: user.v1.ListUsersRequest -> user.v1.ListUsersResponse)',
+        'user.v1.UserService/ImportUsers  (client-streaming: user.v1.ImportUsersRequest -> user.v1.ImportUsersResponse)',
+        'user.v1.UserService/SyncUsers  (bidi-streaming: user.v1.SyncUsersRequest -> user.v1.SyncUsersResponse)',
+      ],
+    );
   });
 
   test('a server from the public contracts, and the workspace contracts when reflection is off', async () => {
@@ -86,12 +116,13 @@ describe('grpcforge call', () => {
     await writeFiles(dir, {
       'buf.yaml': 'version: v2\nmodules:\n  - path: proto\n',
       'package.json': '{ "private": true, "type": "module" }\n',
-      'grpcforge.yaml': 'version: 1\nservices:\n  guide:\n    serves: [routeguide.RouteGuide]\n    listen: 127.0.0.1:0\nauth:\n  default: public\n',
+      'grpcforge.yaml':
+        'version: 1\nservices:\n  guide:\n    serves: [routeguide.RouteGuide]\n    listen: 127.0.0.1:0\nauth:\n  default: public\n',
       // A slow handler, for --deadline.
       'services/guide/src/handlers/routeguide.RouteGuide/list-features.ts':
         "import type { RouteGuideHandlers } from '../../gen/server/routeguide.RouteGuide.js';\n\n" +
         "export const listFeatures: RouteGuideHandlers['listFeatures'] = async function* (_request, context) {\n" +
-        '  await new Promise((resolve) => setTimeout(resolve, 5000));\n  if (!context.signal.aborted) yield { name: \'late\' };\n};\n',
+        "  await new Promise((resolve) => setTimeout(resolve, 5000));\n  if (!context.signal.aborted) yield { name: 'late' };\n};\n",
     });
     await linkWorkspace(dir);
     assert.equal(runCli(['generate'], dir).code, 0);
@@ -112,7 +143,10 @@ describe('grpcforge call', () => {
     const dark = await startServe(dir, 'guide');
     const feature = runCli(['call', dark.address, 'routeguide.RouteGuide/GetFeature', '-d', '{"latitude":1}'], dir);
     assert.equal(feature.code, 1);
-    assert.match(feature.stderr, /the server has no reflection: using the contracts of the workspace here\nERROR: UNIMPLEMENTED: \/routeguide\.RouteGuide\/GetFeature is not implemented yet/);
+    assert.match(
+      feature.stderr,
+      /the server has no reflection: using the contracts of the workspace here\nERROR: UNIMPLEMENTED: \/routeguide\.RouteGuide\/GetFeature is not implemented yet/,
+    );
     await dark.stop();
   });
 });

@@ -41,7 +41,8 @@ describe('log store durability under a real server', () => {
     await writeFiles(ws, {
       'buf.yaml': 'version: v2\nmodules:\n  - path: proto\n',
       'package.json': '{ "private": true, "type": "module" }\n',
-      'grpcforge.yaml': 'version: 1\nservices:\n  greeter:\n    serves: [helloworld.Greeter]\n    listen: 127.0.0.1:0\nauth:\n  default: public\n',
+      'grpcforge.yaml':
+        'version: 1\nservices:\n  greeter:\n    serves: [helloworld.Greeter]\n    listen: 127.0.0.1:0\nauth:\n  default: public\n',
       'services/greeter/src/handlers/helloworld.Greeter/say-hello.ts': SLOW_HANDLER,
     });
     await cp(join(process.cwd(), 'templates/workspace/buf.gen.yaml'), join(ws, 'buf.gen.yaml'));
@@ -49,7 +50,10 @@ describe('log store durability under a real server', () => {
     const generate = runCli(['generate'], ws);
     assert.equal(generate.code, 0, generate.stderr);
     runtime = (await import(pathToFileURL(join(ws, 'node_modules/grpcforge/dist/runtime/index.js')).href)) as Runtime;
-    const pb = (await import(pathToFileURL(join(ws, 'services/greeter/src/gen/pb/helloworld.ts')).href)) as Record<string, TsProtoServiceDefinition>;
+    const pb = (await import(pathToFileURL(join(ws, 'services/greeter/src/gen/pb/helloworld.ts')).href)) as Record<
+      string,
+      TsProtoServiceDefinition
+    >;
     Greeter = pb.GreeterDefinition!;
   });
 

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { TsProtoServiceDefinition } from 'nice-grpc';
+import type * as RuntimeModule from '../../src/runtime/index.ts';
 import { linkWorkspace, runCli, startServe, tempDir } from '../helpers/workspace.ts';
 import type { AuthClientModule, UserClient } from './example-types.ts';
 
 // The example workspace with mTLS switched on (tls.enabled: true) and certificates from `grpcforge certs init`:
 // user talks to auth over mTLS, with its deadline and its certificate as identity, all from grpcforge.yaml.
 
-type Runtime = typeof import('../../src/runtime/index.ts');
+type Runtime = typeof RuntimeModule;
 
 test('example workspace: one switch and certs init give mTLS between user and auth', async () => {
   const ws = join(await tempDir(), 'platform');
@@ -31,20 +32,33 @@ test('example workspace: one switch and certs init give mTLS between user and au
   process.chdir(ws); // the generated clients' certificate paths are relative to the workspace
   try {
     // Login with user's generated client of auth: it carries user's certificate.
-    const { createAuthServiceClient } = (await import(pathToFileURL(join(ws, 'services/user/src/gen/clients/auth.v1.AuthService.ts')).href)) as AuthClientModule;
+    const { createAuthServiceClient } = (await import(
+      pathToFileURL(join(ws, 'services/user/src/gen/clients/auth.v1.AuthService.ts')).href
+    )) as AuthClientModule;
     const authClient = createAuthServiceClient({ target: auth.address });
     const { token } = await authClient.login({ username: 'ada', password: 'demo' });
     runtime.closeServiceClient(authClient);
 
-    const { UserServiceDefinition } = (await import(pathToFileURL(join(ws, 'services/user/src/gen/pb/user/v1/user.ts')).href)) as Record<string, TsProtoServiceDefinition>;
+    const { UserServiceDefinition } = (await import(
+      pathToFileURL(join(ws, 'services/user/src/gen/pb/user/v1/user.ts')).href
+    )) as Record<string, TsProtoServiceDefinition>;
     const tls = { ca: 'certs/ca.pem', cert: 'certs/auth.pem', key: 'certs/auth.key' };
-    const userClient = runtime.createServiceClient(UserServiceDefinition!, { target: user.address, tls }) as unknown as UserClient;
+    const userClient = runtime.createServiceClient(UserServiceDefinition!, {
+      target: user.address,
+      tls,
+    }) as unknown as UserClient;
     const response = await userClient.getUser({ id: 'u1' }, { metadata: runtime.Metadata({ authorization: `Bearer ${token}` }) });
     assert.equal(response.requestedBy, 'ada', 'user asked auth over mTLS');
     runtime.closeServiceClient(userClient);
 
-    const plaintext = runtime.createServiceClient(UserServiceDefinition!, { target: user.address, retry: false }) as unknown as UserClient;
-    await assert.rejects(plaintext.getUser({ id: 'u1' }), (error: unknown) => error instanceof runtime.ClientError && error.code === runtime.Status.UNAVAILABLE);
+    const plaintext = runtime.createServiceClient(UserServiceDefinition!, {
+      target: user.address,
+      retry: false,
+    }) as unknown as UserClient;
+    await assert.rejects(
+      plaintext.getUser({ id: 'u1' }),
+      (error: unknown) => error instanceof runtime.ClientError && error.code === runtime.Status.UNAVAILABLE,
+    );
     runtime.closeServiceClient(plaintext);
   } finally {
     process.chdir(cwd);
@@ -52,6 +66,6 @@ test('example workspace: one switch and certs init give mTLS between user and au
   assert.equal(await user.stop(), 0);
   assert.equal(await auth.stop(), 0);
   const logs = runCli(['logs', '--service', 'auth.v1.AuthService', '--method', 'ValidateToken', '--json'], ws);
-  const principals = (JSON.parse(logs.stdout).logs as { principal: string | null }[]).map((log) => log.principal);
+  const principals = (JSON.parse(logs.stdout) as { logs: { principal: string | null }[] }).logs.map((log) => log.principal);
   assert.deepEqual(principals, ['mtls:spiffe://platform/user'], 'auth saw user by its certificate');
 });

@@ -4,8 +4,9 @@ import { cp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { parse } from 'yaml';
+import { formatLintText } from '../../src/cli/output/lint-report.ts';
 import type { LintReport } from '../../src/lint/findings.ts';
-import { linkWorkspace, repoRoot, runCli, publicContracts, tempDir, writeFiles } from '../helpers/workspace.ts';
+import { linkWorkspace, repoRoot, runCli, publicContracts, tempDir, writeFiles, type CliResult } from '../helpers/workspace.ts';
 
 // `grpcforge lint` on a git repository built here: the example workspace in a subfolder, one branch per change.
 
@@ -94,39 +95,87 @@ describe('grpcforge lint', () => {
       () => edit(AUTH, (t) => `${t}\n// AuditService records who did what.\nservice AuditService {\n  rpc RecordEvent(RecordEventRequest) returns (RecordEventResponse);\n}\n\nmessage RecordEventRequest {\n  string what = 1;\n}\n\nmessage RecordEventResponse {}\n`),
     ],
   ];
-  for (const [name, change] of compatible) {
-    test(`compatible: ${name} passes once regenerated`, async () => {
-      await onBranch(name.replace(/ /g, '-'), async () => {
-        await change();
-        assert.equal(runCli(['generate'], ws).code, 0);
-      }, () => {
-        const { code, report } = lint('--against', 'main');
-        assert.equal(code, 0, JSON.stringify(report.findings, null, 1));
-      });
+  // Additive changes cannot hide each other's findings (buf compares element by element), so they share one branch,
+  // one generate and one lint run: a false finding from any of them fails it, and the message names the file and rule.
+  test(`compatible: ${compatible.map(([name]) => name).join(', ')} pass once regenerated (one branch)`, async () => {
+    await onBranch('compatible', async () => {
+      for (const [, change] of compatible) await change();
+      const generate = runCli(['generate'], ws);
+      assert.equal(generate.code, 0, generate.stderr);
+      assert.match(generate.stdout, /created +services\/auth\/src\/handlers\/auth\.v1\.AuthService\/logout\.ts/, 'the added RPC got its handler');
+    }, () => {
+      const { code, report } = lint('--against', 'main');
+      assert.equal(code, 0, JSON.stringify(report.findings, null, 1));
+      assert.deepEqual(report.checks.map((check) => [check.check, check.ran, check.findings]), [
+        ['lint', true, 0],
+        ['breaking', true, 0],
+        ['consistency', true, 0],
+        ['drift', true, 0],
+      ]);
     });
+  });
+
+  interface BreakingCase {
+    readonly name: string;
+    readonly change: () => Promise<void>;
+    readonly rule: string;
+    readonly consumer: string;
+    /** What identifies the change's finding in buf's message, since several changes share one run. */
+    readonly element: RegExp;
+    /** A change that hides others (a deleted service, a new package) gets a branch and a run of its own. */
+    readonly alone?: boolean;
+  }
+  const breaking: BreakingCase[] = [
+    { name: 'delete an RPC', change: () => edit(AUTH, (t) => t.replace(/ {2}\/\/ Login exchanges[^\n]*\n {2}rpc Login\(LoginRequest\) returns \(LoginResponse\);\n/, '')), rule: 'RPC_NO_DELETE', consumer: 'user (consumes auth.v1.AuthService)', element: /"Login"/ },
+    { name: 'delete a service', change: () => edit(AUTH, (t) => t.replace(/\/\/ AuthService issues[\s\S]*?\n}\n/, '')), rule: 'SERVICE_NO_DELETE', consumer: 'user (consumes auth.v1.AuthService)', element: /"AuthService"/, alone: true },
+    { name: 'rename a field', change: () => edit(AUTH, (t) => t.replace('string username = 1;', 'string login = 1;')), rule: 'FIELD_SAME_NAME', consumer: 'user (consumes auth.v1.AuthService)', element: /"username"/ },
+    { name: 'renumber a field', change: () => edit(AUTH, (t) => t.replace('string password = 2;', 'string password = 5;')), rule: 'FIELD_NO_DELETE', consumer: 'user (consumes auth.v1.AuthService)', element: /"password"/ },
+    { name: "change a field's type", change: () => edit(AUTH, (t) => t.replace('  string token = 1;\n}\n\nmessage ValidateTokenResponse', '  bytes token = 1;\n}\n\nmessage ValidateTokenResponse')), rule: 'FIELD_SAME_TYPE', consumer: 'user (consumes auth.v1.AuthService)', element: /"ValidateTokenRequest"/ },
+    { name: "change an RPC's streaming", change: () => edit(AUTH, (t) => t.replace('rpc ListSessions(ListSessionsRequest) returns (stream ListSessionsResponse);', 'rpc ListSessions(ListSessionsRequest) returns (ListSessionsResponse);')), rule: 'RPC_SAME_SERVER_STREAMING', consumer: 'user (consumes auth.v1.AuthService)', element: /"ListSessions"/ },
+    { name: 'delete an enum value', change: () => edit(USER, (t) => t.replace('  USER_STATUS_BLOCKED = 2;\n', '')), rule: 'ENUM_VALUE_NO_DELETE', consumer: 'user (serves user.v1.UserService)', element: /"UserStatus"/ },
+    { name: 'change the package', change: () => edit(AUTH, (t) => t.replace('package auth.v1;', 'package auth.v2;')), rule: 'FILE_SAME_PACKAGE', consumer: 'user (consumes auth.v1.AuthService)', element: /"auth\.v1"/, alone: true },
+  ];
+  const title = (c: BreakingCase) => `breaking: ${c.name} fails with ${c.rule} and names ${c.consumer}`;
+
+  /** The case's finding is in the report, names the consumer, and the text output names it under the finding. */
+  function assertBreaks(report: LintReport, c: BreakingCase): void {
+    const found = report.findings.filter((finding) => finding.check === 'breaking' && finding.rule === c.rule && c.element.test(finding.message));
+    assert.ok(found.length > 0, `no ${c.rule} matching ${c.element} in ${JSON.stringify(report.findings.map((f) => `${f.rule}: ${f.message}`))}`);
+    const named = found.flatMap((finding) => (finding.affects ?? []).map((a) => `${a.service} (${a.role} ${a.contractService})`));
+    assert.ok(named.includes(c.consumer), `${c.consumer} not in ${JSON.stringify(named)}`);
+    const text = formatLintText(report);
+    const at = text.findIndex((line) => line.includes(` ${c.rule} `) && c.element.test(line));
+    assert.ok(at >= 0, `no text line for ${c.rule}:\n${text.join('\n')}`);
+    assert.match(text[at + 1] ?? '', new RegExp(`^ +breaks .*${c.consumer.replace(/[().]/g, '\\$&')}`), text.join('\n'));
   }
 
-  const breaking: [string, () => Promise<void>, string, string][] = [
-    ['delete an RPC', () => edit(AUTH, (t) => t.replace(/ {2}\/\/ Login exchanges[^\n]*\n {2}rpc Login\(LoginRequest\) returns \(LoginResponse\);\n/, '')), 'RPC_NO_DELETE', 'user (consumes auth.v1.AuthService)'],
-    ['delete a service', () => edit(AUTH, (t) => t.replace(/\/\/ AuthService issues[\s\S]*?\n}\n/, '')), 'SERVICE_NO_DELETE', 'user (consumes auth.v1.AuthService)'],
-    ['rename a field', () => edit(AUTH, (t) => t.replace('string username = 1;', 'string login = 1;')), 'FIELD_SAME_NAME', 'user (consumes auth.v1.AuthService)'],
-    ['renumber a field', () => edit(AUTH, (t) => t.replace('string password = 2;', 'string password = 5;')), 'FIELD_NO_DELETE', 'user (consumes auth.v1.AuthService)'],
-    ["change a field's type", () => edit(AUTH, (t) => t.replace('  string token = 1;\n}\n\nmessage ValidateTokenResponse', '  bytes token = 1;\n}\n\nmessage ValidateTokenResponse')), 'FIELD_SAME_TYPE', 'user (consumes auth.v1.AuthService)'],
-    ["change an RPC's streaming", () => edit(AUTH, (t) => t.replace('rpc ListSessions(ListSessionsRequest) returns (stream ListSessionsResponse);', 'rpc ListSessions(ListSessionsRequest) returns (ListSessionsResponse);')), 'RPC_SAME_SERVER_STREAMING', 'user (consumes auth.v1.AuthService)'],
-    ['delete an enum value', () => edit(USER, (t) => t.replace('  USER_STATUS_BLOCKED = 2;\n', '')), 'ENUM_VALUE_NO_DELETE', 'user (serves user.v1.UserService)'],
-    ['change the package', () => edit(AUTH, (t) => t.replace('package auth.v1;', 'package auth.v2;')), 'FILE_SAME_PACKAGE', 'user (consumes auth.v1.AuthService)'],
-  ];
-  for (const [name, change, rule, consumer] of breaking) {
-    test(`breaking: ${name} fails with ${rule} and names ${consumer}`, async () => {
-      await onBranch(name.replace(/[^a-z]+/g, '-'), change, () => {
+  describe('breaking: the independent changes on one branch, one lint run', () => {
+    let result: ReturnType<typeof lint>;
+    let text: CliResult;
+    before(async () => {
+      await onBranch('breaking', async () => {
+        for (const c of breaking.filter((c) => !c.alone)) await c.change();
+      }, () => {
+        result = lint('--against', 'main', '--no-drift');
+        text = runCli(['lint', '--against', 'main', '--no-drift'], ws);
+      });
+    });
+
+    test('exit 1 in both formats, and the text output is the JSON report formatted', () => {
+      assert.equal(result.code, 1);
+      assert.equal(text.code, 1, text.stderr);
+      assert.equal(text.stdout, `${formatLintText(result.report).join('\n')}\n`);
+    });
+
+    for (const c of breaking.filter((c) => !c.alone)) test(title(c), () => assertBreaks(result.report, c));
+  });
+
+  for (const c of breaking.filter((c) => c.alone)) {
+    test(title(c), async () => {
+      await onBranch(c.name.replace(/[^a-z]+/g, '-'), c.change, () => {
         const { code, report } = lint('--against', 'main', '--no-drift');
         assert.equal(code, 1);
-        const found = report.findings.filter((finding) => finding.check === 'breaking' && finding.rule === rule);
-        assert.ok(found.length > 0, `no ${rule} in ${JSON.stringify(report.findings.map((f) => f.rule))}`);
-        const named = found.flatMap((finding) => (finding.affects ?? []).map((a) => `${a.service} (${a.role} ${a.contractService})`));
-        assert.ok(named.includes(consumer), `${consumer} not in ${JSON.stringify(named)}`);
-        const text = runCli(['lint', '--against', 'main', '--no-drift'], ws);
-        assert.match(text.stdout, new RegExp(`breaks .*${consumer.replace(/[().]/g, '\\$&')}`));
+        assertBreaks(report, c);
       });
     });
   }

@@ -46,8 +46,19 @@ describe('README handler guide', () => {
 
   test('has snippets for handlers of every RPC kind, the service context, the auth hook and a test', () => {
     const paths = snippets.map((snippet) => snippet.path);
-    for (const expected of ['get-user.ts', 'list-sessions.ts', 'import-users.ts', 'sync-users.ts', 'src/context.ts', 'middleware/auth.ts', 'test/get-user.test.ts']) {
-      assert.ok(paths.some((path) => path.endsWith(expected)), `no snippet for ${expected}`);
+    for (const expected of [
+      'get-user.ts',
+      'list-sessions.ts',
+      'import-users.ts',
+      'sync-users.ts',
+      'src/context.ts',
+      'middleware/auth.ts',
+      'test/get-user.test.ts',
+    ]) {
+      assert.ok(
+        paths.some((path) => path.endsWith(expected)),
+        `no snippet for ${expected}`,
+      );
     }
   });
 
@@ -56,7 +67,7 @@ describe('README handler guide', () => {
     assert.equal(result.code, 0, result.stdout + result.stderr);
   });
 
-  test("the test snippet passes against the generated stub", () => {
+  test('the test snippet passes against the generated stub', () => {
     const result = runProgram(process.execPath, ['--import', 'tsx', '--test', 'services/user/test/get-user.test.ts'], ws);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /# pass 2/);

@@ -5,12 +5,13 @@ import { before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ChannelCredentials } from '@grpc/grpc-js';
 import type { TsProtoServiceDefinition } from 'nice-grpc';
+import type * as RuntimeModule from '../../src/runtime/index.ts';
 import { createTestCertificates } from '../helpers/certs.ts';
 import { linkWorkspace, repoRoot, runCli, publicContracts, startServe, tempDir, writeFiles } from '../helpers/workspace.ts';
 
 // `grpcforge serve` with mTLS from grpcforge.yaml: the client certificate is the principal the log store records.
 
-type Runtime = typeof import('../../src/runtime/index.ts');
+type Runtime = typeof RuntimeModule;
 let ws: string;
 
 const CONFIG = `version: 1
@@ -61,7 +62,10 @@ describe('serve with mTLS', () => {
     const server = await startServe(ws, 'greeter');
     assert.match(server.stderr(), /mTLS/);
     const runtime = (await import(pathToFileURL(join(ws, 'node_modules/grpcforge/dist/runtime/index.js')).href)) as Runtime;
-    const pb = (await import(pathToFileURL(join(ws, 'services/greeter/src/gen/pb/helloworld.ts')).href)) as Record<string, TsProtoServiceDefinition>;
+    const pb = (await import(pathToFileURL(join(ws, 'services/greeter/src/gen/pb/helloworld.ts')).href)) as Record<
+      string,
+      TsProtoServiceDefinition
+    >;
     const { readFileSync } = await import('node:fs');
     const file = (name: string) => readFileSync(join(ws, 'certs', name));
     const client = runtime.createServiceClient(pb.GreeterDefinition!, {
@@ -72,10 +76,13 @@ describe('serve with mTLS', () => {
     runtime.closeServiceClient(client);
     assert.equal(await server.stop(), 0);
     const logs = runCli(['logs', '--json'], ws);
-    assert.deepEqual(JSON.parse(logs.stdout).logs.map((log: { principal: string }) => log.principal), ['mtls:spiffe://grpcforge.test/user']);
+    assert.deepEqual(
+      (JSON.parse(logs.stdout) as { logs: { principal: string }[] }).logs.map((log) => log.principal),
+      ['mtls:spiffe://grpcforge.test/user'],
+    );
   });
 
-  test("a generated client dials mTLS with its own certificate, a per-RPC deadline and credentials, all from config", async () => {
+  test('a generated client dials mTLS with its own certificate, a per-RPC deadline and credentials, all from config', async () => {
     const generated = await readFile(join(ws, 'services/caller/src/gen/clients/helloworld.Greeter.ts'), 'utf8');
     assert.match(generated, /methodDeadlinesMs: \{ sayHello: 1500 \},/);
     assert.match(generated, /callCredentials: \{ apiKey: '\$\{CALLER_API_KEY:-\}' \},/);
@@ -84,8 +91,10 @@ describe('serve with mTLS', () => {
     await writeFile(join(ws, 'certs/caller.pem'), readFileSync(join(ws, 'certs/client.pem')));
     await writeFile(join(ws, 'certs/caller.key'), readFileSync(join(ws, 'certs/client.key')));
     const server = await startServe(ws, 'greeter');
-    const { createGreeterClient } = (await import(pathToFileURL(join(ws, 'services/caller/src/gen/clients/helloworld.Greeter.ts')).href)) as {
-      createGreeterClient(options?: object): { sayHello(request: { name: string }): Promise<{ message: string }> };
+    const { createGreeterClient } = (await import(
+      pathToFileURL(join(ws, 'services/caller/src/gen/clients/helloworld.Greeter.ts')).href
+    )) as {
+      createGreeterClient: (options?: object) => { sayHello(request: { name: string }): Promise<{ message: string }> };
     };
     const cwd = process.cwd();
     process.chdir(ws); // as under `grpcforge serve caller`: paths are relative to the workspace

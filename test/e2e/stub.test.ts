@@ -3,12 +3,14 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import type { TsProtoServiceDefinition } from 'nice-grpc';
+import type * as RuntimeModule from '../../src/runtime/index.ts';
 import { linkWorkspace, runCli, startServe, tempDir } from '../helpers/workspace.ts';
 import type { UserClient } from './example-types.ts';
 
 // `grpcforge serve <consumed service> --stub --scenario`: a fake auth from its contract, for user's integration tests.
 
-type Runtime = typeof import('../../src/runtime/index.ts');
+type Runtime = typeof RuntimeModule;
 
 const SCENARIO = `service: auth.v1.AuthService
 methods:
@@ -54,7 +56,7 @@ describe('serve --stub with a scenario', () => {
   test('matching (equals, regex, contains), sequences, errors, delays and streams', async () => {
     const stub = await startServe(ws, 'auth.v1.AuthService', {}, ['--stub', '--scenario', 'auth-scenario.yaml']);
     const { definition } = (await import(pathToFileURL(join(ws, 'services/user/src/gen/stubs/auth.v1.AuthService.ts')).href)) as {
-      definition: import('nice-grpc').TsProtoServiceDefinition;
+      definition: TsProtoServiceDefinition;
     };
     const client = runtime.createServiceClient(definition, { target: stub.address, retry: false }) as unknown as AuthStubClient;
     assert.deepEqual(await client.validateToken({ token: 'good' }), { valid: true, subject: 'ada', roles: ['user'] });
@@ -65,9 +67,16 @@ describe('serve --stub with a scenario', () => {
       return true;
     });
     await assert.rejects(client.validateToken({ token: 'a-flaky-one' }), /UNAVAILABLE: warming up/);
-    assert.equal((await client.validateToken({ token: 'a-flaky-one' })).subject, 'grace', 'the second call gets the second entry');
+    assert.equal(
+      (await client.validateToken({ token: 'a-flaky-one' })).subject,
+      'grace',
+      'the second call gets the second entry',
+    );
     assert.equal((await client.validateToken({ token: 'a-flaky-one' })).subject, 'grace', 'and the last one repeats');
-    await assert.rejects(client.validateToken({ token: 'nothing matches' }), /UNIMPLEMENTED: no scenario rule of ValidateToken matches/);
+    await assert.rejects(
+      client.validateToken({ token: 'nothing matches' }),
+      /UNIMPLEMENTED: no scenario rule of ValidateToken matches/,
+    );
 
     const started = Date.now();
     const slow = await client.login({ username: 'slowpoke', password: 'x' });
@@ -85,14 +94,16 @@ describe('serve --stub with a scenario', () => {
   test("user's real handlers run against the stubbed auth", async () => {
     const stub = await startServe(ws, 'auth.v1.AuthService', {}, ['--stub', '--scenario', 'auth-scenario.yaml']);
     const user = await startServe(ws, 'user', { AUTH_ADDR: stub.address });
-    const { UserServiceDefinition } = (await import(pathToFileURL(join(ws, 'services/user/src/gen/pb/user/v1/user.ts')).href)) as Record<
-      string,
-      import('nice-grpc').TsProtoServiceDefinition
-    >;
+    const { UserServiceDefinition } = (await import(
+      pathToFileURL(join(ws, 'services/user/src/gen/pb/user/v1/user.ts')).href
+    )) as Record<string, TsProtoServiceDefinition>;
     const client = runtime.createServiceClient(UserServiceDefinition!, { target: user.address }) as unknown as UserClient;
     const response = await client.getUser({ id: 'u2' }, { metadata: runtime.Metadata({ authorization: 'Bearer good' }) });
     assert.equal(response.requestedBy, 'ada');
-    await assert.rejects(client.getUser({ id: 'u2' }, { metadata: runtime.Metadata({ authorization: 'Bearer expired' }) }), /UNAUTHENTICATED: authentication required/);
+    await assert.rejects(
+      client.getUser({ id: 'u2' }, { metadata: runtime.Metadata({ authorization: 'Bearer expired' }) }),
+      /UNAUTHENTICATED: authentication required/,
+    );
     runtime.closeServiceClient(client);
     await user.stop();
     await stub.stop();
@@ -102,8 +113,14 @@ describe('serve --stub with a scenario', () => {
     await writeFile(join(ws, 'bad-scenario.yaml'), 'methods:\n  Logout:\n    - respond: {}\n');
     const result = runCli(['serve', 'auth.v1.AuthService', '--stub', '--scenario', 'bad-scenario.yaml', '--port', '0'], ws);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /bad-scenario\.yaml: scenario: auth\.v1\.AuthService has no RPC "Logout" \(known: Login, ValidateToken, ListSessions\)/);
-    await writeFile(join(ws, 'bad-regex.yaml'), 'methods:\n  Login:\n    - match: { username: { regex: "(" } }\n      respond: {}\n');
+    assert.match(
+      result.stderr,
+      /bad-scenario\.yaml: scenario: auth\.v1\.AuthService has no RPC "Logout" \(known: Login, ValidateToken, ListSessions\)/,
+    );
+    await writeFile(
+      join(ws, 'bad-regex.yaml'),
+      'methods:\n  Login:\n    - match: { username: { regex: "(" } }\n      respond: {}\n',
+    );
     const regex = runCli(['serve', 'auth.v1.AuthService', '--stub', '--scenario', 'bad-regex.yaml', '--port', '0'], ws);
     assert.equal(regex.code, 2, 'an invalid regex is found when the stub starts, not on the first call');
     assert.match(regex.stderr, /bad-regex\.yaml: scenario: Login\[0\]\.match\.username\.regex: Invalid regular expression/);

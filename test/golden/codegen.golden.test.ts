@@ -63,7 +63,7 @@ async function planCase(name: string, workspaceDir = join(casesRoot, name)): Pro
     'proto/',
     rpcNamesOf(loaded.contract),
   );
-  if (unknown.length > 0) throw new Error(`${unknown.map((problem) => `${problem.path}: ${problem.message}`).join('; ')}`);
+  if (unknown.length > 0) throw new Error(unknown.map((problem) => `${problem.path}: ${problem.message}`).join('; '));
   return buildPlan(config, loaded);
 }
 
@@ -80,8 +80,11 @@ function typeCheckGoldens(): Promise<string> {
       maxBuffer: 64 * 1024 * 1024,
     }).then(
       ({ stdout }) => stdout,
-      (error: { stdout?: string; stderr?: string; message: string }) =>
-        `${error.stdout ?? ''}${error.stderr ?? ''}` || error.message,
+      (error: unknown) => {
+        // promisify(execFile) rejects with the child's output on the error object.
+        const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+        return `${stdout}${stderr}` || (error instanceof Error ? error.message : String(error));
+      },
     );
   })();
   return typeCheck;

@@ -5,10 +5,15 @@ import type { TsProtoServiceDefinition } from 'nice-grpc';
  * client and stub over real sockets without generating code first.
  */
 const json = {
-  encode: (message: EchoMessage) => ({ finish: () => new Uint8Array(Buffer.from(JSON.stringify(message ?? {}))) }),
+  encode: (message: EchoMessage) => ({ finish: () => toJsonBytes(message) }),
   decode: (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString('utf8') || '{}') as EchoMessage,
   fromPartial: (message: EchoMessage) => message,
 };
+
+/** `undefined` as `{}`: fromPartial is the identity here, so a call made with no request reaches encode as is. */
+function toJsonBytes(message: EchoMessage | undefined): Uint8Array {
+  return new Uint8Array(Buffer.from(JSON.stringify(message ?? {})));
+}
 
 // Literal stream flags, as ts-proto writes them, so nice-grpc's types pick the RPC kind.
 function method<RequestStream extends boolean, ResponseStream extends boolean>(

@@ -108,7 +108,7 @@ export async function startServe(
   children.add(child);
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve ${service} did not listen in 30 s: ${stderr}`)), 30_000);
-    void exited.then((code) => reject(new Error(`serve ${service} exited with ${code}: ${stderr}`)));
+    void exited.then((code) => reject(new Error(`serve ${service} exited with ${String(code)}: ${stderr}`)));
     createInterface({ input: child.stdout }).on('line', (line) => {
       const match = /^listening on (.+)$/.exec(line);
       if (match?.[1]) {
@@ -132,6 +132,12 @@ export async function startServe(
 /** SHA-256 of every file below `dir` (path → hash), to prove a run changed nothing. */
 export async function hashTree(dir: string, paths: readonly string[]): Promise<Map<string, string>> {
   const hashes = new Map<string, string>();
-  for (const path of paths) hashes.set(path, createHash('sha256').update(await readFile(join(dir, path))).digest('hex'));
+  for (const path of paths)
+    hashes.set(
+      path,
+      createHash('sha256')
+        .update(await readFile(join(dir, path)))
+        .digest('hex'),
+    );
   return hashes;
 }

@@ -52,7 +52,7 @@ async function jwt(claims: Record<string, unknown>, options: { expiresIn?: strin
 }
 
 function client(): EchoClient {
-  return createServiceClient(EchoDefinition, { target: server.address }) as unknown as EchoClient;
+  return createServiceClient(EchoDefinition, { target: server.address });
 }
 
 async function expectCode(promise: Promise<unknown>, code: Status): Promise<ClientError> {
@@ -79,19 +79,25 @@ describe('pipeline: auth and request logging', () => {
       host: '127.0.0.1',
       port: 0,
       services: [
-        defineService(EchoDefinition as never, {
-          echo: async (request: EchoMessage, context: CallContext & HandlerContextExtension) => {
-            if (request.text === 'admin-only') requireRole(context, 'admin');
-            return { text: `${request.text} from ${context.principal?.id ?? 'anonymous'}` };
-          },
-          repeat: async function* () {},
-          collect: async () => ({}),
-          chat: async function* () {},
-        } as never),
+        defineService(
+          EchoDefinition as never,
+          {
+            echo: async (request: EchoMessage, context: CallContext & HandlerContextExtension) => {
+              if (request.text === 'admin-only') requireRole(context, 'admin');
+              return { text: `${request.text ?? ''} from ${context.principal?.id ?? 'anonymous'}` };
+            },
+            repeat: async function* () {},
+            collect: async () => ({}),
+            chat: async function* () {},
+          } as never,
+        ),
       ],
       recordCall: store.record,
       auth: {
-        policy: { default: 'authenticated', methods: { 'test.v1.EchoService/Collect': 'public', 'test.v1.EchoService/Chat': { roles: ['admin'] } } },
+        policy: {
+          default: 'authenticated',
+          methods: { 'test.v1.EchoService/Collect': 'public', 'test.v1.EchoService/Chat': { roles: ['admin'] } },
+        },
         apiKeys: { verify: (key) => store.verifyApiKey(key), countUse: (id, at) => store.countApiKeyUse(id, at) },
         jwt: await createJwtVerifier({ secret: SECRET, issuer: 'https://issuer.test', audience: 'grpcforge-test' }),
         apiKeyCacheMs: 0,
@@ -104,7 +110,13 @@ describe('pipeline: auth and request logging', () => {
     const c = client();
     const key = (value: string) => ({ metadata: Metadata({ 'x-api-key': value }) });
     const messages = new Set<string>();
-    for (const options of [{}, key('gfk_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), key(revokedKey), key(expiredKey), key('nonsense')]) {
+    for (const options of [
+      {},
+      key('gfk_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
+      key(revokedKey),
+      key(expiredKey),
+      key('nonsense'),
+    ]) {
       messages.add((await expectCode(c.echo({ text: 'x' }, options), Status.UNAUTHENTICATED)).details);
     }
     assert.deepEqual([...messages], ['authentication required']);
@@ -114,7 +126,14 @@ describe('pipeline: auth and request logging', () => {
     const logs = await store.logs({ limit: 6 });
     assert.deepEqual(
       logs.reverse().map((log) => [log.status_code, log.principal]),
-      [[16, null], [16, null], [16, null], [16, null], [16, null], [0, 'apiKey:reader']],
+      [
+        [16, null],
+        [16, null],
+        [16, null],
+        [16, null],
+        [16, null],
+        [0, 'apiKey:reader'],
+      ],
     );
   });
 
@@ -122,7 +141,11 @@ describe('pipeline: auth and request logging', () => {
     const c = client();
     const bearer = (token: string) => ({ metadata: Metadata({ authorization: `Bearer ${token}` }) });
     assert.deepEqual(await c.echo({ text: 'hi' }, bearer(await jwt({ roles: ['reader'] }))), { text: 'hi from ada' });
-    const none = new UnsecuredJWT({ sub: 'ada' }).setIssuer('https://issuer.test').setAudience('grpcforge-test').setExpirationTime('5m').encode();
+    const none = new UnsecuredJWT({ sub: 'ada' })
+      .setIssuer('https://issuer.test')
+      .setAudience('grpcforge-test')
+      .setExpirationTime('5m')
+      .encode();
     for (const token of [
       await jwt({}, { secret: 'another-secret-another-secret-another-secret' }),
       none,
@@ -144,7 +167,10 @@ describe('pipeline: auth and request logging', () => {
     await expectCode(c.echo({ text: 'admin-only' }, as(readerKey)), Status.PERMISSION_DENIED);
     assert.deepEqual(await c.echo({ text: 'admin-only' }, as(adminKey)), { text: 'admin-only from ops' });
     const drain = async (stream: AsyncIterable<unknown>) => {
-      for await (const _ of stream) void _;
+      const iterator = stream[Symbol.asyncIterator]();
+      while (!(await iterator.next()).done) {
+        // discard the message
+      }
     };
     await expectCode(drain(c.chat((async function* () {})(), as(readerKey))), Status.PERMISSION_DENIED);
     await drain(c.chat((async function* () {})(), as(adminKey)));
@@ -155,7 +181,9 @@ describe('pipeline: auth and request logging', () => {
   });
 
   test('public methods need no credentials; health is always public', async () => {
-    const c = createServiceClient(EchoDefinition, { target: server.address }) as unknown as { collect(r: AsyncIterable<EchoMessage>): Promise<EchoMessage> };
+    const c = createServiceClient(EchoDefinition, { target: server.address }) as unknown as {
+      collect(r: AsyncIterable<EchoMessage>): Promise<EchoMessage>;
+    };
     assert.deepEqual(await c.collect((async function* () {})()), {});
     const { HealthDefinition } = await import('nice-grpc-server-health');
     const health = createServiceClient(HealthDefinition, { target: server.address });
@@ -174,14 +202,26 @@ describe('pipeline: auth and request logging', () => {
     const jwksServer = await startServer({
       host: '127.0.0.1',
       port: 0,
-      services: [defineService(EchoDefinition as never, { echo: async () => ({}), repeat: async function* () {}, collect: async () => ({}), chat: async function* () {} } as never)],
+      services: [
+        defineService(
+          EchoDefinition as never,
+          {
+            echo: async () => ({}),
+            repeat: async function* () {},
+            collect: async () => ({}),
+            chat: async function* () {},
+          } as never,
+        ),
+      ],
       auth: { policy: {}, jwt: await createJwtVerifier({ jwksUrl: `http://127.0.0.1:${port}/jwks.json` }) },
     });
     const c = createServiceClient(EchoDefinition, { target: jwksServer.address }) as unknown as EchoClient;
     try {
-      const token = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('x').setExpirationTime('5m').sign(
-        (await import('node:crypto')).generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
-      );
+      const token = await new SignJWT({})
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setSubject('x')
+        .setExpirationTime('5m')
+        .sign((await import('node:crypto')).generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
       await expectCode(c.echo({}, { metadata: Metadata({ authorization: `Bearer ${token}` }) }), Status.UNAVAILABLE);
     } finally {
       closeServiceClient(c);
@@ -198,7 +238,10 @@ describe('pipeline: auth and request logging', () => {
     const calls = 3000;
     const results = await Promise.allSettled(
       Array.from({ length: calls }, (_, index) =>
-        c.echo({ text: `n${index}` }, { metadata: Metadata(index % 2 ? { 'x-api-key': readerKey } : { authorization: `Bearer ${token}` }) }),
+        c.echo(
+          { text: `n${index}` },
+          { metadata: Metadata(index % 2 ? { 'x-api-key': readerKey } : { authorization: `Bearer ${token}` }) },
+        ),
       ),
     );
     assert.equal(results.filter((result) => result.status === 'fulfilled').length, calls);
@@ -212,7 +255,9 @@ describe('pipeline: auth and request logging', () => {
     closeServiceClient(c);
     await server.shutdown(1000);
     await store.close();
-    const bytes = (await readFile(dbPath)).toString('latin1') + (await readFile(`${dbPath}-wal`).catch(() => Buffer.alloc(0))).toString('latin1');
+    const bytes =
+      (await readFile(dbPath)).toString('latin1') +
+      (await readFile(`${dbPath}-wal`).catch(() => Buffer.alloc(0))).toString('latin1');
     for (const secret of [adminKey, readerKey, revokedKey, token, SECRET]) {
       assert.ok(!bytes.includes(secret), 'a credential reached the database file');
     }

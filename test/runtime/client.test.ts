@@ -34,10 +34,13 @@ function inventory() {
     received[name] = (received[name] ?? 0) + 1;
     headers.push({ apiKey: context.metadata.get('x-api-key'), authorization: context.metadata.get('authorization') });
     if (request.slow) await new Promise((resolve) => setTimeout(resolve, 1000));
-    if (received[name]! <= 2) throw new ServerError(Status.UNAVAILABLE, 'warming up');
+    if (received[name] <= 2) throw new ServerError(Status.UNAVAILABLE, 'warming up');
     return { attempts: received[name] };
   };
-  return defineService(InventoryDefinition as never, { getItem: flaky('getItem'), putItem: flaky('putItem'), createItem: flaky('createItem') } as never);
+  return defineService(
+    InventoryDefinition as never,
+    { getItem: flaky('getItem'), putItem: flaky('putItem'), createItem: flaky('createItem') } as never,
+  );
 }
 
 describe('service clients', () => {
@@ -51,7 +54,10 @@ describe('service clients', () => {
   });
 
   test('a method marked NO_SIDE_EFFECTS or IDEMPOTENT is retried; an unmarked one never is', async () => {
-    const client = createServiceClient(InventoryDefinition, { target: server.address, retry: { baseDelayMs: 10 } }) as unknown as InventoryClient;
+    const client = createServiceClient(InventoryDefinition, {
+      target: server.address,
+      retry: { baseDelayMs: 10 },
+    }) as unknown as InventoryClient;
     assert.deepEqual(await client.getItem({}), { attempts: 3 });
     assert.equal(received.getItem, 3, 'NO_SIDE_EFFECTS: two failures, then the answer');
     assert.deepEqual(await client.putItem({}), { attempts: 3 });
@@ -76,7 +82,10 @@ describe('service clients', () => {
       retry: false,
     }) as unknown as InventoryClient;
     const started = Date.now();
-    await assert.rejects(client.getItem({ slow: true }), (error: unknown) => error instanceof ClientError && error.code === Status.DEADLINE_EXCEEDED);
+    await assert.rejects(
+      client.getItem({ slow: true }),
+      (error: unknown) => error instanceof ClientError && error.code === Status.DEADLINE_EXCEEDED,
+    );
     assert.ok(Date.now() - started < 900, 'the per-method 100 ms deadline applied, not the 5 s default');
     closeServiceClient(client);
   });
@@ -105,21 +114,26 @@ describe('service clients', () => {
         host: '127.0.0.1',
         port: 0,
         services: [
-          defineService(InventoryDefinition as never, {
-            getItem: async () => {
-              hits[name]++;
-              return {};
-            },
-            putItem: async () => ({}),
-            createItem: async () => ({}),
-          } as never),
+          defineService(
+            InventoryDefinition as never,
+            {
+              getItem: async () => {
+                hits[name]++;
+                return {};
+              },
+              putItem: async () => ({}),
+              createItem: async () => ({}),
+            } as never,
+          ),
         ],
         health: false,
         reflection: false,
       });
     const [a, b] = [await replica('a'), await replica('b')];
     // grpc-js's ipv4: scheme lists several addresses, as a dns:/// name resolving to several would.
-    const client = createServiceClient(InventoryDefinition, { target: `ipv4:127.0.0.1:${a.port},127.0.0.1:${b.port}` }) as unknown as InventoryClient;
+    const client = createServiceClient(InventoryDefinition, {
+      target: `ipv4:127.0.0.1:${a.port},127.0.0.1:${b.port}`,
+    }) as unknown as InventoryClient;
     for (let i = 0; i < 20; i++) await client.getItem({});
     assert.equal(hits.a + hits.b, 20);
     assert.ok(hits.a >= 5 && hits.b >= 5, `calls spread: ${JSON.stringify(hits)}`);
@@ -145,9 +159,19 @@ describe('service clients', () => {
       tls: { ca: `${dir}/ca.pem`, cert: `${dir}/client.pem`, key: `${dir}/client.key` },
     }) as unknown as InventoryClient;
     assert.deepEqual(await withCert.createItem({}), { attempts: 11 });
-    const withoutCert = createServiceClient(InventoryDefinition, { target: tlsServer.address, tls: { ca: `${dir}/ca.pem` }, retry: false }) as unknown as InventoryClient;
-    await assert.rejects(withoutCert.createItem({}), (error: unknown) => error instanceof ClientError && error.code === Status.UNAVAILABLE);
-    assert.throws(() => createServiceClient(InventoryDefinition, { target: tlsServer.address, tls: { cert: `${dir}/client.pem` } }), /both cert and key/);
+    const withoutCert = createServiceClient(InventoryDefinition, {
+      target: tlsServer.address,
+      tls: { ca: `${dir}/ca.pem` },
+      retry: false,
+    }) as unknown as InventoryClient;
+    await assert.rejects(
+      withoutCert.createItem({}),
+      (error: unknown) => error instanceof ClientError && error.code === Status.UNAVAILABLE,
+    );
+    assert.throws(
+      () => createServiceClient(InventoryDefinition, { target: tlsServer.address, tls: { cert: `${dir}/client.pem` } }),
+      /both cert and key/,
+    );
     assert.ok(ChannelCredentials);
     closeServiceClient(withCert);
     closeServiceClient(withoutCert);

@@ -37,11 +37,23 @@ describe('log store (SQLite file)', () => {
     const stats = await reopened.stats();
     assert.deepEqual(stats, { total: 100, ok: 90, successRate: 0.9, avgMs: 50.5, p50Ms: 50, p95Ms: 95, p99Ms: 99 });
     const methods = await reopened.methodStats();
-    assert.deepEqual(methods.map((m) => [m.method, m.total, m.errors]), [['Login', 50, 10], ['ValidateToken', 50, 0]]);
+    assert.deepEqual(
+      methods.map((m) => [m.method, m.total, m.errors]),
+      [
+        ['Login', 50, 10],
+        ['ValidateToken', 50, 0],
+      ],
+    );
     const timeline = await reopened.timeline(10_000);
-    assert.equal(timeline.reduce((sum, bucket) => sum + bucket.total, 0), 100);
+    assert.equal(
+      timeline.reduce((sum, bucket) => sum + bucket.total, 0),
+      100,
+    );
     const errors = await reopened.logs({ errorsOnly: true, limit: 3 });
-    assert.deepEqual(errors.map((log) => log.request_id), ['r100', 'r90', 'r80']);
+    assert.deepEqual(
+      errors.map((log) => log.request_id),
+      ['r100', 'r90', 'r80'],
+    );
     assert.equal((await reopened.stats({ since: 1_700_000_000_000 + 51_000 })).total, 50);
     assert.equal(await reopened.deleteLogsBefore(1_700_000_000_000 + 11_000), 10);
     await reopened.close();
@@ -56,7 +68,10 @@ describe('log store (SQLite file)', () => {
     await store.close();
     const reopened = await createLogStore({ url, retentionMs: 86_400_000 });
     await new Promise((resolve) => setTimeout(resolve, 50)); // the first prune runs as the store opens
-    assert.deepEqual((await reopened.logs()).map((log) => log.request_id), ['r2']);
+    assert.deepEqual(
+      (await reopened.logs()).map((log) => log.request_id),
+      ['r2'],
+    );
     await reopened.close();
   });
 

@@ -23,14 +23,18 @@ import { tempDir } from '../helpers/workspace.ts';
 let certs: TestCertificates;
 
 const services = [
-  defineService(EchoDefinition as never, {
-    echo: async (_request: EchoMessage, context: CallContext & HandlerContextExtension) => ({
-      text: `${context.principal?.kind}:${context.principal?.id}:${context.principal?.roles.join(',')}`,
-    }),
-    repeat: async function* () {},
-    collect: async () => ({}),
-    chat: async function* () {},
-  } as never),
+  defineService(
+    EchoDefinition as never,
+    {
+      echo: async (_request: EchoMessage, context: CallContext & HandlerContextExtension) => {
+        const { principal } = context;
+        return { text: principal ? `${principal.kind}:${principal.id}:${principal.roles.join(',')}` : 'no principal' };
+      },
+      repeat: async function* () {},
+      collect: async () => ({}),
+      chat: async function* () {},
+    } as never,
+  ),
 ];
 
 async function echoAs(server: RunningServer, credentials: ChannelCredentials, metadata?: Metadata): Promise<string | undefined> {
@@ -105,7 +109,7 @@ describe('mTLS', () => {
   });
 
   test('identity: URI SAN first, then CN', () => {
-    assert.equal(certificateIdentity({ subjectaltname: 'DNS:a, URI:spiffe://td/x', subject: { CN: 'x' } as never }), 'spiffe://td/x');
-    assert.equal(certificateIdentity({ subjectaltname: 'DNS:a', subject: { CN: 'billing' } as never }), 'billing');
+    assert.equal(certificateIdentity({ subjectaltname: 'DNS:a, URI:spiffe://td/x', subject: { CN: 'x' } }), 'spiffe://td/x');
+    assert.equal(certificateIdentity({ subjectaltname: 'DNS:a', subject: { CN: 'billing' } }), 'billing');
   });
 });

@@ -48,23 +48,26 @@ const echoClient = (target: string, deadlineMs?: number) =>
   createServiceClient(EchoDefinition, deadlineMs === undefined ? { target } : { target, deadlineMs }) as unknown as EchoClient;
 
 function echoService() {
-  return defineService(EchoDefinition as never, {
-    echo: async (request: EchoMessage, context: CallContext) => {
-      if (request.text === 'crash') throw new Error('secret stack detail');
-      if (request.text === 'denied') throw new ServerError(Status.PERMISSION_DENIED, 'no');
-      if (request.text === 'missing') throw new NotFoundError('user "u9" not found');
-      if (request.text === 'bad') throw new InvalidArgumentError('text must not be "bad"');
-      await sleep(request.delayMs ?? 0, context.signal);
-      return { text: request.text };
-    },
-    repeat: async function* (request: EchoMessage) {
-      yield request;
-    },
-    collect: async (requests: AsyncIterable<EchoMessage>) => ({ text: String((await collect(requests)).length) }),
-    chat: async function* (requests: AsyncIterable<EchoMessage>) {
-      yield* requests;
-    },
-  } as never);
+  return defineService(
+    EchoDefinition as never,
+    {
+      echo: async (request: EchoMessage, context: CallContext) => {
+        if (request.text === 'crash') throw new Error('secret stack detail');
+        if (request.text === 'denied') throw new ServerError(Status.PERMISSION_DENIED, 'no');
+        if (request.text === 'missing') throw new NotFoundError('user "u9" not found');
+        if (request.text === 'bad') throw new InvalidArgumentError('text must not be "bad"');
+        await sleep(request.delayMs ?? 0, context.signal);
+        return { text: request.text };
+      },
+      repeat: async function* (request: EchoMessage) {
+        yield request;
+      },
+      collect: async (requests: AsyncIterable<EchoMessage>) => ({ text: String((await collect(requests)).length) }),
+      chat: async function* (requests: AsyncIterable<EchoMessage>) {
+        yield* requests;
+      },
+    } as never,
+  );
 }
 
 describe('startServer', () => {
@@ -84,15 +87,25 @@ describe('startServer', () => {
       assert.equal(error.details, 'internal server error');
       return true;
     });
-    await assert.rejects(client.echo({ text: 'denied' }), (error: unknown) => error instanceof ClientError && error.code === Status.PERMISSION_DENIED);
+    await assert.rejects(
+      client.echo({ text: 'denied' }),
+      (error: unknown) => error instanceof ClientError && error.code === Status.PERMISSION_DENIED,
+    );
     await assert.rejects(client.echo({ text: 'missing' }), (error: unknown) => {
       assert.ok(error instanceof ClientError);
       assert.equal(error.code, Status.NOT_FOUND);
       assert.equal(error.details, 'user "u9" not found');
       return true;
     });
-    await assert.rejects(client.echo({ text: 'bad' }), (error: unknown) => error instanceof ClientError && error.code === Status.INVALID_ARGUMENT);
-    assert.deepEqual(reported, ['/test.v1.EchoService/Echo: secret stack detail'], 'domain errors are not reported as unexpected');
+    await assert.rejects(
+      client.echo({ text: 'bad' }),
+      (error: unknown) => error instanceof ClientError && error.code === Status.INVALID_ARGUMENT,
+    );
+    assert.deepEqual(
+      reported,
+      ['/test.v1.EchoService/Echo: secret stack detail'],
+      'domain errors are not reported as unexpected',
+    );
     closeServiceClient(client);
     await server.shutdown(1000);
   });
@@ -116,14 +129,20 @@ describe('startServer', () => {
     const started = Date.now();
     assert.equal(await server.shutdown(200), 'forced');
     assert.ok(Date.now() - started < 5000);
-    await assert.rejects(stuck, (error: unknown) => error instanceof ClientError && [Status.CANCELLED, Status.UNAVAILABLE].includes(error.code));
+    await assert.rejects(
+      stuck,
+      (error: unknown) => error instanceof ClientError && [Status.CANCELLED, Status.UNAVAILABLE].includes(error.code),
+    );
     closeServiceClient(client);
   });
 
   test('the client default deadline gives DEADLINE_EXCEEDED', async () => {
     const server = await startServer({ services: [echoService()], host: '127.0.0.1', port: 0 });
     const client = echoClient(server.address, 100);
-    await assert.rejects(client.echo({ delayMs: 2000 }), (error: unknown) => error instanceof ClientError && error.code === Status.DEADLINE_EXCEEDED);
+    await assert.rejects(
+      client.echo({ delayMs: 2000 }),
+      (error: unknown) => error instanceof ClientError && error.code === Status.DEADLINE_EXCEEDED,
+    );
     closeServiceClient(client);
     await server.shutdown(1000);
   });
@@ -132,7 +151,7 @@ describe('startServer', () => {
 describe('startStub', () => {
   test('overridden methods answer, unset ones are UNIMPLEMENTED, every call is recorded with its metadata', async () => {
     const stub = await startStub(EchoDefinition, {
-      echo: async (request: EchoMessage) => ({ text: `stubbed ${request.text}` }),
+      echo: async (request: EchoMessage) => ({ text: `stubbed ${request.text ?? ''}` }),
       collect: async (requests: AsyncIterable<EchoMessage>) => ({ text: (await collect(requests)).map((m) => m.text).join('+') }),
       chat: async function* (requests: AsyncIterable<EchoMessage>) {
         for await (const request of requests) yield { text: request.text?.toUpperCase() };

@@ -120,7 +120,11 @@ describe('grpcforge.yaml', () => {
       'version: 1\nservices: {}\ntls:\n  cert: c.pem\n  key: k.pem\n  requireClientCert: true\n',
       'grpcforge.yaml:6:3: tls.requireClientCert: needs tls.ca, the CA that signs client certificates',
     ],
-    ['invalid YAML', 'version: 1\nservices: [\n', 'grpcforge.yaml:3:1: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+    [
+      'invalid YAML',
+      'version: 1\nservices: [\n',
+      'grpcforge.yaml:3:1: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
+    ],
     [
       'a typo in a consumed service served in the workspace',
       'version: 1\nservices:\n  auth:\n    serves: [auth.v1.AuthService]\n    listen: 127.0.0.1:1\n  user:\n    consumes: [auth.v1.AuthServce]\n',
@@ -136,7 +140,9 @@ describe('grpcforge.yaml', () => {
   }
 
   test('names that the contracts do not declare get a did-you-mean hint', async () => {
-    const { result } = await load(VALID.replace('- service: auth.v1.AuthService', '- service: auth.v1.AuthServce\n        target: auth:1'));
+    const { result } = await load(
+      VALID.replace('- service: auth.v1.AuthService', '- service: auth.v1.AuthServce\n        target: auth:1'),
+    );
     const problems = checkServiceNamesExist(result.config!, ['auth.v1.AuthService', 'user.v1.UserService'], 'proto/');
     assert.deepEqual(
       problems.map((problem) => `${problem.path}: ${problem.message}`),
@@ -148,18 +154,25 @@ describe('grpcforge.yaml', () => {
   });
 
   test('an RPC named under consumes[].methods that the contract lacks is an error with a hint', async () => {
-    const { result } = await load(VALID.replace('        deadlineMs: 2000\n', '        deadlineMs: 2000\n        methods: { ValidateTokn: { deadlineMs: 300 }, Login: { deadlineMs: 500 } }\n'));
+    const { result } = await load(
+      VALID.replace(
+        '        deadlineMs: 2000\n',
+        '        deadlineMs: 2000\n        methods: { ValidateTokn: { deadlineMs: 300 }, Login: { deadlineMs: 500 } }\n',
+      ),
+    );
     const rpcs = (service: string) => (service === 'auth.v1.AuthService' ? ['Login', 'ValidateToken'] : []);
     const known = ['auth.v1.AuthService', 'user.v1.UserService', 'billing.v1.BillingService'];
     const problems = checkServiceNamesExist(result.config!, known, 'proto/', rpcs);
     assert.deepEqual(
       problems.map((problem) => `${problem.path}: ${problem.message}`),
-      ['services.user.consumes[0].methods.ValidateTokn: "ValidateTokn" is not an RPC of auth.v1.AuthService (did you mean "ValidateToken"?)'],
+      [
+        'services.user.consumes[0].methods.ValidateTokn: "ValidateTokn" is not an RPC of auth.v1.AuthService (did you mean "ValidateToken"?)',
+      ],
     );
   });
 
   test('the committed JSON Schema is the one the zod schema generates (run `npm run schema`)', async () => {
-    const committed = JSON.parse(await readFile(join(repoRoot, 'schema/grpcforge.schema.json'), 'utf8'));
+    const committed: unknown = JSON.parse(await readFile(join(repoRoot, 'schema/grpcforge.schema.json'), 'utf8'));
     assert.deepEqual(committed, buildConfigJsonSchema());
   });
 });

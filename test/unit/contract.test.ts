@@ -92,7 +92,7 @@ describe('contract model from buf build', () => {
     ]);
   });
 
-  test('a malformed contract fails with buf\'s file:line:col and the workspace-relative path', async () => {
+  test("a malformed contract fails with buf's file:line:col and the workspace-relative path", async () => {
     const dir = await tempDir();
     await writeFiles(dir, {
       'buf.yaml': 'version: v2\nmodules:\n  - path: proto\n',
@@ -117,32 +117,44 @@ describe('names', () => {
   test('handler files are kebab-case per RPC, in a folder per fully-qualified service', () => {
     assert.equal(kebabCase('GetHTTPStatus'), 'get-http-status');
     assert.equal(kebabCase('ValidateToken'), 'validate-token');
-    assert.equal(handlerFilePath(service('auth.v1.AuthService', ['ValidateToken']), { name: 'ValidateToken' }), 'src/handlers/auth.v1.AuthService/validate-token.ts');
+    assert.equal(
+      handlerFilePath(service('auth.v1.AuthService', ['ValidateToken']), { name: 'ValidateToken' }),
+      'src/handlers/auth.v1.AuthService/validate-token.ts',
+    );
   });
 
   test('RPCs whose handler files or exports would collide get distinct, deterministic names', () => {
     const names = methodNamesOf(service('demo.v1.Links', ['GetURL', 'Get_Url', 'Delete', 'DeleteHandler', 'Default', 'GetUrl2']));
-    assert.deepEqual(Object.fromEntries([...names].map(([rpc, { fileName, exportName }]) => [rpc, `${fileName} ${exportName}`])), {
-      GetURL: 'get-url getURL',
-      Get_Url: 'get-url-2 get_Url',
-      Delete: 'delete deleteHandler2',
-      DeleteHandler: 'delete-handler deleteHandler',
-      Default: 'default defaultHandler',
-      GetUrl2: 'get-url2 getUrl2',
-    });
+    assert.deepEqual(
+      Object.fromEntries([...names].map(([rpc, { fileName, exportName }]) => [rpc, `${fileName} ${exportName}`])),
+      {
+        GetURL: 'get-url getURL',
+        Get_Url: 'get-url-2 get_Url',
+        Delete: 'delete deleteHandler2',
+        DeleteHandler: 'delete-handler deleteHandler',
+        Default: 'default defaultHandler',
+        GetUrl2: 'get-url2 getUrl2',
+      },
+    );
   });
 
   test('two RPCs with the same ts-proto key are an error naming both', () => {
-    assert.throws(() => methodNamesOf(service('demo.v1.Links', ['GetUrl', 'getUrl'])), (error: unknown) => {
-      assert.ok(error instanceof UserError);
-      assert.equal(error.code, 'name-clash');
-      assert.equal(error.message, 'RPCs "GetUrl" and "getUrl" of demo.v1.Links both have the key "getUrl" in ts-proto\'s code');
-      return true;
-    });
+    assert.throws(
+      () => methodNamesOf(service('demo.v1.Links', ['GetUrl', 'getUrl'])),
+      (error: unknown) => {
+        assert.ok(error instanceof UserError);
+        assert.equal(error.code, 'name-clash');
+        assert.equal(error.message, 'RPCs "GetUrl" and "getUrl" of demo.v1.Links both have the key "getUrl" in ts-proto\'s code');
+        return true;
+      },
+    );
   });
 
   test('an RPC named New is refused: ts-proto would declare a construct signature', () => {
-    assert.throws(() => methodNamesOf(service('demo.v1.Links', ['New'])), /RPC "New" of demo\.v1\.Links: ts-proto's interfaces cannot declare a method named "new"/);
+    assert.throws(
+      () => methodNamesOf(service('demo.v1.Links', ['New'])),
+      /RPC "New" of demo\.v1\.Links: ts-proto's interfaces cannot declare a method named "new"/,
+    );
   });
 
   test('services with the same short name get their package as a prefix, others keep theirs', () => {

@@ -15,7 +15,9 @@ describe('grpcforge/runtime/codegen-v1', () => {
 
   test('exports exactly the types runtime-symbols.ts lists', async () => {
     const source = await readFile(join(repoRoot, 'src/runtime/codegen-v1.ts'), 'utf8');
-    const types = [...source.matchAll(/export type \{([^}]+)\}/g)].flatMap((match) => match[1]!.split(',').map((name) => name.trim()));
+    const types = [...source.matchAll(/export type \{([^}]+)\}/g)].flatMap((match) =>
+      match[1]!.split(',').map((name) => name.trim()),
+    );
     assert.deepEqual(types.filter(Boolean).sort(), [...CODEGEN_RUNTIME_TYPES].sort());
   });
 
@@ -36,7 +38,7 @@ describe('grpcforge/runtime/codegen-v1', () => {
       if (!text.startsWith(GENERATED_HEADER)) continue;
       generated++;
       for (const match of text.matchAll(/import \{([^}]*)\} from '(grpcforge[^']*)'/g)) {
-        assert.equal(match[2], CODEGEN_RUNTIME_MODULE, `${path} imports from ${match[2]}`);
+        assert.equal(match[2], CODEGEN_RUNTIME_MODULE, `${path} imports from ${match[2]!}`);
         for (const name of match[1]!.split(',').map((part) => part.trim().replace(/^type /, ''))) {
           assert.ok(allowed.has(name), `${path} imports "${name}", which runtime-symbols.ts does not list`);
         }

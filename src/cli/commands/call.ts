@@ -7,6 +7,7 @@ import { UserError, errorMessage } from '../../util/errors.js';
 import { loadConfigFor } from '../context.js';
 import { parseWholeNumber } from '../flags.js';
 import { err, out } from '../output/print.js';
+import type * as DynamicCallModule from '../../call/dynamic-call.js';
 
 interface CallFlags {
   readonly data?: string;
@@ -28,7 +29,7 @@ export function registerCall(program: Command): void {
     .argument('[method]', 'fully-qualified method: pkg.Service/Method')
     .description('call any RPC of a server through reflection (or the workspace contracts), JSON in and out')
     .option('-d, --data <json>', 'request as JSON, @file, or - for stdin; streams take JSON lines or an array (default: {})')
-    .option('-H, --header <key:value>', 'metadata, repeatable', (value: string, all: string[] = []) => [...all, value])
+    .option('-H, --header <key:value>', 'metadata, repeatable', (value: string, all: string[] | undefined) => [...(all ?? []), value])
     .option('--tls', 'dial with TLS (the system roots unless --ca)')
     .option('--ca <file>', 'CA certificate (PEM) of the server; implies --tls')
     .option('--cert <file>', 'client certificate (PEM) for mTLS; implies --tls')
@@ -107,7 +108,7 @@ Examples:
     });
 }
 
-type DynamicCall = typeof import('../../call/dynamic-call.js');
+type DynamicCall = typeof DynamicCallModule;
 
 /** Where a call's descriptors come from: the server's reflection, or the workspace contracts when it has none. */
 interface DescriptorSource {

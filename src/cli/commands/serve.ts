@@ -90,9 +90,9 @@ Examples:
       const { startServer } = await import('../../runtime/index.js');
       const { buildAuthOptions, buildServerCredentials, openLogStore } = await import('../runtime-options.js');
       const credentials = await buildServerCredentials(config, name);
+      const serviceContext = await createServiceContextOf(service.name, entry);
       const store = config.logStore.enabled && flags.logStore ? await openLogStore(config) : undefined;
       const auth = await buildAuthOptions(config.auth, store);
-      const serviceContext = await createServiceContextOf(service.name, entry);
       const server = await startServer({
         services: entry.services,
         host: flags.host ?? service.listen.host,
@@ -108,7 +108,7 @@ Examples:
         ...(credentials ? { credentials } : {}),
       }).catch(async (error: unknown) => {
         await store?.close();
-        throw new UserError('listen-failed', `cannot listen on ${flags.host ?? service.listen?.host}:${port}: ${errorMessage(error)}`);
+        throw new UserError('listen-failed', `cannot listen on ${flags.host ?? service.listen?.host ?? ''}:${port}: ${errorMessage(error)}`);
       });
       const instanceId = randomUUID();
       let heartbeat: NodeJS.Timeout | undefined;
@@ -132,7 +132,7 @@ Examples:
       err(
         `serving ${service.serves.join(', ')} (${rpcs} RPC${rpcs === 1 ? '' : 's'})` +
           `${config.server.health ? ', health' : ''}${config.server.reflection ? ', reflection' : ''}` +
-          `${credentials ? (config.tls?.requireClientCert ? ', mTLS' : ', TLS') : ', plaintext'}` +
+          (credentials ? (config.tls?.requireClientCert ? ', mTLS' : ', TLS') : ', plaintext') +
           `, auth default ${config.auth.default}${store ? `, log store ${config.logStore.url}` : ', no log store'}`,
       );
       out(`listening on ${server.address}`);
@@ -204,7 +204,7 @@ async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags
   try {
     handlers = runtime.createScenarioHandlers(definition, { ...scenario, methods: scenario.methods ?? {} });
   } catch (error) {
-    throw new UserError('scenario-invalid', `${flags.scenario}: ${errorMessage(error)}`);
+    throw new UserError('scenario-invalid', `${flags.scenario ?? 'scenario'}: ${errorMessage(error)}`);
   }
   const stub = await runtime.startStub(definition, handlers as Partial<ServiceImplementation<TsProtoServiceDefinition>>, { host: flags.host ?? '127.0.0.1', port: parseWholeNumber(port, '--port', 0) });
   err(`stub of ${definition.fullName}${flags.scenario ? ` from ${flags.scenario}` : ' (every RPC answers UNIMPLEMENTED)'}`);

@@ -109,7 +109,7 @@ export function createServiceClient<Definition extends CompatServiceDefinition>(
   const deadline = (ms: number | undefined) => (ms === undefined ? {} : { deadline: ms });
   const defaults: Record<string, object> = { '*': { ...retry, ...deadline(options.deadlineMs) } };
   for (const [method, ms] of Object.entries(options.methodDeadlinesMs ?? {})) defaults[method] = { ...retry, deadline: ms };
-  const client = factory.create(definition, channel, defaults as never);
+  const client = factory.create(definition, channel, defaults);
   if (!options.channel) channels.set(client, channel);
   return client;
 }

@@ -104,7 +104,7 @@ export async function queryMethodStats(db: Kysely<LogStoreDatabase>, filter: Log
       'method',
       eb.fn.countAll<SqlNumber>().as('total'),
       eb.fn.sum<SqlNumber>(sql`case when status_code = 0 then 0 else 1 end`).as('errors'),
-      eb.fn.avg<number | string>('duration_ms').as('avg'),
+      eb.fn.avg('duration_ms').as('avg'),
       eb.fn.max('duration_ms').as('max'),
     ])
     .groupBy(['service', 'method'])

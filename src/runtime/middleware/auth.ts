@@ -4,6 +4,7 @@ import { PEER_IDENTITY_HEADER } from '../auth/mtls.js';
 import { resolveMethodRule, type AuthPolicy, type MethodRule } from '../auth/policy.js';
 import { UNAUTHENTICATED_MESSAGE, type Principal } from '../auth/principal.js';
 import { callInfoOf } from './call-info.js';
+import { toServerError } from './error-mapping.js';
 
 /** How API keys are checked: the log store's `verifyApiKey` and `countApiKeyUse` fit. */
 export interface ApiKeyVerifier {
@@ -125,13 +126,18 @@ export function createAuthMiddleware<ServiceContext = unknown>(
       signal: context.signal,
       serviceContext: context.serviceContext,
     });
-    if (!principal && options.resolvePrincipal) principal = await options.resolvePrincipal(hookCall());
-    if (principal && options.enrichPrincipal) principal = await options.enrichPrincipal(principal, hookCall());
+    try {
+      if (!principal && options.resolvePrincipal) principal = await options.resolvePrincipal(hookCall());
+      if (principal && options.enrichPrincipal) principal = await options.enrichPrincipal(principal, hookCall());
+    } catch (error) {
+      // Hooks are the service's own code and run outside error mapping: a bug there is INTERNAL, not UNKNOWN.
+      throw toServerError(error, call.method.path, context.signal);
+    }
     const info = callInfoOf(context.signal);
     if (info) info.principal = principal;
     if (rule !== 'public') {
       if (!principal) throw new ServerError(Status.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE);
-      if (typeof rule === 'object' && !rule.roles.some((role) => principal?.roles.includes(role))) {
+      if (typeof rule === 'object' && !rule.roles.some((role) => principal.roles.includes(role))) {
         throw new ServerError(Status.PERMISSION_DENIED, 'permission denied');
       }
     }

@@ -27,16 +27,30 @@ export function createErrorMappingMiddleware(options: ErrorMappingOptions = {}):
     try {
       return yield* call.next(call.request, context);
     } catch (error) {
-      if (error instanceof ServerError) throw error;
-      if (error instanceof DomainError) throw new ServerError(error.status, error.message);
-      if (isAbort(error) || context.signal.aborted) throw new ServerError(Status.CANCELLED, 'the call was cancelled');
-      report(error, call.method.path);
-      // The request logger stores the real message; the client only gets the generic one.
-      const info = callInfoOf(context.signal);
-      if (info) info.errorDetail = error instanceof Error ? error.message : String(error);
-      throw new ServerError(Status.INTERNAL, INTERNAL_ERROR_MESSAGE);
+      throw toServerError(error, call.method.path, context.signal, report);
     }
   };
+}
+
+/**
+ * The status a client gets for an error thrown on the server, by the rules of {@link createErrorMappingMiddleware}.
+ * Also used by auth for errors of a service's own hooks, which run outside error mapping.
+ * @param report receives errors that become INTERNAL. @defaultValue writes them to stderr
+ */
+export function toServerError(
+  error: unknown,
+  methodPath: string,
+  signal: AbortSignal,
+  report: (error: unknown, methodPath: string) => void = reportToStderr,
+): ServerError {
+  if (error instanceof ServerError) return error;
+  if (error instanceof DomainError) return new ServerError(error.status, error.message);
+  if (isAbort(error) || signal.aborted) return new ServerError(Status.CANCELLED, 'the call was cancelled');
+  report(error, methodPath);
+  // The request logger stores the real message; the client only gets the generic one.
+  const info = callInfoOf(signal);
+  if (info) info.errorDetail = error instanceof Error ? error.message : String(error);
+  return new ServerError(Status.INTERNAL, INTERNAL_ERROR_MESSAGE);
 }
 
 function isAbort(error: unknown): boolean {

@@ -56,7 +56,7 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
     let responseMessages = 0;
     let requestBytes = 0;
     let responseBytes = 0;
-    let statusCode: number = Status.OK;
+    let statusCode: Status = Status.OK;
     let errorMessage: string | null = null;
     try {
       let request = call.request;

@@ -12,8 +12,11 @@ export interface PipelineOptions<ServiceContext = unknown> {
   readonly serviceContext: ServiceContext;
 }
 
+/** A stage that adds nothing to the context (nice-grpc's `{}`), or requires nothing of outer stages. */
+type NoExtension = object;
+
 /** The context extension a server middleware adds: `ServerMiddleware<Ext, Required>` → `Ext`. */
-export type MiddlewareExtension<Middleware> = Middleware extends ServerMiddleware<infer Ext, infer _Required> ? Ext : never;
+export type MiddlewareExtension<Middleware> = Middleware extends ServerMiddleware<infer Ext, never> ? Ext : never;
 
 /**
  * The server middleware, outermost first: service context → request logger → auth → error mapping (→ handler),
@@ -26,9 +29,9 @@ export function createPipeline<ServiceContext>(options: PipelineOptions<ServiceC
   const logger: ServerMiddleware = options.logger ? createRequestLoggerMiddleware(options.logger) : passThrough;
   const auth: ServerMiddleware<AuthContext, ServiceContextExtension<ServiceContext>> = options.auth ? createAuthMiddleware(options.auth) : anonymous;
   type Outer = ServiceContextExtension<ServiceContext>;
-  const outer = composeServerMiddleware<Outer, {}, {}>(serviceContext, logger);
-  const authenticated = composeServerMiddleware<Outer, AuthContext, {}>(outer, auth);
-  return composeServerMiddleware<Outer & AuthContext, {}, {}>(authenticated, createErrorMappingMiddleware(options.errors ?? {}));
+  const outer = composeServerMiddleware<Outer, NoExtension, NoExtension>(serviceContext, logger);
+  const authenticated = composeServerMiddleware<Outer, AuthContext, NoExtension>(outer, auth);
+  return composeServerMiddleware<Outer & AuthContext, NoExtension, NoExtension>(authenticated, createErrorMappingMiddleware(options.errors ?? {}));
 }
 
 /** What grpcforge's pipeline adds to nice-grpc's `CallContext`, with the service context's type. */

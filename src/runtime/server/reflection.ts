@@ -1,4 +1,4 @@
-import type { CompatServiceDefinition, ServiceImplementation } from 'nice-grpc';
+import type { CompatServiceDefinition } from 'nice-grpc';
 import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
 import { BUILTIN_DESCRIPTOR_SET_BASE64, BUILTIN_FILES } from './builtin-descriptors.js';
 
@@ -12,6 +12,13 @@ export const REFLECTION_SERVICE_NAMES = ['grpc.reflection.v1.ServerReflection', 
 export interface ReflectionOptions {
   /** The server serves `grpc.health.v1.Health`: list and describe it too. @defaultValue true */
   readonly health?: boolean;
+}
+
+/** A reflection service as `server.add` takes it: its definition and its implementation. */
+export interface ReflectionService {
+  readonly definition: CompatServiceDefinition;
+  /** nice-grpc-server-reflection's implementation, which serves both definitions. */
+  readonly implementation: object;
 }
 
 /**
@@ -31,7 +38,7 @@ export function createReflectionServices(
   descriptorSet: Uint8Array,
   serviceNames: readonly string[],
   options: ReflectionOptions = {},
-): { definition: CompatServiceDefinition; implementation: ServiceImplementation<CompatServiceDefinition> }[] {
+): ReflectionService[] {
   const health = options.health ?? true;
   const builtin: string[] = [
     BUILTIN_FILES.reflectionV1,
@@ -48,11 +55,8 @@ export function createReflectionServices(
     },
   };
   return [
-    { definition: ServerReflectionService, implementation: implementation as ServiceImplementation<CompatServiceDefinition> },
-    {
-      definition: v1alphaDefinition as CompatServiceDefinition,
-      implementation: implementation as ServiceImplementation<CompatServiceDefinition>,
-    },
+    { definition: ServerReflectionService, implementation },
+    { definition: v1alphaDefinition, implementation },
   ];
 }
 

@@ -7,7 +7,13 @@ import type { HandlerContextExtension } from './context.js';
  */
 export interface ServiceRegistration<ServiceContext = unknown> {
   readonly definition: CompatServiceDefinition;
-  readonly implementation: ServiceImplementation<CompatServiceDefinition, HandlerContextExtension<ServiceContext>>;
+  /** The handlers, checked against `definition` by {@link defineService}; a list mixes definitions, so not typed here. */
+  readonly implementation: object;
+  /**
+   * Type-level only, never set: the service context the handlers expect, so registrations for one context cannot be
+   * served with another.
+   */
+  readonly serviceContextType?: (serviceContext: ServiceContext) => void;
 }
 
 /**
@@ -18,8 +24,7 @@ export function defineService<Definition extends CompatServiceDefinition, Servic
   definition: Definition,
   implementation: ServiceImplementation<Definition, HandlerContextExtension<ServiceContext>>,
 ): ServiceRegistration<ServiceContext> {
-  // A list of registrations mixes definitions; each was checked against its own one here.
-  return { definition, implementation: implementation as ServiceImplementation<CompatServiceDefinition, HandlerContextExtension<ServiceContext>> };
+  return { definition, implementation };
 }
 
 /** The fully-qualified name of a ts-proto definition, or `undefined` for a grpc-js style one. */

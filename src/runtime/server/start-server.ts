@@ -71,7 +71,7 @@ export interface RunningServer {
 export async function startServer<ServiceContext = unknown>(options: ServerOptions<ServiceContext>): Promise<RunningServer> {
   // Only when certificates are accepted as callers does auth read the identity header; the interceptor that sets it
   // (and strips client-sent copies) costs tens of µs per call in grpc-js, so it is added only then.
-  const server = createServer(options.auth?.mtls ? ({ interceptors: [createPeerIdentityInterceptor()] } as never) : {});
+  const server = createServer(options.auth?.mtls ? { interceptors: [createPeerIdentityInterceptor()] } : {});
   const redact = options.loggingHooks?.redactCall;
   const pipeline = createPipeline<ServiceContext>({
     serviceContext: options.serviceContext as ServiceContext,
@@ -130,7 +130,7 @@ function withAuthHooks<ServiceContext>(auth: AuthOptions<ServiceContext>, hooks:
 }
 
 /** Byte sizes of messages from ts-proto definitions (`encode(message).finish().length`), by method path. */
-function createSizer(services: readonly ServiceRegistration<unknown>[]): (path: string) => MessageSizer | undefined {
+function createSizer(services: readonly Pick<ServiceRegistration, 'definition'>[]): (path: string) => MessageSizer | undefined {
   // nice-grpc serialises `encode(fromPartial(message))`: handlers may return partial messages.
   type Codec = { encode(message: unknown): { finish(): Uint8Array }; fromPartial?(message: unknown): unknown };
   const size = (codec: Codec, message: unknown) => codec.encode(codec.fromPartial ? codec.fromPartial(message) : message).finish().length;

@@ -5,6 +5,8 @@ export type FieldMatcher =
   | string
   | number
   | boolean
+  /** YAML `~` or `null`: the field is unset (proto JSON leaves it out) or null. */
+  | null
   | { readonly equals?: unknown; readonly contains?: string; readonly regex?: string };
 
 /** What a rule answers. */
@@ -111,10 +113,12 @@ export function createScenarioHandlers(definition: TsProtoServiceDefinition, sce
   return handlers;
 }
 
+/** A status by its number or its name (`NOT_FOUND`, case-insensitive), as scenario files write it. */
 function statusOf(code: string | number): Status {
-  const value = typeof code === 'number' ? code : (Status as unknown as Record<string, number>)[code.toUpperCase()];
-  if (value === undefined || Status[value] === undefined) throw new Error(`scenario: "${code}" is not a gRPC status code`);
-  return value;
+  const name = typeof code === 'number' ? Status[code] : code.toUpperCase();
+  const status = Object.values(Status).find((value): value is Status => typeof value === 'number' && Status[value] === name);
+  if (status === undefined) throw new Error(`scenario: "${code}" is not a gRPC status code`);
+  return status;
 }
 
 /**
@@ -142,11 +146,17 @@ function compileMatch(match: ScenarioRule['match'], where: string): (request: Re
     return (request: Record<string, unknown>) => {
       const value = valueOf(request);
       if (equals !== undefined && JSON.stringify(value) !== equals) return false;
-      if (matcher.contains !== undefined && !String(value ?? '').includes(matcher.contains)) return false;
-      return regex === undefined || regex.test(String(value ?? ''));
+      if (matcher.contains !== undefined && !textOf(value).includes(matcher.contains)) return false;
+      return regex === undefined || regex.test(textOf(value));
     };
   });
   return (request) => checks.every((check) => check(request));
+}
+
+/** A request field as text for `contains` and `regex`: strings as they are, anything else as JSON. */
+function textOf(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function sleep(ms: number | undefined, signal: AbortSignal): Promise<void> {

@@ -1,9 +1,9 @@
 import {
-  Metadata,
   ServerError,
   Status,
   type CallContext,
   type Client,
+  type Metadata,
   type ServiceImplementation,
   type TsProtoServiceDefinition,
 } from 'nice-grpc';

@@ -29,9 +29,10 @@ function defaultsLines(serviceName: string, service: ContractService, consume: R
   const target = envExpression(consume.target);
   const lines = [...(target.comment ? [`// ${target.comment}`] : []), `target: ${target.code},`];
   if (consume.deadlineMs !== undefined) lines.push(`deadlineMs: ${consume.deadlineMs},`);
-  const perMethod = service.methods
-    .filter((method) => consume.methodDeadlinesMs[method.name] !== undefined)
-    .map((method) => `${methodLocalName(method)}: ${consume.methodDeadlinesMs[method.name]}`);
+  const perMethod = service.methods.flatMap((method) => {
+    const ms = consume.methodDeadlinesMs[method.name];
+    return ms === undefined ? [] : [`${methodLocalName(method)}: ${ms}`];
+  });
   if (perMethod.length > 0) lines.push(`methodDeadlinesMs: { ${perMethod.join(', ')} },`);
   const credentials = [
     ...(consume.credentials?.apiKeyEnv ? [`apiKey: fromEnv(${stringLiteral(consume.credentials.apiKeyEnv)})`] : []),
@@ -46,7 +47,7 @@ function defaultsLines(serviceName: string, service: ContractService, consume: R
   }
   if (consume.retry === false) lines.push('retry: false,');
   else if (consume.retry) {
-    const parts = Object.entries(consume.retry).filter(([, value]) => value !== undefined).map(([key, value]) => `${key}: ${value}`);
+    const parts = Object.entries(consume.retry).flatMap(([key, value]) => (value === undefined ? [] : [`${key}: ${value}`]));
     lines.push(`retry: { ${parts.join(', ')} },`);
   }
   return lines;

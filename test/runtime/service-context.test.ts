@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  ClientError,
+  Metadata,
+  ServerError,
+  Status,
+  closeServiceClient,
+  createServiceClient,
+  defineService,
+  fromEnv,
+  fromEnvTemplate,
+  startServer,
+  type LoggedCall,
+  type RunningServer,
+} from '../../src/runtime/index.ts';
+import { resolveEnvValue } from '../../src/runtime/client/env.ts';
+import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
+
+// The service context and the resolvePrincipal hook over a real server: what `grpcforge serve` builds from a
+// service's src/context.ts and src/middleware/auth.ts.
+
+interface Directory {
+  readonly sessions: Map<string, { subject: string; roles: string[] }>;
+  lookups: number;
+}
+
+interface EchoClient {
+  echo(request: EchoMessage, options?: { metadata?: Metadata }): Promise<EchoMessage>;
+}
+
+describe('service context and resolvePrincipal', () => {
+  const directory: Directory = { sessions: new Map([['s1', { subject: 'ada', roles: ['user'] }]]), lookups: 0 };
+  const rows: LoggedCall[] = [];
+  let server: RunningServer;
+  let client: EchoClient;
+
+  before(async () => {
+    server = await startServer<Directory>({
+      host: '127.0.0.1',
+      port: 0,
+      services: [
+        defineService<typeof EchoDefinition, Directory>(EchoDefinition, {
+          // Typed: `serviceContext` is the Directory, `principal` what auth resolved.
+          echo: async (request, { serviceContext, principal }) => ({
+            text: `${request.text ?? ''} for ${principal?.id ?? 'anonymous'} (${serviceContext.lookups} lookups)`,
+          }),
+          repeat: async function* () {},
+          collect: async () => ({}),
+          chat: async function* () {},
+        }),
+      ],
+      serviceContext: directory,
+      auth: { policy: { default: 'authenticated', methods: {} } },
+      authHooks: {
+        resolvePrincipal: ({ metadata, serviceContext }) => {
+          const token = metadata.get('x-session');
+          if (token === 'broken') throw new ServerError(Status.UNAVAILABLE, 'session store down');
+          if (token === 'bug') throw new TypeError('session.subject of undefined');
+          serviceContext.lookups++;
+          const session = token ? serviceContext.sessions.get(token) : undefined;
+          return session ? { id: session.subject, kind: 'custom', roles: session.roles } : undefined;
+        },
+        enrichPrincipal: (principal) => ({ ...principal, roles: [...principal.roles, 'enriched'] }),
+      },
+      recordCall: (call) => rows.push(call),
+      health: false,
+      reflection: false,
+    });
+    client = createServiceClient(EchoDefinition, { target: server.address, retry: false });
+  });
+
+  after(async () => {
+    closeServiceClient(client);
+    await server.shutdown(1000);
+  });
+
+  test('a credential of the service own becomes the caller, and handlers get the one service context', async () => {
+    const response = await client.echo({ text: 'hi' }, { metadata: Metadata({ 'x-session': 's1' }) });
+    assert.equal(response.text, 'hi for ada (1 lookups)');
+    assert.equal(rows.at(-1)?.principal, 'custom:ada', 'the logger records the principal the hook resolved');
+  });
+
+  test('no caller on an authenticated method is UNAUTHENTICATED; a hook that throws keeps its status', async () => {
+    await assert.rejects(client.echo({ text: 'hi' }, { metadata: Metadata({ 'x-session': 'unknown' }) }), (error: unknown) => {
+      assert.ok(error instanceof ClientError);
+      assert.equal(Status[error.code], 'UNAUTHENTICATED');
+      return true;
+    });
+    await assert.rejects(client.echo({ text: 'hi' }, { metadata: Metadata({ 'x-session': 'broken' }) }), (error: unknown) => {
+      assert.ok(error instanceof ClientError);
+      assert.equal(Status[error.code], 'UNAVAILABLE');
+      assert.equal(error.details, 'session store down');
+      return true;
+    });
+  });
+
+  test('a bug in a hook is INTERNAL with the generic message; the real one goes to the log store only', async () => {
+    await assert.rejects(client.echo({ text: 'hi' }, { metadata: Metadata({ 'x-session': 'bug' }) }), (error: unknown) => {
+      assert.ok(error instanceof ClientError);
+      assert.equal(Status[error.code], 'INTERNAL');
+      assert.equal(error.details, 'internal server error');
+      return true;
+    });
+    assert.equal(rows.at(-1)?.error_message, 'session.subject of undefined');
+  });
+});
+
+describe('fromEnv', () => {
+  test('reads the variable when the client is created, with its default when unset or empty', () => {
+    assert.equal(resolveEnvValue(fromEnv('ADDR', 'dns:///a:1'), {}), 'dns:///a:1');
+    assert.equal(resolveEnvValue(fromEnv('ADDR', 'dns:///a:1'), { ADDR: '' }), 'dns:///a:1');
+    assert.equal(resolveEnvValue(fromEnv('ADDR', 'dns:///a:1'), { ADDR: 'b:2' }), 'b:2');
+    assert.equal(resolveEnvValue(fromEnv('KEY'), {}), undefined);
+    assert.equal(resolveEnvValue(fromEnvTemplate('${HOST}:${PORT:-50051}'), { HOST: 'h' }), 'h:50051');
+    assert.equal(resolveEnvValue('literal ${NOT_EXPANDED}', {}), 'literal ${NOT_EXPANDED}');
+  });
+
+  test('a client whose target variable is unset and has no default is a clear error', () => {
+    delete process.env.GRPCFORGE_TEST_UNSET_ADDR;
+    assert.throws(() => createServiceClient(EchoDefinition, { target: fromEnv('GRPCFORGE_TEST_UNSET_ADDR') }), {
+      message: 'client target $GRPCFORGE_TEST_UNSET_ADDR is not set and has no default',
+    });
+  });
+});
