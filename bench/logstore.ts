@@ -68,7 +68,14 @@ await store.close();
 rmSync(dir, { recursive: true, force: true });
 console.log(
   JSON.stringify(
-    { node: process.version, rows, ingestRowsPerSecond: Math.round(counters.written / ingestSeconds), dropped: counters.dropped, ...timings, totals },
+    {
+      node: process.version,
+      rows,
+      ingestRowsPerSecond: Math.round(counters.written / ingestSeconds),
+      dropped: counters.dropped,
+      ...timings,
+      totals,
+    },
     null,
     2,
   ),

@@ -17,17 +17,31 @@ const { key } = await store.createApiKey({ name: 'bench' });
 const metadata = Metadata({ 'x-api-key': key });
 
 const encode = (message: unknown) => Buffer.byteLength(JSON.stringify(message));
-const apiKeys = { verify: (k: string) => store.verifyApiKey(k), countUse: (id: string, at: number) => store.countApiKeyUse(id, at) };
+const apiKeys = {
+  verify: (k: string) => store.verifyApiKey(k),
+  countUse: (id: string, at: number) => store.countApiKeyUse(id, at),
+};
 const stages: Record<string, ServerMiddleware<object, object>> = {
   'error mapping': createErrorMappingMiddleware({}),
   'auth (API key, cached)': createAuthMiddleware({ policy: {}, apiKeys }) as ServerMiddleware<object, object>,
   'logger (record discarded)': createRequestLoggerMiddleware({ record: () => {} }),
   'logger (no sizes)': createRequestLoggerMiddleware({ record: store.record }),
-  'logger (with sizes)': createRequestLoggerMiddleware({ record: store.record, sizer: () => ({ request: encode, response: encode }) }),
+  'logger (with sizes)': createRequestLoggerMiddleware({
+    record: store.record,
+    sizer: () => ({ request: encode, response: encode }),
+  }),
 };
 
 async function run(middleware: ServerMiddleware<object, object> | undefined): Promise<number> {
-  const context = { metadata, peer: 'ipv4:127.0.0.1:1', header: Metadata(), trailer: Metadata(), sendHeader() {}, signal: new AbortController().signal, serviceContext: undefined } as CallContext;
+  const context = {
+    metadata,
+    peer: 'ipv4:127.0.0.1:1',
+    header: Metadata(),
+    trailer: Metadata(),
+    sendHeader() {},
+    signal: new AbortController().signal,
+    serviceContext: undefined,
+  } as CallContext;
   const method = { path: '/test.v1.EchoService/Echo', requestStream: false, responseStream: false, options: {} } as const;
   // eslint-disable-next-line require-yield -- a unary call as nice-grpc's middleware sees it: the response is the return value
   const handler = async function* (request: unknown): AsyncGenerator<never, unknown, undefined> {
@@ -35,7 +49,13 @@ async function run(middleware: ServerMiddleware<object, object> | undefined): Pr
   };
   const invoke = async () => {
     if (!middleware) return handler({ text: 'hi' }).next();
-    const call: ServerMiddlewareCall<unknown, unknown> = { method, requestStream: false, responseStream: false, request: { text: 'hi' }, next: (request: unknown) => handler(request) } as never;
+    const call: ServerMiddlewareCall<unknown, unknown> = {
+      method,
+      requestStream: false,
+      responseStream: false,
+      request: { text: 'hi' },
+      next: (request: unknown) => handler(request),
+    } as never;
     return middleware(call, context).next();
   };
   for (let i = 0; i < 20_000; i++) await invoke(); // warm-up
@@ -59,4 +79,14 @@ const full = createPipeline({
 });
 results['full pipeline'] = (await run(full)) - baseline;
 await store.close();
-console.log(JSON.stringify({ node: process.version, calls, microsecondsPerCall: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Number(v.toFixed(2))])) }, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      node: process.version,
+      calls,
+      microsecondsPerCall: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Number(v.toFixed(2))])),
+    },
+    null,
+    2,
+  ),
+);

@@ -41,18 +41,27 @@ if (mode === 'bare') {
     port: 0,
     services: [defineService(EchoDefinition as never, implementation as never)],
     ...(process.env.BENCH_NO_LOG ? {} : { recordCall: store.record }),
-    ...(process.env.BENCH_NO_AUTH ? {} : { auth: { policy: {}, apiKeys: { verify: (k) => store.verifyApiKey(k), countUse: (id, at) => store.countApiKeyUse(id, at) } } }),
+    ...(process.env.BENCH_NO_AUTH
+      ? {}
+      : {
+          auth: {
+            policy: {},
+            apiKeys: { verify: (k) => store.verifyApiKey(k), countUse: (id, at) => store.countApiKeyUse(id, at) },
+          },
+        }),
     health: false,
     reflection: false,
   });
   console.log(`listening on ${server.address}`);
   console.log(`key ${key}`);
-  process.on('SIGTERM', () =>
-    void server.shutdown(5000).then(async () => {
-      await store.close();
-      console.log(`counters ${JSON.stringify(store.counters())}`);
-      process.exit(0);
-    }),
+  process.on(
+    'SIGTERM',
+    () =>
+      void server.shutdown(5000).then(async () => {
+        await store.close();
+        console.log(`counters ${JSON.stringify(store.counters())}`);
+        process.exit(0);
+      }),
   );
 } else {
   console.error('usage: server.ts bare|pipeline');

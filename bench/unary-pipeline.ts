@@ -9,7 +9,11 @@ import { Metadata, closeServiceClient, createServiceClient } from '../src/runtim
 import { EchoDefinition } from '../test/helpers/json-definition.ts';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '8' }, concurrency: { type: 'string', default: '64' }, rounds: { type: 'string', default: '3' } },
+  options: {
+    seconds: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: '64' },
+    rounds: { type: 'string', default: '3' },
+  },
 });
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
@@ -40,7 +44,11 @@ async function startChild(mode: string): Promise<{ child: ChildProcess; address:
   });
 }
 
-async function load(address: string, key: string | undefined, durationMs: number): Promise<Omit<Result, 'serverCpuUsPerCall'> & { calls: number }> {
+async function load(
+  address: string,
+  key: string | undefined,
+  durationMs: number,
+): Promise<Omit<Result, 'serverCpuUsPerCall'> & { calls: number }> {
   const client = createServiceClient(EchoDefinition, { target: address }) as unknown as {
     echo(request: object, options?: object): Promise<unknown>;
   };

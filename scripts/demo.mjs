@@ -47,7 +47,16 @@ function serve(service, env = {}) {
 }
 
 function curl(address, method, body, headers = []) {
-  const args = ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', ...headers.flatMap((h) => ['-H', h]), '-d', JSON.stringify(body), `http://${address}/${method}`];
+  const args = [
+    'curl',
+    '--protocol',
+    'grpc',
+    '--http2-prior-knowledge',
+    ...headers.flatMap((h) => ['-H', h]),
+    '-d',
+    JSON.stringify(body),
+    `http://${address}/${method}`,
+  ];
   return run(buf, args);
 }
 
@@ -75,17 +84,36 @@ try {
   curl(user.address, 'user.v1.UserService/ListUsers', {}, bearer);
 
   step('the pipeline: ListSessions needs the admin role (grpcforge.yaml auth.methods)');
-  const refused = spawnSync(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-d', '{}', `http://${auth.address}/auth.v1.AuthService/ListSessions`], { encoding: 'utf8' });
+  const refused = spawnSync(
+    buf,
+    [
+      'curl',
+      '--protocol',
+      'grpc',
+      '--http2-prior-knowledge',
+      '-d',
+      '{}',
+      `http://${auth.address}/auth.v1.AuthService/ListSessions`,
+    ],
+    { encoding: 'utf8' },
+  );
   console.log(`without a key: ${(refused.stdout + refused.stderr).replace(/\s+/g, ' ').trim()}`);
-  const key = JSON.parse(run(process.execPath, [cli, 'keys', 'create', '--name', 'ops', '--roles', 'admin', '--json'], { cwd: workspace })).key;
+  const key = JSON.parse(
+    run(process.execPath, [cli, 'keys', 'create', '--name', 'ops', '--roles', 'admin', '--json'], { cwd: workspace }),
+  ).key;
   curl(auth.address, 'auth.v1.AuthService/ListSessions', {}, [`x-api-key: ${key}`]);
 
   step('stop both (SIGTERM drains and flushes the log store), then read what was recorded');
-  await Promise.all(servers.splice(0).map((child) => new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-  })));
+  await Promise.all(
+    servers.splice(0).map(
+      (child) =>
+        new Promise((resolve) => {
+          child.removeAllListeners('exit');
+          child.once('exit', resolve);
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
   run(process.execPath, [cli, 'stats', '--since', '1h'], { cwd: workspace });
   run(process.execPath, [cli, 'status'], { cwd: workspace });
 
@@ -97,10 +125,13 @@ try {
   console.log(`demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s; the workspace is in .demo/platform`);
 } finally {
   await Promise.all(
-    servers.map((child) => new Promise((resolve) => {
-      child.removeAllListeners('exit');
-      child.once('exit', resolve);
-      child.kill('SIGTERM');
-    })),
+    servers.map(
+      (child) =>
+        new Promise((resolve) => {
+          child.removeAllListeners('exit');
+          child.once('exit', resolve);
+          child.kill('SIGTERM');
+        }),
+    ),
   );
 }

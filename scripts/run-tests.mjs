@@ -21,7 +21,15 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', '--test-reporter=spec', ...files.map((file) => relative(repoRoot, join(repoRoot, file)))],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=2',
+    '--test-timeout=180000',
+    '--test-reporter=spec',
+    ...files.map((file) => relative(repoRoot, join(repoRoot, file))),
+  ],
   { cwd: repoRoot, stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

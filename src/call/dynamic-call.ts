@@ -1,4 +1,14 @@
-import { create, createFileRegistry, fromBinary, fromJson, toBinary, toJson, type DescMethod, type FileRegistry, type JsonValue } from '@bufbuild/protobuf';
+import {
+  create,
+  createFileRegistry,
+  fromBinary,
+  fromJson,
+  toBinary,
+  toJson,
+  type DescMethod,
+  type FileRegistry,
+  type JsonValue,
+} from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import type { ChannelCredentials, Metadata } from 'nice-grpc';
 import { closeServiceClient, createServiceClient } from '../runtime/index.js';
@@ -92,7 +102,10 @@ export async function invokeDynamic(resolved: ResolvedDynamicMethod, options: In
     try {
       return toBinary(method.input, fromJson(method.input, json, { registry }));
     } catch (error) {
-      throw new UserError('bad-request', `request ${index + 1} does not fit ${method.input.typeName}: ${(error as Error).message}`);
+      throw new UserError(
+        'bad-request',
+        `request ${index + 1} does not fit ${method.input.typeName}: ${(error as Error).message}`,
+      );
     }
   });
   const streamingRequest = resolved.kind === 'clientStreaming' || resolved.kind === 'bidiStreaming';

@@ -21,7 +21,10 @@ function encodeRequest(field: 3 | 4 | 7, value: string): Uint8Array {
 
 function decodeResponse(bytes: Uint8Array): ReflectionResponse {
   const reader = new BinaryReader(bytes);
-  const response: { files: Uint8Array[]; services: string[]; error?: { code: number; message: string } } = { files: [], services: [] };
+  const response: { files: Uint8Array[]; services: string[]; error?: { code: number; message: string } } = {
+    files: [],
+    services: [],
+  };
   while (reader.pos < reader.len) {
     const [field, wireType] = reader.tag();
     if (field === 4 || field === 6 || field === 7) {
@@ -136,7 +139,11 @@ export function createReflectionClient(address: string, options: ReflectionClien
   return {
     async listServices() {
       const [response] = await ask([encodeRequest(7, '*')]);
-      if (response?.error) throw new UserError('reflection-failed', `the server's reflection could not list its services: ${response.error.message || `error ${response.error.code}`}`);
+      if (response?.error)
+        throw new UserError(
+          'reflection-failed',
+          `the server's reflection could not list its services: ${response.error.message || `error ${response.error.code}`}`,
+        );
       return [...(response?.services ?? [])].sort();
     },
     async filesForSymbol(symbol) {
@@ -147,7 +154,10 @@ export function createReflectionClient(address: string, options: ReflectionClien
         pending = [];
         for (const response of responses) {
           if (response.error) {
-            throw new UserError('reflection-failed', `the server's reflection could not describe "${symbol}": ${response.error.message || `error ${response.error.code}`}`);
+            throw new UserError(
+              'reflection-failed',
+              `the server's reflection could not describe "${symbol}": ${response.error.message || `error ${response.error.code}`}`,
+            );
           }
           for (const file of response.files) files.set(fileName(file), file);
         }

@@ -115,12 +115,17 @@ export async function initDevCertificates(config: ResolvedConfig, options: Certs
 }
 
 function serial(): string {
-  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1');
+  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+    .toString('hex')
+    .replace(/^[89a-f]/, '1');
 }
 
 async function writeKey(path: string, key: CryptoKey): Promise<void> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  const body = der.toString('base64').match(/.{1,64}/g)!.join('\n');
+  const body = der
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n');
   await writeFileAtomic(path, `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`);
   await chmod(path, 0o600);
 }

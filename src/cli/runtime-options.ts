@@ -62,7 +62,12 @@ export async function buildAuthOptions(auth: ResolvedAuthSettings, store: LogSto
   return {
     policy: { default: auth.default, methods: auth.methods },
     ...(auth.apiKeys && store
-      ? { apiKeys: { verify: (key: string) => store.verifyApiKey(key), countUse: (id: string, at: number) => store.countApiKeyUse(id, at) } }
+      ? {
+          apiKeys: {
+            verify: (key: string) => store.verifyApiKey(key),
+            countUse: (id: string, at: number) => store.countApiKeyUse(id, at),
+          },
+        }
       : {}),
     ...(jwt ? { jwt } : {}),
     ...(auth.mtls ? { mtls: { roles: auth.mtls.roles } } : {}),

@@ -9,7 +9,15 @@ import { splitTsProtoPreamble } from './header.js';
 import type { GenerationPlan, PlannedFile } from './plan-types.js';
 import { renderTemplate } from './render/engine.js';
 import type { HeaderView } from './render/views/common.js';
-import { buildClientView, buildContextView, buildStubView, clientPath, consumedNames, stubPath, type ClientTlsPaths } from './render/views/consumer.js';
+import {
+  buildClientView,
+  buildContextView,
+  buildStubView,
+  clientPath,
+  consumedNames,
+  stubPath,
+  type ClientTlsPaths,
+} from './render/views/consumer.js';
 import {
   buildHandlerView,
   buildServerIndexView,
@@ -53,7 +61,9 @@ export function planGeneration(input: PlanInput): GenerationPlan {
     const contractService = lookup(name);
     return [...methodNamesOf(contractService)].flatMap(([rpc, names]) =>
       names.fileNameTakenBy
-        ? [`${contractService.fullName}: RPCs "${names.fileNameTakenBy}" and "${rpc}" share the handler file name; ${rpc}'s handler is ${names.fileName}.ts`]
+        ? [
+            `${contractService.fullName}: RPCs "${names.fileNameTakenBy}" and "${rpc}" share the handler file name; ${rpc}'s handler is ${names.fileName}.ts`,
+          ]
         : [],
     );
   });
@@ -69,20 +79,21 @@ export function planGeneration(input: PlanInput): GenerationPlan {
   };
 }
 
-function planService(
-  service: ResolvedService,
-  input: PlanInput,
-  lookup: (fullName: string) => ContractService,
-): PlannedFile[] {
+function planService(service: ResolvedService, input: PlanInput, lookup: (fullName: string) => ContractService): PlannedFile[] {
   const files: PlannedFile[] = [];
   const add = (path: string, ownership: PlannedFile['ownership'], content: string) =>
     files.push({ path: inService(service.dirRelative, path), ownership, content, service: service.name });
-  const header = (sources: readonly string[], via = ''): HeaderView => ({ sources: [...new Set(sources)].sort(), via, version: input.version });
+  const header = (sources: readonly string[], via = ''): HeaderView => ({
+    sources: [...new Set(sources)].sort(),
+    via,
+    version: input.version,
+  });
   const pbFile = (contractService: ContractService) => `${input.tsProtoOut}/${tsProtoModulePath(contractService.file)}`;
 
   for (const [path, text] of input.tsProtoFiles.get(service.name) ?? new Map<string, string>()) {
     const preamble = splitTsProtoPreamble(text);
-    const plugin = input.version && preamble.pluginVersion ? `protoc-gen-ts_proto ${preamble.pluginVersion}` : 'protoc-gen-ts_proto';
+    const plugin =
+      input.version && preamble.pluginVersion ? `protoc-gen-ts_proto ${preamble.pluginVersion}` : 'protoc-gen-ts_proto';
     // The body is ts-proto's, byte for byte: only the header goes through a template.
     const view = header(preamble.source ? [preamble.source] : [], `${plugin} (buf.gen.yaml)`);
     add(path, 'generated', `${renderTemplate('gen/ts-proto-header.hbs', view)}${preamble.body}\n`);
@@ -111,7 +122,10 @@ function planService(
     }
   }
   if (served.length > 0) {
-    const subset = buildDescriptorSubset(input.contract, served.map((contractService) => contractService.fullName));
+    const subset = buildDescriptorSubset(
+      input.contract,
+      served.map((contractService) => contractService.fullName),
+    );
     const view = buildServerIndexView(
       service.name,
       servedWithNames,
@@ -121,14 +135,30 @@ function planService(
     add('src/gen/server/index.ts', 'generated', renderTemplate('gen/server-index.ts.hbs', view));
     add(CONTEXT_PATH, 'scaffold', renderTemplate('scaffold/context.ts.hbs', buildContextView(service.name, consumedWithNames)));
     add('src/middleware/auth.ts', 'scaffold', renderTemplate('scaffold/middleware-auth.ts.hbs', { serviceName: service.name }));
-    add('src/middleware/logging.ts', 'scaffold', renderTemplate('scaffold/middleware-logging.ts.hbs', { serviceName: service.name }));
+    add(
+      'src/middleware/logging.ts',
+      'scaffold',
+      renderTemplate('scaffold/middleware-logging.ts.hbs', { serviceName: service.name }),
+    );
   }
 
   for (const { consume, service: contractService, names } of consumedWithNames) {
     const sources = header([contractService.file]);
-    const clientView = buildClientView(service.name, contractService, consume, names, pbFile(contractService), sources, clientTlsPaths(input.config));
+    const clientView = buildClientView(
+      service.name,
+      contractService,
+      consume,
+      names,
+      pbFile(contractService),
+      sources,
+      clientTlsPaths(input.config),
+    );
     add(clientPath(contractService), 'generated', renderTemplate('gen/client.ts.hbs', clientView));
-    add(stubPath(contractService), 'generated', renderTemplate('gen/stub.ts.hbs', buildStubView(contractService, names, pbFile(contractService), sources)));
+    add(
+      stubPath(contractService),
+      'generated',
+      renderTemplate('gen/stub.ts.hbs', buildStubView(contractService, names, pbFile(contractService), sources)),
+    );
   }
   return files;
 }
@@ -145,9 +175,11 @@ function assertDistinctPaths(files: readonly PlannedFile[]): void {
     const other = seen.get(key);
     if (other) {
       const owners = other.service === file.service ? `service ${file.service}` : `services ${other.service} and ${file.service}`;
-      throw new UserError('name-clash', `two generated files would be one on disk: "${other.path}" and "${file.path}" (${owners})`, [
-        'give the services distinct folders (services.<name>.dir) and the contract services distinct names',
-      ]);
+      throw new UserError(
+        'name-clash',
+        `two generated files would be one on disk: "${other.path}" and "${file.path}" (${owners})`,
+        ['give the services distinct folders (services.<name>.dir) and the contract services distinct names'],
+      );
     }
     seen.set(key, file);
   }

@@ -8,7 +8,14 @@
 export const CODEGEN_RUNTIME_MODULE = 'grpcforge/runtime/codegen-v1';
 
 /** Values generated code uses. */
-export const CODEGEN_RUNTIME_VALUES = ['createServiceClient', 'decodeBase64', 'defineService', 'fromEnv', 'fromEnvTemplate', 'startStub'] as const;
+export const CODEGEN_RUNTIME_VALUES = [
+  'createServiceClient',
+  'decodeBase64',
+  'defineService',
+  'fromEnv',
+  'fromEnvTemplate',
+  'startStub',
+] as const;
 
 /** Types generated code uses. */
 export const CODEGEN_RUNTIME_TYPES = [

@@ -32,12 +32,16 @@ export async function readGenerateTemplate(templatePath: string): Promise<Genera
   const template = parse(text) as { version?: unknown; plugins?: unknown } | null;
   const fail = (key: string, message: string) => new UserError('template-invalid', `${file}: ${key}: ${message}`);
   if (template?.version !== 'v2') throw fail('version', `expected "v2", got ${JSON.stringify(template?.version)}`);
-  if (!Array.isArray(template.plugins) || template.plugins.length === 0) throw fail('plugins', 'expected a list with the ts-proto plugin');
+  if (!Array.isArray(template.plugins) || template.plugins.length === 0)
+    throw fail('plugins', 'expected a list with the ts-proto plugin');
   let tsProtoOut: string | undefined;
   template.plugins.forEach((plugin: Record<string, unknown>, index) => {
     const out = plugin.out;
     if (typeof out !== 'string' || !/^src\/gen\/[^.]/.test(out.replace(/^\.\//, ''))) {
-      throw fail(`plugins[${index}].out`, `${JSON.stringify(out)} must be a folder inside src/gen/ (grpcforge runs the template with --output <service folder> and owns src/gen/)`);
+      throw fail(
+        `plugins[${index}].out`,
+        `${JSON.stringify(out)} must be a folder inside src/gen/ (grpcforge runs the template with --output <service folder> and owns src/gen/)`,
+      );
     }
     const local = [plugin.local].flat().join(' ');
     if (/ts[-_]proto/.test(local)) tsProtoOut = out.replace(/^\.\//, '').replace(/\/$/, '');

@@ -85,7 +85,9 @@ export async function applyPlan(
 
   // Generated files that no longer belong: the last manifest's, plus anything in a current src/gen/ folder.
   const previous = await readManifest(workspaceDir);
-  const candidates = new Map<string, string>(Object.entries(previous?.files ?? {}));
+  // A manifest is a file in the repository anyone can edit: only entries inside some src/gen/ folder, below the
+  // workspace, may be deleted (the header check below is the second guard).
+  const candidates = new Map<string, string>(Object.entries(previous?.files ?? {}).filter(([path]) => isGeneratedPath(path)));
   for (const service of plan.services) {
     for (const path of await listFilesRecursive(join(workspaceDir, service.genDir))) {
       candidates.set(posix.join(service.genDir, path), service.name);
@@ -126,7 +128,9 @@ export async function applyPlan(
     const manifest: Manifest = {
       version: 1,
       generator: GENERATED_HEADER.replace(/^\/\/ /, ''),
-      files: Object.fromEntries(plan.files.filter((file) => file.ownership === 'generated').map((file) => [file.path, file.service])),
+      files: Object.fromEntries(
+        plan.files.filter((file) => file.ownership === 'generated').map((file) => [file.path, file.service]),
+      ),
     };
     await writeFileAtomic(join(workspaceDir, MANIFEST_PATH), `${JSON.stringify(manifest, null, 2)}\n`);
   }
@@ -141,6 +145,12 @@ async function isSameFile(a: string, b: string): Promise<boolean> {
   } catch {
     return false; // one of them is missing
   }
+}
+
+/** Whether a manifest path is a workspace-relative file inside a `src/gen/` folder, without `..` or absolute parts. */
+function isGeneratedPath(path: string): boolean {
+  const normalized = posix.normalize(path);
+  return normalized === path && !posix.isAbsolute(path) && !path.split('/').includes('..') && /(^|\/)src\/gen\//.test(path);
 }
 
 async function readManifest(workspaceDir: string): Promise<Manifest | undefined> {

@@ -26,11 +26,9 @@ export function findConfigFile(startDir: string): string {
     if (existsSync(candidate)) return candidate;
     const parent = dirname(dir);
     if (parent === dir) {
-      throw new UserError(
-        'config-not-found',
-        `no ${CONFIG_FILE_NAME} in ${resolve(startDir)} or its parent folders`,
-        ['run `grpcforge init <dir>` to create a workspace, or pass --config PATH'],
-      );
+      throw new UserError('config-not-found', `no ${CONFIG_FILE_NAME} in ${resolve(startDir)} or its parent folders`, [
+        'run `grpcforge init <dir>` to create a workspace, or pass --config PATH',
+      ]);
     }
     dir = parent;
   }
@@ -86,10 +84,7 @@ export async function loadConfig(configPath: string): Promise<ConfigLoadResult> 
  * Adds line and column to problems found after loading (for example by the contract-aware rules).
  * @param configPath the `grpcforge.yaml` the problems refer to.
  */
-export async function locateConfigProblems(
-  configPath: string,
-  problems: readonly ConfigProblem[],
-): Promise<ConfigProblem[]> {
+export async function locateConfigProblems(configPath: string, problems: readonly ConfigProblem[]): Promise<ConfigProblem[]> {
   const lineCounter = new LineCounter();
   const document = parseDocument(await readFile(configPath, 'utf8'), { lineCounter });
   return problems.map(createLocator(document, lineCounter));
@@ -136,7 +131,10 @@ function normaliseConfig(written: WrittenConfig, configPath: string): ResolvedCo
         serves: [...new Set(service.serves)],
         listen: service.listen === undefined ? undefined : parseListen(service.listen),
         consumes: service.consumes
-          .map((entry) => (typeof entry === 'string' ? { service: entry } : entry) as Exclude<typeof entry, string> & { service: string })
+          .map(
+            (entry) =>
+              (typeof entry === 'string' ? { service: entry } : entry) as Exclude<typeof entry, string> & { service: string },
+          )
           .map((entry, index) => {
             const provider = providers.get(entry.service);
             const providerListen = provider ? written.services[provider]?.listen : undefined;
@@ -144,7 +142,9 @@ function normaliseConfig(written: WrittenConfig, configPath: string): ResolvedCo
               service: entry.service,
               target: entry.target ?? providerListen ?? '',
               deadlineMs: entry.deadlineMs,
-              methodDeadlinesMs: Object.fromEntries(Object.entries(entry.methods ?? {}).map(([rpc, settings]) => [rpc, settings.deadlineMs])),
+              methodDeadlinesMs: Object.fromEntries(
+                Object.entries(entry.methods ?? {}).map(([rpc, settings]) => [rpc, settings.deadlineMs]),
+              ),
               credentials: entry.credentials,
               tls: entry.tls ?? false,
               retry: entry.retry,
@@ -221,7 +221,8 @@ function describeIssue(issue: Issue, prefix: readonly PropertyKey[]): ConfigProb
     case 'invalid_format':
       return [problem(`${describeValue(input)} is not valid: ${issue.message}`)];
     case 'invalid_value':
-      if (input === undefined) return [problem(`is required (expected ${issue.values.map((value) => JSON.stringify(value)).join(' or ')})`)];
+      if (input === undefined)
+        return [problem(`is required (expected ${issue.values.map((value) => JSON.stringify(value)).join(' or ')})`)];
       return [
         problem(`expected ${issue.values.map((value) => JSON.stringify(value)).join(' or ')}, got ${describeValue(input)}`),
       ];
@@ -229,10 +230,10 @@ function describeIssue(issue: Issue, prefix: readonly PropertyKey[]): ConfigProb
       return issue.keys.map((key) => {
         const known = knownKeysAt(segments);
         const hint = closestMatch(key, known);
-        return problem(
-          `unknown key "${key}" (expected one of: ${known.join(', ')})${hint ? `; did you mean "${hint}"?` : ''}`,
-          [...segments, key],
-        );
+        return problem(`unknown key "${key}" (expected one of: ${known.join(', ')})${hint ? `; did you mean "${hint}"?` : ''}`, [
+          ...segments,
+          key,
+        ]);
       });
     case 'invalid_key': {
       const key = segments[segments.length - 1];

@@ -113,7 +113,14 @@ export interface ResolvedConsume {
   /** Dial with the workspace TLS settings. */
   readonly tls: boolean;
   /** Retry policy; `undefined` for the runtime's default. */
-  readonly retry: false | { readonly maxAttempts?: number | undefined; readonly baseDelayMs?: number | undefined; readonly maxDelayMs?: number | undefined } | undefined;
+  readonly retry:
+    | false
+    | {
+        readonly maxAttempts?: number | undefined;
+        readonly baseDelayMs?: number | undefined;
+        readonly maxDelayMs?: number | undefined;
+      }
+    | undefined;
   /** Name of the workspace service that serves it, or `undefined` when it is served outside the workspace. */
   readonly provider: string | undefined;
   /** Index of the entry under `consumes:`, for messages. */

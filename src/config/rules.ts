@@ -33,7 +33,11 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
       const other = servedBy.get(fullName);
       if (other) {
         errors.push(
-          problem(['services', service.name, 'serves', index], `"${fullName}" is already served by service "${other}"`, 'one-provider'),
+          problem(
+            ['services', service.name, 'serves', index],
+            `"${fullName}" is already served by service "${other}"`,
+            'one-provider',
+          ),
         );
       } else servedBy.set(fullName, service.name);
     });
@@ -58,7 +62,7 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
     for (const consume of service.consumes) {
       const at = ['services', service.name, 'consumes', consume.index];
       if (consume.tls && !written.tls) {
-        errors.push(problem([...at, 'tls'], 'needs the workspace tls section (its ca, and this service\'s cert and key)'));
+        errors.push(problem([...at, 'tls'], "needs the workspace tls section (its ca, and this service's cert and key)"));
       }
       if (consume.provider === service.name) {
         warnings.push(problem(at, `"${consume.service}" is served by "${service.name}" itself`));
@@ -67,7 +71,11 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
         const close = closestMatch(consume.service, [...servedBy.keys()]);
         if (close) {
           errors.push(
-            problem(at, `"${consume.service}" is not served in the workspace (did you mean "${close}", served by "${servedBy.get(close) ?? ''}"?)`, 'consumed-has-provider'),
+            problem(
+              at,
+              `"${consume.service}" is not served in the workspace (did you mean "${close}", served by "${servedBy.get(close) ?? ''}"?)`,
+              'consumed-has-provider',
+            ),
           );
           continue;
         }
@@ -85,7 +93,9 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
     errors.push(problem(['tls', 'requireClientCert'], 'needs tls.ca, the CA that signs client certificates'));
   }
   if (written.auth.mtls && written.tls?.enabled && !written.tls.requireClientCert) {
-    warnings.push(problem(['auth', 'mtls'], 'has no effect without tls.requireClientCert: true (clients are not asked for certificates)'));
+    warnings.push(
+      problem(['auth', 'mtls'], 'has no effect without tls.requireClientCert: true (clients are not asked for certificates)'),
+    );
   }
   const jwt = written.auth.jwt;
   if (jwt) {
@@ -119,13 +129,17 @@ export function checkServiceNamesExist(
     const close = closestMatch(name, sortedKnown);
     if (close) return ` (did you mean "${close}"?)`;
     const listed = sortedKnown.slice(0, 8).join(', ');
-    return sortedKnown.length === 0 ? ' (the contracts declare no service)' : ` (known: ${listed}${sortedKnown.length > 8 ? ', …' : ''})`;
+    return sortedKnown.length === 0
+      ? ' (the contracts declare no service)'
+      : ` (known: ${listed}${sortedKnown.length > 8 ? ', …' : ''})`;
   };
   const problems: ConfigProblem[] = [];
   for (const service of config.services) {
     service.serves.forEach((name, index) => {
       if (!known.has(name)) {
-        problems.push(problem(['services', service.name, 'serves', index], `"${name}" is not a service in ${contractRoot}${hint(name)}`));
+        problems.push(
+          problem(['services', service.name, 'serves', index], `"${name}" is not a service in ${contractRoot}${hint(name)}`),
+        );
       }
     });
     for (const consume of service.consumes) {

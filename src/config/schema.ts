@@ -34,7 +34,9 @@ const consumeObject = z
       .describe('Default deadline of every call, in milliseconds. Default: no deadline.'),
     methods: z
       .record(
-        z.string().regex(/^[A-Z][A-Za-z0-9_]*$/, { error: 'expected an RPC name as in the contract, for example "ValidateToken"' }),
+        z
+          .string()
+          .regex(/^[A-Z][A-Za-z0-9_]*$/, { error: 'expected an RPC name as in the contract, for example "ValidateToken"' }),
         z.strictObject({ deadlineMs: z.number().int().positive().describe('Deadline of this RPC, in ms.') }),
       )
       .optional()
@@ -49,7 +51,7 @@ const consumeObject = z
     tls: z
       .boolean()
       .optional()
-      .describe('Dial with TLS using the workspace tls section: its CA, and this service\'s certificate and key for mTLS.'),
+      .describe("Dial with TLS using the workspace tls section: its CA, and this service's certificate and key for mTLS."),
     retry: z
       .union([
         z.literal(false),
@@ -70,11 +72,7 @@ const consumeEntry = z.union([fullyQualifiedService, consumeObject], {
 
 const serviceSchema = z
   .strictObject({
-    dir: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Folder of the service, relative to grpcforge.yaml. Default: services/<name>.'),
+    dir: z.string().min(1).optional().describe('Folder of the service, relative to grpcforge.yaml. Default: services/<name>.'),
     serves: z
       .array(fullyQualifiedService)
       .default([])
@@ -130,7 +128,12 @@ const authSchema = z
         issuer: z.string().optional().describe('Expected iss claim.'),
         audience: z.string().optional().describe('Expected aud claim.'),
         algorithms: z.array(z.string()).optional().describe('Allowed alg values ("none" is never allowed).'),
-        clockToleranceSec: z.number().int().nonnegative().default(30).describe('Clock skew tolerated for exp and nbf, in seconds.'),
+        clockToleranceSec: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(30)
+          .describe('Clock skew tolerated for exp and nbf, in seconds.'),
         rolesClaim: z.string().default('roles').describe('Claim with the roles: an array, or a space-separated string.'),
       })
       .optional()

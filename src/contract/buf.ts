@@ -70,7 +70,10 @@ async function runBuf(args: readonly string[], options: RunBufOptions): Promise<
   const result = await spawnBuf(args, options);
   if (result.exitCode !== 0) {
     const diagnostics = parseDiagnostics(result.stderr, options);
-    const details = diagnostics.length > 0 ? diagnostics.map(formatBufDiagnostic) : [result.stderr.trim() || `buf exited with ${String(result.exitCode)}`];
+    const details =
+      diagnostics.length > 0
+        ? diagnostics.map(formatBufDiagnostic)
+        : [result.stderr.trim() || `buf exited with ${String(result.exitCode)}`];
     throw new UserError('contract-invalid', `buf could not ${options.action}`, details);
   }
   return result.stdout;

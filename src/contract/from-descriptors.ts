@@ -31,18 +31,16 @@ export function buildContractSet(descriptorSet: Uint8Array): ContractSet {
         file: file.proto.name,
         comment: comments.get(`${FILE_SERVICE}.${serviceIndex}`) ?? '',
         deprecated: service.deprecated,
-        methods: service.methods.map(
-          (method, methodIndex): ContractMethod => ({
-            name: method.name,
-            path: `/${service.typeName}/${method.name}`,
-            kind: KINDS[method.methodKind] ?? 'unary',
-            inputType: method.input.typeName,
-            outputType: method.output.typeName,
-            idempotency: idempotencyOf(method.idempotency),
-            comment: comments.get(`${FILE_SERVICE}.${serviceIndex}.${SERVICE_METHOD}.${methodIndex}`) ?? '',
-            deprecated: method.deprecated,
-          }),
-        ),
+        methods: service.methods.map((method, methodIndex): ContractMethod => ({
+          name: method.name,
+          path: `/${service.typeName}/${method.name}`,
+          kind: KINDS[method.methodKind] ?? 'unary',
+          inputType: method.input.typeName,
+          outputType: method.output.typeName,
+          idempotency: idempotencyOf(method.idempotency),
+          comment: comments.get(`${FILE_SERVICE}.${serviceIndex}.${SERVICE_METHOD}.${methodIndex}`) ?? '',
+          deprecated: method.deprecated,
+        })),
       });
     });
   }

@@ -65,9 +65,11 @@ export function tsProtoModulePath(protoFile: string): string {
 }
 
 const RESERVED = new Set(
-  ('break case catch class const continue debugger default delete do else enum export extends false finally for ' +
+  (
+    'break case catch class const continue debugger default delete do else enum export extends false finally for ' +
     'function if import in instanceof new null return super switch this throw true try typeof var void while with ' +
-    'yield let static implements interface package private protected public await arguments eval').split(' '),
+    'yield let static implements interface package private protected public await arguments eval'
+  ).split(' '),
 );
 
 /**
@@ -116,15 +118,19 @@ export function methodNamesOf(service: ContractService): ReadonlyMap<string, Met
     if (key === 'new') {
       // ts-proto declares `new(request, ...)` in the implementation and client interfaces: TypeScript reads that as a
       // construct signature, so no method named `new` exists and nothing generated for the service type-checks.
-      throw new UserError('name-clash', `RPC "${method.name}" of ${service.fullName}: ts-proto's interfaces cannot declare a method named "new"`, [
-        `rename it in ${service.file} (for example "Create" or "New${service.name}")`,
-      ]);
+      throw new UserError(
+        'name-clash',
+        `RPC "${method.name}" of ${service.fullName}: ts-proto's interfaces cannot declare a method named "new"`,
+        [`rename it in ${service.file} (for example "Create" or "New${service.name}")`],
+      );
     }
     const other = byKey.get(key);
     if (other !== undefined) {
-      throw new UserError('name-clash', `RPCs "${other}" and "${method.name}" of ${service.fullName} both have the key "${key}" in ts-proto's code`, [
-        `rename one of them in ${service.file} (buf lint's RPC_PASCAL_CASE asks for PascalCase names)`,
-      ]);
+      throw new UserError(
+        'name-clash',
+        `RPCs "${other}" and "${method.name}" of ${service.fullName} both have the key "${key}" in ts-proto's code`,
+        [`rename one of them in ${service.file} (buf lint's RPC_PASCAL_CASE asks for PascalCase names)`],
+      );
     }
     byKey.set(key, method.name);
   }
@@ -162,10 +168,15 @@ export function rpcNamesOf(contract: { readonly services: readonly ContractServi
  * (registrations in one server index, clients in one service context).
  * @returns fully-qualified name → unique PascalCase name.
  */
-export function uniqueShortNames(services: readonly Pick<ContractService, 'name' | 'packageName' | 'fullName'>[]): Map<string, string> {
+export function uniqueShortNames(
+  services: readonly Pick<ContractService, 'name' | 'packageName' | 'fullName'>[],
+): Map<string, string> {
   const counts = new Map<string, number>();
   for (const service of services) counts.set(service.name, (counts.get(service.name) ?? 0) + 1);
   return new Map(
-    services.map((service) => [service.fullName, (counts.get(service.name) ?? 0) > 1 ? `${pascalCase(service.packageName)}${service.name}` : service.name]),
+    services.map((service) => [
+      service.fullName,
+      (counts.get(service.name) ?? 0) > 1 ? `${pascalCase(service.packageName)}${service.name}` : service.name,
+    ]),
   );
 }

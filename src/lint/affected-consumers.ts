@@ -40,12 +40,18 @@ export function createAffectedServicesFinder(
     for (const name of named) for (const pkg of packages) if (pkg) changed.add(`${pkg}.${name}`);
     if (/package/i.test(finding.message)) {
       for (const pkg of packages) {
-        for (const reference of allReferences) if (pkg && reference.contractService.startsWith(`${pkg}.`)) changed.add(reference.contractService);
+        for (const reference of allReferences)
+          if (pkg && reference.contractService.startsWith(`${pkg}.`)) changed.add(reference.contractService);
       }
     }
     return allReferences
       .filter((reference) => changed.has(reference.contractService))
-      .sort((a, b) => a.service.localeCompare(b.service) || a.role.localeCompare(b.role) || a.contractService.localeCompare(b.contractService));
+      .sort(
+        (a, b) =>
+          a.service.localeCompare(b.service) ||
+          a.role.localeCompare(b.role) ||
+          a.contractService.localeCompare(b.contractService),
+      );
   };
 }
 
@@ -57,7 +63,11 @@ export function describeAffected(affected: readonly AffectedService[]): string {
 function references(config: ResolvedConfig): AffectedService[] {
   return config.services.flatMap((service) => [
     ...service.serves.map((contractService) => ({ service: service.name, role: 'serves' as const, contractService })),
-    ...service.consumes.map((consume) => ({ service: service.name, role: 'consumes' as const, contractService: consume.service })),
+    ...service.consumes.map((consume) => ({
+      service: service.name,
+      role: 'consumes' as const,
+      contractService: consume.service,
+    })),
   ]);
 }
 

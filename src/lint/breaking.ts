@@ -53,7 +53,8 @@ async function gitRoot(dir: string): Promise<string> {
 async function verifyRef(root: string, ref: string): Promise<void> {
   const result = await runProcess('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: root });
   if (result.exitCode === 0) return;
-  const shallow = (await runProcess('git', ['rev-parse', '--is-shallow-repository'], { cwd: root })).stdout.toString().trim() === 'true';
+  const shallow =
+    (await runProcess('git', ['rev-parse', '--is-shallow-repository'], { cwd: root })).stdout.toString().trim() === 'true';
   const branch = ref.replace(/^origin\//, '');
   throw new UserError('ref-missing', `--against: "${ref}" is not a commit in this repository`, [
     `fetch it first: git fetch origin ${branch}:refs/remotes/origin/${branch}`,

@@ -15,9 +15,17 @@ import type { Finding } from './findings.js';
  */
 export async function checkNames(config: ResolvedConfig, contract: ContractSet): Promise<Finding[]> {
   const root = `${toPosix(relative(config.workspaceDir, config.contract.root)) || '.'}/`;
-  const problems = checkServiceNamesExist(config, contract.services.map((service) => service.fullName), root, rpcNamesOf(contract));
+  const problems = checkServiceNamesExist(
+    config,
+    contract.services.map((service) => service.fullName),
+    root,
+    rpcNamesOf(contract),
+  );
   const located = await locateConfigProblems(config.configPath, problems);
-  return configRuleFindings(config, located.map((problem) => ({ ...problem, rule: 'unknown-service' })));
+  return configRuleFindings(
+    config,
+    located.map((problem) => ({ ...problem, rule: 'unknown-service' })),
+  );
 }
 
 /** grpcforge.yaml's cross-field rule problems (`consumed-has-provider`, `one-provider`) as consistency findings. */

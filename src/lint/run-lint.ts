@@ -41,7 +41,11 @@ export async function loadConfigForLint(configPath: string): Promise<{ config: R
   const loaded = await loadConfig(configPath);
   const schemaErrors = loaded.errors.filter((problem) => problem.rule === undefined);
   if (!loaded.unchecked || schemaErrors.length > 0) {
-    throw new UserError('config-invalid', 'grpcforge.yaml is not valid', loaded.errors.map((problem) => formatConfigProblem(configPath, problem)));
+    throw new UserError(
+      'config-invalid',
+      'grpcforge.yaml is not valid',
+      loaded.errors.map((problem) => formatConfigProblem(configPath, problem)),
+    );
   }
   return { config: loaded.unchecked, ruleProblems: [...loaded.errors] };
 }
@@ -76,7 +80,11 @@ export async function runLint(config: ResolvedConfig, options: LintOptions = {})
     progress('buf breaking');
     const result = await checkBreaking(loaded.bufDir, config.workspaceDir, options.against);
     against = result.against;
-    const affectedBy = createAffectedServicesFinder(loaded.contract, config, toPosix(relative(config.workspaceDir, config.contract.root)));
+    const affectedBy = createAffectedServicesFinder(
+      loaded.contract,
+      config,
+      toPosix(relative(config.workspaceDir, config.contract.root)),
+    );
     record(
       'breaking',
       result.findings.map((finding) => {
@@ -87,7 +95,10 @@ export async function runLint(config: ResolvedConfig, options: LintOptions = {})
   }
 
   progress('workspace consistency');
-  const nameFindings = [...configRuleFindings(config, options.configProblems ?? []), ...(await checkNames(config, loaded.contract))];
+  const nameFindings = [
+    ...configRuleFindings(config, options.configProblems ?? []),
+    ...(await checkNames(config, loaded.contract)),
+  ];
   if (nameFindings.length > 0) {
     record('consistency', nameFindings);
     record('drift', 'grpcforge.yaml has consistency errors');

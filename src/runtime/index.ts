@@ -42,7 +42,15 @@ export type { EnvValue } from './client/env.js';
 
 // Tests: stubs of consumed services, scenarios, handler contexts.
 export { startStub } from './stub/start-stub.js';
-export type { AnyStubCall, RunningStub, StubCall, StubCallCount, StubMethod, StubOptions, StubRequest } from './stub/start-stub.js';
+export type {
+  AnyStubCall,
+  RunningStub,
+  StubCall,
+  StubCallCount,
+  StubMethod,
+  StubOptions,
+  StubRequest,
+} from './stub/start-stub.js';
 export { createScenarioHandlers } from './stub/scenario.js';
 export type { FieldMatcher, Scenario, ScenarioOutcome, ScenarioRule } from './stub/scenario.js';
 export { createHandlerContext } from './testing/handler-context.js';

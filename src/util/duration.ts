@@ -9,7 +9,11 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
  */
 export function parseDuration(value: string, what: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(value.trim());
-  if (!match) throw new UserError('bad-duration', `${what}: "${value}" is not a duration (expected a number and ms, s, m, h, d or w, like 1h or 30d)`);
+  if (!match)
+    throw new UserError(
+      'bad-duration',
+      `${what}: "${value}" is not a duration (expected a number and ms, s, m, h, d or w, like 1h or 30d)`,
+    );
   return Number(match[1]) * UNITS[match[2]!]!;
 }
 
@@ -18,7 +22,12 @@ export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
   const parts: string[] = [];
   let rest = Math.floor(ms / 1000);
-  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     const amount = Math.floor(rest / size);
     rest %= size;
     if (amount > 0) parts.push(`${amount}${unit}`);

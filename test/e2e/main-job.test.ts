@@ -17,13 +17,15 @@ import {
   type ServeProcess,
 } from '../helpers/workspace.ts';
 import type { AuthClientModule, UserClient, UserPbModule } from './example-types.ts';
+import type { TsProtoServiceDefinition } from 'nice-grpc';
+import type * as RuntimeModule from '../../src/runtime/index.ts';
 
 // The main job end to end, on the example workspace, with real processes and sockets on 127.0.0.1.
 // Generated modules are imported from the workspace, so they resolve grpcforge/runtime the way a user's code does.
 
 let ws: string;
 let adminKey: string;
-type Runtime = typeof import('../../src/runtime/index.ts');
+type Runtime = typeof RuntimeModule;
 let runtime: Runtime;
 
 // `version` busts the ESM cache when a generated module changed on disk.
@@ -87,7 +89,7 @@ describe('init -> generate -> serve (example workspace)', () => {
     before(async () => {
       const created = runCli(['keys', 'create', '--name', 'ops', '--roles', 'admin', '--json'], ws);
       assert.equal(created.code, 0, created.stderr);
-      adminKey = JSON.parse(created.stdout).key;
+      adminKey = (JSON.parse(created.stdout) as { key: string }).key;
       // The user-owned logging hooks of auth: redact error messages of ListSessions.
       await writeFile(
         join(ws, 'services/auth/src/middleware/logging.ts'),
@@ -110,16 +112,20 @@ describe('init -> generate -> serve (example workspace)', () => {
       // ListSessions needs the admin role (grpcforge.yaml auth.methods): the pipeline enforces it.
       await expectStatus(collect(client.listSessions({})), runtime.Status.UNAUTHENTICATED, /^authentication required$/);
       const sessions = await collect(client.listSessions({}, { metadata: runtime.Metadata({ 'x-api-key': adminKey }) }));
-      assert.deepEqual(sessions.map((response) => response.session?.subject), ['ada']);
+      assert.deepEqual(
+        sessions.map((response) => response.session?.subject),
+        ['ada'],
+      );
       await expectStatus(client.login({ username: 'ada', password: 'wrong' }), runtime.Status.UNAUTHENTICATED);
       runtime.closeServiceClient(client);
     });
 
     test('all four kinds on user, each resolving the caller through auth (user -> auth)', async () => {
-      const { UserServiceDefinition } = await importFromWorkspace<UserPbModule>(
-        'services/user/src/gen/pb/user/v1/user.ts',
-      );
-      const client = runtime.createServiceClient(UserServiceDefinition, { target: user.address, deadlineMs: 5000 }) as unknown as UserClient;
+      const { UserServiceDefinition } = await importFromWorkspace<UserPbModule>('services/user/src/gen/pb/user/v1/user.ts');
+      const client = runtime.createServiceClient(UserServiceDefinition, {
+        target: user.address,
+        deadlineMs: 5000,
+      }) as unknown as UserClient;
       const metadata = runtime.Metadata({ authorization: `Bearer ${token}` });
 
       const got = await client.getUser({ id: 'u1' }, { metadata });
@@ -127,23 +133,35 @@ describe('init -> generate -> serve (example workspace)', () => {
       assert.equal(got.requestedBy, 'ada', 'requestedBy comes from auth.v1.AuthService/ValidateToken');
 
       const listed = await collect(client.listUsers({}, { metadata }));
-      assert.deepEqual(listed.map((response) => response.user?.id), ['u1', 'u2']);
+      assert.deepEqual(
+        listed.map((response) => response.user?.id),
+        ['u1', 'u2'],
+      );
 
       const imported = await client.importUsers(
-        fromArray([{ user: { id: 'u3', displayName: 'Edsger', email: 'e@example.com' } }, { user: { id: 'u4', displayName: 'Barbara', email: '' } }]),
+        fromArray([
+          { user: { id: 'u3', displayName: 'Edsger', email: 'e@example.com' } },
+          { user: { id: 'u4', displayName: 'Barbara', email: '' } },
+        ]),
         { metadata },
       );
       assert.equal(imported.createdCount, 2);
 
       const synced = await collect(client.syncUsers(fromArray([{ id: 'u3' }, { id: 'nobody' }, { id: 'u2' }]), { metadata }));
-      assert.deepEqual(synced.map((response) => [response.found, response.user?.displayName]), [
-        [true, 'Edsger'],
-        [false, undefined],
-        [true, 'Grace Hopper'],
-      ]);
+      assert.deepEqual(
+        synced.map((response) => [response.found, response.user?.displayName]),
+        [
+          [true, 'Edsger'],
+          [false, undefined],
+          [true, 'Grace Hopper'],
+        ],
+      );
 
       await expectStatus(client.getUser({ id: 'u1' }), runtime.Status.UNAUTHENTICATED, /authentication required/);
-      await expectStatus(client.getUser({ id: 'u1' }, { metadata: runtime.Metadata({ authorization: 'Bearer forged' }) }), runtime.Status.UNAUTHENTICATED);
+      await expectStatus(
+        client.getUser({ id: 'u1' }, { metadata: runtime.Metadata({ authorization: 'Bearer forged' }) }),
+        runtime.Status.UNAUTHENTICATED,
+      );
       await expectStatus(client.getUser({ id: 'u404' }, { metadata }), runtime.Status.NOT_FOUND);
       runtime.closeServiceClient(client);
     });
@@ -159,9 +177,15 @@ describe('init -> generate -> serve (example workspace)', () => {
           'user.v1.UserService',
         ]);
       }
-      const call = curl(['-H', `authorization: Bearer ${token}`, '-d', '{"id":"u2"}', `http://${user.address}/user.v1.UserService/GetUser`]);
+      const call = curl([
+        '-H',
+        `authorization: Bearer ${token}`,
+        '-d',
+        '{"id":"u2"}',
+        `http://${user.address}/user.v1.UserService/GetUser`,
+      ]);
       assert.equal(call.code, 0, call.stderr);
-      assert.equal(JSON.parse(call.stdout).user.displayName, 'Grace Hopper');
+      assert.equal((JSON.parse(call.stdout) as { user: { displayName: string } }).user.displayName, 'Grace Hopper');
     });
 
     test('gRPC health: Check says SERVING per service, Watch streams it, unknown services are NOT_FOUND', async () => {
@@ -182,8 +206,11 @@ describe('init -> generate -> serve (example workspace)', () => {
     test('status lists both running instances', () => {
       const status = runCli(['status', '--json'], ws);
       assert.equal(status.code, 0, status.stderr);
-      const instances = JSON.parse(status.stdout).instances as { service: string; status: string; address: string }[];
-      assert.deepEqual(instances.map((i) => [i.service, i.status]).sort(), [['auth', 'serving'], ['user', 'serving']]);
+      const { instances } = JSON.parse(status.stdout) as { instances: { service: string; status: string; address: string }[] };
+      assert.deepEqual(instances.map((i) => [i.service, i.status]).sort(), [
+        ['auth', 'serving'],
+        ['user', 'serving'],
+      ]);
     });
 
     test('SIGTERM drains, flushes the log store and exits 0', async () => {
@@ -199,28 +226,39 @@ describe('init -> generate -> serve (example workspace)', () => {
     test('logs, stats and status read what the servers recorded', () => {
       const logs = runCli(['logs', '--service', 'auth.v1.AuthService', '--method', 'ListSessions', '--json'], ws);
       assert.equal(logs.code, 0, logs.stderr);
-      const rows = JSON.parse(logs.stdout).logs as {
-        status_code: number;
-        principal: string | null;
-        kind: string;
-        response_messages: number;
-        error_message: string | null;
-      }[];
-      assert.deepEqual(rows.map((row) => [row.status_code, row.principal, row.kind, row.error_message]), [
-        [0, 'apiKey:ops', 'serverStreaming', null],
-        [16, null, 'serverStreaming', '[redacted]'],
-      ]);
+      const { logs: rows } = JSON.parse(logs.stdout) as {
+        logs: {
+          status_code: number;
+          principal: string | null;
+          kind: string;
+          response_messages: number;
+          error_message: string | null;
+        }[];
+      };
+      assert.deepEqual(
+        rows.map((row) => [row.status_code, row.principal, row.kind, row.error_message]),
+        [
+          [0, 'apiKey:ops', 'serverStreaming', null],
+          [16, null, 'serverStreaming', '[redacted]'],
+        ],
+      );
       assert.equal(rows[0]?.response_messages, 1);
       const stats = runCli(['stats', '--json'], ws);
       assert.equal(stats.code, 0, stats.stderr);
-      const report = JSON.parse(stats.stdout);
+      const report = JSON.parse(stats.stdout) as { totals: { total: number }; methods: { method: string }[] };
       assert.ok(report.totals.total >= 15, `total ${report.totals.total}`);
-      assert.ok(report.methods.some((m: { method: string }) => m.method === 'ValidateToken'), 'user -> auth calls are logged by auth');
+      assert.ok(
+        report.methods.some((m: { method: string }) => m.method === 'ValidateToken'),
+        'user -> auth calls are logged by auth',
+      );
       const text = runCli(['stats'], ws);
       assert.match(text.stdout, /latency ms: avg [\d.]+  p50 [\d.]+  p95 [\d.]+  p99 [\d.]+/);
       const status = runCli(['status', '--json'], ws);
-      const instances = JSON.parse(status.stdout).instances as { status: string }[];
-      assert.deepEqual(instances.map((i) => i.status), ['stopped', 'stopped']);
+      const { instances } = JSON.parse(status.stdout) as { instances: { status: string }[] };
+      assert.deepEqual(
+        instances.map((i) => i.status),
+        ['stopped', 'stopped'],
+      );
       const database = runProgram('grep', ['-c', adminKey, join(ws, '.grpcforge/grpcforge.db')], ws);
       assert.equal(database.stdout.trim(), '0', 'the API key never reaches the database file');
     });
@@ -254,7 +292,9 @@ describe('init -> generate -> serve (example workspace)', () => {
     const report = JSON.parse(drift.stdout) as { drift: number; files: { path: string; action: string }[] };
     assert.equal(report.drift, 1);
     assert.deepEqual(
-      report.files.filter((file) => file.action !== 'unchanged' && file.action !== 'kept').map((file) => `${file.action} ${file.path}`),
+      report.files
+        .filter((file) => file.action !== 'unchanged' && file.action !== 'kept')
+        .map((file) => `${file.action} ${file.path}`),
       ['written services/user/src/gen/clients/auth.v1.AuthService.ts'],
     );
     assert.equal(await readFile(clientPath, 'utf8'), `${clientText}// hand edit\n`, '--check writes nothing');
@@ -275,7 +315,10 @@ describe('init -> generate -> serve (example workspace)', () => {
     const protoPath = join(ws, 'proto/auth/v1/auth.proto');
     const original = await readFile(protoPath, 'utf8');
     const changed = original
-      .replace(/  \/\/ ListSessions streams[^\n]*\n  rpc ListSessions[^\n]*\n/, '  // Logout ends a session.\n  rpc Logout(LogoutRequest) returns (LogoutResponse);\n')
+      .replace(
+        /  \/\/ ListSessions streams[^\n]*\n  rpc ListSessions[^\n]*\n/,
+        '  // Logout ends a session.\n  rpc Logout(LogoutRequest) returns (LogoutResponse);\n',
+      )
       .replace('message ListSessionsRequest {}', 'message LogoutRequest {\n  string token = 1;\n}\n\nmessage LogoutResponse {}')
       .replace(/message ListSessionsResponse \{\n  Session session = 1;\n\}\n\n/, '');
     assert.notEqual(changed, original);
@@ -287,20 +330,25 @@ describe('init -> generate -> serve (example workspace)', () => {
     const generate = runCli(['generate'], ws);
     assert.equal(generate.code, 0, generate.stderr);
     assert.match(generate.stdout, /created   services\/auth\/src\/handlers\/auth\.v1\.AuthService\/logout\.ts/);
-    assert.match(generate.stdout, /orphaned  services\/auth\/src\/handlers\/auth\.v1\.AuthService\/list-sessions\.ts  \(its RPC is no longer in the contract/);
+    assert.match(
+      generate.stdout,
+      /orphaned  services\/auth\/src\/handlers\/auth\.v1\.AuthService\/list-sessions\.ts  \(its RPC is no longer in the contract/,
+    );
     assert.ok(existsSync(join(ws, 'services/auth/src/handlers/auth.v1.AuthService/list-sessions.ts')));
     const logout = await readFile(join(ws, 'services/auth/src/handlers/auth.v1.AuthService/logout.ts'), 'utf8');
     assert.match(logout, /Logout ends a session\./);
-    assert.match(logout, /throw new ServerError\(Status\.UNIMPLEMENTED, '\/auth\.v1\.AuthService\/Logout is not implemented yet'\)/);
+    assert.match(
+      logout,
+      /throw new ServerError\(Status\.UNIMPLEMENTED, '\/auth\.v1\.AuthService\/Logout is not implemented yet'\)/,
+    );
     const wiring = await readFile(join(ws, 'services/auth/src/gen/server/auth.v1.AuthService.ts'), 'utf8');
     assert.ok(!wiring.includes('list-sessions'));
 
     const auth = await startServe(ws, 'auth');
     // The regenerated definition (a fresh module URL: the old one is in the ESM cache) has Logout.
-    const { AuthServiceDefinition } = await importFromWorkspace<{ AuthServiceDefinition: import('nice-grpc').TsProtoServiceDefinition }>(
-      'services/user/src/gen/pb/auth/v1/auth.ts',
-      '2',
-    );
+    const { AuthServiceDefinition } = await importFromWorkspace<{
+      AuthServiceDefinition: TsProtoServiceDefinition;
+    }>('services/user/src/gen/pb/auth/v1/auth.ts', '2');
     const client = runtime.createServiceClient(AuthServiceDefinition, { target: auth.address }) as unknown as {
       logout(request: object, options?: object): Promise<unknown>;
     };
@@ -324,7 +372,10 @@ describe('init -> generate -> serve (example workspace)', () => {
     const beforeHashes = await hashTree(ws, files);
     const result = runCli(['generate'], ws);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /grpcforge: buf could not build the contracts\n  proto\/user\/v1\/user\.proto:\d+:3: cannot find `strin` in this scope/);
+    assert.match(
+      result.stderr,
+      /grpcforge: buf could not build the contracts\n  proto\/user\/v1\/user\.proto:\d+:3: cannot find `strin` in this scope/,
+    );
     assert.deepEqual(await hashTree(ws, files), beforeHashes);
     await writeFile(protoPath, original);
   });

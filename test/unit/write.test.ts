@@ -160,7 +160,7 @@ describe('applyPlan (the writer) on a real folder', () => {
     assert.deepEqual(lines(await diffPlan(ws, examplePlan())), drift);
     // lint's drift check reads the same dry run.
     assert.deepEqual(
-      checkDrift(examplePlan(), report.entries).map((finding) => `${finding.rule} ${finding.file}`),
+      checkDrift(examplePlan(), report.entries).map((finding) => `${finding.rule} ${finding.file ?? '-'}`),
       [
         'drift-missing services/auth/src/gen/server/index.ts',
         'drift-changed services/user/src/gen/clients/auth.v1.AuthService.ts',
@@ -180,7 +180,9 @@ describe('applyPlan (the writer) on a real folder', () => {
   test("generate's text report: one line per change, unchanged and kept files only with --verbose, then the counts", async () => {
     const ws = await generatedWorkspace();
     const again = (await applyPlan(ws, examplePlan())).entries;
-    assert.deepEqual(formatGenerateReport(again, { verbose: false, dryRun: false }), ['generate: 0 created, 0 written, 6 unchanged, 4 kept']);
+    assert.deepEqual(formatGenerateReport(again, { verbose: false, dryRun: false }), [
+      'generate: 0 created, 0 written, 6 unchanged, 4 kept',
+    ]);
     assert.deepEqual(formatGenerateReport(again, { verbose: true, dryRun: false }).slice(0, 2), [
       '  kept      services/auth/src/context.ts',
       '  unchanged services/auth/src/gen/pb/auth/v1/auth.ts',
@@ -205,17 +207,20 @@ describe('applyPlan (the writer) on a real folder', () => {
     // A later grpcforge whose handler template changed: every scaffold file is planned with new content.
     const later = examplePlan();
     const newer = plan(
-      later.files.map((file) => (file.ownership === 'scaffold' ? { ...file, content: `// new template\n${file.content}` } : file)),
+      later.files.map((file) =>
+        file.ownership === 'scaffold' ? { ...file, content: `// new template\n${file.content}` } : file,
+      ),
       later.services,
     );
 
     const check = await applyPlan(ws, newer, { dryRun: true });
-    const handlerLines = (report: WriteReport) => lines(report.entries.filter((entry) => entry.path.includes('/src/handlers/auth.')));
+    const handlerLines = (report: WriteReport) =>
+      lines(report.entries.filter((entry) => entry.path.includes('/src/handlers/auth.')));
     assert.deepEqual(handlerLines(check), [
       `kept ${login}`,
       'created services/auth/src/handlers/auth.v1.AuthService/validate-token.ts',
     ]);
-    assert.deepEqual(checkDrift(newer, check.entries), [], "a missing handler is not drift (lint reports it as missing-handler)");
+    assert.deepEqual(checkDrift(newer, check.entries), [], 'a missing handler is not drift (lint reports it as missing-handler)');
 
     const report = await applyPlan(ws, newer);
     assert.deepEqual(handlerLines(report), handlerLines(check));
@@ -229,7 +234,10 @@ describe('applyPlan (the writer) on a real folder', () => {
       examplePlan().files.find((file) => file.path === 'services/auth/src/context.ts')!.content,
       'an existing scaffold file keeps its first content',
     );
-    assert.equal((await applyPlan(ws, newer)).entries.filter((entry) => entry.action !== 'unchanged' && entry.action !== 'kept').length, 0);
+    assert.equal(
+      (await applyPlan(ws, newer)).entries.filter((entry) => entry.action !== 'unchanged' && entry.action !== 'kept').length,
+      0,
+    );
   });
 
   test('a handler no longer planned is reported orphaned (also by a dry run) and kept, byte for byte', async () => {
@@ -245,10 +253,9 @@ describe('applyPlan (the writer) on a real folder', () => {
     const withoutRpc = examplePlan('services/user', ['login']);
 
     const check = await applyPlan(ws, withoutRpc, { dryRun: true });
-    assert.deepEqual(
-      lines(check.entries.filter((entry) => entry.action !== 'unchanged' && entry.action !== 'kept')),
-      [`orphaned ${orphan}`],
-    );
+    assert.deepEqual(lines(check.entries.filter((entry) => entry.action !== 'unchanged' && entry.action !== 'kept')), [
+      `orphaned ${orphan}`,
+    ]);
     assert.equal(check.entries.find((entry) => entry.action === 'orphaned')?.service, 'auth');
     assert.deepEqual(checkDrift(withoutRpc, check.entries), [], 'an orphaned handler is not drift');
     for (const run of [1, 2]) {
@@ -299,7 +306,10 @@ describe('applyPlan (the writer) on a real folder', () => {
     assert.deepEqual(await listFilesRecursive(join(ws, 'services/user')), ['src/handlers/user.v1.UserService/get-user.ts']);
     for (const file of moved.files) assert.ok(existsSync(join(ws, file.path)), file.path);
     const manifest = await readManifest(ws);
-    assert.deepEqual(Object.keys(manifest.files).filter((path) => path.startsWith('services/user/')), []);
+    assert.deepEqual(
+      Object.keys(manifest.files).filter((path) => path.startsWith('services/user/')),
+      [],
+    );
     assert.equal(manifest.files['services/people/src/gen/clients/auth.v1.AuthService.ts'], 'user');
     assert.deepEqual(changes(await applyPlan(ws, moved)), [], 'the next run has nothing left to do');
   });
@@ -347,6 +357,23 @@ describe('applyPlan (the writer) on a real folder', () => {
     assert.ok(!existsSync(join(ws, 'services/auth/src/gen/old')), 'its empty folder is pruned');
     assert.ok(existsSync(join(ws, 'services/user/src/gen/clients/auth.v1.AuthService.ts')));
     assert.equal((await readManifest(ws)).version, 1, 'the manifest is written again');
+  });
+
+  test('a manifest entry outside src/gen/ is never deleted, even with the generated header', async () => {
+    const ws = await generatedWorkspace();
+    const victims = ['README.md', 'services/auth/src/handlers/keep.ts', '../outside.ts'];
+    await writeFiles(ws, { 'README.md': `${GENERATED_HEADER}\n`, 'services/auth/src/handlers/keep.ts': `${GENERATED_HEADER}\n` });
+    const manifest = await readManifest(ws);
+    await writeFile(
+      join(ws, MANIFEST_PATH),
+      JSON.stringify({ ...manifest, files: { ...manifest.files, ...Object.fromEntries(victims.map((path) => [path, 'auth'])) } }),
+    );
+    const report = await applyPlan(ws, examplePlan());
+    assert.deepEqual(
+      report.entries.filter((entry) => entry.action === 'removed'),
+      [],
+    );
+    assert.ok(existsSync(join(ws, 'README.md')) && existsSync(join(ws, 'services/auth/src/handlers/keep.ts')));
   });
 
   test('a generated file renamed only in case: the old name is removed, unless it is the planned file itself', async () => {

@@ -29,7 +29,10 @@ export function registerCall(program: Command): void {
     .argument('[method]', 'fully-qualified method: pkg.Service/Method')
     .description('call any RPC of a server through reflection (or the workspace contracts), JSON in and out')
     .option('-d, --data <json>', 'request as JSON, @file, or - for stdin; streams take JSON lines or an array (default: {})')
-    .option('-H, --header <key:value>', 'metadata, repeatable', (value: string, all: string[] | undefined) => [...(all ?? []), value])
+    .option('-H, --header <key:value>', 'metadata, repeatable', (value: string, all: string[] | undefined) => [
+      ...(all ?? []),
+      value,
+    ])
     .option('--tls', 'dial with TLS (the system roots unless --ca)')
     .option('--ca <file>', 'CA certificate (PEM) of the server; implies --tls')
     .option('--cert <file>', 'client certificate (PEM) for mTLS; implies --tls')
@@ -54,13 +57,20 @@ Examples:
     )
     .action(async (address: string, target: string | undefined, flags: CallFlags, command: Command) => {
       const useTls = flags.tls === true || flags.ca !== undefined || flags.cert !== undefined;
-      if ((flags.cert === undefined) !== (flags.key === undefined)) throw new UserError('bad-flag', '--cert and --key go together');
+      if ((flags.cert === undefined) !== (flags.key === undefined))
+        throw new UserError('bad-flag', '--cert and --key go together');
       const readPem = async (path: string | undefined, flag: string) =>
-        path === undefined ? null : readFile(path).catch((error: unknown) => {
-          throw new UserError('bad-flag', `${flag}: cannot read ${path}: ${errorMessage(error)}`);
-        });
+        path === undefined
+          ? null
+          : readFile(path).catch((error: unknown) => {
+              throw new UserError('bad-flag', `${flag}: cannot read ${path}: ${errorMessage(error)}`);
+            });
       const credentials = useTls
-        ? ChannelCredentials.createSsl(await readPem(flags.ca, '--ca'), await readPem(flags.key, '--key'), await readPem(flags.cert, '--cert'))
+        ? ChannelCredentials.createSsl(
+            await readPem(flags.ca, '--ca'),
+            await readPem(flags.key, '--key'),
+            await readPem(flags.cert, '--cert'),
+          )
         : ChannelCredentials.createInsecure();
       const metadata = Metadata();
       const deadlineMs = parseWholeNumber(flags.deadline, '--deadline', undefined, 1);
@@ -78,7 +88,9 @@ Examples:
           for (const service of source.services) {
             const registry = await source.registryFor(service);
             for (const method of registry.getService(service)?.methods ?? []) {
-              out(`${service}/${method.name}  (${method.methodKind.replace('_', '-')}: ${method.input.typeName} -> ${method.output.typeName})`);
+              out(
+                `${service}/${method.name}  (${method.methodKind.replace('_', '-')}: ${method.input.typeName} -> ${method.output.typeName})`,
+              );
             }
           }
           return;
@@ -122,7 +134,11 @@ interface DescriptorSource {
 async function descriptorSource(reflection: ReflectionClient, command: Command, dynamic: DynamicCall): Promise<DescriptorSource> {
   try {
     const services = await reflection.listServices();
-    return { where: 'on the server', services, registryFor: async (service) => dynamic.registryFromFiles(await reflection.filesForSymbol(service)) };
+    return {
+      where: 'on the server',
+      services,
+      registryFor: async (service) => dynamic.registryFromFiles(await reflection.filesForSymbol(service)),
+    };
   } catch (error) {
     if (!(error instanceof ClientError && error.code === Status.UNIMPLEMENTED)) throw error;
     err('the server has no reflection: using the contracts of the workspace here');
@@ -168,7 +184,10 @@ async function readRequests(data: string | undefined, streaming: boolean): Promi
     const value = JSON.parse(text) as JsonValue;
     return streaming && Array.isArray(value) ? value : [value];
   } catch {
-    const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+    const lines = text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean);
     return lines.map((line, index) => {
       try {
         return JSON.parse(line) as JsonValue;
@@ -195,7 +214,8 @@ function curlCommand(address: string, path: string, flags: CallFlags, requests: 
   if (flags.ca) parts.push('--cacert', quote(flags.ca));
   if (flags.cert) parts.push('--cert', quote(flags.cert), '--key', quote(flags.key ?? ''));
   for (const header of flags.header ?? []) parts.push('-H', quote(header));
-  const body = requests.length === 1 ? JSON.stringify(requests[0]) : requests.map((request) => JSON.stringify(request)).join('\n');
+  const body =
+    requests.length === 1 ? JSON.stringify(requests[0]) : requests.map((request) => JSON.stringify(request)).join('\n');
   parts.push('-d', quote(body), `${tls ? 'https' : 'http'}://${address}${path}`);
   return parts.join(' ');
 }

@@ -34,16 +34,27 @@ Example:
     )
     .action(async (flags: { trustDomain?: string; days?: string; force?: boolean }, command: Command) => {
       const config = await loadConfigFor(command);
-      const trustDomain = flags.trustDomain ?? basename(config.workspaceDir).toLowerCase().replace(/[^a-z0-9.-]/g, '-');
+      const trustDomain =
+        flags.trustDomain ??
+        basename(config.workspaceDir)
+          .toLowerCase()
+          .replace(/[^a-z0-9.-]/g, '-');
       if (!/^[a-z0-9.-]+$/.test(trustDomain)) {
-        throw new UserError('bad-flag', `--trust-domain: "${trustDomain}" is not a SPIFFE trust domain (lower-case letters, digits, dots, dashes)`);
+        throw new UserError(
+          'bad-flag',
+          `--trust-domain: "${trustDomain}" is not a SPIFFE trust domain (lower-case letters, digits, dots, dashes)`,
+        );
       }
       const days = parseWholeNumber(flags.days, '--days', 30, 1);
       const { initDevCertificates } = await import('../../certs/dev-ca.js');
       const entries = await initDevCertificates(config, { trustDomain, days, force: flags.force === true });
       for (const entry of entries) {
-        out(`  ${entry.action.padEnd(9)}${toPosix(relative(process.cwd(), entry.path))}${entry.identity ? `  (${entry.identity})` : ''}`);
+        out(
+          `  ${entry.action.padEnd(9)}${toPosix(relative(process.cwd(), entry.path))}${entry.identity ? `  (${entry.identity})` : ''}`,
+        );
       }
-      out(`certs: ${entries.filter((entry) => entry.action === 'created').length} created, ${entries.filter((entry) => entry.action === 'kept').length} kept`);
+      out(
+        `certs: ${entries.filter((entry) => entry.action === 'created').length} created, ${entries.filter((entry) => entry.action === 'kept').length} kept`,
+      );
     });
 }

@@ -13,7 +13,9 @@ interface GenerateFlags {
 export function registerGenerate(program: Command): void {
   program
     .command('generate')
-    .description("write each service's code from the contracts: ts-proto types, server wiring, handler skeletons, clients and stubs")
+    .description(
+      "write each service's code from the contracts: ts-proto types, server wiring, handler skeletons, clients and stubs",
+    )
     .option('--check', 'write nothing; exit 1 when generated code differs from what generate would write (CI)')
     .option('--json', 'print the report as JSON on stdout')
     .option('-v, --verbose', 'also list unchanged generated files and kept handler files')
@@ -53,7 +55,11 @@ Examples:
           ...(flags.check ? { drift: drift.length } : {}),
         });
       } else {
-        for (const line of formatGenerateReport(report.entries, { verbose: flags.verbose === true, dryRun: flags.check === true })) out(line);
+        for (const line of formatGenerateReport(report.entries, {
+          verbose: flags.verbose === true,
+          dryRun: flags.check === true,
+        }))
+          out(line);
         if (flags.check && drift.length > 0) out('generated code is out of date: run `grpcforge generate` and commit the result');
       }
       if (flags.check && drift.length > 0) process.exitCode = 1;

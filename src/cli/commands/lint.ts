@@ -19,7 +19,11 @@ export function registerLint(program: Command): void {
   program
     .command('lint')
     .description('check contracts and workspace for CI: buf lint, buf breaking (and whom it breaks), consistency, drift')
-    .addOption(new Option('--against <ref>', 'git ref to compare for breaking changes: main, origin/main, a tag, a commit').conflicts('againstImage'))
+    .addOption(
+      new Option('--against <ref>', 'git ref to compare for breaking changes: main, origin/main, a tag, a commit').conflicts(
+        'againstImage',
+      ),
+    )
     .option('--against-image <file>', 'compare with a saved buf image instead (buf build -o base.binpb)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github-actions']).default('text'))
     .option('--no-lint', 'skip buf lint')
@@ -55,7 +59,8 @@ Examples:
         ...(flags.format === 'text' ? { onProgress: (line: string) => err(`checking ${line}`) } : {}),
       });
       if (flags.format === 'json') printJson(report);
-      else if (flags.format === 'github-actions') for (const line of formatLintGithub(report, await repositoryPrefix(config.workspaceDir))) out(line);
+      else if (flags.format === 'github-actions')
+        for (const line of formatLintGithub(report, await repositoryPrefix(config.workspaceDir))) out(line);
       else for (const line of formatLintText(report)) out(line);
       if (report.findings.length > 0) process.exitCode = 1;
     });

@@ -43,9 +43,15 @@ export function registerServe(program: Command): void {
     .description('run a service: its handlers on nice-grpc, with gRPC health, server reflection and graceful shutdown')
     .option('--host <host>', 'interface to bind (default: the host of services.<name>.listen)')
     .option('-p, --port <port>', 'port to bind; 0 takes a free one (default: the port of services.<name>.listen)')
-    .option('--shutdown-timeout <ms>', 'drain time for in-flight calls on SIGTERM/SIGINT, in ms (default: server.shutdownTimeoutMs)')
+    .option(
+      '--shutdown-timeout <ms>',
+      'drain time for in-flight calls on SIGTERM/SIGINT, in ms (default: server.shutdownTimeoutMs)',
+    )
     .option('--no-log-store', 'do not record calls (API keys are then not accepted either)')
-    .option('--stub', 'serve a fake from the contract instead of the handlers: <service> is a workspace service or a consumed fully-qualified service')
+    .option(
+      '--stub',
+      'serve a fake from the contract instead of the handlers: <service> is a workspace service or a consumed fully-qualified service',
+    )
     .option('--scenario <file>', 'with --stub: YAML or JSON rules per RPC (match, respond, stream, error, delayMs, sequence)')
     .addHelpText(
       'after',
@@ -81,7 +87,9 @@ Examples:
       // Relative paths in generated clients (TLS files) are relative to the workspace, wherever serve was started.
       process.chdir(config.workspaceDir);
       if (service.serves.length === 0 || !service.listen) {
-        throw new UserError('nothing-to-serve', `service "${name}" serves nothing`, ['add services under services.' + name + '.serves']);
+        throw new UserError('nothing-to-serve', `service "${name}" serves nothing`, [
+          'add services under services.' + name + '.serves',
+        ]);
       }
       const port = parseWholeNumber(flags.port, '--port', service.listen.port);
       const shutdownTimeoutMs = parseWholeNumber(flags.shutdownTimeout, '--shutdown-timeout', config.server.shutdownTimeoutMs);
@@ -108,7 +116,10 @@ Examples:
         ...(credentials ? { credentials } : {}),
       }).catch(async (error: unknown) => {
         await store?.close();
-        throw new UserError('listen-failed', `cannot listen on ${flags.host ?? service.listen?.host ?? ''}:${port}: ${errorMessage(error)}`);
+        throw new UserError(
+          'listen-failed',
+          `cannot listen on ${flags.host ?? service.listen?.host ?? ''}:${port}: ${errorMessage(error)}`,
+        );
       });
       const instanceId = randomUUID();
       let heartbeat: NodeJS.Timeout | undefined;
@@ -154,7 +165,9 @@ Examples:
             await store.heartbeatInstance(instanceId, Date.now(), 'stopped').catch(() => {});
             await store.close();
             const counters = store.counters();
-            err(`log store: ${counters.written} calls written${counters.dropped ? `, ${counters.dropped} dropped (queue full)` : ''}`);
+            err(
+              `log store: ${counters.written} calls written${counters.dropped ? `, ${counters.dropped} dropped (queue full)` : ''}`,
+            );
           }
           err(outcome === 'drained' ? 'stopped: every call finished' : 'stopped: calls still running were cancelled');
           process.exit(0);
@@ -173,9 +186,15 @@ async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags
   let port = flags.port;
   if (name.includes('.')) {
     const consumer = config.services.find((service) => service.consumes.some((consume) => consume.service === name));
-    if (!consumer) throw new UserError('unknown-service', `no service in grpcforge.yaml consumes "${name}"`, ['stub a consumed service, or name a workspace service']);
+    if (!consumer)
+      throw new UserError('unknown-service', `no service in grpcforge.yaml consumes "${name}"`, [
+        'stub a consumed service, or name a workspace service',
+      ]);
     const module = join(consumer.dir, `src/gen/stubs/${name}.ts`);
-    if (!existsSync(module)) throw new UserError('not-generated', `no generated stub of ${name} in ${consumer.name}`, ['run `grpcforge generate` first']);
+    if (!existsSync(module))
+      throw new UserError('not-generated', `no generated stub of ${name} in ${consumer.name}`, [
+        'run `grpcforge generate` first',
+      ]);
     definition = ((await import(pathToFileURL(module).href)) as { definition: TsProtoServiceDefinition }).definition;
     const provider = config.services.find((service) => service.serves.includes(name));
     port ??= provider?.listen ? String(provider.listen.port) : undefined;
@@ -184,7 +203,10 @@ async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags
     const entry = await loadServerEntry(service);
     definition = entry.services[0]?.definition as TsProtoServiceDefinition | undefined;
     if (entry.services.length > 1) {
-      throw new UserError('ambiguous-stub', `"${name}" serves ${entry.services.length} services: stub one by its fully-qualified name`);
+      throw new UserError(
+        'ambiguous-stub',
+        `"${name}" serves ${entry.services.length} services: stub one by its fully-qualified name`,
+      );
     }
     port ??= service.listen ? String(service.listen.port) : undefined;
   }
@@ -206,7 +228,10 @@ async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags
   } catch (error) {
     throw new UserError('scenario-invalid', `${flags.scenario ?? 'scenario'}: ${errorMessage(error)}`);
   }
-  const stub = await runtime.startStub(definition, handlers as Partial<ServiceImplementation<TsProtoServiceDefinition>>, { host: flags.host ?? '127.0.0.1', port: parseWholeNumber(port, '--port', 0) });
+  const stub = await runtime.startStub(definition, handlers as Partial<ServiceImplementation<TsProtoServiceDefinition>>, {
+    host: flags.host ?? '127.0.0.1',
+    port: parseWholeNumber(port, '--port', 0),
+  });
   err(`stub of ${definition.fullName}${flags.scenario ? ` from ${flags.scenario}` : ' (every RPC answers UNIMPLEMENTED)'}`);
   out(`listening on ${stub.address}`);
   const stop = () => {
@@ -230,7 +255,9 @@ async function registerTypeScriptLoader(): Promise<void> {
 async function loadServerEntry(service: ResolvedService): Promise<ServerEntry> {
   const entryPath = join(service.dir, 'src/gen/server/index.ts');
   if (!existsSync(entryPath)) {
-    throw new UserError('not-generated', `service "${service.name}" has no generated server code`, ['run `grpcforge generate` first']);
+    throw new UserError('not-generated', `service "${service.name}" has no generated server code`, [
+      'run `grpcforge generate` first',
+    ]);
   }
   await registerTypeScriptLoader();
   try {
@@ -276,4 +303,3 @@ function rpcCount(definition: object): number {
   const methods = (definition as { methods?: object }).methods;
   return Object.keys(methods ?? definition).length;
 }
-

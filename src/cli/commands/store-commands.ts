@@ -46,7 +46,10 @@ export function registerKeys(program: Command): void {
     .option('--json', 'print { key, id, name, roles, expiresAt } as JSON')
     .addHelpText('after', '\nExample:\n  $ grpcforge keys create --name ci-bot --roles deployer --expires-in 90d')
     .action(async (flags: { name: string; roles?: string; expiresIn?: string; json?: boolean }, command: Command) => {
-      const roles = (flags.roles ?? '').split(',').map((role) => role.trim()).filter(Boolean);
+      const roles = (flags.roles ?? '')
+        .split(',')
+        .map((role) => role.trim())
+        .filter(Boolean);
       const expiresAt = flags.expiresIn ? Date.now() + parseDuration(flags.expiresIn, '--expires-in') : undefined;
       await withStore(command, async (store) => {
         const { key, record } = await store
@@ -59,7 +62,9 @@ export function registerKeys(program: Command): void {
           return;
         }
         out(key);
-        err(`created API key "${record.name}" (id ${record.id}${roles.length ? `, roles ${roles.join(', ')}` : ''}${expiresAt ? `, expires ${iso(expiresAt)}` : ''})`);
+        err(
+          `created API key "${record.name}" (id ${record.id}${roles.length ? `, roles ${roles.join(', ')}` : ''}${expiresAt ? `, expires ${iso(expiresAt)}` : ''})`,
+        );
         err('this is the only time the key is shown: store it now; send it as `x-api-key` metadata');
       });
     });
@@ -77,7 +82,17 @@ export function registerKeys(program: Command): void {
           record.revokedAt !== null ? 'revoked' : record.expiresAt !== null && record.expiresAt <= now ? 'expired' : 'active';
         for (const line of formatTable(
           ['ID', 'NAME', 'PREFIX', 'ROLES', 'STATE', 'CREATED', 'EXPIRES', 'LAST USED', 'REQUESTS'],
-          records.map((record) => [record.id, record.name, record.prefix, record.roles.join(',') || '-', state(record), iso(record.createdAt), iso(record.expiresAt), iso(record.lastUsedAt), record.requestCount]),
+          records.map((record) => [
+            record.id,
+            record.name,
+            record.prefix,
+            record.roles.join(',') || '-',
+            state(record),
+            iso(record.createdAt),
+            iso(record.expiresAt),
+            iso(record.lastUsedAt),
+            record.requestCount,
+          ]),
         )) {
           out(line);
         }
@@ -108,28 +123,52 @@ export function registerLogs(program: Command): void {
     .option('--since <duration>', 'only calls of the last 15m, 1h, 7d, ...')
     .option('--limit <n>', 'at most this many calls (default: 50)')
     .option('--json', 'print as JSON')
-    .addHelpText('after', '\nExamples:\n  $ grpcforge logs --since 1h --errors\n  $ grpcforge logs --service auth.v1.AuthService --code UNAUTHENTICATED --json')
-    .action(async (flags: { service?: string; method?: string; code?: string; errors?: boolean; since?: string; limit?: string; json?: boolean }, command: Command) => {
-      const limit = parseWholeNumber(flags.limit, '--limit', 50, 1);
-      const filter = {
-        ...(flags.service ? { service: flags.service } : {}),
-        ...(flags.method ? { method: flags.method } : {}),
-        ...(flags.code ? { statusCode: parseStatus(flags.code) } : {}),
-        ...(flags.since ? { since: Date.now() - parseDuration(flags.since, '--since') } : {}),
-        ...(flags.errors ? { errorsOnly: true } : {}),
-        limit,
-      };
-      await withStore(command, async (store) => {
-        const logs = await store.logs(filter);
-        if (flags.json) return printJson({ version: 1, logs });
-        for (const line of formatTable(
-          ['TIME', 'METHOD', 'STATUS', 'MS', 'PRINCIPAL', 'PEER', 'ERROR'],
-          logs.map((log) => [iso(log.started_at), `${log.service}/${log.method}`, statusName(log.status_code), log.duration_ms, log.principal ?? '-', log.peer ?? '-', log.error_message ?? '']),
-        )) {
-          out(line);
-        }
-      });
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ grpcforge logs --since 1h --errors\n  $ grpcforge logs --service auth.v1.AuthService --code UNAUTHENTICATED --json',
+    )
+    .action(
+      async (
+        flags: {
+          service?: string;
+          method?: string;
+          code?: string;
+          errors?: boolean;
+          since?: string;
+          limit?: string;
+          json?: boolean;
+        },
+        command: Command,
+      ) => {
+        const limit = parseWholeNumber(flags.limit, '--limit', 50, 1);
+        const filter = {
+          ...(flags.service ? { service: flags.service } : {}),
+          ...(flags.method ? { method: flags.method } : {}),
+          ...(flags.code ? { statusCode: parseStatus(flags.code) } : {}),
+          ...(flags.since ? { since: Date.now() - parseDuration(flags.since, '--since') } : {}),
+          ...(flags.errors ? { errorsOnly: true } : {}),
+          limit,
+        };
+        await withStore(command, async (store) => {
+          const logs = await store.logs(filter);
+          if (flags.json) return printJson({ version: 1, logs });
+          for (const line of formatTable(
+            ['TIME', 'METHOD', 'STATUS', 'MS', 'PRINCIPAL', 'PEER', 'ERROR'],
+            logs.map((log) => [
+              iso(log.started_at),
+              `${log.service}/${log.method}`,
+              statusName(log.status_code),
+              log.duration_ms,
+              log.principal ?? '-',
+              log.peer ?? '-',
+              log.error_message ?? '',
+            ]),
+          )) {
+            out(line);
+          }
+        });
+      },
+    );
 }
 
 /** `grpcforge stats`. */
@@ -141,7 +180,10 @@ export function registerStats(program: Command): void {
     .option('--service <name>', 'only this fully-qualified service')
     .option('--bucket <duration>', 'timeline bucket size (default: 1h)')
     .option('--json', 'print as JSON')
-    .addHelpText('after', '\nExamples:\n  $ grpcforge stats\n  $ grpcforge stats --since 7d --bucket 1d --service auth.v1.AuthService --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ grpcforge stats\n  $ grpcforge stats --since 7d --bucket 1d --service auth.v1.AuthService --json',
+    )
     .action(async (flags: { since?: string; service?: string; bucket?: string; json?: boolean }, command: Command) => {
       const windowMs = parseDuration(flags.since ?? '24h', '--since');
       const bucketMs = parseDuration(flags.bucket ?? '1h', '--bucket');
@@ -157,19 +199,32 @@ export function registerStats(program: Command): void {
           return printJson({ version: 1, since: filter.since, totals, methods, timeline, recentErrors });
         }
         out(`calls in the last ${formatDuration(windowMs)}: ${totals.total}, success ${(totals.successRate * 100).toFixed(2)}%`);
-        out(`latency ms: avg ${totals.avgMs.toFixed(2)}  p50 ${totals.p50Ms.toFixed(2)}  p95 ${totals.p95Ms.toFixed(2)}  p99 ${totals.p99Ms.toFixed(2)}`);
+        out(
+          `latency ms: avg ${totals.avgMs.toFixed(2)}  p50 ${totals.p50Ms.toFixed(2)}  p95 ${totals.p95Ms.toFixed(2)}  p99 ${totals.p99Ms.toFixed(2)}`,
+        );
         if (methods.length > 0) {
           out('');
-          for (const line of formatTable(['METHOD', 'CALLS', 'ERRORS', 'AVG MS', 'MAX MS'], methods.map((m) => [`${m.service}/${m.method}`, m.total, m.errors, m.avgMs, m.maxMs]))) out(line);
+          for (const line of formatTable(
+            ['METHOD', 'CALLS', 'ERRORS', 'AVG MS', 'MAX MS'],
+            methods.map((m) => [`${m.service}/${m.method}`, m.total, m.errors, m.avgMs, m.maxMs]),
+          ))
+            out(line);
         }
         if (timeline.length > 0) {
           out('');
-          for (const line of formatTable(['FROM', 'CALLS', 'ERRORS'], timeline.map((bucket) => [iso(bucket.start), bucket.total, bucket.errors]))) out(line);
+          for (const line of formatTable(
+            ['FROM', 'CALLS', 'ERRORS'],
+            timeline.map((bucket) => [iso(bucket.start), bucket.total, bucket.errors]),
+          ))
+            out(line);
         }
         if (recentErrors.length > 0) {
           out('');
           out('recent errors:');
-          for (const log of recentErrors) out(`  ${iso(log.started_at)}  ${log.service}/${log.method}  ${statusName(log.status_code)}  ${log.error_message ?? ''}`);
+          for (const log of recentErrors)
+            out(
+              `  ${iso(log.started_at)}  ${log.service}/${log.method}  ${statusName(log.status_code)}  ${log.error_message ?? ''}`,
+            );
         }
       });
     });
@@ -181,7 +236,10 @@ export function registerStatus(program: Command): void {
     .command('status')
     .description('server instances recorded by `grpcforge serve`: address, pid, uptime, heartbeat age')
     .option('--json', 'print as JSON')
-    .addHelpText('after', '\nAn instance still marked serving whose heartbeat (every 10 s) is older than 30 s shows as unresponsive.\n\nExample:\n  $ grpcforge status')
+    .addHelpText(
+      'after',
+      '\nAn instance still marked serving whose heartbeat (every 10 s) is older than 30 s shows as unresponsive.\n\nExample:\n  $ grpcforge status',
+    )
     .action(async (flags: { json?: boolean }, command: Command) => {
       await withStore(command, async (store) => {
         const instances = await store.listInstances();

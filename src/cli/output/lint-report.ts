@@ -39,10 +39,14 @@ export function formatLintText(report: LintReport): string[] {
     }
   }
   const total = report.findings.length;
-  const perCheck = LINT_CHECKS.map((check) => [check, report.findings.filter((finding) => finding.check === check).length] as const)
+  const perCheck = LINT_CHECKS.map(
+    (check) => [check, report.findings.filter((finding) => finding.check === check).length] as const,
+  )
     .filter(([, count]) => count > 0)
     .map(([check, count]) => `${check} ${count}`);
-  lines.push(total === 0 ? 'grpcforge lint: clean' : `grpcforge lint: ${total} finding${total === 1 ? '' : 's'} (${perCheck.join(', ')})`);
+  lines.push(
+    total === 0 ? 'grpcforge lint: clean' : `grpcforge lint: ${total} finding${total === 1 ? '' : 's'} (${perCheck.join(', ')})`,
+  );
   return lines;
 }
 

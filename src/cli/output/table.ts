@@ -4,7 +4,10 @@
  */
 export function formatTable(columns: readonly string[], rows: readonly (readonly (string | number)[])[]): string[] {
   const numeric = columns.map((_, index) => rows.length > 0 && rows.every((row) => typeof row[index] === 'number'));
-  const cells = [columns.map(String), ...rows.map((row) => row.map((cell) => (typeof cell === 'number' ? formatNumber(cell) : cell)))];
+  const cells = [
+    columns.map(String),
+    ...rows.map((row) => row.map((cell) => (typeof cell === 'number' ? formatNumber(cell) : cell))),
+  ];
   const widths = columns.map((_, index) => Math.max(...cells.map((row) => (row[index] ?? '').length)));
   return cells.map((row) =>
     row

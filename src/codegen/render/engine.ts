@@ -27,5 +27,8 @@ export function renderTemplate(name: string, view: object): string {
     template = engine.compile(readFileSync(new URL(name, templatesRoot), 'utf8'), { strict: true, noEscape: true });
     compiled.set(name, template);
   }
-  return `${template(view).replace(/\r\n/g, '\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${template(view)
+    .replace(/\r\n/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }

@@ -1,4 +1,12 @@
-import { createLocalJWKSet, createRemoteJWKSet, errors, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  importSPKI,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import type { Principal } from './principal.js';
 
 /** How bearer tokens are verified (with `jose`). Exactly one of `secret`, `publicKey`, `jwksUrl`, `jwks`. */
@@ -44,7 +52,11 @@ export async function createJwtVerifier(options: JwtOptions): Promise<JwtVerifie
   if (options.secret !== undefined) key = new TextEncoder().encode(options.secret);
   else if (options.publicKey !== undefined) key = await importSPKI(options.publicKey, algorithms[0]!);
   else if (options.jwks !== undefined) key = createLocalJWKSet(options.jwks);
-  else key = createRemoteJWKSet(new URL(options.jwksUrl!), { cooldownDuration: options.jwksCooldownMs ?? 30_000, timeoutDuration: 5000 });
+  else
+    key = createRemoteJWKSet(new URL(options.jwksUrl!), {
+      cooldownDuration: options.jwksCooldownMs ?? 30_000,
+      timeoutDuration: 5000,
+    });
   const rolesClaim = options.rolesClaim ?? 'roles';
   return async (token) => {
     try {

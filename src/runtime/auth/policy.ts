@@ -9,7 +9,11 @@ export interface AuthPolicy {
 }
 
 /** Services that are always public: health checks and reflection must work for load balancers and tools. */
-const ALWAYS_PUBLIC = ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
+const ALWAYS_PUBLIC = [
+  'grpc.health.v1.Health',
+  'grpc.reflection.v1.ServerReflection',
+  'grpc.reflection.v1alpha.ServerReflection',
+];
 
 /**
  * The rule of a method.

@@ -47,7 +47,14 @@ export interface ClientTlsOptions {
 }
 
 /** Status codes that are retried: the call may not have reached the handler, or failed before changing anything. */
-const RETRYABLE = [Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED, Status.RESOURCE_EXHAUSTED, Status.ABORTED, Status.INTERNAL, Status.UNKNOWN];
+const RETRYABLE = [
+  Status.UNAVAILABLE,
+  Status.DEADLINE_EXCEEDED,
+  Status.RESOURCE_EXHAUSTED,
+  Status.ABORTED,
+  Status.INTERNAL,
+  Status.UNKNOWN,
+];
 
 /** Options of {@link createServiceClient}; generated `create<Service>Client` functions fill defaults from `grpcforge.yaml`. */
 export interface ServiceClientOptions {
@@ -100,12 +107,15 @@ export function createServiceClient<Definition extends CompatServiceDefinition>(
   let factory = createClientFactory().use(retryMiddleware).use(deadlineMiddleware);
   const callCredentials = expandCredentials(options.callCredentials);
   if (callCredentials) factory = factory.use(createCallCredentialsMiddleware(callCredentials));
-  const retry = options.retry === false ? { retry: false } : {
-    retryMaxAttempts: options.retry?.maxAttempts ?? 3,
-    retryBaseDelayMs: options.retry?.baseDelayMs ?? 100,
-    retryMaxDelayMs: options.retry?.maxDelayMs ?? 2000,
-    retryableStatuses: RETRYABLE,
-  };
+  const retry =
+    options.retry === false
+      ? { retry: false }
+      : {
+          retryMaxAttempts: options.retry?.maxAttempts ?? 3,
+          retryBaseDelayMs: options.retry?.baseDelayMs ?? 100,
+          retryMaxDelayMs: options.retry?.maxDelayMs ?? 2000,
+          retryableStatuses: RETRYABLE,
+        };
   const deadline = (ms: number | undefined) => (ms === undefined ? {} : { deadline: ms });
   const defaults: Record<string, object> = { '*': { ...retry, ...deadline(options.deadlineMs) } };
   for (const [method, ms] of Object.entries(options.methodDeadlinesMs ?? {})) defaults[method] = { ...retry, deadline: ms };
@@ -121,7 +131,9 @@ function resolveTarget(target: string | EnvValue): string {
 }
 
 /** Credentials as plain strings; one that resolves to nothing is not sent. */
-function expandCredentials(credentials: ClientCredentialsOptions | undefined): { apiKey?: string; bearerToken?: string } | undefined {
+function expandCredentials(
+  credentials: ClientCredentialsOptions | undefined,
+): { apiKey?: string; bearerToken?: string } | undefined {
   if (!credentials) return undefined;
   const apiKey = credentials.apiKey === undefined ? undefined : resolveEnvValue(credentials.apiKey);
   const bearerToken = credentials.bearerToken === undefined ? undefined : resolveEnvValue(credentials.bearerToken);
@@ -153,7 +165,8 @@ function createCallCredentialsMiddleware(credentials: { apiKey?: string; bearerT
   return async function* callCredentials(call, options) {
     const metadata = Metadata(options.metadata);
     if (credentials.apiKey && !metadata.has('x-api-key')) metadata.set('x-api-key', credentials.apiKey);
-    if (credentials.bearerToken && !metadata.has('authorization')) metadata.set('authorization', `Bearer ${credentials.bearerToken}`);
+    if (credentials.bearerToken && !metadata.has('authorization'))
+      metadata.set('authorization', `Bearer ${credentials.bearerToken}`);
     return yield* call.next(call.request, { ...options, metadata });
   };
 }

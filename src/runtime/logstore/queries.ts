@@ -67,7 +67,9 @@ type SqlNumber = number | string | bigint;
  * Total, success rate, average and exact p50/p95/p99 (nearest-rank over the sorted durations), computed in SQL.
  */
 export async function queryStats(db: Kysely<LogStoreDatabase>, filter: LogFilter = {}): Promise<LogStats> {
-  const totals = await db.selectFrom('request_logs').where(matches(filter))
+  const totals = await db
+    .selectFrom('request_logs')
+    .where(matches(filter))
     .select((eb) => [
       eb.fn.countAll<SqlNumber>().as('total'),
       eb.fn.sum<SqlNumber | null>(sql`case when status_code = 0 then 1 else 0 end`).as('ok'),
@@ -98,7 +100,9 @@ export async function queryStats(db: Kysely<LogStoreDatabase>, filter: LogFilter
 
 /** Totals per service and method, busiest first. */
 export async function queryMethodStats(db: Kysely<LogStoreDatabase>, filter: LogFilter = {}): Promise<MethodStats[]> {
-  const rows = await db.selectFrom('request_logs').where(matches(filter))
+  const rows = await db
+    .selectFrom('request_logs')
+    .where(matches(filter))
     .select((eb) => [
       'service',
       'method',
@@ -153,7 +157,11 @@ export async function queryLogs(
 ): Promise<RequestLog[]> {
   let query = db.selectFrom('request_logs').where(matches(filter)).selectAll();
   if (filter.errorsOnly) query = query.where('status_code', '!=', 0);
-  return query.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(filter.limit ?? 50).execute();
+  return query
+    .orderBy('started_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit ?? 50)
+    .execute();
 }
 
 /** Deletes calls that started before `before` (retention). @returns how many rows were deleted. */

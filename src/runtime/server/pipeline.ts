@@ -27,17 +27,26 @@ export type MiddlewareExtension<Middleware> = Middleware extends ServerMiddlewar
 export function createPipeline<ServiceContext>(options: PipelineOptions<ServiceContext>) {
   const serviceContext = createServiceContextMiddleware(options.serviceContext);
   const logger: ServerMiddleware = options.logger ? createRequestLoggerMiddleware(options.logger) : passThrough;
-  const auth: ServerMiddleware<AuthContext, ServiceContextExtension<ServiceContext>> = options.auth ? createAuthMiddleware(options.auth) : anonymous;
+  const auth: ServerMiddleware<AuthContext, ServiceContextExtension<ServiceContext>> = options.auth
+    ? createAuthMiddleware(options.auth)
+    : anonymous;
   type Outer = ServiceContextExtension<ServiceContext>;
   const outer = composeServerMiddleware<Outer, NoExtension, NoExtension>(serviceContext, logger);
   const authenticated = composeServerMiddleware<Outer, AuthContext, NoExtension>(outer, auth);
-  return composeServerMiddleware<Outer & AuthContext, NoExtension, NoExtension>(authenticated, createErrorMappingMiddleware(options.errors ?? {}));
+  return composeServerMiddleware<Outer & AuthContext, NoExtension, NoExtension>(
+    authenticated,
+    createErrorMappingMiddleware(options.errors ?? {}),
+  );
 }
 
 /** What grpcforge's pipeline adds to nice-grpc's `CallContext`, with the service context's type. */
-export type PipelineContextExtension<ServiceContext = unknown> = MiddlewareExtension<ReturnType<typeof createPipeline<ServiceContext>>>;
+export type PipelineContextExtension<ServiceContext = unknown> = MiddlewareExtension<
+  ReturnType<typeof createPipeline<ServiceContext>>
+>;
 
-function createServiceContextMiddleware<ServiceContext>(value: ServiceContext): ServerMiddleware<ServiceContextExtension<ServiceContext>> {
+function createServiceContextMiddleware<ServiceContext>(
+  value: ServiceContext,
+): ServerMiddleware<ServiceContextExtension<ServiceContext>> {
   return async function* serviceContext(call, context) {
     return yield* call.next(call.request, { ...context, serviceContext: value });
   };

@@ -122,7 +122,10 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
 }
 
 /** The auth options with the service's hooks; a hook in `hooks` wins over one already in `auth`. */
-function withAuthHooks<ServiceContext>(auth: AuthOptions<ServiceContext>, hooks: AuthHooks<ServiceContext> | undefined): AuthOptions<ServiceContext> {
+function withAuthHooks<ServiceContext>(
+  auth: AuthOptions<ServiceContext>,
+  hooks: AuthHooks<ServiceContext> | undefined,
+): AuthOptions<ServiceContext> {
   if (!hooks) return auth;
   const resolvePrincipal = hooks.resolvePrincipal ?? auth.resolvePrincipal;
   const enrichPrincipal = hooks.enrichPrincipal ?? auth.enrichPrincipal;
@@ -133,11 +136,13 @@ function withAuthHooks<ServiceContext>(auth: AuthOptions<ServiceContext>, hooks:
 function createSizer(services: readonly Pick<ServiceRegistration, 'definition'>[]): (path: string) => MessageSizer | undefined {
   // nice-grpc serialises `encode(fromPartial(message))`: handlers may return partial messages.
   type Codec = { encode(message: unknown): { finish(): Uint8Array }; fromPartial?(message: unknown): unknown };
-  const size = (codec: Codec, message: unknown) => codec.encode(codec.fromPartial ? codec.fromPartial(message) : message).finish().length;
+  const size = (codec: Codec, message: unknown) =>
+    codec.encode(codec.fromPartial ? codec.fromPartial(message) : message).finish().length;
   const sizers = new Map<string, MessageSizer>();
   for (const { definition } of services) {
     const fullName = definitionFullName(definition);
-    const methods = (definition as { methods?: Record<string, { name: string; requestType: Codec; responseType: Codec }> }).methods;
+    const methods = (definition as { methods?: Record<string, { name: string; requestType: Codec; responseType: Codec }> })
+      .methods;
     if (!fullName || !methods) continue;
     for (const method of Object.values(methods)) {
       sizers.set(`/${fullName}/${method.name}`, {

@@ -53,11 +53,14 @@ export function createScenarioHandlers(definition: TsProtoServiceDefinition, sce
   for (const [rpc, rules] of Object.entries(scenario.methods)) {
     const entry = Object.entries(definition.methods).find(([, method]) => method.name === rpc);
     if (!entry) {
-      const known = Object.values(definition.methods).map((method) => method.name).join(', ');
+      const known = Object.values(definition.methods)
+        .map((method) => method.name)
+        .join(', ');
       throw new Error(`scenario: ${definition.fullName} has no RPC "${rpc}" (known: ${known})`);
     }
     const [key, method] = entry;
-    for (const rule of rules) for (const outcome of [rule, ...(rule.sequence ?? [])]) if (outcome.error) statusOf(outcome.error.code);
+    for (const rule of rules)
+      for (const outcome of [rule, ...(rule.sequence ?? [])]) if (outcome.error) statusOf(outcome.error.code);
     const requestCodec = method.requestType as Codec;
     const responseCodec = method.responseType as Codec;
     const counts = rules.map(() => 0);
@@ -163,9 +166,13 @@ function sleep(ms: number | undefined, signal: AbortSignal): Promise<void> {
   if (!ms) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+      },
+      { once: true },
+    );
   });
 }

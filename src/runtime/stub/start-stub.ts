@@ -15,8 +15,10 @@ import { defineService } from '../server/service-registration.js';
 export type StubMethod<Definition extends TsProtoServiceDefinition> = keyof Definition['methods'] & string;
 
 /** The request message type of one method of a ts-proto definition. */
-export type StubRequest<Definition extends TsProtoServiceDefinition, Method extends StubMethod<Definition>> =
-  Definition['methods'][Method]['requestType'] extends { decode(input: Uint8Array): infer Request } ? Request : unknown;
+export type StubRequest<
+  Definition extends TsProtoServiceDefinition,
+  Method extends StubMethod<Definition>,
+> = Definition['methods'][Method]['requestType'] extends { decode(input: Uint8Array): infer Request } ? Request : unknown;
 
 /** One call a stub received. */
 export interface StubCall<Method extends string = string, Request = unknown> {
@@ -150,7 +152,12 @@ export async function startStub<Definition extends TsProtoServiceDefinition>(
       const count = calls.filter((call) => call.method === method).length;
       const { atLeast, atMost } = typeof expected === 'number' ? { atLeast: expected, atMost: expected } : expected;
       if ((atLeast !== undefined && count < atLeast) || (atMost !== undefined && count > atMost)) {
-        const want = typeof expected === 'number' ? `${expected}` : [atLeast !== undefined ? `at least ${atLeast}` : '', atMost !== undefined ? `at most ${atMost}` : ''].filter(Boolean).join(' and ');
+        const want =
+          typeof expected === 'number'
+            ? `${expected}`
+            : [atLeast !== undefined ? `at least ${atLeast}` : '', atMost !== undefined ? `at most ${atMost}` : '']
+                .filter(Boolean)
+                .join(' and ');
         throw new Error(`stub: expected ${want} call(s) to ${method}, got ${count}`);
       }
     },

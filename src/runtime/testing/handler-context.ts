@@ -29,7 +29,9 @@ export type TestHandlerContext<ServiceContext> = HandlerContext<ServiceContext> 
  * const context = createHandlerContext({ serviceContext, principal: { id: 'ada', kind: 'custom', roles: [] } });
  * const response = await getUser({ id: 'u1' }, context);
  */
-export function createHandlerContext<ServiceContext>(options: HandlerContextOptions<ServiceContext>): TestHandlerContext<ServiceContext> {
+export function createHandlerContext<ServiceContext>(
+  options: HandlerContextOptions<ServiceContext>,
+): TestHandlerContext<ServiceContext> {
   const sentHeader = { sent: false };
   const call: CallContext = {
     metadata: options.metadata ?? Metadata(),

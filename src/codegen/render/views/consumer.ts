@@ -25,7 +25,12 @@ export interface ClientTlsPaths {
  * The client's defaults as TypeScript object-literal lines: target and secrets stay `${VAR}` templates that the
  * runtime expands when the client is created; TLS paths are relative to the workspace (where `serve` runs).
  */
-function defaultsLines(serviceName: string, service: ContractService, consume: ResolvedConsume, tls: ClientTlsPaths | undefined): string[] {
+function defaultsLines(
+  serviceName: string,
+  service: ContractService,
+  consume: ResolvedConsume,
+  tls: ClientTlsPaths | undefined,
+): string[] {
   const target = envExpression(consume.target);
   const lines = [...(target.comment ? [`// ${target.comment}`] : []), `target: ${target.code},`];
   if (consume.deadlineMs !== undefined) lines.push(`deadlineMs: ${consume.deadlineMs},`);
@@ -36,7 +41,9 @@ function defaultsLines(serviceName: string, service: ContractService, consume: R
   if (perMethod.length > 0) lines.push(`methodDeadlinesMs: { ${perMethod.join(', ')} },`);
   const credentials = [
     ...(consume.credentials?.apiKeyEnv ? [`apiKey: fromEnv(${stringLiteral(consume.credentials.apiKeyEnv)})`] : []),
-    ...(consume.credentials?.bearerTokenEnv ? [`bearerToken: fromEnv(${stringLiteral(consume.credentials.bearerTokenEnv)})`] : []),
+    ...(consume.credentials?.bearerTokenEnv
+      ? [`bearerToken: fromEnv(${stringLiteral(consume.credentials.bearerTokenEnv)})`]
+      : []),
   ];
   if (credentials.length > 0) lines.push('// sent on every call when the variable is set');
   if (credentials.length > 0) lines.push(`callCredentials: { ${credentials.join(', ')} },`);
@@ -58,11 +65,20 @@ function envExpression(value: string): { code: string; helper?: CodegenRuntimeVa
   const whole = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/.exec(value);
   if (whole) {
     const [, name = '', fallback] = whole;
-    const code = fallback === undefined ? `fromEnv(${stringLiteral(name)})` : `fromEnv(${stringLiteral(name)}, ${stringLiteral(fallback)})`;
-    const comment = fallback === undefined ? `$${name} (read when a client is created)` : `$${name} when set, else ${fallback} (read when a client is created)`;
+    const code =
+      fallback === undefined ? `fromEnv(${stringLiteral(name)})` : `fromEnv(${stringLiteral(name)}, ${stringLiteral(fallback)})`;
+    const comment =
+      fallback === undefined
+        ? `$${name} (read when a client is created)`
+        : `$${name} when set, else ${fallback} (read when a client is created)`;
     return { code, helper: 'fromEnv', comment };
   }
-  if (value.includes('${')) return { code: `fromEnvTemplate(${stringLiteral(value)})`, helper: 'fromEnvTemplate', comment: 'expanded from the environment when a client is created' };
+  if (value.includes('${'))
+    return {
+      code: `fromEnvTemplate(${stringLiteral(value)})`,
+      helper: 'fromEnvTemplate',
+      comment: 'expanded from the environment when a client is created',
+    };
   return { code: stringLiteral(value) };
 }
 
@@ -144,10 +160,17 @@ export function buildStubView(service: ContractService, names: ConsumedNames, pb
 
 /** View of `templates/scaffold/context.ts.hbs`: one member per consumed service, its generated client. */
 export function buildContextView(serviceName: string, consumed: readonly { service: ContractService; names: ConsumedNames }[]) {
-  const members = consumed.map(({ service, names }) => ({ key: names.contextKey, factoryName: names.factoryName, fullName: service.fullName }));
+  const members = consumed.map(({ service, names }) => ({
+    key: names.contextKey,
+    factoryName: names.factoryName,
+    fullName: service.fullName,
+  }));
   return {
     serviceName,
-    imports: consumed.map(({ service, names }) => ({ factoryName: names.factoryName, importPath: importSpecifier('src/context.ts', clientPath(service)) })),
+    imports: consumed.map(({ service, names }) => ({
+      factoryName: names.factoryName,
+      importPath: importSpecifier('src/context.ts', clientPath(service)),
+    })),
     members,
     exampleKey: members[0]?.key ?? '',
   };

@@ -23,11 +23,7 @@ export const migration0001: Migration = {
       .addColumn('error_message', 'text')
       .execute();
     await db.schema.createIndex('request_logs_started_at').on('request_logs').columns(['started_at', 'duration_ms']).execute();
-    await db.schema
-      .createIndex('request_logs_method')
-      .on('request_logs')
-      .columns(['service', 'method', 'started_at'])
-      .execute();
+    await db.schema.createIndex('request_logs_method').on('request_logs').columns(['service', 'method', 'started_at']).execute();
     await db.schema.createIndex('request_logs_status').on('request_logs').columns(['status_code', 'started_at']).execute();
 
     await db.schema

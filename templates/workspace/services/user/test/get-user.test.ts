@@ -14,7 +14,9 @@ let serviceContext: ServiceContext;
 before(async () => {
   stub = await startAuthServiceStub({
     validateToken: async (request) =>
-      request.token === 'good-token' ? { valid: true, subject: 'ada', roles: ['user'] } : { valid: false, subject: '', roles: [] },
+      request.token === 'good-token'
+        ? { valid: true, subject: 'ada', roles: ['user'] }
+        : { valid: false, subject: '', roles: [] },
   });
   serviceContext = createServiceContext({ authService: stub.client });
 });
