@@ -85,7 +85,7 @@ describe('serve with mTLS', () => {
   test('a generated client dials mTLS with its own certificate, a per-RPC deadline and credentials, all from config', async () => {
     const generated = await readFile(join(ws, 'services/caller/src/gen/clients/helloworld.Greeter.ts'), 'utf8');
     assert.match(generated, /methodDeadlinesMs: \{ sayHello: 1500 \},/);
-    assert.match(generated, /callCredentials: \{ apiKey: '\$\{CALLER_API_KEY:-\}' \},/);
+    assert.match(generated, /callCredentials: \{ apiKey: fromEnv\('CALLER_API_KEY'\) \},/);
     assert.match(generated, /tls: \{ ca: 'certs\/ca\.pem', cert: 'certs\/caller\.pem', key: 'certs\/caller\.key' \},/);
     const { readFileSync } = await import('node:fs');
     await writeFile(join(ws, 'certs/caller.pem'), readFileSync(join(ws, 'certs/client.pem')));
