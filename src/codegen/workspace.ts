@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.js';
-import { listFilesRecursive, writeFileAtomic } from '../util/fs.js';
+import { listFilesRecursive, toPosix, writeFileAtomic } from '../util/fs.js';
 import { grpcforgeDependencyRanges, grpcforgePackageRoot } from '../util/version.js';
 import { renderTemplate, templatesDir } from './render/engine.js';
 
@@ -48,8 +48,13 @@ export interface GrpcforgeDependencyOptions {
 
 /** Specs npm reads as a local folder or tarball (`file:...`, `./x`, `../x`, `/x`, `~/x`, `C:\\x`, `x.tgz`). */
 const PATH_SPEC = /^(?:file:|\.{1,2}(?:[\\/]|$)|[\\/]|~[\\/]|[A-Za-z]:[\\/])|\.(?:tgz|tar\.gz|tar)$/;
+/** A spec with a protocol (`https:`, `git+ssh:`, `npm:`), which npm fetches: never a local path, even `….tgz`. */
+const REMOTE_SPEC = /^(?!file:)[a-z][a-z0-9+.-]+:/i;
 
-const toPosix = (path: string): string => path.replace(/\\/g, '/');
+/** Whether npm reads a spec as a local folder or tarball. */
+function isPathSpec(spec: string): boolean {
+  return !REMOTE_SPEC.test(spec) && PATH_SPEC.test(spec);
+}
 
 /**
  * The `grpcforge` dependency `init` writes, so that `npm install` in the workspace installs the grpcforge that ran
@@ -67,7 +72,7 @@ export function resolveGrpcforgeDependency(options: GrpcforgeDependencyOptions =
         'for example file:../grpcforge (a clone), file:./grpcforge-0.1.0.tgz (from `npm pack`) or ^0.1.0 (the registry)',
       ]);
     }
-    if (!PATH_SPEC.test(given)) return { spec: given, source: 'flag' };
+    if (!isPathSpec(given)) return { spec: given, source: 'flag' };
     const path = given.replace(/^file:/, '').replace(/^~(?=[\\/])/, homedir());
     return { spec: `file:${toPosix(checkLocalSpec(resolve(options.cwd ?? process.cwd(), path), given))}`, source: 'flag' };
   }
@@ -85,7 +90,7 @@ export function resolveGrpcforgeDependency(options: GrpcforgeDependencyOptions =
 function checkLocalSpec(path: string, given: string): string {
   const stats = statSync(path, { throwIfNoEntry: false });
   if (!stats) {
-    throw new UserError('bad-flag', `--grpcforge-spec ${given}: ${path} does not exist`, [
+    throw new UserError('bad-flag', `--grpcforge-spec "${given}": "${path}" does not exist`, [
       'give a grpcforge folder (a clone) or the .tgz that `npm pack` writes there',
     ]);
   }
@@ -93,12 +98,12 @@ function checkLocalSpec(path: string, given: string): string {
   const manifest = join(path, 'package.json');
   const name = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name : undefined;
   if (name !== 'grpcforge') {
-    throw new UserError('bad-flag', `--grpcforge-spec ${given}: ${path} is not a grpcforge package folder`, [
+    throw new UserError('bad-flag', `--grpcforge-spec "${given}": "${path}" is not a grpcforge package folder`, [
       name === undefined ? 'it has no package.json' : `its package.json names ${JSON.stringify(name)}`,
     ]);
   }
   if (!existsSync(join(path, 'dist', 'cli', 'main.js'))) {
-    throw new UserError('bad-flag', `--grpcforge-spec ${given}: ${path} is not built (no dist/)`, [
+    throw new UserError('bad-flag', `--grpcforge-spec "${given}": "${path}" is not built (no dist/)`, [
       `run \`npm install\` in ${path}`,
     ]);
   }
@@ -138,17 +143,14 @@ const WORKSPACE_DEV_DEPENDENCIES = ['@bufbuild/buf', '@types/node', 'typescript'
  * The example workspace, computed from `templates/workspace/` without touching the disk: `*.hbs` files are rendered,
  * `_gitignore` becomes `.gitignore` (npm drops dot-files named .gitignore from packages).
  */
-export async function planWorkspace(
-  packageName: string,
-  options: Pick<InitOptions, 'grpcforgeSpec'> = {},
-): Promise<WorkspaceFile[]> {
+export async function planWorkspace(packageName: string, grpcforgeSpec: string): Promise<WorkspaceFile[]> {
   const root = fileURLToPath(new URL('workspace/', templatesDir()));
   const ranges = grpcforgeDependencyRanges();
   const view = {
     packageName,
     dependencies: [
       // The template quotes it: escaped for JSON (a user's spec may hold a quote or a backslash).
-      { name: 'grpcforge', range: JSON.stringify(options.grpcforgeSpec ?? resolveGrpcforgeDependency().spec).slice(1, -1) },
+      { name: 'grpcforge', range: JSON.stringify(grpcforgeSpec).slice(1, -1) },
       ...WORKSPACE_DEPENDENCIES.map((name) => ({ name, range: ranges[name] ?? '*' })),
     ].sort((a, b) => a.name.localeCompare(b.name)),
     devDependencies: WORKSPACE_DEV_DEPENDENCIES.map((name) => ({ name, range: ranges[name] ?? '*' })),
@@ -164,13 +166,20 @@ export async function planWorkspace(
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
 
+/** What {@link initWorkspace} wrote. */
+export interface InitResult {
+  /** The files written, workspace-relative. */
+  readonly files: readonly WorkspaceFile[];
+  /** The `grpcforge` dependency of its package.json, and why that one. */
+  readonly dependency: GrpcforgeDependency;
+}
+
 /**
  * Creates an example workspace in `dir`: grpcforge.yaml, buf.yaml, buf.gen.yaml, contracts, implemented handlers,
- * package.json, tsconfig.json, .gitignore.
- * @returns the files written, workspace-relative.
- * @throws UserError `init-not-empty` when `dir` has files and `force` is not set.
+ * package.json (its `grpcforge` dependency from {@link resolveGrpcforgeDependency}), tsconfig.json, .gitignore.
+ * @throws UserError `init-not-empty` when `dir` has files and `force` is not set; `bad-flag` for a bad spec.
  */
-export async function initWorkspace(dir: string, options: InitOptions = {}): Promise<WorkspaceFile[]> {
+export async function initWorkspace(dir: string, options: InitOptions = {}): Promise<InitResult> {
   const target = resolve(dir);
   const existing = await readdir(target).catch(() => [] as string[]);
   if (existing.length > 0 && !options.force) {
@@ -179,10 +188,8 @@ export async function initWorkspace(dir: string, options: InitOptions = {}): Pro
     ]);
   }
   const packageName = (options.packageName ?? basename(target)).toLowerCase().replace(/[^a-z0-9-_.]/g, '-');
-  const files = await planWorkspace(
-    packageName,
-    options.grpcforgeSpec !== undefined ? { grpcforgeSpec: options.grpcforgeSpec } : {},
-  );
+  const dependency = resolveGrpcforgeDependency(options.grpcforgeSpec !== undefined ? { spec: options.grpcforgeSpec } : {});
+  const files = await planWorkspace(packageName, dependency.spec);
   for (const file of files) await writeFileAtomic(join(target, file.path), file.content);
-  return files;
+  return { files, dependency };
 }

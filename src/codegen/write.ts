@@ -147,10 +147,17 @@ async function isSameFile(a: string, b: string): Promise<boolean> {
   }
 }
 
-/** Whether a manifest path is a workspace-relative file inside a `src/gen/` folder, without `..` or absolute parts. */
+/** Whether a manifest path is a workspace-relative file inside a `src/gen/` folder: no `..`, no absolute path, no node_modules. */
 function isGeneratedPath(path: string): boolean {
   const normalized = posix.normalize(path);
-  return normalized === path && !posix.isAbsolute(path) && !path.split('/').includes('..') && /(^|\/)src\/gen\//.test(path);
+  const segments = path.split('/');
+  return (
+    normalized === path &&
+    !posix.isAbsolute(path) &&
+    !segments.includes('..') &&
+    !segments.includes('node_modules') &&
+    /(^|\/)src\/gen\//.test(path)
+  );
 }
 
 async function readManifest(workspaceDir: string): Promise<Manifest | undefined> {

@@ -1,4 +1,4 @@
-import { UserError } from '../util/errors.js';
+import { InternalError, UserError } from '../util/errors.js';
 import type { ContractMethod, ContractService } from './model.js';
 
 /**
@@ -97,7 +97,7 @@ const namesCache = new WeakMap<ContractService, ReadonlyMap<string, MethodNames>
 
 function namesOf(service: ContractService, method: Pick<ContractMethod, 'name'>): MethodNames {
   const names = methodNamesOf(service).get(method.name);
-  if (!names) throw new Error(`${method.name} is not an RPC of ${service.fullName}`);
+  if (!names) throw new InternalError(`names: "${method.name}" is not an RPC of "${service.fullName}"`);
   return names;
 }
 
@@ -167,16 +167,26 @@ export function rpcNamesOf(contract: { readonly services: readonly ContractServi
  * `BetaV1Greeter` when `alpha.v1.Greeter` and `beta.v1.Greeter` meet. Used for exported names that live side by side
  * (registrations in one server index, clients in one service context).
  * @returns fully-qualified name → unique PascalCase name.
+ * @throws UserError `name-clash` when two services still get the same name (`a.b.Greeter` and `a_b.Greeter`).
  */
 export function uniqueShortNames(
   services: readonly Pick<ContractService, 'name' | 'packageName' | 'fullName'>[],
 ): Map<string, string> {
   const counts = new Map<string, number>();
   for (const service of services) counts.set(service.name, (counts.get(service.name) ?? 0) + 1);
-  return new Map(
-    services.map((service) => [
-      service.fullName,
-      (counts.get(service.name) ?? 0) > 1 ? `${pascalCase(service.packageName)}${service.name}` : service.name,
-    ]),
-  );
+  const names = new Map<string, string>();
+  const owners = new Map<string, string>();
+  for (const service of services) {
+    const name = (counts.get(service.name) ?? 0) > 1 ? `${pascalCase(service.packageName)}${service.name}` : service.name;
+    const other = owners.get(name);
+    // `a.b.Greeter` and `a_b.Greeter`, or `x.AlphaV1Greeter` next to `alpha.v1.Greeter`: prefixes cannot tell them apart.
+    if (other !== undefined && other !== service.fullName) {
+      throw new UserError('name-clash', `services "${other}" and "${service.fullName}" would both export names of "${name}"`, [
+        'serve or consume them from different workspace services, or rename one of them',
+      ]);
+    }
+    owners.set(name, service.fullName);
+    names.set(service.fullName, name);
+  }
+  return names;
 }

@@ -25,7 +25,7 @@ export { describePrincipal, requirePrincipal, requireRole } from './auth/princip
 export type { Principal } from './auth/principal.js';
 export { defineAuthHooks, defineLoggingHooks } from './server/service-hooks.js';
 export type { AuthHooks, LoggingHooks } from './server/service-hooks.js';
-export type { AuthHookCall } from './middleware/auth.js';
+export type { AuthHookCall } from './server/service-hooks.js';
 export type { LoggedCall } from './middleware/request-logger.js';
 
 // Clients of other services.
@@ -58,7 +58,7 @@ export type { HandlerContextOptions, TestHandlerContext } from './testing/handle
 
 // Running a server by hand (grpcforge serve does this from grpcforge.yaml).
 export { startServer } from './server/start-server.js';
-export type { RunningServer, ServerOptions } from './server/start-server.js';
+export type { RunningServer, ServerBaseOptions, ServerOptions, ServiceContextOption } from './server/start-server.js';
 export { defineService } from './server/service-registration.js';
 export type { ServiceRegistration } from './server/service-registration.js';
 export type { ApiKeyVerifier, AuthContext, AuthOptions } from './middleware/auth.js';

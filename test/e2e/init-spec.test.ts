@@ -52,6 +52,11 @@ describe('init: the grpcforge dependency', () => {
     const range = runCli(['init', 'c', '--grpcforge-spec', '~0.1.0'], dir);
     assert.equal(range.code, 0, range.stderr);
     assert.equal(readManifest(join(dir, 'c')).dependencies.grpcforge, '~0.1.0');
+    // A tarball npm fetches is not a local path, whatever its name ends with.
+    const url = 'https://registry.example.test/grpcforge/-/grpcforge-0.1.0.tgz';
+    const remote = runCli(['init', 'd', '--grpcforge-spec', url], dir);
+    assert.equal(remote.code, 0, remote.stderr);
+    assert.equal(readManifest(join(dir, 'd')).dependencies.grpcforge, url);
   });
 
   test('--grpcforge-spec: a missing file, a folder that is not grpcforge, or nothing, exit 2 and write nothing', async () => {
@@ -59,7 +64,7 @@ describe('init: the grpcforge dependency', () => {
     mkdirSync(join(dir, 'other'));
     writeFileSync(join(dir, 'other/package.json'), '{ "name": "other" }');
     for (const [spec, message] of [
-      ['file:./missing.tgz', /missing\.tgz does not exist/],
+      ['file:./missing.tgz', /missing\.tgz" does not exist/],
       ['file:other', /is not a grpcforge package folder/],
       ['', /expected an npm spec/],
     ] as const) {

@@ -6,7 +6,7 @@ import { formatConfigProblem, loadConfig, locateConfigProblems } from '../../src
 import type { ResolvedMethodRule } from '../../src/config/resolved.ts';
 import { checkServiceNamesExist } from '../../src/config/rules.ts';
 import { checkServedAuthMethods, knownServicesOf } from '../../src/cli/served-auth-methods.ts';
-import { HEALTH_SERVICE_NAME, REFLECTION_SERVICE_NAMES } from '../../src/runtime/server/reflection.ts';
+import { BUILTIN_SERVICE_NAMES } from '../../src/runtime/server/builtin-services.ts';
 import { tempDir, writeFiles } from '../helpers/workspace.ts';
 
 // auth.methods keys name services and RPCs that exist: a renamed or misspelt method must not silently lose its rule.
@@ -92,7 +92,7 @@ describe('auth.methods keys against the contracts', () => {
   });
 
   test('the always-public services are the ones the runtime adds', () => {
-    assert.deepEqual([...ALWAYS_PUBLIC_SERVICES].sort(), [HEALTH_SERVICE_NAME, ...REFLECTION_SERVICE_NAMES].sort());
+    assert.deepEqual([...ALWAYS_PUBLIC_SERVICES].sort(), [...BUILTIN_SERVICE_NAMES].sort());
   });
 
   test('generate and lint: checkServiceNamesExist reports the keys at their line and column', async () => {

@@ -164,6 +164,14 @@ describe('names', () => {
       { name: 'AuthService', packageName: 'auth.v1', fullName: 'auth.v1.AuthService' },
     ]);
     assert.deepEqual([...names.values()], ['AlphaV1Greeter', 'BetaV1Greeter', 'AuthService']);
+    assert.throws(
+      () =>
+        uniqueShortNames([
+          { name: 'Greeter', packageName: 'a.b', fullName: 'a.b.Greeter' },
+          { name: 'Greeter', packageName: 'a_b', fullName: 'a_b.Greeter' },
+        ]),
+      /services "a\.b\.Greeter" and "a_b\.Greeter" would both export names of "ABGreeter"/,
+    );
   });
 
   test("ts-proto's names: no doubled Service suffix", () => {

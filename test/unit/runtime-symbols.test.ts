@@ -37,7 +37,11 @@ describe('grpcforge/runtime/codegen-v1', () => {
       const text = await readFile(join(root, path), 'utf8');
       if (!text.startsWith(GENERATED_HEADER)) continue;
       generated++;
-      for (const match of text.matchAll(/import \{([^}]*)\} from '(grpcforge[^']*)'/g)) {
+      // Every form that reaches grpcforge: import / import type / export ... from, and namespace or default imports.
+      const anyForm = /(?:import|export)\s[^;]*?from\s*'(grpcforge[^']*)'/g;
+      for (const match of text.matchAll(anyForm))
+        assert.equal(match[1], CODEGEN_RUNTIME_MODULE, `${path} imports from ${match[1]!}`);
+      for (const match of text.matchAll(/(?:import|export)(?:\s+type)?\s*\{([^}]*)\}\s*from\s*'(grpcforge[^']*)'/g)) {
         assert.equal(match[2], CODEGEN_RUNTIME_MODULE, `${path} imports from ${match[2]!}`);
         for (const name of match[1]!.split(',').map((part) => part.trim().replace(/^type /, ''))) {
           assert.ok(allowed.has(name), `${path} imports "${name}", which runtime-symbols.ts does not list`);

@@ -361,8 +361,9 @@ describe('applyPlan (the writer) on a real folder', () => {
 
   test('a manifest entry outside src/gen/ is never deleted, even with the generated header', async () => {
     const ws = await generatedWorkspace();
-    const victims = ['README.md', 'services/auth/src/handlers/keep.ts', '../outside.ts'];
-    await writeFiles(ws, { 'README.md': `${GENERATED_HEADER}\n`, 'services/auth/src/handlers/keep.ts': `${GENERATED_HEADER}\n` });
+    const kept = ['README.md', 'services/auth/src/handlers/keep.ts', 'node_modules/pkg/src/gen/index.ts'];
+    const victims = [...kept, '../outside.ts'];
+    await writeFiles(ws, Object.fromEntries(kept.map((path) => [path, `${GENERATED_HEADER}\n`])));
     const manifest = await readManifest(ws);
     await writeFile(
       join(ws, MANIFEST_PATH),
@@ -373,7 +374,7 @@ describe('applyPlan (the writer) on a real folder', () => {
       report.entries.filter((entry) => entry.action === 'removed'),
       [],
     );
-    assert.ok(existsSync(join(ws, 'README.md')) && existsSync(join(ws, 'services/auth/src/handlers/keep.ts')));
+    for (const path of kept) assert.ok(existsSync(join(ws, path)), path);
   });
 
   test('a generated file renamed only in case: the old name is removed, unless it is the planned file itself', async () => {

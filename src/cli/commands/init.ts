@@ -41,11 +41,10 @@ Examples:
   $ grpcforge init platform --grpcforge-spec file:./grpcforge-0.1.0.tgz     # the tarball \`npm pack\` wrote`,
     )
     .action(async (dir: string, options: { force?: boolean; name?: string; grpcforgeSpec?: string }) => {
-      const { initWorkspace, resolveGrpcforgeDependency } = await import('../../codegen/workspace.js');
-      const dependency = resolveGrpcforgeDependency(options.grpcforgeSpec !== undefined ? { spec: options.grpcforgeSpec } : {});
-      const files = await initWorkspace(dir, {
+      const { initWorkspace } = await import('../../codegen/workspace.js');
+      const { files, dependency } = await initWorkspace(dir, {
         force: options.force === true,
-        grpcforgeSpec: dependency.spec,
+        ...(options.grpcforgeSpec !== undefined ? { grpcforgeSpec: options.grpcforgeSpec } : {}),
         ...(options.name ? { packageName: options.name } : {}),
       });
       for (const file of files) err(`  created  ${file.path}`);

@@ -32,7 +32,7 @@ interface ServerEntry {
   /** From the user-owned src/middleware/logging.ts. */
   readonly loggingHooks?: LoggingHooks;
   /** From the user-owned src/context.ts: called once, its value handed to every handler. */
-  readonly createServiceContext?: () => unknown;
+  readonly createServiceContext: () => unknown;
 }
 
 /** `grpcforge serve <service>`: runs a service's handlers on nice-grpc with health and reflection. */
@@ -287,11 +287,18 @@ function missingPackage(error: unknown): string | undefined {
 
 /**
  * Creates the service context once, before the server listens.
- * @throws UserError `service-context-failed` with the error of the user's `createServiceContext`.
+ * @throws UserError `not-generated` for code generated without it; `service-context-failed` with the error of the
+ *   user's `createServiceContext`.
  */
-async function createServiceContextOf(name: string, entry: ServerEntry): Promise<unknown> {
+async function createServiceContextOf(name: string, entry: Partial<ServerEntry>): Promise<unknown> {
+  // Code generated before service contexts existed: its handlers would get `serviceContext: undefined`.
+  if (typeof entry.createServiceContext !== 'function') {
+    throw new UserError('not-generated', `the generated server code of "${name}" has no createServiceContext`, [
+      'run `grpcforge generate` (it creates src/context.ts once and exports it from src/gen/server/index.ts)',
+    ]);
+  }
   try {
-    return await entry.createServiceContext?.();
+    return await entry.createServiceContext();
   } catch (error) {
     throw new UserError('service-context-failed', `createServiceContext of "${name}" failed: ${errorMessage(error)}`, [
       'see src/context.ts of the service',

@@ -17,7 +17,8 @@ export function templatesDir(): URL {
 }
 
 /**
- * Renders `templates/<name>` with a view, normalising to LF line endings and one final newline.
+ * Renders `templates/<name>` with a view, normalising to LF line endings, no blank first line, no run of blank lines
+ * and one final newline.
  * @param name path under `templates/`, for example `gen/client.ts.hbs`.
  * @throws Error when the view lacks a field the template uses.
  */
@@ -30,5 +31,6 @@ export function renderTemplate(name: string, view: object): string {
   return `${template(view)
     .replace(/\r\n/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
+    .replace(/^\n+/, '') // an empty block at the top (no imports) leaves no blank first line
     .trimEnd()}\n`;
 }

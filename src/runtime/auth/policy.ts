@@ -1,3 +1,5 @@
+import { BUILTIN_SERVICE_NAMES } from '../server/builtin-services.js';
+
 /** What a method requires of its caller. */
 export type MethodRule = 'public' | 'authenticated' | { readonly roles: readonly string[] };
 
@@ -8,19 +10,12 @@ export interface AuthPolicy {
   readonly methods?: Readonly<Record<string, MethodRule>>;
 }
 
-/** Services that are always public: health checks and reflection must work for load balancers and tools. */
-const ALWAYS_PUBLIC = [
-  'grpc.health.v1.Health',
-  'grpc.reflection.v1.ServerReflection',
-  'grpc.reflection.v1alpha.ServerReflection',
-];
-
 /**
- * The rule of a method.
+ * The rule of a method. Health and reflection ({@link BUILTIN_SERVICE_NAMES}) are always public.
  * @param path gRPC method path, `/pkg.Service/Method`.
  */
 export function resolveMethodRule(policy: AuthPolicy, path: string): MethodRule {
   const [service = '', method = ''] = path.replace(/^\//, '').split('/');
-  if (ALWAYS_PUBLIC.includes(service)) return 'public';
+  if (BUILTIN_SERVICE_NAMES.includes(service)) return 'public';
   return policy.methods?.[`${service}/${method}`] ?? policy.methods?.[`${service}/*`] ?? policy.default ?? 'authenticated';
 }

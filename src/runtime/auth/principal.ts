@@ -6,6 +6,7 @@ export interface Principal {
   readonly id: string;
   /** How the caller authenticated: `custom` is a service's own `resolvePrincipal` hook. */
   readonly kind: 'apiKey' | 'jwt' | 'mtls' | 'custom';
+  /** Roles for the policy's `{ roles: [...] }` rules and `requireRole`. */
   readonly roles: readonly string[];
   /** The API key's id, when `kind` is `apiKey`. */
   readonly apiKeyId?: string;

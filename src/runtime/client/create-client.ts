@@ -147,11 +147,12 @@ function channelCredentials(tls: ClientTlsOptions | undefined): ChannelCredentia
     if (value === undefined) return null;
     if (Buffer.isBuffer(value)) return value;
     if (value.includes('-----BEGIN')) return Buffer.from(value);
-    const path = value;
     try {
-      return readFileSync(path);
+      return readFileSync(value);
     } catch (error) {
-      throw new Error(`client TLS: cannot read ${path} (paths are relative to the current folder): ${(error as Error).message}`);
+      throw new Error(
+        `client TLS: cannot read "${value}" (paths are relative to the current folder): ${(error as Error).message}`,
+      );
     }
   };
   const key = pem(tls.key);

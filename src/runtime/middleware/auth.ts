@@ -1,10 +1,11 @@
-import { ServerError, Status, type Metadata, type ServerMiddleware } from 'nice-grpc';
+import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
 import type { JwtVerifier } from '../auth/jwt.js';
 import { PEER_IDENTITY_HEADER } from '../auth/mtls.js';
 import { resolveMethodRule, type AuthPolicy, type MethodRule } from '../auth/policy.js';
 import { UNAUTHENTICATED_MESSAGE, type Principal } from '../auth/principal.js';
+import type { AuthHookCall, AuthHooks } from '../server/service-hooks.js';
 import { callInfoOf } from './call-info.js';
-import { toServerError } from './error-mapping.js';
+import { toServerError, type ErrorMappingOptions } from './error-mapping.js';
 
 /** How API keys are checked: the log store's `verifyApiKey` and `countApiKeyUse` fit. */
 export interface ApiKeyVerifier {
@@ -13,8 +14,9 @@ export interface ApiKeyVerifier {
   countUse?(id: string, at: number): void;
 }
 
-/** Options of {@link createAuthMiddleware}. */
-export interface AuthOptions<ServiceContext = unknown> {
+/** Options of {@link createAuthMiddleware}, with the service's own hooks ({@link AuthHooks}). */
+export interface AuthOptions<ServiceContext = unknown> extends AuthHooks<ServiceContext> {
+  /** Which methods are public and which roles they need (grpcforge.yaml `auth`). */
   readonly policy: AuthPolicy;
   /** Accept API keys in `x-api-key` metadata. */
   readonly apiKeys?: ApiKeyVerifier;
@@ -27,31 +29,6 @@ export interface AuthOptions<ServiceContext = unknown> {
    * Maps a certificate identity (URI SAN or CN) to its roles; identities not listed get none.
    */
   readonly mtls?: { readonly roles?: Readonly<Record<string, readonly string[]>> };
-  /**
-   * Resolves the caller from a credential of the service's own (for example a session token it checks by calling
-   * another service) when no API key, JWT or client certificate identified one. `undefined` leaves the call
-   * anonymous; throwing refuses it (a `ServerError` keeps its code).
-   */
-  readonly resolvePrincipal?: (call: AuthHookCall<ServiceContext>) => Principal | undefined | Promise<Principal | undefined>;
-  /**
-   * Adjusts a resolved caller before the policy is checked, for example to add roles from a team's directory.
-   * Throwing refuses the call (a `ServerError` keeps its code).
-   */
-  readonly enrichPrincipal?: (principal: Principal, call: AuthHookCall<ServiceContext>) => Principal | Promise<Principal>;
-}
-
-/** What auth hooks see of a call. */
-export interface AuthHookCall<ServiceContext = unknown> {
-  /** gRPC method path, for example `/user.v1.UserService/GetUser`. */
-  readonly method: string;
-  /** Request metadata. */
-  readonly metadata: Metadata;
-  /** The caller's address as grpc-js reports it. */
-  readonly peer: string;
-  /** Aborted when the client cancels or the deadline passes; pass it on to outgoing calls. */
-  readonly signal: AbortSignal;
-  /** The service's context (`src/context.ts`), as handlers get it. */
-  readonly serviceContext: ServiceContext;
 }
 
 /** The context auth gives handlers: the resolved caller, or `undefined` on public methods called anonymously. */
@@ -70,10 +47,13 @@ export interface ServiceContextExtension<ServiceContext = unknown> {
  * certificate (mTLS, set by the peer-identity interceptor) and enforces the policy:
  * no or bad credentials on a non-public method is UNAUTHENTICATED with one generic message whatever the reason; a
  * known caller without a required role is PERMISSION_DENIED; a key source that cannot be reached (JWKS down) is
- * UNAVAILABLE. Health and reflection are always public.
+ * UNAVAILABLE. Health and reflection are always public. The service's hooks run here, outside error mapping: an error
+ * of theirs that is not a ServerError becomes INTERNAL, as a handler's would.
+ * @param onUnexpectedError receives such errors with the method path. @defaultValue writes them to stderr
  */
 export function createAuthMiddleware<ServiceContext = unknown>(
   options: AuthOptions<ServiceContext>,
+  onUnexpectedError?: ErrorMappingOptions['onUnexpectedError'],
 ): ServerMiddleware<AuthContext, ServiceContextExtension<ServiceContext>> {
   const cacheMs = options.apiKeyCacheMs ?? 5000;
   const keyCache = new Map<string, { at: number; principal: Principal | undefined }>();
@@ -131,7 +111,7 @@ export function createAuthMiddleware<ServiceContext = unknown>(
       if (principal && options.enrichPrincipal) principal = await options.enrichPrincipal(principal, hookCall());
     } catch (error) {
       // Hooks are the service's own code and run outside error mapping: a bug there is INTERNAL, not UNKNOWN.
-      throw toServerError(error, call.method.path, context.signal);
+      throw toServerError(error, call.method.path, context.signal, onUnexpectedError);
     }
     const info = callInfoOf(context.signal);
     if (info) info.principal = principal;

@@ -28,7 +28,7 @@ export function createPipeline<ServiceContext>(options: PipelineOptions<ServiceC
   const serviceContext = createServiceContextMiddleware(options.serviceContext);
   const logger: ServerMiddleware = options.logger ? createRequestLoggerMiddleware(options.logger) : passThrough;
   const auth: ServerMiddleware<AuthContext, ServiceContextExtension<ServiceContext>> = options.auth
-    ? createAuthMiddleware(options.auth)
+    ? createAuthMiddleware(options.auth, options.errors?.onUnexpectedError)
     : anonymous;
   type Outer = ServiceContextExtension<ServiceContext>;
   const outer = composeServerMiddleware<Outer, NoExtension, NoExtension>(serviceContext, logger);

@@ -1,6 +1,20 @@
-import type { AuthHookCall } from '../middleware/auth.js';
+import type { Metadata } from 'nice-grpc';
 import type { Principal } from '../auth/principal.js';
 import type { LoggedCall } from '../middleware/request-logger.js';
+
+/** What auth hooks see of a call. */
+export interface AuthHookCall<ServiceContext = unknown> {
+  /** gRPC method path, for example `/user.v1.UserService/GetUser`. */
+  readonly method: string;
+  /** Request metadata. */
+  readonly metadata: Metadata;
+  /** The caller's address as grpc-js reports it. */
+  readonly peer: string;
+  /** Aborted when the client cancels or the deadline passes; pass it on to outgoing calls. */
+  readonly signal: AbortSignal;
+  /** The service's context (`src/context.ts`), as handlers get it. */
+  readonly serviceContext: ServiceContext;
+}
 
 /**
  * A service's own auth adjustments, from its user-owned `src/middleware/auth.ts` (scaffolded once by

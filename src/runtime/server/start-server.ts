@@ -11,15 +11,21 @@ import { createReflectionServices } from './reflection.js';
 import { definitionFullName, type ServiceRegistration } from './service-registration.js';
 
 /** Options of {@link startServer}. Plain data: `grpcforge serve` maps `grpcforge.yaml` onto it, tests build it by hand. */
-export interface ServerOptions<ServiceContext = unknown> {
+export type ServerOptions<ServiceContext = unknown> = ServerBaseOptions<ServiceContext> & ServiceContextOption<ServiceContext>;
+
+/**
+ * `serviceContext`, handed to every handler as `context.serviceContext` (and to auth hooks): the service's clients,
+ * config and whatever else its handlers share, created once per process (`createServiceContext` in the service's
+ * `src/context.ts`). Required when the handlers' context type does not allow `undefined`.
+ */
+export type ServiceContextOption<ServiceContext> = undefined extends ServiceContext
+  ? { readonly serviceContext?: ServiceContext }
+  : { readonly serviceContext: ServiceContext };
+
+/** {@link ServerOptions} apart from the service context. */
+export interface ServerBaseOptions<ServiceContext = unknown> {
   /** The services to serve, each a definition and its handlers. */
   readonly services: readonly ServiceRegistration<ServiceContext>[];
-  /**
-   * Handed to every handler as `context.serviceContext` (and to auth hooks): the service's clients, config and
-   * whatever else its handlers share, created once per process (`createServiceContext` in the service's
-   * `src/context.ts`). @defaultValue undefined
-   */
-  readonly serviceContext?: ServiceContext;
   /** Interface to bind, for example `127.0.0.1` or `0.0.0.0`. */
   readonly host: string;
   /** TCP port; 0 binds a free one, reported in {@link RunningServer.port}. */
@@ -48,6 +54,7 @@ export interface ServerOptions<ServiceContext = unknown> {
 
 /** A listening server. */
 export interface RunningServer {
+  /** The interface it listens on, as given. */
   readonly host: string;
   /** The bound port (the real one when 0 was asked). */
   readonly port: number;
@@ -74,6 +81,7 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   const server = createServer(options.auth?.mtls ? { interceptors: [createPeerIdentityInterceptor()] } : {});
   const redact = options.loggingHooks?.redactCall;
   const pipeline = createPipeline<ServiceContext>({
+    // Absent only when ServiceContextOption let it be, that is when undefined is a ServiceContext.
     serviceContext: options.serviceContext as ServiceContext,
     ...(options.recordCall
       ? { logger: { record: options.recordCall, sizer: createSizer(options.services), ...(redact ? { redact } : {}) } }

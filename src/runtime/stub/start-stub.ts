@@ -44,6 +44,7 @@ export type StubCallCount = number | { readonly atLeast?: number; readonly atMos
 export interface RunningStub<Definition extends TsProtoServiceDefinition = TsProtoServiceDefinition> {
   /** `127.0.0.1:PORT`, ready to pass as a client target. */
   readonly address: string;
+  /** The bound port. */
   readonly port: number;
   /** Every call received, in order. */
   readonly calls: readonly AnyStubCall<Definition>[];

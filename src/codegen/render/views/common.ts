@@ -25,6 +25,20 @@ export function commentLines(comment: string): string[] {
     .map((line) => (line ? ` ${line}` : ''));
 }
 
+/** Words of `text` as lines of at most `width` characters (a longer word stands alone), for JSDoc. */
+export function wrapText(text: string, width = 112): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
 /** A TypeScript single-quoted string literal. */
 export function stringLiteral(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;

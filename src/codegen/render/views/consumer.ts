@@ -2,7 +2,7 @@ import type { ResolvedConsume } from '../../../config/resolved.js';
 import type { ContractService } from '../../../contract/model.js';
 import { methodLocalName, tsProtoServiceNames } from '../../../contract/names.js';
 import { runtimeImport, type CodegenRuntimeValue } from '../../runtime-symbols.js';
-import { commentLines, importSpecifier, lowerFirst, stringLiteral, type HeaderView } from './common.js';
+import { commentLines, importSpecifier, lowerFirst, stringLiteral, wrapText, type HeaderView } from './common.js';
 
 /** Path of a consumed service's client factory, relative to the service folder. */
 export function clientPath(service: ContractService): string {
@@ -45,8 +45,8 @@ function defaultsLines(
       ? [`bearerToken: fromEnv(${stringLiteral(consume.credentials.bearerTokenEnv)})`]
       : []),
   ];
-  if (credentials.length > 0) lines.push('// sent on every call when the variable is set');
-  if (credentials.length > 0) lines.push(`callCredentials: { ${credentials.join(', ')} },`);
+  if (credentials.length > 0)
+    lines.push('// sent on every call when the variable is set', `callCredentials: { ${credentials.join(', ')} },`);
   if (consume.tls && tls) {
     const path = (value: string) => stringLiteral(value.replaceAll('${SERVICE}', serviceName));
     const parts = [...(tls.ca ? [`ca: ${path(tls.ca)}`] : []), `cert: ${path(tls.cert)}`, `key: ${path(tls.key)}`];
@@ -80,6 +80,33 @@ function envExpression(value: string): { code: string; helper?: CodegenRuntimeVa
       comment: 'expanded from the environment when a client is created',
     };
   return { code: stringLiteral(value) };
+}
+
+/** The factory's TSDoc after the service comment: only what holds for this client's settings. */
+function factoryDocLines(service: ContractService, consume: ResolvedConsume): string[] {
+  const lines: string[] = [];
+  const target = envExpression(consume.target);
+  const usesEnv = target.helper !== undefined || consume.credentials?.apiKeyEnv || consume.credentials?.bearerTokenEnv;
+  if (usesEnv) lines.push('Settings given with `fromEnv` are read from the environment now, when the client is created.');
+  lines.push('Each call takes `{ deadline, signal, metadata }`.');
+  const retried = service.methods
+    .filter((method) => method.kind === 'unary' && method.idempotency !== 'unknown')
+    .map((method) => method.name);
+  if (consume.retry !== false && retried.length > 0) {
+    lines.push(
+      retried.length === 1
+        ? `${retried[0]!} is retried with backoff (the contract marks it ${idempotencyLabel(service, retried[0]!)}).`
+        : `${retried.join(', ')} are retried with backoff (the contract marks them IDEMPOTENT or NO_SIDE_EFFECTS).`,
+    );
+  }
+  const throws = target.helper === 'fromEnvTemplate' || (target.helper === 'fromEnv' && !/^\$\{[^}]*:-/.test(consume.target));
+  if (throws) lines.push("@throws Error when the target's environment variable is not set.");
+  return lines;
+}
+
+/** `IDEMPOTENT` or `NO_SIDE_EFFECTS`, as the contract writes a method's idempotency level. */
+function idempotencyLabel(service: ContractService, rpc: string): string {
+  return service.methods.find((method) => method.name === rpc)?.idempotency === 'idempotent' ? 'IDEMPOTENT' : 'NO_SIDE_EFFECTS';
 }
 
 /** Which runtime helpers a client's defaults use. */
@@ -138,6 +165,7 @@ export function buildClientView(
     defaultsName: names.defaultsName,
     factoryName: names.factoryName,
     commentLines: commentLines(service.comment),
+    docLines: factoryDocLines(service, consume).flatMap((line) => wrapText(line)),
   };
 }
 
@@ -173,5 +201,7 @@ export function buildContextView(serviceName: string, consumed: readonly { servi
     })),
     members,
     exampleKey: members[0]?.key ?? '',
+    // Unused without members (noUnusedParameters): the underscore says so until the team adds one.
+    overridesParam: members.length > 0 ? 'overrides' : '_overrides',
   };
 }
