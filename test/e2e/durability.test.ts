@@ -57,6 +57,15 @@ describe('log store durability under a real server', () => {
     Greeter = pb.GreeterDefinition!;
   });
 
+  test('SIGTERM the moment serve says "listening on": it drains and exits 0, every time', async () => {
+    // A supervisor may signal as soon as it reads the line: the handler must already be installed.
+    for (let round = 0; round < 6; round++) {
+      const server = await startServe(ws, 'greeter', {}, ['--no-log-store']);
+      assert.equal(await server.stop(), 0, `round ${round}: ${server.stderr()}`);
+      assert.match(server.stderr(), /SIGTERM: draining in-flight calls/);
+    }
+  });
+
   test('SIGTERM during load: every call that reached a method is a row', async () => {
     const server = await startServe(ws, 'greeter');
     const client = runtime.createServiceClient(Greeter, { target: server.address }) as unknown as {

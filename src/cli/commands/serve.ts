@@ -146,8 +146,6 @@ Examples:
           (credentials ? (config.tls?.requireClientCert ? ', mTLS' : ', TLS') : ', plaintext') +
           `, auth default ${config.auth.default}${store ? `, log store ${config.logStore.url}` : ', no log store'}`,
       );
-      out(`listening on ${server.address}`);
-
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) {
@@ -175,6 +173,8 @@ Examples:
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      // Only now: a supervisor that signals as soon as it reads this line must reach the drain, not Node's default.
+      out(`listening on ${server.address}`);
     });
 }
 
@@ -233,13 +233,13 @@ async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags
     port: parseWholeNumber(port, '--port', 0),
   });
   err(`stub of ${definition.fullName}${flags.scenario ? ` from ${flags.scenario}` : ' (every RPC answers UNIMPLEMENTED)'}`);
-  out(`listening on ${stub.address}`);
   const stop = () => {
     err(`stub: ${stub.calls.length} calls received`);
     void stub.close().then(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  out(`listening on ${stub.address}`);
 }
 
 /** Registers tsx once, so generated and user TypeScript loads as ESM. */
