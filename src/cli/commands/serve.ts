@@ -62,7 +62,8 @@ auth section (default: authenticated; health and reflection are public); every c
 Handlers are found by convention in src/handlers/<service>/<rpc>.ts (TypeScript is loaded with tsx); run
 \`grpcforge generate\` first. The bound address is printed as "listening on HOST:PORT".
 A handler error that is not a ServerError reaches the client as INTERNAL with a generic message; the error and the
-method path go to stderr. SIGTERM or SIGINT stops accepting calls, drains in-flight ones, then cancels the rest.
+method path go to stderr. SIGTERM or SIGINT stops accepting calls, ends response streams with UNAVAILABLE, drains
+the other in-flight calls (server.shutdownTimeoutMs), then cancels the rest.
 
 Stubs (for consumers' integration tests and front-end work before a service exists):
   $ grpcforge serve auth.v1.AuthService --stub --scenario scenarios/auth.yaml --port 6000

@@ -2,6 +2,7 @@ import { composeServerMiddleware, type ServerMiddleware } from 'nice-grpc';
 import { createAuthMiddleware, type AuthContext, type AuthOptions, type ServiceContextExtension } from '../middleware/auth.js';
 import { createErrorMappingMiddleware, type ErrorMappingOptions } from '../middleware/error-mapping.js';
 import { createRequestLoggerMiddleware, type RequestLoggerOptions } from '../middleware/request-logger.js';
+import { createTerminatorMiddleware } from '../middleware/terminator.js';
 
 /** Options of {@link createPipeline}: the logger and auth stages run when their options are given. */
 export interface PipelineOptions<ServiceContext = unknown> {
@@ -10,6 +11,8 @@ export interface PipelineOptions<ServiceContext = unknown> {
   readonly errors?: ErrorMappingOptions;
   /** Handed to every handler (and to auth hooks) as `context.serviceContext`. */
   readonly serviceContext: ServiceContext;
+  /** Aborted when the server shuts down: response streams then end (see `createTerminatorMiddleware`). */
+  readonly terminate?: AbortSignal;
 }
 
 /** A stage that adds nothing to the context (nice-grpc's `{}`), or requires nothing of outer stages. */
@@ -19,7 +22,8 @@ type NoExtension = object;
 export type MiddlewareExtension<Middleware> = Middleware extends ServerMiddleware<infer Ext, never> ? Ext : never;
 
 /**
- * The server middleware, outermost first: service context → request logger → auth → error mapping (→ handler),
+ * The server middleware, outermost first: service context → request logger → auth → terminator (when `terminate`
+ * is given) → error mapping (→ handler),
  * composed with nice-grpc's `composeServerMiddleware`, so the context each stage adds (the principal, the service
  * context) reaches handlers through the types. The logger is outside auth so it records refused calls and the
  * principal auth resolved; error mapping is inside so the logger sees the final status.
@@ -33,10 +37,10 @@ export function createPipeline<ServiceContext>(options: PipelineOptions<ServiceC
   type Outer = ServiceContextExtension<ServiceContext>;
   const outer = composeServerMiddleware<Outer, NoExtension, NoExtension>(serviceContext, logger);
   const authenticated = composeServerMiddleware<Outer, AuthContext, NoExtension>(outer, auth);
-  return composeServerMiddleware<Outer & AuthContext, NoExtension, NoExtension>(
-    authenticated,
-    createErrorMappingMiddleware(options.errors ?? {}),
-  );
+  const errors = createErrorMappingMiddleware(options.errors ?? {});
+  // Inside auth, outside error mapping: a stream ended by shutdown reaches the logger as UNAVAILABLE, not CANCELLED.
+  const inner = options.terminate ? composeServerMiddleware(createTerminatorMiddleware(options.terminate), errors) : errors;
+  return composeServerMiddleware<Outer & AuthContext, NoExtension, NoExtension>(authenticated, inner);
 }
 
 /** What grpcforge's pipeline adds to nice-grpc's `CallContext`, with the service context's type. */

@@ -4,6 +4,7 @@ import type { ServerCredentials } from '@grpc/grpc-js';
 import type { ErrorMappingOptions } from '../middleware/error-mapping.js';
 import type { AuthOptions } from '../middleware/auth.js';
 import type { LoggedCall, MessageSizer } from '../middleware/request-logger.js';
+import { createTerminatorMiddleware } from '../middleware/terminator.js';
 import { createPipeline } from './pipeline.js';
 import type { AuthHooks, LoggingHooks } from './service-hooks.js';
 import { createPeerIdentityInterceptor } from '../auth/mtls.js';
@@ -63,7 +64,8 @@ export interface RunningServer {
   /** Health state: `setStatus('unhealthy', 'pkg.Service')` flips what Check and Watch report. */
   readonly health: HealthState;
   /**
-   * Stops accepting calls, reports NOT_SERVING, waits for in-flight calls up to `timeoutMs`, then cancels the rest.
+   * Stops accepting calls, reports NOT_SERVING, ends response streams (server-streaming and bidi calls, health
+   * Watch) with UNAVAILABLE, waits for the other in-flight calls up to `timeoutMs`, then cancels the rest.
    * @returns `'drained'` when every call finished in time, `'forced'` when some were cancelled.
    */
   shutdown(timeoutMs: number): Promise<'drained' | 'forced'>;
@@ -80,7 +82,10 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   // (and strips client-sent copies) costs tens of µs per call in grpc-js, so it is added only then.
   const server = createServer(options.auth?.mtls ? { interceptors: [createPeerIdentityInterceptor()] } : {});
   const redact = options.loggingHooks?.redactCall;
+  const terminating = new AbortController();
+  const terminator = createTerminatorMiddleware(terminating.signal);
   const pipeline = createPipeline<ServiceContext>({
+    terminate: terminating.signal,
     // Absent only when ServiceContextOption let it be, that is when undefined is a ServiceContext.
     serviceContext: options.serviceContext as ServiceContext,
     ...(options.recordCall
@@ -100,11 +105,12 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   const health = HealthState();
   if (options.health ?? true) {
     for (const name of serviceNames) health.setStatus('healthy', name);
-    server.add(HealthDefinition, HealthServiceImpl(health));
+    // Watch streams too end on shutdown, right after they reported NOT_SERVING.
+    server.with(terminator).add(HealthDefinition, HealthServiceImpl(health));
   }
   if ((options.reflection ?? true) && options.descriptorSet) {
     for (const reflection of createReflectionServices(options.descriptorSet, serviceNames, { health: options.health ?? true })) {
-      server.add(reflection.definition, reflection.implementation);
+      server.with(terminator).add(reflection.definition, reflection.implementation);
     }
   }
   const hostForListen = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -117,6 +123,10 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     async shutdown(timeoutMs) {
       health.setStatus('unhealthy');
       for (const name of serviceNames) health.setStatus('unhealthy', name);
+      // Response streams end now (UNAVAILABLE), once health Watch streams had a turn to send NOT_SERVING; unary and
+      // client-streaming calls get the drain time.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      terminating.abort();
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'forced'>((resolve) => {
         timer = setTimeout(() => resolve('forced'), timeoutMs);
