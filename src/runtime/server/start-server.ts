@@ -94,7 +94,8 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     ...(options.auth ? { auth: withAuthHooks(options.auth, options.authHooks) } : {}),
     errors: options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {},
   });
-  // Health and reflection are added to the bare server: always public, and not logged (load balancers poll them).
+  // Health and reflection bypass the pipeline (always public, not logged: load balancers poll them); only the
+  // terminator wraps them.
   const withPipeline = server.with(pipeline);
   const serviceNames: string[] = [];
   for (const registration of options.services) {
