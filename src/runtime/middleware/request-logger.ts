@@ -11,18 +11,10 @@ import { attachCallInfo, type CallInfo } from './call-info.js';
  */
 export type LoggedCall = Omit<RequestLogTable, 'id'>;
 
-/** Sizes of a method's messages in bytes (their protobuf encoding). */
-export interface MessageSizer {
-  request(message: unknown): number;
-  response(message: unknown): number;
-}
-
 /** Options of {@link createRequestLoggerMiddleware}. */
 export interface RequestLoggerOptions {
   /** Where finished calls go; must not block (the log store only enqueues). */
   readonly record: (call: LoggedCall) => void;
-  /** Sizes of the messages of a method path; bytes are recorded as 0 when it returns undefined. */
-  readonly sizer?: (path: string) => MessageSizer | undefined;
   /** Changes a row before it is recorded, for example to blank error messages of some methods. Every call stays a row. */
   readonly redact?: (call: LoggedCall) => LoggedCall;
 }
@@ -31,16 +23,16 @@ const KINDS = ['unary', 'serverStreaming', 'clientStreaming', 'bidiStreaming'] a
 
 /**
  * Outermost server middleware: records every call that reaches a method (ones auth refuses too) with its status,
- * duration, principal, peer, and message counts and sizes. Never records metadata, so credentials cannot leak.
+ * duration, principal, peer, and message counts and sizes (the bytes on the wire). Never records metadata, so credentials cannot leak.
  */
 export function createRequestLoggerMiddleware(options: RequestLoggerOptions): ServerMiddleware {
-  // Per method path, computed once: service and method names, kind, and the sizer.
-  const methods = new Map<string, { service: string; method: string; kind: string; sizer: MessageSizer | undefined }>();
+  // Per method path, computed once: service and method names, and kind.
+  const methods = new Map<string, { service: string; method: string; kind: string }>();
   const describe = (path: string, requestStream: boolean, responseStream: boolean) => {
     let entry = methods.get(path);
     if (!entry) {
       const [service = '', method = ''] = path.replace(/^\//, '').split('/');
-      entry = { service, method, kind: KINDS[(requestStream ? 2 : 0) + (responseStream ? 1 : 0)]!, sizer: options.sizer?.(path) };
+      entry = { service, method, kind: KINDS[(requestStream ? 2 : 0) + (responseStream ? 1 : 0)]! };
       methods.set(path, entry);
     }
     return entry;
@@ -49,7 +41,7 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
   return async function* requestLogger(call, context) {
     const startedAt = Date.now();
     const start = performance.now();
-    const { service, method, kind, sizer } = describe(call.method.path, call.requestStream, call.responseStream);
+    const { service, method, kind } = describe(call.method.path, call.requestStream, call.responseStream);
     const info: CallInfo = { principal: undefined, errorDetail: undefined };
     attachCallInfo(context.signal, info);
     let requestMessages = 0;
@@ -65,26 +57,26 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
         request = (async function* () {
           for await (const message of source) {
             requestMessages++;
-            if (sizer) requestBytes += sizer.request(message);
+            requestBytes += wireSize(message);
             yield message;
           }
         })() as typeof request;
       } else {
         requestMessages = 1;
-        if (sizer) requestBytes = sizer.request(call.request);
+        requestBytes = wireSize(call.request);
       }
       const next = call.next(request, context);
       if (call.responseStream) {
         for await (const response of next) {
           responseMessages++;
-          if (sizer) responseBytes += sizer.response(response);
+          responseBytes += wireSize(response);
           yield response;
         }
         return;
       }
       const response = yield* next;
       responseMessages = 1;
-      if (sizer) responseBytes = sizer.response(response);
+      responseBytes = wireSize(response);
       return response;
     } catch (error) {
       if (error instanceof ServerError) {
@@ -117,4 +109,13 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
       options.record(options.redact ? options.redact(logged) : logged);
     }
   };
+}
+
+/**
+ * A message's size on the wire: the server hands the pipeline the bytes grpc-js read and takes back the bytes it
+ * writes (see `toWireDefinition`), so the logger measures them instead of encoding messages again. 0 for a message of
+ * a definition served as objects.
+ */
+function wireSize(message: unknown): number {
+  return message instanceof Uint8Array ? message.byteLength : 0;
 }

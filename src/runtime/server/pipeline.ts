@@ -3,6 +3,7 @@ import { createAuthMiddleware, type AuthContext, type AuthOptions, type ServiceC
 import { createErrorMappingMiddleware, type ErrorMappingOptions } from '../middleware/error-mapping.js';
 import { createRequestLoggerMiddleware, type RequestLoggerOptions } from '../middleware/request-logger.js';
 import { createTerminatorMiddleware } from '../middleware/terminator.js';
+import { createCodecMiddleware, type MethodCodecs } from './wire-codec.js';
 
 /** Options of {@link createPipeline}: the logger and auth stages run when their options are given. */
 export interface PipelineOptions<ServiceContext = unknown> {
@@ -13,6 +14,8 @@ export interface PipelineOptions<ServiceContext = unknown> {
   readonly serviceContext: ServiceContext;
   /** Aborted when the server shuts down: response streams then end (see `createTerminatorMiddleware`). */
   readonly terminate?: AbortSignal;
+  /** Codecs of methods served as bytes (`toWireDefinition`): decoded and encoded innermost, once. */
+  readonly codecs?: MethodCodecs;
 }
 
 /** A stage that adds nothing to the context (nice-grpc's `{}`), or requires nothing of outer stages. */
@@ -23,7 +26,7 @@ export type MiddlewareExtension<Middleware> = Middleware extends ServerMiddlewar
 
 /**
  * The server middleware, outermost first: service context → request logger → auth → terminator (when `terminate`
- * is given) → error mapping (→ handler),
+ * is given) → error mapping → codec (when `codecs` are given) (→ handler),
  * composed with nice-grpc's `composeServerMiddleware`, so the context each stage adds (the principal, the service
  * context) reaches handlers through the types. The logger is outside auth so it records refused calls and the
  * principal auth resolved; error mapping is inside so the logger sees the final status.
@@ -37,7 +40,9 @@ export function createPipeline<ServiceContext>(options: PipelineOptions<ServiceC
   type Outer = ServiceContextExtension<ServiceContext>;
   const outer = composeServerMiddleware<Outer, NoExtension, NoExtension>(serviceContext, logger);
   const authenticated = composeServerMiddleware<Outer, AuthContext, NoExtension>(outer, auth);
-  const errors = createErrorMappingMiddleware(options.errors ?? {});
+  const mapping = createErrorMappingMiddleware(options.errors ?? {});
+  // Innermost: the logger outside sees the bytes of the wire, error mapping sees a response that cannot be encoded.
+  const errors = options.codecs ? composeServerMiddleware(mapping, createCodecMiddleware(options.codecs)) : mapping;
   // Inside auth, outside error mapping: a stream ended by shutdown reaches the logger as UNAVAILABLE, not CANCELLED.
   const inner = options.terminate ? composeServerMiddleware(createTerminatorMiddleware(options.terminate), errors) : errors;
   return composeServerMiddleware<Outer & AuthContext, NoExtension, NoExtension>(authenticated, inner);

@@ -3,13 +3,14 @@ import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-serv
 import type { ServerCredentials } from '@grpc/grpc-js';
 import type { ErrorMappingOptions } from '../middleware/error-mapping.js';
 import type { AuthOptions } from '../middleware/auth.js';
-import type { LoggedCall, MessageSizer } from '../middleware/request-logger.js';
+import type { LoggedCall } from '../middleware/request-logger.js';
 import { createTerminatorMiddleware } from '../middleware/terminator.js';
 import { createPipeline } from './pipeline.js';
 import type { AuthHooks, LoggingHooks } from './service-hooks.js';
 import { createPeerIdentityInterceptor } from '../auth/mtls.js';
 import { createReflectionServices } from './reflection.js';
 import { definitionFullName, type ServiceRegistration } from './service-registration.js';
+import { toWireDefinition, type MethodCodecs } from './wire-codec.js';
 
 /** Options of {@link startServer}. Plain data: `grpcforge serve` maps `grpcforge.yaml` onto it, tests build it by hand. */
 export type ServerOptions<ServiceContext = unknown> = ServerBaseOptions<ServiceContext> & ServiceContextOption<ServiceContext>;
@@ -84,13 +85,18 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   const redact = options.loggingHooks?.redactCall;
   const terminating = new AbortController();
   const terminator = createTerminatorMiddleware(terminating.signal);
+  // ts-proto definitions are served as bytes: the pipeline decodes and encodes (once), the logger counts the wire.
+  const registrations = options.services.map((registration) => ({
+    registration,
+    wire: toWireDefinition(registration.definition),
+  }));
+  const codecs: MethodCodecs = new Map(registrations.flatMap(({ wire }) => (wire ? [...wire.codecs] : [])));
   const pipeline = createPipeline<ServiceContext>({
     terminate: terminating.signal,
+    codecs,
     // Absent only when ServiceContextOption let it be, that is when undefined is a ServiceContext.
     serviceContext: options.serviceContext as ServiceContext,
-    ...(options.recordCall
-      ? { logger: { record: options.recordCall, sizer: createSizer(options.services), ...(redact ? { redact } : {}) } }
-      : {}),
+    ...(options.recordCall ? { logger: { record: options.recordCall, ...(redact ? { redact } : {}) } } : {}),
     ...(options.auth ? { auth: withAuthHooks(options.auth, options.authHooks) } : {}),
     errors: options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {},
   });
@@ -98,8 +104,8 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   // terminator wraps them.
   const withPipeline = server.with(pipeline);
   const serviceNames: string[] = [];
-  for (const registration of options.services) {
-    withPipeline.add(registration.definition, registration.implementation);
+  for (const { registration, wire } of registrations) {
+    withPipeline.add(wire?.definition ?? registration.definition, registration.implementation);
     const fullName = definitionFullName(registration.definition);
     if (fullName) serviceNames.push(fullName);
   }
@@ -149,26 +155,4 @@ function withAuthHooks<ServiceContext>(
   const resolvePrincipal = hooks.resolvePrincipal ?? auth.resolvePrincipal;
   const enrichPrincipal = hooks.enrichPrincipal ?? auth.enrichPrincipal;
   return { ...auth, ...(resolvePrincipal ? { resolvePrincipal } : {}), ...(enrichPrincipal ? { enrichPrincipal } : {}) };
-}
-
-/** Byte sizes of messages from ts-proto definitions (`encode(message).finish().length`), by method path. */
-function createSizer(services: readonly Pick<ServiceRegistration, 'definition'>[]): (path: string) => MessageSizer | undefined {
-  // nice-grpc serialises `encode(fromPartial(message))`: handlers may return partial messages.
-  type Codec = { encode(message: unknown): { finish(): Uint8Array }; fromPartial?(message: unknown): unknown };
-  const size = (codec: Codec, message: unknown) =>
-    codec.encode(codec.fromPartial ? codec.fromPartial(message) : message).finish().length;
-  const sizers = new Map<string, MessageSizer>();
-  for (const { definition } of services) {
-    const fullName = definitionFullName(definition);
-    const methods = (definition as { methods?: Record<string, { name: string; requestType: Codec; responseType: Codec }> })
-      .methods;
-    if (!fullName || !methods) continue;
-    for (const method of Object.values(methods)) {
-      sizers.set(`/${fullName}/${method.name}`, {
-        request: (message) => size(method.requestType, message),
-        response: (message) => size(method.responseType, message),
-      });
-    }
-  }
-  return (path) => sizers.get(path);
 }

@@ -1,0 +1,104 @@
+import { ServerError, Status, type CompatServiceDefinition, type ServerMiddleware, type ServiceDefinition } from 'nice-grpc';
+
+/** The message functions of a ts-proto type: what grpc-js would otherwise call to (de)serialise. */
+interface MessageCodec {
+  encode(message: unknown): { finish(): Uint8Array };
+  decode(input: Uint8Array): unknown;
+  fromPartial?(message: unknown): unknown;
+}
+
+/** One method of a ts-proto definition, as far as the codec needs it. */
+interface TsProtoMethod {
+  readonly name: string;
+  readonly requestType: MessageCodec;
+  readonly responseType: MessageCodec;
+  readonly requestStream: boolean;
+  readonly responseStream: boolean;
+  readonly options: { readonly idempotencyLevel?: 'IDEMPOTENT' | 'NO_SIDE_EFFECTS' };
+}
+
+/** A method's codecs, by gRPC path. */
+export type MethodCodecs = ReadonlyMap<string, { readonly request: MessageCodec; readonly response: MessageCodec }>;
+
+/** What the server registers for a ts-proto definition: a bytes-in, bytes-out definition and the codecs it set aside. */
+export interface WireDefinition {
+  readonly definition: ServiceDefinition;
+  readonly codecs: MethodCodecs;
+}
+
+const identity = (bytes: Uint8Array): Uint8Array => bytes;
+
+/**
+ * A ts-proto definition whose messages cross grpc-js as the bytes read and written: decoding and encoding move into
+ * {@link createCodecMiddleware}, inside the pipeline, so the request logger counts the bytes of the wire without
+ * encoding a message a second time, a response that cannot be encoded is an INTERNAL error the pipeline maps and
+ * logs, and a request that cannot be decoded reaches the logger too.
+ * @returns `undefined` for a definition that is not ts-proto's (it is served as it is).
+ */
+export function toWireDefinition(definition: CompatServiceDefinition): WireDefinition | undefined {
+  const { fullName, methods } = definition as { fullName?: unknown; methods?: Record<string, TsProtoMethod> };
+  if (typeof fullName !== 'string' || typeof methods !== 'object') return undefined;
+  const wire: ServiceDefinition = {};
+  const codecs = new Map<string, { request: MessageCodec; response: MessageCodec }>();
+  for (const [key, method] of Object.entries(methods)) {
+    const path = `/${fullName}/${method.name}`;
+    codecs.set(path, { request: method.requestType, response: method.responseType });
+    wire[key] = {
+      path,
+      requestStream: method.requestStream,
+      responseStream: method.responseStream,
+      requestSerialize: (message: unknown) => encodeMessage(method.requestType, message),
+      requestDeserialize: identity,
+      responseSerialize: identity,
+      responseDeserialize: (bytes: Uint8Array) => method.responseType.decode(bytes),
+      options: method.options,
+    };
+  }
+  return { definition: wire, codecs };
+}
+
+/** nice-grpc's own rule: handlers may return partial messages, so `fromPartial` before `encode`. */
+function encodeMessage(codec: MessageCodec, message: unknown): Uint8Array {
+  return codec.encode(codec.fromPartial ? codec.fromPartial(message) : message).finish();
+}
+
+/**
+ * Innermost server middleware for methods of a {@link toWireDefinition}: decodes each request from its bytes and
+ * encodes each response to bytes, once. Methods without codecs (other definitions) pass through.
+ * @throws ServerError INTERNAL when a request cannot be decoded; a plain Error naming the method when a response
+ *   cannot be encoded (for example a wrong type TypeScript did not catch), which error mapping turns into INTERNAL.
+ */
+export function createCodecMiddleware(codecs: MethodCodecs): ServerMiddleware {
+  return async function* codec(call, context) {
+    const method = codecs.get(call.method.path);
+    if (!method) return yield* call.next(call.request, context);
+    const decode = (bytes: unknown) => {
+      try {
+        return method.request.decode(bytes as Uint8Array);
+      } catch {
+        throw new ServerError(Status.INTERNAL, 'the request could not be decoded');
+      }
+    };
+    const encode = (message: unknown) => {
+      try {
+        return encodeMessage(method.response, message);
+      } catch (error) {
+        throw new Error(
+          `the response of ${call.method.path} could not be encoded: ${error instanceof Error ? error.message : String(error)}`,
+          {
+            cause: error,
+          },
+        );
+      }
+    };
+    const request = call.requestStream ? mapStream(call.request as AsyncIterable<unknown>, decode) : decode(call.request);
+    const next = call.next(request as typeof call.request, context);
+    if (!call.responseStream) return encode(yield* next) as Awaited<ReturnType<typeof next.next>>['value'];
+    for await (const response of next) yield encode(response) as typeof response;
+    return;
+  };
+}
+
+async function* mapStream(source: AsyncIterable<unknown>, map: (item: unknown) => unknown): AsyncIterable<unknown> {
+  for await (const item of source) yield map(item);
+}
