@@ -1,5 +1,5 @@
 import { UserError } from '../util/errors.js';
-import { closestMatch } from '../util/suggest.js';
+import { closestByShortName, closestMatch, shortName } from '../util/suggest.js';
 
 /** A service a server has and its method names, as reflection (or the workspace contracts) tells them. */
 export interface ServiceMethods {
@@ -92,8 +92,6 @@ function servicesLine(catalog: readonly ServiceMethods[], listHint: string): str
   return `services: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''} (${listHint})`;
 }
 
-const shortName = (fullName: string) => fullName.slice(fullName.lastIndexOf('.') + 1);
-
 /**
  * The `pkg.Service/Method` names the user most likely meant (at most three), from a service guess (full, short or
  * absent) and a method guess; empty when nothing is close. The method must be close too: suggesting a name that
@@ -106,12 +104,8 @@ function suggest(catalog: readonly ServiceMethods[], serviceGuess: string | unde
     const fullNames = catalog.map((entry) => entry.service);
     const full = closestMatch(serviceGuess, fullNames);
     // Without a close full name, compare short names: `Health` → grpc.health.v1.Health (every service named so).
-    const short = full ?? closestMatch(shortName(serviceGuess), fullNames.map(shortName));
-    services = full
-      ? catalog.filter((entry) => entry.service === full)
-      : short
-        ? catalog.filter((entry) => shortName(entry.service) === short)
-        : [];
+    const matches = full ? [full] : closestByShortName(shortName(serviceGuess), fullNames);
+    services = catalog.filter((entry) => matches.includes(entry.service));
   }
   const exact = services.flatMap((entry) =>
     entry.methods

@@ -1,4 +1,4 @@
-import { closestMatch } from '../util/suggest.js';
+import { closestByShortName, closestMatch } from '../util/suggest.js';
 import { formatKeyPath } from './key-path.js';
 import type { ConfigProblem, ResolvedMethodRule } from './resolved.js';
 
@@ -96,7 +96,5 @@ export function checkAuthMethodKeys(
 function closestServiceName(name: string, candidates: readonly string[]): string | undefined {
   const direct = closestMatch(name, candidates);
   if (direct || name.includes('.')) return direct;
-  const short = (fullName: string) => fullName.slice(fullName.lastIndexOf('.') + 1);
-  const shortMatch = closestMatch(name, candidates.map(short));
-  return shortMatch === undefined ? undefined : candidates.find((candidate) => short(candidate) === shortMatch);
+  return closestByShortName(name, candidates)[0];
 }

@@ -63,3 +63,14 @@ export class UnavailableError extends DomainError {
     super(Status.UNAVAILABLE, message, options);
   }
 }
+
+/**
+ * A gRPC status by its name (`NOT_FOUND`, any case) or its number (`5`, or `'5'` as a flag gives it), as scenario
+ * files and `--code` write them.
+ * @returns `undefined` for anything that is not one of the 17 codes (gRPC spec, "Status codes and their use").
+ */
+export function parseStatusCode(code: string | number): Status | undefined {
+  const text = String(code).trim();
+  const name = /^\d+$/.test(text) ? Status[Number(text)] : text.toUpperCase();
+  return Object.values(Status).find((value): value is Status => typeof value === 'number' && Status[value] === name);
+}

@@ -26,3 +26,17 @@ export function closestMatch(value: string, candidates: readonly string[]): stri
   }
   return best;
 }
+
+/** The last segment of a fully-qualified name: `auth.v1.AuthService` → `AuthService`. */
+export function shortName(fullName: string): string {
+  return fullName.slice(fullName.lastIndexOf('.') + 1);
+}
+
+/**
+ * The fully-qualified names whose short name is closest to `guess` (every one with that short name: two packages may
+ * declare it), for a name written without its package (`Health` → `grpc.health.v1.Health`); empty when none is close.
+ */
+export function closestByShortName(guess: string, fullNames: readonly string[]): string[] {
+  const close = closestMatch(guess, fullNames.map(shortName));
+  return close === undefined ? [] : fullNames.filter((name) => shortName(name) === close);
+}

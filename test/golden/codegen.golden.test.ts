@@ -15,6 +15,7 @@ import { checkServiceNamesExist } from '../../src/config/rules.ts';
 import { loadContract } from '../../src/contract/load-contract.ts';
 import { rpcNamesOf } from '../../src/contract/names.ts';
 import { listFilesRecursive } from '../../src/util/fs.ts';
+import { grpcforgeVersion } from '../../src/util/version.ts';
 import { compareTrees, duplicatePaths, planToTree, readTree, writeTree } from '../helpers/golden.ts';
 import { repoRoot, tempDir, tscPath, writeFiles } from '../helpers/workspace.ts';
 
@@ -180,6 +181,39 @@ describe('golden codegen (fixtures/codegen)', () => {
     // The only addition to init's grpcforge.yaml is the codegen key.
     const config = actual.get('grpcforge.yaml')!;
     assert.deepEqual(parse(config.slice(config.length - EXAMPLE_CODEGEN.length)), { codegen: { annotateVersion: false } });
+  });
+
+  test('name-clashes: the plan notes which RPC got a numbered handler file; other cases note nothing', async () => {
+    assert.deepEqual((await planOf('name-clashes')).notes, [
+      'alpha.v1.Greeter: RPCs "GetURL" and "Get_Url" share the handler file name; Get_Url\'s handler is get-url-2.ts',
+    ]);
+    assert.deepEqual((await planOf('example')).notes, []);
+  });
+
+  test('with codegen.annotateVersion on (the default), headers carry the grpcforge and ts-proto versions, and only that differs', async () => {
+    const dir = await tempDir();
+    await cp(join(casesRoot, 'rpc-kinds'), dir, { recursive: true, filter: (path) => !path.includes('/expected') });
+    const yamlPath = join(dir, 'grpcforge.yaml');
+    await writeFiles(dir, {
+      'grpcforge.yaml': (await readFile(yamlPath, 'utf8')).replace(/\ncodegen:\n {2}annotateVersion: false\n/, '\n'),
+    });
+    const [annotated, plain] = [await planCase('rpc-kinds', dir), await planOf('rpc-kinds')];
+    const version = `// grpcforge ${grpcforgeVersion()}`;
+    for (const file of annotated.files.filter((candidate) => candidate.ownership === 'generated')) {
+      const header = file.content.split('\n').slice(0, 6);
+      assert.ok(header.includes(version), `${file.path}: no "${version}" in its header`);
+      if (file.path.includes('/gen/pb/'))
+        assert.ok(
+          header.some((line) => /^\/\/ via protoc-gen-ts_proto v\d/.test(line)),
+          file.path,
+        );
+      const unannotated = file.content
+        .split('\n')
+        .filter((line) => line !== version)
+        .map((line) => line.replace(/^(\/\/ via protoc-gen-ts_proto) v\S+/, '$1'))
+        .join('\n');
+      assert.equal(unannotated, plain.files.find((candidate) => candidate.path === file.path)?.content, file.path);
+    }
   });
 
   test('pubsub holds unchanged copies of fixtures/contracts/googleapis (and its LICENSE)', async () => {

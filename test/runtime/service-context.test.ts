@@ -6,6 +6,7 @@ import {
   ServerError,
   Status,
   closeServiceClient,
+  createHandlerContext,
   createServiceClient,
   defineService,
   fromEnv,
@@ -103,6 +104,23 @@ describe('service context and resolvePrincipal', () => {
       return true;
     });
     assert.equal(rows.at(-1)?.error_message, 'session.subject of undefined');
+  });
+});
+
+describe('createHandlerContext', () => {
+  test('a context a test can call a handler with, and read back what it sent', () => {
+    const controller = new AbortController();
+    const context = createHandlerContext({ serviceContext: { db: 'test' }, signal: controller.signal });
+    assert.equal(context.principal, undefined);
+    assert.equal(context.serviceContext.db, 'test');
+    assert.equal(context.peer, 'test');
+    context.header.set('x-served-by', 'user');
+    assert.equal(context.sentHeader.sent, false);
+    context.sendHeader();
+    assert.equal(context.sentHeader.sent, true);
+    assert.equal(context.header.get('x-served-by'), 'user');
+    controller.abort();
+    assert.ok(context.signal.aborted);
   });
 });
 

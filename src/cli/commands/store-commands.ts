@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Status } from 'nice-grpc-common';
 import type { LogStore } from '../../runtime/index.js';
+import { parseStatusCode } from '../../runtime/errors.js';
 import { formatDuration, parseDuration } from '../../util/duration.js';
 import { errorMessage, UserError } from '../../util/errors.js';
 import { loadConfigFor } from '../context.js';
@@ -27,10 +28,8 @@ const statusName = (code: number): string => Status[code] ?? String(code);
 
 /** `ABORTED` or `10` → 10. @throws UserError listing the names. */
 function parseStatus(value: string): number {
-  const byName = (Status as unknown as Record<string, number>)[value.toUpperCase()];
-  if (typeof byName === 'number') return byName;
-  const number = Number(value);
-  if (Number.isInteger(number) && Status[number] !== undefined) return number;
+  const status = parseStatusCode(value);
+  if (status !== undefined) return status;
   throw new UserError('bad-flag', `--code: "${value}" is not a gRPC status (expected a name like NOT_FOUND or a number 0-16)`);
 }
 

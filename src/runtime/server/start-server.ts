@@ -8,7 +8,6 @@ import { createTerminatorMiddleware } from '../middleware/terminator.js';
 import { createPipeline } from './pipeline.js';
 import type { AuthHooks, LoggingHooks } from './service-hooks.js';
 import { createPeerIdentityInterceptor } from '../auth/mtls.js';
-import { createReflectionServices } from './reflection.js';
 import { definitionFullName, type ServiceRegistration } from './service-registration.js';
 import { toWireDefinition, type MethodCodecs } from './wire-codec.js';
 
@@ -116,6 +115,9 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     server.with(terminator).add(HealthDefinition, HealthServiceImpl(health));
   }
   if ((options.reflection ?? true) && options.descriptorSet) {
+    // Loaded only here: reflection pulls in nice-grpc-server-reflection and protobuf-es's descriptors (~100 ms), which
+    // stubs and generated clients, importing this module, do not need.
+    const { createReflectionServices } = await import('./reflection.js');
     for (const reflection of createReflectionServices(options.descriptorSet, serviceNames, { health: options.health ?? true })) {
       server.with(terminator).add(reflection.definition, reflection.implementation);
     }

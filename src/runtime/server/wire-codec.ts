@@ -17,8 +17,16 @@ interface TsProtoMethod {
   readonly options: { readonly idempotencyLevel?: 'IDEMPOTENT' | 'NO_SIDE_EFFECTS' };
 }
 
-/** A method's codecs, by gRPC path. */
-export type MethodCodecs = ReadonlyMap<string, { readonly request: MessageCodec; readonly response: MessageCodec }>;
+/** How the codec stage turns one method's bytes into messages and back. */
+export interface MethodCodec {
+  /** @throws ServerError INTERNAL when the bytes are not a request of the method. */
+  decodeRequest(bytes: Uint8Array): unknown;
+  /** @throws Error naming the method path when the message cannot be encoded. */
+  encodeResponse(message: unknown): Uint8Array;
+}
+
+/** Each method's codec, by gRPC path. */
+export type MethodCodecs = ReadonlyMap<string, MethodCodec>;
 
 /** What the server registers for a ts-proto definition: a bytes-in, bytes-out definition and the codecs it set aside. */
 export interface WireDefinition {
@@ -39,10 +47,10 @@ export function toWireDefinition(definition: CompatServiceDefinition): WireDefin
   const { fullName, methods } = definition as { fullName?: unknown; methods?: Record<string, TsProtoMethod> };
   if (typeof fullName !== 'string' || typeof methods !== 'object') return undefined;
   const wire: ServiceDefinition = {};
-  const codecs = new Map<string, { request: MessageCodec; response: MessageCodec }>();
+  const codecs = new Map<string, MethodCodec>();
   for (const [key, method] of Object.entries(methods)) {
     const path = `/${fullName}/${method.name}`;
-    codecs.set(path, { request: method.requestType, response: method.responseType });
+    codecs.set(path, methodCodec(path, method));
     wire[key] = {
       path,
       requestStream: method.requestStream,
@@ -62,6 +70,27 @@ function encodeMessage(codec: MessageCodec, message: unknown): Uint8Array {
   return codec.encode(codec.fromPartial ? codec.fromPartial(message) : message).finish();
 }
 
+/** A method's codec, built once per path so that a call allocates nothing for it. */
+function methodCodec(path: string, method: TsProtoMethod): MethodCodec {
+  return {
+    decodeRequest(bytes) {
+      try {
+        return method.requestType.decode(bytes);
+      } catch {
+        throw new ServerError(Status.INTERNAL, 'the request could not be decoded');
+      }
+    },
+    encodeResponse(message) {
+      try {
+        return encodeMessage(method.responseType, message);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new Error(`the response of ${path} could not be encoded: ${reason}`, { cause: error });
+      }
+    },
+  };
+}
+
 /**
  * Innermost server middleware for methods of a {@link toWireDefinition}: decodes each request from its bytes and
  * encodes each response to bytes, once. Methods without codecs (other definitions) pass through.
@@ -72,33 +101,16 @@ export function createCodecMiddleware(codecs: MethodCodecs): ServerMiddleware {
   return async function* codec(call, context) {
     const method = codecs.get(call.method.path);
     if (!method) return yield* call.next(call.request, context);
-    const decode = (bytes: unknown) => {
-      try {
-        return method.request.decode(bytes as Uint8Array);
-      } catch {
-        throw new ServerError(Status.INTERNAL, 'the request could not be decoded');
-      }
-    };
-    const encode = (message: unknown) => {
-      try {
-        return encodeMessage(method.response, message);
-      } catch (error) {
-        throw new Error(
-          `the response of ${call.method.path} could not be encoded: ${error instanceof Error ? error.message : String(error)}`,
-          {
-            cause: error,
-          },
-        );
-      }
-    };
-    const request = call.requestStream ? mapStream(call.request as AsyncIterable<unknown>, decode) : decode(call.request);
+    const request = call.requestStream
+      ? mapStream(call.request as AsyncIterable<Uint8Array>, (bytes) => method.decodeRequest(bytes))
+      : method.decodeRequest(call.request as Uint8Array);
     const next = call.next(request as typeof call.request, context);
-    if (!call.responseStream) return encode(yield* next) as Awaited<ReturnType<typeof next.next>>['value'];
-    for await (const response of next) yield encode(response) as typeof response;
+    if (!call.responseStream) return method.encodeResponse(yield* next) as Awaited<ReturnType<typeof next.next>>['value'];
+    for await (const response of next) yield method.encodeResponse(response) as typeof response;
     return;
   };
 }
 
-async function* mapStream(source: AsyncIterable<unknown>, map: (item: unknown) => unknown): AsyncIterable<unknown> {
+async function* mapStream<Item>(source: AsyncIterable<Item>, map: (item: Item) => unknown): AsyncIterable<unknown> {
   for await (const item of source) yield map(item);
 }

@@ -1,4 +1,5 @@
 import { ServerError, Status, type CallContext, type TsProtoServiceDefinition } from 'nice-grpc';
+import { parseStatusCode } from '../errors.js';
 
 /** A value matcher on a request field (the field path is dotted, in proto JSON names: `user.id`). */
 export type FieldMatcher =
@@ -118,8 +119,7 @@ export function createScenarioHandlers(definition: TsProtoServiceDefinition, sce
 
 /** A status by its number or its name (`NOT_FOUND`, case-insensitive), as scenario files write it. */
 function statusOf(code: string | number): Status {
-  const name = typeof code === 'number' ? Status[code] : code.toUpperCase();
-  const status = Object.values(Status).find((value): value is Status => typeof value === 'number' && Status[value] === name);
+  const status = parseStatusCode(code);
   if (status === undefined) throw new Error(`scenario: "${code}" is not a gRPC status code`);
   return status;
 }

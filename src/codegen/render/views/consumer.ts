@@ -21,17 +21,26 @@ export interface ClientTlsPaths {
   readonly key: string;
 }
 
+/** What a consumed service's settings become in its generated client, computed once for its view. */
+interface ClientSettings {
+  readonly target: EnvExpression;
+  /** The credentials are `fromEnv(...)` reads. */
+  readonly credentialsFromEnv: boolean;
+}
+
 /**
- * The client's defaults as TypeScript object-literal lines: target and secrets stay `${VAR}` templates that the
- * runtime expands when the client is created; TLS paths are relative to the workspace (where `serve` runs).
+ * The client's defaults as TypeScript object-literal lines: the target and secrets as `fromEnv(...)` reads where
+ * grpcforge.yaml names variables (read when the client is created); TLS paths relative to the workspace (where
+ * `serve` runs).
  */
 function defaultsLines(
   serviceName: string,
   service: ContractService,
   consume: ResolvedConsume,
+  settings: ClientSettings,
   tls: ClientTlsPaths | undefined,
 ): string[] {
-  const target = envExpression(consume.target);
+  const { target } = settings;
   const lines = [...(target.comment ? [`// ${target.comment}`] : []), `target: ${target.code},`];
   if (consume.deadlineMs !== undefined) lines.push(`deadlineMs: ${consume.deadlineMs},`);
   const perMethod = service.methods.flatMap((method) => {
@@ -60,61 +69,75 @@ function defaultsLines(
   return lines;
 }
 
-/** A grpcforge.yaml value with `${VAR:-default}` as generated TypeScript: a literal, `fromEnv(...)` or `fromEnvTemplate(...)`. */
-function envExpression(value: string): { code: string; helper?: CodegenRuntimeValue; comment?: string } {
+/** A grpcforge.yaml value as generated TypeScript. */
+interface EnvExpression {
+  /** A literal, `fromEnv(...)` or `fromEnvTemplate(...)`. */
+  readonly code: string;
+  /** The runtime helper `code` calls, if any. */
+  readonly helper?: CodegenRuntimeValue;
+  /** What it reads, for a comment above it. */
+  readonly comment?: string;
+  /** It names a variable without a default, so creating a client can fail. */
+  readonly mayBeUnset: boolean;
+}
+
+/** `${VAR}` and `${VAR:-default}` references (the syntax `expandTarget` reads at run time). */
+const ENV_REFERENCE = /\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}/g;
+
+/** A grpcforge.yaml value with `${VAR:-default}` references as an {@link EnvExpression}. */
+function envExpression(value: string): EnvExpression {
   const whole = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/.exec(value);
   if (whole) {
     const [, name = '', fallback] = whole;
-    const code =
-      fallback === undefined ? `fromEnv(${stringLiteral(name)})` : `fromEnv(${stringLiteral(name)}, ${stringLiteral(fallback)})`;
-    const comment =
-      fallback === undefined
-        ? `$${name} (read when a client is created)`
-        : `$${name} when set, else ${fallback} (read when a client is created)`;
-    return { code, helper: 'fromEnv', comment };
+    if (fallback === undefined) {
+      return {
+        code: `fromEnv(${stringLiteral(name)})`,
+        helper: 'fromEnv',
+        comment: `$${name} (read when a client is created)`,
+        mayBeUnset: true,
+      };
+    }
+    const comment = `$${name} when set, else ${fallback} (read when a client is created)`;
+    return { code: `fromEnv(${stringLiteral(name)}, ${stringLiteral(fallback)})`, helper: 'fromEnv', comment, mayBeUnset: false };
   }
-  if (value.includes('${'))
-    return {
-      code: `fromEnvTemplate(${stringLiteral(value)})`,
-      helper: 'fromEnvTemplate',
-      comment: 'expanded from the environment when a client is created',
-    };
-  return { code: stringLiteral(value) };
+  const references = [...value.matchAll(ENV_REFERENCE)];
+  if (references.length === 0) return { code: stringLiteral(value), mayBeUnset: false };
+  return {
+    code: `fromEnvTemplate(${stringLiteral(value)})`,
+    helper: 'fromEnvTemplate',
+    comment: 'expanded from the environment when a client is created',
+    mayBeUnset: references.some((reference) => reference[1] === undefined),
+  };
 }
 
 /** The factory's TSDoc after the service comment: only what holds for this client's settings. */
-function factoryDocLines(service: ContractService, consume: ResolvedConsume): string[] {
+function factoryDocLines(service: ContractService, consume: ResolvedConsume, settings: ClientSettings): string[] {
   const lines: string[] = [];
-  const target = envExpression(consume.target);
-  const usesEnv = target.helper !== undefined || consume.credentials?.apiKeyEnv || consume.credentials?.bearerTokenEnv;
-  if (usesEnv) lines.push('Settings given with `fromEnv` are read from the environment now, when the client is created.');
+  if (settings.target.helper !== undefined || settings.credentialsFromEnv) {
+    lines.push('Settings given with `fromEnv` are read from the environment now, when the client is created.');
+  }
   lines.push('Each call takes `{ deadline, signal, metadata }`.');
-  const retried = service.methods
-    .filter((method) => method.kind === 'unary' && method.idempotency !== 'unknown')
-    .map((method) => method.name);
-  if (consume.retry !== false && retried.length > 0) {
+  // The runtime's rule (create-client.ts): only unary RPCs the contract marks IDEMPOTENT or NO_SIDE_EFFECTS.
+  const retried = service.methods.filter((method) => method.kind === 'unary' && method.idempotency !== 'unknown');
+  const [only] = retried;
+  if (consume.retry !== false && only) {
+    const label = (method: ContractService['methods'][number]) =>
+      method.idempotency === 'idempotent' ? 'IDEMPOTENT' : 'NO_SIDE_EFFECTS';
     lines.push(
       retried.length === 1
-        ? `${retried[0]!} is retried with backoff (the contract marks it ${idempotencyLabel(service, retried[0]!)}).`
-        : `${retried.join(', ')} are retried with backoff (the contract marks them IDEMPOTENT or NO_SIDE_EFFECTS).`,
+        ? `${only.name} is retried with backoff (the contract marks it ${label(only)}).`
+        : `${retried.map((method) => method.name).join(', ')} are retried with backoff (the contract marks them IDEMPOTENT or NO_SIDE_EFFECTS).`,
     );
   }
-  const throws = target.helper === 'fromEnvTemplate' || (target.helper === 'fromEnv' && !/^\$\{[^}]*:-/.test(consume.target));
-  if (throws) lines.push("@throws Error when the target's environment variable is not set.");
+  if (settings.target.mayBeUnset) lines.push("@throws Error when the target's environment variable is not set.");
   return lines;
 }
 
-/** `IDEMPOTENT` or `NO_SIDE_EFFECTS`, as the contract writes a method's idempotency level. */
-function idempotencyLabel(service: ContractService, rpc: string): string {
-  return service.methods.find((method) => method.name === rpc)?.idempotency === 'idempotent' ? 'IDEMPOTENT' : 'NO_SIDE_EFFECTS';
-}
-
 /** Which runtime helpers a client's defaults use. */
-function defaultsHelpers(consume: ResolvedConsume): CodegenRuntimeValue[] {
+function defaultsHelpers(settings: ClientSettings): CodegenRuntimeValue[] {
   const helpers: CodegenRuntimeValue[] = ['createServiceClient'];
-  const target = envExpression(consume.target).helper;
-  if (target) helpers.push(target);
-  if (consume.credentials?.apiKeyEnv || consume.credentials?.bearerTokenEnv) helpers.push('fromEnv');
+  if (settings.target.helper) helpers.push(settings.target.helper);
+  if (settings.credentialsFromEnv) helpers.push('fromEnv');
   return helpers;
 }
 
@@ -153,10 +176,14 @@ export function buildClientView(
   header: HeaderView,
   tls?: ClientTlsPaths,
 ) {
+  const settings: ClientSettings = {
+    target: envExpression(consume.target),
+    credentialsFromEnv: Boolean(consume.credentials?.apiKeyEnv || consume.credentials?.bearerTokenEnv),
+  };
   return {
-    defaultsLines: defaultsLines(serviceName, service, consume, tls),
+    defaultsLines: defaultsLines(serviceName, service, consume, settings, tls),
     ...header,
-    runtimeImport: runtimeImport(defaultsHelpers(consume), ['ClientCallOptions', 'ServiceClientOptions']),
+    runtimeImport: runtimeImport(defaultsHelpers(settings), ['ClientCallOptions', 'ServiceClientOptions']),
     serviceName,
     fullName: service.fullName,
     definition: tsProtoServiceNames(service).definition,
@@ -165,7 +192,7 @@ export function buildClientView(
     defaultsName: names.defaultsName,
     factoryName: names.factoryName,
     commentLines: commentLines(service.comment),
-    docLines: factoryDocLines(service, consume).flatMap((line) => wrapText(line)),
+    docLines: factoryDocLines(service, consume, settings).flatMap((line) => wrapText(line)),
   };
 }
 
