@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } fro
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { resolveGrpcforgeDependency } from '../../src/codegen/workspace.ts';
-import { repoRoot, runCli, tempDir } from '../helpers/workspace.ts';
+import { linkWorkspace, repoRoot, runCli, tempDir } from '../helpers/workspace.ts';
 
 // The grpcforge dependency `init` writes (grpcforge is not on the registry yet), and serve's hint when the workspace
 // has not been installed. install-from-tarball.test.ts does the real `npm install`.
@@ -108,7 +108,7 @@ describe('init: the grpcforge dependency', () => {
   });
 });
 
-describe('serve: a workspace without its packages', () => {
+describe('serve: workspaces it cannot run, and the fix it names', () => {
   test('"cannot load the handlers" says to run npm install and names the package', async () => {
     // Generated, never installed: the generated code imports packages the workspace's node_modules would hold.
     const ws = join(await tempDir(), 'platform');
@@ -125,5 +125,18 @@ describe('serve: a workspace without its packages', () => {
         `run \`npm install\` in the workspace \\(package "${named.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}" is not installed\\)`,
       ),
     );
+  });
+
+  test('generated code without createServiceContext (from an older grpcforge) is refused with the fix', async () => {
+    const ws = join(await tempDir(), 'platform');
+    assert.equal(runCli(['init', ws], process.cwd()).code, 0);
+    await linkWorkspace(ws);
+    assert.equal(runCli(['generate'], ws).code, 0);
+    const index = join(ws, 'services/auth/src/gen/server/index.ts');
+    writeFileSync(index, readFileSync(index, 'utf8').replace(/^export \{ createServiceContext \} from .*\n/m, ''));
+    const serve = runCli(['serve', 'auth', '--port', '0', '--no-log-store'], ws);
+    assert.equal(serve.code, 2, serve.stdout + serve.stderr);
+    assert.match(serve.stderr, /the generated server code of "auth" has no createServiceContext/);
+    assert.match(serve.stderr, /run `grpcforge generate`/);
   });
 });
