@@ -8,14 +8,16 @@ import { UserError, errorMessage } from '../util/errors.js';
  */
 
 /**
- * Opens the workspace's log store (creating and migrating it when needed).
- * @throws UserError `log-store-failed` when it cannot be opened or migrated.
+ * Opens the workspace's log store (creating and migrating it when needed). `writer: true` (serve) also starts the
+ * writer thread and checks that the store can be written; commands that only read leave it off.
+ * @throws UserError `log-store-failed` when it cannot be opened, migrated or (with the writer) written.
  */
-export async function openLogStore(config: ResolvedConfig): Promise<LogStore> {
+export async function openLogStore(config: ResolvedConfig, { writer = false }: { writer?: boolean } = {}): Promise<LogStore> {
   const { createLogStore } = await import('../runtime/index.js');
   try {
     return await createLogStore({
       url: config.logStore.url,
+      writer,
       ...(config.logStore.retentionMs !== undefined ? { retentionMs: config.logStore.retentionMs } : {}),
     });
   } catch (error) {
@@ -64,8 +66,8 @@ export async function buildAuthOptions(auth: ResolvedAuthSettings, store: LogSto
     ...(auth.apiKeys && store
       ? {
           apiKeys: {
-            verify: (key: string) => store.verifyApiKey(key),
-            countUse: (id: string, at: number) => store.countApiKeyUse(id, at),
+            verify: (key: string) => store.apiKeys.verify(key),
+            countUse: (id: string, at: number) => store.apiKeys.countUse(id, at),
           },
         }
       : {}),

@@ -26,7 +26,6 @@ export type { Principal } from './auth/principal.js';
 export { defineAuthHooks, defineLoggingHooks } from './server/service-hooks.js';
 export type { AuthHooks, LoggingHooks } from './server/service-hooks.js';
 export type { AuthHookCall } from './server/service-hooks.js';
-export type { LoggedCall } from './middleware/request-logger.js';
 
 // Clients of other services.
 export { closeServiceClient, createServiceClient } from './client/create-client.js';
@@ -67,7 +66,13 @@ export type { ErrorMappingOptions } from './middleware/error-mapping.js';
 
 // The request-log store, for a team's own reports.
 export { createLogStore } from './logstore/create-log-store.js';
-export type { LogStore, LogStoreOptions, RequestLogRecord } from './logstore/create-log-store.js';
+export type { ApiKeyStore, InstanceStore, LogStore, LogStoreOptions } from './logstore/create-log-store.js';
+export type { CallKind, CallRecord } from './logstore/call-record.js';
 export type { ApiKeyRecord, ApiKeyRejection, CreateApiKeyOptions } from './logstore/api-keys.js';
-export type { LogFilter, LogStats, MethodStats, RequestLog, TimelineBucket } from './logstore/queries.js';
-export type { ServerInstance } from './logstore/instances.js';
+export type { LogQuery, RequestLog, RequestLogs } from './logstore/request-logs.js';
+export type { CallStats, LogStatistics, MethodCallStats, StatsWindow, StatusCount, TimelineBucket } from './logstore/statistics.js';
+export type { InstanceRegistration, InstanceState, ServerInstance } from './logstore/instances.js';
+export { UNRESPONSIVE_AFTER_MS } from './logstore/instances.js';
+export type { LogWriterCounters } from './logstore/log-writer.js';
+export type { DropReason } from './logstore/writer-protocol.js';
+export { LATENCY_RELATIVE_ACCURACY } from './logstore/latency-sketch.js';

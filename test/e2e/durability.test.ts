@@ -26,9 +26,18 @@ export const sayHello: GreeterHandlers['sayHello'] = async (request) => {
 `;
 
 function countRows(): number {
+  return count('select count(*) as n from request_logs');
+}
+
+/** Calls in the minute rollups: the writer commits them with their rows, so they always agree. */
+function countRolledUp(): number {
+  return count('select coalesce(sum(calls), 0) as n from call_rollups where bucket_ms = 60000');
+}
+
+function count(query: string): number {
   const db = new Database(join(ws, '.grpcforge/grpcforge.db'), { readonly: true, fileMustExist: true });
   try {
-    return (db.prepare('select count(*) as n from request_logs').get() as { n: number }).n;
+    return (db.prepare(query).get() as { n: number }).n;
   } finally {
     db.close();
   }
@@ -84,6 +93,7 @@ describe('log store durability under a real server', () => {
       if (result.status === 'rejected') assert.equal(runtime.Status[(result.reason as { code: number }).code], 'UNAVAILABLE');
     }
     assert.equal(countRows(), answered + 1);
+    assert.equal(countRolledUp(), answered + 1);
     runtime.closeServiceClient(client);
   });
 
@@ -113,6 +123,8 @@ describe('log store durability under a real server', () => {
       assert.deepEqual(db.pragma('integrity_check'), [{ integrity_check: 'ok' }]);
       const after = (db.prepare('select count(*) as n from request_logs').get() as { n: number }).n;
       assert.ok(after >= committed, `kept ${after} of ${committed} committed rows`);
+      const rolledUp = (db.prepare('select sum(calls) as n from call_rollups where bucket_ms = 60000').get() as { n: number }).n;
+      assert.equal(rolledUp, after, 'rows and rollups are committed in one transaction');
     } finally {
       db.close();
     }

@@ -94,7 +94,7 @@ describe('init -> generate -> serve (example workspace)', () => {
       await writeFile(
         join(ws, 'services/auth/src/middleware/logging.ts'),
         "import { defineLoggingHooks } from 'grpcforge/runtime';\n\nexport const loggingHooks = defineLoggingHooks({\n" +
-          "  redactCall: (call) => (call.method === 'ListSessions' && call.error_message ? { ...call, error_message: '[redacted]' } : call),\n});\n",
+          "  redactCall: (call) => (call.method === 'ListSessions' && call.errorMessage ? { ...call, errorMessage: '[redacted]' } : call),\n});\n",
       );
       auth = await startServe(ws, 'auth');
       user = await startServe(ws, 'user', { AUTH_ADDR: auth.address });
@@ -206,8 +206,8 @@ describe('init -> generate -> serve (example workspace)', () => {
     test('status lists both running instances', () => {
       const status = runCli(['status', '--json'], ws);
       assert.equal(status.code, 0, status.stderr);
-      const { instances } = JSON.parse(status.stdout) as { instances: { service: string; status: string; address: string }[] };
-      assert.deepEqual(instances.map((i) => [i.service, i.status]).sort(), [
+      const { instances } = JSON.parse(status.stdout) as { instances: { service: string; state: string; address: string }[] };
+      assert.deepEqual(instances.map((i) => [i.service, i.state]).sort(), [
         ['auth', 'serving'],
         ['user', 'serving'],
       ]);
@@ -228,25 +228,31 @@ describe('init -> generate -> serve (example workspace)', () => {
       assert.equal(logs.code, 0, logs.stderr);
       const { logs: rows } = JSON.parse(logs.stdout) as {
         logs: {
-          status_code: number;
+          statusCode: number;
+          status: string;
           principal: string | null;
           kind: string;
-          response_messages: number;
-          error_message: string | null;
+          responseMessages: number;
+          errorMessage: string | null;
         }[];
       };
       assert.deepEqual(
-        rows.map((row) => [row.status_code, row.principal, row.kind, row.error_message]),
+        rows.map((row) => [row.statusCode, row.status, row.principal, row.kind, row.errorMessage]),
         [
-          [0, 'apiKey:ops', 'serverStreaming', null],
-          [16, null, 'serverStreaming', '[redacted]'],
+          [0, 'OK', 'apiKey:ops', 'serverStreaming', null],
+          [16, 'UNAUTHENTICATED', null, 'serverStreaming', '[redacted]'],
         ],
       );
-      assert.equal(rows[0]?.response_messages, 1);
+      assert.equal(rows[0]?.responseMessages, 1);
       const stats = runCli(['stats', '--json'], ws);
       assert.equal(stats.code, 0, stats.stderr);
-      const report = JSON.parse(stats.stdout) as { totals: { total: number }; methods: { method: string }[] };
-      assert.ok(report.totals.total >= 15, `total ${report.totals.total}`);
+      const report = JSON.parse(stats.stdout) as {
+        totals: { calls: number };
+        methods: { method: string }[];
+        dropped: { rows: number };
+      };
+      assert.ok(report.totals.calls >= 15, `calls ${report.totals.calls}`);
+      assert.equal(report.dropped.rows, 0);
       assert.ok(
         report.methods.some((m: { method: string }) => m.method === 'ValidateToken'),
         'user -> auth calls are logged by auth',
@@ -254,9 +260,12 @@ describe('init -> generate -> serve (example workspace)', () => {
       const text = runCli(['stats'], ws);
       assert.match(text.stdout, /latency ms: avg [\d.]+  p50 [\d.]+  p95 [\d.]+  p99 [\d.]+/);
       const status = runCli(['status', '--json'], ws);
-      const { instances } = JSON.parse(status.stdout) as { instances: { status: string }[] };
+      const { instances } = JSON.parse(status.stdout) as {
+        instances: { state: string; callsRecorded: number; rowsWritten: number }[];
+      };
+      for (const instance of instances) assert.equal(instance.rowsWritten, instance.callsRecorded);
       assert.deepEqual(
-        instances.map((i) => i.status),
+        instances.map((i) => i.state),
         ['stopped', 'stopped'],
       );
       const database = runProgram('grep', ['-c', adminKey, join(ws, '.grpcforge/grpcforge.db')], ws);

@@ -1,119 +1,329 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { createLogStore, type RequestLogRecord } from '../../src/runtime/logstore/create-log-store.ts';
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type Migration } from 'kysely';
+import type { CallRecord } from '../../src/runtime/logstore/call-record.ts';
+import { createLogStore } from '../../src/runtime/logstore/create-log-store.ts';
+import { LogWriter, startWriterWorker, workerTransport } from '../../src/runtime/logstore/log-writer.ts';
+import { migration0001 } from '../../src/runtime/logstore/migrations/0001_initial.ts';
+import { migration0002 } from '../../src/runtime/logstore/migrations/0002_stats_indexes.ts';
 import { tempDir } from '../helpers/workspace.ts';
 
-function row(index: number, overrides: Partial<RequestLogRecord> = {}): RequestLogRecord {
+const T0 = Date.UTC(2026, 0, 1, 10, 0, 0);
+
+function call(index: number, overrides: Partial<CallRecord> = {}): CallRecord {
   return {
-    request_id: `r${index}`,
-    started_at: 1_700_000_000_000 + index * 1000,
+    requestId: `r${index}`,
+    startedAt: T0 + index * 1000,
     service: 'auth.v1.AuthService',
     method: index % 2 === 0 ? 'Login' : 'ValidateToken',
     kind: 'unary',
-    status_code: index % 10 === 0 ? 16 : 0,
-    duration_ms: index,
+    statusCode: index % 10 === 0 ? 16 : 0,
+    durationMs: index,
     principal: null,
-    api_key_id: null,
+    apiKeyId: null,
     peer: '127.0.0.1:1',
-    request_bytes: 10,
-    response_bytes: 20,
-    request_messages: 1,
-    response_messages: 1,
-    error_message: index % 10 === 0 ? 'unauthenticated' : null,
+    requestBytes: 10,
+    responseBytes: 20,
+    requestMessages: 1,
+    responseMessages: 1,
+    errorMessage: index % 10 === 0 ? 'unauthenticated' : null,
     ...overrides,
   };
 }
 
-describe('log store (SQLite file)', () => {
-  test('batched rows are committed, counted, and survive a reopen; stats are exact', async () => {
+const within = (actual: number, expected: number, relative: number, what: string) =>
+  assert.ok(
+    Math.abs(actual - expected) <= relative * expected,
+    `${what}: ${actual} is not within ${relative * 100}% of ${expected}`,
+  );
+
+describe('log store (SQLite file, writer thread)', () => {
+  test('rows and rollups are committed by the writer thread, counted, and read back after a reopen', async () => {
     const url = `sqlite:${join(await tempDir(), 'store/logs.db')}`;
     const store = await createLogStore({ url, batchSize: 7, flushIntervalMs: 5 });
-    for (let index = 1; index <= 100; index++) assert.equal(store.record(row(index)), true);
+    for (let index = 1; index <= 100; index++) assert.equal(store.logs.record(call(index)), true);
     await store.close();
-    assert.deepEqual(store.counters(), { recorded: 100, written: 100, dropped: 0, queued: 0 });
+    assert.deepEqual(store.counters(), {
+      recorded: 100,
+      written: 100,
+      dropped: 0,
+      droppedBy: { queueFull: 0, writeError: 0, storeGone: 0 },
+      queued: 0,
+    });
 
-    const reopened = await createLogStore({ url });
-    const stats = await reopened.stats();
-    assert.deepEqual(stats, { total: 100, ok: 90, successRate: 0.9, avgMs: 50.5, p50Ms: 50, p95Ms: 95, p99Ms: 99 });
-    const methods = await reopened.methodStats();
+    const reopened = await createLogStore({ url, writer: false });
+    const window = { since: T0 };
+    const summary = await reopened.statistics.summary(window);
+    assert.equal(summary.calls, 100);
+    assert.equal(summary.ok, 90);
+    assert.equal(summary.errors, 10);
+    assert.equal(summary.successRate, 0.9);
+    assert.equal(summary.avgMs, 50.5);
+    assert.equal(summary.minMs, 1);
+    assert.equal(summary.maxMs, 100);
+    assert.equal(summary.requestBytes, 1000);
+    assert.deepEqual(summary.byStatus, [
+      { statusCode: 0, calls: 90 },
+      { statusCode: 16, calls: 10 },
+    ]);
+    within(summary.p50Ms, 50, 0.02, 'p50');
+    within(summary.p99Ms, 99, 0.02, 'p99');
+    assert.equal(summary.exact, false);
+    const exact = await reopened.statistics.exactSummary(window);
+    assert.deepEqual([exact.p50Ms, exact.p95Ms, exact.p99Ms, exact.calls, exact.exact], [50, 95, 99, 100, true]);
+
+    const methods = await reopened.statistics.methods(window);
     assert.deepEqual(
-      methods.map((m) => [m.method, m.total, m.errors]),
+      methods.map((m) => [m.method, m.calls, m.errors]),
       [
         ['Login', 50, 10],
         ['ValidateToken', 50, 0],
       ],
     );
-    const timeline = await reopened.timeline(10_000);
-    assert.equal(
-      timeline.reduce((sum, bucket) => sum + bucket.total, 0),
-      100,
-    );
-    const errors = await reopened.logs({ errorsOnly: true, limit: 3 });
+    // 100 calls one second apart from 10:00:01: minutes 10:00 (59 calls) and 10:01 (41).
+    const timeline = await reopened.statistics.timeline(window, 60_000);
     assert.deepEqual(
-      errors.map((log) => log.request_id),
+      timeline.map((bucket) => [bucket.start - T0, bucket.calls]),
+      [
+        [0, 59],
+        [60_000, 41],
+      ],
+    );
+    const hourly = await reopened.statistics.timeline(window, 3_600_000);
+    assert.deepEqual(
+      hourly.map((bucket) => [bucket.start, bucket.calls]),
+      [[T0, 100]],
+    );
+    await assert.rejects(reopened.statistics.timeline(window, 1000), /whole number of minutes/);
+
+    const errors = await reopened.logs.list({ errorsOnly: true, limit: 3 });
+    assert.deepEqual(
+      errors.map((log) => log.requestId),
       ['r100', 'r90', 'r80'],
     );
-    assert.equal((await reopened.stats({ since: 1_700_000_000_000 + 51_000 })).total, 50);
-    assert.equal(await reopened.deleteLogsBefore(1_700_000_000_000 + 11_000), 10);
+    const next = await reopened.logs.list({ errorsOnly: true, limit: 3, beforeId: errors.at(-1)?.id ?? 0 });
+    assert.deepEqual(
+      next.map((log) => log.requestId),
+      ['r70', 'r60', 'r50'],
+    );
+    const one = await reopened.logs.get('r42');
+    assert.deepEqual(one && { ...one, id: 0 }, { ...call(42), id: 0 });
+    assert.equal((await reopened.statistics.summary({ since: T0 + 60_000 })).calls, 41);
+    assert.equal((await reopened.statistics.summary({ since: T0, service: 'auth.v1.AuthService', method: 'Login' })).calls, 50);
     await reopened.close();
   });
 
-  test('retention deletes rows older than retentionMs when the store opens', async () => {
+  test('percentiles from rollups stay within 1% of the exact ones on a known distribution', async () => {
+    const store = await createLogStore({ url: 'sqlite::memory:', batchSize: 5000 });
+    // Log-uniform durations from 0.05 ms to 5 s over 6 hours and 3 methods: minute and hour rollups both in play.
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    for (let index = 0; index < 60_000; index++) {
+      const durationMs = 0.05 * Math.exp(random() * Math.log(100_000));
+      store.logs.record(call(index, { startedAt: T0 + index * 360, durationMs, method: `M${index % 3}`, statusCode: 0 }));
+    }
+    await store.flush();
+    for (const window of [
+      { since: T0 },
+      { since: T0 + 17 * 60_000, until: T0 + 4 * 3_600_000 + 5 * 60_000 },
+      { since: T0, method: 'M1' },
+    ]) {
+      const sketched = await store.statistics.summary(window);
+      const exact = await store.statistics.exactSummary(window);
+      assert.equal(sketched.calls, exact.calls);
+      assert.ok(sketched.calls > 10_000);
+      within(sketched.p50Ms, exact.p50Ms, 0.01, 'p50');
+      within(sketched.p95Ms, exact.p95Ms, 0.01, 'p95');
+      within(sketched.p99Ms, exact.p99Ms, 0.01, 'p99');
+      within(sketched.avgMs, exact.avgMs, 1e-9, 'avg');
+    }
+    await store.close();
+  });
+
+  test('retention deletes old rows and rollups in chunks, keeping recent ones', async () => {
     const url = `sqlite:${join(await tempDir(), 'retention.db')}`;
     const store = await createLogStore({ url });
     const now = Date.now();
-    store.record(row(1, { started_at: now - 3 * 86_400_000 }));
-    store.record(row(2, { started_at: now - 60_000 }));
+    for (let index = 0; index < 12_000; index++) store.logs.record(call(index, { startedAt: now - 3 * 86_400_000 + index }));
+    store.logs.record(call(99_999, { startedAt: now - 60_000 }));
     await store.close();
     const reopened = await createLogStore({ url, retentionMs: 86_400_000 });
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the first prune runs as the store opens
+    await reopened.close(); // waits for the prune that started at open
+    const check = await createLogStore({ url, writer: false });
     assert.deepEqual(
-      (await reopened.logs()).map((log) => log.request_id),
-      ['r2'],
+      (await check.logs.list()).map((log) => log.requestId),
+      ['r99999'],
     );
-    await reopened.close();
+    assert.equal((await check.statistics.summary({ since: 0 })).calls, 1);
+    await check.close();
   });
 
-  test('a full queue drops and counts instead of growing', async () => {
-    const store = await createLogStore({ url: 'sqlite::memory:', maxQueue: 10, batchSize: 1000, flushIntervalMs: 10_000 });
+  test('a full queue drops and counts instead of growing, with the reason', async () => {
+    const errors: string[] = [];
+    const store = await createLogStore({
+      url: 'sqlite::memory:',
+      maxQueue: 10,
+      batchSize: 1000,
+      flushIntervalMs: 10_000,
+      onError: (message) => errors.push(message),
+    });
     let accepted = 0;
-    for (let index = 0; index < 25; index++) if (store.record(row(index))) accepted++;
+    for (let index = 0; index < 25; index++) if (store.logs.record(call(index))) accepted++;
     assert.equal(accepted, 10);
     await store.flush();
     const counters = store.counters();
-    assert.equal(counters.written + counters.dropped, 25);
-    assert.equal(counters.dropped, 15);
+    assert.equal(counters.written, 10);
+    assert.deepEqual(counters.droppedBy, { queueFull: 15, writeError: 0, storeGone: 0 });
+    assert.equal(errors.length, 1, 'reported once');
+    assert.match(errors[0] ?? '', /queue is full/);
     await store.close();
   });
 
-  test('API keys: shown once, stored as a hash, refused when unknown, revoked or expired; usage batched', async () => {
+  test('a store written by the previous version is migrated: rollups backfilled from its rows', async () => {
+    const path = join(await tempDir(), 'v2.db');
+    const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(path) }) });
+    const previous = { '0001_initial': migration0001, '0002_stats_indexes': migration0002 } satisfies Record<string, Migration>;
+    const { error } = await new Migrator({ db: old, provider: { getMigrations: async () => previous } }).migrateToLatest();
+    assert.equal(error, undefined);
+    const rows = Array.from({ length: 500 }, (_, index) => {
+      const record = call(index + 1);
+      return {
+        request_id: record.requestId,
+        started_at: record.startedAt,
+        service: record.service,
+        method: record.method,
+        kind: record.kind,
+        status_code: record.statusCode,
+        duration_ms: record.durationMs,
+        principal: null,
+        api_key_id: null,
+        peer: record.peer,
+        request_bytes: 10,
+        response_bytes: 20,
+        request_messages: 1,
+        response_messages: 1,
+        error_message: record.errorMessage,
+      };
+    });
+    await (old as Kysely<{ request_logs: (typeof rows)[number] }>).insertInto('request_logs').values(rows).execute();
+    await old.destroy();
+
+    const store = await createLogStore({ url: `sqlite:${path}`, writer: false });
+    const summary = await store.statistics.summary({ since: 0 });
+    assert.equal(summary.calls, 500);
+    assert.equal(summary.errors, 50);
+    within(summary.p50Ms, 250, 0.01, 'p50');
+    const indexes = await store.db
+      .selectFrom('sqlite_master' as never)
+      .select(['name' as never])
+      .where('type' as never, '=', 'index' as never)
+      .where('tbl_name' as never, '=', 'request_logs' as never)
+      .execute();
+    assert.deepEqual((indexes as { name: string }[]).map((index) => index.name).sort(), [
+      'request_logs_request_id',
+      'request_logs_started_at',
+    ]);
+    await store.close();
+  });
+
+  test('a write lock held by another connection delays rows, not this thread; the batch is retried, not dropped', async () => {
+    const path = join(await tempDir(), 'locked.db');
+    const store = await createLogStore({ url: `sqlite:${path}`, flushIntervalMs: 5 });
+    const other = new Database(path);
+    other.pragma('busy_timeout = 0');
+    other.exec('begin immediate');
+    let maxGapMs = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      maxGapMs = Math.max(maxGapMs, now - last);
+      last = now;
+    }, 5);
+    for (let index = 0; index < 50; index++) {
+      store.logs.record(call(index));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(store.counters().written, 0, 'nothing is written while the lock is held');
+    other.exec('commit');
+    other.close();
+    await store.flush();
+    clearInterval(ticker);
+    assert.equal(store.counters().written, 50);
+    assert.equal(store.counters().dropped, 0);
+    assert.ok(maxGapMs < 200, `the event loop stalled for ${maxGapMs.toFixed(0)} ms`);
+    await store.close();
+  });
+
+  test('a database file deleted while the store is open is reported, and its rows counted as dropped', async () => {
+    const path = join(await tempDir(), 'gone.db');
+    const errors: string[] = [];
+    const store = await createLogStore({ url: `sqlite:${path}`, flushIntervalMs: 5, onError: (message) => errors.push(message) });
+    store.logs.record(call(1));
+    await store.flush();
+    rmSync(path);
+    for (let index = 2; index <= 5; index++) store.logs.record(call(index));
+    await store.flush();
+    assert.equal(store.counters().written, 1);
+    assert.deepEqual(store.counters().droppedBy, { queueFull: 0, writeError: 0, storeGone: 4 });
+    assert.equal(errors.length, 1);
+    assert.match(errors[0] ?? '', /gone\.db was deleted or replaced while the store was open/);
+    await store.close();
+  });
+
+  test('a writer thread that dies is reported once; later rows are counted as dropped', async () => {
+    const path = join(await tempDir(), 'died.db');
+    await (await createLogStore({ url: `sqlite:${path}`, writer: false })).close(); // migrated
+    const errors: string[] = [];
+    const writer = new LogWriter({ batchSize: 10, flushIntervalMs: 1000, onError: (message) => errors.push(message) });
+    const worker = startWriterWorker({ path });
+    writer.attach(workerTransport(writer, worker));
+    for (let index = 0; index < 10; index++) writer.record(call(index));
+    await writer.flush();
+    for (let index = 10; index < 25; index++) writer.record(call(index)); // one batch in flight, five queued
+    await worker.terminate();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(writer.record(call(99)), false);
+    const counters = writer.counters();
+    assert.equal(counters.recorded, 26);
+    assert.equal(counters.written + counters.dropped, 26);
+    assert.ok(counters.droppedBy.storeGone >= 6, JSON.stringify(counters));
+    assert.equal(errors.length, 1);
+    assert.match(errors[0] ?? '', /writer thread exited/);
+    await writer.close();
+  });
+});
+
+describe('API keys', () => {
+  test('shown once, stored as a hash, refused when unknown, revoked or expired; usage written through the writer', async () => {
     const store = await createLogStore({ url: 'sqlite::memory:' });
-    const { key, record } = await store.createApiKey({ name: 'ci-bot', roles: ['admin', 'reader'] });
+    const { key, record } = await store.apiKeys.create({ name: 'ci-bot', roles: ['admin', 'reader'] });
     assert.match(key, /^gfk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
     assert.equal(record.prefix, key.slice(0, 16));
     const stored = await store.db.selectFrom('api_keys').selectAll().executeTakeFirstOrThrow();
     assert.ok(!JSON.stringify(stored).includes(key.slice(17)), 'the secret part is never stored');
 
-    const verified = await store.verifyApiKey(key);
+    const verified = await store.apiKeys.verify(key);
     assert.ok(verified.ok);
     assert.deepEqual(verified.record.roles, ['admin', 'reader']);
-    assert.deepEqual(await store.verifyApiKey(`${key.slice(0, -1)}x`), { ok: false, reason: 'unknown' });
-    assert.deepEqual(await store.verifyApiKey('hello'), { ok: false, reason: 'malformed' });
+    assert.deepEqual(await store.apiKeys.verify(`${key.slice(0, -1)}x`), { ok: false, reason: 'unknown' });
+    assert.deepEqual(await store.apiKeys.verify('hello'), { ok: false, reason: 'malformed' });
 
-    store.countApiKeyUse(record.id, 1000);
-    store.countApiKeyUse(record.id, 2000);
+    store.apiKeys.countUse(record.id, 1000);
+    store.apiKeys.countUse(record.id, 2000);
     await store.flush();
-    const [listed] = await store.listApiKeys();
+    const [listed] = await store.apiKeys.list();
     assert.ok(listed);
     assert.equal(listed.requestCount, 2);
     assert.equal(listed.lastUsedAt, 2000);
 
-    assert.equal(await store.revokeApiKey('ci-bot'), true);
-    assert.deepEqual(await store.verifyApiKey(key), { ok: false, reason: 'revoked' });
-    const expiring = await store.createApiKey({ name: 'old', expiresAt: Date.now() - 1 });
-    assert.deepEqual(await store.verifyApiKey(expiring.key), { ok: false, reason: 'expired' });
-    await assert.rejects(store.createApiKey({ name: 'old' }), /an API key named "old" exists/);
+    assert.equal(await store.apiKeys.revoke('ci-bot'), true);
+    assert.deepEqual(await store.apiKeys.verify(key), { ok: false, reason: 'revoked' });
+    const expiring = await store.apiKeys.create({ name: 'old', expiresAt: Date.now() - 1 });
+    assert.deepEqual(await store.apiKeys.verify(expiring.key), { ok: false, reason: 'expired' });
+    await assert.rejects(store.apiKeys.create({ name: 'old' }), /an API key named "old" exists/);
     await store.close();
   });
 });

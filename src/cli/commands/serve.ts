@@ -6,7 +6,14 @@ import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { ServiceImplementation, TsProtoServiceDefinition } from 'nice-grpc';
 import type { ResolvedConfig, ResolvedService } from '../../config/resolved.js';
-import type { AuthHooks, LoggingHooks, Scenario, ServiceRegistration } from '../../runtime/index.js';
+import type {
+  AuthHooks,
+  DropReason,
+  LogWriterCounters,
+  LoggingHooks,
+  Scenario,
+  ServiceRegistration,
+} from '../../runtime/index.js';
 import { UserError, errorMessage } from '../../util/errors.js';
 import { loadConfigFor, requireService } from '../context.js';
 import { assertServedAuthMethods } from '../served-auth-methods.js';
@@ -100,7 +107,7 @@ Examples:
       const { buildAuthOptions, buildServerCredentials, openLogStore } = await import('../runtime-options.js');
       const credentials = await buildServerCredentials(config, name);
       const serviceContext = await createServiceContextOf(service.name, entry);
-      const store = config.logStore.enabled && flags.logStore ? await openLogStore(config) : undefined;
+      const store = config.logStore.enabled && flags.logStore ? await openLogStore(config, { writer: true }) : undefined;
       const auth = await buildAuthOptions(config.auth, store);
       const server = await startServer({
         services: entry.services,
@@ -112,7 +119,7 @@ Examples:
         serviceContext,
         auth,
         ...(entry.authHooks ? { authHooks: entry.authHooks } : {}),
-        ...(store ? { recordCall: store.record } : {}),
+        ...(store ? { recordCall: store.logs.record } : {}),
         ...(entry.loggingHooks ? { loggingHooks: entry.loggingHooks } : {}),
         ...(credentials ? { credentials } : {}),
       }).catch(async (error: unknown) => {
@@ -125,19 +132,16 @@ Examples:
       const instanceId = randomUUID();
       let heartbeat: NodeJS.Timeout | undefined;
       if (store) {
-        const now = Date.now();
-        await store.registerInstance({
+        await store.instances.register({
           id: instanceId,
           service: name,
           address: server.address,
           pid: process.pid,
           host: hostname(),
-          status: 'serving',
-          started_at: now,
-          last_heartbeat_at: now,
-          services: JSON.stringify(service.serves),
+          startedAt: Date.now(),
+          services: service.serves,
         });
-        heartbeat = setInterval(() => void store.heartbeatInstance(instanceId, Date.now()).catch(() => {}), 10_000);
+        heartbeat = setInterval(() => void store.instances.heartbeat(instanceId), 10_000);
         heartbeat.unref();
       }
       const rpcs = entry.services.reduce((count, registration) => count + rpcCount(registration.definition), 0);
@@ -156,17 +160,15 @@ Examples:
         stopping = true;
         err(`${signal}: draining in-flight calls (up to ${shutdownTimeoutMs} ms)`);
         void (async () => {
-          if (store) await store.heartbeatInstance(instanceId, Date.now(), 'stopping').catch(() => {});
+          if (store) await store.instances.heartbeat(instanceId, 'stopping');
           const outcome = await server.shutdown(shutdownTimeoutMs);
           if (heartbeat) clearInterval(heartbeat);
           if (store) {
             // Every call has finished or been cancelled, so every row is queued: flush them all.
-            await store.heartbeatInstance(instanceId, Date.now(), 'stopped').catch(() => {});
+            await store.flush();
+            await store.instances.heartbeat(instanceId, 'stopped');
             await store.close();
-            const counters = store.counters();
-            err(
-              `log store: ${counters.written} calls written${counters.dropped ? `, ${counters.dropped} dropped (queue full)` : ''}`,
-            );
+            err(`log store: ${describeCounters(store.counters())}`);
           }
           err(outcome === 'drained' ? 'stopped: every call finished' : 'stopped: calls still running were cancelled');
           process.exit(0);
@@ -311,3 +313,17 @@ function rpcCount(definition: object): number {
   const methods = (definition as { methods?: object }).methods;
   return Object.keys(methods ?? definition).length;
 }
+
+/** `1200 calls written, 3 dropped (queue full 3)`: what the store did with this process's calls. */
+function describeCounters(counters: LogWriterCounters): string {
+  const reasons = (Object.entries(counters.droppedBy) as [DropReason, number][])
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => `${DROP_REASON_WORDS[reason]} ${count}`);
+  return `${counters.written} calls written${counters.dropped ? `, ${counters.dropped} dropped (${reasons.join(', ')})` : ''}`;
+}
+
+const DROP_REASON_WORDS: Record<DropReason, string> = {
+  queueFull: 'queue full',
+  writeError: 'write error',
+  storeGone: 'store gone',
+};

@@ -124,20 +124,3 @@ export async function verifyApiKey(
   if (record.expiresAt !== null && record.expiresAt <= now) return { ok: false, reason: 'expired' };
   return { ok: true, record };
 }
-
-/** Adds usage counted in memory: request count and last-used time per key id, in one transaction. */
-export async function addApiKeyUsage(
-  db: Kysely<LogStoreDatabase>,
-  usage: ReadonlyMap<string, { count: number; lastUsedAt: number }>,
-): Promise<void> {
-  if (usage.size === 0) return;
-  await db.transaction().execute(async (trx) => {
-    for (const [id, { count, lastUsedAt }] of usage) {
-      await trx
-        .updateTable('api_keys')
-        .set((eb) => ({ request_count: eb('request_count', '+', count), last_used_at: lastUsedAt }))
-        .where('id', '=', id)
-        .execute();
-    }
-  });
-}

@@ -3,7 +3,6 @@ import { dirname } from 'node:path';
 import { inspect } from 'node:util';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import {
-  addApiKeyUsage,
   createApiKey,
   listApiKeys,
   revokeApiKey,
@@ -12,89 +11,77 @@ import {
   type ApiKeyRejection,
   type CreateApiKeyOptions,
 } from './api-keys.js';
-import { BatchWriter, type BatchWriterCounters, type BatchWriterOptions } from './batch-writer.js';
-import type { LogStoreDatabase, RequestLogTable, ServerInstanceTable } from './database.js';
-import { heartbeatInstance, listInstances, registerInstance, type ServerInstance } from './instances.js';
-import { migrationProvider } from './migrations/index.js';
+import type { LogStoreDatabase } from './database.js';
+import { instanceRow, listInstances, type InstanceRegistration, type ServerInstance } from './instances.js';
 import {
-  deleteLogsBefore,
-  queryLogs,
-  queryMethodStats,
-  queryStats,
-  queryTimeline,
-  type LogFilter,
-  type LogStats,
-  type MethodStats,
-  type RequestLog,
-  type TimelineBucket,
-} from './queries.js';
-
-/** A call to record; the store adds the row id. */
-export type RequestLogRecord = Omit<RequestLogTable, 'id'>;
+  LogWriter,
+  inlineTransport,
+  startWriterWorker,
+  workerTransport,
+  type LogWriterCounters,
+  type LogWriterOptions,
+} from './log-writer.js';
+import { migrationProvider } from './migrations/index.js';
+import { createRequestLogReader, type RequestLogs } from './request-logs.js';
+import { openSqliteConnection } from './sqlite-connection.js';
+import { createSqliteWriter, type SqliteWriterOptions } from './sqlite-writer.js';
+import { createLogStatistics, type LogStatistics } from './statistics.js';
 
 /** Options of {@link createLogStore}. */
-export interface LogStoreOptions extends BatchWriterOptions {
+export interface LogStoreOptions extends LogWriterOptions {
   /**
    * Where the store is: `sqlite:<path>` (created with its folder when missing), `sqlite::memory:`, or a path ending
    * in `.db`. PostgreSQL (`postgres://`) is not supported yet.
    */
   readonly url: string;
-  /** Delete calls older than this many ms, checked at open and every hour. @defaultValue none (keep everything) */
+  /**
+   * Start the writer thread (needed to record calls, count key use and register instances). Commands that only
+   * read (`stats`, `logs`, `status`) leave it off. @defaultValue true
+   */
+  readonly writer?: boolean;
+  /** Delete calls and rollups older than this many ms, at open and every hour, in chunks. @defaultValue none (keep everything) */
   readonly retentionMs?: number;
+  /** How long the writer retries a batch while another connection holds the write lock, in ms. @defaultValue 60000 */
+  readonly maxLockWaitMs?: number;
+}
+
+/** API keys: created and revoked by the CLI, verified by `serve` (reads), usage counted through the writer. */
+export interface ApiKeyStore {
+  create(options: CreateApiKeyOptions): Promise<{ key: string; record: ApiKeyRecord }>;
+  list(): Promise<ApiKeyRecord[]>;
+  /** @returns false when no active key has this id or name. */
+  revoke(idOrName: string): Promise<boolean>;
+  verify(key: string): Promise<{ ok: true; record: ApiKeyRecord } | { ok: false; reason: ApiKeyRejection }>;
+  /** Counts one use of a key in memory; written about once a second, not per call. */
+  countUse(id: string, at: number): void;
+}
+
+/** Server instances: registered and kept alive by `serve` (through the writer), listed by `status`. */
+export interface InstanceStore {
+  register(instance: InstanceRegistration): Promise<void>;
+  /** Stores the heartbeat time, the row counters of this process and, when given, a new status. */
+  heartbeat(id: string, status?: 'serving' | 'stopping' | 'stopped'): Promise<void>;
+  list(limit?: number): Promise<ServerInstance[]>;
 }
 
 /**
- * The log store: request logs written in batches off the request path, API keys, server instances, and the queries
- * the CLI prints. The interface the dashboard and `grpcforge stats` depend on, not SQL.
+ * The log store, by concern: request logs (written off the request thread), statistics (from rollups), API keys and
+ * server instances. The interface `serve`, the CLI and the dashboard depend on, not SQL.
  */
 export interface LogStore {
-  /** The kysely instance, for queries this interface does not cover. */
+  /** The kysely instance (reads), for queries this interface does not cover. */
   readonly db: Kysely<LogStoreDatabase>;
-  /**
-   * Enqueues a call; never waits on the disk. A function property, not a method: it may be passed on detached
-   * (`recordCall: store.record`). @returns false when the queue was full and the row was dropped.
-   */
-  readonly record: (row: RequestLogRecord) => boolean;
-  /** Commits every queued row and API key usage. */
+  readonly logs: RequestLogs;
+  readonly statistics: LogStatistics;
+  readonly apiKeys: ApiKeyStore;
+  readonly instances: InstanceStore;
+  /** Commits every queued row and API key use. */
   flush(): Promise<void>;
-  /** Flushes, then closes the database. */
+  /** Flushes, then closes the writer and the database. */
   close(): Promise<void>;
   /** recorded = written + dropped + queued. */
-  counters(): BatchWriterCounters;
-  stats(filter?: LogFilter): Promise<LogStats>;
-  methodStats(filter?: LogFilter): Promise<MethodStats[]>;
-  timeline(bucketMs: number, filter?: LogFilter): Promise<TimelineBucket[]>;
-  logs(filter?: LogFilter & { errorsOnly?: boolean; limit?: number }): Promise<RequestLog[]>;
-  deleteLogsBefore(before: number): Promise<number>;
-  createApiKey(options: CreateApiKeyOptions): Promise<{ key: string; record: ApiKeyRecord }>;
-  listApiKeys(): Promise<ApiKeyRecord[]>;
-  revokeApiKey(idOrName: string): Promise<boolean>;
-  verifyApiKey(key: string): Promise<{ ok: true; record: ApiKeyRecord } | { ok: false; reason: ApiKeyRejection }>;
-  /** Counts one use of a key in memory; written with the next flush, not per call. */
-  countApiKeyUse(id: string, at: number): void;
-  registerInstance(instance: ServerInstanceTable): Promise<void>;
-  heartbeatInstance(id: string, now: number, status?: 'serving' | 'stopping' | 'stopped'): Promise<void>;
-  listInstances(limit?: number): Promise<ServerInstance[]>;
+  counters(): LogWriterCounters;
 }
-
-/** Every column of a request log row, for compiling the INSERT once (values are placeholders). */
-const SAMPLE_ROW: RequestLogRecord = {
-  request_id: '',
-  started_at: 0,
-  service: '',
-  method: '',
-  kind: '',
-  status_code: 0,
-  duration_ms: 0,
-  principal: null,
-  api_key_id: null,
-  peer: null,
-  request_bytes: 0,
-  response_bytes: 0,
-  request_messages: 0,
-  response_messages: 0,
-  error_message: null,
-};
 
 /** Path of the SQLite file of a `sqlite:` URL or `.db` path; `:memory:` for an in-memory store. */
 export function sqlitePathOf(url: string): string {
@@ -104,19 +91,15 @@ export function sqlitePathOf(url: string): string {
 }
 
 /**
- * Opens (and migrates) a log store. SQLite runs in WAL mode with `synchronous = NORMAL`: a committed batch survives a
- * crash of the process (kill -9); a power loss may lose the last transactions but never corrupts the file.
- * @throws Error naming the failing migration, or the unsupported URL.
+ * Opens (and migrates) a log store. Writes go to a worker thread with its own connection; this thread reads.
+ * @throws Error naming the failing migration, the unsupported URL, or why the store cannot be written.
  */
 export async function createLogStore(options: LogStoreOptions): Promise<LogStore> {
   const path = sqlitePathOf(options.url);
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   // Loaded here, not at import: services that never open a store never load the native addon.
   const { default: Database } = await import('better-sqlite3');
-  const sqlite = new Database(path);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
+  const sqlite = openSqliteConnection(Database, path, 5000);
   const db = new Kysely<LogStoreDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
 
   const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
@@ -127,71 +110,104 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
     throw new Error(`log store migration ${failed?.migrationName ?? '(unknown)'} failed: ${reason}`, { cause: error });
   }
 
+  const writer = new LogWriter(options);
+  if (options.writer ?? true) {
+    const writerOptions: SqliteWriterOptions = {
+      path,
+      ...(options.maxLockWaitMs !== undefined ? { maxLockWaitMs: options.maxLockWaitMs } : {}),
+    };
+    // An in-memory database exists only on this connection: its writer runs here, after the current turn.
+    const inline = path === ':memory:' ? createSqliteWriter(sqlite, writerOptions) : undefined;
+    writer.attach(
+      inline
+        ? // The connection is this thread's: kysely closes it.
+          inlineTransport(writer, (request) => (request.type === 'close' ? { type: 'done', seq: request.seq } : inline(request)))
+        : workerTransport(writer, startWriterWorker(writerOptions)),
+    );
+    const probe = await writer.request((seq) => ({ type: 'probe', seq }));
+    if (probe.type === 'failed') {
+      await writer.close();
+      await db.destroy();
+      throw new Error(`the log store ${path} cannot be written: ${probe.message}`);
+    }
+  }
+
   const usage = new Map<string, { count: number; lastUsedAt: number }>();
-  // The hot path: kysely compiles the INSERT once (typed against LogStoreDatabase); better-sqlite3 runs it as one
-  // prepared statement per row inside a single transaction, far cheaper than compiling a multi-row query per batch.
-  const columns = Object.keys(SAMPLE_ROW) as (keyof RequestLogRecord)[];
-  const insertSql = db.insertInto('request_logs').values(SAMPLE_ROW).compile().sql;
-  const insert = sqlite.prepare(insertSql);
-  const insertBatch = sqlite.transaction((rows: readonly RequestLogRecord[]) => {
-    for (const row of rows) insert.run(columns.map((column) => row[column]));
-  });
-  const writer = new BatchWriter<RequestLogRecord>(async (rows) => {
-    insertBatch(rows);
-  }, options);
   const flushUsage = async () => {
     if (usage.size === 0) return;
-    const batch = new Map(usage);
+    const uses = [...usage].map(([id, { count, lastUsedAt }]) => [id, count, lastUsedAt] as const);
     usage.clear();
-    await addApiKeyUsage(db, batch);
+    await writer.request((seq) => ({ type: 'keyUsage', seq, uses }));
   };
-  const usageTimer = setInterval(() => void flushUsage().catch(() => {}), 1000);
+  const usageTimer = setInterval(() => void flushUsage(), 1000);
   usageTimer.unref();
+
   let retentionTimer: NodeJS.Timeout | undefined;
-  if (options.retentionMs !== undefined) {
+  let pruning: Promise<void> | undefined;
+  if (options.retentionMs !== undefined && (options.writer ?? true)) {
     const retentionMs = options.retentionMs;
-    const prune = () => void deleteLogsBefore(db, Date.now() - retentionMs).catch(() => {});
-    prune();
-    retentionTimer = setInterval(prune, 3_600_000);
+    // Chunk by chunk, each its own transaction and request: row batches interleave, nothing waits for the whole delete.
+    const prune = async () => {
+      const before = Date.now() - retentionMs;
+      for (;;) {
+        const reply = await writer.request((seq) => ({ type: 'prune', seq, before }));
+        if (reply.type === 'failed' || (reply.deleted ?? 0) === 0) return;
+      }
+    };
+    const schedule = () => {
+      pruning ??= prune().finally(() => (pruning = undefined));
+    };
+    schedule();
+    retentionTimer = setInterval(schedule, 3_600_000);
     retentionTimer.unref();
   }
+
   let closed = false;
   const flush = async () => {
-    await writer.flush();
     await flushUsage();
+    await writer.flush();
   };
-
+  const reader = createRequestLogReader(db);
   return {
     db,
-    record: (row) => writer.push(row),
+    logs: { record: writer.record, list: reader.list, get: reader.get },
+    statistics: createLogStatistics(db),
+    apiKeys: {
+      create: (createOptions) => createApiKey(db, createOptions),
+      list: () => listApiKeys(db),
+      revoke: (idOrName) => revokeApiKey(db, idOrName),
+      verify: (key) => verifyApiKey(db, key),
+      countUse: (id, at) => {
+        const entry = usage.get(id);
+        if (entry) {
+          entry.count++;
+          entry.lastUsedAt = Math.max(entry.lastUsedAt, at);
+        } else usage.set(id, { count: 1, lastUsedAt: at });
+      },
+    },
+    instances: {
+      register: async (instance) => {
+        const reply = await writer.request((seq) => ({ type: 'registerInstance', seq, instance: instanceRow(instance) }));
+        if (reply.type === 'failed') throw new Error(`cannot register the instance: ${reply.message}`);
+      },
+      heartbeat: async (id, status) => {
+        await writer.flush(); // the counters it stores are then of committed rows
+        const counters = writer.instanceCounters();
+        await writer.request((seq) => ({ type: 'heartbeat', seq, id, now: Date.now(), counters, ...(status ? { status } : {}) }));
+      },
+      list: (limit) => listInstances(db, limit),
+    },
     flush,
     close: async () => {
       if (closed) return;
       closed = true;
       clearInterval(usageTimer);
       if (retentionTimer) clearInterval(retentionTimer);
+      await pruning;
       await flush();
+      await writer.close();
       await db.destroy();
     },
     counters: () => writer.counters(),
-    stats: (filter) => queryStats(db, filter),
-    methodStats: (filter) => queryMethodStats(db, filter),
-    timeline: (bucketMs, filter) => queryTimeline(db, bucketMs, filter),
-    logs: (filter) => queryLogs(db, filter),
-    deleteLogsBefore: (before) => deleteLogsBefore(db, before),
-    createApiKey: (createOptions) => createApiKey(db, createOptions),
-    listApiKeys: () => listApiKeys(db),
-    revokeApiKey: (idOrName) => revokeApiKey(db, idOrName),
-    verifyApiKey: (key) => verifyApiKey(db, key),
-    countApiKeyUse: (id, at) => {
-      const entry = usage.get(id);
-      if (entry) {
-        entry.count++;
-        entry.lastUsedAt = Math.max(entry.lastUsedAt, at);
-      } else usage.set(id, { count: 1, lastUsedAt: at });
-    },
-    registerInstance: (instance) => registerInstance(db, instance),
-    heartbeatInstance: (id, now, status) => heartbeatInstance(db, id, now, status),
-    listInstances: (limit) => listInstances(db, limit),
   };
 }

@@ -8,19 +8,20 @@ export interface LogStoreDatabase {
   request_logs: RequestLogTable;
   api_keys: ApiKeyTable;
   server_instances: ServerInstanceTable;
+  call_rollups: CallRollupTable;
 }
 
-/** One call that reached a method (rejected ones included). */
+/** One call, rejected ones and ones that never reached a method included. */
 export interface RequestLogTable {
   id: Generated<number>;
-  /** Random id of the call (also sent back in the `x-request-id` trailer). */
+  /** Random, time-ordered id of the call (UUIDv7). */
   request_id: string;
   started_at: number;
   /** Fully-qualified service, for example `auth.v1.AuthService`. */
   service: string;
   /** Method name, for example `Login`. */
   method: string;
-  /** `unary`, `serverStreaming`, `clientStreaming` or `bidiStreaming`. */
+  /** `unary`, `serverStreaming`, `clientStreaming`, `bidiStreaming`, or `unknown` (no such method). */
   kind: string;
   /** gRPC status code number (0 = OK). */
   status_code: number;
@@ -67,4 +68,39 @@ export interface ServerInstanceTable {
   last_heartbeat_at: number;
   /** JSON array of the fully-qualified services it serves. */
   services: string;
+  /** Calls the instance handed to the store, as of its last heartbeat. */
+  calls_recorded: Generated<number>;
+  /** Of those, rows committed. */
+  rows_written: Generated<number>;
+  /** Rows dropped because the queue was full (the writer fell behind). */
+  dropped_queue_full: Generated<number>;
+  /** Rows dropped because their batch failed to write (not SQLITE_BUSY, which is retried). */
+  dropped_write_error: Generated<number>;
+  /** Rows dropped because the database file was deleted or replaced, or the writer thread died. */
+  dropped_store_gone: Generated<number>;
+}
+
+/**
+ * Per-bucket totals of calls by service, method and status code, maintained by the writer in the same transaction as
+ * the rows: `stats`, per-method and timeline read these, never the raw rows. Buckets are one minute or one hour
+ * (`bucket_ms`), aligned to the epoch.
+ */
+export interface CallRollupTable {
+  /** 60000 or 3600000. */
+  bucket_ms: number;
+  /** Start of the bucket, ms since the epoch, a multiple of `bucket_ms`. */
+  bucket_start: number;
+  service: string;
+  method: string;
+  status_code: number;
+  calls: number;
+  duration_sum_ms: number;
+  duration_min_ms: number;
+  duration_max_ms: number;
+  request_bytes: number;
+  response_bytes: number;
+  request_messages: number;
+  response_messages: number;
+  /** DDSketch of the durations in ms (relative accuracy 1%), in the DDSketch protobuf format: mergeable. */
+  latency_sketch: Uint8Array;
 }

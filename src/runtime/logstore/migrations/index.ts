@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { migration0001 } from './0001_initial.js';
 import { migration0002 } from './0002_stats_indexes.js';
+import { migration0003 } from './0003_rollups.js';
 
 /**
  * Every migration, by name, in order. They are modules, not files read at run time, so they ship inside the
@@ -8,6 +9,6 @@ import { migration0002 } from './0002_stats_indexes.js';
  */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001_initial': migration0001, '0002_stats_indexes': migration0002 };
+    return { '0001_initial': migration0001, '0002_stats_indexes': migration0002, '0003_rollups': migration0003 };
   },
 };

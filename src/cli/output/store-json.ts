@@ -1,0 +1,126 @@
+import { Status } from 'nice-grpc-common';
+import type {
+  ApiKeyRecord,
+  CallStats,
+  MethodCallStats,
+  RequestLog,
+  ServerInstance,
+  TimelineBucket,
+} from '../../runtime/index.js';
+
+/**
+ * The `--json` shapes of `logs`, `stats`, `status` and `keys` (shape version 2, documented in the README): camelCase
+ * keys; a status as `statusCode` (number) and `status` (name); times as ISO 8601 UTC with milliseconds; durations in
+ * ms, sizes in bytes; lists as arrays, never JSON inside a string. Fields may be added, never renamed or removed.
+ */
+export const STORE_JSON_VERSION = 2;
+
+/** ISO 8601 with milliseconds, or null. */
+export const isoTime = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** 5 → `NOT_FOUND`; a code nice-grpc does not name stays its number as a string. */
+export const statusName = (code: number): string => Status[code] ?? String(code);
+
+export function requestLogJson(log: RequestLog) {
+  return {
+    id: log.id,
+    requestId: log.requestId,
+    startedAt: isoTime(log.startedAt),
+    service: log.service,
+    method: log.method,
+    kind: log.kind,
+    statusCode: log.statusCode,
+    status: statusName(log.statusCode),
+    durationMs: log.durationMs,
+    principal: log.principal,
+    apiKeyId: log.apiKeyId,
+    peer: log.peer,
+    requestBytes: log.requestBytes,
+    responseBytes: log.responseBytes,
+    requestMessages: log.requestMessages,
+    responseMessages: log.responseMessages,
+    errorMessage: log.errorMessage,
+  };
+}
+
+export function callStatsJson(stats: CallStats) {
+  return {
+    calls: stats.calls,
+    ok: stats.ok,
+    errors: stats.errors,
+    successRate: stats.successRate,
+    avgMs: stats.avgMs,
+    minMs: stats.minMs,
+    maxMs: stats.maxMs,
+    p50Ms: stats.p50Ms,
+    p95Ms: stats.p95Ms,
+    p99Ms: stats.p99Ms,
+    percentiles: stats.exact ? 'exact' : 'sketch',
+    requestBytes: stats.requestBytes,
+    responseBytes: stats.responseBytes,
+    byStatus: stats.byStatus.map((entry) => ({
+      statusCode: entry.statusCode,
+      status: statusName(entry.statusCode),
+      calls: entry.calls,
+    })),
+  };
+}
+
+export const methodStatsJson = (stats: MethodCallStats) => ({
+  service: stats.service,
+  method: stats.method,
+  ...callStatsJson(stats),
+});
+
+export const timelineBucketJson = (bucket: TimelineBucket) => ({ start: isoTime(bucket.start), ...callStatsJson(bucket) });
+
+export function instanceJson(instance: ServerInstance, now: number) {
+  return {
+    id: instance.id,
+    service: instance.service,
+    state: instance.state,
+    address: instance.address,
+    pid: instance.pid,
+    host: instance.host,
+    startedAt: isoTime(instance.startedAt),
+    lastHeartbeatAt: isoTime(instance.lastHeartbeatAt),
+    heartbeatAgeMs: now - instance.lastHeartbeatAt,
+    services: instance.services,
+    callsRecorded: instance.callsRecorded,
+    rowsWritten: instance.rowsWritten,
+    rowsDropped: instance.rowsDropped,
+    droppedBy: instance.droppedBy,
+  };
+}
+
+export function apiKeyJson(record: ApiKeyRecord, now: number) {
+  return {
+    id: record.id,
+    name: record.name,
+    prefix: record.prefix,
+    roles: record.roles,
+    state: apiKeyState(record, now),
+    createdAt: isoTime(record.createdAt),
+    expiresAt: isoTime(record.expiresAt),
+    revokedAt: isoTime(record.revokedAt),
+    lastUsedAt: isoTime(record.lastUsedAt),
+    requestCount: record.requestCount,
+  };
+}
+
+/** `active`, `revoked` or `expired`. */
+export function apiKeyState(record: ApiKeyRecord, now: number): 'active' | 'revoked' | 'expired' {
+  if (record.revokedAt !== null) return 'revoked';
+  return record.expiresAt !== null && record.expiresAt <= now ? 'expired' : 'active';
+}
+
+/** Rows dropped by the instances of a window, summed (as of their last heartbeats). */
+export function droppedJson(instances: readonly ServerInstance[]) {
+  const droppedBy = { queueFull: 0, writeError: 0, storeGone: 0 };
+  for (const instance of instances) {
+    droppedBy.queueFull += instance.droppedBy.queueFull;
+    droppedBy.writeError += instance.droppedBy.writeError;
+    droppedBy.storeGone += instance.droppedBy.storeGone;
+  }
+  return { rows: droppedBy.queueFull + droppedBy.writeError + droppedBy.storeGone, droppedBy };
+}

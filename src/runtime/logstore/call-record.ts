@@ -1,0 +1,31 @@
+/** How a method exchanges messages; `unknown` for a call that never reached a method (unknown service or method). */
+export type CallKind = 'unary' | 'serverStreaming' | 'clientStreaming' | 'bidiStreaming' | 'unknown';
+
+/**
+ * One finished call, as the request logger hands it to the log store (and to a service's `redactCall` hook). Times
+ * are milliseconds since the Unix epoch (UTC), durations milliseconds, sizes bytes of serialized messages as they
+ * crossed the wire (without gRPC's 5-byte frame prefix).
+ */
+export interface CallRecord {
+  /** Random, time-ordered id of the call (UUIDv7, RFC 9562). */
+  readonly requestId: string;
+  readonly startedAt: number;
+  /** Fully-qualified service, for example `auth.v1.AuthService`. */
+  readonly service: string;
+  /** Method name, for example `Login`. */
+  readonly method: string;
+  readonly kind: CallKind;
+  /** gRPC status code number (0 = OK), as the client saw it. */
+  readonly statusCode: number;
+  readonly durationMs: number;
+  /** Who auth resolved, for example `apikey:ci-bot` or `jwt:ada`; null when anonymous or rejected. */
+  readonly principal: string | null;
+  readonly apiKeyId: string | null;
+  readonly peer: string | null;
+  readonly requestBytes: number;
+  readonly responseBytes: number;
+  readonly requestMessages: number;
+  readonly responseMessages: number;
+  /** The error's message for non-OK calls (server-side detail, never a credential). */
+  readonly errorMessage: string | null;
+}

@@ -1,0 +1,118 @@
+import type { CallKind, CallRecord } from './call-record.js';
+
+/**
+ * A batch of calls as it crosses to the writer thread: columnar, so one `postMessage` carries a whole batch. Numbers
+ * sit in one Float64Array (transferred, not copied), strings in one array; row `i`'s values are at
+ * `i * NUMBER_STRIDE + column` and `i * STRING_STRIDE + column`.
+ */
+export interface RowBatch {
+  readonly count: number;
+  readonly numbers: Float64Array;
+  readonly strings: (string | null)[];
+}
+
+/** Offsets of the numeric columns of a row. */
+export const N = {
+  startedAt: 0,
+  statusCode: 1,
+  durationMs: 2,
+  requestBytes: 3,
+  responseBytes: 4,
+  requestMessages: 5,
+  responseMessages: 6,
+} as const;
+export const NUMBER_STRIDE = 7;
+
+/** Offsets of the string columns of a row. */
+export const S = {
+  requestId: 0,
+  service: 1,
+  method: 2,
+  kind: 3,
+  principal: 4,
+  apiKeyId: 5,
+  peer: 6,
+  errorMessage: 7,
+} as const;
+export const STRING_STRIDE = 8;
+
+/** Collects records into a {@link RowBatch} of at most `capacity` rows. */
+export class RowBatchBuilder {
+  readonly #capacity: number;
+  #numbers: Float64Array;
+  #strings: (string | null)[] = [];
+  #count = 0;
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+    this.#numbers = new Float64Array(capacity * NUMBER_STRIDE);
+  }
+
+  get length(): number {
+    return this.#count;
+  }
+
+  get full(): boolean {
+    return this.#count >= this.#capacity;
+  }
+
+  push(record: CallRecord): void {
+    const n = this.#count * NUMBER_STRIDE;
+    const numbers = this.#numbers;
+    numbers[n + N.startedAt] = record.startedAt;
+    numbers[n + N.statusCode] = record.statusCode;
+    numbers[n + N.durationMs] = record.durationMs;
+    numbers[n + N.requestBytes] = record.requestBytes;
+    numbers[n + N.responseBytes] = record.responseBytes;
+    numbers[n + N.requestMessages] = record.requestMessages;
+    numbers[n + N.responseMessages] = record.responseMessages;
+    this.#strings.push(
+      record.requestId,
+      record.service,
+      record.method,
+      record.kind,
+      record.principal,
+      record.apiKeyId,
+      record.peer,
+      record.errorMessage,
+    );
+    this.#count++;
+  }
+
+  /** The rows so far as a batch; the builder starts empty again. */
+  take(): RowBatch {
+    const batch: RowBatch = {
+      count: this.#count,
+      numbers: this.#count === this.#capacity ? this.#numbers : this.#numbers.slice(0, this.#count * NUMBER_STRIDE),
+      strings: this.#strings,
+    };
+    this.#numbers = new Float64Array(this.#capacity * NUMBER_STRIDE);
+    this.#strings = [];
+    this.#count = 0;
+    return batch;
+  }
+}
+
+/** Row `index` of a batch as a record (for tests and the migration; the writer reads columns directly). */
+export function rowOf(batch: RowBatch, index: number): CallRecord {
+  const n = index * NUMBER_STRIDE;
+  const s = index * STRING_STRIDE;
+  const { numbers, strings } = batch;
+  return {
+    requestId: strings[s + S.requestId] ?? '',
+    service: strings[s + S.service] ?? '',
+    method: strings[s + S.method] ?? '',
+    kind: (strings[s + S.kind] ?? 'unknown') as CallKind,
+    principal: strings[s + S.principal] ?? null,
+    apiKeyId: strings[s + S.apiKeyId] ?? null,
+    peer: strings[s + S.peer] ?? null,
+    errorMessage: strings[s + S.errorMessage] ?? null,
+    startedAt: numbers[n + N.startedAt] ?? 0,
+    statusCode: numbers[n + N.statusCode] ?? 0,
+    durationMs: numbers[n + N.durationMs] ?? 0,
+    requestBytes: numbers[n + N.requestBytes] ?? 0,
+    responseBytes: numbers[n + N.responseBytes] ?? 0,
+    requestMessages: numbers[n + N.requestMessages] ?? 0,
+    responseMessages: numbers[n + N.responseMessages] ?? 0,
+  };
+}

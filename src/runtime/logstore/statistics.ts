@@ -1,0 +1,296 @@
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
+import type { LogStoreDatabase } from './database.js';
+import { mergeEncodedSketch, newLatencySketch, sketchQuantile, type LatencySketch } from './latency-sketch.js';
+import { HOUR_MS, MINUTE_MS } from './rollups.js';
+
+/**
+ * Which calls a statistic covers. Times in ms since the epoch; rollups are per minute, so `since` counts from the
+ * start of its minute and `until` (exclusive, default: now and later) is rounded up to a whole minute.
+ */
+export interface StatsWindow {
+  readonly since: number;
+  readonly until?: number;
+  /** Fully-qualified service, for example `auth.v1.AuthService`. */
+  readonly service?: string;
+  /** Method name, for example `Login` (with or without `service`). */
+  readonly method?: string;
+}
+
+/** Calls of one status code. */
+export interface StatusCount {
+  /** gRPC status code number (0 = OK). */
+  readonly statusCode: number;
+  readonly calls: number;
+}
+
+/**
+ * Totals and latency of the calls of a window. Durations in ms, sizes in bytes. Percentiles come from the rollups'
+ * DDSketches: within 1% (relative) of the exact value at the same rank, clamped to the exact min and max; with
+ * `exact: true` they were computed from the raw rows (nearest rank).
+ */
+export interface CallStats {
+  readonly calls: number;
+  readonly ok: number;
+  readonly errors: number;
+  /** `ok / calls`, 0..1; 1 when there are no calls. */
+  readonly successRate: number;
+  readonly avgMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly p99Ms: number;
+  readonly requestBytes: number;
+  readonly responseBytes: number;
+  /** Calls per status code, by code. */
+  readonly byStatus: readonly StatusCount[];
+  /** True when percentiles are exact (`exactStats`), false when read from sketches. */
+  readonly exact: boolean;
+}
+
+/** {@link CallStats} of one method. */
+export interface MethodCallStats extends CallStats {
+  readonly service: string;
+  readonly method: string;
+}
+
+/** {@link CallStats} of one timeline bucket. */
+export interface TimelineBucket extends CallStats {
+  /** Start of the bucket, ms since the epoch (a multiple of the bucket size). */
+  readonly start: number;
+}
+
+/** The statistics of the log store, read from rollups: they cost the same at 10M rows as at 10k. */
+export interface LogStatistics {
+  /** Totals over the window. */
+  summary(window: StatsWindow): Promise<CallStats>;
+  /** Totals per service and method, busiest first. */
+  methods(window: StatsWindow): Promise<MethodCallStats[]>;
+  /**
+   * Totals per bucket of `bucketMs` (a whole number of minutes), oldest first, only buckets with calls. Buckets are
+   * aligned to their size; with a bucket of whole hours the first one may include calls from before `since`.
+   * @throws RangeError when `bucketMs` is not a positive multiple of 60000.
+   */
+  timeline(window: StatsWindow, bucketMs: number): Promise<TimelineBucket[]>;
+  /** Like `summary`, with exact percentiles from the raw rows (reads every row of the window: slower). */
+  exactSummary(window: StatsWindow): Promise<CallStats>;
+}
+
+/** Accumulates rollup rows into one {@link CallStats}. */
+class StatsAccumulator {
+  calls = 0;
+  sumMs = 0;
+  minMs = Number.POSITIVE_INFINITY;
+  maxMs = 0;
+  requestBytes = 0;
+  responseBytes = 0;
+  readonly byStatus = new Map<number, number>();
+  readonly sketch: LatencySketch = newLatencySketch();
+
+  add(row: RollupRow): void {
+    const calls = row.calls;
+    this.calls += calls;
+    this.sumMs += row.duration_sum_ms;
+    this.minMs = Math.min(this.minMs, row.duration_min_ms);
+    this.maxMs = Math.max(this.maxMs, row.duration_max_ms);
+    this.requestBytes += row.request_bytes;
+    this.responseBytes += row.response_bytes;
+    this.byStatus.set(row.status_code, (this.byStatus.get(row.status_code) ?? 0) + calls);
+    mergeEncodedSketch(this.sketch, row.latency_sketch);
+  }
+
+  result(): CallStats {
+    const min = this.calls === 0 ? 0 : this.minMs;
+    const quantile = (q: number) => sketchQuantile(this.sketch, q, min, this.maxMs);
+    return statsOf(this.calls, this.byStatus, this.sumMs, min, this.maxMs, this.requestBytes, this.responseBytes, {
+      p50Ms: quantile(0.5),
+      p95Ms: quantile(0.95),
+      p99Ms: quantile(0.99),
+      exact: false,
+    });
+  }
+}
+
+function statsOf(
+  calls: number,
+  byStatus: ReadonlyMap<number, number>,
+  sumMs: number,
+  minMs: number,
+  maxMs: number,
+  requestBytes: number,
+  responseBytes: number,
+  percentiles: { p50Ms: number; p95Ms: number; p99Ms: number; exact: boolean },
+): CallStats {
+  const ok = byStatus.get(0) ?? 0;
+  return {
+    calls,
+    ok,
+    errors: calls - ok,
+    successRate: calls === 0 ? 1 : ok / calls,
+    avgMs: calls === 0 ? 0 : sumMs / calls,
+    minMs,
+    maxMs,
+    ...percentiles,
+    requestBytes,
+    responseBytes,
+    byStatus: [...byStatus.entries()].sort(([a], [b]) => a - b).map(([statusCode, count]) => ({ statusCode, calls: count })),
+  };
+}
+
+interface RollupRow {
+  bucket_start: number;
+  service: string;
+  method: string;
+  status_code: number;
+  calls: number;
+  duration_sum_ms: number;
+  duration_min_ms: number;
+  duration_max_ms: number;
+  request_bytes: number;
+  response_bytes: number;
+  latency_sketch: Uint8Array;
+}
+
+interface Cover {
+  readonly bucketMs: number;
+  readonly from: number;
+  /** Exclusive; undefined for open-ended. */
+  readonly to: number | undefined;
+}
+
+/**
+ * The rollup ranges that cover a window: whole hours from the hour rollups, the minutes before the first whole hour
+ * and after the last from the minute rollups. A 24-hour window reads at most ~84 rollup rows per key instead of 1,440.
+ */
+export function coverOf(since: number, until: number | undefined): Cover[] {
+  const start = Math.floor(since / MINUTE_MS) * MINUTE_MS;
+  const end = until === undefined ? undefined : Math.ceil(until / MINUTE_MS) * MINUTE_MS;
+  const hoursFrom = Math.ceil(start / HOUR_MS) * HOUR_MS;
+  const hoursTo = end === undefined ? undefined : Math.floor(end / HOUR_MS) * HOUR_MS;
+  if (hoursTo !== undefined && hoursFrom >= hoursTo) return [{ bucketMs: MINUTE_MS, from: start, to: end }];
+  const covers: Cover[] = [];
+  if (start < hoursFrom) covers.push({ bucketMs: MINUTE_MS, from: start, to: hoursFrom });
+  covers.push({ bucketMs: HOUR_MS, from: hoursFrom, to: hoursTo });
+  if (hoursTo !== undefined && end !== undefined && hoursTo < end) covers.push({ bucketMs: MINUTE_MS, from: hoursTo, to: end });
+  return covers;
+}
+
+/** The statistics API over a kysely connection (SQLite now; the queries are dialect-neutral). */
+export function createLogStatistics(db: Kysely<LogStoreDatabase>): LogStatistics {
+  const rollups = (window: StatsWindow, covers: readonly Cover[]) =>
+    db
+      .selectFrom('call_rollups')
+      .select([
+        'bucket_start',
+        'service',
+        'method',
+        'status_code',
+        'calls',
+        'duration_sum_ms',
+        'duration_min_ms',
+        'duration_max_ms',
+        'request_bytes',
+        'response_bytes',
+        'latency_sketch',
+      ])
+      .where((eb) =>
+        eb.or(
+          covers.map((cover) => {
+            const conditions: Expression<SqlBool>[] = [
+              eb('bucket_ms', '=', cover.bucketMs),
+              eb('bucket_start', '>=', cover.from),
+            ];
+            if (cover.to !== undefined) conditions.push(eb('bucket_start', '<', cover.to));
+            return eb.and(conditions);
+          }),
+        ),
+      )
+      .where(keyFilter(window))
+      .execute() as Promise<RollupRow[]>;
+
+  return {
+    async summary(window) {
+      const total = new StatsAccumulator();
+      for (const row of await rollups(window, coverOf(window.since, window.until))) total.add(row);
+      return total.result();
+    },
+    async methods(window) {
+      const byMethod = new Map<string, { service: string; method: string; stats: StatsAccumulator }>();
+      for (const row of await rollups(window, coverOf(window.since, window.until))) {
+        const key = `${row.service}/${row.method}`;
+        let entry = byMethod.get(key);
+        if (!entry) {
+          entry = { service: row.service, method: row.method, stats: new StatsAccumulator() };
+          byMethod.set(key, entry);
+        }
+        entry.stats.add(row);
+      }
+      return [...byMethod.values()]
+        .map(({ service, method, stats }) => ({ service, method, ...stats.result() }))
+        .sort((a, b) => b.calls - a.calls || a.service.localeCompare(b.service) || a.method.localeCompare(b.method));
+    },
+    async timeline(window, bucketMs) {
+      if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0 || bucketMs % MINUTE_MS !== 0) {
+        throw new RangeError(`a timeline bucket must be a whole number of minutes, got ${bucketMs} ms`);
+      }
+      const resolution = bucketMs % HOUR_MS === 0 ? HOUR_MS : MINUTE_MS;
+      const from = Math.floor(window.since / resolution) * resolution;
+      const to = window.until === undefined ? undefined : Math.ceil(window.until / resolution) * resolution;
+      const buckets = new Map<number, StatsAccumulator>();
+      for (const row of await rollups(window, [{ bucketMs: resolution, from, to }])) {
+        const start = Math.floor(row.bucket_start / bucketMs) * bucketMs;
+        let bucket = buckets.get(start);
+        if (!bucket) {
+          bucket = new StatsAccumulator();
+          buckets.set(start, bucket);
+        }
+        bucket.add(row);
+      }
+      return [...buckets.entries()].sort(([a], [b]) => a - b).map(([start, stats]) => ({ start, ...stats.result() }));
+    },
+    async exactSummary(window) {
+      // The same whole minutes as the rollups read, so both answers cover the same calls.
+      const since = Math.floor(window.since / MINUTE_MS) * MINUTE_MS;
+      const until = window.until === undefined ? undefined : Math.ceil(window.until / MINUTE_MS) * MINUTE_MS;
+      const rows = await db
+        .selectFrom('request_logs')
+        .select(['status_code', 'duration_ms', 'request_bytes', 'response_bytes'])
+        .where('started_at', '>=', since)
+        .$if(until !== undefined, (query) => query.where('started_at', '<', until ?? 0))
+        .$if(window.service !== undefined, (query) => query.where('service', '=', window.service ?? ''))
+        .$if(window.method !== undefined, (query) => query.where('method', '=', window.method ?? ''))
+        .execute();
+      const durations = new Float64Array(rows.length);
+      const byStatus = new Map<number, number>();
+      let sumMs = 0;
+      let requestBytes = 0;
+      let responseBytes = 0;
+      rows.forEach((row, index) => {
+        durations[index] = row.duration_ms;
+        sumMs += row.duration_ms;
+        requestBytes += row.request_bytes;
+        responseBytes += row.response_bytes;
+        byStatus.set(row.status_code, (byStatus.get(row.status_code) ?? 0) + 1);
+      });
+      durations.sort();
+      // Nearest rank: the value at position ceil(p * n) of the sorted durations (1-based).
+      const rank = (p: number) => (rows.length === 0 ? 0 : (durations[Math.max(1, Math.ceil(p * rows.length)) - 1] ?? 0));
+      return statsOf(rows.length, byStatus, sumMs, rank(0), durations.at(-1) ?? 0, requestBytes, responseBytes, {
+        p50Ms: rank(0.5),
+        p95Ms: rank(0.95),
+        p99Ms: rank(0.99),
+        exact: true,
+      });
+    },
+  };
+}
+
+/** The window's service and method as a condition on rollups (kysely's `and`; `true` when neither is set). */
+function keyFilter(window: StatsWindow) {
+  return (eb: ExpressionBuilder<LogStoreDatabase, 'call_rollups'>) => {
+    const conditions: Expression<SqlBool>[] = [];
+    if (window.service !== undefined) conditions.push(eb('service', '=', window.service));
+    if (window.method !== undefined) conditions.push(eb('method', '=', window.method));
+    return eb.and(conditions);
+  };
+}

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import type { CallRecord } from '../../src/runtime/logstore/call-record.ts';
+import { createLogStore } from '../../src/runtime/logstore/create-log-store.ts';
+import { repoRoot, runCli, tempDir, writeFiles } from '../helpers/workspace.ts';
+
+// The `--json` shapes of logs, stats, status and keys (shape version 2) pinned by snapshots in
+// fixtures/json-shapes/: a renamed or removed field fails here. `UPDATE_GOLDENS=1` rewrites them. Values that change
+// from run to run (times, random ids) are replaced by placeholders before comparing; their format is checked first.
+
+const SHAPES = join(repoRoot, 'fixtures/json-shapes');
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+let ws: string;
+
+/** Placeholders for run-dependent values; asserts their format on the way. */
+function normalise(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((item) => normalise(item, key));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, normalise(item, name)]));
+  }
+  if (typeof value === 'string' && /At$|^since$|^start$/.test(key)) {
+    assert.match(value, ISO_MS, `${key} is ISO 8601 with milliseconds`);
+    return '<time>';
+  }
+  if (key === 'heartbeatAgeMs' || key === 'pid') return typeof value === 'number' ? '<number>' : value;
+  if ((key === 'id' || key === 'prefix' || key === 'key') && typeof value === 'string') return `<${key}>`;
+  if (key === 'host' && typeof value === 'string') return '<host>';
+  return value;
+}
+
+async function expectShape(name: string, stdout: string): Promise<void> {
+  const actual = `${JSON.stringify(normalise(JSON.parse(stdout)), null, 2)}\n`;
+  const path = join(SHAPES, `${name}.json`);
+  if (process.env.UPDATE_GOLDENS === '1') await writeFile(path, actual);
+  const expected = await readFile(path, 'utf8').catch(() => '(missing: run with UPDATE_GOLDENS=1)');
+  assert.equal(actual, expected, `fixtures/json-shapes/${name}.json`);
+}
+
+function call(index: number, now: number, overrides: Partial<CallRecord> = {}): CallRecord {
+  return {
+    requestId: `0190a1b2-0000-7000-8000-00000000000${index}`,
+    startedAt: now - 120_000 + index * 1000,
+    service: 'auth.v1.AuthService',
+    method: index % 2 === 0 ? 'Login' : 'ValidateToken',
+    kind: 'unary',
+    statusCode: index === 3 ? 5 : 0,
+    durationMs: index * 1.5,
+    principal: index === 1 ? 'apiKey:ops' : null,
+    apiKeyId: null,
+    peer: '127.0.0.1:50000',
+    requestBytes: 12,
+    responseBytes: 30,
+    requestMessages: 1,
+    responseMessages: 1,
+    errorMessage: index === 3 ? 'no such session' : null,
+    ...overrides,
+  };
+}
+
+describe('--json shapes of the store commands (version 2)', () => {
+  before(async () => {
+    ws = await tempDir();
+    await writeFiles(ws, {
+      'grpcforge.yaml': 'version: 1\nservices:\n  auth:\n    serves: [auth.v1.AuthService]\n    listen: 127.0.0.1:0\n',
+    });
+    const store = await createLogStore({ url: `sqlite:${join(ws, '.grpcforge/grpcforge.db')}` });
+    // Whole-minute placement keeps the timeline's bucket count stable: all calls in one minute, two minutes ago.
+    const now = Math.floor(Date.now() / 60_000) * 60_000;
+    for (let index = 1; index <= 4; index++) store.logs.record(call(index, now));
+    await store.instances.register({
+      id: 'instance-1',
+      service: 'auth',
+      address: '127.0.0.1:50051',
+      pid: 4242,
+      host: 'ci',
+      startedAt: now - 300_000,
+      services: ['auth.v1.AuthService'],
+    });
+    await store.instances.heartbeat('instance-1', 'stopped');
+    await store.apiKeys.create({ name: 'ops', roles: ['admin'] });
+    await store.close();
+  });
+
+  test('logs --json', async () => {
+    const result = runCli(['logs', '--json', '--limit', '3'], ws);
+    assert.equal(result.code, 0, result.stderr);
+    await expectShape('logs', result.stdout);
+  });
+
+  test('logs --request-id --json', async () => {
+    const result = runCli(['logs', '--request-id', '0190a1b2-0000-7000-8000-000000000003', '--json'], ws);
+    assert.equal(result.code, 0, result.stderr);
+    await expectShape('logs-request', result.stdout);
+  });
+
+  test('stats --json', async () => {
+    const result = runCli(['stats', '--json', '--bucket', '1h'], ws);
+    assert.equal(result.code, 0, result.stderr);
+    await expectShape('stats', result.stdout);
+  });
+
+  test('stats --exact --json', async () => {
+    const result = runCli(['stats', '--exact', '--json', '--since', '1h'], ws);
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as { totals: { percentiles: string; p50Ms: number; calls: number } };
+    assert.deepEqual([report.totals.percentiles, report.totals.p50Ms, report.totals.calls], ['exact', 3, 4]);
+  });
+
+  test('status --json', async () => {
+    const result = runCli(['status', '--json'], ws);
+    assert.equal(result.code, 0, result.stderr);
+    await expectShape('status', result.stdout);
+  });
+
+  test('keys list --json', async () => {
+    const result = runCli(['keys', 'list', '--json'], ws);
+    assert.equal(result.code, 0, result.stderr);
+    await expectShape('keys', result.stdout);
+  });
+
+  test('a bucket that is not whole minutes is refused with exit 2', () => {
+    const result = runCli(['stats', '--bucket', '30s'], ws);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--bucket: 30s is not a whole number of minutes/);
+  });
+});
