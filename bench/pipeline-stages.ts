@@ -13,19 +13,19 @@ import { createPipeline } from '../src/runtime/server/pipeline.ts';
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '200000' } } });
 const calls = Number(values.calls);
 const store = await createLogStore({ url: 'sqlite::memory:', maxQueue: 1_000_000 });
-const { key } = await store.createApiKey({ name: 'bench' });
+const { key } = await store.apiKeys.create({ name: 'bench' });
 const metadata = Metadata({ 'x-api-key': key });
 
 const apiKeys = {
-  verify: (k: string) => store.verifyApiKey(k),
-  countUse: (id: string, at: number) => store.countApiKeyUse(id, at),
+  verify: (k: string) => store.apiKeys.verify(k),
+  countUse: (id: string, at: number) => store.apiKeys.countUse(id, at),
 };
 const stages: Record<string, ServerMiddleware<object, object>> = {
   'error mapping': createErrorMappingMiddleware({}),
   'auth (API key, cached)': createAuthMiddleware({ policy: {}, apiKeys }) as ServerMiddleware<object, object>,
   'logger (record discarded)': createRequestLoggerMiddleware({ record: () => {} }),
   // Sizes come from the wire (the bytes grpc-js read and writes), so the logger no longer encodes anything.
-  'logger + SQLite row': createRequestLoggerMiddleware({ record: store.record }),
+  'logger + SQLite row': createRequestLoggerMiddleware({ record: store.logs.record }),
 };
 
 async function run(middleware: ServerMiddleware<object, object> | undefined): Promise<number> {
@@ -70,7 +70,7 @@ for (const [name, stage] of Object.entries(stages)) results[name] = (await run(s
 // As `serve` composes it: service context → logger → auth → error mapping (the codec stage is left out: its one
 // encode replaces grpc-js's, which this in-process run does not do either).
 const full = createPipeline({
-  logger: { record: store.record },
+  logger: { record: store.logs.record },
   auth: { policy: {}, apiKeys },
   serviceContext: undefined,
 });

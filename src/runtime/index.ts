@@ -70,7 +70,14 @@ export type { ApiKeyStore, InstanceStore, LogStore, LogStoreOptions } from './lo
 export type { CallKind, CallRecord } from './logstore/call-record.js';
 export type { ApiKeyRecord, ApiKeyRejection, CreateApiKeyOptions } from './logstore/api-keys.js';
 export type { LogQuery, RequestLog, RequestLogs } from './logstore/request-logs.js';
-export type { CallStats, LogStatistics, MethodCallStats, StatsWindow, StatusCount, TimelineBucket } from './logstore/statistics.js';
+export type {
+  CallStats,
+  LogStatistics,
+  MethodCallStats,
+  StatsWindow,
+  StatusCount,
+  TimelineBucket,
+} from './logstore/statistics.js';
 export type { InstanceRegistration, InstanceState, ServerInstance } from './logstore/instances.js';
 export { UNRESPONSIVE_AFTER_MS } from './logstore/instances.js';
 export type { LogWriterCounters } from './logstore/log-writer.js';

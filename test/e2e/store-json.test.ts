@@ -13,6 +13,7 @@ import { repoRoot, runCli, tempDir, writeFiles } from '../helpers/workspace.ts';
 const SHAPES = join(repoRoot, 'fixtures/json-shapes');
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 let ws: string;
+let thirdRequestId: string;
 
 /** Placeholders for run-dependent values; asserts their format on the way. */
 function normalise(value: unknown, key = ''): unknown {
@@ -26,6 +27,10 @@ function normalise(value: unknown, key = ''): unknown {
   }
   if (key === 'heartbeatAgeMs' || key === 'pid') return typeof value === 'number' ? '<number>' : value;
   if ((key === 'id' || key === 'prefix' || key === 'key') && typeof value === 'string') return `<${key}>`;
+  if (key === 'requestId' && typeof value === 'string') {
+    assert.match(value, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'requestId is a UUIDv7');
+    return `<requestId ${value.slice(-1)}>`;
+  }
   if (key === 'host' && typeof value === 'string') return '<host>';
   return value;
 }
@@ -38,10 +43,17 @@ async function expectShape(name: string, stdout: string): Promise<void> {
   assert.equal(actual, expected, `fixtures/json-shapes/${name}.json`);
 }
 
+/** A UUIDv7 of `startedAt` with a fixed random part, as the logger makes them. */
+function requestIdOf(startedAt: number, index: number): string {
+  const time = startedAt.toString(16).padStart(12, '0');
+  return `${time.slice(0, 8)}-${time.slice(8)}-7000-8000-00000000000${index}`;
+}
+
 function call(index: number, now: number, overrides: Partial<CallRecord> = {}): CallRecord {
+  const startedAt = now - 120_000 + index * 1000;
   return {
-    requestId: `0190a1b2-0000-7000-8000-00000000000${index}`,
-    startedAt: now - 120_000 + index * 1000,
+    requestId: requestIdOf(startedAt, index),
+    startedAt,
     service: 'auth.v1.AuthService',
     method: index % 2 === 0 ? 'Login' : 'ValidateToken',
     kind: 'unary',
@@ -69,6 +81,7 @@ describe('--json shapes of the store commands (version 2)', () => {
     // Whole-minute placement keeps the timeline's bucket count stable: all calls in one minute, two minutes ago.
     const now = Math.floor(Date.now() / 60_000) * 60_000;
     for (let index = 1; index <= 4; index++) store.logs.record(call(index, now));
+    thirdRequestId = call(3, now).requestId;
     await store.instances.register({
       id: 'instance-1',
       service: 'auth',
@@ -90,7 +103,7 @@ describe('--json shapes of the store commands (version 2)', () => {
   });
 
   test('logs --request-id --json', async () => {
-    const result = runCli(['logs', '--request-id', '0190a1b2-0000-7000-8000-000000000003', '--json'], ws);
+    const result = runCli(['logs', '--request-id', thirdRequestId, '--json'], ws);
     assert.equal(result.code, 0, result.stderr);
     await expectShape('logs-request', result.stdout);
   });

@@ -70,11 +70,11 @@ describe('pipeline: auth and request logging', () => {
   before(async () => {
     dbPath = join(await tempDir(), 'logs.db');
     store = await createLogStore({ url: `sqlite:${dbPath}`, flushIntervalMs: 10 });
-    adminKey = (await store.createApiKey({ name: 'ops', roles: ['admin'] })).key;
-    readerKey = (await store.createApiKey({ name: 'reader' })).key;
-    revokedKey = (await store.createApiKey({ name: 'gone' })).key;
-    await store.revokeApiKey('gone');
-    expiredKey = (await store.createApiKey({ name: 'old', expiresAt: Date.now() - 1000 })).key;
+    adminKey = (await store.apiKeys.create({ name: 'ops', roles: ['admin'] })).key;
+    readerKey = (await store.apiKeys.create({ name: 'reader' })).key;
+    revokedKey = (await store.apiKeys.create({ name: 'gone' })).key;
+    await store.apiKeys.revoke('gone');
+    expiredKey = (await store.apiKeys.create({ name: 'old', expiresAt: Date.now() - 1000 })).key;
     server = await startServer({
       host: '127.0.0.1',
       port: 0,
@@ -92,13 +92,13 @@ describe('pipeline: auth and request logging', () => {
           } as never,
         ),
       ],
-      recordCall: store.record,
+      recordCall: store.logs.record,
       auth: {
         policy: {
           default: 'authenticated',
           methods: { 'test.v1.EchoService/Collect': 'public', 'test.v1.EchoService/Chat': { roles: ['admin'] } },
         },
-        apiKeys: { verify: (key) => store.verifyApiKey(key), countUse: (id, at) => store.countApiKeyUse(id, at) },
+        apiKeys: { verify: (key) => store.apiKeys.verify(key), countUse: (id, at) => store.apiKeys.countUse(id, at) },
         jwt: await createJwtVerifier({ secret: SECRET, issuer: 'https://issuer.test', audience: 'grpcforge-test' }),
         apiKeyCacheMs: 0,
       },
@@ -123,9 +123,9 @@ describe('pipeline: auth and request logging', () => {
     assert.deepEqual(await c.echo({ text: 'hi' }, key(readerKey)), { text: 'hi from reader' });
     closeServiceClient(c);
     await store.flush();
-    const logs = await store.logs({ limit: 6 });
+    const logs = await store.logs.list({ limit: 6 });
     assert.deepEqual(
-      logs.reverse().map((log) => [log.status_code, log.principal]),
+      logs.reverse().map((log) => [log.statusCode, log.principal]),
       [
         [16, null],
         [16, null],
@@ -175,7 +175,7 @@ describe('pipeline: auth and request logging', () => {
     await expectCode(drain(c.chat((async function* () {})(), as(readerKey))), Status.PERMISSION_DENIED);
     await drain(c.chat((async function* () {})(), as(adminKey)));
     await store.flush();
-    const [denied] = await store.logs({ statusCode: Status.PERMISSION_DENIED, method: 'Chat' });
+    const [denied] = await store.logs.list({ statusCode: Status.PERMISSION_DENIED, method: 'Chat' });
     assert.equal(denied?.principal, 'apiKey:reader', 'the logger records the principal auth resolved, even when refused');
     closeServiceClient(c);
   });
@@ -232,7 +232,7 @@ describe('pipeline: auth and request logging', () => {
 
   test('a concurrent load leaves exactly one row per call; no key or token reaches the database file', async () => {
     await store.flush();
-    const before = (await store.stats()).total;
+    const before = (await store.statistics.summary({ since: 0 })).calls;
     const c = client();
     const token = await jwt({});
     const calls = 3000;
@@ -246,11 +246,11 @@ describe('pipeline: auth and request logging', () => {
     );
     assert.equal(results.filter((result) => result.status === 'fulfilled').length, calls);
     await store.flush();
-    assert.equal((await store.stats()).total - before, calls);
+    assert.equal((await store.statistics.summary({ since: 0 })).calls - before, calls);
     const counters = store.counters();
     assert.equal(counters.written + counters.dropped + counters.queued, counters.recorded);
     assert.equal(counters.dropped, 0);
-    const [reader] = (await store.listApiKeys()).filter((key) => key.name === 'reader');
+    const [reader] = (await store.apiKeys.list()).filter((key) => key.name === 'reader');
     assert.ok((reader?.requestCount ?? 0) >= calls / 2, 'usage is counted (in batches)');
     closeServiceClient(c);
     await server.shutdown(1000);

@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type Migration } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, SqliteDialect, type Migration } from 'kysely';
 import type { CallRecord } from '../../src/runtime/logstore/call-record.ts';
 import { createLogStore } from '../../src/runtime/logstore/create-log-store.ts';
+import { createRequestId } from '../../src/runtime/logstore/request-id.ts';
 import { LogWriter, startWriterWorker, workerTransport } from '../../src/runtime/logstore/log-writer.ts';
 import { migration0001 } from '../../src/runtime/logstore/migrations/0001_initial.ts';
 import { migration0002 } from '../../src/runtime/logstore/migrations/0002_stats_indexes.ts';
-import { tempDir } from '../helpers/workspace.ts';
+import { repoRoot, tempDir } from '../helpers/workspace.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 10, 0, 0);
 
@@ -109,11 +112,31 @@ describe('log store (SQLite file, writer thread)', () => {
       next.map((log) => log.requestId),
       ['r70', 'r60', 'r50'],
     );
-    const one = await reopened.logs.get('r42');
+    const one = await reopened.logs.get('r42'); // not a UUIDv7: found by a scan
     assert.deepEqual(one && { ...one, id: 0 }, { ...call(42), id: 0 });
+    const v7 = await reopened.logs.get(createRequestId(T0 + 7000)); // the right time, another random part
+    assert.equal(v7, undefined);
     assert.equal((await reopened.statistics.summary({ since: T0 + 60_000 })).calls, 41);
     assert.equal((await reopened.statistics.summary({ since: T0, service: 'auth.v1.AuthService', method: 'Login' })).calls, 50);
     await reopened.close();
+  });
+
+  test('a call is found by its request id through the time index (the id is a UUIDv7 of its start)', async () => {
+    const store = await createLogStore({ url: 'sqlite::memory:' });
+    const timed = call(1, { requestId: createRequestId(T0 + 1000) });
+    store.logs.record(timed);
+    store.logs.record(call(2, { requestId: createRequestId(T0 + 1000) }));
+    await store.flush();
+    assert.deepEqual(await store.logs.get(timed.requestId), { ...timed, id: 1 });
+    const query = store.db
+      .selectFrom('request_logs')
+      .select('id')
+      .where('started_at', '=', T0 + 1000)
+      .where('request_id', '=', timed.requestId)
+      .compile();
+    const plan = await store.db.executeQuery(CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]));
+    assert.match(JSON.stringify(plan.rows), /USING INDEX request_logs_started_at/);
+    await store.close();
   });
 
   test('percentiles from rollups stay within 1% of the exact ones on a known distribution', async () => {
@@ -222,10 +245,11 @@ describe('log store (SQLite file, writer thread)', () => {
       .where('type' as never, '=', 'index' as never)
       .where('tbl_name' as never, '=', 'request_logs' as never)
       .execute();
-    assert.deepEqual((indexes as { name: string }[]).map((index) => index.name).sort(), [
-      'request_logs_request_id',
-      'request_logs_started_at',
-    ]);
+    assert.deepEqual(
+      (indexes as { name: string }[]).map((index) => index.name),
+      ['request_logs_started_at'],
+      'no index exists only for statistics',
+    );
     await store.close();
   });
 
@@ -293,6 +317,31 @@ describe('log store (SQLite file, writer thread)', () => {
     assert.equal(errors.length, 1);
     assert.match(errors[0] ?? '', /writer thread exited/);
     await writer.close();
+  });
+});
+
+describe('a store that cannot be written', () => {
+  test('is a clear error when it opens, naming the file and what to check (read-only file, run as a user who may not write it)', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'readonly.db');
+    await (await createLogStore({ url: `sqlite:${path}`, writer: false })).close();
+    chmodSync(path, 0o444);
+    chmodSync(dir, 0o755);
+    // root may write any file: the check runs as `nobody` then, as it does for the users who hit it.
+    const asRoot = process.getuid?.() === 0;
+    const script = `import { createLogStore } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'src/runtime/logstore/create-log-store.ts')).href)};
+      try { await createLogStore({ url: ${JSON.stringify(`sqlite:${path}`)} }); console.log('opened'); } catch (error) { console.log(error.message); }`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 60_000,
+      ...(asRoot ? { uid: 65534, gid: 65534, env: { ...process.env, HOME: dir } } : {}),
+    });
+    assert.equal(child.status, 0, child.stderr);
+    assert.match(
+      child.stdout,
+      /the log store .*readonly\.db cannot be written \(attempt to write a readonly database\): check that this user may write/,
+    );
   });
 });
 

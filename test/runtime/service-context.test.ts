@@ -12,7 +12,7 @@ import {
   fromEnv,
   fromEnvTemplate,
   startServer,
-  type LoggedCall,
+  type CallRecord,
   type RunningServer,
 } from '../../src/runtime/index.ts';
 import { resolveEnvValue } from '../../src/runtime/client/env.ts';
@@ -32,7 +32,7 @@ interface EchoClient {
 
 describe('service context and resolvePrincipal', () => {
   const directory: Directory = { sessions: new Map([['s1', { subject: 'ada', roles: ['user'] }]]), lookups: 0 };
-  const rows: LoggedCall[] = [];
+  const rows: CallRecord[] = [];
   let server: RunningServer;
   let client: EchoClient;
 
@@ -103,7 +103,7 @@ describe('service context and resolvePrincipal', () => {
       assert.equal(error.details, 'internal server error');
       return true;
     });
-    assert.equal(rows.at(-1)?.error_message, 'session.subject of undefined');
+    assert.equal(rows.at(-1)?.errorMessage, 'session.subject of undefined');
   });
 });
 

@@ -10,7 +10,7 @@ import {
   createServiceClient,
   defineService,
   startServer,
-  type LoggedCall,
+  type CallRecord,
 } from '../../src/runtime/index.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 
@@ -23,7 +23,7 @@ interface EchoClient {
 // drain starts, so the drain does not wait its whole time, while unary calls in flight still finish.
 describe('shutdown ends response streams', () => {
   test('a watch stream ends with UNAVAILABLE at once, an in-flight unary call still answers, the drain is short', async () => {
-    const rows: LoggedCall[] = [];
+    const rows: CallRecord[] = [];
     const server = await startServer({
       host: '127.0.0.1',
       port: 0,
@@ -67,7 +67,7 @@ describe('shutdown ends response streams', () => {
     assert.equal(outcome, 'drained');
     assert.ok(took < 2000, `the drain took ${took} ms`);
     assert.ok(
-      rows.some((row) => row.method === 'Repeat' && Status[row.status_code] === 'UNAVAILABLE'),
+      rows.some((row) => row.method === 'Repeat' && Status[row.statusCode] === 'UNAVAILABLE'),
       'the log store records the stream as UNAVAILABLE',
     );
     closeServiceClient(client);

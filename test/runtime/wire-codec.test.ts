@@ -8,7 +8,7 @@ import {
   createServiceClient,
   defineService,
   startServer,
-  type LoggedCall,
+  type CallRecord,
   type RunningServer,
 } from '../../src/runtime/index.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
@@ -23,7 +23,7 @@ const bytes = (message: unknown) => Buffer.byteLength(JSON.stringify(message));
 // Messages cross grpc-js as bytes and are decoded and encoded once, inside the pipeline: the log store gets the sizes
 // of the wire, and a response that cannot be encoded is an INTERNAL error that is logged like any handler bug.
 describe('the wire codec', () => {
-  const rows: LoggedCall[] = [];
+  const rows: CallRecord[] = [];
   const reported: string[] = [];
   let server: RunningServer;
   let client: EchoClient;
@@ -60,14 +60,14 @@ describe('the wire codec', () => {
   test('request and response sizes are the bytes on the wire, per message', async () => {
     assert.deepEqual(await client.echo({ text: 'hello' }), { text: 'hello!' });
     const unary = rows.at(-1)!;
-    assert.equal(unary.request_bytes, bytes({ text: 'hello' }));
-    assert.equal(unary.response_bytes, bytes({ text: 'hello!' }));
+    assert.equal(unary.requestBytes, bytes({ text: 'hello' }));
+    assert.equal(unary.responseBytes, bytes({ text: 'hello!' }));
     const received: string[] = [];
     for await (const message of client.repeat({ text: 'n' })) received.push(message.text ?? '');
     assert.deepEqual(received, ['n0', 'n1', 'n2']);
     const stream = rows.at(-1)!;
-    assert.equal(stream.response_messages, 3);
-    assert.equal(stream.response_bytes, 3 * bytes({ text: 'n0' }));
+    assert.equal(stream.responseMessages, 3);
+    assert.equal(stream.responseBytes, 3 * bytes({ text: 'n0' }));
   });
 
   test('a response that cannot be encoded reaches the client as INTERNAL and is logged with the method path', async () => {
@@ -79,8 +79,8 @@ describe('the wire codec', () => {
     });
     const row = rows.at(-1)!;
     assert.equal(row.method, 'Echo');
-    assert.equal(Status[row.status_code], 'INTERNAL');
-    assert.match(row.error_message ?? '', /^the response of \/test\.v1\.EchoService\/Echo could not be encoded: /);
+    assert.equal(Status[row.statusCode], 'INTERNAL');
+    assert.match(row.errorMessage ?? '', /^the response of \/test\.v1\.EchoService\/Echo could not be encoded: /);
     assert.match(reported.at(-1) ?? '', /^\/test\.v1\.EchoService\/Echo: the response of .* could not be encoded/);
   });
 
@@ -106,6 +106,6 @@ describe('the wire codec', () => {
     );
     channel.close();
     assert.equal(rows.length, before + 1);
-    assert.equal(rows.at(-1)?.request_bytes, Buffer.byteLength('{ not json'));
+    assert.equal(rows.at(-1)?.requestBytes, Buffer.byteLength('{ not json'));
   });
 });

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { inspect } from 'node:util';
+import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import {
   createApiKey,
@@ -83,6 +84,27 @@ export interface LogStore {
   counters(): LogWriterCounters;
 }
 
+/** SQLite's answers when a file or its folder cannot be written (the -wal and -shm files live beside it). */
+function isNotWritable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : '';
+  return (
+    (typeof code === 'string' && /^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code)) ||
+    /readonly database|unable to open database file/.test(message)
+  );
+}
+
+/** An error that says which file, what SQLite answered, and what to check. */
+function storeError(path: string, error: unknown): Error {
+  const reason = error instanceof Error ? error.message : inspect(error);
+  if (!isNotWritable(error)) return new Error(`the log store ${path} cannot be opened: ${reason}`, { cause: error });
+  return new Error(
+    `the log store ${path} cannot be written (${reason}): check that this user may write the file and its folder ` +
+      '(SQLite creates -wal and -shm files beside it), or set logStore.url to another path',
+    { cause: error },
+  );
+}
+
 /** Path of the SQLite file of a `sqlite:` URL or `.db` path; `:memory:` for an in-memory store. */
 export function sqlitePathOf(url: string): string {
   if (url.startsWith('sqlite:')) return url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
@@ -99,13 +121,19 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   // Loaded here, not at import: services that never open a store never load the native addon.
   const { default: Database } = await import('better-sqlite3');
-  const sqlite = openSqliteConnection(Database, path, 5000);
+  let sqlite: BetterSqlite3.Database;
+  try {
+    sqlite = openSqliteConnection(Database, path, 5000);
+  } catch (error) {
+    throw storeError(path, error);
+  }
   const db = new Kysely<LogStoreDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
 
   const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
     await db.destroy();
+    if (isNotWritable(error)) throw storeError(path, error);
     const reason = error instanceof Error ? error.message : inspect(error);
     throw new Error(`log store migration ${failed?.migrationName ?? '(unknown)'} failed: ${reason}`, { cause: error });
   }
@@ -121,14 +149,18 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
     writer.attach(
       inline
         ? // The connection is this thread's: kysely closes it.
-          inlineTransport(writer, (request) => (request.type === 'close' ? { type: 'done', seq: request.seq } : inline(request)))
+          inlineTransport(writer, (request) =>
+            request.type === 'close'
+              ? { type: 'done', seq: request.seq }
+              : (inline([request])[0] ?? { type: 'done', seq: request.seq }),
+          )
         : workerTransport(writer, startWriterWorker(writerOptions)),
     );
     const probe = await writer.request((seq) => ({ type: 'probe', seq }));
     if (probe.type === 'failed') {
       await writer.close();
       await db.destroy();
-      throw new Error(`the log store ${path} cannot be written: ${probe.message}`);
+      throw storeError(path, new Error(probe.message));
     }
   }
 

@@ -1,6 +1,7 @@
 import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool } from 'kysely';
 import type { CallKind, CallRecord } from './call-record.js';
 import type { LogStoreDatabase, RequestLogTable } from './database.js';
+import { requestIdTime } from './request-id.js';
 
 /** Which stored calls to list. Times in ms since the epoch (`until` exclusive). */
 export interface LogQuery {
@@ -27,7 +28,7 @@ export interface RequestLog extends CallRecord {
   readonly id: number;
 }
 
-/** The raw rows, for drill-down: reads walk the time index (or the request-id index), never a statistic. */
+/** The raw rows, for drill-down: reads walk the time index (a request id carries its time), never a statistic. */
 export interface RequestLogs {
   /**
    * Enqueues a call; never waits on the disk. A function property, not a method: it may be passed on detached
@@ -92,7 +93,14 @@ export function createRequestLogReader(db: Kysely<LogStoreDatabase>): Omit<Reque
       return rows.map(toRequestLog);
     },
     async get(requestId) {
-      const row = await db.selectFrom('request_logs').selectAll().where('request_id', '=', requestId).executeTakeFirst();
+      // A UUIDv7 carries its call's start time: the time index finds the row. Older ids (v4) need a scan.
+      const startedAt = requestIdTime(requestId);
+      const row = await db
+        .selectFrom('request_logs')
+        .selectAll()
+        .$if(startedAt !== undefined, (query) => query.where('started_at', '=', startedAt ?? 0))
+        .where('request_id', '=', requestId)
+        .executeTakeFirst();
       return row ? toRequestLog(row) : undefined;
     },
   };

@@ -1,5 +1,5 @@
 import type { CallRollupTable } from './database.js';
-import { encodeLatencySketch, mergeEncodedSketch, newLatencySketch, type LatencySketch } from './latency-sketch.js';
+import { SketchMerger, newLatencySketch, type LatencySketch } from './latency-sketch.js';
 
 /** Rollup resolutions, ms: one minute and one hour. Queries read hours where a window covers whole hours. */
 export const MINUTE_MS = 60_000;
@@ -120,7 +120,9 @@ function addDelta(into: RollupDelta, from: RollupDelta): void {
  * each other's counts.
  */
 export function mergedRollupRow(delta: RollupDelta, stored: CallRollupTable | undefined): CallRollupTable {
-  if (stored) mergeEncodedSketch(delta.sketch, stored.latency_sketch);
+  const sketch = new SketchMerger();
+  sketch.addSketch(delta.sketch);
+  if (stored) sketch.addEncoded(stored.latency_sketch);
   return {
     bucket_ms: delta.bucketMs,
     bucket_start: delta.bucketStart,
@@ -135,6 +137,6 @@ export function mergedRollupRow(delta: RollupDelta, stored: CallRollupTable | un
     response_bytes: delta.responseBytes + (stored?.response_bytes ?? 0),
     request_messages: delta.requestMessages + (stored?.request_messages ?? 0),
     response_messages: delta.responseMessages + (stored?.response_messages ?? 0),
-    latency_sketch: encodeLatencySketch(delta.sketch),
+    latency_sketch: sketch.encode(),
   };
 }

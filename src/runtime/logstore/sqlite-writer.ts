@@ -49,10 +49,14 @@ function isBusy(error: unknown): boolean {
 
 /**
  * The writer's side of the store over one better-sqlite3 connection: rows and their rollups in one transaction per
- * batch, API key usage, instance rows, retention in chunks. Synchronous by design: it runs in the writer thread
+ * batch (or per run of batches that queued up meanwhile), API key usage, instance rows, retention in chunks. Answers
+ * each request, in order. Synchronous by design: it runs in the writer thread
  * (or, for `:memory:`, on the caller's), where blocking on the disk stalls no request.
  */
-export function createSqliteWriter(sqlite: Database, options: SqliteWriterOptions): (request: WriterRequest) => WriterReply {
+export function createSqliteWriter(
+  sqlite: Database,
+  options: SqliteWriterOptions,
+): (requests: readonly WriterRequest[]) => WriterReply[] {
   const db = new Kysely<LogStoreDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
   const insertRow = sqlite.prepare(db.insertInto('request_logs').values(ROW).compile().sql);
   const keyWhere = db.selectFrom('call_rollups').selectAll();
@@ -76,8 +80,26 @@ export function createSqliteWriter(sqlite: Database, options: SqliteWriterOption
     latency_sketch: new Uint8Array(),
   };
   const rollupColumns = Object.keys(sampleRollup) as (keyof CallRollupTable)[];
-  // INSERT OR REPLACE of the merged row: the SELECT before it runs in the same transaction.
-  const upsertRollup = sqlite.prepare(db.replaceInto('call_rollups').values(sampleRollup).compile().sql);
+  // The merged row replaces the stored one in place (the SELECT before it runs in the same transaction).
+  const upsertRollup = sqlite.prepare(
+    db
+      .insertInto('call_rollups')
+      .values(sampleRollup)
+      .onConflict((conflict) =>
+        conflict.columns([...ROLLUP_KEY]).doUpdateSet((eb) => ({
+          calls: eb.ref('excluded.calls'),
+          duration_sum_ms: eb.ref('excluded.duration_sum_ms'),
+          duration_min_ms: eb.ref('excluded.duration_min_ms'),
+          duration_max_ms: eb.ref('excluded.duration_max_ms'),
+          request_bytes: eb.ref('excluded.request_bytes'),
+          response_bytes: eb.ref('excluded.response_bytes'),
+          request_messages: eb.ref('excluded.request_messages'),
+          response_messages: eb.ref('excluded.response_messages'),
+          latency_sketch: eb.ref('excluded.latency_sketch'),
+        })),
+      )
+      .compile().sql,
+  );
   const addUsage = sqlite.prepare(
     'update api_keys set request_count = request_count + ?, last_used_at = max(coalesce(last_used_at, 0), ?) where id = ?',
   );
@@ -106,14 +128,25 @@ export function createSqliteWriter(sqlite: Database, options: SqliteWriterOption
   const pruneRows = sqlite.prepare(
     `delete from request_logs where id in (select id from request_logs where started_at < ? order by started_at limit ${pruneChunk})`,
   );
-  // Walks the primary key (bucket_ms, bucket_start, ...): a rollup goes once its whole bucket is older than the cutoff.
-  const pruneRollups = sqlite.prepare(
-    `delete from call_rollups where rowid in (select rowid from call_rollups where bucket_ms = ? and bucket_start <= ? - bucket_ms limit ${pruneChunk})`,
+  // A rollup goes once its whole bucket is older than the cutoff; a step covers at most a day of buckets, walking the
+  // primary key (bucket_ms, bucket_start, ...), so a first prune of a long history is many short transactions.
+  const oldestRollup = sqlite.prepare<[number], { start: number | null }>(
+    'select min(bucket_start) as start from call_rollups where bucket_ms = ?',
   );
+  const pruneRollups = sqlite.prepare('delete from call_rollups where bucket_ms = ? and bucket_start < ?');
 
-  const writeRows = sqlite.transaction((batch: RowBatch) => {
-    const { numbers, strings, count } = batch;
+  /** Rows of several batches in one transaction: their rollups are rewritten once, however many batches came. */
+  const writeRows = sqlite.transaction((batches: readonly RowBatch[]) => {
     const rollups = new RollupAccumulator();
+    for (const batch of batches) insertBatch(batch, rollups);
+    for (const delta of rollups.deltas()) {
+      const stored = selectRollup.get(delta.bucketMs, delta.bucketStart, delta.service, delta.method, delta.statusCode);
+      const row = mergedRollupRow(delta, stored);
+      upsertRollup.run(rollupColumns.map((column) => row[column]));
+    }
+  });
+  const insertBatch = (batch: RowBatch, rollups: RollupAccumulator) => {
+    const { numbers, strings, count } = batch;
     for (let index = 0; index < count; index++) {
       const n = index * NUMBER_STRIDE;
       const s = index * STRING_STRIDE;
@@ -156,12 +189,7 @@ export function createSqliteWriter(sqlite: Database, options: SqliteWriterOption
         responseMessages,
       );
     }
-    for (const delta of rollups.deltas()) {
-      const stored = selectRollup.get(delta.bucketMs, delta.bucketStart, delta.service, delta.method, delta.statusCode);
-      const row = mergedRollupRow(delta, stored);
-      upsertRollup.run(rollupColumns.map((column) => row[column]));
-    }
-  });
+  };
 
   const identity = (): string | undefined => {
     if (options.path === ':memory:') return 'memory';
@@ -185,17 +213,25 @@ export function createSqliteWriter(sqlite: Database, options: SqliteWriterOption
     }
   };
 
-  return (request) => {
+  /** Consecutive row batches, committed together (up to MAX_COALESCED_ROWS). */
+  const writeRowRequests = (requests: readonly RowsRequest[]): WriterReply[] => {
+    if (!gone && identity() !== openedAs) {
+      gone = `the database file ${options.path} was deleted or replaced while the store was open`;
+    }
+    try {
+      if (gone) throw new StoreGone(gone);
+      withRetry(() => writeRows(requests.map((request) => request.batch)));
+      return requests.map((request) => ({ type: 'done', seq: request.seq, rows: request.batch.count }));
+    } catch (error) {
+      const reason = error instanceof StoreGone ? 'storeGone' : 'writeError';
+      const message = error instanceof Error ? error.message : String(error);
+      return requests.map((request) => ({ type: 'failed', seq: request.seq, reason, message }));
+    }
+  };
+
+  const handle = (request: Exclude<WriterRequest, RowsRequest>): WriterReply => {
     try {
       switch (request.type) {
-        case 'rows': {
-          if (!gone && identity() !== openedAs) {
-            gone = `the database file ${options.path} was deleted or replaced while the store was open`;
-          }
-          if (gone) return { type: 'failed', seq: request.seq, reason: 'storeGone', message: gone };
-          withRetry(() => writeRows(request.batch));
-          return { type: 'done', seq: request.seq, rows: request.batch.count };
-        }
         case 'keyUsage':
           withRetry(() => {
             for (const [id, uses, lastUsedAt] of request.uses) addUsage.run(uses, lastUsedAt, id);
@@ -238,7 +274,10 @@ export function createSqliteWriter(sqlite: Database, options: SqliteWriterOption
           const deleted = withRetry(() => {
             let changes = pruneRows.run(request.before).changes;
             for (const bucketMs of [MINUTE_MS, HOUR_MS]) {
-              if (changes < pruneChunk) changes += pruneRollups.run(bucketMs, request.before).changes;
+              const oldest = oldestRollup.get(bucketMs)?.start;
+              if (changes >= pruneChunk || oldest === null || oldest === undefined) continue;
+              const cutoff = Math.min(request.before - bucketMs + 1, oldest + 86_400_000);
+              changes += pruneRollups.run(bucketMs, cutoff).changes;
             }
             return changes;
           });
@@ -261,4 +300,32 @@ export function createSqliteWriter(sqlite: Database, options: SqliteWriterOption
       };
     }
   };
+
+  return (requests) => {
+    const replies: WriterReply[] = [];
+    for (let index = 0; index < requests.length;) {
+      const request = requests[index];
+      if (!request) break;
+      if (request.type !== 'rows') {
+        replies.push(handle(request));
+        index++;
+        continue;
+      }
+      const group: RowsRequest[] = [];
+      let rows = 0;
+      for (let next = requests[index]; next?.type === 'rows' && rows < MAX_COALESCED_ROWS; next = requests[++index]) {
+        group.push(next);
+        rows += next.batch.count;
+      }
+      replies.push(...writeRowRequests(group));
+    }
+    return replies;
+  };
 }
+
+type RowsRequest = Extract<WriterRequest, { type: 'rows' }>;
+
+/** Rows committed in one transaction at most, when batches queued up while the writer was busy. */
+const MAX_COALESCED_ROWS = 50_000;
+
+class StoreGone extends Error {}

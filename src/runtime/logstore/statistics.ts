@@ -1,6 +1,6 @@
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
-import type { LogStoreDatabase } from './database.js';
-import { mergeEncodedSketch, newLatencySketch, sketchQuantile, type LatencySketch } from './latency-sketch.js';
+import type { CallRollupTable, LogStoreDatabase } from './database.js';
+import { SketchMerger, sketchQuantile } from './latency-sketch.js';
 import { HOUR_MS, MINUTE_MS } from './rollups.js';
 
 /**
@@ -85,7 +85,7 @@ class StatsAccumulator {
   requestBytes = 0;
   responseBytes = 0;
   readonly byStatus = new Map<number, number>();
-  readonly sketch: LatencySketch = newLatencySketch();
+  readonly sketch = new SketchMerger();
 
   add(row: RollupRow): void {
     const calls = row.calls;
@@ -96,12 +96,13 @@ class StatsAccumulator {
     this.requestBytes += row.request_bytes;
     this.responseBytes += row.response_bytes;
     this.byStatus.set(row.status_code, (this.byStatus.get(row.status_code) ?? 0) + calls);
-    mergeEncodedSketch(this.sketch, row.latency_sketch);
+    this.sketch.addEncoded(row.latency_sketch);
   }
 
   result(): CallStats {
     const min = this.calls === 0 ? 0 : this.minMs;
-    const quantile = (q: number) => sketchQuantile(this.sketch, q, min, this.maxMs);
+    const sketch = this.sketch.sketch();
+    const quantile = (q: number) => sketchQuantile(sketch, q, min, this.maxMs);
     return statsOf(this.calls, this.byStatus, this.sumMs, min, this.maxMs, this.requestBytes, this.responseBytes, {
       p50Ms: quantile(0.5),
       p95Ms: quantile(0.95),
@@ -137,19 +138,8 @@ function statsOf(
   };
 }
 
-interface RollupRow {
-  bucket_start: number;
-  service: string;
-  method: string;
-  status_code: number;
-  calls: number;
-  duration_sum_ms: number;
-  duration_min_ms: number;
-  duration_max_ms: number;
-  request_bytes: number;
-  response_bytes: number;
-  latency_sketch: Uint8Array;
-}
+/** The columns of a rollup that statistics read. */
+type RollupRow = Omit<CallRollupTable, 'bucket_ms' | 'request_messages' | 'response_messages'>;
 
 interface Cover {
   readonly bucketMs: number;

@@ -1,46 +1,90 @@
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
+import { ServerError, Status, type Metadata, type ServerMiddleware } from 'nice-grpc';
 import { describePrincipal } from '../auth/principal.js';
-import type { RequestLogTable } from '../logstore/database.js';
+import type { CallKind, CallRecord } from '../logstore/call-record.js';
 import { attachCallInfo, type CallInfo } from './call-info.js';
-
-/**
- * One finished call, as the logger hands it to its sink: a request-log row without its id (the columns and their
- * units are documented on {@link RequestLogTable}).
- */
-export type LoggedCall = Omit<RequestLogTable, 'id'>;
+import { createRequestId } from '../logstore/request-id.js';
 
 /** Options of {@link createRequestLoggerMiddleware}. */
 export interface RequestLoggerOptions {
   /** Where finished calls go; must not block (the log store only enqueues). */
-  readonly record: (call: LoggedCall) => void;
-  /** Changes a row before it is recorded, for example to blank error messages of some methods. Every call stays a row. */
-  readonly redact?: (call: LoggedCall) => LoggedCall;
+  readonly record: (call: CallRecord) => void;
+  /**
+   * Changes a record before it is recorded, for example to blank error messages of some methods. Every call stays a
+   * record.
+   */
+  readonly redact?: (call: CallRecord) => CallRecord;
+  /**
+   * The server's accounting of its HTTP/2 streams (`startServer` sets it): it settles each record's status with what
+   * the client was sent, and records it through its own sink (`record` and `redact` here are then not used).
+   * @internal
+   */
+  readonly tracker?: CallTracker;
 }
 
-const KINDS = ['unary', 'serverStreaming', 'clientStreaming', 'bidiStreaming'] as const;
+/**
+ * What the request logger needs of the server's accounting of calls: the call it is logging, found by the tag the
+ * accounting put into the request metadata.
+ * @internal
+ */
+export interface CallTracker {
+  /**
+   * The call tagged in `metadata` (the tag is removed, so stages and handlers after the logger never see it); one
+   * that is only counted as in flight when the call carries no tag.
+   */
+  claim(metadata: Metadata): TrackedCall;
+}
+
+/** @internal One call the logger hands back to the {@link CallTracker} when it ends. */
+export interface TrackedCall {
+  /** Settles the status with what the client was sent, redacts and records, once. */
+  finish(call: CallRecord): void;
+}
+
+const KINDS = ['unary', 'serverStreaming', 'clientStreaming', 'bidiStreaming'] as const satisfies readonly CallKind[];
+
+/** Service, method and kind of a gRPC method path. */
+export interface MethodOfPath {
+  readonly service: string;
+  readonly method: string;
+  readonly kind: CallKind;
+}
+
+/** Service and method of a path `/pkg.Service/Method` (empty strings for parts it lacks). */
+export function splitMethodPath(path: string, kind: CallKind): MethodOfPath {
+  const [service = '', method = ''] = path.replace(/^\//, '').split('/');
+  return { service, method, kind };
+}
+
+/** The kind of a method, from its stream flags. */
+export function callKindOf(requestStream: boolean, responseStream: boolean): CallKind {
+  return KINDS[(requestStream ? 2 : 0) + (responseStream ? 1 : 0)]!;
+}
 
 /**
  * Outermost server middleware: records every call that reaches a method (ones auth refuses too) with its status,
- * duration, principal, peer, and message counts and sizes (the bytes on the wire). Never records metadata, so credentials cannot leak.
+ * duration, principal, peer, and message counts and sizes (the bytes on the wire). Never records metadata, so
+ * credentials cannot leak. Under `startServer`, the server's accounting also records the calls that never reach a
+ * method (unknown paths, oversize requests, expired deadlines) and settles each status with what the client saw.
  */
 export function createRequestLoggerMiddleware(options: RequestLoggerOptions): ServerMiddleware {
   // Per method path, computed once: service and method names, and kind.
-  const methods = new Map<string, { service: string; method: string; kind: string }>();
+  const methods = new Map<string, MethodOfPath>();
   const describe = (path: string, requestStream: boolean, responseStream: boolean) => {
     let entry = methods.get(path);
     if (!entry) {
-      const [service = '', method = ''] = path.replace(/^\//, '').split('/');
-      entry = { service, method, kind: KINDS[(requestStream ? 2 : 0) + (responseStream ? 1 : 0)]! };
+      entry = splitMethodPath(path, callKindOf(requestStream, responseStream));
       methods.set(path, entry);
     }
     return entry;
   };
+  const { tracker, redact, record } = options;
+  const direct: TrackedCall = { finish: (call) => record(redact ? redact(call) : call) };
 
   return async function* requestLogger(call, context) {
     const startedAt = Date.now();
     const start = performance.now();
+    const tracked = tracker ? tracker.claim(context.metadata) : direct;
     const { service, method, kind } = describe(call.method.path, call.requestStream, call.responseStream);
     const info: CallInfo = { principal: undefined, errorDetail: undefined };
     attachCallInfo(context.signal, info);
@@ -89,24 +133,23 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
       throw error;
     } finally {
       if (context.signal.aborted && statusCode === Status.OK) statusCode = Status.CANCELLED;
-      const logged: LoggedCall = {
-        request_id: randomUUID(),
-        started_at: startedAt,
+      tracked.finish({
+        requestId: createRequestId(startedAt),
+        startedAt,
         service,
         method,
         kind,
-        status_code: statusCode,
-        duration_ms: Math.round((performance.now() - start) * 1000) / 1000,
+        statusCode,
+        durationMs: Math.round((performance.now() - start) * 1000) / 1000,
         principal: info.principal ? describePrincipal(info.principal) : null,
-        api_key_id: info.principal?.apiKeyId ?? null,
+        apiKeyId: info.principal?.apiKeyId ?? null,
         peer: context.peer || null,
-        request_bytes: requestBytes,
-        response_bytes: responseBytes,
-        request_messages: requestMessages,
-        response_messages: responseMessages,
-        error_message: errorMessage,
-      };
-      options.record(options.redact ? options.redact(logged) : logged);
+        requestBytes,
+        responseBytes,
+        requestMessages,
+        responseMessages,
+        errorMessage,
+      });
     }
   };
 }

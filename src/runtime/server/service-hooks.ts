@@ -1,6 +1,6 @@
 import type { Metadata } from 'nice-grpc';
 import type { Principal } from '../auth/principal.js';
-import type { LoggedCall } from '../middleware/request-logger.js';
+import type { CallRecord } from '../logstore/call-record.js';
 
 /** What auth hooks see of a call. */
 export interface AuthHookCall<ServiceContext = unknown> {
@@ -35,8 +35,12 @@ export interface AuthHooks<ServiceContext = unknown> {
 
 /** A service's own request-log adjustments, from its user-owned `src/middleware/logging.ts`. */
 export interface LoggingHooks {
-  /** Changes each row before it is recorded (redaction); every call stays a row. */
-  readonly redactCall?: (call: LoggedCall) => LoggedCall;
+  /**
+   * Changes each record before it is recorded (redaction), calls that never reached a method included; every call
+   * stays a record.
+   * @example redactCall: (call) => (call.method === 'Login' ? { ...call, errorMessage: null } : call)
+   */
+  readonly redactCall?: (call: CallRecord) => CallRecord;
 }
 
 /**
@@ -49,7 +53,7 @@ export function defineAuthHooks<ServiceContext = unknown>(hooks: AuthHooks<Servi
 
 /**
  * Types the hooks of a user-owned `src/middleware/logging.ts`.
- * @example export const loggingHooks = defineLoggingHooks({ redactCall: (call) => ({ ...call, error_message: null }) })
+ * @example export const loggingHooks = defineLoggingHooks({ redactCall: (call) => ({ ...call, errorMessage: null }) })
  */
 export function defineLoggingHooks(hooks: LoggingHooks): LoggingHooks {
   return hooks;

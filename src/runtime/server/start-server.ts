@@ -1,10 +1,12 @@
-import { createServer } from 'nice-grpc';
+import { createServer, type CompatServiceDefinition } from 'nice-grpc';
 import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
 import type { ServerCredentials } from '@grpc/grpc-js';
 import type { ErrorMappingOptions } from '../middleware/error-mapping.js';
 import type { AuthOptions } from '../middleware/auth.js';
-import type { LoggedCall } from '../middleware/request-logger.js';
+import type { CallRecord } from '../logstore/call-record.js';
+import { callKindOf, splitMethodPath, type MethodOfPath } from '../middleware/request-logger.js';
 import { createTerminatorMiddleware } from '../middleware/terminator.js';
+import { createCallAccounting, type CallAccounting } from './call-accounting.js';
 import { createPipeline } from './pipeline.js';
 import type { AuthHooks, LoggingHooks } from './service-hooks.js';
 import { createPeerIdentityInterceptor } from '../auth/mtls.js';
@@ -47,11 +49,23 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
   readonly auth?: AuthOptions<ServiceContext>;
   /** The service's own auth hooks (its `src/middleware/auth.ts`); they apply when {@link ServerOptions.auth} is set. */
   readonly authHooks?: AuthHooks<ServiceContext>;
-  /** Record every call (the log store's `record`); no logger stage when omitted. */
-  readonly recordCall?: (call: LoggedCall) => void;
+  /**
+   * Record every call (the log store's `record`): the ones that reach a method, and the ones grpc-js answers itself
+   * (unknown service or method, a request over {@link ServerOptions.maxReceiveMessageBytes}, a deadline that passed
+   * before the request arrived), each with the status its client saw. No logger stage when omitted.
+   */
+  readonly recordCall?: (call: CallRecord) => void;
   /** The service's own request-log hooks (its `src/middleware/logging.ts`). */
   readonly loggingHooks?: LoggingHooks;
+  /**
+   * Largest request message accepted, in bytes; a larger one is answered RESOURCE_EXHAUSTED (and recorded).
+   * @defaultValue 4 MiB (grpc-js's `grpc.max_receive_message_length`)
+   */
+  readonly maxReceiveMessageBytes?: number;
 }
+
+/** How long shutdown waits, once the server stopped, for the calls it cancelled to be recorded. */
+const RECORD_WAIT_MS = 2000;
 
 /** A listening server. */
 export interface RunningServer {
@@ -65,7 +79,9 @@ export interface RunningServer {
   readonly health: HealthState;
   /**
    * Stops accepting calls, reports NOT_SERVING, ends response streams (server-streaming and bidi calls, health
-   * Watch) with UNAVAILABLE, waits for the other in-flight calls up to `timeoutMs`, then cancels the rest.
+   * Watch) with UNAVAILABLE, waits for the other in-flight calls up to `timeoutMs`, then cancels the rest. Resolves
+   * once every call that started was handed to {@link ServerOptions.recordCall} (after a forced stop, waiting up to 2 s
+   * more for cancelled handlers to return; the ones still running are then recorded as CANCELLED).
    * @returns `'drained'` when every call finished in time, `'forced'` when some were cancelled.
    */
   shutdown(timeoutMs: number): Promise<'drained' | 'forced'>;
@@ -80,7 +96,13 @@ export interface RunningServer {
 export async function startServer<ServiceContext = unknown>(options: ServerOptions<ServiceContext>): Promise<RunningServer> {
   // Only when certificates are accepted as callers does auth read the identity header; the interceptor that sets it
   // (and strips client-sent copies) costs tens of µs per call in grpc-js, so it is added only then.
-  const server = createServer(options.auth?.mtls ? { interceptors: [createPeerIdentityInterceptor()] } : {});
+  const grpcOptions = {
+    ...(options.auth?.mtls ? { interceptors: [createPeerIdentityInterceptor()] } : {}),
+    ...(options.maxReceiveMessageBytes === undefined
+      ? {}
+      : { 'grpc.max_receive_message_length': options.maxReceiveMessageBytes }),
+  };
+  const server = createServer(grpcOptions);
   const redact = options.loggingHooks?.redactCall;
   const terminating = new AbortController();
   const terminator = createTerminatorMiddleware(terminating.signal);
@@ -90,21 +112,44 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     wire: toWireDefinition(registration.definition),
   }));
   const codecs: MethodCodecs = new Map(registrations.flatMap(({ wire }) => (wire ? [...wire.codecs] : [])));
+  // Every call is accounted for from its HTTP/2 stream on, also the ones that never reach the logger.
+  const logged = new Map<string, MethodOfPath>();
+  const served = new Set<string>();
+  let accounting: CallAccounting | undefined;
+  if (options.recordCall) {
+    for (const { registration } of registrations) {
+      for (const method of methodsOf(registration.definition)) {
+        logged.set(method.path, splitMethodPath(method.path, callKindOf(method.requestStream, method.responseStream)));
+      }
+    }
+    accounting = createCallAccounting({ record: options.recordCall, redact, logged, served });
+    accounting.observe(grpcOptions);
+  }
   const pipeline = createPipeline<ServiceContext>({
     terminate: terminating.signal,
     codecs,
     // Absent only when ServiceContextOption let it be, that is when undefined is a ServiceContext.
     serviceContext: options.serviceContext as ServiceContext,
-    ...(options.recordCall ? { logger: { record: options.recordCall, ...(redact ? { redact } : {}) } } : {}),
+    ...(options.recordCall
+      ? { logger: { record: options.recordCall, ...(redact ? { redact } : {}), ...(accounting ? { tracker: accounting } : {}) } }
+      : {}),
     ...(options.auth ? { auth: withAuthHooks(options.auth, options.authHooks) } : {}),
     errors: options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {},
   });
+  const add = (
+    target: { add(definition: CompatServiceDefinition, implementation: never): void },
+    definition: CompatServiceDefinition,
+    implementation: unknown,
+  ) => {
+    for (const method of methodsOf(definition)) served.add(method.path);
+    target.add(definition, implementation as never);
+  };
   // Health and reflection bypass the pipeline (always public, not logged: load balancers poll them); only the
   // terminator wraps them.
   const withPipeline = server.with(pipeline);
   const serviceNames: string[] = [];
   for (const { registration, wire } of registrations) {
-    withPipeline.add(wire?.definition ?? registration.definition, registration.implementation);
+    add(withPipeline, wire?.definition ?? registration.definition, registration.implementation);
     const fullName = definitionFullName(registration.definition);
     if (fullName) serviceNames.push(fullName);
   }
@@ -112,14 +157,14 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   if (options.health ?? true) {
     for (const name of serviceNames) health.setStatus('healthy', name);
     // Watch streams too end on shutdown, right after they reported NOT_SERVING.
-    server.with(terminator).add(HealthDefinition, HealthServiceImpl(health));
+    add(server.with(terminator), HealthDefinition, HealthServiceImpl(health));
   }
   if ((options.reflection ?? true) && options.descriptorSet) {
     // Loaded only here: reflection pulls in nice-grpc-server-reflection and protobuf-es's descriptors (~100 ms), which
     // stubs and generated clients, importing this module, do not need.
     const { createReflectionServices } = await import('./reflection.js');
     for (const reflection of createReflectionServices(options.descriptorSet, serviceNames, { health: options.health ?? true })) {
-      server.with(terminator).add(reflection.definition, reflection.implementation);
+      add(server.with(terminator), reflection.definition, reflection.implementation);
     }
   }
   const hostForListen = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -143,9 +188,23 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
       const outcome = await Promise.race([server.shutdown().then(() => 'drained' as const), timedOut]);
       clearTimeout(timer);
       if (outcome === 'forced') server.forceShutdown();
+      // The handlers of cancelled calls return asynchronously; the log store closes after this resolves.
+      await accounting?.waitUntilRecorded(RECORD_WAIT_MS);
       return outcome;
     },
   };
+}
+
+/** Path and stream flags of each method of a definition (ts-proto's, nice-grpc's or grpc-js's). */
+function methodsOf(definition: CompatServiceDefinition): { path: string; requestStream: boolean; responseStream: boolean }[] {
+  const { fullName, methods } = definition as {
+    fullName?: unknown;
+    methods?: Record<string, { name: string; requestStream: boolean; responseStream: boolean }>;
+  };
+  if (typeof fullName === 'string' && methods) {
+    return Object.values(methods).map((method) => ({ ...method, path: `/${fullName}/${method.name}` }));
+  }
+  return Object.values(definition as Record<string, { path: string; requestStream: boolean; responseStream: boolean }>);
 }
 
 /** The auth options with the service's hooks; a hook in `hooks` wins over one already in `auth`. */
