@@ -1,8 +1,10 @@
 // Log store figures, side by side in one run: ingest through the store (LogStore.logs.record → writer thread →
 // rows + rollups) against its anchor, raw better-sqlite3 inserting the same rows without secondary indexes in one
-// transaction per 1,000 rows; then `stats`, per-method, timeline and stats of one service (medians of 5) at each
-// checkpoint (1M rows, ..., 10M rows), with the bytes per row of the file.
-//   node --import tsx bench/logstore.ts [--rows 10000000] [--checkpoint 1000000] [--anchor-rows 1000000]
+// transaction per 1,000 rows; then, for stores of each size (24 hours of calls however many there are), `stats`,
+// per-method, timeline and stats of one service (medians of 5), with the bytes per row of the file.
+//   node --import tsx bench/logstore.ts [--sizes 1000000,10000000] [--checkpoint 1000000] [--anchor-rows 1000000]
+// With --retention-days N: N days of load at --rows per day with retention of one day, pruning after each day as
+// `serve` does (at open and hourly); prints the file size after each day (freed pages are reused: it should level).
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +15,11 @@ import { createLogStore, type CallRecord } from '../src/runtime/index.ts';
 
 const { values } = parseArgs({
   options: {
-    rows: { type: 'string', default: '10000000' },
+    sizes: { type: 'string', default: '1000000,10000000' },
+    rows: { type: 'string', default: '1000000' },
     checkpoint: { type: 'string', default: '1000000' },
     'anchor-rows': { type: 'string', default: '1000000' },
+    'retention-days': { type: 'string' },
   },
 });
 const rows = Number(values.rows);
@@ -27,11 +31,11 @@ const dir = mkdtempSync(join(tmpdir(), 'grpcforge-bench-'));
 const methods = ['Login', 'ValidateToken', 'ListSessions', 'GetUser', 'ListUsers', 'ImportUsers', 'SyncUsers'];
 const dayMs = 24 * 3_600_000;
 const start = Math.floor((Date.now() - dayMs) / 60_000) * 60_000;
-function call(index: number): CallRecord {
+function call(index: number, total = rows): CallRecord {
   return {
     // Time-ordered like the logger's UUIDv7 ids: the request-id index appends.
     requestId: `${String(index).padStart(8, '0')}-0000-7000-8000-000000000000`,
-    startedAt: start + Math.floor((index / rows) * dayMs),
+    startedAt: start + Math.floor((index / total) * dayMs),
     service: index % 7 < 3 ? 'auth.v1.AuthService' : 'user.v1.UserService',
     method: methods[index % 7] ?? 'Login',
     kind: 'unary',
@@ -103,50 +107,86 @@ const median = async (run: () => Promise<unknown>) => {
   return Number((samples[2] ?? 0).toFixed(1));
 };
 
-const anchor = anchorIngest();
-const path = join(dir, 'store.db');
-const store = await createLogStore({ url: `sqlite:${path}`, maxQueue: 200_000, batchSize: 2000 });
-const reader = await createLogStore({ url: `sqlite:${path}`, writer: false });
-const checkpoints: Record<string, unknown>[] = [];
-let chunkStart = performance.now();
-for (let index = 0; index < rows; index++) {
-  store.logs.record(call(index));
-  // The request path never waits; a producer faster than any server would outrun the queue, so it pauses here.
-  if (store.counters().queued >= 100_000) await store.flush();
-  if ((index + 1) % checkpoint === 0) {
-    await store.flush();
-    const chunkSeconds = (performance.now() - chunkStart) / 1000;
-    const window = { since: start };
-    checkpoints.push({
-      rows: index + 1,
-      ingestRowsPerSecond: Math.round(checkpoint / chunkSeconds),
-      bytesPerRow: Math.round(fileBytes(path) / (index + 1)),
-      statsMs: await median(() => reader.statistics.summary(window)),
-      methodsMs: await median(() => reader.statistics.methods(window)),
-      timelineMs: await median(() => reader.statistics.timeline(window, 3_600_000)),
-      timeline5mMs: await median(() => reader.statistics.timeline(window, 300_000)),
-      statsOneServiceMs: await median(() => reader.statistics.summary({ ...window, service: 'auth.v1.AuthService' })),
-      recentErrorsMs: await median(() => reader.logs.list({ ...window, errorsOnly: true, limit: 10 })),
-    });
-    console.error(JSON.stringify(checkpoints.at(-1)));
-    chunkStart = performance.now();
+if (values['retention-days'] !== undefined) {
+  const days = Number(values['retention-days']);
+  const path = join(dir, 'retention.db');
+  const sizes: Record<string, unknown>[] = [];
+  for (let day = 0; day < days; day++) {
+    // Day `day` of `days`, ending now: the store keeps one day, so older days are pruned when it reopens.
+    const dayStart = Date.now() - (days - day) * dayMs;
+    const store = await createLogStore({ url: `sqlite:${path}`, maxQueue: 200_000, batchSize: 2000, retentionMs: dayMs });
+    for (let index = 0; index < rows; index++) {
+      store.logs.record({
+        ...call(index),
+        startedAt: dayStart + Math.floor((index / rows) * dayMs),
+        requestId: `${day}-${index}`,
+      });
+      if (store.counters().queued >= 100_000) await store.flush();
+    }
+    await store.close();
+    const pruned = await createLogStore({ url: `sqlite:${path}`, retentionMs: dayMs });
+    await pruned.close(); // waits for the prune that started at open
+    const reader = await createLogStore({ url: `sqlite:${path}`, writer: false });
+    const kept = (await reader.statistics.summary({ since: 0 })).calls;
+    await reader.close();
+    sizes.push({ day: day + 1, rowsKept: kept, fileMiB: Number((fileBytes(path) / 1_048_576).toFixed(1)) });
+    console.error(JSON.stringify(sizes.at(-1)));
   }
+  rmSync(dir, { recursive: true, force: true });
+  console.log(JSON.stringify({ node: process.version, rowsPerDay: rows, retentionDays: 1, sizes }, null, 2));
+  process.exit(0);
 }
-const counters = store.counters();
-const totals = await reader.statistics.summary({ since: start });
-await reader.close();
-await store.close();
+
+const anchor = anchorIngest();
+const runs: Record<string, unknown>[] = [];
+for (const size of values.sizes.split(',').map(Number)) {
+  const path = join(dir, `store-${size}.db`);
+  const store = await createLogStore({ url: `sqlite:${path}`, maxQueue: 200_000, batchSize: 2000 });
+  const chunkRates: number[] = [];
+  const fillStart = performance.now();
+  let chunkStart = fillStart;
+  for (let index = 0; index < size; index++) {
+    store.logs.record(call(index, size));
+    // The request path never waits; a producer faster than any server would outrun the queue, so it pauses here.
+    if (store.counters().queued >= 100_000) await store.flush();
+    if ((index + 1) % checkpoint === 0) {
+      await store.flush();
+      chunkRates.push(Math.round(checkpoint / ((performance.now() - chunkStart) / 1000)));
+      console.error(`${size} rows: ${index + 1} written, last ${checkpoint} at ${chunkRates.at(-1) ?? 0} rows/s`);
+      chunkStart = performance.now();
+    }
+  }
+  await store.flush();
+  const ingestRowsPerSecond = Math.round(size / ((performance.now() - fillStart) / 1000));
+  const counters = store.counters();
+  await store.close();
+  const reader = await createLogStore({ url: `sqlite:${path}`, writer: false });
+  const window = { since: start };
+  const totals = await reader.statistics.summary(window);
+  runs.push({
+    rows: size,
+    ingestRowsPerSecond,
+    chunkRowsPerSecond: chunkRates,
+    dropped: counters.dropped,
+    bytesPerRow: Math.round(fileBytes(path) / size),
+    rollupRows: (
+      await reader.db
+        .selectFrom('call_rollups')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+    statsMs: await median(() => reader.statistics.summary(window)),
+    methodsMs: await median(() => reader.statistics.methods(window)),
+    timeline1hMs: await median(() => reader.statistics.timeline(window, 3_600_000)),
+    timeline5mMs: await median(() => reader.statistics.timeline(window, 300_000)),
+    statsOneServiceMs: await median(() => reader.statistics.summary({ ...window, service: 'auth.v1.AuthService' })),
+    exactStatsMs: await median(() => reader.statistics.exactSummary(window)),
+    recentErrorsMs: await median(() => reader.logs.list({ ...window, errorsOnly: true, limit: 10 })),
+    totals: { calls: totals.calls, p50Ms: totals.p50Ms, p99Ms: totals.p99Ms },
+  });
+  console.error(JSON.stringify(runs.at(-1)));
+  await reader.close();
+  rmSync(path, { force: true });
+}
 rmSync(dir, { recursive: true, force: true });
-console.log(
-  JSON.stringify(
-    {
-      node: process.version,
-      anchor,
-      checkpoints,
-      dropped: counters.dropped,
-      totals: { calls: totals.calls, p50Ms: totals.p50Ms, p99Ms: totals.p99Ms },
-    },
-    null,
-    2,
-  ),
-);
+console.log(JSON.stringify({ node: process.version, anchor, runs }, null, 2));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -11,9 +12,12 @@ import {
   createServiceClient,
   defineService,
   startServer,
+  createLogStore,
   type CallRecord,
+  type LogStore,
   type RunningServer,
 } from '../../src/runtime/index.ts';
+import { tempDir } from '../helpers/workspace.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 
 // Every call the server receives is one record, with the status its client saw: calls the client cancels after the
@@ -63,15 +67,21 @@ function frame(message: Buffer): Buffer {
 
 describe('call accounting', { timeout: 30_000 }, () => {
   const rows: CallRecord[] = [];
+  let store: LogStore;
   let server: RunningServer;
   let client: EchoClient;
   let raw: grpc.Client;
 
   before(async () => {
+    // Every record also goes to a real store (a file, its writer thread): its statistics must equal what clients saw.
+    store = await createLogStore({ url: `sqlite:${join(await tempDir(), 'accounting.db')}`, flushIntervalMs: 10 });
     server = await startServer({
       host: '127.0.0.1',
       port: 0,
-      recordCall: (call) => rows.push(call),
+      recordCall: (call) => {
+        rows.push(call);
+        store.logs.record(call);
+      },
       maxReceiveMessageBytes: MAX_REQUEST_BYTES,
       health: false,
       reflection: false,
@@ -98,6 +108,7 @@ describe('call accounting', { timeout: 30_000 }, () => {
     closeServiceClient(client);
     raw.close();
     await server.shutdown(1000);
+    await store.close();
   });
 
   /** The next record, once there are `count`. */
@@ -259,6 +270,30 @@ describe('call accounting', { timeout: 30_000 }, () => {
     assert.deepEqual([row.method, Status[row.statusCode], row.errorMessage], ['Echo', 'OK', null]);
     await sleep(50);
     assert.equal(rows.length, count);
+  });
+
+  test('the store counts every call as its client saw it: stats by status and by method equal the records', async () => {
+    await store.flush();
+    const byStatus = new Map<number, number>();
+    for (const row of rows) byStatus.set(row.statusCode, (byStatus.get(row.statusCode) ?? 0) + 1);
+    const summary = await store.statistics.summary({ since: 0 });
+    assert.equal(summary.calls, rows.length);
+    assert.deepEqual(
+      summary.byStatus.map((entry) => [Status[entry.statusCode], entry.calls]),
+      [...byStatus].sort(([a], [b]) => a - b).map(([code, calls]) => [Status[code], calls]),
+    );
+    const methods = await store.statistics.methods({ since: 0 });
+    const codesOf = (service: string, method: string) =>
+      methods
+        .find((entry) => entry.service === service && entry.method === method)
+        ?.byStatus.map((entry) => Status[entry.statusCode]);
+    assert.deepEqual(codesOf('test.v1.EchoService', 'Missing'), ['UNIMPLEMENTED']);
+    assert.deepEqual(codesOf('test.v1.Nope', 'Missing'), ['UNIMPLEMENTED']);
+    assert.ok(codesOf('test.v1.EchoService', 'Echo')?.includes('RESOURCE_EXHAUSTED'));
+    assert.ok(codesOf('test.v1.EchoService', 'Echo')?.includes('DEADLINE_EXCEEDED'));
+    const cancelled = await store.logs.list({ method: 'Chat', statusCode: Status.CANCELLED });
+    assert.equal(cancelled.length, 2, 'both cancelled bidi calls are CANCELLED in logs');
+    assert.deepEqual(store.counters().droppedBy, { queueFull: 0, writeError: 0, storeGone: 0 });
   });
 });
 

@@ -253,6 +253,26 @@ describe('log store (SQLite file, writer thread)', () => {
     await store.close();
   });
 
+  test('two stores writing one file (two serve processes) lose no count: rollups of the same keys merge', async () => {
+    const url = `sqlite:${join(await tempDir(), 'shared.db')}`;
+    const [first, second] = [
+      await createLogStore({ url, flushIntervalMs: 1 }),
+      await createLogStore({ url, flushIntervalMs: 1 }),
+    ];
+    for (let index = 0; index < 2000; index++) {
+      (index % 2 === 0 ? first : second).logs.record(call(index % 100, { requestId: `s${index}` }));
+      if (index % 250 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await Promise.all([first.close(), second.close()]);
+    const store = await createLogStore({ url, writer: false });
+    const summary = await store.statistics.summary({ since: 0 });
+    assert.equal(summary.calls, 2000);
+    const exact = await store.statistics.exactSummary({ since: 0 });
+    assert.equal(exact.calls, 2000);
+    within(summary.p50Ms, exact.p50Ms, 0.01, 'p50');
+    await store.close();
+  });
+
   test('a write lock held by another connection delays rows, not this thread; the batch is retried, not dropped', async () => {
     const path = join(await tempDir(), 'locked.db');
     const store = await createLogStore({ url: `sqlite:${path}`, flushIntervalMs: 5 });

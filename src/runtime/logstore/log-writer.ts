@@ -70,8 +70,12 @@ export class LogWriter {
     this.#transport = transport;
   }
 
-  /** Enqueues a call. @returns false when it was dropped (queue full, or the store is gone). */
+  /**
+   * Enqueues a call. @returns false when it was dropped (queue full, or the store is gone).
+   * @throws Error when the store was opened without a writer (`writer: false`): a setup mistake, not a runtime state.
+   */
   readonly record = (row: CallRecord): boolean => {
+    if (!this.#transport) throw new Error('this log store was opened without a writer (writer: false): it cannot record calls');
     this.#recorded++;
     if (this.#dead !== undefined) {
       this.#droppedBy.storeGone++;

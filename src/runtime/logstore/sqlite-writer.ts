@@ -220,7 +220,8 @@ export function createSqliteWriter(
     }
     try {
       if (gone) throw new StoreGone(gone);
-      withRetry(() => writeRows(requests.map((request) => request.batch)));
+      // IMMEDIATE: the write lock is taken before the rollups are read, so another process's writer cannot interleave.
+      withRetry(() => writeRows.immediate(requests.map((request) => request.batch)));
       return requests.map((request) => ({ type: 'done', seq: request.seq, rows: request.batch.count }));
     } catch (error) {
       const reason = error instanceof StoreGone ? 'storeGone' : 'writeError';

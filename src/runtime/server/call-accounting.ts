@@ -120,7 +120,7 @@ export function createCallAccounting(options: CallAccountingOptions): CallAccoun
     }
     stream.once('close', () => {
       entry.closedAt = performance.now();
-      entry.peer = peerOf(session);
+      if (!entry.claimed) entry.peer = peerOf(session);
       if (entry.logged) recordLogged(entry, entry.logged);
       if (entry.claimed) return; // claimed and running: recorded when the logger finishes
       // The logger of a call whose input just completed starts a few microtasks later; let it claim the call first.
@@ -241,7 +241,13 @@ function sentStatus(stream: ServerHttp2Stream): { code: number; message: string 
   const status = trailers?.['grpc-status'];
   if (status === undefined) return undefined;
   const message = trailers!['grpc-message'];
-  return { code: Number(status), message: typeof message === 'string' && message ? safeDecodeURI(message) : null };
+  // Decoded only when read: for most calls the status agrees with the logger's and the message is not needed.
+  return {
+    code: Number(status),
+    get message() {
+      return typeof message === 'string' && message ? safeDecodeURI(message) : null;
+    },
+  };
 }
 
 function safeDecodeURI(text: string): string {
