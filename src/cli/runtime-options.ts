@@ -18,6 +18,7 @@ export async function openLogStore(config: ResolvedConfig, { writer = false }: {
     return await createLogStore({
       url: config.logStore.url,
       writer,
+      onMigrationProgress: (message) => process.stderr.write(`log store: ${message}\n`),
       ...(config.logStore.retentionMs !== undefined ? { retentionMs: config.logStore.retentionMs } : {}),
     });
   } catch (error) {

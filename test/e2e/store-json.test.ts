@@ -133,6 +133,12 @@ describe('--json shapes of the store commands (version 2)', () => {
     await expectShape('keys', result.stdout);
   });
 
+  test('logs --request-id of no stored call exits 2 and says so', () => {
+    const result = runCli(['logs', '--request-id', '0190a1b2-0000-7000-8000-000000000000'], ws);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /no stored call has request id "0190a1b2-0000-7000-8000-000000000000"/);
+  });
+
   test('a bucket that is not whole minutes is refused with exit 2', () => {
     const result = runCli(['stats', '--bucket', '30s'], ws);
     assert.equal(result.code, 2);

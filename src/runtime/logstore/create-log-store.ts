@@ -44,6 +44,8 @@ export interface LogStoreOptions extends LogWriterOptions {
   readonly retentionMs?: number;
   /** How long the writer retries a batch while another connection holds the write lock, in ms. @defaultValue 60000 */
   readonly maxLockWaitMs?: number;
+  /** Told what a long migration is doing (backfilling the rollups of a store written by an earlier version). */
+  readonly onMigrationProgress?: (message: string) => void;
 }
 
 /** API keys: created and revoked by the CLI, verified by `serve` (reads), usage counted through the writer. */
@@ -129,7 +131,10 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
   }
   const db = new Kysely<LogStoreDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
 
-  const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  const { error, results } = await new Migrator({
+    db,
+    provider: migrationProvider(options.onMigrationProgress),
+  }).migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
     await db.destroy();
