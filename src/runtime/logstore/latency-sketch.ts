@@ -90,9 +90,18 @@ export class SketchMerger {
     this.#count += zeros;
   }
 
-  /** Adds a live sketch (the writer's per-batch deltas). */
+  /**
+   * Adds a live sketch made by {@link newLatencySketch} (the writer's per-batch deltas), from its store's bins: no
+   * encode and decode per rollup.
+   */
   addSketch(sketch: LatencySketch): void {
-    if (sketch.count > 0) this.addEncoded(sketch.toProto());
+    const store = sketch.store;
+    if (store.count > 0) {
+      this.#ensure(store.minKey, store.maxKey);
+      for (let key = store.minKey; key <= store.maxKey; key++) this.#add(key, store.bins[key - store.offset] ?? 0);
+    }
+    this.#zeroCount += sketch.zeroCount;
+    this.#count += sketch.zeroCount;
   }
 
   /** The merged sketch in the DDSketch protobuf format, readable by every DDSketch implementation. */
