@@ -148,9 +148,9 @@ describe('call accounting', { timeout: 30_000 }, () => {
         '/test.v1.EchoService/Echo',
         toJson,
         fromJson,
-        { text: 'slow', delayMs: 300 },
+        { text: 'slow', delayMs: 1000 },
         new grpc.Metadata(),
-        { deadline: Date.now() + 100 },
+        { deadline: Date.now() + 300 },
         (err) => resolve(err),
       );
     });
@@ -162,7 +162,7 @@ describe('call accounting', { timeout: 30_000 }, () => {
   test('bidi: the client deadline (grpc-timeout) passes: DEADLINE_EXCEEDED', async () => {
     const count = rows.length + 1;
     const call = raw.makeBidiStreamRequest('/test.v1.EchoService/Chat', toJson, fromJson, new grpc.Metadata(), {
-      deadline: Date.now() + 100,
+      deadline: Date.now() + 300,
     });
     const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
     call.on('data', () => {});

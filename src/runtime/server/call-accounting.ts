@@ -13,8 +13,13 @@ import { splitMethodPath, type CallTracker, type MethodOfPath, type TrackedCall 
  */
 export const CALL_TAG_HEADER = 'x-grpcforge-call';
 
-/** How close to its deadline a call the client reset counts as DEADLINE_EXCEEDED: the client resets at its deadline. */
-const DEADLINE_TOLERANCE_MS = 10;
+/**
+ * How close to its deadline a call the client reset counts as DEADLINE_EXCEEDED, in ms: the client resets at its
+ * deadline, which the server sees later by the request's latency (it counts `grpc-timeout` from the arrival), so the
+ * margin must cover a loaded host's latency: up to 250 ms, and at most half the timeout, so a short call's deliberate
+ * cancel still reads CANCELLED.
+ */
+const MAX_DEADLINE_TOLERANCE_MS = 250;
 
 /** Options of {@link createCallAccounting}. */
 export interface CallAccountingOptions {
@@ -193,6 +198,8 @@ class Entry {
   readonly start = performance.now();
   /** The deadline the client sent (`grpc-timeout`), ms since the epoch; Infinity without one. */
   readonly deadline: number;
+  /** See {@link MAX_DEADLINE_TOLERANCE_MS}. */
+  readonly deadlineTolerance: number;
   /** Whether the request logger took the call over. */
   claimed = false;
   /** What the logger recorded, when it finished before the stream closed. */
@@ -206,7 +213,9 @@ class Entry {
     readonly stream: ServerHttp2Stream | undefined,
     timeout: string | string[] | undefined,
   ) {
-    this.deadline = typeof timeout === 'string' ? this.startedAt + parseGrpcTimeout(timeout) : Infinity;
+    const timeoutMs = typeof timeout === 'string' ? parseGrpcTimeout(timeout) : Infinity;
+    this.deadline = this.startedAt + timeoutMs;
+    this.deadlineTolerance = Math.min(MAX_DEADLINE_TOLERANCE_MS, timeoutMs / 2);
   }
 }
 
@@ -219,7 +228,7 @@ function streamOutcome(entry: Entry, stream: ServerHttp2Stream): { code: number;
   const now = Date.now();
   // NO_ERROR (0) while the stream is open and after it closed normally.
   if (stream.rstCode !== http2Constants.NGHTTP2_NO_ERROR) {
-    return now >= entry.deadline - DEADLINE_TOLERANCE_MS
+    return now >= entry.deadline - entry.deadlineTolerance
       ? { code: Status.DEADLINE_EXCEEDED, message: DEADLINE_MESSAGE }
       : { code: Status.CANCELLED, message: 'the client cancelled the call' };
   }
