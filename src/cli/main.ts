@@ -4,6 +4,7 @@ import { grpcforgeVersion } from '../util/version.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerCall } from './commands/call.js';
 import { registerCerts } from './commands/certs.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerInit } from './commands/init.js';
 import { registerLint } from './commands/lint.js';
 import { registerServe } from './commands/serve.js';
@@ -31,6 +32,7 @@ export function createProgram(): Command {
   registerLogs(program);
   registerStats(program);
   registerStatus(program);
+  registerDashboard(program);
   program.addHelpText(
     'after',
     `

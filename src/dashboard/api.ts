@@ -1,0 +1,166 @@
+import { parseStatusCode } from '../runtime/errors.js';
+import type { CallStats, LogStore, MethodCallStats, RequestLog, ServerInstance, TimelineBucket } from '../runtime/index.js';
+
+/**
+ * The JSON API of the dashboard (`/api/v1/…`): plain functions over the log store's query API, no SQL and no HTTP.
+ * The shapes are the CLI's `--json` shapes (version 2), handed in by the CLI so that both print the same fields.
+ */
+
+/** The `--json` v2 formatters of the CLI (`cli/output/store-json.ts`), passed in: the dashboard layer cannot import the CLI. */
+export interface DashboardShapes {
+  readonly version: number;
+  readonly isoTime: (ms: number | null) => string | null;
+  readonly callStats: (stats: CallStats) => Record<string, unknown>;
+  readonly methodStats: (stats: MethodCallStats) => Record<string, unknown>;
+  readonly timelineBucket: (bucket: TimelineBucket) => Record<string, unknown>;
+  readonly requestLog: (log: RequestLog) => Record<string, unknown>;
+  readonly instance: (instance: ServerInstance, now: number) => Record<string, unknown>;
+}
+
+/** A request the API refuses: its HTTP status and a message naming the parameter. */
+export class DashboardRequestError extends Error {
+  constructor(
+    readonly status: 400 | 404,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DashboardRequestError';
+  }
+}
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+
+/** The windows the dashboard offers, and the timeline bucket that fits each. */
+export const DASHBOARD_WINDOWS = {
+  '15m': { windowMs: 15 * MINUTE_MS, bucketMs: MINUTE_MS },
+  '1h': { windowMs: HOUR_MS, bucketMs: MINUTE_MS },
+  '6h': { windowMs: 6 * HOUR_MS, bucketMs: 5 * MINUTE_MS },
+  '24h': { windowMs: 24 * HOUR_MS, bucketMs: HOUR_MS },
+  '7d': { windowMs: 7 * 24 * HOUR_MS, bucketMs: 6 * HOUR_MS },
+} as const;
+
+/** `15m`, `1h`, `6h`, `24h` or `7d`. */
+export type DashboardWindow = keyof typeof DASHBOARD_WINDOWS;
+
+/** Whether `value` is one of {@link DASHBOARD_WINDOWS}. */
+export const isDashboardWindow = (value: string): value is DashboardWindow => Object.hasOwn(DASHBOARD_WINDOWS, value);
+
+/** Query parameters of one request (`c.req.query()`). */
+export type ApiQuery = Readonly<Record<string, string | undefined>>;
+
+/** What the handlers need: the store, the shapes, the default window and a clock. */
+export interface DashboardApiOptions {
+  readonly store: LogStore;
+  readonly shapes: DashboardShapes;
+  readonly defaultWindow: DashboardWindow;
+  readonly now?: () => number;
+}
+
+/** The handlers of `/api/v1/…`, each returning the JSON body. @throws DashboardRequestError for a bad parameter. */
+export function createDashboardApi({ store, shapes, defaultWindow, now = Date.now }: DashboardApiOptions) {
+  const windowOf = (query: ApiQuery) => {
+    const window = query.window ?? defaultWindow;
+    if (!isDashboardWindow(window)) {
+      throw new DashboardRequestError(
+        400,
+        `window: "${window}" is not a window (expected one of ${Object.keys(DASHBOARD_WINDOWS).join(', ')})`,
+      );
+    }
+    // Whole minutes, as the rollups are.
+    const since = Math.floor((now() - DASHBOARD_WINDOWS[window].windowMs) / MINUTE_MS) * MINUTE_MS;
+    return { window, since, bucketMs: DASHBOARD_WINDOWS[window].bucketMs };
+  };
+
+  return {
+    /** `{ version, window, since, totals, services: [{ service, ...totals }] }`. */
+    async overview(query: ApiQuery) {
+      const { window, since } = windowOf(query);
+      const totals = await store.statistics.summary({ since });
+      const services = [...new Set((await store.statistics.methods({ since })).map((method) => method.service))].sort();
+      return {
+        version: shapes.version,
+        window,
+        since: shapes.isoTime(since),
+        totals: shapes.callStats(totals),
+        services: await Promise.all(
+          services.map(async (service) => ({
+            service,
+            ...shapes.callStats(await store.statistics.summary({ since, service })),
+          })),
+        ),
+      };
+    },
+
+    /** `{ version, window, since, methods: [{ service, method, ...totals }] }`, busiest first. */
+    async methods(query: ApiQuery) {
+      const { window, since } = windowOf(query);
+      const methods = await store.statistics.methods({ since });
+      return { version: shapes.version, window, since: shapes.isoTime(since), methods: methods.map(shapes.methodStats) };
+    },
+
+    /** `{ version, window, since, bucketMs, timeline: [{ start, ...totals }] }`: only buckets with calls. */
+    async timeline(query: ApiQuery) {
+      const { window, since, bucketMs } = windowOf(query);
+      const timeline = await store.statistics.timeline({ since }, bucketMs);
+      return {
+        version: shapes.version,
+        window,
+        since: shapes.isoTime(since),
+        bucketMs,
+        timeline: timeline.map(shapes.timelineBucket),
+      };
+    },
+
+    /** `{ version, logs, nextBefore }`: the last to finish first, filtered by service, method and code. */
+    async requests(query: ApiQuery) {
+      const limit = wholeNumber(query, 'limit', 50, 1, 500);
+      const before = wholeNumber(query, 'before', undefined, 1);
+      const code = query.code === undefined || query.code === '' ? undefined : parseStatusCode(query.code);
+      if (query.code && code === undefined) {
+        throw new DashboardRequestError(
+          400,
+          `code: "${query.code}" is not a gRPC status (expected a name like NOT_FOUND or a number 0-16)`,
+        );
+      }
+      const logs = await store.logs.list({
+        ...(query.service ? { service: query.service } : {}),
+        ...(query.method ? { method: query.method } : {}),
+        ...(code !== undefined ? { statusCode: code } : {}),
+        ...(before !== undefined ? { beforeId: before } : {}),
+        limit,
+      });
+      const nextBefore = logs.length === limit ? (logs.at(-1)?.id ?? null) : null;
+      return { version: shapes.version, logs: logs.map(shapes.requestLog), nextBefore };
+    },
+
+    /** `{ version, log }`. @throws DashboardRequestError 404 when no stored call has the id. */
+    async request(requestId: string) {
+      const log = await store.logs.get(requestId);
+      if (!log) throw new DashboardRequestError(404, `no stored call has request id "${requestId}"`);
+      return { version: shapes.version, log: shapes.requestLog(log) };
+    },
+
+    /** `{ version, instances }`, as `grpcforge status --json`. */
+    async instances() {
+      const instances = await store.instances.list();
+      const at = now();
+      return { version: shapes.version, instances: instances.map((instance) => shapes.instance(instance, at)) };
+    },
+  };
+}
+
+/** The handlers {@link createDashboardApi} returns. */
+export type DashboardApi = ReturnType<typeof createDashboardApi>;
+
+function wholeNumber(query: ApiQuery, name: string, fallback: number, min: number, max?: number): number;
+function wholeNumber(query: ApiQuery, name: string, fallback: undefined, min: number, max?: number): number | undefined;
+function wholeNumber(query: ApiQuery, name: string, fallback: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER) {
+  const value = query[name];
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < min || number > max) {
+    throw new DashboardRequestError(400, `${name}: expected a whole number from ${min} to ${max}, got "${value}"`);
+  }
+  return number;
+}

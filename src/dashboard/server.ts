@@ -1,0 +1,143 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { LogStore } from '../runtime/index.js';
+import { DashboardRequestError, createDashboardApi, type DashboardShapes, type DashboardWindow } from './api.js';
+import { DASHBOARD_CSS, DASHBOARD_SCRIPT, renderOverviewPage } from './page.js';
+
+/** Options of {@link createDashboardApp}. */
+export interface DashboardAppOptions {
+  /** The log store to read; the dashboard never writes to it. */
+  readonly store: LogStore;
+  readonly shapes: DashboardShapes;
+  /** Every `/api/v1/…` request must send `Authorization: Bearer <token>`. */
+  readonly token: string;
+  /** The window the overview shows first. */
+  readonly defaultWindow: DashboardWindow;
+}
+
+/** Only this origin, for scripts, styles, images and fetches; no frames, no inline code. */
+const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+  "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/** uPlot's browser build and stylesheet, read from its package in node_modules. */
+async function readUplotAssets() {
+  const dist = join(dirname(createRequire(import.meta.url).resolve('uplot/package.json')), 'dist');
+  const [script, css] = await Promise.all([
+    readFile(join(dist, 'uPlot.iife.min.js'), 'utf8'),
+    readFile(join(dist, 'uPlot.min.css'), 'utf8'),
+  ]);
+  return { script, css };
+}
+
+/** Constant-time comparison of two strings of any length. */
+const sameSecret = (a: string, b: string) =>
+  timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+
+/** The hono app: the static page and its assets, and the token-protected JSON API. */
+export async function createDashboardApp({ store, shapes, token, defaultWindow }: DashboardAppOptions): Promise<Hono> {
+  const api = createDashboardApi({ store, shapes, defaultWindow });
+  const uplot = await readUplotAssets();
+  const page = renderOverviewPage(defaultWindow);
+  const app = new Hono();
+
+  app.use(async (c, next) => {
+    await next();
+    c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Referrer-Policy', 'no-referrer');
+    c.header('X-Frame-Options', 'DENY');
+    c.header('Cache-Control', 'no-store');
+  });
+  app.onError((error, c) => {
+    if (error instanceof DashboardRequestError) return c.json({ error: error.message }, error.status);
+    process.stderr.write(`dashboard: ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}\n`);
+    return c.json({ error: 'internal error (see the dashboard’s stderr)' }, 500);
+  });
+  app.notFound((c) => c.json({ error: `not found: ${c.req.path}` }, 404));
+
+  // Pages and assets carry no data: they are served without the token.
+  app.get('/', (c) => c.html(page));
+  app.get('/favicon.ico', (c) => c.body(null, 204));
+  const asset = (type: string, body: string) => () =>
+    new Response(body, { headers: { 'Content-Type': `${type}; charset=utf-8` } });
+  app.get('/assets/dashboard.js', asset('text/javascript', DASHBOARD_SCRIPT));
+  app.get('/assets/dashboard.css', asset('text/css', DASHBOARD_CSS));
+  app.get('/assets/uPlot.iife.min.js', asset('text/javascript', uplot.script));
+  app.get('/assets/uPlot.min.css', asset('text/css', uplot.css));
+
+  // The API never answers without the token.
+  app.use('/api/*', async (c, next) => {
+    const match = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '');
+    if (!match?.[1] || !sameSecret(match[1], token)) {
+      return c.json(
+        { error: 'missing or wrong token: send Authorization: Bearer <the token printed by grpcforge dashboard>' },
+        401,
+      );
+    }
+    await next();
+  });
+  app.get('/api/v1/overview', async (c) => c.json(await api.overview(c.req.query())));
+  app.get('/api/v1/methods', async (c) => c.json(await api.methods(c.req.query())));
+  app.get('/api/v1/timeline', async (c) => c.json(await api.timeline(c.req.query())));
+  app.get('/api/v1/requests', async (c) => c.json(await api.requests(c.req.query())));
+  app.get('/api/v1/requests/:requestId', async (c) => c.json(await api.request(c.req.param('requestId'))));
+  app.get('/api/v1/instances', async (c) => c.json(await api.instances()));
+  return app;
+}
+
+/** Options of {@link startDashboard}. */
+export interface DashboardOptions extends Omit<DashboardAppOptions, 'token'> {
+  /** Address to bind. @defaultValue '127.0.0.1' */
+  readonly host?: string;
+  /** Port; 0 picks a free one. @defaultValue 0 */
+  readonly port?: number;
+  /** The API token. @defaultValue 32 random bytes, base64url */
+  readonly token?: string;
+}
+
+/** A running dashboard. */
+export interface RunningDashboard {
+  /** `http://HOST:PORT/#token=TOKEN`: the address to open. */
+  readonly url: string;
+  readonly token: string;
+  readonly port: number;
+  /** Stops listening and closes open connections (the store is the caller's). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the dashboard's HTTP server.
+ * @throws the listen error (`EADDRINUSE`, `EACCES`, `EADDRNOTAVAIL`, ...) when the address cannot be bound.
+ */
+export async function startDashboard(options: DashboardOptions): Promise<RunningDashboard> {
+  const host = options.host ?? '127.0.0.1';
+  const token = options.token ?? randomBytes(32).toString('base64url');
+  const app = await createDashboardApp({ ...options, token });
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}/#token=${token}`,
+    token,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

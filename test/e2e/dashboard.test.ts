@@ -1,0 +1,328 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import type { CallRecord } from '../../src/runtime/logstore/call-record.ts';
+import { createLogStore } from '../../src/runtime/logstore/create-log-store.ts';
+import { repoRoot, runCli, tempDir, writeFiles } from '../helpers/workspace.ts';
+
+// `grpcforge dashboard` as a real process over a store filled with known calls: the JSON API (token, shapes, numbers,
+// bad parameters), the overview page in Debian's Chromium (through playwright-core), and SIGTERM.
+
+const CHROMIUM = '/usr/bin/chromium';
+const AUTH = 'auth.v1.AuthService';
+const USER = 'user.v1.UserService';
+
+let ws: string;
+let base: string;
+let token: string;
+let stdoutLines: string[];
+let stderr = '';
+let exited: Promise<number | null>;
+let stop: () => void = () => undefined;
+const requestIds: string[] = [];
+
+/** Five calls two minutes ago: Login OK, OK, NOT_FOUND; GetUser OK, INTERNAL. */
+function calls(now: number): CallRecord[] {
+  const plan = [
+    [AUTH, 'Login', 0],
+    [AUTH, 'Login', 0],
+    [AUTH, 'Login', 5],
+    [USER, 'GetUser', 0],
+    [USER, 'GetUser', 13],
+  ] as const;
+  return plan.map(([service, method, statusCode], index) => {
+    const startedAt = now - 120_000 + index * 1000;
+    const time = startedAt.toString(16).padStart(12, '0');
+    return {
+      requestId: `${time.slice(0, 8)}-${time.slice(8)}-7000-8000-00000000000${index}`,
+      startedAt,
+      service,
+      method,
+      kind: 'unary',
+      statusCode,
+      durationMs: (index + 1) * 2,
+      principal: index === 2 ? 'apikey:ops' : null,
+      apiKeyId: null,
+      peer: '127.0.0.1:50000',
+      requestBytes: 10,
+      responseBytes: 20,
+      requestMessages: 1,
+      responseMessages: 1,
+      errorMessage: statusCode === 0 ? null : 'failed',
+    };
+  });
+}
+
+// The parts of the v2 shapes these tests read.
+interface Totals {
+  calls: number;
+  ok: number;
+  errors: number;
+  byStatus: { statusCode: number; status: string; calls: number }[];
+}
+interface Log {
+  id: number;
+  requestId: string;
+  method: string;
+  statusCode: number;
+  status: string;
+  principal: string | null;
+}
+interface Windowed {
+  version: number;
+  window: string;
+  since: string;
+}
+type Overview = Windowed & { totals: Totals; services: (Totals & { service: string })[] };
+type Methods = Windowed & { methods: (Totals & { service: string; method: string })[] };
+type Timeline = Windowed & { bucketMs: number; timeline: (Totals & { start: string })[] };
+interface Requests {
+  version: number;
+  logs: Log[];
+  nextBefore: number | null;
+}
+interface Instances {
+  version: number;
+  instances: { id: string; address: string; services: string[] }[];
+}
+
+interface Reply<T = { error: string }> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** GET an API path, with the token unless told otherwise; the body as parsed JSON, for the caller to type. */
+async function get(path: string, auth: string | null = `Bearer ${token}`): Promise<Reply<unknown>> {
+  const response = await fetch(`${base}${path}`, {
+    headers: auth === null ? {} : { authorization: auth },
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+describe('grpcforge dashboard', { timeout: 120_000 }, () => {
+  before(async () => {
+    ws = await tempDir();
+    await writeFiles(ws, {
+      'grpcforge.yaml': 'version: 1\nservices:\n  auth:\n    serves: [auth.v1.AuthService]\n    listen: 127.0.0.1:0\n',
+    });
+    const store = await createLogStore({ url: `sqlite:${join(ws, '.grpcforge/grpcforge.db')}` });
+    const now = Math.floor(Date.now() / 60_000) * 60_000;
+    for (const call of calls(now)) {
+      store.logs.record(call);
+      requestIds.push(call.requestId);
+    }
+    await store.instances.register({
+      id: 'instance-1',
+      service: 'auth',
+      address: '127.0.0.1:50051',
+      pid: 4242,
+      host: 'ci',
+      startedAt: now - 300_000,
+      services: [AUTH],
+    });
+    await store.close();
+
+    const child = spawn(process.execPath, [join(repoRoot, 'bin/grpcforge'), 'dashboard', '--port', '0', '--since', '1h'], {
+      cwd: ws,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    stop = () => child.kill('SIGTERM');
+    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    stdoutLines = [];
+    const first = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`dashboard printed nothing in 30 s: ${stderr}`)), 30_000);
+      void exited.then((code) => reject(new Error(`dashboard exited with ${String(code)}: ${stderr}`)));
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        stdoutLines.push(line);
+        clearTimeout(timer);
+        resolve(line);
+      });
+    });
+    const match = /^dashboard on (http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]{43})$/.exec(first);
+    assert.ok(match, `the line: ${first}`);
+    [, base, token] = match as unknown as [string, string, string];
+  });
+
+  after(() => stop());
+
+  test('the API refuses requests without the right token with 401 and a JSON error', async () => {
+    for (const path of ['/api/v1/overview', '/api/v1/methods', '/api/v1/timeline', '/api/v1/requests', '/api/v1/instances']) {
+      for (const auth of [null, 'Bearer wrong', `Basic ${token}`, token]) {
+        const { status, body } = (await get(path, auth)) as Reply;
+        assert.equal(status, 401, `${path} with ${String(auth)}`);
+        assert.match(body.error, /token/);
+      }
+    }
+    assert.equal((await get(`/api/v1/requests/${requestIds[0]!}`, null)).status, 401);
+  });
+
+  test('overview: the totals and per-service numbers, equal to stats --json for the same window', async () => {
+    const { status, headers, body } = (await get('/api/v1/overview?window=1h')) as Reply<Overview>;
+    assert.equal(status, 200);
+    assert.match(headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    assert.equal(body.version, 2);
+    assert.equal(body.window, '1h');
+    assert.deepEqual([body.totals.calls, body.totals.ok, body.totals.errors], [5, 3, 2]);
+    assert.deepEqual(
+      body.services.map((service) => [service.service, service.calls, service.errors]),
+      [
+        [AUTH, 3, 1],
+        [USER, 2, 1],
+      ],
+    );
+    const stats = runCli(['stats', '--json', '--since', '1h'], ws);
+    assert.equal(stats.code, 0, stats.stderr);
+    const cli = JSON.parse(stats.stdout) as { since: string; totals: unknown };
+    assert.deepEqual(body.totals, cli.totals);
+    // The API names the start of the minute the window counts from, as the rollups do.
+    // (The minute may have turned between the two requests.)
+    const cliMinute = Math.floor(Date.parse(cli.since) / 60_000) * 60_000;
+    assert.ok([cliMinute, cliMinute - 60_000].includes(Date.parse(body.since)), `${body.since} vs ${cli.since}`);
+    // Without window: the --since the command was started with.
+    assert.equal(((await get('/api/v1/overview')) as Reply<Overview>).body.window, '1h');
+  });
+
+  test('methods: per method, with calls by status code', async () => {
+    const { status, body } = (await get('/api/v1/methods?window=24h')) as Reply<Methods>;
+    assert.equal(status, 200);
+    assert.equal(body.version, 2);
+    const login = body.methods.find((method) => method.method === 'Login');
+    assert.ok(login);
+    assert.equal(login.service, AUTH);
+    assert.equal(login.calls, 3);
+    assert.deepEqual(login.byStatus, [
+      { statusCode: 0, status: 'OK', calls: 2 },
+      { statusCode: 5, status: 'NOT_FOUND', calls: 1 },
+    ]);
+  });
+
+  test('timeline: buckets that fit the window', async () => {
+    for (const [window, bucketMs] of [
+      ['15m', 60_000],
+      ['1h', 60_000],
+      ['6h', 300_000],
+      ['24h', 3_600_000],
+      ['7d', 21_600_000],
+    ] as const) {
+      const { status, body } = (await get(`/api/v1/timeline?window=${window}`)) as Reply<Timeline>;
+      assert.equal(status, 200);
+      assert.deepEqual([body.version, body.window, body.bucketMs], [2, window, bucketMs]);
+      const total = body.timeline.reduce((sum, bucket) => sum + bucket.calls, 0);
+      assert.equal(total, 5, window);
+      for (const bucket of body.timeline) assert.equal(Date.parse(bucket.start) % bucketMs, 0);
+    }
+  });
+
+  test('requests: filters, pages, one request, 404', async () => {
+    const page1 = (await get('/api/v1/requests?limit=2')) as Reply<Requests>;
+    assert.equal(page1.status, 200);
+    assert.equal(page1.body.logs.length, 2);
+    assert.equal(page1.body.nextBefore, page1.body.logs[1]?.id);
+    const page2 = (await get(`/api/v1/requests?limit=10&before=${String(page1.body.nextBefore)}`)) as Reply<Requests>;
+    assert.equal(page2.body.logs.length, 3);
+    assert.equal(page2.body.nextBefore, null);
+    const notFound = (await get(`/api/v1/requests?code=NOT_FOUND&service=${AUTH}`)) as Reply<Requests>;
+    assert.deepEqual(
+      notFound.body.logs.map((log) => [log.method, log.status, log.principal]),
+      [['Login', 'NOT_FOUND', 'apikey:ops']],
+    );
+    assert.equal(((await get('/api/v1/requests?method=GetUser&code=13')) as Reply<Requests>).body.logs.length, 1);
+    const one = (await get(`/api/v1/requests/${requestIds[2]!}`)) as Reply<{ version: number; log: Log }>;
+    assert.equal(one.status, 200);
+    assert.deepEqual([one.body.version, one.body.log.requestId, one.body.log.statusCode], [2, requestIds[2], 5]);
+    const missing = (await get('/api/v1/requests/0190a1b2-0000-7000-8000-000000000000')) as Reply;
+    assert.equal(missing.status, 404);
+    assert.match(missing.body.error, /no stored call has request id/);
+  });
+
+  test('instances: as status --json', async () => {
+    const { status, body } = (await get('/api/v1/instances')) as Reply<Instances>;
+    assert.equal(status, 200);
+    assert.deepEqual(
+      body.instances.map((instance) => [instance.id, instance.address, instance.services]),
+      [['instance-1', '127.0.0.1:50051', [AUTH]]],
+    );
+  });
+
+  test('bad query values are 400 with a message naming the parameter', async () => {
+    for (const [path, message] of [
+      ['/api/v1/overview?window=2h', /^window: "2h" is not a window \(expected one of 15m, 1h, 6h, 24h, 7d\)$/],
+      ['/api/v1/timeline?window=', /^window: /],
+      ['/api/v1/methods?window=1d', /^window: /],
+      ['/api/v1/requests?code=NOPE', /^code: "NOPE" is not a gRPC status/],
+      ['/api/v1/requests?limit=0', /^limit: /],
+      ['/api/v1/requests?before=x', /^before: /],
+    ] as const) {
+      const { status, body } = (await get(path)) as Reply;
+      assert.equal(status, 400, path);
+      assert.match(body.error, message, path);
+    }
+  });
+
+  test('the page in Chromium shows the totals and draws the timeline, with nothing from outside', async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+    const { chromium } = await import('playwright-core');
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-background-networking'],
+        timeout: 30_000,
+      });
+      const page = await browser.newPage();
+      page.setDefaultTimeout(15_000);
+      const requested: string[] = [];
+      const problems: string[] = [];
+      page.on('request', (request) => requested.push(request.url()));
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      page.on('pageerror', (error) => problems.push(error.message));
+      await page.goto(`${base}/#token=${token}`);
+      await page.locator('#total-calls', { hasText: /^5$/ }).waitFor();
+      assert.equal(await page.textContent('#total-errors'), '2');
+      await page.waitForSelector('.uplot canvas');
+      assert.deepEqual(await page.locator('#services tbody tr td:first-child').allTextContents(), [AUTH, USER]);
+      // Another window: the same calls (two minutes old), fetched again.
+      await Promise.all([
+        page.waitForResponse((response) => response.url().endsWith('/api/v1/timeline?window=15m')),
+        page.selectOption('#window', '15m'),
+      ]);
+      await page.locator('.uplot canvas').waitFor();
+      assert.equal(await page.textContent('#total-calls'), '5');
+      assert.ok(!page.url().includes(token), 'the token is taken out of the address bar');
+      assert.ok(requested.length > 0);
+      const origin = new URL(base).origin;
+      assert.deepEqual(
+        requested.filter((url) => new URL(url).origin !== origin),
+        [],
+      );
+      assert.ok(requested.some((url) => url.endsWith('/assets/uPlot.iife.min.js')));
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser?.close();
+    }
+  });
+
+  test('a --since that is not a dashboard window exits 2 and says so', () => {
+    const result = runCli(['dashboard', '--since', '2h'], ws);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--since: "2h" is not a dashboard window \(expected one of 15m, 1h, 6h, 24h, 7d\)/);
+    assert.equal(result.stdout, '');
+  });
+
+  test('SIGTERM stops it with exit 0, after printing one line', async () => {
+    stop();
+    const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), 15_000))]);
+    assert.equal(code, 0, stderr);
+    assert.equal(stdoutLines.length, 1);
+  });
+});
