@@ -112,7 +112,10 @@ export function createDashboardApi({ store, shapes, defaultWindow, now = Date.no
       };
     },
 
-    /** `{ version, logs, nextBefore }`: the last to finish first, filtered by service, method and code. */
+    /**
+     * `{ version, logs, nextBefore }`: the last to finish first, filtered by service, method, code, `errorsOnly`,
+     * principal, `minDurationMs` and `since` (a window name, counted back from now, or an ISO 8601 time).
+     */
     async requests(query: ApiQuery) {
       const limit = wholeNumber(query, 'limit', 50, 1, 500);
       const before = wholeNumber(query, 'before', undefined, 1);
@@ -123,10 +126,17 @@ export function createDashboardApi({ store, shapes, defaultWindow, now = Date.no
           `code: "${query.code}" is not a gRPC status (expected a name like NOT_FOUND or a number 0-16)`,
         );
       }
+      const errorsOnly = flag(query, 'errorsOnly');
+      const minDurationMs = milliseconds(query, 'minDurationMs');
+      const since = sinceOf(query, now());
       const logs = await store.logs.list({
         ...(query.service ? { service: query.service } : {}),
         ...(query.method ? { method: query.method } : {}),
         ...(code !== undefined ? { statusCode: code } : {}),
+        ...(errorsOnly ? { errorsOnly } : {}),
+        ...(query.principal ? { principal: query.principal } : {}),
+        ...(minDurationMs !== undefined ? { minDurationMs } : {}),
+        ...(since !== undefined ? { since } : {}),
         ...(before !== undefined ? { beforeId: before } : {}),
         limit,
       });
@@ -163,4 +173,38 @@ function wholeNumber(query: ApiQuery, name: string, fallback: number | undefined
     throw new DashboardRequestError(400, `${name}: expected a whole number from ${min} to ${max}, got "${value}"`);
   }
   return number;
+}
+
+/** `true`/`1` or `false`/`0` (empty: false). */
+function flag(query: ApiQuery, name: string): boolean {
+  const value = query[name];
+  if (value === undefined || value === '' || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1') return true;
+  throw new DashboardRequestError(400, `${name}: expected true or false, got "${value}"`);
+}
+
+/** A duration in ms (a number ≥ 0, fractions allowed), or undefined when absent. */
+function milliseconds(query: ApiQuery, name: string): number | undefined {
+  const value = query[name];
+  if (value === undefined || value === '') return undefined;
+  const number = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(number)) {
+    throw new DashboardRequestError(400, `${name}: expected a number of milliseconds (0 or more), got "${value}"`);
+  }
+  return number;
+}
+
+/** `since`: a window name counted back from now (`1h`), or an ISO 8601 time; undefined when absent. */
+function sinceOf(query: ApiQuery, now: number): number | undefined {
+  const value = query.since;
+  if (value === undefined || value === '') return undefined;
+  if (isDashboardWindow(value)) return now - DASHBOARD_WINDOWS[value].windowMs;
+  const time = /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(time)) {
+    throw new DashboardRequestError(
+      400,
+      `since: "${value}" is neither a window (${Object.keys(DASHBOARD_WINDOWS).join(', ')}) nor an ISO 8601 time`,
+    );
+  }
+  return time;
 }

@@ -6,16 +6,27 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
 import type { LogStore } from '../runtime/index.js';
 import { DashboardRequestError, createDashboardApi, type DashboardShapes, type DashboardWindow } from './api.js';
-import { DASHBOARD_CSS, DASHBOARD_SCRIPT, renderOverviewPage } from './page.js';
+import { renderInstancesPage } from './pages/instances.js';
+import { DASHBOARD_CSS } from './pages/layout.js';
+import { renderOverviewPage } from './pages/overview.js';
+import { renderRequestPage, renderRequestsPage } from './pages/requests.js';
+import { renderTailPage } from './pages/tail.js';
+import { COMMON_SCRIPT } from './scripts/common.js';
+import { INSTANCES_SCRIPT } from './scripts/instances.js';
+import { OVERVIEW_SCRIPT } from './scripts/overview.js';
+import { REQUEST_SCRIPT, REQUESTS_SCRIPT } from './scripts/requests.js';
+import { TAIL_SCRIPT } from './scripts/tail.js';
+import { callsAfter } from './tail.js';
 
 /** Options of {@link createDashboardApp}. */
 export interface DashboardAppOptions {
   /** The log store to read; the dashboard never writes to it. */
   readonly store: LogStore;
   readonly shapes: DashboardShapes;
-  /** Every `/api/v1/…` request must send `Authorization: Bearer <token>`. */
+  /** Every `/api/v1/…` request must send `Authorization: Bearer <token>` (`/api/v1/tail` may send `?token=`). */
   readonly token: string;
   /** The window the overview shows first. */
   readonly defaultWindow: DashboardWindow;
@@ -36,6 +47,9 @@ async function readUplotAssets() {
   return { script, css };
 }
 
+/** How often the live tail looks for new calls, in ms. */
+const TAIL_EVERY_MS = 1000;
+
 /** Constant-time comparison of two strings of any length. */
 const sameSecret = (a: string, b: string) =>
   timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
@@ -44,7 +58,13 @@ const sameSecret = (a: string, b: string) =>
 export async function createDashboardApp({ store, shapes, token, defaultWindow }: DashboardAppOptions): Promise<Hono> {
   const api = createDashboardApi({ store, shapes, defaultWindow });
   const uplot = await readUplotAssets();
-  const page = renderOverviewPage(defaultWindow);
+  const pages = {
+    overview: renderOverviewPage(defaultWindow),
+    requests: renderRequestsPage(),
+    request: renderRequestPage(),
+    tail: renderTailPage(),
+    instances: renderInstancesPage(),
+  };
   const app = new Hono();
 
   app.use(async (c, next) => {
@@ -63,19 +83,34 @@ export async function createDashboardApp({ store, shapes, token, defaultWindow }
   app.notFound((c) => c.json({ error: `not found: ${c.req.path}` }, 404));
 
   // Pages and assets carry no data: they are served without the token.
-  app.get('/', (c) => c.html(page));
+  app.get('/', (c) => c.html(pages.overview));
+  app.get('/requests', (c) => c.html(pages.requests));
+  app.get('/requests/:requestId', (c) => c.html(pages.request));
+  app.get('/tail', (c) => c.html(pages.tail));
+  app.get('/instances', (c) => c.html(pages.instances));
   app.get('/favicon.ico', (c) => c.body(null, 204));
   const asset = (type: string, body: string) => () =>
     new Response(body, { headers: { 'Content-Type': `${type}; charset=utf-8` } });
-  app.get('/assets/dashboard.js', asset('text/javascript', DASHBOARD_SCRIPT));
+  for (const [name, script] of Object.entries({
+    common: COMMON_SCRIPT,
+    overview: OVERVIEW_SCRIPT,
+    requests: REQUESTS_SCRIPT,
+    request: REQUEST_SCRIPT,
+    tail: TAIL_SCRIPT,
+    instances: INSTANCES_SCRIPT,
+  })) {
+    app.get(`/assets/${name}.js`, asset('text/javascript', script));
+  }
   app.get('/assets/dashboard.css', asset('text/css', DASHBOARD_CSS));
   app.get('/assets/uPlot.iife.min.js', asset('text/javascript', uplot.script));
   app.get('/assets/uPlot.min.css', asset('text/css', uplot.css));
 
-  // The API never answers without the token.
+  // The API never answers without the token. EventSource cannot send headers: the tail also takes it as ?token=
+  // (never logged: errors name the path only).
   app.use('/api/*', async (c, next) => {
     const match = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '');
-    if (!match?.[1] || !sameSecret(match[1], token)) {
+    const sent = match?.[1] ?? (c.req.path === '/api/v1/tail' ? c.req.query('token') : undefined);
+    if (!sent || !sameSecret(sent, token)) {
       return c.json(
         { error: 'missing or wrong token: send Authorization: Bearer <the token printed by grpcforge dashboard>' },
         401,
@@ -89,6 +124,43 @@ export async function createDashboardApp({ store, shapes, token, defaultWindow }
   app.get('/api/v1/requests', async (c) => c.json(await api.requests(c.req.query())));
   app.get('/api/v1/requests/:requestId', async (c) => c.json(await api.request(c.req.param('requestId'))));
   app.get('/api/v1/instances', async (c) => c.json(await api.instances()));
+  app.get('/api/v1/tail', (c) => {
+    // A browser reconnecting sends the last id it got: go on from there; else start with the last calls.
+    const lastEventId = c.req.header('last-event-id');
+    let lastId = lastEventId && /^\d+$/.test(lastEventId) ? Number(lastEventId) : undefined;
+    const signal = c.req.raw.signal;
+    return streamSSE(
+      c,
+      async (stream) => {
+        let wake: () => void = () => undefined;
+        const stop = () => wake();
+        stream.onAbort(stop);
+        signal.addEventListener('abort', stop, { once: true });
+        const open = () => !stream.aborted && !stream.closed && !signal.aborted;
+        await stream.writeSSE({ event: 'ready', data: '{}', retry: 2000 });
+        while (open()) {
+          for (const log of await callsAfter(store.logs, lastId)) {
+            await stream.writeSSE({ event: 'call', id: String(log.id), data: JSON.stringify(shapes.requestLog(log)) });
+            lastId = log.id;
+          }
+          lastId ??= 0;
+          if (!open()) break;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, TAIL_EVERY_MS);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
+        signal.removeEventListener('abort', stop);
+      },
+      async (error) => {
+        process.stderr.write(`dashboard: GET /api/v1/tail: ${error.stack ?? error.message}\n`);
+        await Promise.resolve();
+      },
+    );
+  });
   return app;
 }
 

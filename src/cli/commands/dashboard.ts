@@ -18,7 +18,7 @@ const WINDOWS = ['15m', '1h', '6h', '24h', '7d'] as const satisfies readonly Das
 export function registerDashboard(program: Command): void {
   program
     .command('dashboard')
-    .description('a web page and a JSON API (/api/v1/…) over the log store: totals, per service, timeline')
+    .description('web pages and a JSON API (/api/v1/…) over the log store: overview, requests, live tail, instances')
     .option('--host <address>', 'address to bind (default: 127.0.0.1)')
     .option('--port <n>', 'port to listen on; 0 picks a free one (default: 0)')
     .option('--since <window>', `window the page shows first: ${WINDOWS.join(', ')} (default: 24h)`)
@@ -26,8 +26,9 @@ export function registerDashboard(program: Command): void {
       'after',
       `
 Prints one line, dashboard on http://HOST:PORT/#token=TOKEN: open it in a browser. Every API request needs
-Authorization: Bearer TOKEN (the page takes it from the address); the token changes at every start. The dashboard
-only reads the log store (it creates and migrates it, as every command does, when it is missing or older).
+Authorization: Bearer TOKEN (the pages take it from the address; the live tail, /api/v1/tail, also takes
+?token=TOKEN); the token changes at every start. The dashboard only reads the log store (it creates and migrates
+it, as every command does, when it is missing or older).
 SIGINT or SIGTERM stops the server.
 
 Examples:

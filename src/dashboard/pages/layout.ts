@@ -1,0 +1,89 @@
+/**
+ * The shell every page shares: a static HTML document with no data in it, the nav bar, and the page's scripts
+ * (`/assets/common.js` first: the token, the API and the helpers every page script uses). No build step.
+ */
+
+/** Escapes text for HTML content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/** The pages of the nav bar, in its order. */
+const NAV = [
+  { id: 'overview', href: '/', label: 'Overview' },
+  { id: 'requests', href: '/requests', label: 'Requests' },
+  { id: 'tail', href: '/tail', label: 'Live tail' },
+  { id: 'instances', href: '/instances', label: 'Instances' },
+] as const;
+
+/** A page of the nav bar. */
+export type NavPage = (typeof NAV)[number]['id'];
+
+export interface PageShell {
+  readonly title: string;
+  /** The nav entry shown as the current page. */
+  readonly nav: NavPage;
+  /** Trusted HTML (built by the page modules, no data in it). */
+  readonly header?: string;
+  readonly main: string;
+  /** Extra stylesheets and scripts, after the shared ones. */
+  readonly styles?: readonly string[];
+  readonly scripts: readonly string[];
+}
+
+/** The HTML of one page. */
+export function renderPage({ title, nav, header = '', main, styles = [], scripts }: PageShell): string {
+  const links = NAV.map(
+    ({ id, href, label }) => `<a href="${href}"${id === nav ? ' aria-current="page"' : ''}>${escapeHtml(label)}</a>`,
+  ).join('');
+  const css = [...styles, '/assets/dashboard.css'].map((href) => `<link rel="stylesheet" href="${href}">`).join('\n');
+  const js = ['/assets/common.js', ...scripts].map((src) => `<script src="${src}"></script>`).join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(title)} · grpcforge dashboard</title>
+${css}
+</head>
+<body>
+<nav id="nav"><strong>grpcforge</strong>${links}</nav>
+<header>
+<h1>${escapeHtml(title)}</h1>
+${header}
+</header>
+<p id="message" hidden></p>
+<main>
+${main}
+</main>
+${js}
+</body>
+</html>
+`;
+}
+
+/** The stylesheet of every page. */
+export const DASHBOARD_CSS = `body { font: 14px system-ui, sans-serif; margin: 0 24px 24px; color: #1d2330; }
+nav { display: flex; gap: 16px; align-items: baseline; padding: 10px 0; border-bottom: 1px solid #dde; }
+nav a { color: #3b6fd8; text-decoration: none; }
+nav a[aria-current="page"] { color: #1d2330; font-weight: 600; }
+header { display: flex; gap: 16px; align-items: baseline; flex-wrap: wrap; }
+h1 { font-size: 20px; } h2 { font-size: 16px; margin: 24px 0 8px; }
+#since, .muted { color: #667; }
+#message { background: #fff3cd; padding: 8px 12px; }
+#totals { display: flex; gap: 12px; flex-wrap: wrap; }
+.stat { border: 1px solid #dde; border-radius: 6px; padding: 8px 14px; min-width: 90px; }
+.stat .label { display: block; color: #667; font-size: 12px; }
+.stat .value { font-size: 22px; font-variant-numeric: tabular-nums; }
+form.filters { display: flex; gap: 10px; flex-wrap: wrap; align-items: end; margin-bottom: 12px; }
+form.filters label { display: flex; flex-direction: column; font-size: 12px; color: #667; gap: 2px; }
+.views, .pager { display: flex; gap: 8px; margin: 8px 0; align-items: baseline; }
+table { border-collapse: collapse; }
+th, td { text-align: right; padding: 4px 10px; border-bottom: 1px solid #eee; font-variant-numeric: tabular-nums; }
+th:first-child, td:first-child, th:last-child, td:last-child { text-align: left; }
+table.text th, table.text td { text-align: left; }
+td.error { color: #b02020; }
+dl.columns { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; }
+dl.columns dt { color: #667; } dl.columns dd { margin: 0; font-variant-numeric: tabular-nums; }
+`;

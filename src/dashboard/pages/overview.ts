@@ -1,0 +1,35 @@
+import { DASHBOARD_WINDOWS, type DashboardWindow } from '../api.js';
+import { escapeHtml, renderPage } from './layout.js';
+
+/** The HTML of `/`: totals, the timeline chart (uPlot) and a table per service, for a window chosen in the page. */
+export function renderOverviewPage(defaultWindow: DashboardWindow): string {
+  const options = Object.keys(DASHBOARD_WINDOWS)
+    .map(
+      (window) =>
+        `<option value="${escapeHtml(window)}"${window === defaultWindow ? ' selected' : ''}>${escapeHtml(window)}</option>`,
+    )
+    .join('');
+  return renderPage({
+    title: 'Overview',
+    nav: 'overview',
+    header: `<label>window <select id="window">${options}</select></label>\n<span id="since"></span>`,
+    main: `<section id="totals" aria-label="totals">
+<div class="stat"><span class="label">calls</span><span class="value" id="total-calls">–</span></div>
+<div class="stat"><span class="label">errors</span><span class="value" id="total-errors">–</span></div>
+<div class="stat"><span class="label">success</span><span class="value" id="total-success">–</span></div>
+<div class="stat"><span class="label">p50 ms</span><span class="value" id="total-p50">–</span></div>
+<div class="stat"><span class="label">p95 ms</span><span class="value" id="total-p95">–</span></div>
+<div class="stat"><span class="label">p99 ms</span><span class="value" id="total-p99">–</span></div>
+</section>
+<section aria-label="timeline"><h2>timeline</h2><div id="chart"></div></section>
+<section aria-label="services">
+<h2>services</h2>
+<table id="services">
+<thead><tr><th>service</th><th>calls</th><th>rate /s</th><th>error rate</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>status codes</th></tr></thead>
+<tbody></tbody>
+</table>
+</section>`,
+    styles: ['/assets/uPlot.min.css'],
+    scripts: ['/assets/uPlot.iife.min.js', '/assets/overview.js'],
+  });
+}

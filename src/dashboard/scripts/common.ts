@@ -1,0 +1,74 @@
+/**
+ * `/assets/common.js`, loaded first on every page: takes the token from the URL fragment once (the browser never
+ * sends a fragment), keeps it in the tab's sessionStorage (so the nav bar's plain links keep it), takes it out of the
+ * address bar, and exposes `window.dashboard` to the page scripts. Values reach the page with textContent only.
+ */
+export const COMMON_SCRIPT = `'use strict';
+(() => {
+  const KEY = 'grpcforge-dashboard-token';
+  const fragment = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (fragment) {
+    sessionStorage.setItem(KEY, fragment);
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  const token = sessionStorage.getItem(KEY);
+  const $ = (id) => document.getElementById(id);
+  const say = (text) => {
+    $('message').textContent = text;
+    $('message').hidden = !text;
+  };
+  if (!token) say('open the address grpcforge dashboard printed, with its #token=…');
+
+  async function api(path) {
+    const response = await fetch('/api/v1/' + path, { headers: { authorization: 'Bearer ' + token } });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.error || response.statusText);
+    return body;
+  }
+
+  /** Appends a cell with \`value\` as text (null as an en dash); returns it. */
+  function cell(row, value) {
+    const td = document.createElement('td');
+    td.textContent = value === null || value === undefined ? '–' : String(value);
+    row.append(td);
+    return td;
+  }
+
+  /** A link to one request's page, its id as text. */
+  function requestLink(requestId) {
+    const link = document.createElement('a');
+    link.href = '/requests/' + encodeURIComponent(requestId);
+    link.textContent = requestId;
+    link.className = 'request-id';
+    return link;
+  }
+
+  /** The columns of the calls tables (requests, live tail). */
+  function callRow(log) {
+    const row = document.createElement('tr');
+    row.dataset.id = String(log.id);
+    cell(row, log.startedAt);
+    cell(row, log.service + '/' + log.method);
+    const status = cell(row, log.status);
+    if (log.statusCode !== 0) status.className = 'error';
+    cell(row, log.durationMs.toFixed(2));
+    cell(row, log.principal);
+    cell(row, log.peer);
+    const id = document.createElement('td');
+    id.append(requestLink(log.requestId));
+    row.append(id);
+    return row;
+  }
+
+  /** "1h 2m", "3m 4s", "5s" */
+  function age(ms) {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    if (s < 60) return s + 's';
+    if (s < 3600) return Math.floor(s / 60) + 'm ' + (s % 60) + 's';
+    if (s < 86400) return Math.floor(s / 3600) + 'h ' + Math.floor((s % 3600) / 60) + 'm';
+    return Math.floor(s / 86400) + 'd ' + Math.floor((s % 86400) / 3600) + 'h';
+  }
+
+  window.dashboard = { token, $, say, api, cell, callRow, requestLink, age };
+})();
+`;

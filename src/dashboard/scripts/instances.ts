@@ -1,0 +1,50 @@
+/** `/assets/instances.js`: the instances table, from `GET /api/v1/instances`, every 10 s. */
+export const INSTANCES_SCRIPT = `'use strict';
+(() => {
+  const { token, $, say, api, cell, age } = window.dashboard;
+  const REASONS = { queueFull: 'queue full', writeError: 'write error', storeGone: 'store gone' };
+
+  function dropped(instance) {
+    const reasons = Object.entries(instance.droppedBy)
+      .filter(([, rows]) => rows > 0)
+      .map(([reason, rows]) => (REASONS[reason] || reason) + ' ' + rows);
+    return String(instance.rowsDropped) + (reasons.length ? ' (' + reasons.join(', ') + ')' : '');
+  }
+
+  async function load() {
+    try {
+      const { instances } = await api('instances');
+      say('');
+      const body = $('instances').tBodies[0];
+      body.replaceChildren();
+      for (const instance of instances) {
+        const row = document.createElement('tr');
+        row.dataset.id = instance.id;
+        cell(row, instance.id);
+        cell(row, instance.service);
+        cell(row, instance.state).className = 'state state-' + instance.state;
+        cell(row, instance.address);
+        cell(row, instance.pid);
+        cell(row, instance.host);
+        // The server's clock: its "now" is the last heartbeat plus the heartbeat's age.
+        const ran = Date.parse(instance.lastHeartbeatAt) - Date.parse(instance.startedAt);
+        const running = instance.state === 'serving' || instance.state === 'unresponsive';
+        cell(row, running ? age(ran + instance.heartbeatAgeMs) : 'ran ' + age(ran));
+        cell(row, age(instance.heartbeatAgeMs));
+        cell(row, instance.services.join(', '));
+        cell(row, instance.callsRecorded);
+        cell(row, instance.rowsWritten);
+        cell(row, dropped(instance));
+        body.append(row);
+      }
+      $('empty').hidden = instances.length > 0;
+    } catch (error) {
+      say('cannot load the instances: ' + error.message);
+    }
+  }
+
+  if (!token) return;
+  void load();
+  setInterval(load, 10000);
+})();
+`;

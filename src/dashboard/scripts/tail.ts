@@ -1,0 +1,51 @@
+/**
+ * `/assets/tail.js`: the live tail. An EventSource on `/api/v1/tail?token=` (EventSource sends no headers); each
+ * `call` event is one v2 log, shown newest first, at most 200 rows. Paused, calls wait (the last 200) and are shown
+ * on Resume. On a dropped connection the browser reconnects with Last-Event-ID, and the server goes on from there.
+ */
+export const TAIL_SCRIPT = `'use strict';
+(() => {
+  const { token, $, callRow } = window.dashboard;
+  const MAX_ROWS = 200;
+  const body = $('calls').tBodies[0];
+  const waiting = [];
+  let paused = false;
+  let connection = 'connecting…';
+
+  function state() {
+    $('tail-state').textContent = paused ? 'paused, ' + waiting.length + ' waiting' : connection;
+  }
+  function show(log) {
+    body.prepend(callRow(log));
+    while (body.rows.length > MAX_ROWS) body.lastElementChild.remove();
+  }
+
+  $('pause').addEventListener('click', () => {
+    paused = !paused;
+    $('pause').textContent = paused ? 'Resume' : 'Pause';
+    if (!paused) for (const log of waiting.splice(0)) show(log);
+    state();
+  });
+  if (!token) return;
+  const source = new EventSource('/api/v1/tail?token=' + encodeURIComponent(token));
+  source.addEventListener('open', () => {
+    connection = 'live';
+    state();
+  });
+  source.addEventListener('call', (event) => {
+    const log = JSON.parse(event.data);
+    if (paused) {
+      waiting.push(log);
+      if (waiting.length > MAX_ROWS) waiting.shift();
+    } else {
+      show(log);
+    }
+    state();
+  });
+  source.addEventListener('error', () => {
+    connection = source.readyState === EventSource.CLOSED ? 'disconnected (reload the page)' : 'reconnecting…';
+    state();
+  });
+  state();
+})();
+`;

@@ -1,0 +1,442 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { CallRecord } from '../../src/runtime/logstore/call-record.ts';
+import { createLogStore } from '../../src/runtime/logstore/create-log-store.ts';
+import { repoRoot, tempDir, writeFiles } from '../helpers/workspace.ts';
+
+// The requests, request, live tail and instances pages of `grpcforge dashboard`, and their API (requests filters,
+// the tail's server-sent events), on a real process over a store filled with known calls, in Debian's Chromium.
+
+const CHROMIUM = '/usr/bin/chromium';
+const AUTH = 'auth.v1.AuthService';
+const USER = 'user.v1.UserService';
+
+let storeUrl: string;
+let base: string;
+let token: string;
+let stderr = '';
+let stop: () => void = () => undefined;
+let browser: Browser | undefined;
+const requested: string[] = [];
+const problems: string[] = [];
+const requestIds: string[] = [];
+const startTimes: number[] = [];
+
+/** A call of `index` (its request id a UUIDv7 of its start time). */
+function call(
+  startedAt: number,
+  index: number,
+  [service, method, statusCode, durationMs, principal]: readonly [string, string, number, number, string | null],
+): CallRecord {
+  const time = startedAt.toString(16).padStart(12, '0');
+  return {
+    requestId: `${time.slice(0, 8)}-${time.slice(8)}-7000-8000-${index.toString().padStart(12, '0')}`,
+    startedAt,
+    service,
+    method,
+    kind: 'unary',
+    statusCode,
+    durationMs,
+    principal,
+    apiKeyId: null,
+    peer: `127.0.0.1:${String(50_000 + index)}`,
+    requestBytes: 10,
+    responseBytes: 20,
+    requestMessages: 1,
+    responseMessages: 1,
+    errorMessage: statusCode === 0 ? null : `failed ${String(index)}`,
+  };
+}
+
+/** Six calls, oldest first: 0 OK, 1 OK ci, 2 NOT_FOUND ops, 3 OK ci slow, 4 INTERNAL, 5 UNAUTHENTICATED. */
+const PLAN = [
+  [AUTH, 'Login', 0, 2, null],
+  [AUTH, 'Login', 0, 4, 'apikey:ci'],
+  [AUTH, 'Login', 5, 6, 'apikey:ops'],
+  [USER, 'GetUser', 0, 250, 'apikey:ci'],
+  [USER, 'GetUser', 13, 10, null],
+  [AUTH, 'Login', 16, 1, null],
+] as const;
+
+/** Records calls into the dashboard's store file from this process, as a running `serve` would. */
+async function record(...calls: CallRecord[]): Promise<void> {
+  const store = await createLogStore({ url: storeUrl });
+  try {
+    for (const one of calls) store.logs.record(one);
+  } finally {
+    await store.close();
+  }
+}
+
+let extra = 100;
+/** A new call, started now, recorded into the store. */
+async function recordNew(): Promise<string> {
+  const one = call(Date.now(), extra++, [AUTH, 'Logout', 0, 3, 'apikey:late']);
+  await record(one);
+  return one.requestId;
+}
+
+interface Log {
+  id: number;
+  requestId: string;
+  status: string;
+  principal: string | null;
+  durationMs: number;
+}
+
+async function get(path: string, auth: string | null = `Bearer ${token}`) {
+  const response = await fetch(`${base}${path}`, {
+    headers: auth === null ? {} : { authorization: auth },
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: response.status, body: (await response.json()) as { logs: Log[]; error: string } };
+}
+
+/** The request ids a requests query returns, newest first. */
+async function idsOf(query: string): Promise<string[]> {
+  const { status, body } = await get(`/api/v1/requests?${query}`);
+  assert.equal(status, 200, `${query}: ${body.error}`);
+  return body.logs.map((log) => log.requestId);
+}
+
+const ids = (...indexes: number[]) => indexes.map((index) => requestIds[index]!);
+
+async function newPage(): Promise<Page> {
+  assert.ok(browser);
+  const page = await browser.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('request', (request) => requested.push(request.url()));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`${page.url()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
+  return page;
+}
+
+const rowIds = (page: Page) => page.locator('#calls tbody tr td:last-child').allTextContents();
+
+/** Waits (up to 10 s) until the calls table shows exactly these request ids. */
+async function rowsAre(page: Page, expected: string[]): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let shown = await rowIds(page);
+  while (!isDeepStrictEqual(shown, expected) && Date.now() < deadline) {
+    await sleep(100);
+    shown = await rowIds(page);
+  }
+  assert.deepEqual(shown, expected);
+}
+
+describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_000 }, () => {
+  before(async () => {
+    const ws = await tempDir();
+    await writeFiles(ws, {
+      'grpcforge.yaml': 'version: 1\nservices:\n  auth:\n    serves: [auth.v1.AuthService]\n    listen: 127.0.0.1:0\n',
+    });
+    storeUrl = `sqlite:${join(ws, '.grpcforge/grpcforge.db')}`;
+    const now = Date.now();
+    const calls = PLAN.map((entry, index) => call(now - 120_000 + index * 1000, index, entry));
+    requestIds.push(...calls.map((one) => one.requestId));
+    startTimes.push(...calls.map((one) => one.startedAt));
+    await record(...calls);
+    const store = await createLogStore({ url: storeUrl });
+    await store.instances.register({
+      id: 'instance-old',
+      service: 'auth',
+      address: '127.0.0.1:50051',
+      pid: 4242,
+      host: 'ci',
+      startedAt: now - 300_000,
+      services: [AUTH],
+    });
+    await store.instances.register({
+      id: 'instance-stopped',
+      service: 'user',
+      address: '127.0.0.1:50052',
+      pid: 4343,
+      host: 'ci',
+      startedAt: now - 200_000,
+      services: [USER],
+    });
+    await store.instances.heartbeat('instance-stopped', 'stopped');
+    await store.close();
+
+    const child = spawn(process.execPath, [join(repoRoot, 'bin/grpcforge'), 'dashboard', '--port', '0', '--since', '1h'], {
+      cwd: ws,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    stop = () => child.kill('SIGTERM');
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const first = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`dashboard printed nothing in 30 s: ${stderr}`)), 30_000);
+      child.once('exit', (code) => reject(new Error(`dashboard exited with ${String(code)}: ${stderr}`)));
+      createInterface({ input: child.stdout }).once('line', (line) => {
+        clearTimeout(timer);
+        resolve(line);
+      });
+    });
+    const match = /^dashboard on (http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]{43})$/.exec(first);
+    assert.ok(match, `the line: ${first}`);
+    [, base, token] = match as unknown as [string, string, string];
+
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-background-networking'],
+      timeout: 30_000,
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    stop();
+  });
+
+  test('requests API: errorsOnly, principal, minDurationMs and since filters', async () => {
+    assert.deepEqual(await idsOf('errorsOnly=true'), ids(5, 4, 2));
+    assert.deepEqual(await idsOf('errorsOnly=false'), ids(5, 4, 3, 2, 1, 0));
+    assert.deepEqual(await idsOf('principal=apikey:ci'), ids(3, 1));
+    assert.deepEqual(await idsOf('minDurationMs=100'), ids(3));
+    assert.deepEqual(await idsOf('minDurationMs=5.5&errorsOnly=true'), ids(4, 2));
+    assert.deepEqual(await idsOf(`service=${AUTH}&errorsOnly=1&principal=apikey:ops`), ids(2));
+    assert.deepEqual(await idsOf('since=15m&limit=2'), ids(5, 4));
+    assert.deepEqual(await idsOf(`since=${new Date(Date.now() + 60_000).toISOString()}`), []);
+    for (const [query, message] of [
+      ['errorsOnly=maybe', /^errorsOnly: expected true or false, got "maybe"$/],
+      ['minDurationMs=-1', /^minDurationMs: /],
+      ['minDurationMs=fast', /^minDurationMs: /],
+      ['since=2h', /^since: "2h" is neither a window/],
+    ] as const) {
+      const { status, body } = await get(`/api/v1/requests?${query}`);
+      assert.equal(status, 400, query);
+      assert.match(body.error, message, query);
+    }
+  });
+
+  test('tail: 401 without the token; with ?token= the last calls, then a call recorded later', async () => {
+    for (const path of ['/api/v1/tail', '/api/v1/tail?token=wrong', `/api/v1/tail?token=${token}x`]) {
+      const { status, body } = await get(path, null);
+      assert.equal(status, 401, path);
+      assert.match(body.error, /token/);
+    }
+    // ?token= is for the tail only.
+    assert.equal((await get(`/api/v1/requests?token=${token}`, null)).status, 401);
+
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 20_000);
+    try {
+      const response = await fetch(`${base}/api/v1/tail?token=${encodeURIComponent(token)}`, { signal: controller.signal });
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+      assert.ok(response.body);
+      const decoder = new TextDecoder();
+      const events: { event: string; id: string; data: string }[] = [];
+      let buffer = '';
+      let late: string | undefined;
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const fields = Object.fromEntries(
+            buffer
+              .slice(0, end)
+              .split('\n')
+              .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
+          ) as { event: string; id: string; data: string };
+          buffer = buffer.slice(end + 2);
+          if (fields.event === 'call') events.push(fields);
+        }
+        if (events.length === PLAN.length && late === undefined) late = await recordNew();
+        if (events.length === PLAN.length + 1) break;
+      }
+      // Oldest first (the page prepends), ids in order, v2 logs; then the late call.
+      const logs = events.map((event) => JSON.parse(event.data) as Log);
+      assert.deepEqual(
+        logs.map((log) => log.requestId),
+        [...ids(0, 1, 2, 3, 4, 5), late],
+      );
+      assert.deepEqual(
+        events.map((event) => Number(event.id)),
+        logs.map((log) => log.id),
+      );
+      assert.equal(logs[2]?.status, 'NOT_FOUND');
+    } finally {
+      clearTimeout(timer);
+      controller.abort();
+    }
+  });
+
+  test('the tail stops reading the store once its client has gone', async () => {
+    const { startDashboard } = await import('../../src/dashboard/server.ts');
+    let lists = 0;
+    const logs = { list: () => Promise.resolve((lists++, [])), get: () => Promise.resolve(undefined) };
+    const dashboard = await startDashboard({
+      store: { logs } as never,
+      shapes: { version: 2, requestLog: (log: unknown) => log } as never,
+      defaultWindow: '1h',
+      token: 'secret',
+    });
+    try {
+      const controller = new AbortController();
+      const response = await fetch(`http://127.0.0.1:${String(dashboard.port)}/api/v1/tail?token=secret`, {
+        signal: controller.signal,
+      });
+      assert.ok(response.body);
+      await response.body.getReader().read();
+      await sleep(1500);
+      controller.abort();
+      const open = lists;
+      assert.ok(open >= 2, `read ${String(open)} times in 1.5 s`);
+      await sleep(2500);
+      assert.equal(lists, open, 'no read after the client went away');
+    } finally {
+      await dashboard.close();
+    }
+  });
+
+  test('the requests page lists the calls, filters by status, pages, and opens one request', async () => {
+    const page = await newPage();
+    await page.goto(`${base}/requests#token=${token}`);
+    await page.locator('#calls tbody tr').nth(5).waitFor();
+    const all = await rowIds(page);
+    assert.deepEqual(all.slice(-6), ids(5, 4, 3, 2, 1, 0));
+    const row = page.locator('#calls tbody tr', { hasText: requestIds[3]! });
+    assert.deepEqual(await row.locator('td').allTextContents(), [
+      new Date(startTimes[3]!).toISOString(),
+      `${USER}/GetUser`,
+      'OK',
+      '250.00',
+      'apikey:ci',
+      '127.0.0.1:50003',
+      requestIds[3],
+    ]);
+
+    // Filter by status: only the NOT_FOUND call.
+    await page.selectOption('select[name="code"]', 'NOT_FOUND');
+    await Promise.all([page.waitForResponse((r) => r.url().includes('code=NOT_FOUND')), page.click('button[type="submit"]')]);
+    await rowsAre(page, ids(2));
+    assert.match(page.url(), /\/requests\?code=NOT_FOUND$/);
+
+    // Quick views.
+    await page.click('#view-errors');
+    await rowsAre(page, ids(5, 4, 2));
+    await page.click('#view-slow');
+    await rowsAre(page, ids(3));
+
+    // Pages of 3 through nextBefore, from filters in the address.
+    await page.goto(`${base}/requests?limit=3&service=${AUTH}&method=Login`);
+    await rowsAre(page, ids(5, 2, 1));
+    assert.equal(await page.inputValue('input[name="method"]'), 'Login');
+    await page.click('#next-page');
+    await page.locator('#page-info', { hasText: 'page 2' }).waitFor();
+    assert.deepEqual(await rowIds(page), ids(0));
+    assert.ok(await page.isDisabled('#next-page'));
+    await page.click('#first-page');
+    await page.locator('#page-info', { hasText: 'page 1' }).waitFor();
+    assert.deepEqual(await rowIds(page), ids(5, 2, 1));
+
+    // One request: every stored column.
+    await page.goto(`${base}/requests?principal=apikey:ops`);
+    await page.locator('#calls tbody tr').first().waitFor();
+    await Promise.all([page.waitForURL(`**/requests/${requestIds[2]!}`), page.click('a.request-id')]);
+    await page.locator('dd[data-column="requestId"]').waitFor();
+    const column = (name: string) => page.textContent(`dd[data-column="${name}"]`);
+    assert.equal(await column('requestId'), requestIds[2]);
+    assert.equal(await column('service'), AUTH);
+    assert.equal(await column('method'), 'Login');
+    assert.equal(await column('status'), 'NOT_FOUND');
+    assert.equal(await column('statusCode'), '5');
+    assert.equal(await column('durationMs'), '6');
+    assert.equal(await column('principal'), 'apikey:ops');
+    assert.equal(await column('apiKeyId'), '–');
+    assert.equal(await column('peer'), '127.0.0.1:50002');
+    assert.equal(await column('errorMessage'), 'failed 2');
+    assert.equal(await page.locator('dl#columns dt').count(), 17);
+    assert.equal(await page.textContent('h1'), `Request ${requestIds[2]!}`);
+    await page.close();
+  });
+
+  test('the live tail shows the last calls, then new ones as they are recorded; Pause holds them', async () => {
+    const page = await newPage();
+    // From the overview through the nav bar: the token stays in the tab's sessionStorage.
+    await page.goto(`${base}/#token=${token}`);
+    await page.click('nav a[href="/tail"]');
+    await page.waitForURL('**/tail');
+    await page.locator('#tail-state', { hasText: 'live' }).waitFor();
+    await page
+      .locator('#calls tbody tr')
+      .nth(PLAN.length - 1)
+      .waitFor();
+    const before = await rowIds(page);
+    assert.deepEqual(before.slice(before.length - PLAN.length), ids(5, 4, 3, 2, 1, 0));
+
+    const late = await recordNew();
+    await page.locator('#calls tbody tr').first().filter({ hasText: late }).waitFor({ timeout: 8000 });
+
+    await page.click('#pause');
+    assert.equal(await page.textContent('#pause'), 'Resume');
+    const held = await recordNew();
+    await page.locator('#tail-state', { hasText: 'paused, 1 waiting' }).waitFor({ timeout: 8000 });
+    assert.equal(await page.locator('#calls tbody tr', { hasText: held }).count(), 0);
+    await page.click('#pause');
+    assert.equal(await page.textContent('#pause'), 'Pause');
+    await page.locator('#calls tbody tr').first().filter({ hasText: held }).waitFor({ timeout: 3000 });
+    await page.close();
+  });
+
+  test('the instances page shows each instance’s state, services and counters', async () => {
+    const store = await createLogStore({ url: storeUrl });
+    try {
+      await store.instances.register({
+        id: 'instance-live',
+        service: 'auth',
+        address: '127.0.0.1:50053',
+        pid: 4444,
+        host: 'ci',
+        startedAt: Date.now() - 65_000,
+        services: [AUTH, USER],
+      });
+      await store.instances.heartbeat('instance-live');
+    } finally {
+      await store.close();
+    }
+    const page = await newPage();
+    // A new tab: the token from the address once, then through the nav bar.
+    await page.goto(`${base}/requests#token=${token}`);
+    await page.click('nav a[href="/instances"]');
+    await page.locator('#instances tbody tr').nth(2).waitFor();
+    const cells = async (id: string) => page.locator(`#instances tbody tr[data-id="${id}"] td`).allTextContents();
+    const live = await cells('instance-live');
+    assert.deepEqual(live.slice(0, 6), ['instance-live', 'auth', 'serving', '127.0.0.1:50053', '4444', 'ci']);
+    assert.match(live[6]!, /^1m \d+s$/, 'uptime');
+    assert.match(live[7]!, /^\d+s$/, 'heartbeat age');
+    assert.equal(live[8], `${AUTH}, ${USER}`);
+    assert.equal(live[11], '0');
+    const old = await cells('instance-old');
+    assert.deepEqual([old[2], old[8]], ['unresponsive', AUTH]);
+    assert.match(old[7]!, /^\d+m \d+s$/);
+    const stopped = await cells('instance-stopped');
+    assert.deepEqual([stopped[2], stopped[8]], ['stopped', USER]);
+    assert.match(stopped[6]!, /^ran /);
+    await page.close();
+  });
+
+  test('no page logged an error or asked another origin for anything', () => {
+    assert.ok(requested.length > 0);
+    const origin = new URL(base).origin;
+    assert.deepEqual(
+      requested.filter((url) => new URL(url).origin !== origin),
+      [],
+    );
+    assert.deepEqual(problems, []);
+    assert.doesNotMatch(stderr, new RegExp(token));
+  });
+});
