@@ -1,5 +1,13 @@
 import { parseStatusCode } from '../runtime/errors.js';
-import type { CallStats, LogStore, MethodCallStats, RequestLog, ServerInstance, TimelineBucket } from '../runtime/index.js';
+import type {
+  ApiKeyRecord,
+  CallStats,
+  LogStore,
+  MethodCallStats,
+  RequestLog,
+  ServerInstance,
+  TimelineBucket,
+} from '../runtime/index.js';
 
 /**
  * The JSON API of the dashboard (`/api/v1/…`): plain functions over the log store's query API, no SQL and no HTTP.
@@ -15,12 +23,14 @@ export interface DashboardShapes {
   readonly timelineBucket: (bucket: TimelineBucket) => Record<string, unknown>;
   readonly requestLog: (log: RequestLog) => Record<string, unknown>;
   readonly instance: (instance: ServerInstance, now: number) => Record<string, unknown>;
+  /** `keys list --json`'s shape of one key (never the key itself). */
+  readonly apiKey: (record: ApiKeyRecord, now: number) => Record<string, unknown>;
 }
 
 /** A request the API refuses: its HTTP status and a message naming the parameter. */
 export class DashboardRequestError extends Error {
   constructor(
-    readonly status: 400 | 404,
+    readonly status: 400 | 404 | 409 | 415,
     message: string,
   ) {
     super(message);
@@ -157,11 +167,91 @@ export function createDashboardApi({ store, shapes, defaultWindow, now = Date.no
       const at = now();
       return { version: shapes.version, instances: instances.map((instance) => shapes.instance(instance, at)) };
     },
+
+    /** `{ version, keys }`, as `grpcforge keys list --json`, newest first (never the keys themselves). */
+    async keys() {
+      const records = await store.apiKeys.list();
+      const at = now();
+      return { version: shapes.version, keys: records.map((record) => shapes.apiKey(record, at)) };
+    },
+
+    /**
+     * Creates a key from `{ name, roles?, expiresInDays? }`, as `grpcforge keys create --json`:
+     * `{ version, key, id, name, roles, expiresAt }`, the only time the key is shown.
+     * @throws DashboardRequestError 400 for a bad body, 409 when a key has the name.
+     */
+    async createKey(body: unknown) {
+      const { name, roles, expiresInDays } = keyRequest(body);
+      const existing = (await store.apiKeys.list()).find((record) => record.name === name);
+      if (existing) throw new DashboardRequestError(409, `an API key named "${name}" exists (id ${existing.id})`);
+      const at = now();
+      const { key, record } = await store.apiKeys.create({
+        name,
+        roles,
+        now: at,
+        ...(expiresInDays !== undefined ? { expiresAt: at + expiresInDays * 24 * HOUR_MS } : {}),
+      });
+      return {
+        version: shapes.version,
+        key,
+        id: record.id,
+        name: record.name,
+        roles: record.roles,
+        expiresAt: shapes.isoTime(record.expiresAt),
+      };
+    },
+
+    /** Revokes the active key with this id (not a name). @throws DashboardRequestError 404 when there is none. */
+    async revokeKey(id: string) {
+      const record = (await store.apiKeys.list()).find((candidate) => candidate.id === id);
+      if (!record || record.revokedAt !== null || !(await store.apiKeys.revoke(record.id))) {
+        throw new DashboardRequestError(404, `no active API key has id "${id}"`);
+      }
+      const revoked = (await store.apiKeys.list()).find((candidate) => candidate.id === id) ?? record;
+      return { version: shapes.version, key: shapes.apiKey(revoked, now()) };
+    },
   };
 }
 
 /** The handlers {@link createDashboardApi} returns. */
 export type DashboardApi = ReturnType<typeof createDashboardApi>;
+
+/** Key names: what `grpcforge keys create --name` takes, printable, at most this long. */
+const MAX_KEY_NAME = 100;
+
+/** The body of `POST /api/v1/keys`, checked. @throws DashboardRequestError 400 naming the bad field. */
+function keyRequest(body: unknown): { name: string; roles: string[]; expiresInDays?: number } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new DashboardRequestError(400, 'body: expected a JSON object { name, roles?, expiresInDays? }');
+  }
+  const fields = body as Record<string, unknown>;
+  const unknown = Object.keys(fields).filter((field) => !['name', 'roles', 'expiresInDays'].includes(field));
+  if (unknown.length > 0) {
+    throw new DashboardRequestError(400, `body: unknown field ${unknown.map((field) => `"${field}"`).join(', ')}`);
+  }
+  const { name, roles = [], expiresInDays } = fields;
+  if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_KEY_NAME || /[\p{Cc}]/u.test(name)) {
+    throw new DashboardRequestError(400, `name: expected a non-empty string of at most ${MAX_KEY_NAME} characters`);
+  }
+  if (
+    !Array.isArray(roles) ||
+    !roles.every((role): role is string => typeof role === 'string' && /^[\w.:-]{1,100}$/.test(role))
+  ) {
+    throw new DashboardRequestError(400, 'roles: expected an array of role names (letters, digits, _ . : -)');
+  }
+  if (
+    expiresInDays !== undefined &&
+    expiresInDays !== null &&
+    (typeof expiresInDays !== 'number' || !Number.isInteger(expiresInDays) || expiresInDays < 1 || expiresInDays > 3650)
+  ) {
+    throw new DashboardRequestError(400, 'expiresInDays: expected a whole number of days from 1 to 3650, or null');
+  }
+  return {
+    name: name.trim(),
+    roles: [...new Set(roles)],
+    ...(typeof expiresInDays === 'number' ? { expiresInDays } : {}),
+  };
+}
 
 function wholeNumber(query: ApiQuery, name: string, fallback: number, min: number, max?: number): number;
 function wholeNumber(query: ApiQuery, name: string, fallback: undefined, min: number, max?: number): number | undefined;

@@ -6,16 +6,21 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import type { LogStore } from '../runtime/index.js';
 import { DashboardRequestError, createDashboardApi, type DashboardShapes, type DashboardWindow } from './api.js';
 import { renderInstancesPage } from './pages/instances.js';
+import { renderKeysPage } from './pages/keys.js';
 import { DASHBOARD_CSS } from './pages/layout.js';
+import { renderMethodsPage } from './pages/methods.js';
 import { renderOverviewPage } from './pages/overview.js';
 import { renderRequestPage, renderRequestsPage } from './pages/requests.js';
 import { renderTailPage } from './pages/tail.js';
 import { COMMON_SCRIPT } from './scripts/common.js';
 import { INSTANCES_SCRIPT } from './scripts/instances.js';
+import { KEYS_SCRIPT } from './scripts/keys.js';
+import { METHODS_SCRIPT } from './scripts/methods.js';
 import { OVERVIEW_SCRIPT } from './scripts/overview.js';
 import { REQUEST_SCRIPT, REQUESTS_SCRIPT } from './scripts/requests.js';
 import { TAIL_SCRIPT } from './scripts/tail.js';
@@ -23,7 +28,7 @@ import { callsAfter } from './tail.js';
 
 /** Options of {@link createDashboardApp}. */
 export interface DashboardAppOptions {
-  /** The log store to read; the dashboard never writes to it. */
+  /** The log store to read; the dashboard writes only API keys (created and revoked on the keys page). */
   readonly store: LogStore;
   readonly shapes: DashboardShapes;
   /** Every `/api/v1/…` request must send `Authorization: Bearer <token>` (`/api/v1/tail` may send `?token=`). */
@@ -64,6 +69,8 @@ export async function createDashboardApp({ store, shapes, token, defaultWindow }
     request: renderRequestPage(),
     tail: renderTailPage(),
     instances: renderInstancesPage(),
+    methods: renderMethodsPage(defaultWindow),
+    keys: renderKeysPage(),
   };
   const app = new Hono();
 
@@ -88,6 +95,8 @@ export async function createDashboardApp({ store, shapes, token, defaultWindow }
   app.get('/requests/:requestId', (c) => c.html(pages.request));
   app.get('/tail', (c) => c.html(pages.tail));
   app.get('/instances', (c) => c.html(pages.instances));
+  app.get('/methods', (c) => c.html(pages.methods));
+  app.get('/keys', (c) => c.html(pages.keys));
   app.get('/favicon.ico', (c) => c.body(null, 204));
   const asset = (type: string, body: string) => () =>
     new Response(body, { headers: { 'Content-Type': `${type}; charset=utf-8` } });
@@ -98,6 +107,8 @@ export async function createDashboardApp({ store, shapes, token, defaultWindow }
     request: REQUEST_SCRIPT,
     tail: TAIL_SCRIPT,
     instances: INSTANCES_SCRIPT,
+    methods: METHODS_SCRIPT,
+    keys: KEYS_SCRIPT,
   })) {
     app.get(`/assets/${name}.js`, asset('text/javascript', script));
   }
@@ -118,6 +129,25 @@ export async function createDashboardApp({ store, shapes, token, defaultWindow }
     }
     await next();
   });
+  // Writes (POST) take JSON only: 415 for anything else, 400 for a body that is not JSON, 413 past 16 KiB.
+  app.post('/api/*', bodyLimit({ maxSize: 16 * 1024 }), async (c, next) => {
+    const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/json') {
+      return c.json({ error: 'unsupported content type: send Content-Type: application/json' }, 415);
+    }
+    await next();
+  });
+  const jsonBody = async (request: Request): Promise<unknown> => {
+    const text = await request.text();
+    try {
+      return text === '' ? {} : (JSON.parse(text) as unknown);
+    } catch {
+      throw new DashboardRequestError(400, 'body: not valid JSON');
+    }
+  };
+  app.get('/api/v1/keys', async (c) => c.json(await api.keys()));
+  app.post('/api/v1/keys', async (c) => c.json(await api.createKey(await jsonBody(c.req.raw)), 201));
+  app.post('/api/v1/keys/:id/revoke', async (c) => c.json(await api.revokeKey(c.req.param('id'))));
   app.get('/api/v1/overview', async (c) => c.json(await api.overview(c.req.query())));
   app.get('/api/v1/methods', async (c) => c.json(await api.methods(c.req.query())));
   app.get('/api/v1/timeline', async (c) => c.json(await api.timeline(c.req.query())));

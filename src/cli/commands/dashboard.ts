@@ -18,7 +18,9 @@ const WINDOWS = ['15m', '1h', '6h', '24h', '7d'] as const satisfies readonly Das
 export function registerDashboard(program: Command): void {
   program
     .command('dashboard')
-    .description('web pages and a JSON API (/api/v1/…) over the log store: overview, requests, live tail, instances')
+    .description(
+      'web pages and a JSON API (/api/v1/…) over the log store: overview, methods, requests, live tail, instances, API keys',
+    )
     .option('--host <address>', 'address to bind (default: 127.0.0.1)')
     .option('--port <n>', 'port to listen on; 0 picks a free one (default: 0)')
     .option('--since <window>', `window the page shows first: ${WINDOWS.join(', ')} (default: 24h)`)
@@ -28,7 +30,8 @@ export function registerDashboard(program: Command): void {
 Prints one line, dashboard on http://HOST:PORT/#token=TOKEN: open it in a browser. Every API request needs
 Authorization: Bearer TOKEN (the pages take it from the address; the live tail, /api/v1/tail, also takes
 ?token=TOKEN); the token changes at every start. The dashboard only reads the log store (it creates and migrates
-it, as every command does, when it is missing or older).
+it, as every command does, when it is missing or older), except for API keys: its keys page creates and revokes
+them, as grpcforge keys does (POST /api/v1/keys, POST /api/v1/keys/ID/revoke, Content-Type: application/json).
 SIGINT or SIGTERM stops the server.
 
 Examples:
@@ -66,6 +69,7 @@ Examples:
             timelineBucket: shapes.timelineBucketJson,
             requestLog: shapes.requestLogJson,
             instance: shapes.instanceJson,
+            apiKey: shapes.apiKeyJson,
           },
         }).catch((error: unknown) => {
           const code = (error as { code?: unknown }).code;

@@ -11,9 +11,11 @@ export function escapeHtml(text: string): string {
 /** The pages of the nav bar, in its order. */
 const NAV = [
   { id: 'overview', href: '/', label: 'Overview' },
+  { id: 'methods', href: '/methods', label: 'Methods' },
   { id: 'requests', href: '/requests', label: 'Requests' },
   { id: 'tail', href: '/tail', label: 'Live tail' },
   { id: 'instances', href: '/instances', label: 'Instances' },
+  { id: 'keys', href: '/keys', label: 'API keys' },
 ] as const;
 
 /** A page of the nav bar. */
@@ -84,6 +86,13 @@ th, td { text-align: right; padding: 4px 10px; border-bottom: 1px solid #eee; fo
 th:first-child, td:first-child, th:last-child, td:last-child { text-align: left; }
 table.text th, table.text td { text-align: left; }
 td.error { color: #b02020; }
+th button.sort { font: inherit; font-weight: 600; background: none; border: 0; padding: 0; cursor: pointer; color: inherit; }
+th[aria-sort] button.sort { color: #3b6fd8; }
+form.create { display: flex; gap: 10px; flex-wrap: wrap; align-items: end; margin-bottom: 12px; }
+form.create label { display: flex; flex-direction: column; font-size: 12px; color: #667; gap: 2px; }
+#new-key { border: 1px solid #9c6; background: #f3fbe9; padding: 8px 12px; }
+#new-key code { font-size: 13px; user-select: all; word-break: break-all; }
+td.state-revoked, td.state-expired { color: #b02020; }
 dl.columns { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; }
 dl.columns dt { color: #667; } dl.columns dd { margin: 0; font-variant-numeric: tabular-nums; }
 `;

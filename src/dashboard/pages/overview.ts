@@ -1,18 +1,23 @@
 import { DASHBOARD_WINDOWS, type DashboardWindow } from '../api.js';
 import { escapeHtml, renderPage } from './layout.js';
 
-/** The HTML of `/`: totals, the timeline chart (uPlot) and a table per service, for a window chosen in the page. */
-export function renderOverviewPage(defaultWindow: DashboardWindow): string {
+/** The window selector of the overview and methods pages (`#window`, then `#since`), `defaultWindow` selected. */
+export function windowSelector(defaultWindow: DashboardWindow): string {
   const options = Object.keys(DASHBOARD_WINDOWS)
     .map(
       (window) =>
         `<option value="${escapeHtml(window)}"${window === defaultWindow ? ' selected' : ''}>${escapeHtml(window)}</option>`,
     )
     .join('');
+  return `<label>window <select id="window">${options}</select></label>\n<span id="since"></span>`;
+}
+
+/** The HTML of `/`: totals, the timeline chart (uPlot) and a table per service, for a window chosen in the page. */
+export function renderOverviewPage(defaultWindow: DashboardWindow): string {
   return renderPage({
     title: 'Overview',
     nav: 'overview',
-    header: `<label>window <select id="window">${options}</select></label>\n<span id="since"></span>`,
+    header: windowSelector(defaultWindow),
     main: `<section id="totals" aria-label="totals">
 <div class="stat"><span class="label">calls</span><span class="value" id="total-calls">–</span></div>
 <div class="stat"><span class="label">errors</span><span class="value" id="total-errors">–</span></div>

@@ -19,12 +19,22 @@ export const COMMON_SCRIPT = `'use strict';
   };
   if (!token) say('open the address grpcforge dashboard printed, with its #token=…');
 
-  async function api(path) {
-    const response = await fetch('/api/v1/' + path, { headers: { authorization: 'Bearer ' + token } });
-    const body = await response.json();
-    if (!response.ok) throw new Error(body.error || response.statusText);
-    return body;
+  async function api(path, body) {
+    const headers = { authorization: 'Bearer ' + token };
+    const init = { headers };
+    if (body !== undefined) {
+      init.method = 'POST';
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch('/api/v1/' + path, init);
+    const reply = await response.json();
+    if (!response.ok) throw Object.assign(new Error(reply.error || response.statusText), { status: response.status });
+    return reply;
   }
+
+  /** POST \`body\` as JSON to an API path (the writes: API keys). */
+  const post = (path, body) => api(path, body);
 
   /** Appends a cell with \`value\` as text (null as an en dash); returns it. */
   function cell(row, value) {
@@ -69,6 +79,6 @@ export const COMMON_SCRIPT = `'use strict';
     return Math.floor(s / 86400) + 'd ' + Math.floor((s % 86400) / 3600) + 'h';
   }
 
-  window.dashboard = { token, $, say, api, cell, callRow, requestLink, age };
+  window.dashboard = { token, $, say, api, post, cell, callRow, requestLink, age };
 })();
 `;

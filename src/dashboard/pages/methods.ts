@@ -1,0 +1,37 @@
+import type { DashboardWindow } from '../api.js';
+import { renderPage } from './layout.js';
+import { windowSelector } from './overview.js';
+
+/** The sortable columns of the methods table: the key the script sorts by, and the header's label. */
+export const METHOD_COLUMNS = [
+  ['method', 'method'],
+  ['calls', 'calls'],
+  ['errors', 'errors'],
+  ['codes', 'error codes'],
+  ['p50', 'p50 ms'],
+  ['p95', 'p95 ms'],
+  ['p99', 'p99 ms'],
+  ['requestBytes', 'request bytes'],
+  ['responseBytes', 'response bytes'],
+  ['impact', 'impact'],
+] as const;
+
+/** The HTML of `/methods`: one row per method for a window chosen in the page, sorted by a clicked column. */
+export function renderMethodsPage(defaultWindow: DashboardWindow): string {
+  const head = METHOD_COLUMNS.map(
+    ([key, label]) => `<th data-sort="${key}"><button type="button" class="sort">${label}</button></th>`,
+  ).join('');
+  return renderPage({
+    title: 'Methods',
+    nav: 'methods',
+    header: `${windowSelector(defaultWindow)}\n<span id="sorted-by" class="muted"></span>`,
+    main: `<table id="methods">
+<thead><tr>${head}</tr></thead>
+<tbody></tbody>
+</table>
+<p id="empty" class="muted" hidden>no call in this window</p>
+<p class="muted">impact = p95 ms × calls per second over the window: where time is spent. Bytes are the window's
+totals. Click a column to sort by it (again to reverse).</p>`,
+    scripts: ['/assets/methods.js'],
+  });
+}
