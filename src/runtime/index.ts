@@ -81,5 +81,6 @@ export type {
 export type { InstanceRegistration, InstanceState, ServerInstance } from './logstore/instances.js';
 export { UNRESPONSIVE_AFTER_MS } from './logstore/instances.js';
 export type { LogWriterCounters } from './logstore/log-writer.js';
-export type { DropReason } from './logstore/writer-protocol.js';
+export type { DropReason, DroppedBy } from './logstore/writer-protocol.js';
+export { totalDropped } from './logstore/writer-protocol.js';
 export { LATENCY_RELATIVE_ACCURACY } from './logstore/latency-sketch.js';

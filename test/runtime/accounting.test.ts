@@ -58,6 +58,19 @@ const UnknownDefinition = {
 } as const;
 const UnknownServiceDefinition = { ...UnknownDefinition, name: 'Nope', fullName: 'test.v1.Nope' } as const;
 
+/** Echo answers after `delayMs` (ignoring the abort meanwhile); chat answers each request. */
+const echoHandlers = {
+  echo: async (request: EchoMessage) => {
+    await sleep(request.delayMs ?? 0);
+    return { text: request.text ?? '' };
+  },
+  repeat: async function* () {},
+  collect: async () => ({}),
+  chat: async function* (requests: AsyncIterable<EchoMessage>) {
+    for await (const request of requests) yield { text: request.text ?? '' };
+  },
+};
+
 /** One gRPC frame: the 5-byte prefix and the message. */
 function frame(message: Buffer): Buffer {
   const prefix = Buffer.alloc(5);
@@ -85,19 +98,7 @@ describe('call accounting', { timeout: 30_000 }, () => {
       maxReceiveMessageBytes: MAX_REQUEST_BYTES,
       health: false,
       reflection: false,
-      services: [
-        defineService(EchoDefinition, {
-          echo: async (request) => {
-            await sleep(request.delayMs ?? 0);
-            return { text: request.text ?? '' };
-          },
-          repeat: async function* () {},
-          collect: async () => ({}),
-          chat: async function* (requests) {
-            for await (const request of requests) yield { text: request.text ?? '' };
-          },
-        }),
-      ],
+      services: [defineService(EchoDefinition, echoHandlers)],
     });
     client = createServiceClient(EchoDefinition, { target: server.address, retry: false });
     // grpc-js's own client: it sends the deadline as grpc-timeout (nice-grpc's deadline middleware only aborts).
@@ -308,17 +309,12 @@ describe('shutdown', { timeout: 30_000 }, () => {
       reflection: false,
       services: [
         defineService(EchoDefinition, {
-          // Ignores the abort for a while, as handlers waiting on something that takes no signal do.
-          echo: async (request) => {
-            await sleep(request.delayMs ?? 0);
-            return { text: request.text ?? '' };
-          },
+          ...echoHandlers,
+          // Like echo, ignores the abort for a while, as handlers waiting on something that takes no signal do.
           repeat: async function* (request) {
             yield { text: 'first' };
             await sleep(request.delayMs ?? 0);
           },
-          collect: async () => ({}),
-          chat: async function* () {},
         }),
       ],
     });

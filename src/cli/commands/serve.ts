@@ -6,19 +6,13 @@ import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { ServiceImplementation, TsProtoServiceDefinition } from 'nice-grpc';
 import type { ResolvedConfig, ResolvedService } from '../../config/resolved.js';
-import type {
-  AuthHooks,
-  DropReason,
-  LogWriterCounters,
-  LoggingHooks,
-  Scenario,
-  ServiceRegistration,
-} from '../../runtime/index.js';
+import type { AuthHooks, LogWriterCounters, LoggingHooks, Scenario, ServiceRegistration } from '../../runtime/index.js';
 import { UserError, errorMessage } from '../../util/errors.js';
 import { loadConfigFor, requireService } from '../context.js';
 import { assertServedAuthMethods } from '../served-auth-methods.js';
 import { parseWholeNumber } from '../flags.js';
 import { err, out } from '../output/print.js';
+import { describeDropped } from '../output/store-json.js';
 
 interface ServeFlags {
   readonly host?: string;
@@ -316,14 +310,5 @@ function rpcCount(definition: object): number {
 
 /** `1200 calls written, 3 dropped (queue full 3)`: what the store did with this process's calls. */
 function describeCounters(counters: LogWriterCounters): string {
-  const reasons = (Object.entries(counters.droppedBy) as [DropReason, number][])
-    .filter(([, count]) => count > 0)
-    .map(([reason, count]) => `${DROP_REASON_WORDS[reason]} ${count}`);
-  return `${counters.written} calls written${counters.dropped ? `, ${counters.dropped} dropped (${reasons.join(', ')})` : ''}`;
+  return `${counters.written} calls written${counters.dropped ? `, ${counters.dropped} dropped (${describeDropped(counters.droppedBy)})` : ''}`;
 }
-
-const DROP_REASON_WORDS: Record<DropReason, string> = {
-  queueFull: 'queue full',
-  writeError: 'write error',
-  storeGone: 'store gone',
-};

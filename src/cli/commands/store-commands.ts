@@ -11,6 +11,7 @@ import {
   apiKeyJson,
   apiKeyState,
   callStatsJson,
+  describeDropped,
   droppedJson,
   instanceJson,
   isoTime,
@@ -267,9 +268,7 @@ Examples:
               (totals.exact ? '  (exact)' : '  (percentiles within 1%; --exact for exact)'),
           );
           if (dropped.rows > 0) {
-            out(
-              `not recorded: ${dropped.rows} calls (queue full ${dropped.droppedBy.queueFull}, write error ${dropped.droppedBy.writeError}, store gone ${dropped.droppedBy.storeGone})`,
-            );
+            out(`not recorded: ${dropped.rows} calls (${describeDropped(dropped.droppedBy)})`);
           }
           if (methods.length > 0) {
             out('');

@@ -1,7 +1,11 @@
 import { Status } from 'nice-grpc-common';
+// The module itself, not the runtime's index: the CLI loads this at start-up.
+import { totalDropped } from '../../runtime/logstore/writer-protocol.js';
 import type {
   ApiKeyRecord,
   CallStats,
+  DropReason,
+  DroppedBy,
   MethodCallStats,
   RequestLog,
   ServerInstance,
@@ -122,5 +126,19 @@ export function droppedJson(instances: readonly ServerInstance[]) {
     droppedBy.writeError += instance.droppedBy.writeError;
     droppedBy.storeGone += instance.droppedBy.storeGone;
   }
-  return { rows: droppedBy.queueFull + droppedBy.writeError + droppedBy.storeGone, droppedBy };
+  return { rows: totalDropped(droppedBy), droppedBy };
+}
+
+const DROP_REASON_WORDS: Record<DropReason, string> = {
+  queueFull: 'queue full',
+  writeError: 'write error',
+  storeGone: 'store gone',
+};
+
+/** `queue full 3, store gone 1`: the reasons rows were dropped for, those with rows only (for text output). */
+export function describeDropped(droppedBy: DroppedBy): string {
+  return (Object.entries(droppedBy) as [DropReason, number][])
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => `${DROP_REASON_WORDS[reason]} ${count}`)
+    .join(', ');
 }

@@ -144,7 +144,8 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
   }
 
   const writer = new LogWriter(options);
-  if (options.writer ?? true) {
+  const writes = options.writer ?? true;
+  if (writes) {
     const writerOptions: SqliteWriterOptions = {
       path,
       ...(options.maxLockWaitMs !== undefined ? { maxLockWaitMs: options.maxLockWaitMs } : {}),
@@ -176,12 +177,13 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
     usage.clear();
     await writer.request((seq) => ({ type: 'keyUsage', seq, uses }));
   };
-  const usageTimer = setInterval(() => void flushUsage(), 1000);
-  usageTimer.unref();
+  // Only a store that writes counts key use; the CLI's read-only stores need no timer.
+  const usageTimer = writes ? setInterval(() => void flushUsage(), 1000) : undefined;
+  usageTimer?.unref();
 
   let retentionTimer: NodeJS.Timeout | undefined;
   let pruning: Promise<void> | undefined;
-  if (options.retentionMs !== undefined && (options.writer ?? true)) {
+  if (options.retentionMs !== undefined && writes) {
     const retentionMs = options.retentionMs;
     // Chunk by chunk, each its own transaction and request: row batches interleave, nothing waits for the whole delete.
     const prune = async () => {
@@ -229,7 +231,7 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
       },
       heartbeat: async (id, status) => {
         await writer.flush(); // the counters it stores are then of committed rows
-        const counters = writer.instanceCounters();
+        const counters = writer.counters();
         await writer.request((seq) => ({ type: 'heartbeat', seq, id, now: Date.now(), counters, ...(status ? { status } : {}) }));
       },
       list: (limit) => listInstances(db, limit),

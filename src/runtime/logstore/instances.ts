@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { LogStoreDatabase, ServerInstanceTable } from './database.js';
+import { totalDropped, type DroppedBy } from './writer-protocol.js';
 
 /** How long an instance may go without a heartbeat (sent every 10 s) before it counts as unresponsive, in ms. */
 export const UNRESPONSIVE_AFTER_MS = 30_000;
@@ -24,7 +25,7 @@ export interface ServerInstance {
   readonly callsRecorded: number;
   readonly rowsWritten: number;
   readonly rowsDropped: number;
-  readonly droppedBy: { readonly queueFull: number; readonly writeError: number; readonly storeGone: number };
+  readonly droppedBy: DroppedBy;
 }
 
 /** An instance as `serve` registers it. Times in ms since the epoch. */
@@ -73,7 +74,7 @@ function toInstance(row: Selectable<ServerInstanceTable>, now: number): ServerIn
     services: JSON.parse(row.services) as string[],
     callsRecorded: row.calls_recorded,
     rowsWritten: row.rows_written,
-    rowsDropped: droppedBy.queueFull + droppedBy.writeError + droppedBy.storeGone,
+    rowsDropped: totalDropped(droppedBy),
     droppedBy,
   };
 }

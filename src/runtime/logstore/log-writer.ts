@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { CallRecord } from './call-record.js';
 import type { SqliteWriterOptions } from './sqlite-writer.js';
 import { RowBatchBuilder } from './row-batch.js';
-import type { DropReason, InstanceCounters, WriterReply, WriterRequest } from './writer-protocol.js';
+import { totalDropped, type DropReason, type DroppedBy, type WriterReply, type WriterRequest } from './writer-protocol.js';
 
 /** Options of the request-log writer. */
 export interface LogWriterOptions {
@@ -22,7 +22,7 @@ export interface LogWriterCounters {
   readonly written: number;
   readonly dropped: number;
   /** Dropped rows by reason: the queue was full, their batch failed, or the store is gone (file deleted or replaced, writer thread died). */
-  readonly droppedBy: Readonly<Record<DropReason, number>>;
+  readonly droppedBy: DroppedBy;
   readonly queued: number;
 }
 
@@ -119,24 +119,12 @@ export class LogWriter {
 
   /** The counters now. */
   counters(): LogWriterCounters {
-    const dropped = this.#droppedBy.queueFull + this.#droppedBy.writeError + this.#droppedBy.storeGone;
     return {
       recorded: this.#recorded,
       written: this.#written,
-      dropped,
+      dropped: totalDropped(this.#droppedBy),
       droppedBy: { ...this.#droppedBy },
       queued: this.#builder.length + this.#inFlightRows,
-    };
-  }
-
-  /** The counters as an instance's heartbeat stores them. */
-  instanceCounters(): InstanceCounters {
-    return {
-      recorded: this.#recorded,
-      written: this.#written,
-      droppedQueueFull: this.#droppedBy.queueFull,
-      droppedWriteError: this.#droppedBy.writeError,
-      droppedStoreGone: this.#droppedBy.storeGone,
     };
   }
 

@@ -1,4 +1,4 @@
-import type { CallKind, CallRecord } from './call-record.js';
+import type { CallRecord } from './call-record.js';
 
 /**
  * A batch of calls as it crosses to the writer thread: columnar, so one `postMessage` carries a whole batch. Numbers
@@ -91,28 +91,4 @@ export class RowBatchBuilder {
     this.#count = 0;
     return batch;
   }
-}
-
-/** Row `index` of a batch as a record (for tests and the migration; the writer reads columns directly). */
-export function rowOf(batch: RowBatch, index: number): CallRecord {
-  const n = index * NUMBER_STRIDE;
-  const s = index * STRING_STRIDE;
-  const { numbers, strings } = batch;
-  return {
-    requestId: strings[s + S.requestId] ?? '',
-    service: strings[s + S.service] ?? '',
-    method: strings[s + S.method] ?? '',
-    kind: (strings[s + S.kind] ?? 'unknown') as CallKind,
-    principal: strings[s + S.principal] ?? null,
-    apiKeyId: strings[s + S.apiKeyId] ?? null,
-    peer: strings[s + S.peer] ?? null,
-    errorMessage: strings[s + S.errorMessage] ?? null,
-    startedAt: numbers[n + N.startedAt] ?? 0,
-    statusCode: numbers[n + N.statusCode] ?? 0,
-    durationMs: numbers[n + N.durationMs] ?? 0,
-    requestBytes: numbers[n + N.requestBytes] ?? 0,
-    responseBytes: numbers[n + N.responseBytes] ?? 0,
-    requestMessages: numbers[n + N.requestMessages] ?? 0,
-    responseMessages: numbers[n + N.responseMessages] ?? 0,
-  };
 }

@@ -263,9 +263,9 @@ export function createSqliteWriter(
               request.status ?? null,
               counters?.recorded ?? null,
               counters?.written ?? null,
-              counters?.droppedQueueFull ?? null,
-              counters?.droppedWriteError ?? null,
-              counters?.droppedStoreGone ?? null,
+              counters?.droppedBy.queueFull ?? null,
+              counters?.droppedBy.writeError ?? null,
+              counters?.droppedBy.storeGone ?? null,
               request.id,
             ),
           );

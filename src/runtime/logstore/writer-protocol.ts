@@ -5,13 +5,19 @@ import type { RowBatch } from './row-batch.js';
 /** Why rows were not written. */
 export type DropReason = 'queueFull' | 'writeError' | 'storeGone';
 
+/** Rows dropped, by reason. */
+export type DroppedBy = Readonly<Record<DropReason, number>>;
+
+/** Rows dropped for any reason. */
+export function totalDropped(droppedBy: DroppedBy): number {
+  return droppedBy.queueFull + droppedBy.writeError + droppedBy.storeGone;
+}
+
 /** Row counters of one instance, as its heartbeat stores them. */
 export interface InstanceCounters {
   readonly recorded: number;
   readonly written: number;
-  readonly droppedQueueFull: number;
-  readonly droppedWriteError: number;
-  readonly droppedStoreGone: number;
+  readonly droppedBy: DroppedBy;
 }
 
 /** What the store asks of its writer (in the worker thread, or inline for `:memory:`). */

@@ -2,6 +2,15 @@ import { sql, type Kysely, type Migration } from 'kysely';
 import type { LogStoreDatabase } from '../database.js';
 import { HOUR_MS, RollupAccumulator, mergedRollupRow } from '../rollups.js';
 
+/** The row counters an instance's heartbeat stores. */
+const INSTANCE_COUNTER_COLUMNS = [
+  'calls_recorded',
+  'rows_written',
+  'dropped_queue_full',
+  'dropped_write_error',
+  'dropped_store_gone',
+];
+
 /** Rows of the previous version read per step of the backfill (bounded memory on stores of millions of rows). */
 const BACKFILL_CHUNK = 20_000;
 
@@ -49,13 +58,7 @@ export function createMigration0003(onProgress: MigrationProgress = () => {}): M
         // The one index drill-down needs: request ids (UUIDv7) carry their call's start time, so a lookup by id walks it too.
         await db.schema.createIndex('request_logs_started_at').on('request_logs').column('started_at').execute();
 
-        for (const column of [
-          'calls_recorded',
-          'rows_written',
-          'dropped_queue_full',
-          'dropped_write_error',
-          'dropped_store_gone',
-        ]) {
+        for (const column of INSTANCE_COUNTER_COLUMNS) {
           await db.schema
             .alterTable('server_instances')
             .addColumn(column, 'bigint', (definition) => definition.notNull().defaultTo(0))
@@ -69,13 +72,7 @@ export function createMigration0003(onProgress: MigrationProgress = () => {}): M
       const db = untyped as Kysely<LogStoreDatabase>;
       await db.schema.dropTable('call_rollups').execute();
       await db.schema.dropIndex('request_logs_started_at').execute();
-      for (const column of [
-        'calls_recorded',
-        'rows_written',
-        'dropped_queue_full',
-        'dropped_write_error',
-        'dropped_store_gone',
-      ]) {
+      for (const column of INSTANCE_COUNTER_COLUMNS) {
         await db.schema.alterTable('server_instances').dropColumn(column).execute();
       }
     },
