@@ -213,9 +213,6 @@ export function createDashboardApi({ store, shapes, defaultWindow, now = Date.no
   };
 }
 
-/** The handlers {@link createDashboardApi} returns. */
-export type DashboardApi = ReturnType<typeof createDashboardApi>;
-
 /** Key names: what `grpcforge keys create --name` takes, printable, at most this long. */
 const MAX_KEY_NAME = 100;
 

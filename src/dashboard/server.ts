@@ -55,23 +55,14 @@ async function readUplotAssets() {
 /** How often the live tail looks for new calls, in ms. */
 const TAIL_EVERY_MS = 1000;
 
-/** Constant-time comparison of two strings of any length. */
-const sameSecret = (a: string, b: string) =>
-  timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
 /** The hono app: the static page and its assets, and the token-protected JSON API. */
 export async function createDashboardApp({ store, shapes, token, defaultWindow }: DashboardAppOptions): Promise<Hono> {
   const api = createDashboardApi({ store, shapes, defaultWindow });
   const uplot = await readUplotAssets();
-  const pages = {
-    overview: renderOverviewPage(defaultWindow),
-    requests: renderRequestsPage(),
-    request: renderRequestPage(),
-    tail: renderTailPage(),
-    instances: renderInstancesPage(),
-    methods: renderMethodsPage(defaultWindow),
-    keys: renderKeysPage(),
-  };
+  // Hashed once: each request's token is compared with it in constant time, whatever its length.
+  const tokenDigest = sha256(token);
   const app = new Hono();
 
   app.use(async (c, next) => {
@@ -90,13 +81,18 @@ export async function createDashboardApp({ store, shapes, token, defaultWindow }
   app.notFound((c) => c.json({ error: `not found: ${c.req.path}` }, 404));
 
   // Pages and assets carry no data: they are served without the token.
-  app.get('/', (c) => c.html(pages.overview));
-  app.get('/requests', (c) => c.html(pages.requests));
-  app.get('/requests/:requestId', (c) => c.html(pages.request));
-  app.get('/tail', (c) => c.html(pages.tail));
-  app.get('/instances', (c) => c.html(pages.instances));
-  app.get('/methods', (c) => c.html(pages.methods));
-  app.get('/keys', (c) => c.html(pages.keys));
+  // Rendered once, at start-up.
+  for (const [path, html] of Object.entries({
+    '/': renderOverviewPage(defaultWindow),
+    '/requests': renderRequestsPage(),
+    '/requests/:requestId': renderRequestPage(),
+    '/tail': renderTailPage(),
+    '/instances': renderInstancesPage(),
+    '/methods': renderMethodsPage(defaultWindow),
+    '/keys': renderKeysPage(),
+  })) {
+    app.get(path, (c) => c.html(html));
+  }
   app.get('/favicon.ico', (c) => c.body(null, 204));
   const asset = (type: string, body: string) => () =>
     new Response(body, { headers: { 'Content-Type': `${type}; charset=utf-8` } });
@@ -121,7 +117,7 @@ export async function createDashboardApp({ store, shapes, token, defaultWindow }
   app.use('/api/*', async (c, next) => {
     const match = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '');
     const sent = match?.[1] ?? (c.req.path === '/api/v1/tail' ? c.req.query('token') : undefined);
-    if (!sent || !sameSecret(sent, token)) {
+    if (!sent || !timingSafeEqual(sha256(sent), tokenDigest)) {
       return c.json(
         { error: 'missing or wrong token: send Authorization: Bearer <the token printed by grpcforge dashboard>' },
         401,
@@ -130,13 +126,17 @@ export async function createDashboardApp({ store, shapes, token, defaultWindow }
     await next();
   });
   // Writes (POST) take JSON only: 415 for anything else, 400 for a body that is not JSON, 413 past 16 KiB.
-  app.post('/api/*', bodyLimit({ maxSize: 16 * 1024 }), async (c, next) => {
-    const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/json') {
-      return c.json({ error: 'unsupported content type: send Content-Type: application/json' }, 415);
-    }
-    await next();
-  });
+  app.post(
+    '/api/*',
+    bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.json({ error: 'body: larger than 16 KiB' }, 413) }),
+    async (c, next) => {
+      const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+      if (type !== 'application/json') {
+        return c.json({ error: 'unsupported content type: send Content-Type: application/json' }, 415);
+      }
+      await next();
+    },
+  );
   const jsonBody = async (request: Request): Promise<unknown> => {
     const text = await request.text();
     try {

@@ -1,61 +1,37 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { CallRecord } from '../../src/runtime/logstore/call-record.ts';
-import { createLogStore } from '../../src/runtime/logstore/create-log-store.ts';
-import { repoRoot, tempDir, writeFiles } from '../helpers/workspace.ts';
+import {
+  AUTH,
+  USER,
+  assertClean,
+  plannedCalls,
+  launchChromium,
+  openPage,
+  startDashboardProcess,
+  storeWorkspace,
+  thisMinute,
+  withStore,
+  type DashboardProcess,
+} from '../helpers/dashboard.ts';
 
 // `grpcforge dashboard` as a real process: the methods page (sorting), and the API keys API and page, its first
 // writes (create, revoke), checked against the store file itself with apiKeys.verify.
 
-const CHROMIUM = '/usr/bin/chromium';
-const AUTH = 'auth.v1.AuthService';
-const USER = 'user.v1.UserService';
-
-let ws: string;
 let dbUrl: string;
+let dashboard: DashboardProcess;
 let base: string;
 let token: string;
-let stderr = '';
-let exited: Promise<number | null>;
-let stop: () => void = () => undefined;
 
 /** Six calls two minutes ago: Login ×3 (one NOT_FOUND), Logout ×2, GetUser ×1 (INTERNAL). */
-function calls(now: number): CallRecord[] {
-  const plan = [
-    [AUTH, 'Login', 0],
-    [AUTH, 'Login', 0],
-    [AUTH, 'Login', 5],
-    [AUTH, 'Logout', 0],
-    [AUTH, 'Logout', 0],
-    [USER, 'GetUser', 13],
-  ] as const;
-  return plan.map(([service, method, statusCode], index) => {
-    const startedAt = now - 120_000 + index * 1000;
-    const time = startedAt.toString(16).padStart(12, '0');
-    return {
-      requestId: `${time.slice(0, 8)}-${time.slice(8)}-7000-8000-00000000000${index}`,
-      startedAt,
-      service,
-      method,
-      kind: 'unary',
-      statusCode,
-      durationMs: (index + 1) * 2,
-      principal: null,
-      apiKeyId: null,
-      peer: '127.0.0.1:50000',
-      requestBytes: 10,
-      responseBytes: 20,
-      requestMessages: 1,
-      responseMessages: 1,
-      errorMessage: statusCode === 0 ? null : 'failed',
-    };
-  });
-}
+const PLAN = [
+  [AUTH, 'Login', 0],
+  [AUTH, 'Login', 0],
+  [AUTH, 'Login', 5],
+  [AUTH, 'Logout', 0],
+  [AUTH, 'Logout', 0],
+  [USER, 'GetUser', 13],
+] as const;
 
 interface Key {
   id: string;
@@ -89,38 +65,7 @@ async function call(
 const listKeys = async () => ((await call('/api/v1/keys')) as Reply<{ version: number; keys: Key[] }>).body;
 
 /** verify() on the store file the dashboard serves, through a connection of this test. */
-async function verify(key: string) {
-  const store = await createLogStore({ url: dbUrl, writer: false });
-  try {
-    return await store.apiKeys.verify(key);
-  } finally {
-    await store.close();
-  }
-}
-
-/** A Chromium page that records every request and every console error or page error. */
-async function openPage(browser: Browser) {
-  const page = await browser.newPage();
-  page.setDefaultTimeout(15_000);
-  const requested: string[] = [];
-  const problems: string[] = [];
-  page.on('request', (request) => requested.push(request.url()));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
-  return { page, requested, problems };
-}
-
-function assertClean(requested: readonly string[], problems: readonly string[]) {
-  assert.ok(requested.length > 0);
-  const origin = new URL(base).origin;
-  assert.deepEqual(
-    requested.filter((url) => new URL(url).origin !== origin),
-    [],
-  );
-  assert.deepEqual(problems, []);
-}
+const verify = (key: string) => withStore(dbUrl, (store) => store.apiKeys.verify(key), false);
 
 const methodOrder = (page: Page) => page.locator('#methods tbody tr td:first-child').allTextContents();
 
@@ -128,53 +73,23 @@ describe('grpcforge dashboard: methods and API keys', { timeout: 120_000 }, () =
   let browser: Browser | undefined;
 
   before(async () => {
-    ws = await tempDir();
-    await writeFiles(ws, {
-      'grpcforge.yaml': 'version: 1\nservices:\n  auth:\n    serves: [auth.v1.AuthService]\n    listen: 127.0.0.1:0\n',
+    let ws: string;
+    ({ ws, storeUrl: dbUrl } = await storeWorkspace());
+    const now = thisMinute();
+    await withStore(dbUrl, (store) => {
+      for (const call of plannedCalls(PLAN, now)) store.logs.record(call);
     });
-    dbUrl = `sqlite:${join(ws, '.grpcforge/grpcforge.db')}`;
-    const store = await createLogStore({ url: dbUrl });
-    for (const record of calls(Math.floor(Date.now() / 60_000) * 60_000)) store.logs.record(record);
-    await store.close();
-
-    const child = spawn(process.execPath, [join(repoRoot, 'bin/grpcforge'), 'dashboard', '--port', '0', '--since', '1h'], {
-      cwd: ws,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    stop = () => child.kill('SIGTERM');
-    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const first = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`dashboard printed nothing in 30 s: ${stderr}`)), 30_000);
-      void exited.then((code) => reject(new Error(`dashboard exited with ${String(code)}: ${stderr}`)));
-      createInterface({ input: child.stdout }).once('line', (line) => {
-        clearTimeout(timer);
-        resolve(line);
-      });
-    });
-    const match = /^dashboard on (http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]{43})$/.exec(first);
-    assert.ok(match, `the line: ${first}`);
-    [, base, token] = match as unknown as [string, string, string];
+    dashboard = await startDashboardProcess(ws);
+    ({ base, token } = dashboard);
   });
 
   after(async () => {
     await browser?.close();
-    stop();
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    dashboard.stop();
+    await Promise.race([dashboard.exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
   });
 
-  const chromium = async () => {
-    if (browser) return browser;
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-    const { chromium: launcher } = await import('playwright-core');
-    browser = await launcher.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking'],
-      timeout: 30_000,
-    });
-    return browser;
-  };
+  const chromium = async () => (browser ??= await launchChromium());
 
   test('keys API: create shows the key once, list never; 409, 400, 401, 415; revoke; the key really verifies', async () => {
     const created = (await call('/api/v1/keys', {
@@ -227,6 +142,9 @@ describe('grpcforge dashboard: methods and API keys', { timeout: 120_000 }, () =
       assert.match(reply.body.error, /Content-Type: application\/json/);
       assert.equal((await call(`/api/v1/keys/${created.body.id}/revoke`, { body: '{}', type })).status, 415);
     }
+    const oversize = (await call('/api/v1/keys', { body: JSON.stringify({ name: 'x', pad: 'p'.repeat(17 * 1024) }) })) as Reply;
+    assert.equal(oversize.status, 413);
+    assert.match(oversize.body.error, /larger than 16 KiB/);
     assert.ok(!(await listKeys()).keys.some((entry) => entry.name === 'x'), 'refused requests created nothing');
 
     const revoked = (await call(`/api/v1/keys/${created.body.id}/revoke`, { body: '{}' })) as Reply<{ key: Key }>;
@@ -243,7 +161,7 @@ describe('grpcforge dashboard: methods and API keys', { timeout: 120_000 }, () =
   });
 
   test('the methods page lists the methods; clicking calls re-sorts them', async () => {
-    const { page, requested, problems } = await openPage(await chromium());
+    const { page, ...watch } = await openPage(await chromium());
     await page.goto(`${base}/#token=${token}`);
     await page.locator('#total-calls', { hasText: /^6$/ }).waitFor();
     // Through the nav bar: the token stays with the tab.
@@ -269,12 +187,12 @@ describe('grpcforge dashboard: methods and API keys', { timeout: 120_000 }, () =
       page.selectOption('#window', '15m'),
     ]);
     assert.equal(await page.locator('#methods tbody tr').count(), 3);
-    assertClean(requested, problems);
+    assertClean(base, watch);
     await page.close();
   });
 
   test('the keys page creates a key (shown once) and revokes it', async () => {
-    const { page, requested, problems } = await openPage(await chromium());
+    const { page, ...watch } = await openPage(await chromium());
     page.on('dialog', (dialog) => void dialog.accept());
     await page.goto(`${base}/#token=${token}`);
     await page.click('nav a[href="/keys"]');
@@ -311,7 +229,7 @@ describe('grpcforge dashboard: methods and API keys', { timeout: 120_000 }, () =
     await row.locator('td.state', { hasText: /^revoked$/ }).waitFor();
     assert.equal(await row.locator('button.revoke').count(), 0);
     assert.deepEqual(await verify(key), { ok: false, reason: 'revoked' });
-    assertClean(requested, problems);
+    assertClean(base, watch);
     await page.close();
   });
 });

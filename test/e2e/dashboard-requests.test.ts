@@ -1,31 +1,34 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { CallRecord } from '../../src/runtime/logstore/call-record.ts';
-import { createLogStore } from '../../src/runtime/logstore/create-log-store.ts';
-import { repoRoot, tempDir, writeFiles } from '../helpers/workspace.ts';
+import {
+  AUTH,
+  USER,
+  assertClean,
+  callRecord,
+  registerInstance,
+  launchChromium,
+  openPage,
+  startDashboardProcess,
+  storeWorkspace,
+  withStore,
+  type DashboardProcess,
+  type PageWatch,
+} from '../helpers/dashboard.ts';
 
 // The requests, request, live tail and instances pages of `grpcforge dashboard`, and their API (requests filters,
 // the tail's server-sent events), on a real process over a store filled with known calls, in Debian's Chromium.
 
-const CHROMIUM = '/usr/bin/chromium';
-const AUTH = 'auth.v1.AuthService';
-const USER = 'user.v1.UserService';
-
 let storeUrl: string;
+let dashboard: DashboardProcess;
 let base: string;
 let token: string;
-let stderr = '';
-let stop: () => void = () => undefined;
 let browser: Browser | undefined;
-const requested: string[] = [];
-const problems: string[] = [];
+/** Every page's requests and errors, checked by the last test. */
+const watch: PageWatch = { requested: [], problems: [] };
 const requestIds: string[] = [];
 const startTimes: number[] = [];
 
@@ -35,24 +38,16 @@ function call(
   index: number,
   [service, method, statusCode, durationMs, principal]: readonly [string, string, number, number, string | null],
 ): CallRecord {
-  const time = startedAt.toString(16).padStart(12, '0');
-  return {
-    requestId: `${time.slice(0, 8)}-${time.slice(8)}-7000-8000-${index.toString().padStart(12, '0')}`,
+  return callRecord(index, {
     startedAt,
     service,
     method,
-    kind: 'unary',
     statusCode,
     durationMs,
     principal,
-    apiKeyId: null,
     peer: `127.0.0.1:${String(50_000 + index)}`,
-    requestBytes: 10,
-    responseBytes: 20,
-    requestMessages: 1,
-    responseMessages: 1,
     errorMessage: statusCode === 0 ? null : `failed ${String(index)}`,
-  };
+  });
 }
 
 /** Six calls, oldest first: 0 OK, 1 OK ci, 2 NOT_FOUND ops, 3 OK ci slow, 4 INTERNAL, 5 UNAUTHENTICATED. */
@@ -67,12 +62,9 @@ const PLAN = [
 
 /** Records calls into the dashboard's store file from this process, as a running `serve` would. */
 async function record(...calls: CallRecord[]): Promise<void> {
-  const store = await createLogStore({ url: storeUrl });
-  try {
+  await withStore(storeUrl, (store) => {
     for (const one of calls) store.logs.record(one);
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 let extra = 100;
@@ -110,14 +102,7 @@ const ids = (...indexes: number[]) => indexes.map((index) => requestIds[index]!)
 
 async function newPage(): Promise<Page> {
   assert.ok(browser);
-  const page = await browser.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('request', (request) => requested.push(request.url()));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`${page.url()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
-  return page;
+  return (await openPage(browser, watch)).page;
 }
 
 const rowIds = (page: Page) => page.locator('#calls tbody tr td:last-child').allTextContents();
@@ -135,69 +120,37 @@ async function rowsAre(page: Page, expected: string[]): Promise<void> {
 
 describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_000 }, () => {
   before(async () => {
-    const ws = await tempDir();
-    await writeFiles(ws, {
-      'grpcforge.yaml': 'version: 1\nservices:\n  auth:\n    serves: [auth.v1.AuthService]\n    listen: 127.0.0.1:0\n',
-    });
-    storeUrl = `sqlite:${join(ws, '.grpcforge/grpcforge.db')}`;
+    let ws: string;
+    ({ ws, storeUrl } = await storeWorkspace());
     const now = Date.now();
     const calls = PLAN.map((entry, index) => call(now - 120_000 + index * 1000, index, entry));
     requestIds.push(...calls.map((one) => one.requestId));
     startTimes.push(...calls.map((one) => one.startedAt));
     await record(...calls);
-    const store = await createLogStore({ url: storeUrl });
-    await store.instances.register({
-      id: 'instance-old',
-      service: 'auth',
-      address: '127.0.0.1:50051',
-      pid: 4242,
-      host: 'ci',
-      startedAt: now - 300_000,
-      services: [AUTH],
-    });
-    await store.instances.register({
-      id: 'instance-stopped',
-      service: 'user',
-      address: '127.0.0.1:50052',
-      pid: 4343,
-      host: 'ci',
-      startedAt: now - 200_000,
-      services: [USER],
-    });
-    await store.instances.heartbeat('instance-stopped', 'stopped');
-    await store.close();
-
-    const child = spawn(process.execPath, [join(repoRoot, 'bin/grpcforge'), 'dashboard', '--port', '0', '--since', '1h'], {
-      cwd: ws,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    stop = () => child.kill('SIGTERM');
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const first = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`dashboard printed nothing in 30 s: ${stderr}`)), 30_000);
-      child.once('exit', (code) => reject(new Error(`dashboard exited with ${String(code)}: ${stderr}`)));
-      createInterface({ input: child.stdout }).once('line', (line) => {
-        clearTimeout(timer);
-        resolve(line);
+    await withStore(storeUrl, async (store) => {
+      await registerInstance(store, 'instance-old', {
+        address: '127.0.0.1:50051',
+        pid: 4242,
+        startedAt: now - 300_000,
+        services: [AUTH],
       });
+      await registerInstance(store, 'instance-stopped', {
+        service: 'user',
+        address: '127.0.0.1:50052',
+        pid: 4343,
+        startedAt: now - 200_000,
+        services: [USER],
+      });
+      await store.instances.heartbeat('instance-stopped', 'stopped');
     });
-    const match = /^dashboard on (http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]{43})$/.exec(first);
-    assert.ok(match, `the line: ${first}`);
-    [, base, token] = match as unknown as [string, string, string];
-
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking'],
-      timeout: 30_000,
-    });
+    dashboard = await startDashboardProcess(ws);
+    ({ base, token } = dashboard);
+    browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    stop();
+    dashboard.stop();
   });
 
   test('requests API: errorsOnly, principal, minDurationMs and since filters', async () => {
@@ -393,21 +346,15 @@ describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_0
   });
 
   test('the instances page shows each instance’s state, services and counters', async () => {
-    const store = await createLogStore({ url: storeUrl });
-    try {
-      await store.instances.register({
-        id: 'instance-live',
-        service: 'auth',
+    await withStore(storeUrl, async (store) => {
+      await registerInstance(store, 'instance-live', {
         address: '127.0.0.1:50053',
         pid: 4444,
-        host: 'ci',
         startedAt: Date.now() - 65_000,
         services: [AUTH, USER],
       });
       await store.instances.heartbeat('instance-live');
-    } finally {
-      await store.close();
-    }
+    });
     const page = await newPage();
     // A new tab: the token from the address once, then through the nav bar.
     await page.goto(`${base}/requests#token=${token}`);
@@ -430,13 +377,7 @@ describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_0
   });
 
   test('no page logged an error or asked another origin for anything', () => {
-    assert.ok(requested.length > 0);
-    const origin = new URL(base).origin;
-    assert.deepEqual(
-      requested.filter((url) => new URL(url).origin !== origin),
-      [],
-    );
-    assert.deepEqual(problems, []);
-    assert.doesNotMatch(stderr, new RegExp(token));
+    assertClean(base, watch);
+    assert.doesNotMatch(dashboard.stderr(), new RegExp(token));
   });
 });

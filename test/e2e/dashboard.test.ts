@@ -1,61 +1,39 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import type { CallRecord } from '../../src/runtime/logstore/call-record.ts';
-import { createLogStore } from '../../src/runtime/logstore/create-log-store.ts';
-import { repoRoot, runCli, tempDir, writeFiles } from '../helpers/workspace.ts';
+import {
+  AUTH,
+  USER,
+  assertClean,
+  plannedCalls,
+  registerInstance,
+  launchChromium,
+  openPage,
+  startDashboardProcess,
+  storeWorkspace,
+  thisMinute,
+  withStore,
+  type DashboardProcess,
+} from '../helpers/dashboard.ts';
+import { runCli } from '../helpers/workspace.ts';
 
 // `grpcforge dashboard` as a real process over a store filled with known calls: the JSON API (token, shapes, numbers,
 // bad parameters), the overview page in Debian's Chromium (through playwright-core), and SIGTERM.
 
-const CHROMIUM = '/usr/bin/chromium';
-const AUTH = 'auth.v1.AuthService';
-const USER = 'user.v1.UserService';
-
 let ws: string;
+let dashboard: DashboardProcess;
 let base: string;
 let token: string;
-let stdoutLines: string[];
-let stderr = '';
-let exited: Promise<number | null>;
-let stop: () => void = () => undefined;
 const requestIds: string[] = [];
 
 /** Five calls two minutes ago: Login OK, OK, NOT_FOUND; GetUser OK, INTERNAL. */
-function calls(now: number): CallRecord[] {
-  const plan = [
-    [AUTH, 'Login', 0],
-    [AUTH, 'Login', 0],
-    [AUTH, 'Login', 5],
-    [USER, 'GetUser', 0],
-    [USER, 'GetUser', 13],
-  ] as const;
-  return plan.map(([service, method, statusCode], index) => {
-    const startedAt = now - 120_000 + index * 1000;
-    const time = startedAt.toString(16).padStart(12, '0');
-    return {
-      requestId: `${time.slice(0, 8)}-${time.slice(8)}-7000-8000-00000000000${index}`,
-      startedAt,
-      service,
-      method,
-      kind: 'unary',
-      statusCode,
-      durationMs: (index + 1) * 2,
-      principal: index === 2 ? 'apikey:ops' : null,
-      apiKeyId: null,
-      peer: '127.0.0.1:50000',
-      requestBytes: 10,
-      responseBytes: 20,
-      requestMessages: 1,
-      responseMessages: 1,
-      errorMessage: statusCode === 0 ? null : 'failed',
-    };
-  });
-}
+const PLAN = [
+  [AUTH, 'Login', 0],
+  [AUTH, 'Login', 0],
+  [AUTH, 'Login', 5],
+  [USER, 'GetUser', 0],
+  [USER, 'GetUser', 13],
+] as const;
 
 // The parts of the v2 shapes these tests read.
 interface Totals {
@@ -107,50 +85,26 @@ async function get(path: string, auth: string | null = `Bearer ${token}`): Promi
 
 describe('grpcforge dashboard', { timeout: 120_000 }, () => {
   before(async () => {
-    ws = await tempDir();
-    await writeFiles(ws, {
-      'grpcforge.yaml': 'version: 1\nservices:\n  auth:\n    serves: [auth.v1.AuthService]\n    listen: 127.0.0.1:0\n',
-    });
-    const store = await createLogStore({ url: `sqlite:${join(ws, '.grpcforge/grpcforge.db')}` });
-    const now = Math.floor(Date.now() / 60_000) * 60_000;
-    for (const call of calls(now)) {
-      store.logs.record(call);
-      requestIds.push(call.requestId);
-    }
-    await store.instances.register({
-      id: 'instance-1',
-      service: 'auth',
-      address: '127.0.0.1:50051',
-      pid: 4242,
-      host: 'ci',
-      startedAt: now - 300_000,
-      services: [AUTH],
-    });
-    await store.close();
-
-    const child = spawn(process.execPath, [join(repoRoot, 'bin/grpcforge'), 'dashboard', '--port', '0', '--since', '1h'], {
-      cwd: ws,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    stop = () => child.kill('SIGTERM');
-    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    stdoutLines = [];
-    const first = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`dashboard printed nothing in 30 s: ${stderr}`)), 30_000);
-      void exited.then((code) => reject(new Error(`dashboard exited with ${String(code)}: ${stderr}`)));
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        stdoutLines.push(line);
-        clearTimeout(timer);
-        resolve(line);
+    let storeUrl: string;
+    ({ ws, storeUrl } = await storeWorkspace());
+    const now = thisMinute();
+    await withStore(storeUrl, async (store) => {
+      for (const call of plannedCalls(PLAN, now, (index) => ({ principal: index === 2 ? 'apikey:ops' : null }))) {
+        store.logs.record(call);
+        requestIds.push(call.requestId);
+      }
+      await registerInstance(store, 'instance-1', {
+        address: '127.0.0.1:50051',
+        pid: 4242,
+        startedAt: now - 300_000,
+        services: [AUTH],
       });
     });
-    const match = /^dashboard on (http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]{43})$/.exec(first);
-    assert.ok(match, `the line: ${first}`);
-    [, base, token] = match as unknown as [string, string, string];
+    dashboard = await startDashboardProcess(ws);
+    ({ base, token } = dashboard);
   });
 
-  after(() => stop());
+  after(() => dashboard.stop());
 
   test('the API refuses requests without the right token with 401 and a JSON error', async () => {
     for (const path of ['/api/v1/overview', '/api/v1/methods', '/api/v1/timeline', '/api/v1/requests', '/api/v1/instances']) {
@@ -267,25 +221,10 @@ describe('grpcforge dashboard', { timeout: 120_000 }, () => {
   });
 
   test('the page in Chromium shows the totals and draws the timeline, with nothing from outside', async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-    const { chromium } = await import('playwright-core');
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ['--no-sandbox', '--disable-background-networking'],
-        timeout: 30_000,
-      });
-      const page = await browser.newPage();
-      page.setDefaultTimeout(15_000);
-      const requested: string[] = [];
-      const problems: string[] = [];
-      page.on('request', (request) => requested.push(request.url()));
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(message.text());
-      });
-      page.on('pageerror', (error) => problems.push(error.message));
+      browser = await launchChromium();
+      const { page, ...watch } = await openPage(browser);
       await page.goto(`${base}/#token=${token}`);
       await page.locator('#total-calls', { hasText: /^5$/ }).waitFor();
       assert.equal(await page.textContent('#total-errors'), '2');
@@ -299,14 +238,8 @@ describe('grpcforge dashboard', { timeout: 120_000 }, () => {
       await page.locator('.uplot canvas').waitFor();
       assert.equal(await page.textContent('#total-calls'), '5');
       assert.ok(!page.url().includes(token), 'the token is taken out of the address bar');
-      assert.ok(requested.length > 0);
-      const origin = new URL(base).origin;
-      assert.deepEqual(
-        requested.filter((url) => new URL(url).origin !== origin),
-        [],
-      );
-      assert.ok(requested.some((url) => url.endsWith('/assets/uPlot.iife.min.js')));
-      assert.deepEqual(problems, []);
+      assertClean(base, watch);
+      assert.ok(watch.requested.some((url) => url.endsWith('/assets/uPlot.iife.min.js')));
     } finally {
       await browser?.close();
     }
@@ -320,9 +253,9 @@ describe('grpcforge dashboard', { timeout: 120_000 }, () => {
   });
 
   test('SIGTERM stops it with exit 0, after printing one line', async () => {
-    stop();
-    const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), 15_000))]);
-    assert.equal(code, 0, stderr);
-    assert.equal(stdoutLines.length, 1);
+    dashboard.stop();
+    const code = await Promise.race([dashboard.exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), 15_000))]);
+    assert.equal(code, 0, dashboard.stderr());
+    assert.equal(dashboard.lines.length, 1);
   });
 });

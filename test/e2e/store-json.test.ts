@@ -3,8 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { CallRecord } from '../../src/runtime/logstore/call-record.ts';
-import { createLogStore } from '../../src/runtime/logstore/create-log-store.ts';
-import { repoRoot, runCli, tempDir, writeFiles } from '../helpers/workspace.ts';
+import { AUTH, callRecord, registerInstance, storeWorkspace, thisMinute, withStore } from '../helpers/dashboard.ts';
+import { repoRoot, runCli } from '../helpers/workspace.ts';
 
 // The `--json` shapes of logs, stats, status and keys (shape version 2) pinned by snapshots in
 // fixtures/json-shapes/: a renamed or removed field fails here. `UPDATE_GOLDENS=1` rewrites them. Values that change
@@ -43,57 +43,38 @@ async function expectShape(name: string, stdout: string): Promise<void> {
   assert.equal(actual, expected, `fixtures/json-shapes/${name}.json`);
 }
 
-/** A UUIDv7 of `startedAt` with a fixed random part, as the logger makes them. */
-function requestIdOf(startedAt: number, index: number): string {
-  const time = startedAt.toString(16).padStart(12, '0');
-  return `${time.slice(0, 8)}-${time.slice(8)}-7000-8000-00000000000${index}`;
-}
-
-function call(index: number, now: number, overrides: Partial<CallRecord> = {}): CallRecord {
-  const startedAt = now - 120_000 + index * 1000;
-  return {
-    requestId: requestIdOf(startedAt, index),
-    startedAt,
-    service: 'auth.v1.AuthService',
+function call(index: number, now: number): CallRecord {
+  return callRecord(index, {
+    startedAt: now - 120_000 + index * 1000,
+    service: AUTH,
     method: index % 2 === 0 ? 'Login' : 'ValidateToken',
-    kind: 'unary',
     statusCode: index === 3 ? 5 : 0,
     durationMs: index * 1.5,
     principal: index === 1 ? 'apiKey:ops' : null,
-    apiKeyId: null,
-    peer: '127.0.0.1:50000',
     requestBytes: 12,
     responseBytes: 30,
-    requestMessages: 1,
-    responseMessages: 1,
     errorMessage: index === 3 ? 'no such session' : null,
-    ...overrides,
-  };
+  });
 }
 
 describe('--json shapes of the store commands (version 2)', () => {
   before(async () => {
-    ws = await tempDir();
-    await writeFiles(ws, {
-      'grpcforge.yaml': 'version: 1\nservices:\n  auth:\n    serves: [auth.v1.AuthService]\n    listen: 127.0.0.1:0\n',
-    });
-    const store = await createLogStore({ url: `sqlite:${join(ws, '.grpcforge/grpcforge.db')}` });
+    let storeUrl: string;
+    ({ ws, storeUrl } = await storeWorkspace());
     // Whole-minute placement keeps the timeline's bucket count stable: all calls in one minute, two minutes ago.
-    const now = Math.floor(Date.now() / 60_000) * 60_000;
-    for (let index = 1; index <= 4; index++) store.logs.record(call(index, now));
+    const now = thisMinute();
     thirdRequestId = call(3, now).requestId;
-    await store.instances.register({
-      id: 'instance-1',
-      service: 'auth',
-      address: '127.0.0.1:50051',
-      pid: 4242,
-      host: 'ci',
-      startedAt: now - 300_000,
-      services: ['auth.v1.AuthService'],
+    await withStore(storeUrl, async (store) => {
+      for (let index = 1; index <= 4; index++) store.logs.record(call(index, now));
+      await registerInstance(store, 'instance-1', {
+        address: '127.0.0.1:50051',
+        pid: 4242,
+        startedAt: now - 300_000,
+        services: [AUTH],
+      });
+      await store.instances.heartbeat('instance-1', 'stopped');
+      await store.apiKeys.create({ name: 'ops', roles: ['admin'] });
     });
-    await store.instances.heartbeat('instance-1', 'stopped');
-    await store.apiKeys.create({ name: 'ops', roles: ['admin'] });
-    await store.close();
   });
 
   test('logs --json', async () => {
@@ -131,6 +112,29 @@ describe('--json shapes of the store commands (version 2)', () => {
     const result = runCli(['keys', 'list', '--json'], ws);
     assert.equal(result.code, 0, result.stderr);
     await expectShape('keys', result.stdout);
+  });
+
+  test('logs filters and pages as its flags say: --principal, --slower-than, --before', () => {
+    const ids = (args: string[]) => {
+      const result = runCli(['logs', '--json', ...args], ws);
+      assert.equal(result.code, 0, result.stderr);
+      return JSON.parse(result.stdout) as { logs: { id: number; durationMs: number }[]; nextBefore: number | null };
+    };
+    assert.deepEqual(
+      ids(['--principal', 'apiKey:ops']).logs.map((log) => log.durationMs),
+      [1.5],
+    );
+    assert.deepEqual(
+      ids(['--slower-than', '4']).logs.map((log) => log.durationMs),
+      [6, 4.5],
+    );
+    const first = ids(['--limit', '2']);
+    assert.equal(first.nextBefore, first.logs.at(-1)?.id);
+    const next = ids(['--limit', '2', '--before', String(first.nextBefore)]);
+    assert.deepEqual(
+      next.logs.map((log) => log.durationMs),
+      [3, 1.5],
+    );
   });
 
   test('logs --request-id of no stored call exits 2 and says so', () => {

@@ -1,4 +1,7 @@
-import { renderPage } from './layout.js';
+import { emptyNote, emptyTable, renderPage } from './layout.js';
+
+/** The last column holds the revoke button. */
+const COLUMNS = ['prefix', 'name', 'roles', 'state', 'created', 'expires', 'last used', 'requests', 'id', ''];
 
 /** The HTML of `/keys`: the API keys (never the keys themselves), a form that creates one, and revoke buttons. */
 export function renderKeysPage(): string {
@@ -17,11 +20,8 @@ export function renderKeysPage(): string {
 <p>Copy it now: it will not be shown again (the store keeps only its hash).
 <button type="button" id="new-key-done">Done</button></p>
 </div>
-<table id="keys" class="text">
-<thead><tr><th>prefix</th><th>name</th><th>roles</th><th>state</th><th>created</th><th>expires</th><th>last used</th><th>requests</th><th>id</th><th></th></tr></thead>
-<tbody></tbody>
-</table>
-<p id="empty" class="muted" hidden>no API key yet</p>`,
+${emptyTable('keys', COLUMNS, 'text')}
+${emptyNote('no API key yet')}`,
     scripts: ['/assets/keys.js'],
   });
 }

@@ -8,6 +8,19 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
+/**
+ * An empty table for a page script to fill: `columns` (plain labels) as its header row, an empty body.
+ * `className` `text` aligns every column left.
+ */
+export function emptyTable(id: string, columns: readonly string[], className?: string): string {
+  const head = columns.map((column) => `<th>${escapeHtml(column)}</th>`).join('');
+  const classes = className === undefined ? '' : ` class="${className}"`;
+  return `<table id="${id}"${classes}>\n<thead><tr>${head}</tr></thead>\n<tbody></tbody>\n</table>`;
+}
+
+/** The note (`#empty`) a page script shows when its table has no rows. */
+export const emptyNote = (text: string): string => `<p id="empty" class="muted" hidden>${escapeHtml(text)}</p>`;
+
 /** The pages of the nav bar, in its order. */
 const NAV = [
   { id: 'overview', href: '/', label: 'Overview' },

@@ -1,5 +1,5 @@
 import type { DashboardWindow } from '../api.js';
-import { renderPage } from './layout.js';
+import { emptyNote, renderPage } from './layout.js';
 import { windowSelector } from './overview.js';
 
 /** The sortable columns of the methods table: the key the script sorts by, and the header's label. */
@@ -29,7 +29,7 @@ export function renderMethodsPage(defaultWindow: DashboardWindow): string {
 <thead><tr>${head}</tr></thead>
 <tbody></tbody>
 </table>
-<p id="empty" class="muted" hidden>no call in this window</p>
+${emptyNote('no call in this window')}
 <p class="muted">impact = p95 ms × calls per second over the window: where time is spent. Bytes are the window's
 totals. Click a column to sort by it (again to reverse).</p>`,
     scripts: ['/assets/methods.js'],

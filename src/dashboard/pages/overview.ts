@@ -1,5 +1,5 @@
 import { DASHBOARD_WINDOWS, type DashboardWindow } from '../api.js';
-import { escapeHtml, renderPage } from './layout.js';
+import { emptyTable, escapeHtml, renderPage } from './layout.js';
 
 /** The window selector of the overview and methods pages (`#window`, then `#since`), `defaultWindow` selected. */
 export function windowSelector(defaultWindow: DashboardWindow): string {
@@ -29,10 +29,7 @@ export function renderOverviewPage(defaultWindow: DashboardWindow): string {
 <section aria-label="timeline"><h2>timeline</h2><div id="chart"></div></section>
 <section aria-label="services">
 <h2>services</h2>
-<table id="services">
-<thead><tr><th>service</th><th>calls</th><th>rate /s</th><th>error rate</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>status codes</th></tr></thead>
-<tbody></tbody>
-</table>
+${emptyTable('services', ['service', 'calls', 'rate /s', 'error rate', 'p50 ms', 'p95 ms', 'p99 ms', 'status codes'])}
 </section>`,
     styles: ['/assets/uPlot.min.css'],
     scripts: ['/assets/uPlot.iife.min.js', '/assets/overview.js'],

@@ -1,10 +1,9 @@
 import { Status } from 'nice-grpc';
 import { DASHBOARD_WINDOWS } from '../api.js';
-import { escapeHtml, renderPage } from './layout.js';
+import { emptyNote, emptyTable, escapeHtml, renderPage } from './layout.js';
 
-/** The calls tables' header (requests, live tail). */
-export const CALLS_HEAD =
-  '<thead><tr><th>time</th><th>method</th><th>status</th><th>ms</th><th>principal</th><th>peer</th><th>request id</th></tr></thead>';
+/** The calls table (`#calls`) of the requests and live tail pages, filled by `callRow` of common.js. */
+export const CALLS_TABLE = emptyTable('calls', ['time', 'method', 'status', 'ms', 'principal', 'peer', 'request id'], 'text');
 
 const option = (value: string, label = value) => `<option value="${escapeHtml(value)}">${escapeHtml(label)}</option>`;
 
@@ -36,8 +35,8 @@ export function renderRequestsPage(): string {
 <button type="button" id="view-slow">slow calls</button>
 <label class="muted">slow means ≥ <input id="slow-ms" value="100" inputmode="decimal" size="5"> ms</label>
 </div>
-<table id="calls" class="text">${CALLS_HEAD}<tbody></tbody></table>
-<p id="empty" class="muted" hidden>no stored call matches</p>
+${CALLS_TABLE}
+${emptyNote('no stored call matches')}
 <div class="pager"><button type="button" id="first-page">newest</button><button type="button" id="next-page" disabled>older →</button><span id="page-info" class="muted"></span></div>`,
     scripts: ['/assets/requests.js'],
   });

@@ -1,3 +1,8 @@
+import { DASHBOARD_WINDOWS } from '../api.js';
+
+/** Each window's length in ms, for the pages' rates (overview, methods). */
+const WINDOW_MS = Object.fromEntries(Object.entries(DASHBOARD_WINDOWS).map(([name, { windowMs }]) => [name, windowMs]));
+
 /**
  * `/assets/common.js`, loaded first on every page: takes the token from the URL fragment once (the browser never
  * sends a fragment), keeps it in the tab's sessionStorage (so the nav bar's plain links keep it), takes it out of the
@@ -12,6 +17,8 @@ export const COMMON_SCRIPT = `'use strict';
     history.replaceState(null, '', location.pathname + location.search);
   }
   const token = sessionStorage.getItem(KEY);
+  /** Each window's length in ms. */
+  const WINDOW_MS = ${JSON.stringify(WINDOW_MS)};
   const $ = (id) => document.getElementById(id);
   const say = (text) => {
     $('message').textContent = text;
@@ -79,6 +86,6 @@ export const COMMON_SCRIPT = `'use strict';
     return Math.floor(s / 86400) + 'd ' + Math.floor((s % 86400) / 3600) + 'h';
   }
 
-  window.dashboard = { token, $, say, api, post, cell, callRow, requestLink, age };
+  window.dashboard = { token, WINDOW_MS, $, say, api, post, cell, callRow, requestLink, age };
 })();
 `;

@@ -1,10 +1,7 @@
-import { DASHBOARD_WINDOWS } from '../api.js';
-
 /** `/assets/methods.js`: the methods table from `GET /api/v1/methods`, every 10 s, sorted in the page. */
 export const METHODS_SCRIPT = `'use strict';
 (() => {
-  const { token, $, say, api, cell } = window.dashboard;
-  const WINDOW_MS = ${JSON.stringify(Object.fromEntries(Object.entries(DASHBOARD_WINDOWS).map(([name, { windowMs }]) => [name, windowMs])))};
+  const { token, WINDOW_MS, $, say, api, cell } = window.dashboard;
   const ms = (value) => value.toFixed(2);
   let rows = [];
   // Busiest first, as the API sends them.

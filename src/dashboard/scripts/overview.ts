@@ -1,9 +1,7 @@
-import { DASHBOARD_WINDOWS } from '../api.js';
-
 /** `/assets/overview.js`: fills the overview page from the API, every 10 s. */
 export const OVERVIEW_SCRIPT = `'use strict';
 (() => {
-  const { token, $, say, api, cell } = window.dashboard;
+  const { token, WINDOW_MS, $, say, api, cell } = window.dashboard;
   const ms = (value) => value.toFixed(2);
   const percent = (value) => (value * 100).toFixed(2) + '%';
 
@@ -76,8 +74,6 @@ export const OVERVIEW_SCRIPT = `'use strict';
       say('cannot load the overview: ' + error.message);
     }
   }
-
-  const WINDOW_MS = ${JSON.stringify(Object.fromEntries(Object.entries(DASHBOARD_WINDOWS).map(([name, { windowMs }]) => [name, windowMs])))};
 
   if (!token) return;
   $('window').addEventListener('change', load);
