@@ -89,6 +89,12 @@ export interface InvokeOptions {
   readonly onResponse: (response: JsonValue) => void;
   /** @defaultValue none */
   readonly deadlineMs?: number;
+  /** Called with the response headers, when the server sends them (nice-grpc's `onHeader`). */
+  readonly onHeader?: (header: Metadata) => void;
+  /** Called with the trailers, on success and on error (nice-grpc's `onTrailer`). */
+  readonly onTrailer?: (trailer: Metadata) => void;
+  /** Aborting it cancels the call (the promise rejects with an `AbortError`). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -130,7 +136,12 @@ export async function invokeDynamic(resolved: ResolvedDynamicMethod, options: In
     retry: false,
     ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
   }) as unknown as { call(request: unknown, options: object): Promise<Uint8Array> | AsyncIterable<Uint8Array> };
-  const callOptions = { metadata: options.metadata };
+  const callOptions = {
+    metadata: options.metadata,
+    ...(options.onHeader ? { onHeader: options.onHeader } : {}),
+    ...(options.onTrailer ? { onTrailer: options.onTrailer } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
   const decode = (bytes: Uint8Array) => toJson(method.output, fromBinary(method.output, bytes), { registry });
   const request = streamingRequest
     ? (async function* () {

@@ -1,12 +1,12 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { findConfigFile, formatConfigProblem, loadConfig, loadConfigOrThrow, locateConfigProblems } from '../config/load.js';
 import type { ResolvedConfig } from '../config/resolved.js';
-import { checkServiceNamesExist } from '../config/rules.js';
-import { loadContract, type LoadedContract } from '../contract/load-contract.js';
-import { rpcNamesOf } from '../contract/names.js';
+import type { LoadedContract } from '../contract/load-contract.js';
 import { UserError } from '../util/errors.js';
 import { toPosix } from '../util/fs.js';
+
+// Every command module imports this one while the program is built, so the config loader (yaml, zod) and the
+// contract loader (buf, protobuf) are imported only when a command runs: `--help` and `--version` stay fast.
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -14,17 +14,25 @@ export interface GlobalOptions {
   readonly config?: string;
 }
 
-/** The grpcforge.yaml a command works on: `--config`, or the one found in the current folder or its parents. */
-export function configPathFor(command: Command): string {
-  return command.optsWithGlobals<GlobalOptions>().config ?? findConfigFile(process.cwd());
+/**
+ * The grpcforge.yaml a command works on: `--config`, or the one found in the current folder or its parents.
+ * @throws UserError `config-not-found` when there is none.
+ */
+export async function configPathFor(command: Command): Promise<string> {
+  const explicit = command.optsWithGlobals<GlobalOptions>().config;
+  if (explicit !== undefined) return explicit;
+  const { findConfigFile } = await import('../config/load.js');
+  return findConfigFile(process.cwd());
 }
 
 /**
  * The valid config of the workspace a command works on.
  * @throws UserError `config-not-found` or `config-invalid` (one line per problem).
  */
-export function loadConfigFor(command: Command): Promise<ResolvedConfig> {
-  return loadConfigOrThrow(configPathFor(command));
+export async function loadConfigFor(command: Command): Promise<ResolvedConfig> {
+  const configPath = await configPathFor(command);
+  const { loadConfigOrThrow } = await import('../config/load.js');
+  return loadConfigOrThrow(configPath);
 }
 
 /** A loaded workspace: valid config and a contract that has every service the config names. */
@@ -39,6 +47,17 @@ export interface Workspace {
  * @throws UserError `config-invalid` (one line per problem), `contract-invalid` (buf's file:line:col lines).
  */
 export async function loadWorkspace(configPath: string, warn: (line: string) => void): Promise<Workspace> {
+  const [
+    { formatConfigProblem, loadConfig, locateConfigProblems },
+    { checkServiceNamesExist },
+    { loadContract },
+    { rpcNamesOf },
+  ] = await Promise.all([
+    import('../config/load.js'),
+    import('../config/rules.js'),
+    import('../contract/load-contract.js'),
+    import('../contract/names.js'),
+  ]);
   const result = await loadConfig(configPath);
   for (const warning of result.warnings) warn(`warning: ${formatConfigProblem(configPath, warning)}`);
   if (!result.config) {

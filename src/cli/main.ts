@@ -4,15 +4,20 @@ import { grpcforgeVersion } from '../util/version.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerCall } from './commands/call.js';
 import { registerCerts } from './commands/certs.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerInit } from './commands/init.js';
 import { registerLint } from './commands/lint.js';
 import { registerServe } from './commands/serve.js';
 import { registerKeys, registerLogs, registerStats, registerStatus } from './commands/store-commands.js';
-import { err } from './output/print.js';
+import { err, errLabelled, styleErr } from './output/print.js';
 
 /** Exit codes (PRODUCT.md): 0 success, 1 findings (for example `generate --check` drift), 2 error. */
 const EXIT_ERROR = 2;
+
+// Every command module registers its name, arguments, flags and help, and imports nothing heavy: each action loads
+// its implementation (config, contracts, codegen, the store, nice-grpc) with import() when it runs. So `--help` and
+// `--version` cost little more than starting Node (bench/cli-startup.ts; test/e2e/cli-startup.test.ts checks it).
 
 /** Builds the commander program. */
 export function createProgram(): Command {
@@ -21,6 +26,7 @@ export function createProgram(): Command {
     .description('From .proto contracts to running, typed gRPC services on Node.js (buf + ts-proto + nice-grpc).')
     .option('-c, --config <path>', 'grpcforge.yaml to use (default: found in the current folder or its parents)')
     .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(styleErr('red', text)) })
     .exitOverride();
   registerInit(program);
   registerGenerate(program);
@@ -33,6 +39,7 @@ export function createProgram(): Command {
   registerStats(program);
   registerStatus(program);
   registerDashboard(program);
+  registerCompletion(program);
   program.addHelpText(
     'after',
     `
@@ -65,12 +72,12 @@ export async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     if (error instanceof UserError) {
-      err(`grpcforge: ${error.message}`);
+      errLabelled('red', `grpcforge: ${error.message}`);
       for (const line of error.details) err(`  ${line}`);
     } else if (error instanceof GrpcforgeError) {
-      err(`grpcforge: ${error.message}`);
+      errLabelled('red', `grpcforge: ${error.message}`);
     } else {
-      err(`grpcforge: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      errLabelled('red', `grpcforge: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       err(`  grpcforge ${grpcforgeVersion()}, node ${process.version}: please report this with the command you ran`);
     }
     process.exitCode = EXIT_ERROR;

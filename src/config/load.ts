@@ -7,7 +7,14 @@ import { UserError } from '../util/errors.js';
 import { toPosix } from '../util/fs.js';
 import { closestMatch } from '../util/suggest.js';
 import { configSchema, type WrittenConfig } from './schema.js';
-import type { ConfigLoadResult, ConfigProblem, ListenAddress, ResolvedConfig, ResolvedService } from './resolved.js';
+import type {
+  ConfigLoadResult,
+  ConfigProblem,
+  ListenAddress,
+  ResolvedConfig,
+  ResolvedService,
+  ResolvedTelemetrySettings,
+} from './resolved.js';
 import { checkConfigRules } from './rules.js';
 import { formatKeyPath } from './key-path.js';
 
@@ -166,7 +173,9 @@ function normaliseConfig(written: WrittenConfig, configPath: string): ResolvedCo
       default: written.auth.default,
       methods: written.auth.methods,
       apiKeys: written.auth.apiKeys,
-      mtls: written.auth.mtls ? { roles: written.auth.mtls.roles } : undefined,
+      mtls: written.auth.mtls
+        ? { roles: written.auth.mtls.roles, allowCommonName: written.auth.mtls.allowCommonName }
+        : undefined,
       jwt: written.auth.jwt
         ? {
             ...written.auth.jwt,
@@ -176,10 +185,12 @@ function normaliseConfig(written: WrittenConfig, configPath: string): ResolvedCo
     },
     tls: written.tls?.enabled ? resolveTls(written.tls, absolute) : undefined,
     tlsFiles: written.tls ? resolveTls(written.tls, absolute) : undefined,
+    telemetry: written.telemetry?.enabled ? resolveTelemetry(written.telemetry) : undefined,
     logStore: {
       enabled: written.logStore.enabled,
       url: resolveStoreUrl(written.logStore.url, absolute),
       retentionMs: written.logStore.retentionDays === undefined ? undefined : written.logStore.retentionDays * 86_400_000,
+      postgres: written.logStore.postgres ?? { poolSize: 4, statementTimeoutMs: 30_000 },
     },
   };
 }
@@ -190,6 +201,23 @@ function resolveTls(tls: NonNullable<WrittenConfig['tls']>, absolute: (path: str
     cert: absolute(tls.cert),
     key: absolute(tls.key),
     requireClientCert: tls.requireClientCert,
+  };
+}
+
+function resolveTelemetry(telemetry: NonNullable<WrittenConfig['telemetry']>): ResolvedTelemetrySettings {
+  return {
+    serviceName: telemetry.serviceName,
+    otlp: telemetry.otlp ? { ...telemetry.otlp, endpoint: telemetry.otlp.endpoint.replace(/\/+$/, '') } : undefined,
+    traces: telemetry.traces,
+    metrics: telemetry.metrics,
+    prometheus: telemetry.prometheus
+      ? {
+          listen: parseListen(telemetry.prometheus.listen),
+          services: Object.fromEntries(
+            Object.entries(telemetry.prometheus.services).map(([name, listen]) => [name, parseListen(listen)]),
+          ),
+        }
+      : undefined,
   };
 }
 

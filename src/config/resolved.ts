@@ -15,6 +15,21 @@ export interface ResolvedConfig {
   readonly tls: ResolvedTlsSettings | undefined;
   /** The tls section's files even when it is switched off, so `certs init` can prepare them. */
   readonly tlsFiles: ResolvedTlsSettings | undefined;
+  /** OpenTelemetry export of `serve`; `undefined` when off (no section, or `enabled: false`). */
+  readonly telemetry: ResolvedTelemetrySettings | undefined;
+}
+
+/** The `telemetry` section. */
+export interface ResolvedTelemetrySettings {
+  /** `service.name`; `undefined` for the name of the service being served. */
+  readonly serviceName: string | undefined;
+  /** OTLP/HTTP export; header values may hold `${VAR:-default}` references, expanded when serve starts. */
+  readonly otlp:
+    { readonly endpoint: string; readonly headers: Readonly<Record<string, string>>; readonly intervalMs: number } | undefined;
+  readonly traces: boolean;
+  readonly metrics: boolean;
+  /** The Prometheus endpoint: one address, and addresses per service name over it. */
+  readonly prometheus: { readonly listen: ListenAddress; readonly services: Readonly<Record<string, ListenAddress>> } | undefined;
 }
 
 /** Settings of `generate`. */
@@ -42,7 +57,7 @@ export interface ResolvedAuthSettings {
   readonly apiKeys: boolean;
   readonly jwt: ResolvedJwtSettings | undefined;
   /** Roles per client-certificate identity, when certificates are accepted as callers. */
-  readonly mtls: { readonly roles: Readonly<Record<string, readonly string[]>> } | undefined;
+  readonly mtls: { readonly roles: Readonly<Record<string, readonly string[]>>; readonly allowCommonName: boolean } | undefined;
 }
 
 /** JWT settings; the key source is read when the server starts. */
@@ -61,10 +76,15 @@ export interface ResolvedJwtSettings {
 /** Log store settings. */
 export interface ResolvedLogStoreSettings {
   readonly enabled: boolean;
-  /** `sqlite:<absolute path>` or `sqlite::memory:`. */
+  /**
+   * `sqlite:<absolute path>`, `sqlite::memory:`, or `postgres://…`, possibly with `${VAR}` references (expanded when
+   * the store opens, so a secret in a variable never appears in messages).
+   */
   readonly url: string;
   /** Retention in ms; `undefined` keeps everything. */
   readonly retentionMs: number | undefined;
+  /** PostgreSQL pool size and statement timeout (ms). */
+  readonly postgres: { readonly poolSize: number; readonly statementTimeoutMs: number };
 }
 
 /** Where the contracts are. */

@@ -20,7 +20,9 @@ function problem(segments: (string | number)[], message: string, rule?: string):
  * - `listen-required`: a service that serves something has a `listen` address;
  * - `distinct-listen`: two services do not bind the same fixed address;
  * - `distinct-dirs`: two services do not share a folder;
- * - `consumed-has-target`: a consumed service served outside the workspace has a `target`.
+ * - `consumed-has-target`: a consumed service served outside the workspace has a `target`;
+ * - `telemetry-service`, `telemetry-port`: `telemetry.prometheus.services` names workspace services and no Prometheus
+ *   address is a gRPC one or another service's.
  */
 export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig): RuleResult {
   const errors: ConfigProblem[] = [];
@@ -107,7 +109,71 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
       errors.push(problem(['auth', 'jwt', 'algorithms'], '"none" is never allowed'));
     }
   }
+  checkTelemetry(config, listens, errors, warnings);
   return { errors, warnings };
+}
+
+/**
+ * Rules of the telemetry section: `prometheus.services` names workspace services, no Prometheus address is a gRPC
+ * listen address or another service's, and the section exports something.
+ */
+function checkTelemetry(
+  config: ResolvedConfig,
+  listens: ReadonlyMap<string, string>,
+  errors: ConfigProblem[],
+  warnings: ConfigProblem[],
+): void {
+  const telemetry = config.telemetry;
+  if (!telemetry) return;
+  if (!telemetry.otlp && !telemetry.prometheus) {
+    warnings.push(problem(['telemetry'], 'exports nothing: add otlp (an OTLP/HTTP endpoint) or prometheus'));
+  }
+  const prometheus = telemetry.prometheus;
+  if (!prometheus) return;
+  if (!telemetry.metrics) {
+    warnings.push(problem(['telemetry', 'prometheus'], 'has no effect with metrics: false'));
+  }
+  const names = config.services.map((service) => service.name);
+  const used = new Map<string, string>();
+  const claim = (segments: (string | number)[], address: { host: string; port: number }, owner: string) => {
+    if (address.port === 0) return;
+    const key = `${address.host}:${address.port}`;
+    const grpc = listens.get(key);
+    if (grpc) errors.push(problem(segments, `"${key}" is the gRPC address of "${grpc}"`, 'telemetry-port'));
+    const other = used.get(key);
+    if (other && other !== owner) {
+      errors.push(problem(segments, `"${key}" is also the Prometheus address of "${other}"`, 'telemetry-port'));
+    } else used.set(key, owner);
+  };
+  for (const [name, address] of Object.entries(prometheus.services)) {
+    if (!names.includes(name)) {
+      const close = closestMatch(name, names);
+      errors.push(
+        problem(
+          ['telemetry', 'prometheus', 'services', name],
+          `"${name}" is not a service of the workspace${close ? ` (did you mean "${close}"?)` : ''}`,
+          'telemetry-service',
+        ),
+      );
+      continue;
+    }
+    claim(['telemetry', 'prometheus', 'services', name], address, name);
+  }
+  // The shared address is that of every serving service without one of its own: like two gRPC addresses, two of
+  // them clash on one host (grpcforge dev runs them all).
+  const sharing = config.services
+    .filter((service) => service.serves.length > 0 && !(service.name in prometheus.services))
+    .map((service) => service.name);
+  if (sharing.length > 1 && prometheus.listen.port !== 0) {
+    errors.push(
+      problem(
+        ['telemetry', 'prometheus', 'listen'],
+        `would be the Prometheus address of ${sharing.map((name) => `"${name}"`).join(', ')}: give each its own under ` +
+          'telemetry.prometheus.services, or port 0',
+        'telemetry-port',
+      ),
+    );
+  } else if (sharing.length === 1) claim(['telemetry', 'prometheus', 'listen'], prometheus.listen, sharing[0]!);
 }
 
 /**

@@ -116,10 +116,18 @@ const authSchema = z
         roles: z
           .record(z.string(), z.array(z.string().min(1)))
           .default({})
-          .describe('Roles per certificate identity (URI SAN such as spiffe://platform/user, or CN).'),
+          .describe('Roles per certificate identity (SPIFFE ID such as spiffe://platform/user, or CN with allowCommonName).'),
+        allowCommonName: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Identify a certificate without a URI SAN by its subject CN (never a CN starting with spiffe:). Off: only the one URI SAN (a SPIFFE ID) identifies.',
+          ),
       })
       .optional()
-      .describe('Accept the verified client certificate (tls.requireClientCert) as the caller.'),
+      .describe(
+        'Accept the verified client certificate (tls.requireClientCert) as the caller, validated as an X.509-SVID: not a CA, exactly one URI SAN, a SPIFFE ID.',
+      ),
     jwt: z
       .strictObject({
         secretEnv: z.string().optional().describe('Environment variable holding the HS256 shared secret.'),
@@ -156,11 +164,88 @@ const logStoreSchema = z
     enabled: z.boolean().default(true).describe('Record every call in the log store.'),
     url: z
       .string()
+      .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/|\$\{)/, {
+        error: 'expected sqlite:<path>, sqlite::memory:, postgres://USER@HOST:PORT/DATABASE or ${VARIABLE}',
+      })
       .default('sqlite:.grpcforge/grpcforge.db')
-      .describe('sqlite:<path> (relative to grpcforge.yaml) or sqlite::memory:. PostgreSQL is not supported yet.'),
+      .describe(
+        'sqlite:<path> (relative to grpcforge.yaml), sqlite::memory:, or postgres://USER@HOST:PORT/DATABASE for a store ' +
+          'several replicas share. ${VAR} and ${VAR:-default} are read from the environment when the store opens; a ' +
+          'password left out of the URL comes from PGPASSWORD (or ~/.pgpass).',
+      ),
     retentionDays: z.number().positive().optional().describe('Delete request logs older than this many days.'),
+    postgres: z
+      .strictObject({
+        poolSize: z.int().min(1).max(100).default(4).describe('Connections each process reads with (its writer has 2 more).'),
+        statementTimeoutMs: z
+          .int()
+          .min(100)
+          .default(30_000)
+          .describe('A statement running longer is cancelled by the server (statement_timeout), in ms.'),
+      })
+      .optional()
+      .describe('PostgreSQL connection settings, for a postgres:// url.'),
   })
-  .describe('The request-log store (SQLite through kysely and better-sqlite3), also holding API keys and server instances.');
+  .describe(
+    'The request-log store (SQLite through kysely and better-sqlite3, or PostgreSQL through kysely and pg), also ' +
+      'holding API keys and server instances.',
+  );
+
+const listenAddress = (what: string) =>
+  z.string().regex(LISTEN, { error: 'expected HOST:PORT, for example "127.0.0.1:9464"' }).describe(what);
+
+const telemetrySchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Switch telemetry on or off without removing the section.'),
+    serviceName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('service.name of everything exported. Default: the name of the service under services: (auth, user, ...).'),
+    otlp: z
+      .strictObject({
+        endpoint: z
+          .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL such as "http://127.0.0.1:4318"' })
+          .describe(
+            'Base URL of the OTLP/HTTP receiver (a collector, or a backend that takes OTLP): traces go to /v1/traces, ' +
+              'metrics to /v1/metrics, JSON-encoded.',
+          ),
+        headers: z
+          .record(z.string().regex(/^[A-Za-z0-9-]+$/, { error: 'expected an HTTP header name' }), z.string())
+          .default({})
+          .describe(
+            'HTTP headers of every export request. ${VAR} and ${VAR:-default} read the environment when serve starts, ' +
+              'so keys stay out of the file.',
+          ),
+        intervalMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(60_000)
+          .describe('How often metrics are pushed, in ms. Spans go in batches, at most 5 s after they end.'),
+      })
+      .optional()
+      .describe('Push traces and metrics over OTLP/HTTP. Without it, nothing is pushed (Prometheus may still scrape).'),
+    traces: z
+      .boolean()
+      .default(true)
+      .describe('A server span per call and a client span per call of a generated client (needs otlp).'),
+    metrics: z.boolean().default(true).describe('rpc.server.call.duration and rpc.client.call.duration, in seconds.'),
+    prometheus: z
+      .strictObject({
+        listen: listenAddress('Address of the Prometheus endpoint (GET /metrics), HOST:PORT; port 0 takes a free one.'),
+        services: z
+          .record(z.string().regex(SERVICE_KEY, { error: 'expected a service name' }), listenAddress('Address of this service.'))
+          .default({})
+          .describe('Addresses per service, over listen: for services that run on one host.'),
+      })
+      .optional()
+      .describe('Serve the metrics to Prometheus on their own port (needs metrics).'),
+  })
+  .describe(
+    'OpenTelemetry export of `grpcforge serve`: RPC metrics by the semantic conventions and traces across services ' +
+      '(W3C trace context through generated clients). Off when omitted.',
+  );
 
 /** Schema of the whole file. */
 export const configSchema = z
@@ -217,6 +302,7 @@ export const configSchema = z
     auth: authSchema.default({ default: 'authenticated', methods: {}, apiKeys: true }),
     logStore: logStoreSchema.default({ enabled: true, url: 'sqlite:.grpcforge/grpcforge.db' }),
     tls: tlsSchema.optional(),
+    telemetry: telemetrySchema.optional(),
   })
   .describe('grpcforge workspace: which service serves and which consumes which contract.');
 

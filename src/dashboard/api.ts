@@ -8,6 +8,8 @@ import type {
   ServerInstance,
   TimelineBucket,
 } from '../runtime/index.js';
+import { DASHBOARD_WINDOWS, isDashboardWindow, type DashboardWindow } from './windows.js';
+import type { DashboardWorkspace } from './workspace.js';
 
 /**
  * The JSON API of the dashboard (`/api/v1/…`): plain functions over the log store's query API, no SQL and no HTTP.
@@ -38,37 +40,43 @@ export class DashboardRequestError extends Error {
   }
 }
 
+/** The totals of a window without calls. */
+const emptyStats: CallStats = {
+  calls: 0,
+  ok: 0,
+  errors: 0,
+  successRate: 1,
+  avgMs: 0,
+  minMs: 0,
+  maxMs: 0,
+  p50Ms: 0,
+  p95Ms: 0,
+  p99Ms: 0,
+  requestBytes: 0,
+  responseBytes: 0,
+  byStatus: [],
+  exact: false,
+};
+
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
 
-/** The windows the dashboard offers, and the timeline bucket that fits each. */
-export const DASHBOARD_WINDOWS = {
-  '15m': { windowMs: 15 * MINUTE_MS, bucketMs: MINUTE_MS },
-  '1h': { windowMs: HOUR_MS, bucketMs: MINUTE_MS },
-  '6h': { windowMs: 6 * HOUR_MS, bucketMs: 5 * MINUTE_MS },
-  '24h': { windowMs: 24 * HOUR_MS, bucketMs: HOUR_MS },
-  '7d': { windowMs: 7 * 24 * HOUR_MS, bucketMs: 6 * HOUR_MS },
-} as const;
-
-/** `15m`, `1h`, `6h`, `24h` or `7d`. */
-export type DashboardWindow = keyof typeof DASHBOARD_WINDOWS;
-
-/** Whether `value` is one of {@link DASHBOARD_WINDOWS}. */
-export const isDashboardWindow = (value: string): value is DashboardWindow => Object.hasOwn(DASHBOARD_WINDOWS, value);
+export { DASHBOARD_WINDOWS, isDashboardWindow, type DashboardWindow } from './windows.js';
 
 /** Query parameters of one request (`c.req.query()`). */
 export type ApiQuery = Readonly<Record<string, string | undefined>>;
 
-/** What the handlers need: the store, the shapes, the default window and a clock. */
+/** What the handlers need: the store, the shapes, the default window, the workspace and a clock. */
 export interface DashboardApiOptions {
   readonly store: LogStore;
   readonly shapes: DashboardShapes;
   readonly defaultWindow: DashboardWindow;
+  readonly workspace: DashboardWorkspace;
   readonly now?: () => number;
 }
 
 /** The handlers of `/api/v1/…`, each returning the JSON body. @throws DashboardRequestError for a bad parameter. */
-export function createDashboardApi({ store, shapes, defaultWindow, now = Date.now }: DashboardApiOptions) {
+export function createDashboardApi({ store, shapes, defaultWindow, workspace, now = Date.now }: DashboardApiOptions) {
   const windowOf = (query: ApiQuery) => {
     const window = query.window ?? defaultWindow;
     if (!isDashboardWindow(window)) {
@@ -86,19 +94,64 @@ export function createDashboardApi({ store, shapes, defaultWindow, now = Date.no
     /** `{ version, window, since, totals, services: [{ service, ...totals }] }`. */
     async overview(query: ApiQuery) {
       const { window, since } = windowOf(query);
-      const totals = await store.statistics.summary({ since });
-      const services = [...new Set((await store.statistics.methods({ since })).map((method) => method.service))].sort();
+      const { totals, services } = await store.statistics.breakdown({ since });
       return {
         version: shapes.version,
         window,
         since: shapes.isoTime(since),
         totals: shapes.callStats(totals),
-        services: await Promise.all(
-          services.map(async (service) => ({
-            service,
-            ...shapes.callStats(await store.statistics.summary({ since, service })),
-          })),
-        ),
+        services: services.map(({ service, ...stats }) => ({ service, ...shapes.callStats(stats) })),
+      };
+    },
+
+    /**
+     * The service map: `{ version, window, since, windowMs, nodes, edges }`. A node is a service of
+     * `grpcforge.yaml` (`{ name, serves, listen, external: false, ...totals }`, the calls to the proto services it
+     * serves), or a consumed proto service no workspace service serves (`external: true`, named by it). An edge
+     * (`{ from, to, service, ...totals }`) is one `consumes:` entry, with the calls the provider recorded for that
+     * proto service, from every caller (the server side does not know which client called).
+     */
+    async map(query: ApiQuery) {
+      const { window, since } = windowOf(query);
+      const groups = Object.fromEntries(workspace.services.map((service) => [service.name, service.serves]));
+      const { services, groups: byNode } = await store.statistics.breakdown({ since }, groups);
+      const statsOf = (service: string) => services.find((entry) => entry.service === service);
+      const providerOf = (service: string) =>
+        workspace.services.find((candidate) => candidate.serves.includes(service))?.name ?? service;
+      const nodes = workspace.services.map((service) => ({
+        name: service.name,
+        serves: service.serves,
+        listen: service.listen ?? null,
+        external: false,
+        ...shapes.callStats(byNode[service.name] ?? emptyStats),
+      }));
+      const external = [
+        ...new Set(workspace.services.flatMap((service) => service.consumes).filter((fq) => providerOf(fq) === fq)),
+      ].sort();
+      for (const service of external) {
+        nodes.push({
+          name: service,
+          serves: [service],
+          listen: null,
+          external: true,
+          ...shapes.callStats(statsOf(service) ?? emptyStats),
+        });
+      }
+      const edges = workspace.services.flatMap((consumer) =>
+        consumer.consumes.map((service) => ({
+          from: consumer.name,
+          to: providerOf(service),
+          service,
+          ...shapes.callStats(statsOf(service) ?? emptyStats),
+        })),
+      );
+      return {
+        version: shapes.version,
+        window,
+        since: shapes.isoTime(since),
+        windowMs: now() - since,
+        nodes,
+        edges,
       };
     },
 

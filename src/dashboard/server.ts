@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -11,30 +11,45 @@ import { streamSSE } from 'hono/streaming';
 import type { LogStore } from '../runtime/index.js';
 import { DashboardRequestError, createDashboardApi, type DashboardShapes, type DashboardWindow } from './api.js';
 import { renderInstancesPage } from './pages/instances.js';
+import { renderCatalogPage } from './pages/catalog.js';
+import { renderExplorerPage } from './pages/explorer.js';
 import { renderKeysPage } from './pages/keys.js';
 import { DASHBOARD_CSS } from './pages/layout.js';
 import { renderMethodsPage } from './pages/methods.js';
 import { renderOverviewPage } from './pages/overview.js';
 import { renderRequestPage, renderRequestsPage } from './pages/requests.js';
+import { renderMapPage } from './pages/map.js';
 import { renderTailPage } from './pages/tail.js';
+import { renderTimelinePage } from './pages/timeline.js';
 import { COMMON_SCRIPT } from './scripts/common.js';
 import { INSTANCES_SCRIPT } from './scripts/instances.js';
+import { CATALOG_SCRIPT } from './scripts/catalog.js';
+import { EXPLORER_SCRIPT } from './scripts/explorer.js';
 import { KEYS_SCRIPT } from './scripts/keys.js';
+import { registerCatalogRoutes } from './explorer-routes.js';
 import { METHODS_SCRIPT } from './scripts/methods.js';
 import { OVERVIEW_SCRIPT } from './scripts/overview.js';
 import { REQUEST_SCRIPT, REQUESTS_SCRIPT } from './scripts/requests.js';
+import { MAP_SCRIPT } from './scripts/map.js';
 import { TAIL_SCRIPT } from './scripts/tail.js';
+import { TIMELINE_SCRIPT } from './scripts/timeline.js';
+import { accessControl, type HostRule } from './access.js';
 import { callsAfter } from './tail.js';
+import type { DashboardWorkspace } from './workspace.js';
 
 /** Options of {@link createDashboardApp}. */
 export interface DashboardAppOptions {
   /** The log store to read; the dashboard writes only API keys (created and revoked on the keys page). */
   readonly store: LogStore;
   readonly shapes: DashboardShapes;
-  /** Every `/api/v1/…` request must send `Authorization: Bearer <token>` (`/api/v1/tail` may send `?token=`). */
+  /** Every `/api/v1/…` request must send `Authorization: Bearer <token>`, or the session cookie a page got for it. */
   readonly token: string;
+  /** The addresses a request's Host header may name. */
+  readonly hosts: HostRule;
   /** The window the overview shows first. */
   readonly defaultWindow: DashboardWindow;
+  /** The services of `grpcforge.yaml` (and what the contracts say of them), for the catalog, explorer and map. */
+  readonly workspace: DashboardWorkspace;
 }
 
 /** Only this origin, for scripts, styles, images and fetches; no frames, no inline code. */
@@ -55,14 +70,18 @@ async function readUplotAssets() {
 /** How often the live tail looks for new calls, in ms. */
 const TAIL_EVERY_MS = 1000;
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest();
-
 /** The hono app: the static page and its assets, and the token-protected JSON API. */
-export async function createDashboardApp({ store, shapes, token, defaultWindow }: DashboardAppOptions): Promise<Hono> {
-  const api = createDashboardApi({ store, shapes, defaultWindow });
+export async function createDashboardApp({
+  store,
+  shapes,
+  token,
+  hosts,
+  defaultWindow,
+  workspace,
+}: DashboardAppOptions): Promise<Hono> {
+  const api = createDashboardApi({ store, shapes, defaultWindow, workspace });
   const uplot = await readUplotAssets();
-  // Hashed once: each request's token is compared with it in constant time, whatever its length.
-  const tokenDigest = sha256(token);
+  const access = accessControl({ hosts, token });
   const app = new Hono();
 
   app.use(async (c, next) => {
@@ -79,17 +98,22 @@ export async function createDashboardApp({ store, shapes, token, defaultWindow }
     return c.json({ error: 'internal error (see the dashboard’s stderr)' }, 500);
   });
   app.notFound((c) => c.json({ error: `not found: ${c.req.path}` }, 404));
+  app.use(access.hostCheck);
 
   // Pages and assets carry no data: they are served without the token.
   // Rendered once, at start-up.
   for (const [path, html] of Object.entries({
     '/': renderOverviewPage(defaultWindow),
+    '/timeline': renderTimelinePage(defaultWindow),
+    '/map': renderMapPage(defaultWindow),
     '/requests': renderRequestsPage(),
     '/requests/:requestId': renderRequestPage(),
     '/tail': renderTailPage(),
     '/instances': renderInstancesPage(),
     '/methods': renderMethodsPage(defaultWindow),
     '/keys': renderKeysPage(),
+    '/catalog': renderCatalogPage(),
+    '/explorer': renderExplorerPage(),
   })) {
     app.get(path, (c) => c.html(html));
   }
@@ -99,12 +123,16 @@ export async function createDashboardApp({ store, shapes, token, defaultWindow }
   for (const [name, script] of Object.entries({
     common: COMMON_SCRIPT,
     overview: OVERVIEW_SCRIPT,
+    timeline: TIMELINE_SCRIPT,
+    map: MAP_SCRIPT,
     requests: REQUESTS_SCRIPT,
     request: REQUEST_SCRIPT,
     tail: TAIL_SCRIPT,
     instances: INSTANCES_SCRIPT,
     methods: METHODS_SCRIPT,
     keys: KEYS_SCRIPT,
+    catalog: CATALOG_SCRIPT,
+    explorer: EXPLORER_SCRIPT,
   })) {
     app.get(`/assets/${name}.js`, asset('text/javascript', script));
   }
@@ -112,19 +140,9 @@ export async function createDashboardApp({ store, shapes, token, defaultWindow }
   app.get('/assets/uPlot.iife.min.js', asset('text/javascript', uplot.script));
   app.get('/assets/uPlot.min.css', asset('text/css', uplot.css));
 
-  // The API never answers without the token. EventSource cannot send headers: the tail also takes it as ?token=
-  // (never logged: errors name the path only).
-  app.use('/api/*', async (c, next) => {
-    const match = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '');
-    const sent = match?.[1] ?? (c.req.path === '/api/v1/tail' ? c.req.query('token') : undefined);
-    if (!sent || !timingSafeEqual(sha256(sent), tokenDigest)) {
-      return c.json(
-        { error: 'missing or wrong token: send Authorization: Bearer <the token printed by grpcforge dashboard>' },
-        401,
-      );
-    }
-    await next();
-  });
+  // The API never answers without the token, or the cookie a page got for it (and a POST by cookie needs the CSRF
+  // token too). EventSource sends cookies: the live tail needs nothing in its URL.
+  app.use('/api/*', access.apiAuth);
   // Writes (POST) take JSON only: 415 for anything else, 400 for a body that is not JSON, 413 past 16 KiB.
   app.post(
     '/api/*',
@@ -145,15 +163,18 @@ export async function createDashboardApp({ store, shapes, token, defaultWindow }
       throw new DashboardRequestError(400, 'body: not valid JSON');
     }
   };
+  app.post('/api/v1/session', access.startSession);
   app.get('/api/v1/keys', async (c) => c.json(await api.keys()));
   app.post('/api/v1/keys', async (c) => c.json(await api.createKey(await jsonBody(c.req.raw)), 201));
   app.post('/api/v1/keys/:id/revoke', async (c) => c.json(await api.revokeKey(c.req.param('id'))));
+  registerCatalogRoutes(app, { store, workspace, version: shapes.version });
   app.get('/api/v1/overview', async (c) => c.json(await api.overview(c.req.query())));
   app.get('/api/v1/methods', async (c) => c.json(await api.methods(c.req.query())));
   app.get('/api/v1/timeline', async (c) => c.json(await api.timeline(c.req.query())));
   app.get('/api/v1/requests', async (c) => c.json(await api.requests(c.req.query())));
   app.get('/api/v1/requests/:requestId', async (c) => c.json(await api.request(c.req.param('requestId'))));
   app.get('/api/v1/instances', async (c) => c.json(await api.instances()));
+  app.get('/api/v1/map', async (c) => c.json(await api.map(c.req.query())));
   app.get('/api/v1/tail', (c) => {
     // A browser reconnecting sends the last id it got: go on from there; else start with the last calls.
     const lastEventId = c.req.header('last-event-id');
@@ -195,9 +216,11 @@ export async function createDashboardApp({ store, shapes, token, defaultWindow }
 }
 
 /** Options of {@link startDashboard}. */
-export interface DashboardOptions extends Omit<DashboardAppOptions, 'token'> {
+export interface DashboardOptions extends Omit<DashboardAppOptions, 'token' | 'hosts'> {
   /** Address to bind. @defaultValue '127.0.0.1' */
   readonly host?: string;
+  /** Names a Host header may use beside the bound address (a dashboard reached through a name). @defaultValue [] */
+  readonly allowHosts?: readonly string[];
   /** Port; 0 picks a free one. @defaultValue 0 */
   readonly port?: number;
   /** The API token. @defaultValue 32 random bytes, base64url */
@@ -221,7 +244,9 @@ export interface RunningDashboard {
 export async function startDashboard(options: DashboardOptions): Promise<RunningDashboard> {
   const host = options.host ?? '127.0.0.1';
   const token = options.token ?? randomBytes(32).toString('base64url');
-  const app = await createDashboardApp({ ...options, token });
+  let port = -1;
+  const hosts: HostRule = { host, port: () => port, extraNames: options.allowHosts ?? [] };
+  const app = await createDashboardApp({ ...options, token, hosts });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -230,7 +255,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${urlHost}:${port}/#token=${token}`,

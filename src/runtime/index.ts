@@ -64,6 +64,10 @@ export type { ApiKeyVerifier, AuthContext, AuthOptions } from './middleware/auth
 export type { AuthPolicy, MethodRule } from './auth/policy.js';
 export type { ErrorMappingOptions } from './middleware/error-mapping.js';
 
+// Telemetry: OpenTelemetry export (the SDK loads only when a server starts with `telemetry`).
+export { traceIdOfCall } from './telemetry/trace-id.js';
+export type { OtlpExportOptions, PrometheusOptions, RunningTelemetry, TelemetryOptions } from './telemetry/options.js';
+
 // The request-log store, for a team's own reports.
 export { createLogStore } from './logstore/create-log-store.js';
 export type { ApiKeyStore, InstanceStore, LogStore, LogStoreOptions } from './logstore/create-log-store.js';
@@ -74,6 +78,8 @@ export type {
   CallStats,
   LogStatistics,
   MethodCallStats,
+  ServiceCallStats,
+  StatsBreakdown,
   StatsWindow,
   StatusCount,
   TimelineBucket,

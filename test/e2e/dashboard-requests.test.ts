@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { CallRecord } from '../../src/runtime/logstore/call-record.ts';
+import { createLogStore, type LogStore } from '../../src/runtime/index.ts';
 import {
   AUTH,
   USER,
@@ -174,19 +175,24 @@ describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_0
     }
   });
 
-  test('tail: 401 without the token; with ?token= the last calls, then a call recorded later', async () => {
-    for (const path of ['/api/v1/tail', '/api/v1/tail?token=wrong', `/api/v1/tail?token=${token}x`]) {
-      const { status, body } = await get(path, null);
+  test('tail: 401 without the token (a ?token= is not one); with it the last calls, then a call recorded later', async () => {
+    for (const [path, auth] of [
+      ['/api/v1/tail', null],
+      [`/api/v1/tail?token=${token}`, null],
+      ['/api/v1/tail', `Bearer ${token}x`],
+    ] as const) {
+      const { status, body } = await get(path, auth);
       assert.equal(status, 401, path);
       assert.match(body.error, /token/);
     }
-    // ?token= is for the tail only.
-    assert.equal((await get(`/api/v1/requests?token=${token}`, null)).status, 401);
 
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 20_000);
     try {
-      const response = await fetch(`${base}/api/v1/tail?token=${encodeURIComponent(token)}`, { signal: controller.signal });
+      const response = await fetch(`${base}/api/v1/tail`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: controller.signal,
+      });
       assert.equal(response.status, 200);
       assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
       assert.ok(response.body);
@@ -229,17 +235,23 @@ describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_0
 
   test('the tail stops reading the store once its client has gone', async () => {
     const { startDashboard } = await import('../../src/dashboard/server.ts');
+    const shapes = await import('../../src/cli/output/store-json.ts');
+    const store = await createLogStore({ url: 'sqlite::memory:' });
+    // The real store, its reads counted.
     let lists = 0;
-    const logs = { list: () => Promise.resolve((lists++, [])), get: () => Promise.resolve(undefined) };
+    const logs: LogStore['logs'] = Object.create(store.logs) as LogStore['logs'];
+    logs.list = (...args) => (lists++, store.logs.list(...args));
     const dashboard = await startDashboard({
-      store: { logs } as never,
-      shapes: { version: 2, requestLog: (log: unknown) => log } as never,
+      store: { ...store, logs },
+      shapes: { version: 2, requestLog: shapes.requestLogJson } as never,
       defaultWindow: '1h',
+      workspace: { services: [] },
       token: 'secret',
     });
     try {
       const controller = new AbortController();
-      const response = await fetch(`http://127.0.0.1:${String(dashboard.port)}/api/v1/tail?token=secret`, {
+      const response = await fetch(`http://127.0.0.1:${String(dashboard.port)}/api/v1/tail`, {
+        headers: { authorization: 'Bearer secret' },
         signal: controller.signal,
       });
       assert.ok(response.body);
@@ -252,6 +264,7 @@ describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_0
       assert.equal(lists, open, 'no read after the client went away');
     } finally {
       await dashboard.close();
+      await store.close();
     }
   });
 
@@ -312,14 +325,15 @@ describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_0
     assert.equal(await column('apiKeyId'), '–');
     assert.equal(await column('peer'), '127.0.0.1:50002');
     assert.equal(await column('errorMessage'), 'failed 2');
-    assert.equal(await page.locator('dl#columns dt').count(), 17);
+    assert.equal(await column('traceId'), '–');
+    assert.equal(await page.locator('dl#columns dt').count(), 18);
     assert.equal(await page.textContent('h1'), `Request ${requestIds[2]!}`);
     await page.close();
   });
 
   test('the live tail shows the last calls, then new ones as they are recorded; Pause holds them', async () => {
     const page = await newPage();
-    // From the overview through the nav bar: the token stays in the tab's sessionStorage.
+    // From the overview through the nav bar: the session cookie goes with every page.
     await page.goto(`${base}/#token=${token}`);
     await page.click('nav a[href="/tail"]');
     await page.waitForURL('**/tail');

@@ -245,6 +245,83 @@ describe('grpcforge dashboard', { timeout: 120_000 }, () => {
     }
   });
 
+  test('the timeline page draws one point per bucket of the window, calls stacked by status code', async () => {
+    let browser: Browser | undefined;
+    try {
+      browser = await launchChromium();
+      const { page, ...watch } = await openPage(browser);
+      const { body } = (await get('/api/v1/timeline?window=1h')) as Reply<Timeline>;
+      const bucketsUntil = (now: number) =>
+        Math.floor((now - Math.floor(Date.parse(body.since) / body.bucketMs) * body.bucketMs) / body.bucketMs) + 1;
+      const fewest = bucketsUntil(Date.now());
+      await page.goto(`${base}/timeline#token=${token}`);
+      await page.locator('#buckets tbody tr td', { hasText: 'NOT_FOUND 1' }).waitFor();
+      const most = bucketsUntil(Date.now());
+      const points = await Promise.all(['#calls-chart', '#latency-chart'].map((id) => page.getAttribute(id, 'data-points')));
+      const rows = await page.locator('#buckets tbody tr').count();
+      assert.ok(rows >= fewest && rows <= most, `${String(rows)} rows for ${String(fewest)}–${String(most)} buckets`);
+      assert.deepEqual(points, [String(rows), String(rows)]);
+      // The bucket of the five calls, its codes as the API gives them; the stacked series, one per code.
+      const busy = page.locator('#buckets tbody tr', { hasText: 'NOT_FOUND 1' }).locator('td');
+      assert.deepEqual((await busy.allTextContents()).slice(1, 3), ['5', '2']);
+      assert.equal(await busy.nth(6).textContent(), 'OK 3, NOT_FOUND 1, INTERNAL 1');
+      const legend = await page.locator('#calls-chart .u-legend .u-series th').allTextContents();
+      assert.deepEqual(
+        legend.slice(1).map((label) => label.trim()),
+        ['INTERNAL', 'NOT_FOUND', 'OK'],
+      );
+      assertClean(base, watch);
+    } finally {
+      await browser?.close();
+    }
+  });
+
+  test('map: the services of grpcforge.yaml and their consumes edges, with the calls each provider recorded', async () => {
+    interface MapItem extends Totals {
+      p95Ms: number;
+    }
+    type ServiceMap = Windowed & {
+      windowMs: number;
+      nodes: (MapItem & { name: string; serves: string[]; external: boolean })[];
+      edges: (MapItem & { from: string; to: string; service: string })[];
+    };
+    const { status, body } = (await get('/api/v1/map?window=1h')) as Reply<ServiceMap>;
+    assert.equal(status, 200);
+    assert.deepEqual(
+      body.nodes.map((node) => [node.name, node.serves, node.external, node.calls, node.errors]),
+      [
+        ['auth', [AUTH], false, 3, 1],
+        ['user', [USER], false, 2, 1],
+        ['billing.v1.BillingService', ['billing.v1.BillingService'], true, 0, 0],
+      ],
+    );
+    assert.deepEqual(
+      body.edges.map((edge) => [edge.from, edge.to, edge.service, edge.calls, edge.errors]),
+      [
+        ['user', 'auth', AUTH, 3, 1],
+        ['user', 'billing.v1.BillingService', 'billing.v1.BillingService', 0, 0],
+      ],
+    );
+    const auth = (await get(`/api/v1/overview?window=1h`)) as Reply<Overview>;
+    const authStats = auth.body.services.find((service) => service.service === AUTH) as unknown as MapItem;
+    assert.equal(body.edges[0]?.p95Ms, authStats.p95Ms);
+
+    let browser: Browser | undefined;
+    try {
+      browser = await launchChromium();
+      const { page, ...watch } = await openPage(browser);
+      await page.goto(`${base}/map#token=${token}`);
+      const edge = page.locator('#map [data-edge="user->auth"] .edge-figures');
+      await edge.waitFor();
+      assert.match((await edge.textContent()) ?? '', /^3 calls · [\d.]+\/s · 33\.3% errors · p95 [\d.]+ ms$/);
+      assert.equal(await page.locator('#map .node').count(), 3);
+      assert.match((await page.locator('#map [data-node="user"] .node-figures').textContent()) ?? '', /^2 calls /);
+      assertClean(base, watch);
+    } finally {
+      await browser?.close();
+    }
+  });
+
   test('a --since that is not a dashboard window exits 2 and says so', () => {
     const result = runCli(['dashboard', '--since', '2h'], ws);
     assert.equal(result.code, 2);

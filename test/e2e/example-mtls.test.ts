@@ -68,4 +68,28 @@ test('example workspace: one switch and certs init give mTLS between user and au
   const logs = runCli(['logs', '--service', 'auth.v1.AuthService', '--method', 'ValidateToken', '--json'], ws);
   const principals = (JSON.parse(logs.stdout) as { logs: { principal: string | null }[] }).logs.map((log) => log.principal);
   assert.deepEqual(principals, ['mtls:spiffe://platform/user'], 'auth saw user by its certificate');
+
+  // The CA file is parsed at start-up: a wrong file refuses to start, naming the file and what was expected, instead of
+  // starting and refusing every client at the handshake.
+  const caPath = join(ws, 'certs/ca.pem');
+  const caPem = await readFile(caPath, 'utf8');
+  const refusals: [string, RegExp][] = [
+    ['not a certificate\n', /tls\.ca: \S*certs\/ca\.pem is not a PEM certificate file: expected one or more PEM certificates/],
+    [
+      caPem.replace(/(-----BEGIN CERTIFICATE-----\n)..../, '$1AAAA'),
+      /tls\.ca: \S*certs\/ca\.pem: certificate 1 does not parse .*expected one or more PEM certificates/,
+    ],
+    [
+      await readFile(join(ws, 'certs/user.pem'), 'utf8'),
+      /tls\.ca: \S*certs\/ca\.pem: certificate 1 \(.*\) is not a CA certificate/,
+    ],
+  ];
+  for (const [content, message] of refusals) {
+    await writeFile(caPath, content);
+    const serve = runCli(['serve', 'auth', '--port', '0'], ws);
+    assert.equal(serve.code, 2, serve.stderr);
+    assert.match(serve.stderr, message);
+    assert.doesNotMatch(serve.stderr, /listening on/);
+  }
+  await writeFile(caPath, caPem);
 });

@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { CallRecord } from '../../src/runtime/logstore/call-record.ts';
 import { createLogStore } from '../../src/runtime/logstore/create-log-store.ts';
 import type { LogStore } from '../../src/runtime/index.ts';
-import { repoRoot, tempDir, writeFiles } from './workspace.ts';
+import { childEnv, repoRoot, tempDir, writeFiles } from './workspace.ts';
 
 // Shared set-up of the tests over a filled log store (test/e2e/dashboard*.test.ts, store-json.test.ts): the
 // workspace, the calls, a `grpcforge dashboard` process, and Chromium pages watched for errors and other origins.
@@ -16,11 +16,27 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const AUTH = 'auth.v1.AuthService';
 export const USER = 'user.v1.UserService';
 
-/** A temp workspace whose grpcforge.yaml serves auth.v1.AuthService, and the URL of its (default) store file. */
+/**
+ * A temp workspace (no contracts) whose grpcforge.yaml has auth (serves auth.v1.AuthService) and user (serves
+ * user.v1.UserService, consumes it and a billing service no one serves), and the URL of its (default) store file.
+ */
 export async function storeWorkspace(): Promise<{ ws: string; storeUrl: string }> {
   const ws = await tempDir();
   await writeFiles(ws, {
-    'grpcforge.yaml': 'version: 1\nservices:\n  auth:\n    serves: [auth.v1.AuthService]\n    listen: 127.0.0.1:0\n',
+    'grpcforge.yaml': [
+      'version: 1',
+      'services:',
+      '  auth:',
+      '    serves: [auth.v1.AuthService]',
+      '    listen: 127.0.0.1:0',
+      '  user:',
+      '    serves: [user.v1.UserService]',
+      '    consumes:',
+      '      - auth.v1.AuthService',
+      "      - { service: billing.v1.BillingService, target: 'dns:///billing:50051' }",
+      '    listen: 127.0.0.1:0',
+      '',
+    ].join('\n'),
   });
   return { ws, storeUrl: `sqlite:${join(ws, '.grpcforge/grpcforge.db')}` };
 }
@@ -107,10 +123,18 @@ export interface DashboardProcess {
   stop(): void;
 }
 
-/** Starts `grpcforge dashboard --port 0 ...args` in `cwd` and waits for its line, `dashboard on URL/#token=TOKEN`. */
-export async function startDashboardProcess(cwd: string, args: readonly string[] = ['--since', '1h']): Promise<DashboardProcess> {
+/**
+ * Starts `grpcforge dashboard --port 0 ...args` in `cwd` (with `env` added to this process's) and waits for its
+ * line, `dashboard on URL/#token=TOKEN`.
+ */
+export async function startDashboardProcess(
+  cwd: string,
+  args: readonly string[] = ['--since', '1h'],
+  env: NodeJS.ProcessEnv = {},
+): Promise<DashboardProcess> {
   const child = spawn(process.execPath, [join(repoRoot, 'bin/grpcforge'), 'dashboard', '--port', '0', ...args], {
     cwd,
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

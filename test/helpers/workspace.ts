@@ -47,10 +47,16 @@ export async function linkWorkspace(dir: string): Promise<void> {
   await (link as (dir: string) => Promise<void>)(dir);
 }
 
-/** The environment for child processes: without node:test's own marker, so a nested `node --test` reports normally. */
-function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/**
+ * The environment for child processes (this one's, with `env` added): without node:test's own marker, so a nested
+ * `node --test` reports normally, and without the FORCE_COLOR it sets.
+ */
+export function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const merged = { ...process.env, ...env };
   delete merged.NODE_TEST_CONTEXT;
+  // node --test sets FORCE_COLOR for its children on a terminal: the CLI would colour the text tests match. A test
+  // that wants colour passes it.
+  if (!Object.hasOwn(env, 'FORCE_COLOR')) delete merged.FORCE_COLOR;
   return merged;
 }
 

@@ -20,6 +20,7 @@ import {
   type RunningServer,
 } from '../../src/runtime/index.ts';
 import { createJwtVerifier } from '../../src/runtime/auth/jwt.ts';
+import { AMBIGUOUS_CREDENTIALS_MESSAGE } from '../../src/runtime/auth/principal.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 import { tempDir } from '../helpers/workspace.ts';
 
@@ -156,6 +157,55 @@ describe('pipeline: auth and request logging', () => {
       assert.equal(error.details, 'authentication required');
     }
     closeServiceClient(c);
+  });
+
+  test('ambiguous credentials: a key with a bearer token, or a key sent twice, is UNAUTHENTICATED before either is checked', async () => {
+    const c = client();
+    const good = await jwt({ roles: ['admin'] });
+    const forged = await jwt({ roles: ['admin'] }, { secret: 'another-secret-another-secret-another-secret' });
+    await store.flush();
+    const since = Date.now();
+    const cases: Record<string, string | string[]>[] = [
+      { 'x-api-key': readerKey, authorization: `Bearer ${forged}` }, // a valid key does not carry a forged token
+      { 'x-api-key': 'gfk_000000000000_forged', authorization: `Bearer ${good}` }, // nor a valid token a forged key
+      { 'x-api-key': readerKey, authorization: `bearer ${good}` }, // both valid, two callers: the scheme is case-insensitive
+      { 'x-api-key': [readerKey, readerKey] }, // the same header twice (Node folds it to "k, k" on the wire)
+      { 'x-api-key': [readerKey, adminKey] },
+    ];
+    for (const metadata of cases) {
+      const error = await expectCode(c.echo({ text: 'x' }, { metadata: Metadata(metadata) }), Status.UNAUTHENTICATED);
+      assert.equal(error.details, AMBIGUOUS_CREDENTIALS_MESSAGE);
+      for (const secret of [readerKey, adminKey, good, forged]) assert.ok(!error.details.includes(secret));
+    }
+    // On a public method too: the client is misconfigured, and an anonymous pass would hide it.
+    const publicClient = createServiceClient(EchoDefinition, { target: server.address }) as unknown as {
+      collect(r: AsyncIterable<EchoMessage>, o?: object): Promise<EchoMessage>;
+    };
+    const both = Metadata({ 'x-api-key': readerKey, authorization: `Bearer ${good}` });
+    await expectCode(publicClient.collect((async function* () {})(), { metadata: both }), Status.UNAUTHENTICATED);
+    // Each one alone still passes; a non-Bearer authorization is not a grpcforge credential, so not ambiguous.
+    assert.deepEqual(await c.echo({ text: 'hi' }, { metadata: Metadata({ 'x-api-key': readerKey }) }), {
+      text: 'hi from reader',
+    });
+    assert.deepEqual(await c.echo({ text: 'hi' }, { metadata: Metadata({ authorization: `Bearer ${good}` }) }), {
+      text: 'hi from ada',
+    });
+    const basic = Metadata({ 'x-api-key': readerKey, authorization: 'Basic dXNlcjpwYXNz' });
+    assert.deepEqual(await c.echo({ text: 'hi' }, { metadata: basic }), { text: 'hi from reader' });
+    // An empty bearer token is a presented (bad) credential, not an absent one.
+    await expectCode(c.echo({ text: 'x' }, { metadata: Metadata({ authorization: 'Bearer ' }) }), Status.UNAUTHENTICATED);
+    closeServiceClient(publicClient);
+    closeServiceClient(c);
+    await store.flush();
+    const refused = (await store.logs.list({ limit: 50 })).filter(
+      (log) => log.startedAt >= since && log.errorMessage === AMBIGUOUS_CREDENTIALS_MESSAGE,
+    );
+    assert.equal(refused.length, cases.length + 1, 'every refusal is logged');
+    for (const log of refused) {
+      assert.equal(log.statusCode, Status.UNAUTHENTICATED);
+      assert.equal(log.principal, null, 'no principal is resolved from ambiguous credentials');
+      assert.equal(log.apiKeyId, null);
+    }
   });
 
   test('roles: PERMISSION_DENIED for a known caller without the role, from the policy and from requireRole', async () => {

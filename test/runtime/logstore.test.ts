@@ -10,7 +10,7 @@ import type { CallRecord } from '../../src/runtime/logstore/call-record.ts';
 import { createLogStore } from '../../src/runtime/logstore/create-log-store.ts';
 import { createRequestId } from '../../src/runtime/logstore/request-id.ts';
 import { LogWriter, startWriterWorker, workerTransport } from '../../src/runtime/logstore/log-writer.ts';
-import { migration0001 } from '../../src/runtime/logstore/migrations/0001_initial.ts';
+import { createMigration0001 } from '../../src/runtime/logstore/migrations/0001_initial.ts';
 import { migration0002 } from '../../src/runtime/logstore/migrations/0002_stats_indexes.ts';
 import { repoRoot, tempDir } from '../helpers/workspace.ts';
 
@@ -33,6 +33,7 @@ function call(index: number, overrides: Partial<CallRecord> = {}): CallRecord {
     requestMessages: 1,
     responseMessages: 1,
     errorMessage: index % 10 === 0 ? 'unauthenticated' : null,
+    traceId: null,
     ...overrides,
   };
 }
@@ -208,7 +209,10 @@ describe('log store (SQLite file, writer thread)', () => {
   test('a store written by the previous version is migrated: rollups backfilled from its rows', async () => {
     const path = join(await tempDir(), 'v2.db');
     const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(path) }) });
-    const previous = { '0001_initial': migration0001, '0002_stats_indexes': migration0002 } satisfies Record<string, Migration>;
+    const previous = { '0001_initial': createMigration0001('sqlite'), '0002_stats_indexes': migration0002 } satisfies Record<
+      string,
+      Migration
+    >;
     const { error } = await new Migrator({ db: old, provider: { getMigrations: async () => previous } }).migrateToLatest();
     assert.equal(error, undefined);
     const rows = Array.from({ length: 500 }, (_, index) => {
@@ -322,7 +326,7 @@ describe('log store (SQLite file, writer thread)', () => {
     await (await createLogStore({ url: `sqlite:${path}`, writer: false })).close(); // migrated
     const errors: string[] = [];
     const writer = new LogWriter({ batchSize: 10, flushIntervalMs: 1000, onError: (message) => errors.push(message) });
-    const worker = startWriterWorker({ path });
+    const worker = startWriterWorker({ dialect: 'sqlite', path });
     writer.attach(workerTransport(writer, worker));
     for (let index = 0; index < 10; index++) writer.record(call(index));
     await writer.flush();

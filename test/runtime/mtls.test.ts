@@ -14,6 +14,9 @@ import {
   type RunningServer,
 } from '../../src/runtime/index.ts';
 import { certificateIdentity } from '../../src/runtime/auth/mtls.ts';
+import { AMBIGUOUS_CREDENTIALS_MESSAGE, UNAUTHENTICATED_MESSAGE } from '../../src/runtime/auth/principal.ts';
+import { createLogStore, type LogStore } from '../../src/runtime/index.ts';
+import { join } from 'node:path';
 import { createTestCertificates, type TestCertificates } from '../helpers/certs.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 import { tempDir } from '../helpers/workspace.ts';
@@ -21,6 +24,10 @@ import { tempDir } from '../helpers/workspace.ts';
 // mTLS over real TLS sockets: the verified client certificate is the identity; nothing else can claim it.
 
 let certs: TestCertificates;
+
+before(async () => {
+  certs = createTestCertificates(await tempDir());
+});
 
 const services = [
   defineService(
@@ -52,7 +59,6 @@ describe('mTLS', () => {
   let server: RunningServer;
 
   before(async () => {
-    certs = createTestCertificates(await tempDir());
     server = await startServer({
       host: '127.0.0.1',
       port: 0,
@@ -108,8 +114,122 @@ describe('mTLS', () => {
     assert.equal(await echoAs(server, withCert, forged), 'mtls:spiffe://grpcforge.test/user:reader');
   });
 
-  test('identity: URI SAN first, then CN', () => {
-    assert.equal(certificateIdentity({ subjectaltname: 'DNS:a, URI:spiffe://td/x', subject: { CN: 'x' } }), 'spiffe://td/x');
-    assert.equal(certificateIdentity({ subjectaltname: 'DNS:a', subject: { CN: 'billing' } }), 'billing');
+  test('identity: the one URI SAN, a SPIFFE ID; the CN only without one, never in the spiffe: namespace', () => {
+    const of = (subjectaltname: string | undefined, CN?: string | string[], ca = false) =>
+      certificateIdentity({ subjectaltname: subjectaltname as string, subject: { CN } as never, ca });
+    assert.deepEqual(of('DNS:a, URI:spiffe://td/x', 'x'), { kind: 'spiffe', id: 'spiffe://td/x' });
+    assert.deepEqual(of('DNS:a', 'billing'), { kind: 'commonName', id: 'billing' });
+    assert.deepEqual(of(undefined, 'billing'), { kind: 'commonName', id: 'billing' });
+    for (const [san, cn, ca] of [
+      ['URI:spiffe://td/x, URI:spiffe://td/admin', 'x', false], // two URI SANs: not "the first"
+      ['URI:spiffe://td/x', 'x', true], // a CA is not a leaf identity
+      [undefined, 'spiffe://td/admin', false], // only a URI SAN carries a SPIFFE ID
+      [undefined, 'SPIFFE://td/admin', false],
+      ['URI:spiffe://td', 'x', false], // the trust domain, not a workload
+      ['URI:spiffe://TD/x', 'x', false],
+      ['URI:spiffe://td/../admin', 'x', false],
+      ['URI:spiffe://td/x?admin', 'x', false],
+      ['URI:https://td/x', 'x', false], // one URI SAN that is not a SPIFFE ID: the CN is not consulted
+      ['URI:"spiffe://td/x,URI:spiffe://td/admin"', 'x', false], // Node quotes a value with a comma
+      [undefined, ['a', 'b'], false],
+      [undefined, undefined, false],
+    ] as const) {
+      assert.equal(of(san, cn as string, ca).kind, 'none', JSON.stringify([san, cn, ca]));
+    }
+  });
+});
+
+/** The echoed principal, or the status name and details of the refusal. */
+async function outcome(server: RunningServer, credentials: ChannelCredentials, metadata?: Metadata): Promise<string> {
+  try {
+    return (await echoAs(server, credentials, metadata)) ?? '';
+  } catch (error) {
+    assert.ok(error instanceof ClientError, String(error));
+    return `${Status[error.code]}: ${error.details}`;
+  }
+}
+
+describe('mTLS: client certificates are validated like X.509-SVIDs', () => {
+  const roles = { 'spiffe://grpcforge.test/user': ['reader'], billing: ['billing'] };
+  const serverWith = (mtls: { allowCommonName?: boolean }, extra: object = {}) =>
+    startServer({
+      host: '127.0.0.1',
+      port: 0,
+      services,
+      credentials: ServerCredentials.createSsl(certs.ca, [{ cert_chain: certs.serverCert, private_key: certs.serverKey }], true),
+      auth: { policy: {}, mtls: { roles, ...mtls }, ...extra },
+    });
+  const as = (pair: { cert: Buffer; key: Buffer }) => ChannelCredentials.createSsl(certs.ca, pair.key, pair.cert);
+  const refused = `UNAUTHENTICATED: ${UNAUTHENTICATED_MESSAGE}`;
+  let strict: RunningServer;
+  let withCommonName: RunningServer;
+
+  before(async () => {
+    strict = await serverWith({});
+    withCommonName = await serverWith({ allowCommonName: true });
+  });
+
+  after(async () => {
+    await strict.shutdown(0);
+    await withCommonName.shutdown(0);
+  });
+
+  test('two URI SANs, a CA:TRUE leaf and a CN in the spiffe: namespace identify nobody, CN identities on or off', async () => {
+    for (const server of [strict, withCommonName]) {
+      for (const pair of [certs.unusual.twoUris, certs.unusual.caLeaf, certs.unusual.spiffeCommonName]) {
+        assert.equal(await outcome(server, as(pair)), refused);
+      }
+      // The valid SVID still passes on both.
+      assert.equal(
+        await outcome(server, as({ cert: certs.clientCert, key: certs.clientKey })),
+        'mtls:spiffe://grpcforge.test/user:reader',
+      );
+    }
+  });
+
+  test('a certificate without a URI SAN is identified by its CN only with allowCommonName', async () => {
+    assert.equal(await outcome(strict, as(certs.unusual.plainCommonName)), refused);
+    assert.equal(await outcome(withCommonName, as(certs.unusual.plainCommonName)), 'mtls:billing:billing');
+  });
+
+  test('a client-sent common-name header cannot claim a CN identity', async () => {
+    const optional = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      services,
+      credentials: ServerCredentials.createSsl(certs.ca, [{ cert_chain: certs.serverCert, private_key: certs.serverKey }], false),
+      auth: { policy: {}, mtls: { roles, allowCommonName: true } },
+    });
+    try {
+      const forged = Metadata({ 'x-grpcforge-peer-common-name': 'billing' });
+      assert.equal(await outcome(optional, ChannelCredentials.createSsl(certs.ca), forged), refused);
+      // With a real certificate, forged headers are replaced by what the certificate says.
+      const withCert = ChannelCredentials.createSsl(certs.ca, certs.clientKey, certs.clientCert);
+      assert.equal(await outcome(withCommonName, withCert, forged), 'mtls:spiffe://grpcforge.test/user:reader');
+      const forgedSpiffe = Metadata({ 'x-grpcforge-peer-identity': 'spiffe://grpcforge.test/user' });
+      assert.equal(await outcome(withCommonName, as(certs.unusual.plainCommonName), forgedSpiffe), 'mtls:billing:billing');
+      assert.equal(await outcome(strict, as(certs.unusual.plainCommonName), forgedSpiffe), refused);
+    } finally {
+      await optional.shutdown(0);
+    }
+  });
+
+  test('a call credential is the caller over mTLS; a bad one never falls back to the certificate', async () => {
+    const store: LogStore = await createLogStore({ url: `sqlite:${join(await tempDir(), 'logs.db')}` });
+    const { key } = await store.apiKeys.create({ name: 'ci-bot', roles: ['deploy'] });
+    const server = await serverWith({}, { apiKeys: { verify: (value: string) => store.apiKeys.verify(value) } });
+    const svid = as({ cert: certs.clientCert, key: certs.clientKey });
+    try {
+      assert.equal(await outcome(server, svid, Metadata({ 'x-api-key': key })), 'apiKey:ci-bot:deploy');
+      assert.equal(await outcome(server, svid, Metadata({ 'x-api-key': 'gfk_000000000000_forged' })), refused);
+      assert.equal(await outcome(server, svid, Metadata({ authorization: 'Bearer not-a-jwt' })), refused);
+      const both = Metadata({ 'x-api-key': key, authorization: 'Bearer not-a-jwt' });
+      assert.equal(await outcome(server, svid, both), `UNAUTHENTICATED: ${AMBIGUOUS_CREDENTIALS_MESSAGE}`);
+      // Without a call credential the certificate is the caller.
+      assert.equal(await outcome(server, svid), 'mtls:spiffe://grpcforge.test/user:reader');
+    } finally {
+      await server.shutdown(0);
+      await store.close();
+    }
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { formatConfigProblem, loadConfig } from '../../src/config/load.ts';
 import { checkServiceNamesExist } from '../../src/config/rules.ts';
+import { buildTelemetryOptions } from '../../src/cli/runtime-options.ts';
 import { buildConfigJsonSchema } from '../../src/config/schema.ts';
 import { repoRoot, tempDir, writeFiles } from '../helpers/workspace.ts';
 
@@ -174,5 +175,95 @@ describe('grpcforge.yaml', () => {
   test('the committed JSON Schema is the one the zod schema generates (run `npm run schema`)', async () => {
     const committed: unknown = JSON.parse(await readFile(join(repoRoot, 'schema/grpcforge.schema.json'), 'utf8'));
     assert.deepEqual(committed, buildConfigJsonSchema());
+  });
+});
+
+describe('grpcforge.yaml telemetry', () => {
+  const withTelemetry = (section: string) => `${VALID}telemetry:\n${section}`;
+
+  test('off without the section or with enabled: false', async () => {
+    assert.equal((await load(VALID)).result.config?.telemetry, undefined);
+    const { result } = await load(withTelemetry('  enabled: false\n  otlp: { endpoint: http://127.0.0.1:4318 }\n'));
+    assert.equal(result.config?.telemetry, undefined);
+  });
+
+  test('a full section resolves with defaults; serve builds each service its runtime options', async () => {
+    const { result } = await load(
+      withTelemetry(
+        [
+          '  otlp:',
+          '    endpoint: http://127.0.0.1:4318/',
+          '    headers: { x-api-key: "${OTLP_TEST_KEY:-dev-key}" }',
+          '  prometheus:',
+          '    listen: 127.0.0.1:9464',
+          '    services: { user: 127.0.0.1:9465 }',
+          '',
+        ].join('\n'),
+      ),
+    );
+    assert.deepEqual(result.errors, []);
+    assert.deepEqual(result.warnings, []);
+    const config = result.config!;
+    assert.deepEqual(config.telemetry, {
+      serviceName: undefined,
+      otlp: { endpoint: 'http://127.0.0.1:4318', headers: { 'x-api-key': '${OTLP_TEST_KEY:-dev-key}' }, intervalMs: 60_000 },
+      traces: true,
+      metrics: true,
+      prometheus: { listen: { host: '127.0.0.1', port: 9464 }, services: { user: { host: '127.0.0.1', port: 9465 } } },
+    });
+    assert.deepEqual(buildTelemetryOptions(config, 'user'), {
+      serviceName: 'user',
+      traces: true,
+      metrics: true,
+      otlp: { endpoint: 'http://127.0.0.1:4318', headers: { 'x-api-key': 'dev-key' }, intervalMs: 60_000 },
+      prometheus: { host: '127.0.0.1', port: 9465 },
+    });
+    assert.deepEqual(buildTelemetryOptions(config, 'auth')?.prometheus, { host: '127.0.0.1', port: 9464 });
+  });
+
+  test('wrong values are errors with the key path and what was expected', async () => {
+    const { messages } = await load(
+      withTelemetry(
+        [
+          '  otlp: { endpoint: "127.0.0.1:4318", intervalMs: 10 }',
+          '  traces: "yes"',
+          '  prometheus: { listen: "9464", services: { usr: 127.0.0.1:9465 } }',
+          '  tracing: true',
+          '',
+        ].join('\n'),
+      ),
+    );
+    assert.deepEqual(
+      messages.map((message) => message.replace(/^grpcforge\.yaml:\d+:\d+: /, '')),
+      [
+        'telemetry.otlp.endpoint: "127.0.0.1:4318" is not valid: expected an http:// or https:// URL such as "http://127.0.0.1:4318"',
+        'telemetry.otlp.intervalMs: Too small: expected number to be >=1000, got 10',
+        'telemetry.traces: expected boolean, got "yes"',
+        'telemetry.prometheus.listen: "9464" is not valid: expected HOST:PORT, for example "127.0.0.1:9464"',
+        'telemetry.tracing: unknown key "tracing" (expected one of: enabled, serviceName, otlp, traces, metrics, prometheus)',
+      ],
+    );
+  });
+
+  test('rules: Prometheus addresses are distinct and name workspace services; a section that exports nothing warns', async () => {
+    const clash = await load(withTelemetry('  prometheus: { listen: 127.0.0.1:9464, services: { usr: 127.0.0.1:50051 } }\n'));
+    assert.deepEqual(
+      clash.result.errors.map((problem) => `${problem.path}: ${problem.message}`),
+      [
+        'telemetry.prometheus.listen: would be the Prometheus address of "auth", "user": give each its own under telemetry.prometheus.services, or port 0',
+        'telemetry.prometheus.services.usr: "usr" is not a service of the workspace (did you mean "user"?)',
+      ],
+    );
+    const onGrpcPort = await load(withTelemetry('  prometheus: { listen: 127.0.0.1:0, services: { user: 127.0.0.1:50051 } }\n'));
+    assert.deepEqual(
+      onGrpcPort.result.errors.map((problem) => `${problem.path}: ${problem.message}`),
+      ['telemetry.prometheus.services.user: "127.0.0.1:50051" is the gRPC address of "auth"'],
+    );
+    const nothing = await load(withTelemetry('  metrics: false\n'));
+    assert.deepEqual(nothing.result.errors, []);
+    assert.deepEqual(
+      nothing.result.warnings.map((problem) => `${problem.path}: ${problem.message}`),
+      ['telemetry: exports nothing: add otlp (an OTLP/HTTP endpoint) or prometheus'],
+    );
   });
 });

@@ -1,7 +1,9 @@
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import { DASHBOARD_WINDOWS, isDashboardWindow } from '../../dashboard/api.js';
+import { DASHBOARD_WINDOWS, isDashboardWindow } from '../../dashboard/windows.js';
 import { UserError, errorMessage } from '../../util/errors.js';
 import { loadConfigFor } from '../context.js';
+import { loadDashboardWorkspace } from '../dashboard-workspace.js';
 import { parseWholeNumber } from '../flags.js';
 import { err, out } from '../output/print.js';
 
@@ -9,9 +11,11 @@ interface DashboardFlags {
   host?: string;
   port?: string;
   since?: string;
+  open?: boolean;
+  allowHost?: string[];
 }
 
-// api.ts loads no hono (only the runtime's errors, which the store commands load anyway): its window list is the one.
+// windows.ts imports nothing: the window list of the API, without loading it for --help.
 const WINDOWS = Object.keys(DASHBOARD_WINDOWS);
 
 /** `grpcforge dashboard`. */
@@ -19,23 +23,31 @@ export function registerDashboard(program: Command): void {
   program
     .command('dashboard')
     .description(
-      'web pages and a JSON API (/api/v1/…) over the log store: overview, methods, requests, live tail, instances, API keys',
+      'web pages and a JSON API (/api/v1/…) over the log store: overview, methods, requests, live tail, instances, API keys, service catalog, API explorer',
     )
     .option('--host <address>', 'address to bind (default: 127.0.0.1)')
     .option('--port <n>', 'port to listen on; 0 picks a free one (default: 0)')
     .option('--since <window>', `window the page shows first: ${WINDOWS.join(', ')} (default: 24h)`)
+    .option('--open', 'open the address in the default browser ($BROWSER, else xdg-open, open or start)')
+    .option(
+      '--allow-host <name>',
+      'a name the Host header may use beside the bound address (behind a proxy or a DNS name); repeatable',
+      (value: string, all: string[] | undefined) => [...(all ?? []), value],
+    )
     .addHelpText(
       'after',
       `
-Prints one line, dashboard on http://HOST:PORT/#token=TOKEN: open it in a browser. Every API request needs
-Authorization: Bearer TOKEN (the pages take it from the address; the live tail, /api/v1/tail, also takes
-?token=TOKEN); the token changes at every start. The dashboard only reads the log store (it creates and migrates
+Prints one line, dashboard on http://HOST:PORT/#token=TOKEN: open it in a browser (or pass --open). The page
+trades the token for a session cookie (HttpOnly, SameSite=Strict); scripts and curl send Authorization: Bearer
+TOKEN instead. The token changes at every start. A request whose Host header is not the bound address (or
+localhost, on loopback) is refused with 403, against DNS rebinding: add names with --allow-host. The dashboard only reads the log store (it creates and migrates
 it, as every command does, when it is missing or older), except for API keys: its keys page creates and revokes
 them, as grpcforge keys does (POST /api/v1/keys, POST /api/v1/keys/ID/revoke, Content-Type: application/json).
 SIGINT or SIGTERM stops the server.
 
 Examples:
   $ grpcforge dashboard
+  $ grpcforge dashboard --open
   $ grpcforge dashboard --port 8080 --since 1h
   $ curl -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:8080/api/v1/overview?window=1h"`,
     )
@@ -47,6 +59,14 @@ Examples:
       const since = flags.since ?? '24h';
       if (!isDashboardWindow(since)) {
         throw new UserError('bad-flag', `--since: "${since}" is not a dashboard window (expected one of ${WINDOWS.join(', ')})`);
+      }
+      for (const name of flags.allowHost ?? []) {
+        if (!/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name) && isIP(name) === 0) {
+          throw new UserError(
+            'bad-flag',
+            `--allow-host: "${name}" is not a host name (expected a name like dash.internal, without port)`,
+          );
+        }
       }
       const config = await loadConfigFor(command);
       const { openLogStore } = await import('../runtime-options.js');
@@ -61,16 +81,9 @@ Examples:
           host,
           port,
           defaultWindow: since,
-          shapes: {
-            version: shapes.STORE_JSON_VERSION,
-            isoTime: shapes.isoTime,
-            callStats: shapes.callStatsJson,
-            methodStats: shapes.methodStatsJson,
-            timelineBucket: shapes.timelineBucketJson,
-            requestLog: shapes.requestLogJson,
-            instance: shapes.instanceJson,
-            apiKey: shapes.apiKeyJson,
-          },
+          workspace: await loadDashboardWorkspace(config, err),
+          allowHosts: flags.allowHost ?? [],
+          shapes: shapes.dashboardShapes(),
         }).catch((error: unknown) => {
           const code = (error as { code?: unknown }).code;
           if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
@@ -82,6 +95,7 @@ Examples:
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
           out(`dashboard on ${dashboard.url}`);
+          if (flags.open) void openInBrowser(dashboard.url);
         });
         err(`dashboard: ${signal}: stopping`);
         await dashboard.close();
@@ -89,4 +103,15 @@ Examples:
         await store.close();
       }
     });
+}
+
+/** Opens the address with the `open` package; a failure is a note on stderr, the dashboard keeps running. */
+async function openInBrowser(url: string): Promise<void> {
+  try {
+    const { default: open } = await import('open');
+    const child = await open(url);
+    child.once('error', (error) => err(`dashboard: --open: ${errorMessage(error)}; open the address above by hand`));
+  } catch (error) {
+    err(`dashboard: --open: ${errorMessage(error)}; open the address above by hand`);
+  }
 }

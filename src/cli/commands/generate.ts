@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { configPathFor, loadWorkspace } from '../context.js';
-import { countActions, formatGenerateReport, isDrift } from '../output/generate-report.js';
-import { err, out, printJson } from '../output/print.js';
+import { err, errLabelled, out, printJson } from '../output/print.js';
 
 interface GenerateFlags {
   readonly check?: boolean;
@@ -36,8 +35,11 @@ Examples:
   $ grpcforge generate --check          # in CI: fails when someone forgot to regenerate`,
     )
     .action(async (flags: GenerateFlags, command: Command) => {
-      const workspace = await loadWorkspace(configPathFor(command), err);
-      const { generateWorkspace } = await import('../../codegen/generate.js');
+      const workspace = await loadWorkspace(await configPathFor(command), (line) => errLabelled('yellow', line));
+      const [{ generateWorkspace }, { countActions, formatGenerateReport, isDrift }] = await Promise.all([
+        import('../../codegen/generate.js'),
+        import('../output/generate-report.js'),
+      ]);
       const progress = flags.json ? () => {} : (line: string) => err(`generating ${line}`);
       const { plan, report } = await generateWorkspace(workspace.config, workspace.contract, {
         dryRun: flags.check === true,

@@ -1,8 +1,6 @@
 import { Option, type Command } from 'commander';
-import { runProcess } from '../../util/spawn.js';
 import { configPathFor } from '../context.js';
-import { formatLintGithub, formatLintText } from '../output/lint-report.js';
-import { err, out, printJson } from '../output/print.js';
+import { err, out, printJson, styleOut } from '../output/print.js';
 
 interface LintFlags {
   readonly against?: string;
@@ -47,8 +45,11 @@ Examples:
   $ grpcforge lint --no-breaking --format json`,
     )
     .action(async (flags: LintFlags, command: Command) => {
-      const { loadConfigForLint, runLint } = await import('../../lint/run-lint.js');
-      const { config, ruleProblems } = await loadConfigForLint(configPathFor(command));
+      const [{ loadConfigForLint, runLint }, { formatLintGithub, formatLintText }] = await Promise.all([
+        import('../../lint/run-lint.js'),
+        import('../output/lint-report.js'),
+      ]);
+      const { config, ruleProblems } = await loadConfigForLint(await configPathFor(command));
       const against = flags.againstImage ? { image: flags.againstImage } : flags.against ? { gitRef: flags.against } : undefined;
       const report = await runLint(config, {
         ...(against ? { against } : {}),
@@ -61,13 +62,23 @@ Examples:
       if (flags.format === 'json') printJson(report);
       else if (flags.format === 'github-actions')
         for (const line of formatLintGithub(report, await repositoryPrefix(config.workspaceDir))) out(line);
-      else for (const line of formatLintText(report)) out(line);
+      else for (const line of formatLintText(report)) out(paintLintLine(line));
       if (report.findings.length > 0) process.exitCode = 1;
     });
 }
 
 /** The workspace's folder relative to the root of its git repository (`platform/`), or '' outside git. */
 async function repositoryPrefix(workspaceDir: string): Promise<string> {
+  const { runProcess } = await import('../../util/spawn.js');
   const result = await runProcess('git', ['rev-parse', '--show-prefix'], { cwd: workspaceDir }).catch(() => undefined);
   return result?.exitCode === 0 ? result.stdout.toString('utf8').trim() : '';
+}
+
+/** A check's heading or the summary line, coloured for a terminal: ok and clean green, findings red, skipped dim. */
+function paintLintLine(line: string): string {
+  const match = /^(\S[^:]*: )(ok|clean|skipped .*|\d+ findings?.*)$/.exec(line);
+  if (!match) return line;
+  const [, head = '', tail = ''] = match;
+  const style = tail === 'ok' || tail === 'clean' ? 'green' : tail.startsWith('skipped') ? 'dim' : 'red';
+  return head + styleOut(style, tail);
 }

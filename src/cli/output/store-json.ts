@@ -1,5 +1,6 @@
 import { Status } from 'nice-grpc-common';
 // The module itself, not the runtime's index: the CLI loads this at start-up.
+import type { DashboardShapes } from '../../dashboard/api.js';
 import { totalDropped } from '../../runtime/logstore/writer-protocol.js';
 import type {
   ApiKeyRecord,
@@ -44,6 +45,7 @@ export function requestLogJson(log: RequestLog) {
     requestMessages: log.requestMessages,
     responseMessages: log.responseMessages,
     errorMessage: log.errorMessage,
+    traceId: log.traceId ?? null,
   };
 }
 
@@ -142,3 +144,15 @@ export function describeDropped(droppedBy: DroppedBy): string {
     .map(([reason, count]) => `${DROP_REASON_WORDS[reason]} ${count}`)
     .join(', ');
 }
+
+/** These formatters as the dashboard takes them (its API answers in the same shapes as `--json`). */
+export const dashboardShapes = (): DashboardShapes => ({
+  version: STORE_JSON_VERSION,
+  isoTime,
+  callStats: callStatsJson,
+  methodStats: methodStatsJson,
+  timelineBucket: timelineBucketJson,
+  requestLog: requestLogJson,
+  instance: instanceJson,
+  apiKey: apiKeyJson,
+});

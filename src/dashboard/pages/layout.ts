@@ -24,11 +24,15 @@ export const emptyNote = (text: string): string => `<p id="empty" class="muted" 
 /** The pages of the nav bar, in its order. */
 const NAV = [
   { id: 'overview', href: '/', label: 'Overview' },
+  { id: 'timeline', href: '/timeline', label: 'Timeline' },
   { id: 'methods', href: '/methods', label: 'Methods' },
   { id: 'requests', href: '/requests', label: 'Requests' },
   { id: 'tail', href: '/tail', label: 'Live tail' },
   { id: 'instances', href: '/instances', label: 'Instances' },
   { id: 'keys', href: '/keys', label: 'API keys' },
+  { id: 'catalog', href: '/catalog', label: 'Catalog' },
+  { id: 'explorer', href: '/explorer', label: 'Explorer' },
+  { id: 'map', href: '/map', label: 'Service map' },
 ] as const;
 
 /** A page of the nav bar. */
@@ -107,5 +111,15 @@ form.create label { display: flex; flex-direction: column; font-size: 12px; colo
 #new-key code { font-size: 13px; user-select: all; word-break: break-all; }
 td.state-revoked, td.state-expired { color: #b02020; }
 dl.columns { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; }
+#map text { font: 12px system-ui, sans-serif; fill: #1d2330; }
+#map .node-name { font-weight: 600; font-size: 13px; } #map .node-serves, #map .edge-service { fill: #667; }
 dl.columns dt { color: #667; } dl.columns dd { margin: 0; font-variant-numeric: tabular-nums; }
+form.explorer .row { display: flex; gap: 10px; flex-wrap: wrap; align-items: end; margin-bottom: 8px; }
+form.explorer label { display: flex; flex-direction: column; font-size: 12px; color: #667; gap: 2px; margin-bottom: 8px; }
+form.explorer textarea, pre { font: 13px ui-monospace, monospace; }
+pre { background: #f6f7f9; padding: 8px 12px; white-space: pre-wrap; word-break: break-all; margin: 4px 0; }
+.comment { white-space: pre-wrap; }
+.deprecated { color: #b02020; font-size: 12px; }
+dd.ok { color: #2a7a2a; } dd.error { color: #b02020; }
+details.template summary { cursor: pointer; color: #3b6fd8; }
 `;

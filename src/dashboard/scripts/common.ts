@@ -4,19 +4,16 @@ import { DASHBOARD_WINDOWS } from '../api.js';
 const WINDOW_MS = Object.fromEntries(Object.entries(DASHBOARD_WINDOWS).map(([name, { windowMs }]) => [name, windowMs]));
 
 /**
- * `/assets/common.js`, loaded first on every page: takes the token from the URL fragment once (the browser never
- * sends a fragment), keeps it in the tab's sessionStorage (so the nav bar's plain links keep it), takes it out of the
- * address bar, and exposes `window.dashboard` to the page scripts. Values reach the page with textContent only.
+ * `/assets/common.js`, loaded first on every page. The first page opened takes the token from the URL fragment (the
+ * browser never sends a fragment), takes it out of the address bar and trades it once, by `POST /api/v1/session`, for
+ * the session cookie (HttpOnly: no script reads it) and the CSRF cookie; the token is then forgotten. Every later
+ * fetch and EventSource rides on the cookie, in this tab and in new ones; POSTs add the CSRF token as a header.
+ * Exposes `window.dashboard` to the page scripts; values reach the page with textContent only.
  */
 export const COMMON_SCRIPT = `'use strict';
 (() => {
-  const KEY = 'grpcforge-dashboard-token';
   const fragment = new URLSearchParams(location.hash.slice(1)).get('token');
-  if (fragment) {
-    sessionStorage.setItem(KEY, fragment);
-    history.replaceState(null, '', location.pathname + location.search);
-  }
-  const token = sessionStorage.getItem(KEY);
+  if (fragment) history.replaceState(null, '', location.pathname + location.search);
   /** Each window's length in ms. */
   const WINDOW_MS = ${JSON.stringify(WINDOW_MS)};
   const $ = (id) => document.getElementById(id);
@@ -24,18 +21,36 @@ export const COMMON_SCRIPT = `'use strict';
     $('message').textContent = text;
     $('message').hidden = !text;
   };
-  if (!token) say('open the address grpcforge dashboard printed, with its #token=…');
+  const csrfToken = () => {
+    const name = 'grpcforge_csrf_' + (location.port || '80') + '=';
+    const entry = document.cookie.split('; ').find((cookie) => cookie.startsWith(name));
+    return entry ? decodeURIComponent(entry.slice(name.length)) : '';
+  };
+  /** Settles once the session cookie is there (or could not be had: the API then says why). */
+  const ready = fragment
+    ? fetch('/api/v1/session', {
+        method: 'POST',
+        headers: { authorization: 'Bearer ' + fragment, 'content-type': 'application/json' },
+        body: '{}',
+      }).then(
+        (response) => response.ok || say('the token in the address is not this dashboard\u2019s: open the address grpcforge dashboard printed'),
+        () => undefined,
+      )
+    : Promise.resolve();
 
   async function api(path, body) {
-    const headers = { authorization: 'Bearer ' + token };
+    await ready;
+    const headers = {};
     const init = { headers };
     if (body !== undefined) {
       init.method = 'POST';
       headers['content-type'] = 'application/json';
+      headers['x-csrf-token'] = csrfToken();
       init.body = JSON.stringify(body);
     }
     const response = await fetch('/api/v1/' + path, init);
     const reply = await response.json();
+    if (response.status === 401) say('open the address grpcforge dashboard printed, with its #token=\u2026');
     if (!response.ok) throw Object.assign(new Error(reply.error || response.statusText), { status: response.status });
     return reply;
   }
@@ -77,6 +92,20 @@ export const COMMON_SCRIPT = `'use strict';
     return row;
   }
 
+  /**
+   * Every bucket of a timeline answer's window, oldest first, empty ones included (the API sends only buckets with
+   * calls): [{ start (ms), bucket (or undefined) }], one per point of a chart.
+   */
+  function buckets(timeline) {
+    const byStart = new Map(timeline.timeline.map((bucket) => [Date.parse(bucket.start), bucket]));
+    const step = timeline.bucketMs;
+    const all = [];
+    for (let start = Math.floor(Date.parse(timeline.since) / step) * step; start <= Date.now(); start += step) {
+      all.push({ start, bucket: byStart.get(start) });
+    }
+    return all;
+  }
+
   /** "1h 2m", "3m 4s", "5s" */
   function age(ms) {
     const s = Math.max(0, Math.floor(ms / 1000));
@@ -86,6 +115,6 @@ export const COMMON_SCRIPT = `'use strict';
     return Math.floor(s / 86400) + 'd ' + Math.floor((s % 86400) / 3600) + 'h';
   }
 
-  window.dashboard = { token, WINDOW_MS, $, say, api, post, cell, callRow, requestLink, age };
+  window.dashboard = { ready, WINDOW_MS, $, say, api, post, cell, callRow, requestLink, buckets, age };
 })();
 `;

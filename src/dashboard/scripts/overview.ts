@@ -1,7 +1,7 @@
 /** `/assets/overview.js`: fills the overview page from the API, every 10 s. */
 export const OVERVIEW_SCRIPT = `'use strict';
 (() => {
-  const { token, WINDOW_MS, $, say, api, cell } = window.dashboard;
+  const { WINDOW_MS, $, say, api, cell, buckets } = window.dashboard;
   const ms = (value) => value.toFixed(2);
   const percent = (value) => (value * 100).toFixed(2) + '%';
 
@@ -33,12 +33,8 @@ export const OVERVIEW_SCRIPT = `'use strict';
   let chart;
   function showTimeline(timeline) {
     // One point per bucket of the window, empty buckets included.
-    const byStart = new Map(timeline.timeline.map((bucket) => [Date.parse(bucket.start), bucket]));
-    const step = timeline.bucketMs;
-    const first = Math.floor(Date.parse(timeline.since) / step) * step;
     const xs = [], calls = [], errors = [], p95 = [];
-    for (let start = first; start <= Date.now(); start += step) {
-      const bucket = byStart.get(start);
+    for (const { start, bucket } of buckets(timeline)) {
       xs.push(start / 1000);
       calls.push(bucket ? bucket.calls : 0);
       errors.push(bucket ? bucket.errors : 0);
@@ -75,7 +71,6 @@ export const OVERVIEW_SCRIPT = `'use strict';
     }
   }
 
-  if (!token) return;
   $('window').addEventListener('change', load);
   void load();
   setInterval(load, 10000);

@@ -1,7 +1,7 @@
 /** `/assets/requests.js`: the requests page (filters kept in the address, pages through `nextBefore`). */
 export const REQUESTS_SCRIPT = `'use strict';
 (() => {
-  const { token, $, say, api, callRow } = window.dashboard;
+  const { $, say, api, callRow } = window.dashboard;
   const form = $('filters');
   const FIELDS = ['service', 'method', 'code', 'principal', 'since', 'minDurationMs', 'errorsOnly'];
   const body = $('calls').tBodies[0];
@@ -82,17 +82,16 @@ export const REQUESTS_SCRIPT = `'use strict';
     pageNumber += 1;
     void load();
   });
-  if (token) void load();
+  void load();
 })();
 `;
 
 /** `/assets/request.js`: one request's page, every stored column of `GET /api/v1/requests/:id`. */
 export const REQUEST_SCRIPT = `'use strict';
 (() => {
-  const { token, $, say, api } = window.dashboard;
+  const { $, say, api } = window.dashboard;
   const requestId = decodeURIComponent(location.pathname.slice('/requests/'.length));
   document.querySelector('h1').textContent = 'Request ' + requestId;
-  if (!token) return;
   api('requests/' + encodeURIComponent(requestId)).then(
     ({ log }) => {
       const list = $('columns');

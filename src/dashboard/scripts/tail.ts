@@ -1,11 +1,11 @@
 /**
- * `/assets/tail.js`: the live tail. An EventSource on `/api/v1/tail?token=` (EventSource sends no headers); each
+ * `/assets/tail.js`: the live tail. An EventSource on `/api/v1/tail` (the session cookie goes with it); each
  * `call` event is one v2 log, shown newest first, at most 200 rows. Paused, calls wait (the last 200) and are shown
  * on Resume. On a dropped connection the browser reconnects with Last-Event-ID, and the server goes on from there.
  */
 export const TAIL_SCRIPT = `'use strict';
-(() => {
-  const { token, $, callRow } = window.dashboard;
+(async () => {
+  const { ready, $, callRow } = window.dashboard;
   const MAX_ROWS = 200;
   const body = $('calls').tBodies[0];
   const waiting = [];
@@ -26,8 +26,8 @@ export const TAIL_SCRIPT = `'use strict';
     if (!paused) for (const log of waiting.splice(0)) show(log);
     state();
   });
-  if (!token) return;
-  const source = new EventSource('/api/v1/tail?token=' + encodeURIComponent(token));
+  await ready;
+  const source = new EventSource('/api/v1/tail');
   source.addEventListener('open', () => {
     connection = 'live';
     state();

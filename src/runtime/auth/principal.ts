@@ -17,6 +17,13 @@ export interface Principal {
 /** The generic message of every authentication failure, whatever the reason (no oracle for attackers). */
 export const UNAUTHENTICATED_MESSAGE = 'authentication required';
 
+/**
+ * The message of a call refused for ambiguous credentials (an API key and a bearer token, or a credential header sent
+ * twice). It describes the call's shape only: nothing about whether any credential was valid, nothing of their values.
+ */
+export const AMBIGUOUS_CREDENTIALS_MESSAGE =
+  'ambiguous credentials: send one x-api-key or one authorization: Bearer, not both and not twice';
+
 /** `apiKey:ci-bot`: how a principal appears in the log store. */
 export function describePrincipal(principal: Principal): string {
   return `${principal.kind}:${principal.id}`;

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
 import { Metadata, Status, type ClientMiddleware } from 'nice-grpc-common';
+import { clientTelemetryMiddleware } from '../telemetry/client-hook.js';
 import { describeEnvValue, resolveEnvValue, type EnvValue } from './env.js';
 
 /**
@@ -88,7 +89,9 @@ const ROUND_ROBIN = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] 
 
 /**
  * Creates a typed nice-grpc client for a service definition: a default deadline (per method if given), retries with
- * backoff for unary methods the contract marks IDEMPOTENT or NO_SIDE_EFFECTS, credentials on every call, TLS/mTLS.
+ * backoff for unary methods the contract marks IDEMPOTENT or NO_SIDE_EFFECTS, credentials on every call, TLS/mTLS,
+ * and, once a server of this process runs with `telemetry`, a client span and `rpc.client.call.duration` per call
+ * with the W3C trace context (`traceparent`, `tracestate`) in its metadata.
  * Errors are nice-grpc `ClientError`s carrying the method path and the status code.
  * @throws Error when the target references an unset environment variable without a default, or a TLS file is missing.
  * @example const client = createServiceClient(AuthServiceDefinition, { target: '127.0.0.1:50051', deadlineMs: 2000 });
@@ -107,6 +110,8 @@ export function createServiceClient<Definition extends CompatServiceDefinition>(
   let factory = createClientFactory().use(retryMiddleware).use(deadlineMiddleware);
   const callCredentials = expandCredentials(options.callCredentials);
   if (callCredentials) factory = factory.use(createCallCredentialsMiddleware(callCredentials));
+  // Outermost: one client span per call (retries included), a pass-through while no server of the process traces.
+  factory = factory.use(clientTelemetryMiddleware);
   const retry =
     options.retry === false
       ? { retry: false }

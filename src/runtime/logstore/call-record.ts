@@ -28,4 +28,9 @@ export interface CallRecord {
   readonly responseMessages: number;
   /** The error's message for non-OK calls (server-side detail, never a credential). */
   readonly errorMessage: string | null;
+  /**
+   * The W3C trace id (32 hex digits) of the call's server span when `telemetry` traces it; null otherwise. Optional
+   * for records made before tracing existed (`redactCall` hooks, tests); stored as null then.
+   */
+  readonly traceId?: string | null;
 }

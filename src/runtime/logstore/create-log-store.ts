@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { inspect } from 'node:util';
 import type BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import {
   createApiKey,
   listApiKeys,
@@ -21,20 +21,25 @@ import {
   workerTransport,
   type LogWriterCounters,
   type LogWriterOptions,
+  type WriterOptions,
 } from './log-writer.js';
 import { migrationProvider } from './migrations/index.js';
 import { createRequestLogReader, type RequestLogs } from './request-logs.js';
+import { openPostgresPool, redactConnectionString, type PostgresSettings } from './postgres-connection.js';
 import { openSqliteConnection } from './sqlite-connection.js';
-import { createSqliteWriter, type SqliteWriterOptions } from './sqlite-writer.js';
+import { createSqliteWriter } from './sqlite-writer.js';
 import { createLogStatistics, type LogStatistics } from './statistics.js';
 
 /** Options of {@link createLogStore}. */
 export interface LogStoreOptions extends LogWriterOptions {
   /**
-   * Where the store is: `sqlite:<path>` (created with its folder when missing), `sqlite::memory:`, or a path ending
-   * in `.db`. PostgreSQL (`postgres://`) is not supported yet.
+   * Where the store is: `sqlite:<path>` (created with its folder when missing), `sqlite::memory:`, a path ending in
+   * `.db`, or `postgres://USER@HOST:PORT/DATABASE` (or `postgresql://`; what it leaves out, the password for one,
+   * comes from libpq's environment variables: PGPASSWORD, PGHOST, PGUSER, ...). The database must exist.
    */
   readonly url: string;
+  /** PostgreSQL only: the reading pool's size and the statement timeout (see {@link PostgresSettings}). */
+  readonly postgres?: Omit<PostgresSettings, 'connectionString'>;
   /**
    * Start the writer thread (needed to record calls, count key use and register instances). Commands that only
    * read (`stats`, `logs`, `status`) leave it off. @defaultValue true
@@ -107,19 +112,65 @@ function storeError(path: string, error: unknown): Error {
   );
 }
 
-/** Path of the SQLite file of a `sqlite:` URL or `.db` path; `:memory:` for an in-memory store. */
-export function sqlitePathOf(url: string): string {
-  if (url.startsWith('sqlite:')) return url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-  if (url.endsWith('.db') || url === ':memory:') return url;
-  throw new Error(`unsupported log store URL "${url}" (expected sqlite:<path>; postgres:// is not supported yet)`);
-}
+/** How long a process waits for another one's migration of the same SQLite store, in ms. */
+const MIGRATION_LOCK_WAIT_MS = 120_000;
 
 /**
- * Opens (and migrates) a log store. Writes go to a worker thread with its own connection; this thread reads.
- * @throws Error naming the failing migration, the unsupported URL, or why the store cannot be written.
+ * Runs `migrate` holding an exclusive lock on `<store>-migrate.lock` (a tiny SQLite file beside the store: its lock
+ * is the operating system's, released even when a process dies). Another process waits for it, then finds the
+ * migrations done.
  */
-export async function createLogStore(options: LogStoreOptions): Promise<LogStore> {
-  const path = sqlitePathOf(options.url);
+async function withSqliteMigrationLock<T>(path: string, migrate: () => Promise<T>): Promise<T> {
+  const { default: Database } = await import('better-sqlite3');
+  const lock = new Database(`${path}-migrate.lock`, { timeout: 0 });
+  try {
+    // Polled, not waited for inside SQLite: a wait there would block this thread, and with it a migration of the
+    // same store this process is running.
+    for (const start = Date.now(); ;) {
+      try {
+        lock.exec('begin exclusive');
+        break;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() - start > MIGRATION_LOCK_WAIT_MS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    try {
+      return await migrate();
+    } finally {
+      lock.exec('commit');
+    }
+  } finally {
+    lock.close();
+  }
+}
+
+/** Where a store URL points: a SQLite file (or `:memory:`), or a PostgreSQL database. */
+export type StoreLocation =
+  { readonly dialect: 'sqlite'; readonly path: string } | { readonly dialect: 'postgres'; readonly connectionString: string };
+
+/**
+ * Reads a store URL: `sqlite:<path>`, a `.db` path, `:memory:`, or `postgres://` / `postgresql://`.
+ * @throws Error for anything else, naming the accepted forms.
+ */
+export function storeLocationOf(url: string): StoreLocation {
+  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', connectionString: url };
+  if (url.startsWith('sqlite:')) return { dialect: 'sqlite', path: url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') };
+  if (url.endsWith('.db') || url === ':memory:') return { dialect: 'sqlite', path: url };
+  throw new Error(`unsupported log store URL "${url}" (expected sqlite:<path>, sqlite::memory: or postgres://…)`);
+}
+
+/** The database and, for SQLite, the connection this thread reads with (and an in-memory store writes with). */
+interface OpenedDatabase {
+  readonly db: Kysely<LogStoreDatabase>;
+  readonly sqlite?: BetterSqlite3.Database;
+  /** Names the store in messages (the path, or the URL without its password). */
+  readonly label: string;
+  /** Turns a failure into the error to throw (which file or database, what to check). */
+  readonly explain: (error: unknown) => Error;
+}
+
+async function openSqlite(path: string): Promise<OpenedDatabase> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   // Loaded here, not at import: services that never open a store never load the native addon.
   const { default: Database } = await import('better-sqlite3');
@@ -129,29 +180,83 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
   } catch (error) {
     throw storeError(path, error);
   }
-  const db = new Kysely<LogStoreDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db: new Kysely<LogStoreDatabase>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    sqlite,
+    label: path,
+    explain: (error) => storeError(path, error),
+  };
+}
 
-  const { error, results } = await new Migrator({
-    db,
-    provider: migrationProvider(options.onMigrationProgress),
-  }).migrateToLatest();
+async function openPostgres(settings: PostgresSettings): Promise<OpenedDatabase> {
+  const label = redactConnectionString(settings.connectionString);
+  const explain = (error: unknown) => {
+    const reason = error instanceof Error ? error.message : inspect(error);
+    return new Error(
+      `the log store ${label} cannot be used (${reason}): check that the server is up, that the database exists and ` +
+        'that the role may connect and write (a password comes from PGPASSWORD, or ~/.pgpass)',
+      { cause: error },
+    );
+  };
+  const pool = await openPostgresPool(settings, 'reader');
+  const db = new Kysely<LogStoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await sql`select 1`.execute(db);
+  } catch (error) {
+    await db.destroy();
+    throw explain(error);
+  }
+  return { db, label, explain };
+}
+
+/**
+ * Opens (and migrates) a log store. Writes go to a worker thread with its own connection; this thread reads.
+ * @throws Error naming the failing migration, the unsupported URL, or why the store cannot be written.
+ */
+export async function createLogStore(options: LogStoreOptions): Promise<LogStore> {
+  const location = storeLocationOf(options.url);
+  const retry = options.maxLockWaitMs !== undefined ? { maxLockWaitMs: options.maxLockWaitMs } : {};
+  const writerOptions: WriterOptions =
+    location.dialect === 'postgres'
+      ? { dialect: 'postgres', settings: { ...options.postgres, connectionString: location.connectionString }, ...retry }
+      : { dialect: 'sqlite', path: location.path, ...retry };
+  const { db, sqlite, label, explain } =
+    writerOptions.dialect === 'postgres' ? await openPostgres(writerOptions.settings) : await openSqlite(writerOptions.path);
+
+  const migrator = new Migrator({ db, provider: migrationProvider(location.dialect, options.onMigrationProgress) });
+  const migrate = () => migrator.migrateToLatest();
+  // kysely locks migrations on PostgreSQL; on SQLite it relies on a single connection, so two processes opening a
+  // store that needs migrating at once (replicas, `grpcforge dev` starting every service) take a lock file first.
+  const needsLock =
+    writerOptions.dialect === 'sqlite' &&
+    writerOptions.path !== ':memory:' &&
+    (await migrator.getMigrations()).some((migration) => migration.executedAt === undefined);
+  let outcome: Awaited<ReturnType<typeof migrate>>;
+  try {
+    outcome = needsLock ? await withSqliteMigrationLock(writerOptions.path, migrate) : await migrate();
+  } catch (error) {
+    await db.destroy();
+    throw explain(error);
+  }
+  const { error, results } = outcome;
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
     await db.destroy();
-    if (isNotWritable(error)) throw storeError(path, error);
+    if (location.dialect === 'sqlite' && isNotWritable(error)) throw explain(error);
     const reason = error instanceof Error ? error.message : inspect(error);
-    throw new Error(`log store migration ${failed?.migrationName ?? '(unknown)'} failed: ${reason}`, { cause: error });
+    throw new Error(`log store migration ${failed?.migrationName ?? '(unknown)'} of ${label} failed: ${reason}`, {
+      cause: error,
+    });
   }
 
   const writer = new LogWriter(options);
   const writes = options.writer ?? true;
   if (writes) {
-    const writerOptions: SqliteWriterOptions = {
-      path,
-      ...(options.maxLockWaitMs !== undefined ? { maxLockWaitMs: options.maxLockWaitMs } : {}),
-    };
     // An in-memory database exists only on this connection: its writer runs here, after the current turn.
-    const inline = path === ':memory:' ? createSqliteWriter(sqlite, writerOptions) : undefined;
+    const inline =
+      writerOptions.dialect === 'sqlite' && writerOptions.path === ':memory:' && sqlite
+        ? createSqliteWriter(sqlite, writerOptions)
+        : undefined;
     writer.attach(
       inline
         ? // The connection is this thread's: kysely closes it.
@@ -166,7 +271,7 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
     if (probe.type === 'failed') {
       await writer.close();
       await db.destroy();
-      throw storeError(path, new Error(probe.message));
+      throw explain(new Error(probe.message));
     }
   }
 

@@ -36,6 +36,8 @@ export interface RequestLogTable {
   response_messages: number;
   /** The error's message for non-OK calls (server-side detail, never a credential). */
   error_message: string | null;
+  /** W3C trace id of the call's server span (32 hex digits), when traced. */
+  trace_id: string | null;
 }
 
 /** An API key: only its hash is stored. */

@@ -53,6 +53,35 @@ function hasCounts(store: ProtoStore | null | undefined): boolean {
  * Merges sketches given as bytes (the DDSketch protobuf format) by adding their bins. Produces the merged sketch as
  * bytes (for a rollup row) or as a {@link LatencySketch} (for percentiles).
  */
+/** The bins of an encoded sketch: contiguous counts from index `first`, sparse `[index, count]` pairs, zeros. */
+export interface DecodedSketch {
+  readonly first: number;
+  readonly contiguous: readonly number[];
+  readonly sparse: readonly (readonly [number, number])[];
+  readonly zeros: number;
+}
+
+/**
+ * Decodes a sketch in the DDSketch protobuf format.
+ * @throws Error when the bytes are not a DDSketch of this store's mapping (another relative accuracy), or hold
+ * negative values (durations never are).
+ */
+export function decodeSketch(encoded: Uint8Array): DecodedSketch {
+  const decoded = codec.decode(encoded);
+  const mapping = decoded.mapping;
+  if (mapping?.gamma !== MAPPING.gamma || (mapping?.indexOffset ?? 0) !== (MAPPING.indexOffset ?? 0)) {
+    throw new Error(`a latency sketch with another mapping (gamma ${mapping?.gamma ?? '?'}, expected ${MAPPING.gamma ?? '?'})`);
+  }
+  if (hasCounts(decoded.negativeValues)) throw new Error('a latency sketch with negative durations');
+  const store = decoded.positiveValues;
+  return {
+    first: store?.contiguousBinIndexOffset ?? 0,
+    contiguous: store?.contiguousBinCounts ?? [],
+    sparse: Object.entries(store?.binCounts ?? {}).map(([key, count]) => [Number(key), count] as const),
+    zeros: decoded.zeroCount ?? 0,
+  };
+}
+
 export class SketchMerger {
   #offset = 0;
   #bins = new Float64Array(0);
@@ -66,26 +95,20 @@ export class SketchMerger {
 
   /**
    * Adds an encoded sketch.
-   * @throws Error when the bytes are not a DDSketch of this store's mapping (another relative accuracy), or hold
-   * negative values (durations never are).
+   * @throws Error as {@link decodeSketch}.
    */
   addEncoded(encoded: Uint8Array): void {
-    const decoded = codec.decode(encoded);
-    const mapping = decoded.mapping;
-    if (mapping?.gamma !== MAPPING.gamma || (mapping?.indexOffset ?? 0) !== (MAPPING.indexOffset ?? 0)) {
-      throw new Error(`a latency sketch with another mapping (gamma ${mapping?.gamma ?? '?'}, expected ${MAPPING.gamma ?? '?'})`);
-    }
-    if (hasCounts(decoded.negativeValues)) throw new Error('a latency sketch with negative durations');
-    const store = decoded.positiveValues;
-    const contiguous = store?.contiguousBinCounts ?? [];
-    const first = store?.contiguousBinIndexOffset ?? 0;
+    this.addDecoded(decodeSketch(encoded));
+  }
+
+  /** Adds a sketch decoded by {@link decodeSketch} (decode once, add to several mergers). */
+  addDecoded({ first, contiguous, sparse, zeros }: DecodedSketch): void {
     if (contiguous.length > 0) this.#ensure(first, first + contiguous.length - 1);
     for (let index = 0; index < contiguous.length; index++) this.#add(first + index, contiguous[index] ?? 0);
-    for (const [key, count] of Object.entries(store?.binCounts ?? {})) {
-      this.#ensure(Number(key), Number(key));
-      this.#add(Number(key), count);
+    for (const [key, count] of sparse) {
+      this.#ensure(key, key);
+      this.#add(key, count);
     }
-    const zeros = decoded.zeroCount ?? 0;
     this.#zeroCount += zeros;
     this.#count += zeros;
   }

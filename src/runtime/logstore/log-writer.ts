@@ -1,6 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { CallRecord } from './call-record.js';
 import type { SqliteWriterOptions } from './sqlite-writer.js';
+import type { PostgresSettings } from './postgres-connection.js';
+import type { PostgresWriterOptions } from './postgres-writer.js';
 import { RowBatchBuilder } from './row-batch.js';
 import { totalDropped, type DropReason, type DroppedBy, type WriterReply, type WriterRequest } from './writer-protocol.js';
 
@@ -180,8 +182,13 @@ export class LogWriter {
   }
 }
 
+/** What the writer thread opens: a SQLite file, or a PostgreSQL database. */
+export type WriterOptions =
+  | ({ readonly dialect: 'sqlite' } & SqliteWriterOptions)
+  | ({ readonly dialect: 'postgres'; readonly settings: PostgresSettings } & PostgresWriterOptions);
+
 /** Starts the writer thread (`writer-worker`, next to this module: `.ts` when running from source under tsx). */
-export function startWriterWorker(options: SqliteWriterOptions): Worker {
+export function startWriterWorker(options: WriterOptions): Worker {
   if (!import.meta.url.endsWith('.ts'))
     return new Worker(new URL('./writer-worker.js', import.meta.url), { workerData: options });
   // From source (tests under tsx): a worker does not inherit the parent's module hooks, so it registers tsx first.

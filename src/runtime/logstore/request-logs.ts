@@ -60,6 +60,7 @@ export function toRequestLog(row: Selectable<RequestLogTable>): RequestLog {
     requestMessages: row.request_messages,
     responseMessages: row.response_messages,
     errorMessage: row.error_message,
+    traceId: row.trace_id,
   };
 }
 

@@ -33,8 +33,9 @@ export const S = {
   apiKeyId: 5,
   peer: 6,
   errorMessage: 7,
+  traceId: 8,
 } as const;
-export const STRING_STRIDE = 8;
+export const STRING_STRIDE = 9;
 
 /** Collects records into a {@link RowBatch} of at most `capacity` rows. */
 export class RowBatchBuilder {
@@ -75,6 +76,7 @@ export class RowBatchBuilder {
       record.apiKeyId,
       record.peer,
       record.errorMessage,
+      record.traceId ?? null,
     );
     this.#count++;
   }

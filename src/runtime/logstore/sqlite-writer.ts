@@ -4,7 +4,7 @@ import { Kysely, SqliteDialect, type Insertable } from 'kysely';
 import type { CallRollupTable, LogStoreDatabase, RequestLogTable, ServerInstanceTable } from './database.js';
 import { N, NUMBER_STRIDE, S, STRING_STRIDE, type RowBatch } from './row-batch.js';
 import { HOUR_MS, MINUTE_MS, RollupAccumulator, mergedRollupRow } from './rollups.js';
-import type { WriterReply, WriterRequest } from './writer-protocol.js';
+import { writerRuns, type RowsRequest, type WriterReply, type WriterRequest } from './writer-protocol.js';
 
 /** Options of {@link createSqliteWriter}. */
 export interface SqliteWriterOptions {
@@ -33,6 +33,7 @@ const ROW: Omit<RequestLogTable, 'id'> = {
   request_messages: 0,
   response_messages: 0,
   error_message: null,
+  trace_id: null,
 };
 
 const ROLLUP_KEY = ['bucket_ms', 'bucket_start', 'service', 'method', 'status_code'] as const;
@@ -176,6 +177,7 @@ export function createSqliteWriter(
         requestMessages,
         responseMessages,
         strings[s + S.errorMessage],
+        strings[s + S.traceId],
       );
       rollups.add(
         startedAt,
@@ -304,29 +306,12 @@ export function createSqliteWriter(
 
   return (requests) => {
     const replies: WriterReply[] = [];
-    for (let index = 0; index < requests.length;) {
-      const request = requests[index];
-      if (!request) break;
-      if (request.type !== 'rows') {
-        replies.push(handle(request));
-        index++;
-        continue;
-      }
-      const group: RowsRequest[] = [];
-      let rows = 0;
-      for (let next = requests[index]; next?.type === 'rows' && rows < MAX_COALESCED_ROWS; next = requests[++index]) {
-        group.push(next);
-        rows += next.batch.count;
-      }
-      replies.push(...writeRowRequests(group));
+    for (const run of writerRuns(requests)) {
+      if ('rows' in run) replies.push(...writeRowRequests(run.rows));
+      else replies.push(handle(run.request));
     }
     return replies;
   };
 }
-
-type RowsRequest = Extract<WriterRequest, { type: 'rows' }>;
-
-/** Rows committed in one transaction at most, when batches queued up while the writer was busy. */
-const MAX_COALESCED_ROWS = 50_000;
 
 class StoreGone extends Error {}

@@ -1,6 +1,6 @@
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { CallRollupTable, LogStoreDatabase } from './database.js';
-import { SketchMerger, sketchQuantile } from './latency-sketch.js';
+import { SketchMerger, decodeSketch, sketchQuantile, type DecodedSketch } from './latency-sketch.js';
 import { HOUR_MS, MINUTE_MS } from './rollups.js';
 
 /**
@@ -60,10 +60,31 @@ export interface TimelineBucket extends CallStats {
   readonly start: number;
 }
 
+/** {@link CallStats} of one service. */
+export interface ServiceCallStats extends CallStats {
+  readonly service: string;
+}
+
+/** A window's totals, per service, per method and per named group of services, from one read of the rollups. */
+export interface StatsBreakdown {
+  readonly totals: CallStats;
+  /** Per service, by name. */
+  readonly services: readonly ServiceCallStats[];
+  /** Per method, busiest first (as {@link LogStatistics.methods}). */
+  readonly methods: readonly MethodCallStats[];
+  /** Per group asked for, by group name (a group without calls has zero totals). */
+  readonly groups: Readonly<Record<string, CallStats>>;
+}
+
 /** The statistics of the log store, read from rollups: they cost the same at 10M rows as at 10k. */
 export interface LogStatistics {
   /** Totals over the window. */
   summary(window: StatsWindow): Promise<CallStats>;
+  /**
+   * Totals, per service, per method, and per group (`groups`: a name → the fully-qualified services it adds up, for
+   * example the proto services one deployable serves), reading the window's rollups once.
+   */
+  breakdown(window: StatsWindow, groups?: Readonly<Record<string, readonly string[]>>): Promise<StatsBreakdown>;
   /** Totals per service and method, busiest first. */
   methods(window: StatsWindow): Promise<MethodCallStats[]>;
   /**
@@ -87,7 +108,8 @@ class StatsAccumulator {
   readonly byStatus = new Map<number, number>();
   readonly sketch = new SketchMerger();
 
-  add(row: RollupRow): void {
+  /** Adds a rollup row; `sketch` is its sketch decoded, when the caller adds one row to several accumulators. */
+  add(row: RollupRow, sketch: DecodedSketch = decodeSketch(row.latency_sketch)): void {
     const calls = row.calls;
     this.calls += calls;
     this.sumMs += row.duration_sum_ms;
@@ -96,7 +118,7 @@ class StatsAccumulator {
     this.requestBytes += row.request_bytes;
     this.responseBytes += row.response_bytes;
     this.byStatus.set(row.status_code, (this.byStatus.get(row.status_code) ?? 0) + calls);
-    this.sketch.addEncoded(row.latency_sketch);
+    this.sketch.addDecoded(sketch);
   }
 
   result(): CallStats {
@@ -198,26 +220,48 @@ export function createLogStatistics(db: Kysely<LogStoreDatabase>): LogStatistics
       .where(keyFilter(window))
       .execute() as Promise<RollupRow[]>;
 
-  return {
+  const statistics: LogStatistics = {
     async summary(window) {
       const total = new StatsAccumulator();
       for (const row of await rollups(window, coverOf(window.since, window.until))) total.add(row);
       return total.result();
     },
-    async methods(window) {
+    async breakdown(window, groups = {}) {
+      const total = new StatsAccumulator();
+      const byService = new Map<string, StatsAccumulator>();
       const byMethod = new Map<string, { service: string; method: string; stats: StatsAccumulator }>();
+      const byGroup = Object.entries(groups).map(([name, services]) => ({
+        name,
+        services: new Set(services),
+        stats: new StatsAccumulator(),
+      }));
       for (const row of await rollups(window, coverOf(window.since, window.until))) {
+        // Decoded once, added to up to four accumulators.
+        const sketch = decodeSketch(row.latency_sketch);
+        total.add(row, sketch);
+        accumulatorOf(byService, row.service).add(row, sketch);
         const key = `${row.service}/${row.method}`;
         let entry = byMethod.get(key);
         if (!entry) {
           entry = { service: row.service, method: row.method, stats: new StatsAccumulator() };
           byMethod.set(key, entry);
         }
-        entry.stats.add(row);
+        entry.stats.add(row, sketch);
+        for (const group of byGroup) if (group.services.has(row.service)) group.stats.add(row, sketch);
       }
-      return [...byMethod.values()]
-        .map(({ service, method, stats }) => ({ service, method, ...stats.result() }))
-        .sort((a, b) => b.calls - a.calls || a.service.localeCompare(b.service) || a.method.localeCompare(b.method));
+      return {
+        totals: total.result(),
+        services: [...byService.entries()]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([service, stats]) => ({ service, ...stats.result() })),
+        methods: [...byMethod.values()]
+          .map(({ service, method, stats }) => ({ service, method, ...stats.result() }))
+          .sort((a, b) => b.calls - a.calls || a.service.localeCompare(b.service) || a.method.localeCompare(b.method)),
+        groups: Object.fromEntries(byGroup.map(({ name, stats }) => [name, stats.result()])),
+      };
+    },
+    async methods(window) {
+      return [...(await statistics.breakdown(window)).methods];
     },
     async timeline(window, bucketMs) {
       if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0 || bucketMs % MINUTE_MS !== 0) {
@@ -228,13 +272,7 @@ export function createLogStatistics(db: Kysely<LogStoreDatabase>): LogStatistics
       const to = window.until === undefined ? undefined : Math.ceil(window.until / resolution) * resolution;
       const buckets = new Map<number, StatsAccumulator>();
       for (const row of await rollups(window, [{ bucketMs: resolution, from, to }])) {
-        const start = Math.floor(row.bucket_start / bucketMs) * bucketMs;
-        let bucket = buckets.get(start);
-        if (!bucket) {
-          bucket = new StatsAccumulator();
-          buckets.set(start, bucket);
-        }
-        bucket.add(row);
+        accumulatorOf(buckets, Math.floor(row.bucket_start / bucketMs) * bucketMs).add(row);
       }
       return [...buckets.entries()].sort(([a], [b]) => a - b).map(([start, stats]) => ({ start, ...stats.result() }));
     },
@@ -273,6 +311,17 @@ export function createLogStatistics(db: Kysely<LogStoreDatabase>): LogStatistics
       });
     },
   };
+  return statistics;
+}
+
+/** The accumulator of `key` in `map`, made on first use. */
+function accumulatorOf<K>(map: Map<K, StatsAccumulator>, key: K): StatsAccumulator {
+  let accumulator = map.get(key);
+  if (!accumulator) {
+    accumulator = new StatsAccumulator();
+    map.set(key, accumulator);
+  }
+  return accumulator;
 }
 
 /** The window's service and method as a condition on rollups (kysely's `and`; `true` when neither is set). */

@@ -50,3 +50,34 @@ export type WriterReply =
       readonly reason: Exclude<DropReason, 'queueFull'>;
       readonly message: string;
     };
+
+/** A request to write rows. */
+export type RowsRequest = Extract<WriterRequest, { type: 'rows' }>;
+
+/** Rows committed in one transaction at most, when batches queued up while the writer was busy. */
+const MAX_COALESCED_ROWS = 50_000;
+
+/**
+ * The requests in the order a writer runs them: each request other than rows alone, consecutive row requests as one
+ * run (one transaction) of up to 50,000 rows.
+ */
+export function* writerRuns(
+  requests: readonly WriterRequest[],
+): Generator<{ readonly rows: readonly RowsRequest[] } | { readonly request: Exclude<WriterRequest, RowsRequest> }> {
+  for (let index = 0; index < requests.length;) {
+    const request = requests[index];
+    if (!request) break;
+    if (request.type !== 'rows') {
+      yield { request };
+      index++;
+      continue;
+    }
+    const rows: RowsRequest[] = [];
+    let count = 0;
+    for (let next = requests[index]; next?.type === 'rows' && count < MAX_COALESCED_ROWS; next = requests[++index]) {
+      rows.push(next);
+      count += next.batch.count;
+    }
+    yield { rows };
+  }
+}

@@ -1,11 +1,14 @@
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
 import type { JwtVerifier } from '../auth/jwt.js';
-import { PEER_IDENTITY_HEADER } from '../auth/mtls.js';
+import { PEER_COMMON_NAME_HEADER, PEER_IDENTITY_HEADER } from '../auth/mtls.js';
 import { resolveMethodRule, type AuthPolicy, type MethodRule } from '../auth/policy.js';
-import { UNAUTHENTICATED_MESSAGE, type Principal } from '../auth/principal.js';
+import { AMBIGUOUS_CREDENTIALS_MESSAGE, UNAUTHENTICATED_MESSAGE, type Principal } from '../auth/principal.js';
 import type { AuthHookCall, AuthHooks } from '../server/service-hooks.js';
 import { callInfoOf } from './call-info.js';
 import { toServerError, type ErrorMappingOptions } from './error-mapping.js';
+
+/** `authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive, RFC 9110 §11.1). */
+const BEARER_SCHEME = /^\s*Bearer(?:\s+|$)/i;
 
 /** How API keys are checked: the log store's `verifyApiKey` and `countApiKeyUse` fit. */
 export interface ApiKeyVerifier {
@@ -25,10 +28,16 @@ export interface AuthOptions<ServiceContext = unknown> extends AuthHooks<Service
   /** How long an API key check is cached, in ms; revocation takes effect within this time. @defaultValue 5000 */
   readonly apiKeyCacheMs?: number;
   /**
-   * Accept the verified client certificate as identity (needs the server's TLS to request client certificates).
-   * Maps a certificate identity (URI SAN or CN) to its roles; identities not listed get none.
+   * Accept the verified client certificate as identity (needs the server's TLS to request client certificates),
+   * validated as an X.509-SVID (see `certificateIdentity` in `auth/mtls.ts`). `roles` maps an identity to its roles; identities not
+   * listed get none. `allowCommonName` (default `false`) also identifies a certificate without a URI SAN by its
+   * subject CN, never one in the `spiffe:` namespace.
    */
-  readonly mtls?: { readonly roles?: Readonly<Record<string, readonly string[]>> };
+  readonly mtls?: {
+    readonly roles?: Readonly<Record<string, readonly string[]>>;
+    /** @defaultValue false */
+    readonly allowCommonName?: boolean;
+  };
 }
 
 /** The context auth gives handlers: the resolved caller, or `undefined` on public methods called anonymously. */
@@ -43,9 +52,18 @@ export interface ServiceContextExtension<ServiceContext = unknown> {
 }
 
 /**
- * Server middleware that resolves the caller from `x-api-key`, `authorization: Bearer` or the verified client
- * certificate (mTLS, set by the peer-identity interceptor) and enforces the policy:
- * no or bad credentials on a non-public method is UNAUTHENTICATED with one generic message whatever the reason; a
+ * Server middleware that resolves the caller and enforces the policy. The caller is, in this order:
+ * 1. the call credential: an API key in `x-api-key`, or a JWT in `authorization: Bearer <token>` (RFC 6750 §2.1).
+ *    A call carries at most one: both headers, or either header sent twice, is UNAUTHENTICATED with
+ *    {@link AMBIGUOUS_CREDENTIALS_MESSAGE} on every method, before any of them is verified. An `authorization` value
+ *    with another scheme (`Basic ...`) is not a grpcforge credential: it is left to `resolvePrincipal` and is not
+ *    ambiguous with an API key (but a second `authorization` value still is). A call credential that fails is
+ *    final: the call does not fall back to the client certificate;
+ * 2. else the verified client certificate (mTLS, set by the peer-identity interceptor): its SPIFFE ID, or its CN with
+ *    `mtls.allowCommonName`. With a call credential present the certificate only authenticates the channel;
+ * 3. else the service's `resolvePrincipal` hook; then `enrichPrincipal` adjusts whoever was found.
+ *
+ * No or bad credentials on a non-public method is UNAUTHENTICATED with one generic message whatever the reason; a
  * known caller without a required role is PERMISSION_DENIED; a key source that cannot be reached (JWKS down) is
  * UNAVAILABLE. Health and reflection are always public. The service's hooks run here, outside error mapping: an error
  * of theirs that is not a ServerError becomes INTERNAL, as a handler's would.
@@ -83,8 +101,23 @@ export function createAuthMiddleware<ServiceContext = unknown>(
       rule = resolveMethodRule(options.policy, call.method.path);
       rules.set(call.method.path, rule);
     }
-    const apiKey = context.metadata.get('x-api-key');
-    const bearer = /^Bearer\s+(.+)$/i.exec(context.metadata.get('authorization') ?? '')?.[1];
+    const apiKeys = context.metadata.getAll('x-api-key');
+    const authorizations = context.metadata.getAll('authorization');
+    const bearers = authorizations.filter((value) => BEARER_SCHEME.test(value));
+    // Two credentials (or one header twice) name two callers, or one forged: refused before either is verified, so a
+    // valid key cannot carry a forged token (or the reverse) through. Node's HTTP/2 layer folds a repeated
+    // `x-api-key` into one value joined by ", " (neither an API key nor a JWT can contain a comma), and keeps only
+    // the first of a repeated `authorization` (a single-value header there), so the comma check is what sees the
+    // repeat over the wire; the count covers metadata that arrives unfolded. The message says what was wrong with the
+    // call's shape and echoes nothing of the credentials.
+    const repeated = (values: readonly string[]) => values.length > 1 || values.some((value) => value.includes(','));
+    if (repeated(apiKeys) || authorizations.length > 1 || repeated(bearers) || (apiKeys.length > 0 && bearers.length > 0)) {
+      throw new ServerError(Status.UNAUTHENTICATED, AMBIGUOUS_CREDENTIALS_MESSAGE);
+    }
+    const apiKey = apiKeys[0];
+    const bearer = bearers[0]?.replace(BEARER_SCHEME, '').trim();
+    // A present header is a presented credential, even empty: it never falls back to the certificate.
+    const hasCallCredential = apiKey !== undefined || bearer !== undefined;
     let principal: Principal | undefined;
     if (apiKey && options.apiKeys) {
       principal = await fromApiKey(options.apiKeys, apiKey);
@@ -95,8 +128,15 @@ export function createAuthMiddleware<ServiceContext = unknown>(
         throw new ServerError(Status.UNAVAILABLE, 'cannot verify credentials right now');
       }
     }
-    const peerIdentity = options.mtls ? context.metadata.get(PEER_IDENTITY_HEADER) : undefined;
-    if (!apiKey && !bearer && peerIdentity) {
+    // A call credential is the caller when present; the client certificate then only authenticated the channel
+    // (a service with its own certificate calling on behalf of a user, as the example's user service does with a
+    // bearer token). Refusing the pair instead would forbid exactly that relay.
+    const peerIdentity =
+      options.mtls && !hasCallCredential
+        ? (context.metadata.get(PEER_IDENTITY_HEADER) ??
+          (options.mtls.allowCommonName ? context.metadata.get(PEER_COMMON_NAME_HEADER) : undefined))
+        : undefined;
+    if (peerIdentity) {
       principal = { id: peerIdentity, kind: 'mtls', roles: options.mtls?.roles?.[peerIdentity] ?? [] };
     }
     const hookCall = (): AuthHookCall<ServiceContext> => ({

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { ServerError, Status, type Metadata, type ServerMiddleware } from 'nice-grpc';
 import { describePrincipal } from '../auth/principal.js';
 import type { CallKind, CallRecord } from '../logstore/call-record.js';
+import { traceIdOfCall } from '../telemetry/trace-id.js';
 import { attachCallInfo, type CallInfo } from './call-info.js';
 import { createRequestId } from '../logstore/request-id.js';
 
@@ -149,6 +150,7 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
         requestMessages,
         responseMessages,
         errorMessage,
+        traceId: traceIdOfCall(context.signal) ?? null,
       });
     }
   };

@@ -16,6 +16,11 @@ export interface PipelineOptions<ServiceContext = unknown> {
   readonly terminate?: AbortSignal;
   /** Codecs of methods served as bytes (`toWireDefinition`): decoded and encoded innermost, once. */
   readonly codecs?: MethodCodecs;
+  /**
+   * The telemetry stage (a server span per call, see `createServerTelemetryMiddleware`), right inside the logger:
+   * the span covers auth and the handler, and the trace id is set before the logger records the call.
+   */
+  readonly telemetry?: ServerMiddleware;
 }
 
 /** A stage that adds nothing to the context (nice-grpc's `{}`), or requires nothing of outer stages. */
@@ -25,8 +30,8 @@ type NoExtension = object;
 export type MiddlewareExtension<Middleware> = Middleware extends ServerMiddleware<infer Ext, never> ? Ext : never;
 
 /**
- * The server middleware, outermost first: service context → request logger → auth → terminator (when `terminate`
- * is given) → error mapping → codec (when `codecs` are given) (→ handler),
+ * The server middleware, outermost first: service context → request logger → telemetry (when given) → auth →
+ * terminator (when `terminate` is given) → error mapping → codec (when `codecs` are given) (→ handler),
  * composed with nice-grpc's `composeServerMiddleware`, so the context each stage adds (the principal, the service
  * context) reaches handlers through the types. The logger is outside auth so it records refused calls and the
  * principal auth resolved; error mapping is inside so the logger sees the final status.
@@ -38,7 +43,8 @@ export function createPipeline<ServiceContext>(options: PipelineOptions<ServiceC
     ? createAuthMiddleware(options.auth, options.errors?.onUnexpectedError)
     : anonymous;
   type Outer = ServiceContextExtension<ServiceContext>;
-  const outer = composeServerMiddleware<Outer, NoExtension, NoExtension>(serviceContext, logger);
+  const traced = options.telemetry ? composeServerMiddleware(logger, options.telemetry) : logger;
+  const outer = composeServerMiddleware<Outer, NoExtension, NoExtension>(serviceContext, traced);
   const authenticated = composeServerMiddleware<Outer, AuthContext, NoExtension>(outer, auth);
   const mapping = createErrorMappingMiddleware(options.errors ?? {});
   // Innermost: the logger outside sees the bytes of the wire, error mapping sees a response that cannot be encoded.

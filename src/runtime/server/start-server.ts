@@ -12,6 +12,7 @@ import type { AuthHooks, LoggingHooks } from './service-hooks.js';
 import { createPeerIdentityInterceptor } from '../auth/mtls.js';
 import { definitionFullName, type ServiceRegistration } from './service-registration.js';
 import { toWireDefinition, type MethodCodecs } from './wire-codec.js';
+import { TELEMETRY_FLUSH_TIMEOUT_MS, type RunningTelemetry, type TelemetryOptions } from '../telemetry/options.js';
 
 /** Options of {@link startServer}. Plain data: `grpcforge serve` maps `grpcforge.yaml` onto it, tests build it by hand. */
 export type ServerOptions<ServiceContext = unknown> = ServerBaseOptions<ServiceContext> & ServiceContextOption<ServiceContext>;
@@ -62,6 +63,13 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
    * @defaultValue 4 MiB (grpc-js's `grpc.max_receive_message_length`)
    */
   readonly maxReceiveMessageBytes?: number;
+  /**
+   * OpenTelemetry: a server span per call and `rpc.server.call.duration` (every call, with the status its client saw),
+   * exported over OTLP/HTTP and/or served to Prometheus; generated clients of this process then add client spans and
+   * carry the trace on. The SDK is loaded only when this is given. Health and reflection calls are not traced nor
+   * counted (load balancers poll them). Shutdown flushes the exporters (up to 2 s).
+   */
+  readonly telemetry?: TelemetryOptions;
 }
 
 /** How long shutdown waits, once the server stopped, for the calls it cancelled to be recorded. */
@@ -77,11 +85,14 @@ export interface RunningServer {
   readonly address: string;
   /** Health state: `setStatus('unhealthy', 'pkg.Service')` flips what Check and Watch report. */
   readonly health: HealthState;
+  /** The telemetry endpoints, when the server runs with {@link ServerOptions.telemetry}. */
+  readonly telemetry?: RunningTelemetry;
   /**
    * Stops accepting calls, reports NOT_SERVING, ends response streams (server-streaming and bidi calls, health
    * Watch) with UNAVAILABLE, waits for the other in-flight calls up to `timeoutMs`, then cancels the rest. Resolves
    * once every call that started was handed to {@link ServerOptions.recordCall} (after a forced stop, waiting up to 2 s
-   * more for cancelled handlers to return; the ones still running are then recorded as CANCELLED).
+   * more for cancelled handlers to return; the ones still running are then recorded as CANCELLED), and, with
+   * telemetry, once the exporters sent what they held (up to 2 s more).
    * @returns `'drained'` when every call finished in time, `'forced'` when some were cancelled.
    */
   shutdown(timeoutMs: number): Promise<'drained' | 'forced'>;
@@ -112,17 +123,35 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     wire: toWireDefinition(registration.definition),
   }));
   const codecs: MethodCodecs = new Map(registrations.flatMap(({ wire }) => (wire ? [...wire.codecs] : [])));
+  // Loaded only here: a server without telemetry never loads the OpenTelemetry SDK.
+  const telemetry = options.telemetry
+    ? await (
+        await import('../telemetry/start-telemetry.js')
+      ).startTelemetry(
+        options.telemetry,
+        registrations.flatMap(({ registration }) => definitionFullName(registration.definition) ?? []),
+      )
+    : undefined;
+  // What the accounting records: the log store's row (redacted) and the telemetry's duration (not redacted).
+  const recordCall = options.recordCall;
+  const sink =
+    telemetry || recordCall
+      ? (call: CallRecord) => {
+          telemetry?.recordServerCall(call);
+          recordCall?.(redact ? redact(call) : call);
+        }
+      : undefined;
   // Every call is accounted for from its HTTP/2 stream on, also the ones that never reach the logger.
   const logged = new Map<string, MethodOfPath>();
   const served = new Set<string>();
   let accounting: CallAccounting | undefined;
-  if (options.recordCall) {
+  if (sink) {
     for (const { registration } of registrations) {
       for (const method of methodsOf(registration.definition)) {
         logged.set(method.path, splitMethodPath(method.path, callKindOf(method.requestStream, method.responseStream)));
       }
     }
-    accounting = createCallAccounting({ record: options.recordCall, redact, logged, served });
+    accounting = createCallAccounting({ record: sink, logged, served });
     accounting.observe(grpcOptions);
   }
   const pipeline = createPipeline<ServiceContext>({
@@ -130,9 +159,8 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     codecs,
     // Absent only when ServiceContextOption let it be, that is when undefined is a ServiceContext.
     serviceContext: options.serviceContext as ServiceContext,
-    ...(options.recordCall
-      ? { logger: { record: options.recordCall, ...(redact ? { redact } : {}), ...(accounting ? { tracker: accounting } : {}) } }
-      : {}),
+    ...(sink ? { logger: { record: sink, ...(accounting ? { tracker: accounting } : {}) } } : {}),
+    ...(telemetry ? { telemetry: telemetry.middleware } : {}),
     ...(options.auth ? { auth: withAuthHooks(options.auth, options.authHooks) } : {}),
     errors: options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {},
   });
@@ -168,12 +196,16 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     }
   }
   const hostForListen = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const port = await server.listen(`${hostForListen}:${options.port}`, options.credentials);
+  const port = await server.listen(`${hostForListen}:${options.port}`, options.credentials).catch(async (error: unknown) => {
+    await telemetry?.shutdown(0);
+    throw error;
+  });
   return {
     host: options.host,
     port,
     address: `${hostForListen}:${port}`,
     health,
+    ...(telemetry ? { telemetry: { prometheusAddress: telemetry.prometheusAddress } } : {}),
     async shutdown(timeoutMs) {
       health.setStatus('unhealthy');
       for (const name of serviceNames) health.setStatus('unhealthy', name);
@@ -190,6 +222,8 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
       if (outcome === 'forced') server.forceShutdown();
       // The handlers of cancelled calls return asynchronously; the log store closes after this resolves.
       await accounting?.waitUntilRecorded(RECORD_WAIT_MS);
+      // Every call is recorded, so every span ended: send the last spans and metrics.
+      await telemetry?.shutdown(TELEMETRY_FLUSH_TIMEOUT_MS);
       return outcome;
     },
   };

@@ -1,18 +1,22 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { columnTypes, type StoreDialect } from './column-types.js';
 
 /** Request logs, API keys and server instances. */
-export const migration0001: Migration = {
+export const createMigration0001 = (dialect: StoreDialect): Migration => ({
   async up(db: Kysely<unknown>) {
+    const types = columnTypes(dialect);
     await db.schema
       .createTable('request_logs')
-      .addColumn('id', 'integer', (column) => column.primaryKey().autoIncrement())
+      .addColumn('id', types.rowId, (column) =>
+        dialect === 'postgres' ? column.primaryKey() : column.primaryKey().autoIncrement(),
+      )
       .addColumn('request_id', 'text', (column) => column.notNull())
       .addColumn('started_at', 'bigint', (column) => column.notNull())
       .addColumn('service', 'text', (column) => column.notNull())
       .addColumn('method', 'text', (column) => column.notNull())
       .addColumn('kind', 'text', (column) => column.notNull())
       .addColumn('status_code', 'integer', (column) => column.notNull())
-      .addColumn('duration_ms', 'real', (column) => column.notNull())
+      .addColumn('duration_ms', types.double, (column) => column.notNull())
       .addColumn('principal', 'text')
       .addColumn('api_key_id', 'text')
       .addColumn('peer', 'text')
@@ -58,4 +62,4 @@ export const migration0001: Migration = {
     await db.schema.dropTable('api_keys').execute();
     await db.schema.dropTable('request_logs').execute();
   },
-};
+});

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { LogStoreDatabase } from '../database.js';
 import { HOUR_MS, RollupAccumulator, mergedRollupRow } from '../rollups.js';
+import { columnTypes, type StoreDialect } from './column-types.js';
 
 /** The row counters an instance's heartbeat stores. */
 const INSTANCE_COUNTER_COLUMNS = [
@@ -20,12 +21,17 @@ const BACKFILL_CHUNK = 20_000;
  * drill-down uses (a request id is found through its time), so a row costs one index append instead of four B-tree
  * inserts; server instances report their row counters.
  */
-export function createMigration0003(onProgress: MigrationProgress = () => {}): Migration {
+export function createMigration0003(dialect: StoreDialect, onProgress: MigrationProgress = () => {}): Migration {
+  const types = columnTypes(dialect);
   return {
     async up(untyped: Kysely<unknown>) {
-      // One transaction (SQLite's DDL is transactional; kysely's Migrator opens none for it): a crash during the
-      // backfill leaves the store as the previous version wrote it, and the next open runs this again.
-      await (untyped as Kysely<LogStoreDatabase>).transaction().execute(async (db) => {
+      // One transaction: a crash during the backfill leaves the store as the previous version wrote it, and the next
+      // open runs this again. kysely's Migrator runs each migration in one on PostgreSQL, not on SQLite (whose DDL is
+      // transactional too): open it here when it did not.
+      const typed = untyped as Kysely<LogStoreDatabase>;
+      const inTransaction = (work: (db: Kysely<LogStoreDatabase>) => Promise<void>) =>
+        typed.isTransaction ? work(typed) : typed.transaction().execute(work);
+      await inTransaction(async (db) => {
         await db.schema
           .createTable('call_rollups')
           .addColumn('bucket_ms', 'integer', (column) => column.notNull())
@@ -34,17 +40,17 @@ export function createMigration0003(onProgress: MigrationProgress = () => {}): M
           .addColumn('method', 'text', (column) => column.notNull())
           .addColumn('status_code', 'integer', (column) => column.notNull())
           .addColumn('calls', 'bigint', (column) => column.notNull())
-          .addColumn('duration_sum_ms', 'real', (column) => column.notNull())
-          .addColumn('duration_min_ms', 'real', (column) => column.notNull())
-          .addColumn('duration_max_ms', 'real', (column) => column.notNull())
+          .addColumn('duration_sum_ms', types.double, (column) => column.notNull())
+          .addColumn('duration_min_ms', types.double, (column) => column.notNull())
+          .addColumn('duration_max_ms', types.double, (column) => column.notNull())
           .addColumn('request_bytes', 'bigint', (column) => column.notNull())
           .addColumn('response_bytes', 'bigint', (column) => column.notNull())
           .addColumn('request_messages', 'bigint', (column) => column.notNull())
           .addColumn('response_messages', 'bigint', (column) => column.notNull())
-          .addColumn('latency_sketch', 'blob', (column) => column.notNull())
+          .addColumn('latency_sketch', types.bytes, (column) => column.notNull())
           .addPrimaryKeyConstraint('call_rollups_pk', ['bucket_ms', 'bucket_start', 'service', 'method', 'status_code'])
           // Clustered on the key: a rollup is found and rewritten in place, without a second B-tree (SQLite only).
-          .modifyEnd(sql`without rowid`)
+          .$call((table) => (dialect === 'sqlite' ? table.modifyEnd(sql`without rowid`) : table))
           .execute();
 
         for (const index of [

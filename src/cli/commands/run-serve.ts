@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Command } from 'commander';
+import type { ServiceImplementation, TsProtoServiceDefinition } from 'nice-grpc';
+import type { ResolvedConfig, ResolvedService } from '../../config/resolved.js';
+import type { AuthHooks, LogWriterCounters, LoggingHooks, Scenario, ServiceRegistration } from '../../runtime/index.js';
+import { UserError, errorMessage } from '../../util/errors.js';
+import { loadConfigFor, requireService } from '../context.js';
+import { assertServedAuthMethods } from '../served-auth-methods.js';
+import { parseWholeNumber } from '../flags.js';
+import { err, out } from '../output/print.js';
+import { describeDropped } from '../output/store-json.js';
+
+/** The flags of `grpcforge serve` (commander's camelCase names). */
+export interface ServeFlags {
+  readonly host?: string;
+  readonly port?: string;
+  readonly shutdownTimeout?: string;
+  /** commander's --no-log-store. */
+  readonly logStore: boolean;
+  readonly stub?: boolean;
+  readonly scenario?: string;
+}
+
+/** The module `generate` writes for a service that serves something (`src/gen/server/index.ts`). */
+interface ServerEntry {
+  readonly services: readonly ServiceRegistration[];
+  readonly descriptorSet: Uint8Array;
+  /** From the user-owned src/middleware/auth.ts. */
+  readonly authHooks?: AuthHooks;
+  /** From the user-owned src/middleware/logging.ts. */
+  readonly loggingHooks?: LoggingHooks;
+  /** From the user-owned src/context.ts: called once, its value handed to every handler. */
+  readonly createServiceContext: () => unknown;
+}
+
+/** `grpcforge serve <service>`, loaded when the command runs (src/cli/commands/serve.ts registers it). */
+export async function runServe(name: string, flags: ServeFlags, command: Command): Promise<void> {
+  const config = await loadConfigFor(command);
+  if (flags.stub) return serveStub(config, name, flags);
+  if (flags.scenario) throw new UserError('bad-flag', '--scenario goes with --stub');
+  const service = requireService(config, name);
+  // Relative paths in generated clients (TLS files) are relative to the workspace, wherever serve was started.
+  process.chdir(config.workspaceDir);
+  if (service.serves.length === 0 || !service.listen) {
+    throw new UserError('nothing-to-serve', `service "${name}" serves nothing`, [
+      'add services under services.' + name + '.serves',
+    ]);
+  }
+  const port = parseWholeNumber(flags.port, '--port', service.listen.port);
+  const shutdownTimeoutMs = parseWholeNumber(flags.shutdownTimeout, '--shutdown-timeout', config.server.shutdownTimeoutMs);
+  const entry = await loadServerEntry(service);
+  await assertServedAuthMethods(config, service, entry.services);
+  const { startServer } = await import('../../runtime/index.js');
+  const { buildAuthOptions, buildServerCredentials, buildTelemetryOptions, openLogStore } = await import('../runtime-options.js');
+  const { redactConnectionString } = await import('../../runtime/logstore/postgres-connection.js');
+  const credentials = await buildServerCredentials(config, name);
+  const serviceContext = await createServiceContextOf(service.name, entry);
+  const store = config.logStore.enabled && flags.logStore ? await openLogStore(config, { writer: true }) : undefined;
+  const auth = await buildAuthOptions(config.auth, store);
+  const telemetry = buildTelemetryOptions(config, name);
+  const server = await startServer({
+    services: entry.services,
+    host: flags.host ?? service.listen.host,
+    port,
+    descriptorSet: entry.descriptorSet,
+    health: config.server.health,
+    reflection: config.server.reflection,
+    serviceContext,
+    auth,
+    ...(entry.authHooks ? { authHooks: entry.authHooks } : {}),
+    ...(store ? { recordCall: store.logs.record } : {}),
+    ...(entry.loggingHooks ? { loggingHooks: entry.loggingHooks } : {}),
+    ...(credentials ? { credentials } : {}),
+    ...(telemetry ? { telemetry } : {}),
+  }).catch(async (error: unknown) => {
+    await store?.close();
+    throw new UserError(
+      'listen-failed',
+      `cannot listen on ${flags.host ?? service.listen?.host ?? ''}:${port}: ${errorMessage(error)}`,
+    );
+  });
+  const instanceId = randomUUID();
+  let heartbeat: NodeJS.Timeout | undefined;
+  if (store) {
+    await store.instances.register({
+      id: instanceId,
+      service: name,
+      address: server.address,
+      pid: process.pid,
+      host: hostname(),
+      startedAt: Date.now(),
+      services: service.serves,
+    });
+    heartbeat = setInterval(() => void store.instances.heartbeat(instanceId), 10_000);
+    heartbeat.unref();
+  }
+  const rpcs = entry.services.reduce((count, registration) => count + rpcCount(registration.definition), 0);
+  err(
+    `serving ${service.serves.join(', ')} (${rpcs} RPC${rpcs === 1 ? '' : 's'})` +
+      `${config.server.health ? ', health' : ''}${config.server.reflection ? ', reflection' : ''}` +
+      (credentials ? (config.tls?.requireClientCert ? ', mTLS' : ', TLS') : ', plaintext') +
+      `, auth default ${config.auth.default}` +
+      (store ? `, log store ${redactConnectionString(config.logStore.url)}` : ', no log store'),
+  );
+  if (server.telemetry?.prometheusAddress) err(`metrics on http://${server.telemetry.prometheusAddress}/metrics`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      err(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    err(`${signal}: draining in-flight calls (up to ${shutdownTimeoutMs} ms)`);
+    void (async () => {
+      if (store) await store.instances.heartbeat(instanceId, 'stopping');
+      const outcome = await server.shutdown(shutdownTimeoutMs);
+      if (heartbeat) clearInterval(heartbeat);
+      if (store) {
+        // Every call has finished or been cancelled, so every row is queued: flush them all.
+        await store.flush();
+        await store.instances.heartbeat(instanceId, 'stopped');
+        await store.close();
+        err(`log store: ${describeCounters(store.counters())}`);
+      }
+      err(outcome === 'drained' ? 'stopped: every call finished' : 'stopped: calls still running were cancelled');
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // Only now: a supervisor that signals as soon as it reads this line must reach the drain, not Node's default.
+  out(`listening on ${server.address}`);
+}
+
+/** `serve --stub`: a recording fake of one contract service, answering from a scenario file. */
+async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags): Promise<void> {
+  await registerTypeScriptLoader();
+  const runtime = await import('../../runtime/index.js');
+  let definition: TsProtoServiceDefinition | undefined;
+  let port = flags.port;
+  if (name.includes('.')) {
+    const consumer = config.services.find((service) => service.consumes.some((consume) => consume.service === name));
+    if (!consumer)
+      throw new UserError('unknown-service', `no service in grpcforge.yaml consumes "${name}"`, [
+        'stub a consumed service, or name a workspace service',
+      ]);
+    const module = join(consumer.dir, `src/gen/stubs/${name}.ts`);
+    if (!existsSync(module))
+      throw new UserError('not-generated', `no generated stub of ${name} in ${consumer.name}`, [
+        'run `grpcforge generate` first',
+      ]);
+    definition = ((await import(pathToFileURL(module).href)) as { definition: TsProtoServiceDefinition }).definition;
+    const provider = config.services.find((service) => service.serves.includes(name));
+    port ??= provider?.listen ? String(provider.listen.port) : undefined;
+  } else {
+    const service = requireService(config, name);
+    const entry = await loadServerEntry(service);
+    definition = entry.services[0]?.definition as TsProtoServiceDefinition | undefined;
+    if (entry.services.length > 1) {
+      throw new UserError(
+        'ambiguous-stub',
+        `"${name}" serves ${entry.services.length} services: stub one by its fully-qualified name`,
+      );
+    }
+    port ??= service.listen ? String(service.listen.port) : undefined;
+  }
+  if (!definition) throw new UserError('nothing-to-serve', `nothing to stub for "${name}"`);
+  let scenario: Partial<Scenario> = {};
+  if (flags.scenario) {
+    const { parse } = await import('yaml');
+    const { readFile } = await import('node:fs/promises');
+    try {
+      // An empty file parses to null: a scenario without rules.
+      scenario = (parse(await readFile(flags.scenario, 'utf8')) as Partial<Scenario> | null) ?? {};
+    } catch (error) {
+      throw new UserError('scenario-invalid', `cannot read the scenario ${flags.scenario}: ${errorMessage(error)}`);
+    }
+  }
+  let handlers: Record<string, unknown>;
+  try {
+    handlers = runtime.createScenarioHandlers(definition, { ...scenario, methods: scenario.methods ?? {} });
+  } catch (error) {
+    throw new UserError('scenario-invalid', `${flags.scenario ?? 'scenario'}: ${errorMessage(error)}`);
+  }
+  const stub = await runtime.startStub(definition, handlers as Partial<ServiceImplementation<TsProtoServiceDefinition>>, {
+    host: flags.host ?? '127.0.0.1',
+    port: parseWholeNumber(port, '--port', 0),
+  });
+  err(`stub of ${definition.fullName}${flags.scenario ? ` from ${flags.scenario}` : ' (every RPC answers UNIMPLEMENTED)'}`);
+  const stop = () => {
+    err(`stub: ${stub.calls.length} calls received`);
+    void stub.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  out(`listening on ${stub.address}`);
+}
+
+/** Registers tsx once, so generated and user TypeScript loads as ESM. */
+async function registerTypeScriptLoader(): Promise<void> {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
+
+/**
+ * Loads the server module `generate` wrote for a service (its handlers, descriptors and hooks).
+ * @throws UserError `not-generated` before `generate`, `handlers-failed` when a handler does not load.
+ */
+async function loadServerEntry(service: ResolvedService): Promise<ServerEntry> {
+  const entryPath = join(service.dir, 'src/gen/server/index.ts');
+  if (!existsSync(entryPath)) {
+    throw new UserError('not-generated', `service "${service.name}" has no generated server code`, [
+      'run `grpcforge generate` first',
+    ]);
+  }
+  await registerTypeScriptLoader();
+  try {
+    return (await import(pathToFileURL(entryPath).href)) as ServerEntry;
+  } catch (error) {
+    const hints = ['check the files under ' + join(service.dirRelative, 'src/handlers') + ' (run `npx tsc` for type errors)'];
+    // Generated code is ESM; without "type": "module" Node loads .ts files as CommonJS.
+    if (/require\(\)|ERR_REQUIRE_ESM|Cannot use import statement/.test(errorMessage(error))) {
+      hints.unshift('the workspace package.json needs "type": "module" (grpcforge init writes it)');
+    }
+    const missing = missingPackage(error);
+    if (missing) hints.unshift(`run \`npm install\` in the workspace (package "${missing}" is not installed)`);
+    throw new UserError('handlers-failed', `cannot load the handlers of "${service.name}": ${errorMessage(error)}`, hints);
+  }
+}
+
+/** The package an import could not find (ESM `Cannot find package 'x'`, CommonJS `Cannot find module 'x'`), if any. */
+function missingPackage(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return undefined;
+  const specifier = /Cannot find (?:package|module) '([^']+)'/.exec(errorMessage(error))?.[1];
+  // A relative or absolute specifier is a missing file of the workspace, not a package.
+  if (!specifier || /^(?:[./\\]|[A-Za-z]:|file:)/.test(specifier)) return undefined;
+  const [scopeOrName, name] = specifier.split('/');
+  return specifier.startsWith('@') && name ? [scopeOrName, name].join('/') : scopeOrName;
+}
+
+/**
+ * Creates the service context once, before the server listens.
+ * @throws UserError `not-generated` for code generated without it; `service-context-failed` with the error of the
+ *   user's `createServiceContext`.
+ */
+async function createServiceContextOf(name: string, entry: Partial<ServerEntry>): Promise<unknown> {
+  // Code generated before service contexts existed: its handlers would get `serviceContext: undefined`.
+  if (typeof entry.createServiceContext !== 'function') {
+    throw new UserError('not-generated', `the generated server code of "${name}" has no createServiceContext`, [
+      'run `grpcforge generate` (it creates src/context.ts once and exports it from src/gen/server/index.ts)',
+    ]);
+  }
+  try {
+    return await entry.createServiceContext();
+  } catch (error) {
+    throw new UserError('service-context-failed', `createServiceContext of "${name}" failed: ${errorMessage(error)}`, [
+      'see src/context.ts of the service',
+    ]);
+  }
+}
+
+function rpcCount(definition: object): number {
+  const methods = (definition as { methods?: object }).methods;
+  return Object.keys(methods ?? definition).length;
+}
+
+/** `1200 calls written, 3 dropped (queue full 3)`: what the store did with this process's calls. */
+function describeCounters(counters: LogWriterCounters): string {
+  return `${counters.written} calls written${counters.dropped ? `, ${counters.dropped} dropped (${describeDropped(counters.droppedBy)})` : ''}`;
+}

@@ -1,0 +1,82 @@
+/**
+ * `/assets/timeline.js`: the timeline page from `GET /api/v1/timeline`, every 10 s. One point per bucket of the
+ * window (empty ones are zero calls and no latency). The calls chart stacks one series per status code seen in the
+ * window, OK first; each series is drawn as bars of its running total, tallest first, so each code shows as its band.
+ */
+export const TIMELINE_SCRIPT = `'use strict';
+(() => {
+  const { $, say, api, cell, buckets } = window.dashboard;
+  /** Colours of the status codes (by name); others cycle through the rest. */
+  const COLOURS = { OK: '#3c9a5f', CANCELLED: '#9aa0a6', UNKNOWN: '#7f5539', INVALID_ARGUMENT: '#e09f3e',
+    DEADLINE_EXCEEDED: '#d8833b', NOT_FOUND: '#b08ee0', UNAUTHENTICATED: '#d83b3b', PERMISSION_DENIED: '#a4133c',
+    RESOURCE_EXHAUSTED: '#5c677d', UNIMPLEMENTED: '#3b6fd8', INTERNAL: '#6a040f', UNAVAILABLE: '#ff6b6b' };
+  const OTHER = ['#2a9d8f', '#e76f51', '#264653', '#f4a261'];
+  const colour = (name, index) => COLOURS[name] || OTHER[index % OTHER.length];
+  const ms = (value) => (value === null || value === undefined ? null : value.toFixed(2));
+  const width = () => Math.max(320, Math.min(1100, document.body.clientWidth - 48));
+  const charts = {};
+
+  function draw(id, options, data) {
+    if (charts[id]) charts[id].destroy();
+    charts[id] = new uPlot({ width: width(), height: 240, scales: { x: { time: true } }, ...options }, data, $(id));
+    $(id).dataset.points = String(data[0].length);
+  }
+
+  function show(timeline) {
+    const all = buckets(timeline);
+    const xs = all.map(({ start }) => start / 1000);
+    // Status codes of the window, OK first, then by code.
+    const codes = new Map();
+    for (const { bucket } of all) for (const entry of bucket ? bucket.byStatus : []) codes.set(entry.statusCode, entry.status);
+    const order = [...codes.keys()].sort((a, b) => a - b);
+    const countOf = (bucket, code) => (bucket ? (bucket.byStatus.find((entry) => entry.statusCode === code) || { calls: 0 }).calls : 0);
+    const running = xs.map(() => 0);
+    const stacked = order.map((code) => all.map(({ bucket }, index) => (running[index] += countOf(bucket, code))));
+    const bars = uPlot.paths.bars({ size: [0.8, 40] });
+    const series = order.map((code, index) => ({ label: codes.get(code), fill: colour(codes.get(code), index), stroke: colour(codes.get(code), index), paths: bars, points: { show: false } }));
+    // Tallest first: each smaller running total is drawn over the one before it.
+    draw('calls-chart', { series: [{}, ...series.reverse()], axes: [{}, { label: 'calls' }] }, [xs, ...stacked.reverse()]);
+    const latency = (key) => all.map(({ bucket }) => (bucket ? bucket[key] : null));
+    draw(
+      'latency-chart',
+      {
+        series: [
+          {},
+          { label: 'p50', stroke: '#3b6fd8', width: 2, spanGaps: true },
+          { label: 'p95', stroke: '#8a5cd8', width: 2, spanGaps: true },
+          { label: 'p99', stroke: '#d83b3b', width: 2, spanGaps: true },
+        ],
+        axes: [{}, { label: 'ms' }],
+      },
+      [xs, latency('p50Ms'), latency('p95Ms'), latency('p99Ms')],
+    );
+    $('bucket-size').textContent = (timeline.bucketMs / 60000) + ' min each, since ' + timeline.since;
+    const body = $('buckets').tBodies[0];
+    body.replaceChildren();
+    for (const { start, bucket } of [...all].reverse()) {
+      const row = document.createElement('tr');
+      cell(row, new Date(start).toISOString());
+      cell(row, bucket ? bucket.calls : 0);
+      cell(row, bucket ? bucket.errors : 0);
+      cell(row, ms(bucket && bucket.p50Ms));
+      cell(row, ms(bucket && bucket.p95Ms));
+      cell(row, ms(bucket && bucket.p99Ms));
+      cell(row, bucket ? bucket.byStatus.map((entry) => entry.status + ' ' + entry.calls).join(', ') : '');
+      body.append(row);
+    }
+  }
+
+  async function load() {
+    try {
+      show(await api('timeline?window=' + encodeURIComponent($('window').value)));
+      say('');
+    } catch (error) {
+      say('cannot load the timeline: ' + error.message);
+    }
+  }
+
+  $('window').addEventListener('change', load);
+  void load();
+  setInterval(load, 10000);
+})();
+`;

@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { createChannel, createClient } from 'nice-grpc';
+import { defineService, startServer, type RunningServer } from '../../src/runtime/index.ts';
+import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
+
+// The Prometheus endpoint: its own port, the text format, rpc.server.call.duration as a histogram in seconds, and
+// label values bounded by what the server serves: no client can add a label value by calling made-up paths.
+
+describe('Prometheus endpoint', () => {
+  let server: RunningServer;
+  let raw: grpc.Client;
+  let metricsUrl: string;
+
+  before(async () => {
+    server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      health: true,
+      reflection: false,
+      // No OTLP: Prometheus scrapes the metrics (spans are made, around streams too, and go nowhere).
+      telemetry: { serviceName: 'echo', prometheus: { host: '127.0.0.1', port: 0 } },
+      services: [
+        defineService(EchoDefinition, {
+          echo: async (request: EchoMessage) => ({ text: request.text ?? '' }),
+          repeat: async function* (request: EchoMessage) {
+            yield { text: request.text ?? '' };
+            yield { text: request.text ?? '' };
+          },
+          collect: async () => ({}),
+          chat: async function* () {},
+        }),
+      ],
+    });
+    const address = server.telemetry?.prometheusAddress;
+    assert.match(address ?? '', /^127\.0\.0\.1:\d+$/);
+    assert.notEqual(address, server.address, 'its own port');
+    metricsUrl = `http://${address ?? ''}/metrics`;
+    const channel = createChannel(server.address);
+    const client = createClient(EchoDefinition, channel);
+    await client.echo({ text: 'a' });
+    await client.echo({ text: 'b' });
+    const streamed: EchoMessage[] = [];
+    for await (const message of client.repeat({ text: 'c' })) streamed.push(message);
+    assert.equal(streamed.length, 2);
+    channel.close();
+    raw = new grpc.Client(server.address, grpc.credentials.createInsecure());
+    // Made-up paths: an unknown service (3 methods, 4 calls) and an unknown method of a served service.
+    for (const path of ['/nope.Service/Missing', '/nope.Service/Missing', '/nope.Service/Other', '/other.v9.Thing/Gone']) {
+      assert.equal(await rawCall(raw, path), grpc.status.UNIMPLEMENTED);
+    }
+    assert.equal(await rawCall(raw, '/test.v1.EchoService/Missing'), grpc.status.UNIMPLEMENTED);
+    // Health is served outside the pipeline: not counted.
+    assert.equal(await rawCall(raw, '/grpc.health.v1.Health/Check'), grpc.status.OK);
+  });
+
+  after(async () => {
+    raw.close();
+    await server.shutdown(0);
+  });
+
+  test('GET /metrics: the server duration histogram in seconds with the RPC labels; unknown methods collapse', async () => {
+    // Unknown paths are recorded when their stream closes, a moment after the client got its answer.
+    let samples = await scrape(metricsUrl);
+    for (let i = 0; i < 20 && countOf(samples, { rpc_method: '_OTHER', rpc_service: '_OTHER' }) < 4; i++) {
+      await sleep(50);
+      samples = await scrape(metricsUrl);
+    }
+    // The exporter (0.223) keeps the OTel name and states the unit in a UNIT line instead of a `_seconds` suffix.
+    const name = 'rpc_server_call_duration';
+    assert.equal(samples.units.get(name), 's');
+    assert.equal(
+      countOf(samples, {
+        rpc_method: 'test.v1.EchoService/Echo',
+        rpc_service: 'test.v1.EchoService',
+        rpc_system: 'grpc',
+        rpc_system_name: 'grpc',
+        rpc_grpc_status_code: '0',
+        rpc_status_code: 'OK',
+      }),
+      2,
+    );
+    const buckets = samples.filter((s) => s.name === `${name}_bucket` && s.labels.rpc_method === 'test.v1.EchoService/Echo');
+    assert.ok(
+      buckets.some((s) => s.labels.le === '0.005'),
+      'the seconds buckets of the conventions',
+    );
+    assert.equal(buckets.find((s) => s.labels.le === '+Inf')?.value, 2);
+    // A response stream is one call, timed to its end.
+    assert.equal(countOf(samples, { rpc_method: 'test.v1.EchoService/Repeat', rpc_status_code: 'OK' }), 1);
+    // Four calls of three made-up paths: one series, not three.
+    assert.equal(countOf(samples, { rpc_method: '_OTHER', rpc_service: '_OTHER', rpc_status_code: 'UNIMPLEMENTED' }), 4);
+    // An unknown method of a served service keeps its (bounded) service.
+    assert.equal(countOf(samples, { rpc_method: '_OTHER', rpc_service: 'test.v1.EchoService' }), 1);
+    const values = samples.flatMap((s) => Object.values(s.labels));
+    for (const made of ['nope', 'Missing', 'Gone', 'other.v9', 'Health']) {
+      assert.ok(!values.some((value) => value.includes(made)), `no label value mentions ${made}`);
+    }
+    const series = new Set(
+      samples.filter((s) => s.name === `${name}_count`).map((s) => `${s.labels.rpc_service ?? ''} ${s.labels.rpc_method ?? ''}`),
+    );
+    assert.deepEqual([...series].sort(), [
+      '_OTHER _OTHER',
+      'test.v1.EchoService _OTHER',
+      'test.v1.EchoService test.v1.EchoService/Echo',
+      'test.v1.EchoService test.v1.EchoService/Repeat',
+    ]);
+    const info = samples.find((s) => s.name === 'target_info');
+    assert.equal(info?.labels.service_name, 'echo');
+  });
+
+  test('other paths are 404', async () => {
+    const response = await fetch(metricsUrl.replace('/metrics', '/'));
+    assert.equal(response.status, 404);
+    await response.body?.cancel();
+  });
+});
+
+/** A unary call with an empty message (an empty protobuf or JSON-less request), resolving to the status code. */
+function rawCall(client: grpc.Client, path: string): Promise<number> {
+  const empty = () => Buffer.alloc(0);
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(
+      path,
+      empty,
+      (bytes: Buffer) => bytes,
+      {},
+      new grpc.Metadata(),
+      {},
+      (error) => resolve(error?.code ?? 0),
+    );
+  });
+}
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Fetches and parses the Prometheus text exposition format (version 0.0.4): `name{label="value",...} value`. */
+async function scrape(url: string): Promise<Sample[] & { units: Map<string, string> }> {
+  const response = await fetch(url);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
+  const text = await response.text();
+  const samples = Object.assign([] as Sample[], { units: new Map<string, string>() });
+  for (const line of text.split('\n')) {
+    const unit = /^# UNIT (\S+) (\S+)$/.exec(line);
+    if (unit) samples.units.set(unit[1]!, unit[2]!);
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/.exec(line);
+    assert.ok(match, `not a sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const label of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[label[1]!] = label[2]!.replace(/\\(.)/g, (_, char: string) => (char === 'n' ? '\n' : char));
+    }
+    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+/** The `_count` of the server duration series whose labels include `labels`, summed. */
+function countOf(samples: readonly Sample[], labels: Record<string, string>): number {
+  return samples
+    .filter((s) => s.name === 'rpc_server_call_duration_count')
+    .filter((s) => Object.entries(labels).every(([key, value]) => s.labels[key] === value))
+    .reduce((sum, s) => sum + s.value, 0);
+}
