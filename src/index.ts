@@ -8,7 +8,7 @@ export { buildConfigJsonSchema } from './config/schema.js';
 export { buildContractSet } from './contract/from-descriptors.js';
 export { loadContract } from './contract/load-contract.js';
 export type { ContractMethod, ContractService, ContractSet, MethodKind } from './contract/model.js';
-export { buildPlan, generateWorkspace } from './codegen/generate.js';
+export { buildPlan, generateFromConfig, generateWorkspace } from './codegen/generate.js';
 export { planGeneration } from './codegen/plan.js';
 export type { GenerationPlan, PlannedFile } from './codegen/plan-types.js';
 export { applyPlan, diffPlan } from './codegen/write.js';

@@ -95,6 +95,8 @@ export interface InvokeOptions {
   readonly onTrailer?: (trailer: Metadata) => void;
   /** Aborting it cancels the call (the promise rejects with an `AbortError`). */
   readonly signal?: AbortSignal;
+  /** grpc-js channel options (`grpc.ssl_target_name_override` for `--servername`). @defaultValue none */
+  readonly channelOptions?: Readonly<Record<string, string | number>>;
 }
 
 /**
@@ -135,6 +137,7 @@ export async function invokeDynamic(resolved: ResolvedDynamicMethod, options: In
     credentials: options.credentials,
     retry: false,
     ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+    ...(options.channelOptions ? { channelOptions: options.channelOptions } : {}),
   }) as unknown as { call(request: unknown, options: object): Promise<Uint8Array> | AsyncIterable<Uint8Array> };
   const callOptions = {
     metadata: options.metadata,

@@ -73,6 +73,8 @@ export interface ReflectionClientOptions {
   readonly metadata?: Metadata;
   /** Give up after this many ms. @defaultValue 10000 */
   readonly timeoutMs?: number;
+  /** grpc-js channel options (`grpc.ssl_target_name_override` for `--servername`). @defaultValue none */
+  readonly channelOptions?: Readonly<Record<string, string | number>>;
 }
 
 /** What the server's reflection service tells. */
@@ -92,7 +94,7 @@ export interface ReflectionClient {
  * @throws ClientError UNIMPLEMENTED when the server has no reflection at all.
  */
 export function createReflectionClient(address: string, options: ReflectionClientOptions): ReflectionClient {
-  const channel = createChannel(address, options.credentials);
+  const channel = createChannel(address, options.credentials, { ...options.channelOptions });
   let version: 'v1' | 'v1alpha' = 'v1';
   const ask = async (requests: Uint8Array[]): Promise<ReflectionResponse[]> => {
     for (;;) {

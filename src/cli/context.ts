@@ -47,17 +47,17 @@ export interface Workspace {
  * @throws UserError `config-invalid` (one line per problem), `contract-invalid` (buf's file:line:col lines).
  */
 export async function loadWorkspace(configPath: string, warn: (line: string) => void): Promise<Workspace> {
-  const [
-    { formatConfigProblem, loadConfig, locateConfigProblems },
-    { checkServiceNamesExist },
-    { loadContract },
-    { rpcNamesOf },
-  ] = await Promise.all([
-    import('../config/load.js'),
-    import('../config/rules.js'),
-    import('../contract/load-contract.js'),
-    import('../contract/names.js'),
-  ]);
+  const config = await loadWorkspaceConfig(configPath, warn);
+  return { config, contract: await loadWorkspaceContract(config, configPath) };
+}
+
+/**
+ * The first half of {@link loadWorkspace}: loads grpcforge.yaml and prints its warnings (`generate` looks at its
+ * cache before it builds the contracts).
+ * @throws UserError `config-invalid` (one line per problem).
+ */
+export async function loadWorkspaceConfig(configPath: string, warn: (line: string) => void): Promise<ResolvedConfig> {
+  const { formatConfigProblem, loadConfig } = await import('../config/load.js');
   const result = await loadConfig(configPath);
   for (const warning of result.warnings) warn(`warning: ${formatConfigProblem(configPath, warning)}`);
   if (!result.config) {
@@ -67,7 +67,22 @@ export async function loadWorkspace(configPath: string, warn: (line: string) => 
       result.errors.map((problem) => formatConfigProblem(configPath, problem)),
     );
   }
-  const config = result.config;
+  return result.config;
+}
+
+/**
+ * The second half of {@link loadWorkspace}: builds the contracts with buf and checks that every service the config
+ * names exists.
+ * @throws UserError `contract-invalid` (buf's file:line:col lines), `config-invalid` for a name the contracts lack.
+ */
+export async function loadWorkspaceContract(config: ResolvedConfig, configPath = config.configPath): Promise<LoadedContract> {
+  const [{ formatConfigProblem, locateConfigProblems }, { checkServiceNamesExist }, { loadContract }, { rpcNamesOf }] =
+    await Promise.all([
+      import('../config/load.js'),
+      import('../config/rules.js'),
+      import('../contract/load-contract.js'),
+      import('../contract/names.js'),
+    ]);
   const contract = await loadContract(config.contract.root, config.workspaceDir);
   const rootLabel = `${toPosix(relative(config.workspaceDir, config.contract.root)) || '.'}/`;
   const problems = checkServiceNamesExist(
@@ -84,7 +99,7 @@ export async function loadWorkspace(configPath: string, warn: (line: string) => 
       located.map((problem) => formatConfigProblem(configPath, problem)),
     );
   }
-  return { config, contract };
+  return contract;
 }
 
 /** Finds a service of the workspace by name. @throws UserError `unknown-service` listing the known ones. */

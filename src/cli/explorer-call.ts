@@ -4,6 +4,7 @@ import type { FileRegistry, JsonValue } from '@bufbuild/protobuf';
 import { ChannelCredentials, ClientError, Metadata, Status } from 'nice-grpc';
 import { resolveMethodName, splitMethodName } from '../call/method-names.js';
 import { createReflectionClient, type ReflectionClient } from '../call/reflection-client.js';
+import { callTlsCredentials } from '../call/tls.js';
 import {
   invokeDynamic,
   registryFromFiles,
@@ -45,7 +46,8 @@ export function createExplorer(config: ResolvedConfig, descriptorSet: Uint8Array
     (credentials ??= !tls
       ? Promise.resolve(ChannelCredentials.createInsecure())
       : (tls.ca === undefined ? Promise.resolve(null) : readFile(tls.ca)).then(
-          (ca) => ChannelCredentials.createSsl(ca),
+          // No SNI for an IP address (the explorer dials 127.0.0.1): no DEP0123 in the dashboard's stderr.
+          (ca) => callTlsCredentials({ ca, cert: null, key: null }),
           (error: unknown) => {
             credentials = undefined; // read again next time: the file may be created meanwhile
             throw new Rejected(`tls.ca: cannot read ${tls.ca ?? ''}: ${errorMessage(error)}`);

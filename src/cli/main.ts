@@ -6,6 +6,7 @@ import { registerCall } from './commands/call.js';
 import { registerCerts } from './commands/certs.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerDashboard } from './commands/dashboard.js';
+import { registerDev } from './commands/dev.js';
 import { registerInit } from './commands/init.js';
 import { registerLint } from './commands/lint.js';
 import { registerServe } from './commands/serve.js';
@@ -31,6 +32,7 @@ export function createProgram(): Command {
   registerInit(program);
   registerGenerate(program);
   registerServe(program);
+  registerDev(program);
   registerLint(program);
   registerCerts(program);
   registerCall(program);

@@ -46,6 +46,21 @@ export interface PlanInput {
  * @throws InternalError when the config names a service the contract lacks (the caller checks names first).
  */
 export function planGeneration(input: PlanInput): GenerationPlan {
+  return addTsProtoFiles(planOwnFiles(input), input);
+}
+
+/** What {@link planOwnFiles} computes: every file but ts-proto's, still to be checked and sorted. */
+export interface PartialPlan {
+  readonly files: readonly PlannedFile[];
+  readonly services: GenerationPlan['services'];
+  readonly notes: GenerationPlan['notes'];
+}
+
+/**
+ * The part of {@link planGeneration} that needs no ts-proto output (wiring, handlers, clients, stubs): `generate`
+ * computes it while ts-proto runs. Pure. `input.tsProtoFiles` is not read.
+ */
+export function planOwnFiles(input: Omit<PlanInput, 'tsProtoFiles'>): PartialPlan {
   const byName = new Map(input.contract.services.map((service) => [service.fullName, service]));
   const lookup = (fullName: string): ContractService => {
     const service = byName.get(fullName);
@@ -56,7 +71,6 @@ export function planGeneration(input: PlanInput): GenerationPlan {
   for (const service of input.config.services) {
     files.push(...planService(service, input, lookup));
   }
-  assertDistinctPaths(files);
   const notes = [...new Set(input.config.services.flatMap((service) => service.serves))].sort().flatMap((name) => {
     const contractService = lookup(name);
     return [...methodNamesOf(contractService)].flatMap(([rpc, names]) =>
@@ -68,7 +82,7 @@ export function planGeneration(input: PlanInput): GenerationPlan {
     );
   });
   return {
-    files: files.sort((a, b) => a.path.localeCompare(b.path)),
+    files,
     services: input.config.services.map((service) => ({
       name: service.name,
       dir: service.dirRelative,
@@ -79,7 +93,11 @@ export function planGeneration(input: PlanInput): GenerationPlan {
   };
 }
 
-function planService(service: ResolvedService, input: PlanInput, lookup: (fullName: string) => ContractService): PlannedFile[] {
+function planService(
+  service: ResolvedService,
+  input: Omit<PlanInput, 'tsProtoFiles'>,
+  lookup: (fullName: string) => ContractService,
+): PlannedFile[] {
   const files: PlannedFile[] = [];
   const add = (path: string, ownership: PlannedFile['ownership'], content: string) =>
     files.push({ path: inService(service.dirRelative, path), ownership, content, service: service.name });
@@ -89,15 +107,6 @@ function planService(service: ResolvedService, input: PlanInput, lookup: (fullNa
     version: input.version,
   });
   const pbFile = (contractService: ContractService) => `${input.tsProtoOut}/${tsProtoModulePath(contractService.file)}`;
-
-  for (const [path, text] of input.tsProtoFiles.get(service.name) ?? new Map<string, string>()) {
-    const preamble = splitTsProtoPreamble(text);
-    const plugin =
-      input.version && preamble.pluginVersion ? `protoc-gen-ts_proto ${preamble.pluginVersion}` : 'protoc-gen-ts_proto';
-    // The body is ts-proto's, byte for byte: only the header goes through a template.
-    const view = header(preamble.source ? [preamble.source] : [], `${plugin} (buf.gen.yaml)`);
-    add(path, 'generated', `${renderTemplate('gen/ts-proto-header.hbs', view)}${preamble.body}\n`);
-  }
 
   const served = service.serves.map(lookup).sort((a, b) => a.fullName.localeCompare(b.fullName));
   const servedUnique = uniqueShortNames(served);
@@ -161,6 +170,43 @@ function planService(service: ResolvedService, input: PlanInput, lookup: (fullNa
     );
   }
   return files;
+}
+
+/**
+ * Completes a {@link planOwnFiles} result with ts-proto's files (each under grpcforge's header), checks that no two
+ * paths clash and sorts by path: the plan {@link planGeneration} returns.
+ * @throws UserError `name-clash`.
+ */
+export function addTsProtoFiles(
+  partial: PartialPlan,
+  input: Pick<PlanInput, 'config' | 'tsProtoFiles' | 'version'>,
+): GenerationPlan {
+  const files: PlannedFile[] = [];
+  // Services share most of ts-proto's files: each distinct text gets its header once.
+  const withHeader = new Map<string, string>();
+  for (const service of input.config.services) {
+    for (const [path, text] of input.tsProtoFiles.get(service.name) ?? new Map<string, string>()) {
+      let content = withHeader.get(text);
+      if (content === undefined) {
+        const preamble = splitTsProtoPreamble(text);
+        const plugin =
+          input.version && preamble.pluginVersion ? `protoc-gen-ts_proto ${preamble.pluginVersion}` : 'protoc-gen-ts_proto';
+        // The body is ts-proto's, byte for byte: only the header goes through a template.
+        const view: HeaderView = {
+          sources: preamble.source ? [preamble.source] : [],
+          via: `${plugin} (buf.gen.yaml)`,
+          version: input.version,
+        };
+        content = `${renderTemplate('gen/ts-proto-header.hbs', view)}${preamble.body}\n`;
+        withHeader.set(text, content);
+      }
+      files.push({ path: inService(service.dirRelative, path), ownership: 'generated', content, service: service.name });
+    }
+    // In the order planGeneration always had (a service's ts-proto files, then its own), so a clash names the same pair.
+    files.push(...partial.files.filter((file) => file.service === service.name));
+  }
+  assertDistinctPaths(files);
+  return { files: files.sort((a, b) => a.path.localeCompare(b.path)), services: partial.services, notes: partial.notes };
 }
 
 /**

@@ -153,6 +153,24 @@ export interface ResolvedServerSettings {
   readonly shutdownTimeoutMs: number;
   readonly health: boolean;
   readonly reflection: boolean;
+  /** `server.limits`: sizes in bytes, times in ms (0: no limit); every default filled in. */
+  readonly limits: ResolvedServerLimitSettings;
+}
+
+/** The `server.limits` section; see the runtime's `ServerLimits` for what each does. */
+export interface ResolvedServerLimitSettings {
+  readonly maxReceiveMessageBytes: number;
+  readonly maxSendMessageBytes: number;
+  readonly maxMetadataBytes: number;
+  readonly maxConcurrentStreams: number;
+  readonly connectionIdleMs: number;
+  readonly maxConnectionAgeMs: number;
+  readonly maxConnectionAgeGraceMs: number;
+  readonly keepalive: {
+    readonly minPingIntervalMs: number;
+    readonly permitWithoutCalls: boolean;
+    readonly maxPingStrikes: number;
+  };
 }
 
 /** A problem found in `grpcforge.yaml`, with where it is. */

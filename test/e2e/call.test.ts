@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -39,7 +40,7 @@ describe('grpcforge call', () => {
     user = await startServe(ws, 'user', { AUTH_ADDR: auth.address });
   });
 
-  test('unary, with the equivalent buf curl command', () => {
+  test('unary, with the equivalent buf curl command, which buf runs to the same answer', () => {
     const result = runCli(
       ['call', auth.address, 'auth.v1.AuthService/Login', '-d', '{"username":"ada","password":"demo"}', '--print-curl'],
       ws,
@@ -53,6 +54,17 @@ describe('grpcforge call', () => {
       result.stderr,
       /^\$ buf curl --protocol grpc --http2-prior-knowledge -d '\{"username":"ada","password":"demo"\}' http:\/\/127\.0\.0\.1:\d+\/auth\.v1\.AuthService\/Login$/m,
     );
+    const curl = /^\$ buf (curl .*)$/m.exec(result.stderr)![1]!;
+    const viaBuf = spawnSync('sh', ['-c', `"$BUF" ${curl}`], {
+      cwd: ws,
+      env: { ...process.env, BUF: join(repoRoot, 'node_modules/.bin/buf') },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(viaBuf.status, 0, viaBuf.stderr);
+    const [again] = documents(viaBuf.stdout);
+    assert.equal(typeof again?.token, 'string', 'buf curl logged in too');
+    assert.deepEqual(Object.keys(again ?? {}).sort(), Object.keys(login ?? {}).sort());
   });
 
   test('server-streaming, client-streaming from stdin JSON lines, and bidi from a JSON array, with metadata', () => {
@@ -76,9 +88,9 @@ describe('grpcforge call', () => {
     assert.deepEqual(documents(synced.stdout), [{ user: { id: 'u7', displayName: 'Radia' }, found: true }, {}]);
   });
 
-  test('errors print the status code name and exit 1; bad input exits 2', () => {
+  test('errors print the status code name and exit 64 + the code; bad input exits 2', () => {
     const missing = runCli(['call', user.address, 'user.v1.UserService/GetUser', '-H', bearer, '-d', '{"id":"u404"}'], ws);
-    assert.equal(missing.code, 1);
+    assert.equal(missing.code, 64 + 5, 'NOT_FOUND is 5');
     assert.equal(missing.stderr.trim(), 'ERROR: NOT_FOUND: user "u404" not found');
     const badField = runCli(['call', user.address, 'user.v1.UserService/GetUser', '-d', '{"identifier":"u1"}'], ws);
     assert.equal(badField.code, 2);
@@ -128,10 +140,10 @@ describe('grpcforge call', () => {
     assert.equal(runCli(['generate'], dir).code, 0);
     const guide = await startServe(dir, 'guide');
     const chat = runCli(['call', guide.address, 'routeguide.RouteGuide/RouteChat', '-d', '[{"message":"hi"}]'], dir);
-    assert.equal(chat.code, 1);
+    assert.equal(chat.code, 64 + 12, 'UNIMPLEMENTED is 12');
     assert.equal(chat.stderr.trim(), 'ERROR: UNIMPLEMENTED: /routeguide.RouteGuide/RouteChat is not implemented yet');
     const late = runCli(['call', guide.address, 'routeguide.RouteGuide/ListFeatures', '--deadline', '200'], dir);
-    assert.equal(late.code, 1);
+    assert.equal(late.code, 64 + 4, 'DEADLINE_EXCEEDED is 4');
     assert.equal(late.stderr.trim(), 'ERROR: DEADLINE_EXCEEDED: Deadline exceeded');
     const badDeadline = runCli(['call', guide.address, 'routeguide.RouteGuide/ListFeatures', '--deadline', 'soon'], dir);
     assert.equal(badDeadline.code, 2);
@@ -141,12 +153,23 @@ describe('grpcforge call', () => {
     const configPath = join(dir, 'grpcforge.yaml');
     await writeFile(configPath, `${await readFile(configPath, 'utf8')}server:\n  reflection: false\n`);
     const dark = await startServe(dir, 'guide');
-    const feature = runCli(['call', dark.address, 'routeguide.RouteGuide/GetFeature', '-d', '{"latitude":1}'], dir);
-    assert.equal(feature.code, 1);
+    const feature = runCli(
+      ['call', dark.address, 'routeguide.RouteGuide/GetFeature', '-d', '{"latitude":1}', '--print-curl'],
+      dir,
+    );
+    assert.equal(feature.code, 64 + 12);
     assert.match(
       feature.stderr,
-      /the server has no reflection: using the contracts of the workspace here\nERROR: UNIMPLEMENTED: \/routeguide\.RouteGuide\/GetFeature is not implemented yet/,
+      /the server has no reflection: using the contracts of the workspace here\n\$ buf curl --protocol grpc --http2-prior-knowledge --schema \. -d '\{"latitude":1\}' http:\/\/127\.0\.0\.1:\d+\/routeguide\.RouteGuide\/GetFeature\nERROR: UNIMPLEMENTED: \/routeguide\.RouteGuide\/GetFeature is not implemented yet/,
     );
+    const curl = /^\$ buf (curl .*)$/m.exec(feature.stderr)![1]!;
+    const viaBuf = spawnSync('sh', ['-c', `"$BUF" ${curl}`], {
+      cwd: dir,
+      env: { ...process.env, BUF: join(repoRoot, 'node_modules/.bin/buf') },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.match(viaBuf.stderr, /unimplemented/i, 'buf curl found the method in the schema and called it');
     await dark.stop();
   });
 });

@@ -54,7 +54,7 @@ if (!postgresAvailable()) {
         );
       for (let index = 0; index < 3; index++) assert.equal(login(a, 'demo').code, 0);
       assert.equal(login(b, 'demo').code, 0);
-      assert.equal(login(b, 'wrong').code, 1); // UNAUTHENTICATED, recorded too
+      assert.equal(login(b, 'wrong').code, 64 + 16); // UNAUTHENTICATED (exit 64 + code), recorded too
       const refused = runCli(['call', user.address, 'user.v1.UserService/GetUser', '-d', '{"id":"u1"}'], ws, env);
       assert.match(refused.stderr, /UNAUTHENTICATED/);
 

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { TsProtoServiceDefinition } from 'nice-grpc';
 import type * as RuntimeModule from '../../src/runtime/index.ts';
-import { linkWorkspace, runCli, startServe, tempDir } from '../helpers/workspace.ts';
+import { childEnv, linkWorkspace, repoRoot, runCli, startServe, tempDir } from '../helpers/workspace.ts';
 import type { UserClient } from './example-types.ts';
 
 // `grpcforge serve <consumed service> --stub --scenario`: a fake auth from its contract, for user's integration tests.
@@ -33,6 +34,17 @@ methods:
         - session: { subject: ada }
         - session: { subject: grace }
 `;
+
+/** The CLI without blocking, so that several runs share the two cores. */
+function runCliAsync(args: readonly string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin/grpcforge'), ...args], { cwd, env: childEnv({}) });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stderr }));
+  });
+}
 
 interface AuthStubClient {
   validateToken(request: { token: string }): Promise<{ valid: boolean; subject: string; roles: string[] }>;
@@ -109,20 +121,86 @@ describe('serve --stub with a scenario', () => {
     await stub.stop();
   });
 
-  test('a scenario naming an RPC the contract lacks is a clear error, exit 2', async () => {
-    await writeFile(join(ws, 'bad-scenario.yaml'), 'methods:\n  Logout:\n    - respond: {}\n');
-    const result = runCli(['serve', 'auth.v1.AuthService', '--stub', '--scenario', 'bad-scenario.yaml', '--port', '0'], ws);
-    assert.equal(result.code, 2);
+  test('scenario errors are found at load, exit 2 naming the rule: RPC, regex (RE2 only), response bodies', async () => {
+    const files: Record<string, string> = {
+      'bad-scenario.yaml': 'methods:\n  Logout:\n    - respond: {}\n',
+      'bad-regex.yaml': 'methods:\n  Login:\n    - match: { username: { regex: "(" } }\n      respond: {}\n',
+      'lookahead.yaml': 'methods:\n  Login:\n    - match: { username: { regex: "^(?=ad)a" } }\n      respond: {}\n',
+      'bad-body.yaml':
+        'methods:\n  Login:\n    - respond: { token: t1 }\n    - sequence:\n        - respond: { token: t2 }\n        - respond: { tokn: t3 }\n',
+      'bad-stream.yaml':
+        'methods:\n  ListSessions:\n    - stream:\n        - session: { subject: ada }\n        - session: { subject: 42 }\n',
+    };
+    for (const [name, text] of Object.entries(files)) await writeFile(join(ws, name), text);
+    // Concurrently: each run builds the contracts and loads the stub.
+    const [rpc, regex, lookahead, body, stream] = await Promise.all(
+      Object.keys(files).map((name) =>
+        runCliAsync(['serve', 'auth.v1.AuthService', '--stub', '--scenario', name, '--port', '0'], ws),
+      ),
+    );
+    for (const result of [rpc, regex, lookahead, body, stream]) assert.equal(result?.code, 2, result?.stderr);
     assert.match(
-      result.stderr,
+      rpc!.stderr,
       /bad-scenario\.yaml: scenario: auth\.v1\.AuthService has no RPC "Logout" \(known: Login, ValidateToken, ListSessions\)/,
     );
-    await writeFile(
-      join(ws, 'bad-regex.yaml'),
-      'methods:\n  Login:\n    - match: { username: { regex: "(" } }\n      respond: {}\n',
+    assert.match(
+      regex!.stderr,
+      /bad-regex\.yaml: scenario: Login\[0\]\.match\.username\.regex: expected an RE2 regular expression \(linear time: no backreferences or lookaround\): error parsing regexp: missing closing \)/,
     );
-    const regex = runCli(['serve', 'auth.v1.AuthService', '--stub', '--scenario', 'bad-regex.yaml', '--port', '0'], ws);
-    assert.equal(regex.code, 2, 'an invalid regex is found when the stub starts, not on the first call');
-    assert.match(regex.stderr, /bad-regex\.yaml: scenario: Login\[0\]\.match\.username\.regex: Invalid regular expression/);
+    assert.match(
+      lookahead!.stderr,
+      /lookahead\.yaml: scenario: Login\[0\]\.match\.username\.regex: .*invalid or unsupported Perl syntax/,
+    );
+    assert.match(
+      body!.stderr,
+      /bad-body\.yaml: scenario: Login\[1\]\.sequence\[1\]\.respond: does not fit auth\.v1\.LoginResponse: key "tokn" is unknown$/m,
+    );
+    assert.match(
+      stream!.stderr,
+      /bad-stream\.yaml: scenario: ListSessions\[0\]\.stream\[1\]: does not fit auth\.v1\.ListSessionsResponse: /,
+    );
+  });
+
+  test('a catastrophic-backtracking regex runs in linear time; the stub serves health and reflection and shows in status', async () => {
+    await writeFile(
+      join(ws, 'redos.yaml'),
+      'methods:\n  Login:\n    - match: { username: { regex: "^(a+)+$" } }\n      respond: { token: all-a }\n    - respond: { token: other }\n',
+    );
+    const stub = await startServe(ws, 'auth.v1.AuthService', {}, ['--stub', '--scenario', 'redos.yaml']);
+    const { definition } = (await import(pathToFileURL(join(ws, 'services/user/src/gen/stubs/auth.v1.AuthService.ts')).href)) as {
+      definition: TsProtoServiceDefinition;
+    };
+    const client = runtime.createServiceClient(definition, { target: stub.address, retry: false }) as unknown as AuthStubClient;
+    const started = Date.now();
+    // 31 characters: a backtracking engine takes seconds here (and doubles with each further "a").
+    assert.equal((await client.login({ username: `${'a'.repeat(30)}b`, password: 'x' })).token, 'other');
+    assert.equal((await client.login({ username: 'a'.repeat(5000), password: 'x' })).token, 'all-a');
+    assert.ok(Date.now() - started < 1000, `two calls took ${Date.now() - started} ms`);
+    runtime.closeServiceClient(client);
+
+    const health = runCli(['call', stub.address, 'grpc.health.v1.Health/Check', '-d', '{"service":"auth.v1.AuthService"}'], ws);
+    assert.equal(health.code, 0, health.stderr);
+    assert.deepEqual(JSON.parse(health.stdout), { status: 'SERVING' });
+    const login = runCli(['call', stub.address, 'auth.v1.AuthService/Login', '-d', '{"username":"ada"}'], ws);
+    assert.equal(login.code, 0, login.stderr);
+    assert.doesNotMatch(login.stderr, /no reflection/, 'described by the stub itself');
+    assert.deepEqual(JSON.parse(login.stdout), { token: 'other' });
+
+    const status = runCli(['status', '--json'], ws);
+    assert.equal(status.code, 0, status.stderr);
+    const instances = (
+      JSON.parse(status.stdout) as {
+        instances: { service: string; address: string; pid: number; state: string; services: string[] }[];
+      }
+    ).instances;
+    const row = instances.find((instance) => instance.address === stub.address);
+    assert.ok(row, status.stdout);
+    assert.equal(row.service, 'auth.v1.AuthService (stub)');
+    assert.equal(row.pid, stub.pid);
+    assert.deepEqual(row.services, ['auth.v1.AuthService']);
+    assert.equal(await stub.stop(), 0);
+    assert.match(stub.stderr(), /stub: 3 calls received/, 'health and reflection calls are not recorded');
+    const stopped = JSON.parse(runCli(['status', '--json'], ws).stdout) as { instances: { address: string; state: string }[] };
+    assert.equal(stopped.instances.find((instance) => instance.address === stub.address)?.state, 'stopped');
   });
 });

@@ -20,6 +20,7 @@ import {
   type RunningServer,
 } from '../../src/runtime/index.ts';
 import { createJwtVerifier } from '../../src/runtime/auth/jwt.ts';
+import { certificateIdentity } from '../../src/runtime/auth/mtls.ts';
 import { AMBIGUOUS_CREDENTIALS_MESSAGE } from '../../src/runtime/auth/principal.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 import { tempDir } from '../helpers/workspace.ts';
@@ -157,6 +158,50 @@ describe('pipeline: auth and request logging', () => {
       assert.equal(error.details, 'authentication required');
     }
     closeServiceClient(c);
+  });
+
+  test('JWT: a sub or role with CR, LF, an ANSI escape or a bidi override is UNAUTHENTICATED and logs no principal', async () => {
+    const c = client();
+    const bearer = (token: string) => ({ metadata: Metadata({ authorization: `Bearer ${token}` }) });
+    const signed = (sub: string, roles: string[] = []) =>
+      new SignJWT({ roles })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(sub)
+        .setIssuer('https://issuer.test')
+        .setAudience('grpcforge-test')
+        .setExpirationTime('5m')
+        .sign(textEncoder.encode(SECRET));
+    const hostile = [
+      await signed('ada\r\n2026-01-01 INFO login ok principal=admin'),
+      await signed('ada\u001b[2K\u001b[1Gadmin'),
+      await signed('ada\u202egnp.exe'),
+      await signed('ada', ['reader', 'admin\nforged']),
+    ];
+    for (const token of hostile) {
+      const error = await expectCode(c.echo({ text: 'hostile' }, bearer(token)), Status.UNAUTHENTICATED);
+      assert.equal(error.details, 'authentication required');
+    }
+    assert.deepEqual(await c.echo({ text: 'hi' }, bearer(await signed('ada-lovelace'))), { text: 'hi from ada-lovelace' });
+    closeServiceClient(c);
+    await store.flush();
+    const logs = (await store.logs.list({ limit: 5 })).reverse();
+    assert.deepEqual(
+      logs.map((log) => [log.statusCode, log.principal]),
+      [...hostile.map(() => [16, null]), [0, 'jwt:ada-lovelace']],
+    );
+    const verify = await createJwtVerifier({ secret: SECRET });
+    assert.deepEqual(await verify(await signed('ada\u0007')), {
+      ok: false,
+      reason: 'invalid',
+      detail: 'sub or roles holds the control character U+0007',
+    });
+  });
+
+  test('a certificate CN with a control character identifies nobody (CN identities or not)', () => {
+    const of = (CN: string) => certificateIdentity({ subjectaltname: 'DNS:a', subject: { CN }, ca: false });
+    assert.deepEqual(of('billing'), { kind: 'commonName', id: 'billing' });
+    assert.deepEqual(of('billing\r\nadmin'), { kind: 'none', reason: 'a CN with the control character U+000D' });
+    assert.deepEqual(of('billing\u001b[31m'), { kind: 'none', reason: 'a CN with the control character U+001B' });
   });
 
   test('ambiguous credentials: a key with a bearer token, or a key sent twice, is UNAUTHENTICATED before either is checked', async () => {

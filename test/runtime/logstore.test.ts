@@ -397,6 +397,14 @@ describe('API keys', () => {
     const expiring = await store.apiKeys.create({ name: 'old', expiresAt: Date.now() - 1 });
     assert.deepEqual(await store.apiKeys.verify(expiring.key), { ok: false, reason: 'expired' });
     await assert.rejects(store.apiKeys.create({ name: 'old' }), /an API key named "old" exists/);
+    for (const name of ['ci\r\nbot', 'ci\u001b[31mbot', 'tab\tbot', ' ']) {
+      await assert.rejects(
+        store.apiKeys.create({ name }),
+        /^Error: API key name ".*": expected a non-empty name without control characters/,
+        `refused: ${JSON.stringify(name)}`,
+      );
+    }
+    assert.equal((await store.apiKeys.list()).length, 2, 'nothing was stored for the refused names');
     await store.close();
   });
 });

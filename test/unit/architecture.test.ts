@@ -8,11 +8,14 @@ import { repoRoot } from '../helpers/workspace.ts';
 // STYLE.md's dependency rule: which layer of src/ may import which. runtime imports nothing of its siblings, so
 // generated code that imports grpcforge/runtime never loads the generator.
 const ALLOWED: Record<string, readonly string[]> = {
-  cli: ['config', 'contract', 'codegen', 'lint', 'dashboard', 'certs', 'call', 'runtime', 'util'],
+  cli: ['config', 'contract', 'codegen', 'lint', 'dashboard', 'certs', 'call', 'dev', 'runtime', 'util'],
   call: ['runtime', 'util'],
   certs: ['config', 'util'],
   codegen: ['contract', 'config', 'util'],
   lint: ['contract', 'config', 'codegen', 'util'],
+  // the `grpcforge dev` loop: regenerates through codegen, lints through lint, runs servers as child `serve`
+  // processes (never the runtime in process), and gets the workspace loader from the CLI as a function.
+  dev: ['config', 'contract', 'codegen', 'lint', 'util'],
   dashboard: ['runtime', 'util'],
   contract: ['util'],
   config: ['util'],

@@ -17,13 +17,20 @@ export function registerCall(program: Command): void {
     .option('--ca <file>', 'CA certificate (PEM) of the server; implies --tls')
     .option('--cert <file>', 'client certificate (PEM) for mTLS; implies --tls')
     .option('--key <file>', 'client key (PEM) for mTLS')
+    .option('--servername <name>', 'TLS server name: sent as SNI and checked against the certificate; implies --tls')
     .option('--list', 'list the services and methods the server exposes')
+    .option('--json', 'machine output: one JSON document {version, status, responses} (or {version, services} with --list)')
     .option('--print-curl', 'also print the equivalent buf curl command (on stderr)')
     .option('--deadline <ms>', 'deadline of the call, in ms')
     .addHelpText(
       'after',
       `
-Responses print as proto JSON, one message each; an error prints its status code name and message and exits 1.
+Responses print as proto JSON, one message each; 64-bit integers keep their exact value (numbers beyond 2^53
+are read as their digits). An error prints its status code name and message; TLS and connection failures are
+explained in one line ("the server requires a client certificate: pass --cert and --key").
+
+Exit codes: 0 OK; 64 + the gRPC status code when the call fails (69 NOT_FOUND, 78 UNAVAILABLE, 80
+UNAUTHENTICATED: grpcurl's convention); 2 for usage errors (bad flag, bad JSON, unknown method).
 Without reflection on the server, the contracts of the grpcforge workspace in the current folder are used.
 The method is exactly pkg.Service/Method; a short, dotted or misspelt name is an error (exit 2) that says which
 method was probably meant. A grpcforge server also lists and describes grpc.health.v1.Health and reflection.
@@ -32,6 +39,7 @@ Examples:
   $ grpcforge call 127.0.0.1:50051 --list
   $ grpcforge call 127.0.0.1:50051 grpc.health.v1.Health/Check -d '{"service":"auth.v1.AuthService"}'
   $ grpcforge call 127.0.0.1:50051 auth.v1.AuthService/Login -d '{"username":"ada","password":"demo"}'
+  $ grpcforge call 10.0.0.7:443 auth.v1.AuthService/Login --ca certs/ca.pem --servername auth.internal -d @login.json --json
   $ grpcforge call 127.0.0.1:50052 user.v1.UserService/GetUser -H "authorization: Bearer $TOKEN" -d '{"id":"u1"}'
   $ printf '{"id":"u1"}\\n{"id":"u2"}\\n' | grpcforge call 127.0.0.1:50052 user.v1.UserService/SyncUsers -d - -H ...`,
     )

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
-import { configPathFor, loadWorkspace } from '../context.js';
+import { configPathFor, loadWorkspaceConfig, loadWorkspaceContract } from '../context.js';
 import { err, errLabelled, out, printJson } from '../output/print.js';
 
 interface GenerateFlags {
   readonly check?: boolean;
   readonly json?: boolean;
   readonly verbose?: boolean;
+  /** `--no-cache` sets it to false. */
+  readonly cache?: boolean;
 }
 
 /** `grpcforge generate`: per-service code from the contracts, through buf. */
@@ -18,6 +20,7 @@ export function registerGenerate(program: Command): void {
     .option('--check', 'write nothing; exit 1 when generated code differs from what generate would write (CI)')
     .option('--json', 'print the report as JSON on stdout')
     .option('-v, --verbose', 'also list unchanged generated files and kept handler files')
+    .option('--no-cache', 'run buf and ts-proto even when no input changed since the last run (.grpcforge/cache/)')
     .addHelpText(
       'after',
       `
@@ -25,6 +28,9 @@ Each service gets, in its own folder:
   src/gen/**                       regenerated every run (header: DO NOT EDIT); safe to delete
   src/handlers/<service>/<rpc>.ts  yours: created once per RPC (throws UNIMPLEMENTED), never overwritten
 
+ts-proto runs once for the whole workspace and its output is split per service by .proto file. When no input
+changed (contracts, buf.yaml/buf.lock, buf.gen.yaml, grpcforge.yaml, grpcforge, buf or ts-proto), the plan of the
+last run, cached in .grpcforge/cache/, is compared with the disk and nothing else runs; --no-cache runs everything.
 A handler whose RPC left the contract is reported as orphaned, never deleted. Nothing is written when the contracts
 do not compile (buf's file:line:col errors are printed) or grpcforge.yaml is invalid.
 
@@ -35,14 +41,17 @@ Examples:
   $ grpcforge generate --check          # in CI: fails when someone forgot to regenerate`,
     )
     .action(async (flags: GenerateFlags, command: Command) => {
-      const workspace = await loadWorkspace(await configPathFor(command), (line) => errLabelled('yellow', line));
-      const [{ generateWorkspace }, { countActions, formatGenerateReport, isDrift }] = await Promise.all([
+      const configPath = await configPathFor(command);
+      const config = await loadWorkspaceConfig(configPath, (line) => errLabelled('yellow', line));
+      const [{ generateFromConfig }, { countActions, formatGenerateReport, isDrift }] = await Promise.all([
         import('../../codegen/generate.js'),
         import('../output/generate-report.js'),
       ]);
       const progress = flags.json ? () => {} : (line: string) => err(`generating ${line}`);
-      const { plan, report } = await generateWorkspace(workspace.config, workspace.contract, {
+      // The contracts are built only when the cache cannot answer (a no-op run starts neither buf nor ts-proto).
+      const { plan, report } = await generateFromConfig(config, () => loadWorkspaceContract(config, configPath), {
         dryRun: flags.check === true,
+        cache: flags.cache !== false,
         onProgress: progress,
       });
       if (!flags.json) for (const note of plan.notes) err(`note: ${note}`);

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { relative } from 'node:path';
 import type { Command } from 'commander';
 import type { FileRegistry, JsonValue } from '@bufbuild/protobuf';
 import { ChannelCredentials, ClientError, Metadata, Status } from 'nice-grpc';
@@ -6,7 +8,7 @@ import type { ReflectionClient } from '../../call/reflection-client.js';
 import { UserError, errorMessage } from '../../util/errors.js';
 import { loadConfigFor } from '../context.js';
 import { parseWholeNumber } from '../flags.js';
-import { err, errLabelled, out } from '../output/print.js';
+import { err, errLabelled, out, printJson } from '../output/print.js';
 import type * as DynamicCallModule from '../../call/dynamic-call.js';
 
 /** The flags of `grpcforge call` (commander's camelCase names). */
@@ -17,28 +19,45 @@ export interface CallFlags {
   readonly ca?: string;
   readonly cert?: string;
   readonly key?: string;
+  readonly servername?: string;
   readonly list?: boolean;
+  readonly json?: boolean;
   readonly printCurl?: boolean;
   readonly deadline?: string;
 }
 
+/**
+ * A call that ends with a gRPC status other than OK exits with this plus the status code: 64 + 5 = 69 for NOT_FOUND,
+ * 64 + 14 = 78 for UNAVAILABLE (connection and TLS failures included), as grpcurl does. Usage errors exit 2.
+ */
+export const CALL_EXIT_STATUS_BASE = 64;
+
+/** Version of the `--json` document of `grpcforge call`. */
+export const CALL_JSON_VERSION = 1;
+
 /** `grpcforge call ADDRESS [METHOD]`, loaded when the command runs (src/cli/commands/call.ts registers it). */
 export async function runCall(address: string, target: string | undefined, flags: CallFlags, command: Command): Promise<void> {
-  const useTls = flags.tls === true || flags.ca !== undefined || flags.cert !== undefined;
+  const useTls = usesTls(flags);
   if ((flags.cert === undefined) !== (flags.key === undefined)) throw new UserError('bad-flag', '--cert and --key go together');
+  // SNI carries DNS names only (RFC 6066 §3): an IP address is verified from the address itself.
+  if (flags.servername !== undefined && (!/^[A-Za-z0-9.-]+$/.test(flags.servername) || isIP(flags.servername) !== 0)) {
+    throw new UserError('bad-flag', `--servername: expected a DNS name, got "${flags.servername}"`);
+  }
   const readPem = async (path: string | undefined, flag: string) =>
     path === undefined
       ? null
       : readFile(path).catch((error: unknown) => {
           throw new UserError('bad-flag', `${flag}: cannot read ${path}: ${errorMessage(error)}`);
         });
+  const { callChannelOptions, callTlsCredentials, explainConnectionFailure } = await import('../../call/tls.js');
   const credentials = useTls
-    ? ChannelCredentials.createSsl(
-        await readPem(flags.ca, '--ca'),
-        await readPem(flags.key, '--key'),
-        await readPem(flags.cert, '--cert'),
-      )
+    ? callTlsCredentials({
+        ca: await readPem(flags.ca, '--ca'),
+        key: await readPem(flags.key, '--key'),
+        cert: await readPem(flags.cert, '--cert'),
+      })
     : ChannelCredentials.createInsecure();
+  const channelOptions = callChannelOptions({ servername: flags.servername });
   const metadata = Metadata();
   const deadlineMs = parseWholeNumber(flags.deadline, '--deadline', undefined, 1);
   for (const header of flags.header ?? []) {
@@ -48,36 +67,54 @@ export async function runCall(address: string, target: string | undefined, flags
   }
   const { createReflectionClient } = await import('../../call/reflection-client.js');
   const dynamic = await import('../../call/dynamic-call.js');
-  const reflection = createReflectionClient(address, { credentials, metadata });
+  const reflection = createReflectionClient(address, { credentials, metadata, channelOptions });
+  const responses: JsonValue[] = [];
   try {
     const source = await descriptorSource(reflection, command, dynamic);
     if (flags.list) {
+      if (flags.printCurl) err(`$ ${curlCommand(address, undefined, flags, [], source.schema)}`);
+      const listed = [];
       for (const service of source.services) {
         const registry = await source.registryFor(service);
-        for (const method of registry.getService(service)?.methods ?? []) {
-          out(
-            `${service}/${method.name}  (${method.methodKind.replace('_', '-')}: ${method.input.typeName} -> ${method.output.typeName})`,
-          );
+        const methods = (registry.getService(service)?.methods ?? []).map((method) => ({
+          name: method.name,
+          kind: method.methodKind.replace('_', '-'),
+          input: method.input.typeName,
+          output: method.output.typeName,
+        }));
+        listed.push({ service, methods });
+        if (!flags.json) {
+          for (const method of methods) out(`${service}/${method.name}  (${method.kind}: ${method.input} -> ${method.output})`);
         }
       }
+      if (flags.json) printJson({ version: CALL_JSON_VERSION, services: listed });
       return;
     }
     if (!target) throw new UserError('bad-flag', 'name a method (pkg.Service/Method), or pass --list');
     const resolved = await resolveTarget(source, target, dynamic);
     const requests = await readRequests(flags.data, resolved.kind === 'clientStreaming' || resolved.kind === 'bidiStreaming');
-    if (flags.printCurl) err(`$ ${curlCommand(address, resolved.path, flags, requests)}`);
+    if (flags.printCurl) err(`$ ${curlCommand(address, resolved.path, flags, requests, source.schema)}`);
     await dynamic.invokeDynamic(resolved, {
       address,
       credentials,
       metadata,
       requests,
-      onResponse: (response) => out(JSON.stringify(response, null, 2)),
+      channelOptions,
+      onResponse: (response) => (flags.json ? responses.push(response) : out(JSON.stringify(response, null, 2))),
       ...(deadlineMs !== undefined ? { deadlineMs } : {}),
     });
+    if (flags.json) printJson({ version: CALL_JSON_VERSION, status: { code: 0, name: 'OK', message: '' }, responses });
   } catch (error) {
     if (error instanceof ClientError) {
-      errLabelled('red', `ERROR: ${Status[error.code]}: ${error.details}`);
-      process.exitCode = 1;
+      // grpc-js puts the transport's error (OpenSSL, socket) into UNAVAILABLE: say what it most likely means instead.
+      const message =
+        (error.code === Status.UNAVAILABLE
+          ? explainConnectionFailure(error.details, address, { tls: useTls, clientCert: flags.cert !== undefined })
+          : undefined) ?? error.details;
+      const name = Status[error.code];
+      if (flags.json) printJson({ version: CALL_JSON_VERSION, status: { code: error.code, name, message }, responses });
+      else errLabelled('red', `ERROR: ${name}: ${message}`);
+      process.exitCode = CALL_EXIT_STATUS_BASE + error.code;
       return;
     }
     throw error;
@@ -85,6 +122,10 @@ export async function runCall(address: string, target: string | undefined, flags
     reflection.close();
   }
 }
+
+/** --ca, --cert and --servername imply --tls. */
+const usesTls = (flags: CallFlags) =>
+  flags.tls === true || flags.ca !== undefined || flags.cert !== undefined || flags.servername !== undefined;
 
 type DynamicCall = typeof DynamicCallModule;
 
@@ -94,6 +135,8 @@ interface DescriptorSource {
   readonly where: string;
   /** Fully-qualified services, sorted. */
   readonly services: readonly string[];
+  /** The buf module of the workspace contracts, relative to the current folder, when they are the source. */
+  readonly schema?: string;
   registryFor(service: string): Promise<FileRegistry>;
 }
 
@@ -108,9 +151,15 @@ async function descriptorSource(reflection: ReflectionClient, command: Command, 
   } catch (error) {
     if (!(error instanceof ClientError && error.code === Status.UNIMPLEMENTED)) throw error;
     err('the server has no reflection: using the contracts of the workspace here');
-    const registry = dynamic.registryFromSet(await workspaceDescriptors(command));
+    const workspace = await workspaceDescriptors(command);
+    const registry = dynamic.registryFromSet(workspace.descriptorSet);
     const services = dynamic.servicesOfRegistry(registry).map((entry) => entry.service);
-    return { where: 'in the workspace contracts', services, registryFor: () => Promise.resolve(registry) };
+    return {
+      where: 'in the workspace contracts',
+      services,
+      schema: relative(process.cwd(), workspace.bufDir) || '.',
+      registryFor: () => Promise.resolve(registry),
+    };
   }
 }
 
@@ -146,8 +195,10 @@ async function readRequests(data: string | undefined, streaming: boolean): Promi
       throw new UserError('bad-flag', `-d: cannot read ${data.slice(1)}: ${errorMessage(error)}`);
     });
   }
+  const { parseRequestJson } = await import('../../call/request-json.js');
+  // Not JSON.parse: it would turn 1152921504606846977 into 1152921504606846976.
   try {
-    const value = JSON.parse(text) as JsonValue;
+    const value = parseRequestJson(text);
     return streaming && Array.isArray(value) ? value : [value];
   } catch {
     const lines = text
@@ -156,7 +207,7 @@ async function readRequests(data: string | undefined, streaming: boolean): Promi
       .filter(Boolean);
     return lines.map((line, index) => {
       try {
-        return JSON.parse(line) as JsonValue;
+        return parseRequestJson(line);
       } catch (error) {
         throw new UserError('bad-request', `-d: line ${index + 1} is not JSON: ${errorMessage(error)}`);
       }
@@ -164,22 +215,39 @@ async function readRequests(data: string | undefined, streaming: boolean): Promi
   }
 }
 
-/** The workspace's FileDescriptorSet, for servers without reflection. */
-async function workspaceDescriptors(command: Command): Promise<Uint8Array> {
+/** The workspace's FileDescriptorSet and its buf module folder, for servers without reflection. */
+async function workspaceDescriptors(command: Command): Promise<{ descriptorSet: Uint8Array; bufDir: string }> {
   const config = await loadConfigFor(command);
   const { loadContract } = await import('../../contract/load-contract.js');
-  return (await loadContract(config.contract.root, config.workspaceDir)).contract.descriptorSet;
+  const loaded = await loadContract(config.contract.root, config.workspaceDir);
+  return { descriptorSet: loaded.contract.descriptorSet, bufDir: loaded.bufDir };
 }
 
-/** The same call with buf curl (which speaks reflection itself). */
-function curlCommand(address: string, path: string, flags: CallFlags, requests: readonly JsonValue[]): string {
-  const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
-  const tls = flags.tls === true || flags.ca !== undefined || flags.cert !== undefined;
+/**
+ * The same call with buf curl: its TLS flags, headers, body and deadline, `--schema` when the workspace contracts
+ * stand in for reflection, `--list-methods` for `--list` (`path` undefined).
+ */
+function curlCommand(
+  address: string,
+  path: string | undefined,
+  flags: CallFlags,
+  requests: readonly JsonValue[],
+  schema: string | undefined,
+): string {
+  const quote = (value: string) => (/^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
+  const tls = usesTls(flags);
   const parts = ['buf', 'curl', '--protocol', 'grpc'];
   if (!tls) parts.push('--http2-prior-knowledge');
   if (flags.ca) parts.push('--cacert', quote(flags.ca));
   if (flags.cert) parts.push('--cert', quote(flags.cert), '--key', quote(flags.key ?? ''));
+  if (flags.servername) parts.push('--servername', quote(flags.servername));
+  if (schema) parts.push('--schema', quote(schema));
   for (const header of flags.header ?? []) parts.push('-H', quote(header));
+  if (path === undefined) {
+    parts.push('--list-methods', `${tls ? 'https' : 'http'}://${address}`);
+    return parts.join(' ');
+  }
+  if (flags.deadline) parts.push('--timeout', `${Number(flags.deadline)}ms`);
   const body =
     requests.length === 1 ? JSON.stringify(requests[0]) : requests.map((request) => JSON.stringify(request)).join('\n');
   parts.push('-d', quote(body), `${tls ? 'https' : 'http'}://${address}${path}`);

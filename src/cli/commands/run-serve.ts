@@ -23,6 +23,8 @@ export interface ServeFlags {
   readonly logStore: boolean;
   readonly stub?: boolean;
   readonly scenario?: string;
+  /** --allow-grpc-trace: let GRPC_TRACE print (metadata values of credentials masked). */
+  readonly allowGrpcTrace?: boolean;
 }
 
 /** The module `generate` writes for a service that serves something (`src/gen/server/index.ts`). */
@@ -39,6 +41,14 @@ interface ServerEntry {
 
 /** `grpcforge serve <service>`, loaded when the command runs (src/cli/commands/serve.ts registers it). */
 export async function runServe(name: string, flags: ServeFlags, command: Command): Promise<void> {
+  const tracing = grpcTracing(process.env);
+  if (tracing && !flags.allowGrpcTrace) {
+    throw new UserError(
+      'grpc-trace-refused',
+      `${tracing} makes grpc-js print every request's metadata to stderr, API keys and bearer tokens included`,
+      [`unset ${tracing.slice(0, tracing.indexOf('='))}, or pass --allow-grpc-trace (credential values are then masked)`],
+    );
+  }
   const config = await loadConfigFor(command);
   if (flags.stub) return serveStub(config, name, flags);
   if (flags.scenario) throw new UserError('bad-flag', '--scenario goes with --stub');
@@ -55,6 +65,7 @@ export async function runServe(name: string, flags: ServeFlags, command: Command
   const entry = await loadServerEntry(service);
   await assertServedAuthMethods(config, service, entry.services);
   const { startServer } = await import('../../runtime/index.js');
+  await quietGrpcLogger(tracing);
   const { buildAuthOptions, buildServerCredentials, buildTelemetryOptions, openLogStore } = await import('../runtime-options.js');
   const { redactConnectionString } = await import('../../runtime/logstore/postgres-connection.js');
   const credentials = await buildServerCredentials(config, name);
@@ -69,6 +80,7 @@ export async function runServe(name: string, flags: ServeFlags, command: Command
     descriptorSet: entry.descriptorSet,
     health: config.server.health,
     reflection: config.server.reflection,
+    limits: config.server.limits,
     serviceContext,
     auth,
     ...(entry.authHooks ? { authHooks: entry.authHooks } : {}),
@@ -78,10 +90,14 @@ export async function runServe(name: string, flags: ServeFlags, command: Command
     ...(telemetry ? { telemetry } : {}),
   }).catch(async (error: unknown) => {
     await store?.close();
-    throw new UserError(
-      'listen-failed',
-      `cannot listen on ${flags.host ?? service.listen?.host ?? ''}:${port}: ${errorMessage(error)}`,
-    );
+    const host = flags.host ?? service.listen?.host ?? '';
+    if (/EADDRINUSE/.test(errorMessage(error))) {
+      throw new UserError('port-in-use', `cannot listen on ${host}:${port}: the port is already in use`, [
+        'see which grpcforge server runs there: `grpcforge status`',
+        'or take a free port: `grpcforge serve ' + name + ' --port 0`',
+      ]);
+    }
+    throw new UserError('listen-failed', `cannot listen on ${host}:${port}: ${errorMessage(error)}`);
   });
   const instanceId = randomUUID();
   let heartbeat: NodeJS.Timeout | undefined;
@@ -132,6 +148,9 @@ export async function runServe(name: string, flags: ServeFlags, command: Command
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+  stopWithParent(() => stop('parent exited'));
+  if (tracing) err(`${tracing}: grpc-js tracing allowed by --allow-grpc-trace; credential values in it are masked`);
   // Only now: a supervisor that signals as soon as it reads this line must reach the drain, not Node's default.
   out(`listening on ${server.address}`);
 }
@@ -141,6 +160,7 @@ async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags
   await registerTypeScriptLoader();
   const runtime = await import('../../runtime/index.js');
   let definition: TsProtoServiceDefinition | undefined;
+  let descriptorSet: Uint8Array;
   let port = flags.port;
   if (name.includes('.')) {
     const consumer = config.services.find((service) => service.consumes.some((consume) => consume.service === name));
@@ -154,12 +174,16 @@ async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags
         'run `grpcforge generate` first',
       ]);
     definition = ((await import(pathToFileURL(module).href)) as { definition: TsProtoServiceDefinition }).definition;
+    // The contracts, for reflection and for checking the scenario's bodies against the message types.
+    const { loadContract } = await import('../../contract/load-contract.js');
+    descriptorSet = (await loadContract(config.contract.root, config.workspaceDir)).contract.descriptorSet;
     const provider = config.services.find((service) => service.serves.includes(name));
     port ??= provider?.listen ? String(provider.listen.port) : undefined;
   } else {
     const service = requireService(config, name);
     const entry = await loadServerEntry(service);
     definition = entry.services[0]?.definition as TsProtoServiceDefinition | undefined;
+    descriptorSet = entry.descriptorSet;
     if (entry.services.length > 1) {
       throw new UserError(
         'ambiguous-stub',
@@ -182,21 +206,53 @@ async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags
   }
   let handlers: Record<string, unknown>;
   try {
-    handlers = runtime.createScenarioHandlers(definition, { ...scenario, methods: scenario.methods ?? {} });
+    handlers = runtime.createScenarioHandlers(definition, { ...scenario, methods: scenario.methods ?? {} }, { descriptorSet });
   } catch (error) {
     throw new UserError('scenario-invalid', `${flags.scenario ?? 'scenario'}: ${errorMessage(error)}`);
   }
   const stub = await runtime.startStub(definition, handlers as Partial<ServiceImplementation<TsProtoServiceDefinition>>, {
     host: flags.host ?? '127.0.0.1',
     port: parseWholeNumber(port, '--port', 0),
+    descriptorSet,
   });
-  err(`stub of ${definition.fullName}${flags.scenario ? ` from ${flags.scenario}` : ' (every RPC answers UNIMPLEMENTED)'}`);
+  // Registered like a server, so `status` shows the stub (its calls are not recorded in the store).
+  const { openLogStore } = await import('../runtime-options.js');
+  const store = config.logStore.enabled && flags.logStore ? await openLogStore(config, { writer: true }) : undefined;
+  const instanceId = randomUUID();
+  let heartbeat: NodeJS.Timeout | undefined;
+  if (store) {
+    await store.instances.register({
+      id: instanceId,
+      service: `${name} (stub)`,
+      address: stub.address,
+      pid: process.pid,
+      host: hostname(),
+      startedAt: Date.now(),
+      services: [definition.fullName],
+    });
+    heartbeat = setInterval(() => void store.instances.heartbeat(instanceId), 10_000);
+    heartbeat.unref();
+  }
+  err(
+    `stub of ${definition.fullName}${flags.scenario ? ` from ${flags.scenario}` : ' (every RPC answers UNIMPLEMENTED)'}` +
+      ', health, reflection',
+  );
   const stop = () => {
-    err(`stub: ${stub.calls.length} calls received`);
-    void stub.close().then(() => process.exit(0));
+    err(`stub: ${stub.calls.length} call${stub.calls.length === 1 ? '' : 's'} received`);
+    void (async () => {
+      if (heartbeat) clearInterval(heartbeat);
+      await stub.close();
+      if (store) {
+        await store.instances.heartbeat(instanceId, 'stopped');
+        await store.close();
+      }
+      process.exit(0);
+    })();
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  process.on('SIGHUP', stop);
+  stopWithParent(stop);
   out(`listening on ${stub.address}`);
 }
 
@@ -271,5 +327,62 @@ function rpcCount(definition: object): number {
 
 /** `1200 calls written, 3 dropped (queue full 3)`: what the store did with this process's calls. */
 function describeCounters(counters: LogWriterCounters): string {
-  return `${counters.written} calls written${counters.dropped ? `, ${counters.dropped} dropped (${describeDropped(counters.droppedBy)})` : ''}`;
+  return `${counters.written} call${counters.written === 1 ? '' : 's'} written${counters.dropped ? `, ${counters.dropped} dropped (${describeDropped(counters.droppedBy)})` : ''}`;
+}
+
+/**
+ * The variable that turns grpc-js tracing on so that it prints (`GRPC_TRACE=all` or `GRPC_NODE_TRACE=…`, with
+ * `GRPC_VERBOSITY` or `GRPC_NODE_VERBOSITY` DEBUG: grpc-js traces at DEBUG), as `NAME=value`; `undefined` when
+ * nothing is traced. grpc-js reads them once, when it loads.
+ */
+export function grpcTracing(env: NodeJS.ProcessEnv): string | undefined {
+  const traceName = env.GRPC_NODE_TRACE !== undefined ? 'GRPC_NODE_TRACE' : 'GRPC_TRACE';
+  const trace = env[traceName] ?? '';
+  const verbosity = (env.GRPC_NODE_VERBOSITY ?? env.GRPC_VERBOSITY ?? '').toUpperCase();
+  const enabled = trace.split(',').some((tracer) => tracer.length > 0 && !tracer.startsWith('-'));
+  if (!enabled || verbosity !== 'DEBUG') return undefined;
+  return `${traceName}=${trace}`;
+}
+
+/** Values of metadata that carry credentials, in grpc-js's trace lines (`"x-api-key":["…"]`), and bearer tokens. */
+const CREDENTIAL_IN_TRACE =
+  /("(?:authorization|proxy-authorization|x-api-key|cookie|set-cookie)"\s*:\s*\[?\s*)"(?:[^"\\]|\\.)*"/gi;
+const BEARER_IN_TRACE = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+
+/** A grpc-js log line with credential values masked. */
+export function maskCredentials(line: string): string {
+  return line.replace(CREDENTIAL_IN_TRACE, '$1"[masked]"').replace(BEARER_IN_TRACE, '$1 [masked]');
+}
+
+/**
+ * Replaces grpc-js's logger: its lines go through {@link maskCredentials}, and its own line before a failed bind
+ * ("No address added out of total N resolved") is dropped: serve reports the failure itself.
+ */
+async function quietGrpcLogger(tracing: string | undefined): Promise<void> {
+  const { setLogger } = await import('@grpc/grpc-js');
+  const write =
+    (prefix: string) =>
+    (message: unknown, ...rest: unknown[]) => {
+      const line = [message, ...rest].map(String).join(' ');
+      if (/^No address added out of total \d+ resolved$/.test(line)) return;
+      process.stderr.write(`${prefix} ${tracing ? maskCredentials(line) : line}\n`);
+    };
+  setLogger({ error: write('E'), info: write('I'), debug: write('D') });
+}
+
+/**
+ * Stops the server when the process that started it exits: `npx grpcforge serve` runs node under npm (and a shell),
+ * and a SIGTERM to npx ends npx without always reaching this process, which would keep the port. Checked every second
+ * (unref'd); not when started by init (pid 1).
+ */
+function stopWithParent(stop: () => void): void {
+  const parent = process.ppid;
+  if (parent <= 1) return;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      stop();
+    }
+  }, 1000);
+  timer.unref();
 }

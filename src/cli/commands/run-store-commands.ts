@@ -22,6 +22,11 @@ import {
   timelineBucketJson,
 } from '../output/store-json.js';
 import { formatTable } from '../output/table.js';
+import { escapeText } from '../output/escape.js';
+import { isInstanceRetained, STOPPED_RETENTION_MS } from '../../runtime/logstore/instances.js';
+
+/** `1 call`, `2 calls`. */
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /** Opens the store of the workspace `grpcforge.yaml` names, runs `use`, and closes it. */
 async function withStore<T>(command: Command, use: (store: LogStore) => Promise<T>): Promise<T> {
@@ -109,7 +114,14 @@ export async function runKeysCreate(flags: KeysCreateFlags, command: Command): P
     .split(',')
     .map((role) => role.trim())
     .filter(Boolean);
-  const expiresAt = flags.expiresIn ? Date.now() + parseDuration(flags.expiresIn, '--expires-in') : undefined;
+  const lifetimeMs = flags.expiresIn === undefined ? undefined : parseDuration(flags.expiresIn, '--expires-in');
+  if (lifetimeMs !== undefined && lifetimeMs <= 0) {
+    throw new UserError(
+      'bad-flag',
+      `--expires-in: "${flags.expiresIn ?? ''}" would create a key that is already expired (expected a positive duration such as 30d or 12h; leave the flag out for a key that never expires)`,
+    );
+  }
+  const expiresAt = lifetimeMs === undefined ? undefined : Date.now() + lifetimeMs;
   await withStore(command, async (store) => {
     const { key, record } = await store.apiKeys
       .create({ name: flags.name, roles, ...(expiresAt !== undefined ? { expiresAt } : {}) })
@@ -129,7 +141,7 @@ export async function runKeysCreate(flags: KeysCreateFlags, command: Command): P
     }
     out(key);
     err(
-      `created API key "${record.name}" (id ${record.id}${roles.length ? `, roles ${roles.join(', ')}` : ''}${expiresAt ? `, expires ${iso(expiresAt)}` : ''})`,
+      `created API key "${escapeText(record.name)}" (id ${record.id}${roles.length ? `, roles ${roles.join(', ')}` : ''}${expiresAt ? `, expires ${iso(expiresAt)}` : ''})`,
     );
     err('this is the only time the key is shown: store it now; send it as `x-api-key` metadata');
   });
@@ -186,7 +198,8 @@ export async function runLogs(flags: LogsFlags, command: Command): Promise<void>
       const log = await store.logs.get(flags.requestId);
       if (!log) throw new UserError('unknown-request', `no stored call has request id "${flags.requestId}"`);
       if (flags.json) return printJson({ version: STORE_JSON_VERSION, log: requestLogJson(log) });
-      for (const [key, value] of Object.entries(requestLogJson(log))) out(`${key.padEnd(17)} ${String(value ?? '-')}`);
+      for (const [key, value] of Object.entries(requestLogJson(log)))
+        out(`${key.padEnd(17)} ${escapeText(String(value ?? '-'))}`);
       return;
     }
     const logs = await store.logs.list(query);
@@ -245,7 +258,7 @@ export async function runStats(flags: StatsFlags, command: Command): Promise<voi
         (totals.exact ? '  (exact)' : '  (percentiles within 1%; --exact for exact)'),
     );
     if (dropped.rows > 0) {
-      out(`${styleOut('yellow', 'not recorded:')} ${dropped.rows} calls (${describeDropped(dropped.droppedBy)})`);
+      out(`${styleOut('yellow', 'not recorded:')} ${plural(dropped.rows, 'call')} (${describeDropped(dropped.droppedBy)})`);
     }
     if (methods.length > 0) {
       out('');
@@ -268,17 +281,20 @@ export async function runStats(flags: StatsFlags, command: Command): Promise<voi
       out('recent errors:');
       for (const log of recentErrors)
         out(
-          `  ${iso(log.startedAt)}  ${log.service}/${log.method}  ${styleOut('red', statusName(log.statusCode))}  ${log.errorMessage ?? ''}`,
+          `  ${iso(log.startedAt)}  ${escapeText(`${log.service}/${log.method}`)}  ${styleOut('red', statusName(log.statusCode))}  ${escapeText(log.errorMessage ?? '')}`,
         );
     }
   });
 }
 
 /** `grpcforge status`: the server instances `serve` recorded. */
-export async function runStatus(flags: { json?: boolean }, command: Command): Promise<void> {
+export async function runStatus(flags: { json?: boolean; all?: boolean }, command: Command): Promise<void> {
   await withStore(command, async (store) => {
-    const instances = await store.instances.list();
+    const listed = await store.instances.list(flags.all ? 1000 : 50);
     const now = Date.now();
+    // Stopped (and unresponsive: gone) instances leave the list a day after their last heartbeat, unless --all.
+    const instances = flags.all ? listed : listed.filter((instance) => isInstanceRetained(instance, now));
+    const hidden = listed.length - instances.length;
     if (flags.json) {
       return printJson({ version: STORE_JSON_VERSION, instances: instances.map((instance) => instanceJson(instance, now)) });
     }
@@ -297,5 +313,10 @@ export async function runStatus(flags: { json?: boolean }, command: Command): Pr
       ]),
       { index: 1, styleOf: (state) => INSTANCE_STATE_STYLES[state] },
     );
+    if (hidden > 0) {
+      err(
+        `${plural(hidden, 'instance')} stopped more than ${formatDuration(STOPPED_RETENTION_MS)} ago not shown (--all shows them)`,
+      );
+    }
   });
 }

@@ -19,6 +19,10 @@ export function registerServe(program: Command): void {
       'serve a fake from the contract instead of the handlers: <service> is a workspace service or a consumed fully-qualified service',
     )
     .option('--scenario <file>', 'with --stub: YAML or JSON rules per RPC (match, respond, stream, error, delayMs, sequence)')
+    .option(
+      '--allow-grpc-trace',
+      'run although GRPC_TRACE with GRPC_VERBOSITY=DEBUG is set (grpc-js prints metadata; credential values are masked)',
+    )
     .addHelpText(
       'after',
       `
@@ -29,7 +33,11 @@ Handlers are found by convention in src/handlers/<service>/<rpc>.ts (TypeScript 
 \`grpcforge generate\` first. The bound address is printed as "listening on HOST:PORT".
 A handler error that is not a ServerError reaches the client as INTERNAL with a generic message; the error and the
 method path go to stderr. SIGTERM or SIGINT stops accepting calls, ends response streams with UNAVAILABLE, drains
-the other in-flight calls (server.shutdownTimeoutMs), then cancels the rest.
+the other in-flight calls (server.shutdownTimeoutMs), then cancels the rest; so does the exit of the process that
+started it (npx). Limits of every connection and call (message sizes, an 8 KiB metadata budget answered
+RESOURCE_EXHAUSTED, 1000 concurrent calls per connection, idle and age timeouts, keepalive enforcement) are in
+server.limits. GRPC_TRACE with GRPC_VERBOSITY=DEBUG makes grpc-js print every request's metadata, so serve refuses
+it unless --allow-grpc-trace is given (the values of authorization, x-api-key and cookies are then masked).
 
 Stubs (for consumers' integration tests and front-end work before a service exists):
   $ grpcforge serve auth.v1.AuthService --stub --scenario scenarios/auth.yaml --port 6000

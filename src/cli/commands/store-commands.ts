@@ -12,7 +12,7 @@ export function registerKeys(program: Command): void {
     .description('create an API key and print it once')
     .requiredOption('--name <name>', 'unique name; it is the principal of calls made with the key')
     .option('--roles <roles>', 'comma-separated roles, for example admin,reader')
-    .option('--expires-in <duration>', 'lifetime such as 30d, 12h (default: never expires)')
+    .option('--expires-in <duration>', 'lifetime such as 30d, 12h; must be more than 0 (default: never expires)')
     .option('--json', 'print { version, key, id, name, roles, expiresAt } as JSON')
     .addHelpText('after', '\nExample:\n  $ grpcforge keys create --name ci-bot --roles deployer --expires-in 90d')
     .action(async (flags: KeysCreateFlags, command: Command) =>
@@ -88,11 +88,12 @@ export function registerStatus(program: Command): void {
     .command('status')
     .description('server instances recorded by `grpcforge serve`: address, pid, uptime, heartbeat age, calls not recorded')
     .option('--json', 'print as JSON')
+    .option('--all', 'also instances that stopped (or went unresponsive) more than a day ago')
     .addHelpText(
       'after',
-      '\nAn instance still marked serving whose heartbeat (every 10 s) is older than 30 s shows as unresponsive.\n\nExample:\n  $ grpcforge status',
+      '\nAn instance still marked serving whose heartbeat (every 10 s) is older than 30 s shows as unresponsive.\nStopped and unresponsive instances are listed for a day after their last heartbeat; --all lists every one.\n\nExamples:\n  $ grpcforge status\n  $ grpcforge status --all --json',
     )
-    .action(async (flags: { json?: boolean }, command: Command) =>
+    .action(async (flags: { json?: boolean; all?: boolean }, command: Command) =>
       (await import('./run-store-commands.js')).runStatus(flags, command),
     );
 }

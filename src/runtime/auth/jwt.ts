@@ -8,6 +8,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import type { Principal } from './principal.js';
+import { unsafePrincipalCharacter } from './principal-text.js';
 
 /** How bearer tokens are verified (with `jose`). Exactly one of `secret`, `publicKey`, `jwksUrl`, `jwks`. */
 export interface JwtOptions {
@@ -40,7 +41,8 @@ export type JwtResult = { ok: true; principal: Principal } | { ok: false; reason
 export type JwtVerifier = (token: string) => Promise<JwtResult>;
 
 /**
- * Builds a verifier: allow-listed algorithms, `exp` required, issuer and audience checked when configured.
+ * Builds a verifier: allow-listed algorithms, `exp` required, issuer and audience checked when configured; a `sub` or
+ * role holding a control character (CR, LF, ANSI escapes: see {@link unsafePrincipalCharacter}) is `invalid`.
  * @throws Error when not exactly one key source is configured or the public key does not parse.
  */
 export async function createJwtVerifier(options: JwtOptions): Promise<JwtVerifier> {
@@ -68,7 +70,11 @@ export async function createJwtVerifier(options: JwtOptions): Promise<JwtVerifie
         ...(options.audience !== undefined ? { audience: options.audience } : {}),
       });
       if (!payload.sub) return { ok: false, reason: 'invalid', detail: 'token has no sub' };
-      return { ok: true, principal: { id: payload.sub, kind: 'jwt', roles: rolesOf(payload, rolesClaim), claims: payload } };
+      const roles = rolesOf(payload, rolesClaim);
+      // A sub or role with CR, LF, ESC... would forge lines in logs and terminals: the token is refused.
+      const unsafe = [payload.sub, ...roles].map(unsafePrincipalCharacter).find((found) => found !== undefined);
+      if (unsafe) return { ok: false, reason: 'invalid', detail: `sub or ${rolesClaim} holds the control character ${unsafe}` };
+      return { ok: true, principal: { id: payload.sub, kind: 'jwt', roles, claims: payload } };
     } catch (error) {
       // Only these say the token is bad; anything else (JWKS timeout, HTTP error, bad JWKS body) is the key
       // source failing, which is the server's problem (UNAVAILABLE), not the caller's.

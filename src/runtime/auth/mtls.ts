@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { ServerInterceptingCall, type ServerInterceptor } from '@grpc/grpc-js';
+import { unsafePrincipalCharacter } from './principal-text.js';
 
 /**
  * Metadata key that carries the verified client certificate's SPIFFE ID (its one URI SAN) from the transport to the
@@ -44,7 +45,8 @@ export type CertificateIdentity =
  *   `a-z 0-9 . - _`, non-empty path of segments of `A-Z a-z 0-9 . - _`, no `.`/`..` segment, no query, fragment,
  *   port or user info), and it is the identity;
  * - no URI SAN: the subject CN, as `kind: 'commonName'` (the caller decides whether to accept it), unless the CN is
- *   missing, repeated, or claims the `spiffe:` namespace, which only a URI SAN may.
+ *   missing, repeated, holds a control character (CR, LF, ANSI escapes), or claims the `spiffe:` namespace, which
+ *   only a URI SAN may.
  * The subject is never consulted when there is a URI SAN.
  */
 export function certificateIdentity(certificate: CertificateFacts): CertificateIdentity {
@@ -64,6 +66,8 @@ export function certificateIdentity(certificate: CertificateFacts): CertificateI
   if (/^\s*spiffe:/i.test(commonName)) {
     return { kind: 'none', reason: 'a CN in the spiffe: namespace (only a URI SAN can carry a SPIFFE ID)' };
   }
+  const unsafe = unsafePrincipalCharacter(commonName);
+  if (unsafe) return { kind: 'none', reason: `a CN with the control character ${unsafe}` };
   return { kind: 'commonName', id: commonName };
 }
 

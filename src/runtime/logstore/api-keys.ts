@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
+import { unsafePrincipalCharacter } from '../auth/principal-text.js';
 import type { ApiKeyTable, LogStoreDatabase } from './database.js';
 
 /** Every key starts with this, so a leaked key is recognisable (secret scanners, logs). */
@@ -57,12 +58,20 @@ function toRecord(row: Selectable<ApiKeyTable>): ApiKeyRecord {
 /**
  * Creates a key: 12 hex characters of id and 32 bytes of randomness (base64url). The key is returned once; only its
  * hash is stored.
- * @throws Error when a key with the same name exists.
+ * @throws Error when the name is empty or holds a control character (CR, LF, ANSI escapes: it becomes the principal
+ * id in logs), or when a key with the same name exists.
  */
 export async function createApiKey(
   db: Kysely<LogStoreDatabase>,
   options: CreateApiKeyOptions,
 ): Promise<{ key: string; record: ApiKeyRecord }> {
+  const unsafe = unsafePrincipalCharacter(options.name);
+  if (unsafe || options.name.trim() === '') {
+    throw new Error(
+      `API key name ${JSON.stringify(options.name)}: expected a non-empty name without control characters` +
+        (unsafe ? ` (found ${unsafe})` : ''),
+    );
+  }
   const id = randomBytes(6).toString('hex');
   const key = `${API_KEY_PREFIX}${id}_${randomBytes(32).toString('base64url')}`;
   const existing = await db.selectFrom('api_keys').select('id').where('name', '=', options.name).executeTakeFirst();

@@ -5,6 +5,12 @@ import { totalDropped, type DroppedBy } from './writer-protocol.js';
 /** How long an instance may go without a heartbeat (sent every 10 s) before it counts as unresponsive, in ms. */
 export const UNRESPONSIVE_AFTER_MS = 30_000;
 
+/**
+ * How long `status` keeps showing an instance that stopped (or went unresponsive: its process is gone), counted from
+ * its last heartbeat, in ms: one day. Its row stays in the store; `status --all` shows it.
+ */
+export const STOPPED_RETENTION_MS = 24 * 60 * 60 * 1000;
+
 /** The state of an instance as `status` shows it: `unresponsive` is `serving` with an old heartbeat. */
 export type InstanceState = 'serving' | 'stopping' | 'stopped' | 'unresponsive';
 
@@ -83,4 +89,13 @@ function toInstance(row: Selectable<ServerInstanceTable>, now: number): ServerIn
 export async function listInstances(db: Kysely<LogStoreDatabase>, limit = 50, now = Date.now()): Promise<ServerInstance[]> {
   const rows = await db.selectFrom('server_instances').selectAll().orderBy('started_at', 'desc').limit(limit).execute();
   return rows.map((row) => toInstance(row, now));
+}
+
+/**
+ * Whether `status` shows an instance by default: serving and stopping ones always, stopped and unresponsive ones
+ * until {@link STOPPED_RETENTION_MS} (or `retentionMs`) after their last heartbeat.
+ */
+export function isInstanceRetained(instance: ServerInstance, now = Date.now(), retentionMs = STOPPED_RETENTION_MS): boolean {
+  if (instance.state === 'serving' || instance.state === 'stopping') return true;
+  return now - instance.lastHeartbeatAt <= retentionMs;
 }

@@ -1,4 +1,10 @@
-import type { Http2SecureServer, Http2Server, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type {
+  Http2SecureServer,
+  Http2Server,
+  ServerOptions as Http2ServerOptions,
+  IncomingHttpHeaders,
+  ServerHttp2Stream,
+} from 'node:http2';
 import { constants as http2Constants } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import { Server as GrpcServer } from '@grpc/grpc-js';
@@ -169,7 +175,7 @@ export function createCallAccounting(options: CallAccountingOptions): CallAccoun
     },
     observe(grpcServerOptions) {
       // Prepended: the tag must be in the headers before grpc-js turns them into the call's metadata.
-      observeHttp2Servers(grpcServerOptions, (http2Server) => http2Server.prependListener('stream', onStream));
+      observeHttp2Servers(grpcServerOptions, { observe: (http2Server) => http2Server.prependListener('stream', onStream) });
     },
     async waitUntilRecorded(timeoutMs) {
       if (inFlight.size > 0) {
@@ -289,31 +295,77 @@ type SetupHandlers = (
   ...rest: unknown[]
 ) => void;
 
+type CreateHttp2Server = (this: { options?: object; commonServerOptions?: Http2ServerOptions }, ...rest: unknown[]) => unknown;
+
+/** What a grpc-js server's HTTP/2 servers are given and observed with; see {@link observeHttp2Servers}. */
+export interface Http2ServerObserver {
+  /** Merged into the options grpc-js creates each node:http2 server with (`settings` merged on their own). */
+  readonly http2Options?: Http2ServerOptions;
+  /**
+   * Decides, for each new stream and before grpc-js sees it, whether grpc-js handles it; a stream it refuses must
+   * have been answered. Listeners added by {@link Http2ServerObserver.observe} run before it.
+   */
+  readonly admit?: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]) => boolean;
+  /** Called with each HTTP/2 server once grpc-js set it up. */
+  readonly observe?: (http2Server: Http2Server | Http2SecureServer) => void;
+}
+
 /** Observers of HTTP/2 servers, by the options object the grpc-js server was constructed with. */
-const observers = new WeakMap<object, (http2Server: Http2Server | Http2SecureServer) => void>();
+const observers = new WeakMap<object, Http2ServerObserver[]>();
 let isHooked: boolean | undefined;
 
 /**
- * Calls `observer` with each HTTP/2 server a grpc-js server constructed with `grpcServerOptions` (nice-grpc's
- * `createServer(options)` hands them on as they are) creates when it binds.
- * @returns false when this grpc-js has no `_setupHandlers` to wrap: calls are then recorded by the logger alone.
+ * Hands each HTTP/2 server that a grpc-js server constructed with `grpcServerOptions` (nice-grpc's
+ * `createServer(options)` hands them on as they are) creates when it binds to `observer`; observers added first run
+ * first. Call before `listen`.
+ * @returns false when this grpc-js has no `_setupHandlers` to wrap: nothing is observed then (without
+ *   `createHttp2Server`, {@link Http2ServerObserver.http2Options} alone are not applied).
  */
-function observeHttp2Servers(
-  grpcServerOptions: object,
-  observer: (http2Server: Http2Server | Http2SecureServer) => void,
-): boolean {
+export function observeHttp2Servers(grpcServerOptions: object, observer: Http2ServerObserver): boolean {
   if (isHooked === undefined) {
-    const prototype = GrpcServer.prototype as unknown as { _setupHandlers?: SetupHandlers };
+    const prototype = GrpcServer.prototype as unknown as {
+      _setupHandlers?: SetupHandlers;
+      createHttp2Server?: CreateHttp2Server;
+    };
     const original = prototype._setupHandlers;
+    const originalCreate = prototype.createHttp2Server;
     isHooked = typeof original === 'function';
+    // Without it, node:http2's own header limits stay (the stream is reset instead of answered).
+    if (original && originalCreate) {
+      prototype.createHttp2Server = function createHttp2Server(...rest) {
+        for (const { http2Options } of (this.options && observers.get(this.options)) || []) {
+          if (!http2Options) continue;
+          const common = this.commonServerOptions ?? {};
+          this.commonServerOptions = {
+            ...common,
+            ...http2Options,
+            settings: { ...common.settings, ...http2Options.settings },
+          };
+        }
+        return originalCreate.call(this, ...rest);
+      };
+    }
     if (original) {
       prototype._setupHandlers = function setupHandlers(http2Server, ...rest) {
+        const before = http2Server ? new Set(http2Server.listeners('stream')) : new Set();
         original.call(this, http2Server, ...rest);
-        const observe = this.options ? observers.get(this.options) : undefined;
-        if (observe && http2Server) observe(http2Server);
+        const list = this.options ? observers.get(this.options) : undefined;
+        if (!list || !http2Server) return;
+        const admits = list.flatMap((entry) => (entry.admit ? [entry.admit] : []));
+        if (admits.length > 0) {
+          // grpc-js's own stream handler, just added: it runs only for the streams every observer admits.
+          for (const listener of http2Server.listeners('stream') as ((...args: unknown[]) => void)[]) {
+            if (before.has(listener)) continue;
+            http2Server.removeListener('stream', listener);
+            http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, raw: string[]) => {
+              if (admits.every((admit) => admit(stream, headers, raw))) listener(stream, headers, flags, raw);
+            });
+          }
+        }
+        for (const entry of list) entry.observe?.(http2Server);
       };
     }
   }
-  if (isHooked) observers.set(grpcServerOptions, observer);
+  if (isHooked) observers.set(grpcServerOptions, [...(observers.get(grpcServerOptions) ?? []), observer]);
   return isHooked;
 }

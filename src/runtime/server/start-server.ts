@@ -6,7 +6,15 @@ import type { AuthOptions } from '../middleware/auth.js';
 import type { CallRecord } from '../logstore/call-record.js';
 import { callKindOf, splitMethodPath, type MethodOfPath } from '../middleware/request-logger.js';
 import { createTerminatorMiddleware } from '../middleware/terminator.js';
-import { createCallAccounting, type CallAccounting } from './call-accounting.js';
+import { createCallAccounting, observeHttp2Servers, type CallAccounting } from './call-accounting.js';
+import {
+  createConnectionGuard,
+  grpcServerOptionsOf,
+  guardHttp2Server,
+  http2ServerOptionsOf,
+  resolveServerLimits,
+  type ServerLimits,
+} from './server-limits.js';
 import { createPipeline } from './pipeline.js';
 import type { AuthHooks, LoggingHooks } from './service-hooks.js';
 import { createPeerIdentityInterceptor } from '../auth/mtls.js';
@@ -59,10 +67,16 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
   /** The service's own request-log hooks (its `src/middleware/logging.ts`). */
   readonly loggingHooks?: LoggingHooks;
   /**
-   * Largest request message accepted, in bytes; a larger one is answered RESOURCE_EXHAUSTED (and recorded).
+   * Largest request message accepted, in bytes; a larger one is answered RESOURCE_EXHAUSTED (and recorded). The
+   * same as {@link ServerLimits.maxReceiveMessageBytes}, which wins when both are given.
    * @defaultValue 4 MiB (grpc-js's `grpc.max_receive_message_length`)
    */
   readonly maxReceiveMessageBytes?: number;
+  /**
+   * Message sizes, the metadata budget, concurrent streams per connection, idle and age limits of connections and
+   * keepalive enforcement; each one not given takes its default (see {@link ServerLimits}).
+   */
+  readonly limits?: ServerLimits;
   /**
    * OpenTelemetry: a server span per call and `rpc.server.call.duration` (every call, with the status its client saw),
    * exported over OTLP/HTTP and/or served to Prometheus; generated clients of this process then add client spans and
@@ -107,13 +121,22 @@ export interface RunningServer {
 export async function startServer<ServiceContext = unknown>(options: ServerOptions<ServiceContext>): Promise<RunningServer> {
   // Only when certificates are accepted as callers does auth read the identity header; the interceptor that sets it
   // (and strips client-sent copies) costs tens of µs per call in grpc-js, so it is added only then.
+  const limits = resolveServerLimits({
+    ...(options.maxReceiveMessageBytes === undefined ? {} : { maxReceiveMessageBytes: options.maxReceiveMessageBytes }),
+    ...options.limits,
+  });
   const grpcOptions = {
     ...(options.auth?.mtls ? { interceptors: [createPeerIdentityInterceptor()] } : {}),
-    ...(options.maxReceiveMessageBytes === undefined
-      ? {}
-      : { 'grpc.max_receive_message_length': options.maxReceiveMessageBytes }),
+    ...grpcServerOptionsOf(limits),
   };
   const server = createServer(grpcOptions);
+  // The metadata budget and keepalive enforcement, which grpc-js does not offer, on the HTTP/2 servers it creates.
+  const guard = createConnectionGuard(limits);
+  observeHttp2Servers(grpcOptions, {
+    http2Options: http2ServerOptionsOf(limits),
+    admit: (stream, headers, rawHeaders) => guard.onStream(stream, headers, rawHeaders),
+    observe: (http2Server) => guardHttp2Server(http2Server, guard),
+  });
   const redact = options.loggingHooks?.redactCall;
   const terminating = new AbortController();
   const terminator = createTerminatorMiddleware(terminating.signal);

@@ -1,4 +1,7 @@
+import { createFileRegistry, fromBinary, fromJson, type DescMessage, type JsonValue } from '@bufbuild/protobuf';
+import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { ServerError, Status, type CallContext, type TsProtoServiceDefinition } from 'nice-grpc';
+import { RE2JS } from 're2js';
 import { parseStatusCode } from '../errors.js';
 
 /** A value matcher on a request field (the field path is dotted, in proto JSON names: `user.id`). */
@@ -8,6 +11,10 @@ export type FieldMatcher =
   | boolean
   /** YAML `~` or `null`: the field is unset (proto JSON leaves it out) or null. */
   | null
+  /**
+   * `regex` is RE2 syntax (re2js), matched in time linear in the input: no backreferences or lookaround, which are
+   * refused when the scenario loads.
+   */
   | { readonly equals?: unknown; readonly contains?: string; readonly regex?: string };
 
 /** What a rule answers. */
@@ -42,14 +49,31 @@ interface Codec {
   toJSON?(message: unknown): unknown;
 }
 
+/** Options of {@link createScenarioHandlers}. */
+export interface ScenarioOptions {
+  /**
+   * FileDescriptorSet (protobuf binary) with the service: every `respond` and `stream` body is then checked against
+   * the RPC's response type when the scenario loads (an unknown field or a value of the wrong type is an error).
+   * Without it, bodies go through ts-proto's `fromJSON`, which drops unknown fields.
+   */
+  readonly descriptorSet?: Uint8Array;
+}
+
 /**
  * Turns a scenario into handlers for {@link startStub}: each call is matched against the RPC's rules in order.
- * @throws Error when the scenario names an RPC the definition lacks, or an unknown status code.
+ * @throws Error naming the rule (`scenario: Login[1].respond: ...`) when the scenario names an RPC the definition
+ * lacks, an unknown status code, a regex that is not RE2 syntax, or (with `descriptorSet`) a body that does not fit
+ * the response type.
  */
-export function createScenarioHandlers(definition: TsProtoServiceDefinition, scenario: Scenario): Record<string, unknown> {
+export function createScenarioHandlers(
+  definition: TsProtoServiceDefinition,
+  scenario: Scenario,
+  options: ScenarioOptions = {},
+): Record<string, unknown> {
   if (scenario.service && scenario.service !== definition.fullName) {
     throw new Error(`scenario is for ${scenario.service}, not ${definition.fullName}`);
   }
+  const checkBodies = options.descriptorSet ? bodyChecker(options.descriptorSet, definition.fullName) : undefined;
   const handlers: Record<string, unknown> = {};
   for (const [rpc, rules] of Object.entries(scenario.methods)) {
     const entry = Object.entries(definition.methods).find(([, method]) => method.name === rpc);
@@ -60,8 +84,20 @@ export function createScenarioHandlers(definition: TsProtoServiceDefinition, sce
       throw new Error(`scenario: ${definition.fullName} has no RPC "${rpc}" (known: ${known})`);
     }
     const [key, method] = entry;
-    for (const rule of rules)
-      for (const outcome of [rule, ...(rule.sequence ?? [])]) if (outcome.error) statusOf(outcome.error.code);
+    if (!isList(rules)) throw new Error(`scenario: methods.${rpc}: expected a list of rules`);
+    rules.forEach((rule, index) => {
+      const outcomes: [string, ScenarioOutcome][] = [
+        [`${rpc}[${index}]`, rule],
+        ...(rule.sequence ?? []).map((outcome, step): [string, ScenarioOutcome] => [
+          `${rpc}[${index}].sequence[${step}]`,
+          outcome,
+        ]),
+      ];
+      for (const [where, outcome] of outcomes) {
+        if (outcome.error) statusOf(outcome.error.code);
+        checkBodies?.(method.name, where, outcome);
+      }
+    });
     const requestCodec = method.requestType as Codec;
     const responseCodec = method.responseType as Codec;
     const counts = rules.map(() => 0);
@@ -117,6 +153,33 @@ export function createScenarioHandlers(definition: TsProtoServiceDefinition, sce
   return handlers;
 }
 
+/**
+ * A check of an outcome's `respond` and `stream` bodies against the response type of an RPC, from descriptors.
+ * @throws Error naming the body (`scenario: Login[1].respond: ...`) with protobuf-es's reason.
+ */
+function bodyChecker(descriptorSet: Uint8Array, service: string) {
+  const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, descriptorSet));
+  const descriptor = registry.getService(service);
+  if (!descriptor) throw new Error(`scenario: the descriptors have no service ${service}`);
+  const check = (type: DescMessage, where: string, body: unknown) => {
+    try {
+      fromJson(type, body as JsonValue, { registry });
+    } catch (error) {
+      const reason = (error as Error).message.replace(/^cannot decode message \S+ from JSON: /, '');
+      throw new Error(`scenario: ${where}: does not fit ${type.typeName}: ${reason}`);
+    }
+  };
+  return (rpc: string, where: string, outcome: ScenarioOutcome) => {
+    const output = descriptor.methods.find((method) => method.name === rpc)?.output;
+    if (!output) return;
+    if (outcome.respond !== undefined) check(output, `${where}.respond`, outcome.respond);
+    (outcome.stream ?? []).forEach((body, index) => check(output, `${where}.stream[${index}]`, body));
+  };
+}
+
+/** `Array.isArray` without narrowing (YAML may give anything where the types say a list). */
+const isList = (value: unknown): boolean => Array.isArray(value);
+
 /** A status by its number or its name (`NOT_FOUND`, case-insensitive), as scenario files write it. */
 function statusOf(code: string | number): Status {
   const status = parseStatusCode(code);
@@ -125,8 +188,9 @@ function statusOf(code: string | number): Status {
 }
 
 /**
- * Compiles a rule's `match` into a predicate over the request in proto JSON form (regexes compiled once).
- * @throws Error naming the rule when a regex is invalid.
+ * Compiles a rule's `match` into a predicate over the request in proto JSON form (regexes compiled once, with re2js:
+ * matching takes time linear in the input, so a scenario cannot stall the stub with `^(a+)+$`).
+ * @throws Error naming the rule when a regex is not valid RE2 syntax (backreferences and lookaround are not).
  */
 function compileMatch(match: ScenarioRule['match'], where: string): (request: Record<string, unknown>) => boolean {
   const checks = Object.entries(match ?? {}).map(([path, matcher]) => {
@@ -139,18 +203,21 @@ function compileMatch(match: ScenarioRule['match'], where: string): (request: Re
         return value === matcher || String(value) === String(matcher);
       };
     }
-    let regex: RegExp | undefined;
+    let regex: RE2JS | undefined;
     try {
-      regex = matcher.regex === undefined ? undefined : new RegExp(matcher.regex);
+      regex = matcher.regex === undefined ? undefined : RE2JS.compile(matcher.regex);
     } catch (error) {
-      throw new Error(`scenario: ${where}.match.${path}.regex: ${(error as Error).message}`);
+      throw new Error(
+        `scenario: ${where}.match.${path}.regex: expected an RE2 regular expression (linear time: no backreferences ` +
+          `or lookaround): ${(error as Error).message}`,
+      );
     }
     const equals = 'equals' in matcher ? JSON.stringify(matcher.equals) : undefined;
     return (request: Record<string, unknown>) => {
       const value = valueOf(request);
       if (equals !== undefined && JSON.stringify(value) !== equals) return false;
       if (matcher.contains !== undefined && !textOf(value).includes(matcher.contains)) return false;
-      return regex === undefined || regex.test(textOf(value));
+      return regex === undefined || regex.matcher(textOf(value)).find();
     };
   });
   return (request) => checks.every((check) => check(request));

@@ -72,13 +72,21 @@ export interface StubOptions {
   readonly host?: string;
   /** @defaultValue 0 (a free port) */
   readonly port?: number;
+  /** Serve `grpc.health.v1.Health` (SERVING for the stubbed service). Health calls are not recorded. @defaultValue true */
+  readonly health?: boolean;
+  /**
+   * FileDescriptorSet (protobuf binary) with the service and its imports: given, the stub serves server reflection
+   * (v1 and v1alpha), so `grpcforge call` and `buf curl` work against it. @defaultValue none (no reflection)
+   */
+  readonly descriptorSet?: Uint8Array;
 }
 
 type AnyHandler = (request: unknown, context: CallContext) => unknown;
 
 /**
  * Starts an in-process fake of a service for a consumer's tests: methods given in `handlers` answer with them,
- * every other method answers UNIMPLEMENTED, and every call is recorded. Generated `start<Service>Stub` functions wrap it.
+ * every other method answers UNIMPLEMENTED, and every call is recorded. It serves gRPC health too and, with
+ * `options.descriptorSet`, server reflection (neither is recorded). Generated `start<Service>Stub` functions wrap it.
  * @param definition ts-proto's `<Service>Definition`.
  * @param handlers some or all methods, typed like the service implementation.
  * @throws Error when the address cannot be bound.
@@ -130,8 +138,9 @@ export async function startStub<Definition extends TsProtoServiceDefinition>(
     services: [defineService(definition, implementation as never)],
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
-    health: false,
-    reflection: false,
+    health: options.health ?? true,
+    reflection: options.descriptorSet !== undefined,
+    ...(options.descriptorSet ? { descriptorSet: options.descriptorSet } : {}),
   });
   let client: Client<Definition, ClientCallOptions> | undefined;
   const callsTo = <Method extends StubMethod<Definition>>(method: Method) =>

@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { delimiter, dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import type { ResolvedConfig } from '../config/resolved.js';
+import { readTextIfExists, toPosix, writeFileAtomic } from '../util/fs.js';
+import { grpcforgeVersion } from '../util/version.js';
+import type { GenerationPlan, PlannedFile } from './plan-types.js';
+import { tsProtoPluginPath } from './ts-proto.js';
+
+/**
+ * The content-hash cache of `generate`: `.grpcforge/cache/generate.json` holds the inputs of the last run that wrote
+ * its plan, and that plan. When the inputs are the same, `generate` and `generate --check` apply the cached plan to
+ * the disk (so a hand-edited generated file is still found and restored) without running buf or any plugin.
+ */
+
+/** Workspace-relative path of the cache file. */
+export const CACHE_PATH = '.grpcforge/cache/generate.json';
+/** The cache folder ignores itself (`*`): it is local state, unlike `.grpcforge/manifest.json`. */
+const CACHE_GITIGNORE = '.grpcforge/cache/.gitignore';
+const FORMAT = 1;
+
+/** Everything the plan depends on, as versions and content hashes. Two runs with equal inputs plan the same files. */
+export interface GenerateInputs {
+  /** grpcforge's version. */
+  readonly grpcforge: string;
+  /** Hash of grpcforge's own templates and of its codegen and contract modules (size and mtime): a checkout changes. */
+  readonly generator: string;
+  /** Version of the `@bufbuild/buf` package that runs buf. */
+  readonly buf: string;
+  /** Version of the ts-proto buf runs: the workspace's own when it has one, else grpcforge's. */
+  readonly tsProto: string;
+  /** Each `local` plugin of buf.gen.yaml: the executable buf would find on PATH, with its size and mtime. */
+  readonly plugins: Readonly<Record<string, string>>;
+  /** sha256 of the resolved config (grpcforge.yaml after defaults, paths made absolute). */
+  readonly config: string;
+  /**
+   * sha256 of each input file, workspace-relative: grpcforge.yaml, buf.gen.yaml, and every `.proto`, `buf.yaml`,
+   * `buf.lock` and `buf.work.yaml` under the buf workspace folder.
+   */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+/** Shape of the cache file. Contents are stored once and referred to by index (services share ts-proto files). */
+interface CacheFile {
+  readonly format: typeof FORMAT;
+  readonly inputs: GenerateInputs;
+  readonly plan: {
+    readonly files: readonly (Omit<PlannedFile, 'content'> & { readonly content: number })[];
+    readonly services: GenerationPlan['services'];
+    readonly notes: GenerationPlan['notes'];
+  };
+  readonly contents: readonly string[];
+}
+
+const require = createRequire(import.meta.url);
+const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/**
+ * Computes the inputs of a run, reading no more than the files listed in {@link GenerateInputs}. Cheap: no buf.
+ * @param bufDir the folder of the buf.yaml that covers the contracts.
+ */
+export async function computeInputs(config: ResolvedConfig, bufDir: string): Promise<GenerateInputs> {
+  const files: Record<string, string> = {};
+  const add = async (path: string) => {
+    files[toPosix(relative(config.workspaceDir, path))] = sha256(await readFile(path));
+  };
+  await add(config.configPath);
+  await add(config.contract.template);
+  for (const path of await listBufInputs(bufDir)) await add(path);
+  const template = await readFile(config.contract.template, 'utf8');
+  return {
+    grpcforge: grpcforgeVersion(),
+    generator: await generatorFingerprint(),
+    buf: packageVersion(require.resolve('@bufbuild/buf/package.json')),
+    tsProto: tsProtoVersion(config.workspaceDir),
+    plugins: resolveLocalPlugins(template, config.workspaceDir),
+    config: sha256(JSON.stringify(config)),
+    files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b))),
+  };
+}
+
+/** The cached plan when the cache was written for exactly these inputs, else `undefined` (missing, damaged, stale). */
+export async function readCachedPlan(workspaceDir: string, inputs: GenerateInputs): Promise<GenerationPlan | undefined> {
+  const text = await readTextIfExists(join(workspaceDir, CACHE_PATH));
+  if (text === undefined) return undefined;
+  try {
+    const cache = JSON.parse(text) as CacheFile;
+    if ((cache as { format?: unknown }).format !== FORMAT || JSON.stringify(cache.inputs) !== JSON.stringify(inputs))
+      return undefined;
+    const files = cache.plan.files.map((file) => {
+      const content = cache.contents[file.content];
+      if (typeof content !== 'string') throw new Error('damaged');
+      return { path: file.path, ownership: file.ownership, service: file.service, content };
+    });
+    return { files, services: cache.plan.services, notes: cache.plan.notes };
+  } catch {
+    return undefined; // edited or from another grpcforge: a full run rewrites it
+  }
+}
+
+/** Writes the cache file (and the `.gitignore` of its folder). */
+export async function writeCache(workspaceDir: string, inputs: GenerateInputs, plan: GenerationPlan): Promise<void> {
+  const contents: string[] = [];
+  const index = new Map<string, number>();
+  const files = plan.files.map((file) => {
+    let at = index.get(file.content);
+    if (at === undefined) {
+      at = contents.push(file.content) - 1;
+      index.set(file.content, at);
+    }
+    return { path: file.path, ownership: file.ownership, service: file.service, content: at };
+  });
+  const cache: CacheFile = {
+    format: FORMAT,
+    inputs,
+    plan: { files, services: plan.services, notes: plan.notes },
+    contents,
+  };
+  const ignore = join(workspaceDir, CACHE_GITIGNORE);
+  if (!existsSync(ignore)) await writeFileAtomic(ignore, '# local state of grpcforge generate; never commit it\n*\n');
+  await writeFileAtomic(join(workspaceDir, CACHE_PATH), `${JSON.stringify(cache)}\n`);
+}
+
+/**
+ * Every file under `bufDir` buf may read to build the contracts: `.proto` files and buf's own configuration. Only
+ * `.git` and `.grpcforge` are skipped, and `node_modules` unless buf's configuration names it (a module vendored
+ * from npm), so that no file buf compiles is left out.
+ */
+async function listBufInputs(bufDir: string): Promise<string[]> {
+  const configs = await Promise.all(['buf.yaml', 'buf.work.yaml'].map((name) => readTextIfExists(join(bufDir, name))));
+  const skip = new Set(['.git', '.grpcforge']);
+  if (!configs.some((text) => text?.includes('node_modules'))) skip.add('node_modules');
+  const found: string[] = [];
+  const visited = new Set<string>();
+  const walk = async (dir: string) => {
+    const real = realpathSync(dir);
+    if (visited.has(real)) return; // a symbolic link back up
+    visited.add(real);
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      // buf follows symbolic links: so does the walk
+      const isDirectory =
+        entry.isDirectory() || (entry.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isDirectory());
+      if (isDirectory) {
+        if (!skip.has(entry.name)) await walk(path);
+      } else if (/\.proto$|^buf\.(yaml|lock|work\.yaml)$/.test(entry.name)) {
+        found.push(path);
+      }
+    }
+  };
+  await walk(bufDir);
+  return found.sort();
+}
+
+let generator: Promise<string> | undefined;
+/** grpcforge's templates (content) and its codegen and contract modules (size, mtime), hashed once per process. */
+function generatorFingerprint(): Promise<string> {
+  generator ??= (async () => {
+    const hash = createHash('sha256');
+    const templates = fileURLToPath(new URL('../../templates/', import.meta.url));
+    for (const folder of ['gen', 'scaffold']) {
+      const root = join(templates, folder);
+      for (const path of await listAll(root)) hash.update(`${toPosix(relative(root, path))}\0`).update(await readFile(path));
+    }
+    const here = dirname(fileURLToPath(import.meta.url));
+    for (const root of [here, join(here, '..', 'contract')]) {
+      for (const path of await listAll(root)) {
+        const stats = await stat(path);
+        hash.update(`${toPosix(relative(here, path))}\0${stats.size}\0${stats.mtimeMs}\0`);
+      }
+    }
+    return hash.digest('hex');
+  })();
+  return generator;
+}
+
+async function listAll(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+}
+
+function packageVersion(manifestPath: string): string {
+  try {
+    return String((JSON.parse(readFileSync(manifestPath, 'utf8')) as { version?: unknown }).version);
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The version of the ts-proto `protoc-gen-ts_proto` resolves to (the first folder of {@link tsProtoPluginPath}). */
+function tsProtoVersion(workspaceDir: string): string {
+  const [first] = tsProtoPluginPath(workspaceDir);
+  if (first === undefined) return 'none';
+  const manifest = first.endsWith(join('node_modules', '.bin'))
+    ? join(first, '..', 'ts-proto', 'package.json')
+    : join(first, 'package.json');
+  return packageVersion(manifest);
+}
+
+/** Each `local` plugin of the template: where buf would find it (grpcforge's plugin folders first, then PATH). */
+function resolveLocalPlugins(templateText: string, workspaceDir: string): Record<string, string> {
+  const template = parse(templateText) as { plugins?: { local?: unknown }[] } | null;
+  const folders = [...tsProtoPluginPath(workspaceDir), ...(process.env.PATH ?? '').split(delimiter)];
+  const plugins: Record<string, string> = {};
+  for (const plugin of template?.plugins ?? []) {
+    const local = [plugin.local ?? []].flat().map(String);
+    const command = local[0];
+    if (!command) continue;
+    plugins[local.join(' ')] = locate(command, folders);
+  }
+  return plugins;
+}
+
+function locate(command: string, folders: readonly string[]): string {
+  const candidates = command.includes('/') ? [command] : folders.filter(Boolean).map((folder) => join(folder, command));
+  for (const candidate of candidates) {
+    try {
+      const real = realpathSync(candidate);
+      const stats = statSync(real);
+      if (stats.isFile()) return `${real}\0${stats.size}\0${stats.mtimeMs}`;
+    } catch {
+      // not in this folder
+    }
+  }
+  return 'not found';
+}
