@@ -51,7 +51,14 @@ export function startServiceProcess(options: ServiceProcessOptions): ServiceProc
   const child: ChildProcess = spawn(
     process.execPath,
     [grpcforgeBin(), '--config', options.configPath, 'serve', options.service],
-    { cwd: options.workspaceDir, env: process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    {
+      cwd: options.workspaceDir,
+      // The server stops by itself if dev dies without stopping it (SIGKILL): its own process group escapes the
+      // terminal's Ctrl-C, so nothing else would.
+      env: { ...process.env, GRPCFORGE_STOP_WITH_PARENT: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
   );
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => {

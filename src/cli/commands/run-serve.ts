@@ -371,13 +371,15 @@ async function quietGrpcLogger(tracing: string | undefined): Promise<void> {
 }
 
 /**
- * Stops the server when the process that started it exits: `npx grpcforge serve` runs node under npm (and a shell),
- * and a SIGTERM to npx ends npx without always reaching this process, which would keep the port. Checked every second
- * (unref'd); not when started by init (pid 1).
+ * Stops the server when the process that started it exits: `npx grpcforge serve` (and `npm run`) runs node under npm
+ * and a shell, and a SIGTERM to npx ends npx without always reaching this process, which would keep the port.
+ * Only under npm (`npm_execpath` is set) or `grpcforge dev` (`GRPCFORGE_STOP_WITH_PARENT=1`), so a server started
+ * from a shell outlives it as before; checked every second (unref'd); not when started by init (pid 1).
  */
 function stopWithParent(stop: () => void): void {
   const parent = process.ppid;
-  if (parent <= 1) return;
+  const underNpm = process.env.npm_execpath !== undefined;
+  if (parent <= 1 || (!underNpm && process.env.GRPCFORGE_STOP_WITH_PARENT !== '1')) return;
   const timer = setInterval(() => {
     if (process.ppid !== parent) {
       clearInterval(timer);
