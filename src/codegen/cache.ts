@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, join, relative } from 'node:path';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { ResolvedConfig } from '../config/resolved.js';
@@ -77,7 +77,7 @@ export async function computeInputs(config: ResolvedConfig, bufDir: string): Pro
     generator: await generatorFingerprint(),
     buf: packageVersion(require.resolve('@bufbuild/buf/package.json')),
     tsProto: tsProtoVersion(config.workspaceDir),
-    plugins: resolveLocalPlugins(template, config.workspaceDir),
+    plugins: resolveLocalPlugins(template, config.workspaceDir, bufDir),
     config: sha256(JSON.stringify(config)),
     files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b))),
   };
@@ -205,22 +205,30 @@ function tsProtoVersion(workspaceDir: string): string {
   return packageVersion(manifest);
 }
 
-/** Each `local` plugin of the template: where buf would find it (grpcforge's plugin folders first, then PATH). */
-function resolveLocalPlugins(templateText: string, workspaceDir: string): Record<string, string> {
+/**
+ * Each `local` plugin of the template: where buf would find it (grpcforge's plugin folders first, then PATH; a path
+ * relative to `bufDir`, where buf runs), and every argument that names a file (`local: [node, tools/gen.mjs]`): a
+ * changed plugin or script changes the key. What such a script imports is not followed (`--no-cache` then).
+ */
+function resolveLocalPlugins(templateText: string, workspaceDir: string, bufDir: string): Record<string, string> {
   const template = parse(templateText) as { plugins?: { local?: unknown }[] } | null;
   const folders = [...tsProtoPluginPath(workspaceDir), ...(process.env.PATH ?? '').split(delimiter)];
   const plugins: Record<string, string> = {};
   for (const plugin of template?.plugins ?? []) {
     const local = [plugin.local ?? []].flat().map(String);
-    const command = local[0];
+    const [command, ...args] = local;
     if (!command) continue;
-    plugins[local.join(' ')] = locate(command, folders);
+    const files = args.filter((arg) => !arg.startsWith('-')).map((arg) => locate(arg, [], bufDir));
+    plugins[local.join(' ')] = [locate(command, folders, bufDir), ...files.filter((file) => file !== 'not found')].join('\0');
   }
   return plugins;
 }
 
-function locate(command: string, folders: readonly string[]): string {
-  const candidates = command.includes('/') ? [command] : folders.filter(Boolean).map((folder) => join(folder, command));
+function locate(command: string, folders: readonly string[], bufDir: string): string {
+  const candidates =
+    command.includes('/') || folders.length === 0
+      ? [resolve(bufDir, command)]
+      : folders.filter(Boolean).map((folder) => join(folder, command));
   for (const candidate of candidates) {
     try {
       const real = realpathSync(candidate);

@@ -32,14 +32,18 @@ function splitHostHeader(value: string): { name: string; port: number } | undefi
 
 /**
  * Whether a Host header names this server. Bound to loopback: `127.0.0.1`, `[::1]` or `localhost` with the port.
- * Bound to a wildcard: any IP literal with the port (a rebinding attack needs a name), and the extra names. Bound to
- * a name or one address: that one, and the extra names. The port must match in every case.
+ * Bound to a wildcard: any IP literal with the port (a rebinding attack needs a name). Bound to a name or one
+ * address: that one, with the port. An extra name (`--allow-host`) matches with any port or none: it is reached
+ * through a proxy or a name of its own, which the operator vouched for.
  */
 export function hostMatches(rule: HostRule, header: string | undefined): boolean {
-  const parsed = header === undefined ? undefined : splitHostHeader(header);
+  if (header === undefined) return false;
+  // An extra name is reached through a proxy or a name of its own: with any port, or none (80/443 left out).
+  const name = (splitHostHeader(header)?.name ?? header).toLowerCase();
+  if ((rule.extraNames ?? []).some((extra) => extra.toLowerCase() === name)) return true;
+  const parsed = splitHostHeader(header);
   if (!parsed || parsed.port !== rule.port()) return false;
   const bound = rule.host.toLowerCase();
-  if ((rule.extraNames ?? []).some((name) => name.toLowerCase() === parsed.name)) return true;
   if (LOOPBACK.has(bound)) return LOOPBACK.has(parsed.name);
   if (WILDCARD.has(bound)) return isIP(parsed.name) !== 0;
   return parsed.name === bound;

@@ -21,7 +21,7 @@ import { renderRequestPage, renderRequestsPage } from './pages/requests.js';
 import { renderMapPage } from './pages/map.js';
 import { renderTailPage } from './pages/tail.js';
 import { renderTimelinePage } from './pages/timeline.js';
-import { COMMON_SCRIPT } from './scripts/common.js';
+import { commonScript } from './scripts/common.js';
 import { INSTANCES_SCRIPT } from './scripts/instances.js';
 import { CATALOG_SCRIPT } from './scripts/catalog.js';
 import { EXPLORER_SCRIPT } from './scripts/explorer.js';
@@ -33,7 +33,7 @@ import { REQUEST_SCRIPT, REQUESTS_SCRIPT } from './scripts/requests.js';
 import { MAP_SCRIPT } from './scripts/map.js';
 import { TAIL_SCRIPT } from './scripts/tail.js';
 import { TIMELINE_SCRIPT } from './scripts/timeline.js';
-import { accessControl, type HostRule } from './access.js';
+import { accessControl, cookieNames, type HostRule } from './access.js';
 import { callsAfter } from './tail.js';
 import type { DashboardWorkspace } from './workspace.js';
 
@@ -120,8 +120,10 @@ export async function createDashboardApp({
   app.get('/favicon.ico', (c) => c.body(null, 204));
   const asset = (type: string, body: string) => () =>
     new Response(body, { headers: { 'Content-Type': `${type}; charset=utf-8` } });
+  // Made at its first request: the CSRF cookie's name carries the bound port, known once listening.
+  let common: string | undefined;
+  app.get('/assets/common.js', () => asset('text/javascript', (common ??= commonScript(cookieNames(hosts.port()).csrf)))());
   for (const [name, script] of Object.entries({
-    common: COMMON_SCRIPT,
     overview: OVERVIEW_SCRIPT,
     timeline: TIMELINE_SCRIPT,
     map: MAP_SCRIPT,

@@ -186,18 +186,25 @@ describe('grpcforge dashboard: access', { timeout: 120_000 }, () => {
       }
       assert.equal(url, `${opened.base}/#token=${opened.token}`);
       const otherPort = Number(new URL(opened.base).port);
-      const answer = await new Promise<number>((resolve, reject) => {
-        request(
-          { host: '127.0.0.1', port: otherPort, path: '/', headers: { host: `dash.internal:${String(otherPort)}` } },
-          (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          },
-        )
-          .on('error', reject)
-          .end();
-      });
-      assert.equal(answer, 200);
+      const statusFor = (host: string, path = '/') =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          request({ host: '127.0.0.1', port: otherPort, path, headers: { host } }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (body += chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          })
+            .on('error', reject)
+            .end();
+        });
+      // The extra name with the port, behind a proxy on 443, or with none (a proxy's default port); other names not.
+      for (const host of [`dash.internal:${String(otherPort)}`, 'dash.internal:443', 'dash.internal', 'DASH.internal']) {
+        assert.equal((await statusFor(host)).status, 200, host);
+      }
+      assert.equal((await statusFor('other.internal')).status, 403);
+      // The pages read the CSRF cookie by the server's name for it (its bound port), not by the address's port.
+      const common = await statusFor('dash.internal', '/assets/common.js');
+      assert.ok(common.body.includes(`"grpcforge_csrf_${String(otherPort)}="`), 'common.js names the CSRF cookie');
     } finally {
       opened.stop();
       await opened.exited;

@@ -70,9 +70,14 @@ export async function runServe(name: string, flags: ServeFlags, command: Command
   const { redactConnectionString } = await import('../../runtime/logstore/postgres-connection.js');
   const credentials = await buildServerCredentials(config, name);
   const serviceContext = await createServiceContextOf(service.name, entry);
-  const store = config.logStore.enabled && flags.logStore ? await openLogStore(config, { writer: true }) : undefined;
-  const auth = await buildAuthOptions(config.auth, store);
   const telemetry = buildTelemetryOptions(config, name);
+  const store = config.logStore.enabled && flags.logStore ? await openLogStore(config, { writer: true }) : undefined;
+  // An open store holds a writer thread (and a pool): closed on every error from here to listening, or the process
+  // would print the error and never exit.
+  const auth = await buildAuthOptions(config.auth, store).catch(async (error: unknown) => {
+    await store?.close();
+    throw error;
+  });
   const server = await startServer({
     services: entry.services,
     host: flags.host ?? service.listen.host,

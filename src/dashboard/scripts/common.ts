@@ -8,9 +8,10 @@ const WINDOW_MS = Object.fromEntries(Object.entries(DASHBOARD_WINDOWS).map(([nam
  * browser never sends a fragment), takes it out of the address bar and trades it once, by `POST /api/v1/session`, for
  * the session cookie (HttpOnly: no script reads it) and the CSRF cookie; the token is then forgotten. Every later
  * fetch and EventSource rides on the cookie, in this tab and in new ones; POSTs add the CSRF token as a header.
- * Exposes `window.dashboard` to the page scripts; values reach the page with textContent only.
+ * Exposes `window.dashboard` to the page scripts; values reach the page with textContent only. `csrfCookie` is the
+ * name of the CSRF cookie this dashboard sets.
  */
-export const COMMON_SCRIPT = `'use strict';
+export const commonScript = (csrfCookie: string): string => `'use strict';
 (() => {
   const fragment = new URLSearchParams(location.hash.slice(1)).get('token');
   if (fragment) history.replaceState(null, '', location.pathname + location.search);
@@ -22,7 +23,8 @@ export const COMMON_SCRIPT = `'use strict';
     $('message').hidden = !text;
   };
   const csrfToken = () => {
-    const name = 'grpcforge_csrf_' + (location.port || '80') + '=';
+    // The server's name for it (its bound port), not the address's port: behind a proxy they differ.
+    const name = ${JSON.stringify(csrfCookie + '=')};
     const entry = document.cookie.split('; ').find((cookie) => cookie.startsWith(name));
     return entry ? decodeURIComponent(entry.slice(name.length)) : '';
   };

@@ -154,10 +154,14 @@ export type StoreLocation =
  * @throws Error for anything else, naming the accepted forms.
  */
 export function storeLocationOf(url: string): StoreLocation {
-  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', connectionString: url };
+  if (/^postgres(ql)?:\/\//i.test(url)) return { dialect: 'postgres', connectionString: url };
   if (url.startsWith('sqlite:')) return { dialect: 'sqlite', path: url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') };
   if (url.endsWith('.db') || url === ':memory:') return { dialect: 'sqlite', path: url };
-  throw new Error(`unsupported log store URL "${url}" (expected sqlite:<path>, sqlite::memory: or postgres://…)`);
+  // Named by its scheme only: a URL of another database may carry a password.
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
+  throw new Error(
+    `unsupported log store URL${scheme ? ` (scheme ${scheme}:)` : ''} (expected sqlite:<path>, sqlite::memory: or postgres://…)`,
+  );
 }
 
 /** The database and, for SQLite, the connection this thread reads with (and an in-memory store writes with). */

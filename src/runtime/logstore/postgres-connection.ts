@@ -43,12 +43,30 @@ export async function openPostgresPool(settings: PostgresSettings, role: 'reader
     types: { getTypeParser: numbersAsNumbers(types.getTypeParser) },
   };
   const pool = new PoolClass(config);
-  // An idle client that loses its connection emits here; without a listener it would crash the process.
+  // A client that loses its connection emits 'error': when idle through the pool (below), when checked out on the
+  // client itself. Unheard, either would crash the thread; the query in flight rejects anyway and is retried.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
-/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for messages. */
+/** Query parameters of a libpq URL that hold secrets. */
+const SECRET_PARAMETERS = ['password', 'sslpassword', 'sslkey'];
+
+/**
+ * A store URL fit for messages: the password of a `postgres://` URL (in its user info or its query) as `***`;
+ * any other text unchanged. A URL that does not parse is named by its scheme only, since it may hide a password
+ * where a parser would not look.
+ */
 export function redactConnectionString(url: string): string {
-  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/, '$1:***@');
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `${url.slice(0, url.indexOf('://') + 3)}…`;
+  }
+  if (parsed.password) parsed.password = '***';
+  for (const name of SECRET_PARAMETERS) if (parsed.searchParams.has(name)) parsed.searchParams.set(name, '***');
+  return parsed.toString();
 }

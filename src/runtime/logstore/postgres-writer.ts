@@ -18,10 +18,14 @@ export interface PostgresWriterOptions {
  */
 function isTransient(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return /Connection terminated|connection timeout/i.test(String(error));
+  if (typeof code !== 'string') {
+    return /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable/i.test(String(error));
+  }
   return (
     code.startsWith('08') ||
-    ['40001', '40P01', '55P03', '57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code)
+    ['40001', '40P01', '53300', '55P03', '57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(
+      code,
+    )
   );
 }
 
@@ -186,9 +190,32 @@ export function createPostgresWriter(
           latency_sketch = excluded.latency_sketch`.execute(trx);
     });
 
+  /**
+   * Whether a run's transaction committed although its answer was lost (the connection dropped during COMMIT): its
+   * rows are all there or none is, so its first row tells. Found through the time index (`started_at`).
+   */
+  const committed = async (batches: readonly RowBatch[]): Promise<boolean> => {
+    const first = batches.find((batch) => batch.count > 0);
+    const requestId = first?.strings[S.requestId];
+    if (!first || !requestId) return false;
+    const row = await db
+      .selectFrom('request_logs')
+      .select('id')
+      .where('started_at', '=', first.numbers[N.startedAt] ?? 0)
+      .where('request_id', '=', requestId)
+      .executeTakeFirst();
+    return row !== undefined;
+  };
+
   const writeRowRequests = async (requests: readonly RowsRequest[]): Promise<WriterReply[]> => {
+    const batches = requests.map((request) => request.batch);
+    let attempts = 0;
     try {
-      await withRetry(() => writeRows(requests.map((request) => request.batch)));
+      // A retry first checks that the previous attempt did not commit: rows and rollups are never written twice.
+      await withRetry(async () => {
+        if (attempts++ > 0 && (await committed(batches))) return;
+        await writeRows(batches);
+      });
       return requests.map((request) => ({ type: 'done', seq: request.seq, rows: request.batch.count }));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -240,7 +267,14 @@ export function createPostgresWriter(
           );
           return { type: 'done', seq: request.seq };
         case 'registerInstance':
-          await withRetry(() => db.insertInto('server_instances').values(request.instance).execute());
+          // A retry after a commit whose answer was lost finds its own row: nothing to do then.
+          await withRetry(() =>
+            db
+              .insertInto('server_instances')
+              .values(request.instance)
+              .onConflict((conflict) => conflict.column('id').doNothing())
+              .execute(),
+          );
           return { type: 'done', seq: request.seq };
         case 'heartbeat': {
           const counters = request.counters;

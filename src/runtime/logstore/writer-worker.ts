@@ -49,16 +49,19 @@ if (options.dialect === 'sqlite') {
   let running = false;
   const run = async () => {
     running = true;
-    while (queue.length > 0) {
-      const requests = queue.splice(0);
-      const replies: WriterReply[] = await handle(requests);
-      for (const reply of replies) port.postMessage(reply);
-      if (requests.some((request) => request.type === 'close')) {
-        port.close();
-        return;
+    try {
+      while (queue.length > 0) {
+        const requests = queue.splice(0);
+        const replies: WriterReply[] = await handle(requests);
+        for (const reply of replies) port.postMessage(reply);
+        if (requests.some((request) => request.type === 'close')) {
+          port.close();
+          return;
+        }
       }
+    } finally {
+      running = false;
     }
-    running = false;
   };
   port.on('message', (first: WriterRequest) => {
     queue.push(...drain(port, first));

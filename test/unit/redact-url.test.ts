@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { redactConnectionString } from '../../src/runtime/logstore/postgres-connection.ts';
+import { storeLocationOf } from '../../src/runtime/logstore/create-log-store.ts';
+
+test('store URLs in messages never hold a password, wherever the URL put it', () => {
+  const cases = [
+    ['postgres://u:s3cret@h:5432/db', 'postgres://u:***@h:5432/db'],
+    ['postgres://u@h/db?password=s3cret&sslmode=require', 'postgres://u@h/db?password=***&sslmode=require'],
+    ['postgres://u:p@ss@h/db', 'postgres://u:***@h/db'], // an unencoded @ in the password
+    ['POSTGRES://u:s3cret@h/db', 'postgres://u:***@h/db'],
+    ['postgresql+asyncpg://app:s3cret@db/x', 'postgresql+asyncpg://app:***@db/x'],
+    ['postgres://u@h/db', 'postgres://u@h/db'],
+    ['sqlite:/tmp/x.db', 'sqlite:/tmp/x.db'],
+    ['${DATABASE_URL}', '${DATABASE_URL}'],
+  ] as const;
+  for (const [url, shown] of cases) assert.equal(redactConnectionString(url), shown, url);
+  for (const [url] of cases) assert.doesNotMatch(redactConnectionString(url), /s3cret|ss@h/);
+});
+
+test('an unsupported store URL is named by its scheme only', () => {
+  assert.throws(
+    () => storeLocationOf('mysql://root:s3cret@db/x'),
+    (error: Error) => error.message.startsWith('unsupported log store URL (scheme mysql:)') && !error.message.includes('s3cret'),
+  );
+  assert.deepEqual(storeLocationOf('POSTGRESQL://u@h/db'), { dialect: 'postgres', connectionString: 'POSTGRESQL://u@h/db' });
+});
