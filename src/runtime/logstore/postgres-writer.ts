@@ -93,7 +93,7 @@ function keyTable(deltas: readonly RollupDelta[]) {
 
 /**
  * The writer's side of a PostgreSQL store: each run of row batches is one transaction, its rows one
- * `INSERT … SELECT FROM unnest(…)` (15 array parameters, whatever the row count: far from the 65,535 bind-parameter
+ * `INSERT … SELECT FROM unnest(…)` (16 array parameters, whatever the row count: far from the 65,535 bind-parameter
  * limit), its rollups merged under row locks so replicas writing the same minute add up instead of overwriting each
  * other: missing keys are inserted empty (`ON CONFLICT DO NOTHING`), every key is locked `FOR UPDATE` in key order,
  * read, merged (sums, min/max, DDSketch bins) and written back in one `INSERT … ON CONFLICT DO UPDATE`. API-key
