@@ -1,10 +1,10 @@
+import { hostPort } from '../runtime/host-port.js';
 import type { ResolvedConfig } from '../config/resolved.js';
 import type { ContractSet } from '../contract/model.js';
 import type { CatalogService, DashboardCatalog, DashboardWorkspace } from '../dashboard/workspace.js';
 import { UserError, errorMessage } from '../util/errors.js';
 
 /** `HOST:PORT`, with an IPv6 host in brackets. */
-const hostPort = ({ host, port }: { host: string; port: number }) => `${host.includes(':') ? `[${host}]` : host}:${String(port)}`;
 
 /** The workspace as the dashboard shows it (services and `consumes` edges), from the loaded config. */
 export function dashboardWorkspace(config: ResolvedConfig): DashboardWorkspace {
@@ -13,7 +13,7 @@ export function dashboardWorkspace(config: ResolvedConfig): DashboardWorkspace {
       name: service.name,
       serves: service.serves,
       consumes: service.consumes.map((consume) => consume.service),
-      listen: service.listen && hostPort(service.listen),
+      listen: service.listen && hostPort(service.listen.host, service.listen.port),
     })),
   };
 }

@@ -29,6 +29,19 @@ export interface DashboardShapes {
   readonly apiKey: (record: ApiKeyRecord, now: number) => Record<string, unknown>;
 }
 
+/**
+ * The JSON body of a POST (`{}` when empty). The content type and size are checked before, by the app's middleware.
+ * @throws DashboardRequestError 400 when it is not JSON.
+ */
+export async function readJsonBody(request: Request): Promise<unknown> {
+  const text = await request.text();
+  try {
+    return text === '' ? {} : (JSON.parse(text) as unknown);
+  } catch {
+    throw new DashboardRequestError(400, 'body: not valid JSON');
+  }
+}
+
 /** A request the API refuses: its HTTP status and a message naming the parameter. */
 export class DashboardRequestError extends Error {
   constructor(

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import type { LogStore } from '../runtime/index.js';
-import { DashboardRequestError } from './api.js';
+import { DashboardRequestError, readJsonBody } from './api.js';
 import { explorerCallRequest, explorerCommands, explorerTargets } from './explorer.js';
 import type { DashboardWorkspace } from './workspace.js';
 
@@ -31,12 +31,7 @@ export function registerCatalogRoutes(app: Hono, { store, workspace, version }: 
   app.post('/api/v1/explorer/call', async (c) => {
     const explorer = workspace.explorer;
     if (!explorer) return c.json({ error: 'the explorer is not available in this dashboard' }, 503);
-    let body: unknown;
-    try {
-      body = JSON.parse(await c.req.text()) as unknown;
-    } catch {
-      throw new DashboardRequestError(400, 'body: not valid JSON');
-    }
+    const body = await readJsonBody(c.req.raw);
     const allowed = (await explorerTargets(store, workspace)).map((entry) => entry.target);
     const request = explorerCallRequest(body, allowed);
     const outcome = await explorer.call(request);

@@ -1,3 +1,4 @@
+import { hostPort } from '../runtime/host-port.js';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -9,7 +10,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import type { LogStore } from '../runtime/index.js';
-import { DashboardRequestError, createDashboardApi, type DashboardShapes, type DashboardWindow } from './api.js';
+import { DashboardRequestError, createDashboardApi, readJsonBody, type DashboardShapes, type DashboardWindow } from './api.js';
 import { renderInstancesPage } from './pages/instances.js';
 import { renderCatalogPage } from './pages/catalog.js';
 import { renderExplorerPage } from './pages/explorer.js';
@@ -157,17 +158,9 @@ export async function createDashboardApp({
       await next();
     },
   );
-  const jsonBody = async (request: Request): Promise<unknown> => {
-    const text = await request.text();
-    try {
-      return text === '' ? {} : (JSON.parse(text) as unknown);
-    } catch {
-      throw new DashboardRequestError(400, 'body: not valid JSON');
-    }
-  };
   app.post('/api/v1/session', access.startSession);
   app.get('/api/v1/keys', async (c) => c.json(await api.keys()));
-  app.post('/api/v1/keys', async (c) => c.json(await api.createKey(await jsonBody(c.req.raw)), 201));
+  app.post('/api/v1/keys', async (c) => c.json(await api.createKey(await readJsonBody(c.req.raw)), 201));
   app.post('/api/v1/keys/:id/revoke', async (c) => c.json(await api.revokeKey(c.req.param('id'))));
   registerCatalogRoutes(app, { store, workspace, version: shapes.version });
   app.get('/api/v1/overview', async (c) => c.json(await api.overview(c.req.query())));
@@ -258,9 +251,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     });
   });
   port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${urlHost}:${port}/#token=${token}`,
+    url: `http://${hostPort(host, port)}/#token=${token}`,
     token,
     port,
     close: () =>

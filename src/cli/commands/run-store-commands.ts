@@ -232,9 +232,11 @@ export async function runStats(flags: StatsFlags, command: Command): Promise<voi
   }
   const window = { since: Date.now() - windowMs, ...(flags.service ? { service: flags.service } : {}) };
   await withStore(command, async (store) => {
+    // Totals and per-method figures from one read of the rollups; --exact reads the raw rows for the totals.
+    const breakdown = await store.statistics.breakdown(window);
     const [totals, methods, timeline, recentErrors, instances] = [
-      flags.exact ? await store.statistics.exactSummary(window) : await store.statistics.summary(window),
-      await store.statistics.methods(window),
+      flags.exact ? await store.statistics.exactSummary(window) : breakdown.totals,
+      breakdown.methods,
       await store.statistics.timeline(window, bucketMs),
       await store.logs.list({ ...window, errorsOnly: true, limit: 10 }),
       await store.instances.list(1000),

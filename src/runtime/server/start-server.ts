@@ -1,3 +1,4 @@
+import { hostPort } from '../host-port.js';
 import { createServer, type CompatServiceDefinition } from 'nice-grpc';
 import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
 import type { ServerCredentials } from '@grpc/grpc-js';
@@ -218,15 +219,14 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
       add(server.with(terminator), reflection.definition, reflection.implementation);
     }
   }
-  const hostForListen = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const port = await server.listen(`${hostForListen}:${options.port}`, options.credentials).catch(async (error: unknown) => {
+  const port = await server.listen(hostPort(options.host, options.port), options.credentials).catch(async (error: unknown) => {
     await telemetry?.shutdown(0);
     throw error;
   });
   return {
     host: options.host,
     port,
-    address: `${hostForListen}:${port}`,
+    address: hostPort(options.host, port),
     health,
     ...(telemetry ? { telemetry: { prometheusAddress: telemetry.prometheusAddress } } : {}),
     async shutdown(timeoutMs) {

@@ -1,3 +1,4 @@
+import { hostPort } from '../host-port.js';
 import { context, type Histogram } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -156,7 +157,7 @@ async function servePrometheus(
   });
   const bound = server.address();
   const boundPort = typeof bound === 'object' && bound ? bound.port : port;
-  return { server, address: `${host.includes(':') ? `[${host}]` : host}:${boundPort}` };
+  return { server, address: hostPort(host, boundPort) };
 }
 
 function closeServer(server: Server): Promise<void> {
