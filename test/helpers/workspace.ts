@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 // @ts-expect-error plain .mjs helper shared with the demo
 import { linkWorkspace as link } from '../../scripts/link-workspace.mjs';
 
@@ -146,4 +146,34 @@ export async function hashTree(dir: string, paths: readonly string[]): Promise<M
         .digest('hex'),
     );
   return hashes;
+}
+
+/** What a nested `node --test` run reported: its exit code, its spec output, and the counts of its tests. */
+export interface NodeTestRun extends CliResult {
+  readonly counts: { readonly passed: number; readonly failed: number; readonly skipped: number; readonly todo: number };
+}
+
+/**
+ * Runs `node --import tsx --test ...files` in `cwd` and reads the counts from the runner's own events (through
+ * test/helpers/count-reporter.mjs), not from the text a reporter prints: that text differs between Node versions.
+ */
+export async function runNodeTests(files: readonly string[], cwd: string): Promise<NodeTestRun> {
+  const countsFile = join(await tempDir('grpcforge-test-counts-'), 'counts.json');
+  const reporter = pathToFileURL(join(repoRoot, 'test/helpers/count-reporter.mjs')).href;
+  const result = runProgram(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      `--test-reporter=${reporter}`,
+      `--test-reporter-destination=${countsFile}`,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      ...files,
+    ],
+    cwd,
+  );
+  const counts = JSON.parse(await readFile(countsFile, 'utf8')) as NodeTestRun['counts'];
+  return { ...result, counts };
 }

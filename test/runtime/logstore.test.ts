@@ -351,16 +351,15 @@ describe('a store that cannot be written', () => {
     await (await createLogStore({ url: `sqlite:${path}`, writer: false })).close();
     chmodSync(path, 0o444);
     chmodSync(dir, 0o755);
-    // root may write any file: the check runs as `nobody` then, as it does for the users who hit it.
+    // root may write any file: as root, the check runs without CAP_DAC_OVERRIDE (util-linux's setpriv), so the
+    // file's mode applies as it does for the users who hit this. Not as `nobody`: that user cannot read a checkout in
+    // a private folder (a mode-700 `mktemp -d`, or /root); CAP_DAC_READ_SEARCH is kept, so reading works anywhere.
     const asRoot = process.getuid?.() === 0;
     const script = `import { createLogStore } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'src/runtime/logstore/create-log-store.ts')).href)};
       try { await createLogStore({ url: ${JSON.stringify(`sqlite:${path}`)} }); console.log('opened'); } catch (error) { console.log(error.message); }`;
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      timeout: 60_000,
-      ...(asRoot ? { uid: 65534, gid: 65534, env: { ...process.env, HOME: dir } } : {}),
-    });
+    const node = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', script];
+    const [command, ...args] = asRoot ? ['setpriv', '--inh-caps=-dac_override', '--bounding-set=-dac_override', ...node] : node;
+    const child = spawnSync(command ?? process.execPath, args, { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
     assert.equal(child.status, 0, child.stderr);
     assert.match(
       child.stdout,

@@ -27,6 +27,7 @@ import { migrationProvider } from './migrations/index.js';
 import { createRequestLogReader, type RequestLogs } from './request-logs.js';
 import { openPostgresPool, redactConnectionString, type PostgresSettings } from './postgres-connection.js';
 import { openSqliteConnection } from './sqlite-connection.js';
+import { explainNativeAddonMismatch } from './native-addon.js';
 import { createSqliteWriter } from './sqlite-writer.js';
 import { createLogStatistics, type LogStatistics } from './statistics.js';
 
@@ -103,6 +104,8 @@ function isNotWritable(error: unknown): boolean {
 
 /** An error that says which file, what SQLite answered, and what to check. */
 function storeError(path: string, error: unknown): Error {
+  const mismatch = explainNativeAddonMismatch(error, 'better-sqlite3');
+  if (mismatch !== undefined) return new Error(`the log store ${path} cannot be opened: ${mismatch}`, { cause: error });
   const reason = error instanceof Error ? error.message : inspect(error);
   if (!isNotWritable(error)) return new Error(`the log store ${path} cannot be opened: ${reason}`, { cause: error });
   return new Error(

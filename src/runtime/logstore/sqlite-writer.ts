@@ -287,8 +287,16 @@ export function createSqliteWriter(
           return { type: 'done', seq: request.seq, deleted };
         }
         case 'probe':
-          // Takes the write lock and lets it go: a read-only file or folder fails here, at start-up, not at the first batch.
-          withRetry(() => sqlite.exec('begin immediate; commit'));
+          // A write rolled back: a read-only file or folder fails here, at start-up, not at the first batch. Taking
+          // the write lock alone is not enough: it succeeds on a read-only file in a folder its owner may write.
+          withRetry(() => {
+            sqlite.exec('begin immediate');
+            try {
+              sqlite.exec('create table grpcforge_write_probe (x integer)');
+            } finally {
+              sqlite.exec('rollback');
+            }
+          });
           return { type: 'done', seq: request.seq };
         case 'close':
           sqlite.close();
