@@ -31,6 +31,15 @@ const CASES: readonly Case[] = [
   { root: 'grpc-node/examples/protos', services: ['helloworld.Greeter', 'routeguide.RouteGuide'] },
   { root: 'grpc-node/test/proto', services: ['grpc.testing.TestService', 'grpc.testing.UnimplementedService'] },
   { root: 'googleapis', services: ['google.pubsub.v1.Publisher', 'google.pubsub.v1.Subscriber'] },
+  // What a team vendors to receive its own telemetry: an OTLP collector built with grpcforge.
+  {
+    root: 'opentelemetry-proto',
+    services: [
+      'opentelemetry.proto.collector.trace.v1.TraceService',
+      'opentelemetry.proto.collector.metrics.v1.MetricsService',
+      'opentelemetry.proto.collector.logs.v1.LogsService',
+    ],
+  },
 ];
 
 type Runtime = typeof RuntimeModule;
