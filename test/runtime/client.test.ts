@@ -121,7 +121,9 @@ describe('service clients', () => {
         closeServiceClient(createServiceClient(definition, { target: '127.0.0.1:1', callCredentials }));
       console.log('created');`;
     const run = (env: Record<string, string>) => {
-      const { GF_TEST_API_KEY: _key, GF_TEST_TOKEN: _token, ...rest } = process.env;
+      const rest = { ...process.env };
+      delete rest.GF_TEST_API_KEY;
+      delete rest.GF_TEST_TOKEN;
       const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
         cwd: repoRoot,
         encoding: 'utf8',

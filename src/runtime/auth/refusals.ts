@@ -1,4 +1,4 @@
-import { ServerError, Status } from 'nice-grpc';
+import { Status, type ServerError } from 'nice-grpc';
 
 /**
  * What the client is told when auth refuses a call (the gRPC status message). Each says what was wrong without

@@ -1,4 +1,4 @@
-import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
+import { ServerError, Status, type Metadata, type ServerMiddleware } from 'nice-grpc';
 import type { JwtVerifier } from '../auth/jwt.js';
 import { PEER_COMMON_NAME_HEADER, PEER_IDENTITY_ERROR_HEADER, PEER_IDENTITY_HEADER } from '../auth/mtls.js';
 import { resolveMethodRule, type AuthPolicy, type MethodRule } from '../auth/policy.js';
@@ -165,13 +165,10 @@ export function createAuthMiddleware<ServiceContext = unknown>(
           ? 'both x-api-key and authorization: Bearer'
           : undefined;
     if (ambiguity) {
-      const message = AUTH_MESSAGES.ambiguousCredentials;
-      throw refuse(Status.UNAUTHENTICATED, { reason: 'ambiguous-credentials', message, detail: `${message} (${ambiguity})` });
+      throw refuse(Status.UNAUTHENTICATED, failureOf('ambiguous-credentials', AUTH_MESSAGES.ambiguousCredentials, ambiguity));
     }
     const apiKey = apiKeys[0];
     const bearer = bearers[0]?.replace(BEARER_SCHEME, '').trim();
-    // A present header is a presented credential, even empty: it never falls back to the certificate.
-    const hasCallCredential = apiKey !== undefined || bearer !== undefined;
     let principal: Principal | undefined;
     // Why the presented credential identified nobody (the last word unless a hook finds the caller).
     let failure: AuthFailure | undefined;
@@ -188,39 +185,22 @@ export function createAuthMiddleware<ServiceContext = unknown>(
       if (result?.ok) principal = result.principal;
       else if (result?.reason === 'unavailable') {
         if (rule !== 'public') {
-          const message = AUTH_MESSAGES.credentialsUnavailable;
-          throw refuse(Status.UNAVAILABLE, {
-            reason: 'credentials-unavailable',
-            message,
-            detail: `${message} (${result.detail})`,
-          });
+          const why = result.detail;
+          throw refuse(Status.UNAVAILABLE, failureOf('credentials-unavailable', AUTH_MESSAGES.credentialsUnavailable, why));
         }
-      } else {
+      } else if (result?.reason === 'expired') failure = failureOf('token-expired', AUTH_MESSAGES.tokenExpired, result.detail);
+      else {
         const why = result ? result.detail : bearer ? 'no auth.jwt here to verify bearer tokens' : 'an empty bearer token';
-        failure =
-          result?.reason === 'expired'
-            ? { reason: 'token-expired', message: AUTH_MESSAGES.tokenExpired, detail: `${AUTH_MESSAGES.tokenExpired} (${why})` }
-            : { reason: 'invalid-token', message: AUTH_MESSAGES.invalidToken, detail: `${AUTH_MESSAGES.invalidToken} (${why})` };
+        failure = failureOf('invalid-token', AUTH_MESSAGES.invalidToken, why);
       }
     } else if (options.mtls) {
-      // A call credential is the caller when present; the client certificate then only authenticated the channel
-      // (a service with its own certificate calling on behalf of a user, as the example's user service does with a
+      // The certificate only without a call credential: a present header, even empty or bad, never falls back to it.
+      // With a call credential, that credential is the caller and the certificate only authenticated the channel (a
+      // service with its own certificate calling on behalf of a user, as the example's user service does with a
       // bearer token). Refusing the pair instead would forbid exactly that relay.
-      const identity = context.metadata.get(PEER_IDENTITY_HEADER);
-      const commonName = context.metadata.get(PEER_COMMON_NAME_HEADER);
-      const peerIdentity = identity ?? (options.mtls.allowCommonName ? commonName : undefined);
-      if (peerIdentity) principal = { id: peerIdentity, kind: 'mtls', roles: options.mtls.roles?.[peerIdentity] ?? [] };
-      else {
-        const why =
-          context.metadata.get(PEER_IDENTITY_ERROR_HEADER) ??
-          (commonName !== undefined
-            ? `no URI SAN, and its CN ${JSON.stringify(commonName)} identifies a caller only with auth.mtls.allowCommonName`
-            : undefined);
-        if (why) {
-          const message = AUTH_MESSAGES.certificateNotAccepted;
-          failure = { reason: 'certificate-not-accepted', message, detail: `${message} (${why})` };
-        }
-      }
+      const outcome = fromCertificate(context.metadata, options.mtls);
+      if (outcome && 'kind' in outcome) principal = outcome;
+      else failure = outcome;
     }
     const hookCall = (): AuthHookCall<ServiceContext> => ({
       method: call.method.path,
@@ -255,34 +235,49 @@ export function createAuthMiddleware<ServiceContext = unknown>(
   };
 }
 
+/** `message (why)`: the operator's detail of a refusal. */
+function failureOf(reason: AuthFailure['reason'], message: string, why: string, apiKeyId?: string): AuthFailure {
+  return { reason, message, detail: `${message} (${why})`, ...(apiKeyId ? { apiKeyId } : {}) };
+}
+
+/**
+ * The caller the interceptor read from the verified client certificate, or why the certificate identifies nobody, or
+ * `undefined` without a certificate.
+ */
+function fromCertificate(metadata: Metadata, mtls: NonNullable<AuthOptions['mtls']>): Principal | AuthFailure | undefined {
+  const commonName = metadata.get(PEER_COMMON_NAME_HEADER);
+  const id = metadata.get(PEER_IDENTITY_HEADER) ?? (mtls.allowCommonName ? commonName : undefined);
+  if (id) return { id, kind: 'mtls', roles: mtls.roles?.[id] ?? [] };
+  const why =
+    metadata.get(PEER_IDENTITY_ERROR_HEADER) ??
+    (commonName === undefined
+      ? undefined
+      : `no URI SAN, and its CN ${JSON.stringify(commonName)} identifies a caller only with auth.mtls.allowCommonName`);
+  return why === undefined ? undefined : failureOf('certificate-not-accepted', AUTH_MESSAGES.certificateNotAccepted, why);
+}
+
+const PRESENTED_KEY_ID = new RegExp(`^${API_KEY_PREFIX}([0-9a-f]{12})(?:_|$)`);
+
 /** The 12 hex digits of a key's `gfk_<id>` prefix, also of an otherwise malformed key; never any of its secret. */
 function presentedKeyId(key: string): string | undefined {
-  return new RegExp(`^${API_KEY_PREFIX}([0-9a-f]{12})(?:_|$)`).exec(key)?.[1];
+  return PRESENTED_KEY_ID.exec(key)?.[1];
 }
 
 /** `invalid API key (<why>)`, naming the key by its prefix when it has one. */
 function invalidApiKey(key: string, why: string): AuthFailure {
   const id = presentedKeyId(key);
-  const message = AUTH_MESSAGES.invalidApiKey;
-  return {
-    reason: 'invalid-api-key',
-    message,
-    detail: `${message} (${id ? `${API_KEY_PREFIX}${id}: ` : ''}${why})`,
-    ...(id ? { apiKeyId: id } : {}),
-  };
+  return failureOf('invalid-api-key', AUTH_MESSAGES.invalidApiKey, id ? `${API_KEY_PREFIX}${id}: ${why}` : why, id);
 }
 
 /** The failure of a key the verifier refused, by its reason. */
 function apiKeyFailure(key: string, reason: 'malformed' | 'unknown' | 'revoked' | 'expired' | undefined): AuthFailure {
   const id = presentedKeyId(key);
   switch (reason) {
+    // Only a key whose whole value matched its stored hash gets here, so it has an id.
     case 'revoked':
-    case 'expired': {
-      // Only a key whose whole value matched its stored hash gets here, so it has an id.
-      const message = reason === 'revoked' ? AUTH_MESSAGES.apiKeyRevoked : AUTH_MESSAGES.apiKeyExpired;
-      const name = reason === 'revoked' ? 'api-key-revoked' : 'api-key-expired';
-      return { reason: name, message, detail: `${message} (${API_KEY_PREFIX}${id ?? '?'})`, ...(id ? { apiKeyId: id } : {}) };
-    }
+      return failureOf('api-key-revoked', AUTH_MESSAGES.apiKeyRevoked, `${API_KEY_PREFIX}${id ?? '?'}`, id);
+    case 'expired':
+      return failureOf('api-key-expired', AUTH_MESSAGES.apiKeyExpired, `${API_KEY_PREFIX}${id ?? '?'}`, id);
     case 'malformed':
       return invalidApiKey(key, `malformed: ${key.length} characters, expected ${API_KEY_PREFIX}<12 hex digits>_<secret>`);
     case 'unknown':
