@@ -314,6 +314,16 @@ describe('pipeline: auth and request logging', () => {
     // A new window starts with a line again.
     log(refusal);
     assert.equal(counted.length, 4);
+    // A principal a service's own hook made may hold anything: the line stays one line.
+    log({
+      ...refusal,
+      reason: 'permission-denied',
+      detail: 'permission denied: requires role admin (custom:ada\r\nforged has no roles)',
+    });
+    assert.equal(
+      counted[4],
+      'grpcforge auth: UNAUTHENTICATED /test.v1.EchoService/Echo from 127.0.0.1:5000: permission denied: requires role admin (custom:ada\uFFFD\uFFFDforged has no roles)\n',
+    );
   });
 
   test('a public method lets a bad key through anonymously; requirePrincipal then refuses with its reason', async () => {

@@ -1,4 +1,5 @@
 import { Status, type ServerError } from 'nice-grpc';
+import { printableText } from './principal-text.js';
 
 /**
  * What the client is told when auth refuses a call (the gRPC status message). Each says what was wrong without
@@ -88,7 +89,7 @@ export interface AuthRefusalLogOptions {
  * `grpcforge auth: UNAUTHENTICATED /pkg.Service/Method from 127.0.0.1:53412: API key revoked (gfk_0123456789ab)`;
  * later ones of the same reason within `intervalMs` are only counted, and one line at the end of the window gives
  * the count: `grpcforge auth: 49 more UNAUTHENTICATED "invalid API key" in the last 60 s (one line per reason per 60 s)`.
- * So each reason writes at most two lines per window. The window's timer does not keep the process alive: a count
+ * So each reason writes at most two lines per window. Control characters in a line become U+FFFD. The window's timer does not keep the process alive: a count
  * still open when the process exits is not written.
  */
 export function createAuthRefusalLog(options: AuthRefusalLogOptions = {}): (refusal: AuthRefusal) => void {
@@ -103,7 +104,8 @@ export function createAuthRefusalLog(options: AuthRefusalLogOptions = {}): (refu
       return;
     }
     const peer = refusal.peer || 'an unknown peer';
-    write(`grpcforge auth: ${Status[refusal.code]} ${refusal.method} from ${peer}: ${refusal.detail}\n`);
+    // The detail may name a principal or roles a service's own hook made: one line, whatever they hold.
+    write(`${printableText(`grpcforge auth: ${Status[refusal.code]} ${refusal.method} from ${peer}: ${refusal.detail}`)}\n`);
     const window = { suppressed: 0 };
     windows.set(refusal.reason, window);
     setTimeout(() => {
