@@ -22,7 +22,9 @@ export {
 // Handlers and their context.
 export type { HandlerContext, HandlerContextExtension } from './server/context.js';
 export { describePrincipal, requirePrincipal, requireRole } from './auth/principal.js';
-export type { Principal } from './auth/principal.js';
+export type { Principal, PrincipalContext } from './auth/principal.js';
+export { AUTH_MESSAGES, createAuthRefusalLog } from './auth/refusals.js';
+export type { AuthRefusal, AuthRefusalLogOptions, AuthRefusalReason } from './auth/refusals.js';
 export { defineAuthHooks, defineLoggingHooks } from './server/service-hooks.js';
 export type { AuthHooks, LoggingHooks } from './server/service-hooks.js';
 export type { AuthHookCall } from './server/service-hooks.js';

@@ -331,7 +331,7 @@ describe('grpcforge dashboard: service catalog and API explorer', { timeout: 120
     assert.equal(await page.inputValue('#request'), '{}', 'a new method, a new template');
     await page.click('#send');
     await page.locator('#status', { hasText: /^UNAUTHENTICATED \(16\)$/ }).waitFor();
-    assert.equal(await page.textContent('#status-message'), 'authentication required');
+    assert.equal(await page.textContent('#status-message'), 'no credentials');
 
     // With the admin key: OK, every session as a JSON line.
     assert.equal(await page.getAttribute('#api-key', 'type'), 'password');

@@ -111,7 +111,12 @@ describe('init -> generate -> serve (example workspace)', () => {
       assert.ok(login.expireTime instanceof Date && login.expireTime.getTime() > Date.now());
       token = login.token;
       // ListSessions needs the admin role (grpcforge.yaml auth.methods): the pipeline enforces it.
-      await expectStatus(collect(client.listSessions({})), runtime.Status.UNAUTHENTICATED, /^authentication required$/);
+      await expectStatus(collect(client.listSessions({})), runtime.Status.UNAUTHENTICATED, /^no credentials$/);
+      // The operator reads the refusal on serve's stderr (rate-limited: one line per reason per minute).
+      assert.match(
+        auth.stderr(),
+        /^grpcforge auth: UNAUTHENTICATED \/auth\.v1\.AuthService\/ListSessions from \S+: no credentials$/m,
+      );
       const sessions = await collect(client.listSessions({}, { metadata: runtime.Metadata({ 'x-api-key': adminKey }) }));
       assert.deepEqual(
         sessions.map((response) => response.session?.subject),
@@ -158,10 +163,11 @@ describe('init -> generate -> serve (example workspace)', () => {
         ],
       );
 
-      await expectStatus(client.getUser({ id: 'u1' }), runtime.Status.UNAUTHENTICATED, /authentication required/);
+      await expectStatus(client.getUser({ id: 'u1' }), runtime.Status.UNAUTHENTICATED, /^no credentials$/);
       await expectStatus(
         client.getUser({ id: 'u1' }, { metadata: runtime.Metadata({ authorization: 'Bearer forged' }) }),
         runtime.Status.UNAUTHENTICATED,
+        /^invalid token$/,
       );
       await expectStatus(client.getUser({ id: 'u404' }, { metadata }), runtime.Status.NOT_FOUND);
       runtime.closeServiceClient(client);

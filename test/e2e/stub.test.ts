@@ -114,7 +114,7 @@ describe('serve --stub with a scenario', () => {
     assert.equal(response.requestedBy, 'ada');
     await assert.rejects(
       client.getUser({ id: 'u2' }, { metadata: runtime.Metadata({ authorization: 'Bearer expired' }) }),
-      /UNAUTHENTICATED: authentication required/,
+      /UNAUTHENTICATED: invalid token/,
     );
     runtime.closeServiceClient(client);
     await user.stop();

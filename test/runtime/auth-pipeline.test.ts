@@ -5,15 +5,19 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import {
+  AUTH_MESSAGES,
   ClientError,
   Metadata,
   Status,
   closeServiceClient,
+  createAuthRefusalLog,
   createLogStore,
   createServiceClient,
   defineService,
+  requirePrincipal,
   requireRole,
   startServer,
+  type AuthRefusal,
   type CallContext,
   type HandlerContextExtension,
   type LogStore,
@@ -21,7 +25,6 @@ import {
 } from '../../src/runtime/index.ts';
 import { createJwtVerifier } from '../../src/runtime/auth/jwt.ts';
 import { certificateIdentity } from '../../src/runtime/auth/mtls.ts';
-import { AMBIGUOUS_CREDENTIALS_MESSAGE } from '../../src/runtime/auth/principal.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 import { tempDir } from '../helpers/workspace.ts';
 
@@ -41,6 +44,15 @@ let adminKey: string;
 let readerKey: string;
 let revokedKey: string;
 let expiredKey: string;
+// The operator's lines: each test that reads them swaps in a fresh log (the rate limit's windows outlive a test).
+let refusalLines: string[] = [];
+let onRefused: (refusal: AuthRefusal) => void = () => {};
+function freshRefusalLog(intervalMs = 60_000): string[] {
+  refusalLines = [];
+  const lines = refusalLines;
+  onRefused = createAuthRefusalLog({ write: (line) => lines.push(line), intervalMs });
+  return lines;
+}
 
 async function jwt(claims: Record<string, unknown>, options: { expiresIn?: string; audience?: string; secret?: string } = {}) {
   return new SignJWT(claims)
@@ -89,7 +101,12 @@ describe('pipeline: auth and request logging', () => {
               return { text: `${request.text ?? ''} from ${context.principal?.id ?? 'anonymous'}` };
             },
             repeat: async function* () {},
-            collect: async () => ({}),
+            // Public: anonymous callers are welcome, unless they ask who they are.
+            collect: async (requests: AsyncIterable<EchoMessage>, context: CallContext & HandlerContextExtension) => {
+              for await (const request of requests)
+                if (request.text === 'who-am-i') return { text: requirePrincipal(context).id };
+              return {};
+            },
             chat: async function* () {},
           } as never,
         ),
@@ -103,43 +120,243 @@ describe('pipeline: auth and request logging', () => {
         apiKeys: { verify: (key) => store.apiKeys.verify(key), countUse: (id, at) => store.apiKeys.countUse(id, at) },
         jwt: await createJwtVerifier({ secret: SECRET, issuer: 'https://issuer.test', audience: 'grpcforge-test' }),
         apiKeyCacheMs: 0,
+        onRefused: (refusal) => onRefused(refusal),
       },
       onUnexpectedError: () => {},
     });
   });
 
-  test('API key failure modes are UNAUTHENTICATED with one generic message, and each call is logged', async () => {
-    const c = client();
+  test('each refusal has its own message, its reason and key prefix in the row and a line for the operator', async () => {
+    const lines = freshRefusalLog();
+    const c = createServiceClient(EchoDefinition, { target: server.address }) as unknown as EchoClient & {
+      chat(r: AsyncIterable<EchoMessage>, o?: object): AsyncIterable<EchoMessage>;
+    };
     const key = (value: string) => ({ metadata: Metadata({ 'x-api-key': value }) });
-    const messages = new Set<string>();
-    for (const options of [
-      {},
-      key('gfk_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
-      key(revokedKey),
-      key(expiredKey),
-      key('nonsense'),
-    ]) {
-      messages.add((await expectCode(c.echo({ text: 'x' }, options), Status.UNAUTHENTICATED)).details);
+    const bearer = (token: string) => ({ metadata: Metadata({ authorization: `Bearer ${token}` }) });
+    const idOf = (value: string) => value.slice(4, 16);
+    const readerId = idOf(readerKey);
+    // The reader's id with another secret: the prefix exists, the key does not.
+    const wrongSecret = `gfk_${readerId}_${'B'.repeat(43)}`;
+    const drain = async (stream: AsyncIterable<unknown>) => {
+      for await (const _ of stream); // eslint-disable-line @typescript-eslint/no-unused-vars
+    };
+    const cases: {
+      name: string;
+      call: () => Promise<unknown>;
+      code: Status;
+      message: string;
+      row: string;
+      apiKeyId: string | null;
+      principal?: string;
+    }[] = [
+      {
+        name: 'no key',
+        call: () => c.echo({ text: 'x' }),
+        code: Status.UNAUTHENTICATED,
+        message: 'no credentials',
+        row: 'no credentials',
+        apiKeyId: null,
+      },
+      {
+        name: 'unknown key',
+        call: () => c.echo({ text: 'x' }, key(`gfk_000000000000_${'A'.repeat(43)}`)),
+        code: Status.UNAUTHENTICATED,
+        message: 'invalid API key',
+        row: 'invalid API key (gfk_000000000000: no key has this id and secret)',
+        apiKeyId: '000000000000',
+      },
+      {
+        name: 'known prefix, wrong secret',
+        call: () => c.echo({ text: 'x' }, key(wrongSecret)),
+        code: Status.UNAUTHENTICATED,
+        message: 'invalid API key',
+        row: `invalid API key (gfk_${readerId}: no key has this id and secret)`,
+        apiKeyId: readerId,
+      },
+      {
+        name: 'malformed key',
+        call: () => c.echo({ text: 'x' }, key('nonsense')),
+        code: Status.UNAUTHENTICATED,
+        message: 'invalid API key',
+        row: 'invalid API key (malformed: 8 characters, expected gfk_<12 hex digits>_<secret>)',
+        apiKeyId: null,
+      },
+      {
+        name: 'revoked key',
+        call: () => c.echo({ text: 'x' }, key(revokedKey)),
+        code: Status.UNAUTHENTICATED,
+        message: 'API key revoked',
+        row: `API key revoked (gfk_${idOf(revokedKey)})`,
+        apiKeyId: idOf(revokedKey),
+      },
+      {
+        name: 'expired key',
+        call: () => c.echo({ text: 'x' }, key(expiredKey)),
+        code: Status.UNAUTHENTICATED,
+        message: 'API key expired',
+        row: `API key expired (gfk_${idOf(expiredKey)})`,
+        apiKeyId: idOf(expiredKey),
+      },
+      {
+        name: 'token signed with another secret',
+        call: async () =>
+          c.echo({ text: 'x' }, bearer(await jwt({}, { secret: 'another-secret-another-secret-another-secret' }))),
+        code: Status.UNAUTHENTICATED,
+        message: 'invalid token',
+        row: 'invalid token (signature verification failed)',
+        apiKeyId: null,
+      },
+      {
+        name: 'expired token',
+        call: async () => c.echo({ text: 'x' }, bearer(await jwt({}, { expiresIn: '-10m' }))),
+        code: Status.UNAUTHENTICATED,
+        message: 'token expired',
+        row: 'token expired ("exp" claim timestamp check failed)',
+        apiKeyId: null,
+      },
+      {
+        name: 'valid key without the role of the policy',
+        call: () => drain(c.chat((async function* () {})(), key(readerKey))),
+        code: Status.PERMISSION_DENIED,
+        message: 'permission denied: requires role admin',
+        row: 'permission denied: requires role admin (apiKey:reader has no roles)',
+        apiKeyId: readerId,
+        principal: 'apiKey:reader',
+      },
+      {
+        name: 'valid key without the role requireRole asks',
+        call: () => c.echo({ text: 'admin-only' }, key(readerKey)),
+        code: Status.PERMISSION_DENIED,
+        message: 'permission denied: requires role admin',
+        row: 'permission denied: requires role admin (apiKey:reader has no roles)',
+        apiKeyId: readerId,
+        principal: 'apiKey:reader',
+      },
+    ];
+    await store.flush();
+    const since = (await store.logs.list({ limit: 1 }))[0]?.id ?? 0;
+    for (const { name, call, code, message } of cases) {
+      const error = await expectCode(call(), code);
+      assert.equal(error.details, message, name);
     }
-    assert.deepEqual([...messages], ['authentication required']);
     assert.deepEqual(await c.echo({ text: 'hi' }, key(readerKey)), { text: 'hi from reader' });
     closeServiceClient(c);
     await store.flush();
-    const logs = await store.logs.list({ limit: 6 });
+    const logs = (await store.logs.list({ limit: 50 })).filter((log) => log.id > since).reverse();
     assert.deepEqual(
-      logs.reverse().map((log) => [log.statusCode, log.principal]),
+      logs.map((log) => [log.method, log.statusCode, log.errorMessage, log.apiKeyId, log.principal]),
       [
-        [16, null],
-        [16, null],
-        [16, null],
-        [16, null],
-        [16, null],
-        [0, 'apiKey:reader'],
+        ...cases.map((one) => [
+          one.name.includes('policy') ? 'Chat' : 'Echo',
+          one.code,
+          one.row,
+          one.apiKeyId,
+          one.principal ?? null,
+        ]),
+        ['Echo', Status.OK, null, readerId, 'apiKey:reader'],
+      ],
+    );
+    // One line per reason (the rate limit's window is a minute): the first refusal of each.
+    const firstOfEachReason = cases.filter(
+      (one, index) => cases.findIndex((other) => other.message.split(':')[0] === one.message.split(':')[0]) === index,
+    );
+    assert.deepEqual(
+      lines.map((line) => line.replace(/ from \S+: /, ' from PEER: ')),
+      firstOfEachReason.map(
+        (one) =>
+          `grpcforge auth: ${Status[one.code]} /test.v1.EchoService/${one.name.includes('policy') ? 'Chat' : 'Echo'} from PEER: ${one.row}\n`,
+      ),
+    );
+    assert.match(lines[0]!, / from 127\.0\.0\.1:\d+: /);
+    for (const secret of [readerKey, revokedKey, expiredKey, wrongSecret, readerKey.slice(17), wrongSecret.slice(17)]) {
+      assert.ok(!lines.join('').includes(secret), 'a secret reached the operator log');
+      assert.ok(!JSON.stringify(logs).includes(secret), 'a secret reached a row');
+    }
+  });
+
+  test('50 guessed keys give one line, then one count when the window ends', async () => {
+    const lines = freshRefusalLog();
+    const c = client();
+    const guesses = Array.from({ length: 50 }, (_, index) => `gfk_${index.toString(16).padStart(12, '0')}_${'G'.repeat(43)}`);
+    for (const guess of guesses) {
+      const error = await expectCode(
+        c.echo({ text: 'x' }, { metadata: Metadata({ 'x-api-key': guess }) }),
+        Status.UNAUTHENTICATED,
+      );
+      assert.equal(error.details, 'invalid API key');
+    }
+    closeServiceClient(c);
+    assert.equal(lines.length, 1, lines.join(''));
+    assert.match(
+      lines[0]!,
+      /^grpcforge auth: UNAUTHENTICATED \/test\.v1\.EchoService\/Echo from \S+: invalid API key \(gfk_000000000000: /,
+    );
+
+    // The count, from the log alone with a short window (refusals given in one go, so one window holds them all).
+    const counted: string[] = [];
+    const log = createAuthRefusalLog({ write: (line) => counted.push(line), intervalMs: 200 });
+    const refusal: AuthRefusal = {
+      reason: 'invalid-api-key',
+      message: 'invalid API key',
+      detail: 'invalid API key (gfk_000000000000: no key has this id and secret)',
+      code: Status.UNAUTHENTICATED,
+      method: '/test.v1.EchoService/Echo',
+      peer: '127.0.0.1:5000',
+    };
+    for (let index = 0; index < 50; index++) log(refusal);
+    log({ ...refusal, reason: 'api-key-revoked', message: 'API key revoked', detail: 'API key revoked (gfk_000000000001)' });
+    while (counted.length < 3) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(counted, [
+      'grpcforge auth: UNAUTHENTICATED /test.v1.EchoService/Echo from 127.0.0.1:5000: invalid API key (gfk_000000000000: no key has this id and secret)\n',
+      'grpcforge auth: UNAUTHENTICATED /test.v1.EchoService/Echo from 127.0.0.1:5000: API key revoked (gfk_000000000001)\n',
+      'grpcforge auth: 49 more UNAUTHENTICATED "invalid API key" in the last 0.2 s (one line per reason per 0.2 s)\n',
+    ]);
+    // A new window starts with a line again.
+    log(refusal);
+    assert.equal(counted.length, 4);
+    // A principal a service's own hook made may hold anything: the line stays one line.
+    log({
+      ...refusal,
+      reason: 'permission-denied',
+      detail: 'permission denied: requires role admin (custom:ada\r\nforged has no roles)',
+    });
+    assert.equal(
+      counted[4],
+      'grpcforge auth: UNAUTHENTICATED /test.v1.EchoService/Echo from 127.0.0.1:5000: permission denied: requires role admin (custom:ada\uFFFD\uFFFDforged has no roles)\n',
+    );
+  });
+
+  test('a public method lets a bad key through anonymously; requirePrincipal then refuses with its reason', async () => {
+    const lines = freshRefusalLog();
+    const c = createServiceClient(EchoDefinition, { target: server.address }) as unknown as {
+      collect(r: AsyncIterable<EchoMessage>, o?: object): Promise<EchoMessage>;
+    };
+    const ask = (text: string, metadata?: Record<string, string>) =>
+      c.collect(
+        (async function* () {
+          yield { text };
+        })(),
+        metadata ? { metadata: Metadata(metadata) } : {},
+      );
+    assert.deepEqual(await ask('anything', { 'x-api-key': revokedKey }), {});
+    assert.equal(
+      (await expectCode(ask('who-am-i', { 'x-api-key': revokedKey }), Status.UNAUTHENTICATED)).details,
+      'API key revoked',
+    );
+    assert.equal((await expectCode(ask('who-am-i'), Status.UNAUTHENTICATED)).details, 'no credentials');
+    assert.deepEqual(await ask('who-am-i', { 'x-api-key': readerKey }), { text: 'reader' });
+    closeServiceClient(c);
+    assert.deepEqual(
+      lines.map((line) => line.replace(/ from \S+: /, ' from PEER: ')),
+      [
+        `grpcforge auth: UNAUTHENTICATED /test.v1.EchoService/Collect from PEER: API key revoked (gfk_${revokedKey.slice(4, 16)})\n`,
+        'grpcforge auth: UNAUTHENTICATED /test.v1.EchoService/Collect from PEER: no credentials\n',
       ],
     );
   });
 
   test('JWT: a good token passes; bad signature, alg none, expired and wrong audience are UNAUTHENTICATED', async () => {
+    freshRefusalLog();
     const c = client();
     const bearer = (token: string) => ({ metadata: Metadata({ authorization: `Bearer ${token}` }) });
     assert.deepEqual(await c.echo({ text: 'hi' }, bearer(await jwt({ roles: ['reader'] }))), { text: 'hi from ada' });
@@ -148,15 +365,34 @@ describe('pipeline: auth and request logging', () => {
       .setAudience('grpcforge-test')
       .setExpirationTime('5m')
       .encode();
-    for (const token of [
-      await jwt({}, { secret: 'another-secret-another-secret-another-secret' }),
-      none,
-      await jwt({}, { expiresIn: '-10m' }),
-      await jwt({}, { audience: 'someone-else' }),
-    ]) {
+    await store.flush();
+    const since = (await store.logs.list({ limit: 1 }))[0]?.id ?? 0;
+    const refused: [string, string, string][] = [
+      [
+        await jwt({}, { secret: 'another-secret-another-secret-another-secret' }),
+        'invalid token',
+        'signature verification failed',
+      ],
+      [none, 'invalid token', '"alg" (Algorithm) Header Parameter value not allowed'],
+      // Expired is said only of a token whose signature verified: a forged expired token is just invalid.
+      [await jwt({}, { expiresIn: '-10m' }), 'token expired', '"exp" claim timestamp check failed'],
+      [
+        await jwt({}, { expiresIn: '-10m', secret: 'another-secret-another-secret-another-secret' }),
+        'invalid token',
+        'signature verification failed',
+      ],
+      [await jwt({}, { audience: 'someone-else' }), 'invalid token', 'unexpected "aud" claim value'],
+    ];
+    for (const [token, message] of refused) {
       const error = await expectCode(c.echo({ text: 'x' }, bearer(token)), Status.UNAUTHENTICATED);
-      assert.equal(error.details, 'authentication required');
+      assert.equal(error.details, message);
     }
+    await store.flush();
+    const rows = (await store.logs.list({ limit: 20 })).filter((log) => log.id > since).reverse();
+    assert.deepEqual(
+      rows.map((log) => log.errorMessage),
+      refused.map(([, message, why]) => `${message} (${why})`),
+    );
     closeServiceClient(c);
   });
 
@@ -179,7 +415,7 @@ describe('pipeline: auth and request logging', () => {
     ];
     for (const token of hostile) {
       const error = await expectCode(c.echo({ text: 'hostile' }, bearer(token)), Status.UNAUTHENTICATED);
-      assert.equal(error.details, 'authentication required');
+      assert.equal(error.details, 'invalid token');
     }
     assert.deepEqual(await c.echo({ text: 'hi' }, bearer(await signed('ada-lovelace'))), { text: 'hi from ada-lovelace' });
     closeServiceClient(c);
@@ -219,7 +455,7 @@ describe('pipeline: auth and request logging', () => {
     ];
     for (const metadata of cases) {
       const error = await expectCode(c.echo({ text: 'x' }, { metadata: Metadata(metadata) }), Status.UNAUTHENTICATED);
-      assert.equal(error.details, AMBIGUOUS_CREDENTIALS_MESSAGE);
+      assert.equal(error.details, AUTH_MESSAGES.ambiguousCredentials);
       for (const secret of [readerKey, adminKey, good, forged]) assert.ok(!error.details.includes(secret));
     }
     // On a public method too: the client is misconfigured, and an anonymous pass would hide it.
@@ -243,7 +479,7 @@ describe('pipeline: auth and request logging', () => {
     closeServiceClient(c);
     await store.flush();
     const refused = (await store.logs.list({ limit: 50 })).filter(
-      (log) => log.startedAt >= since && log.errorMessage === AMBIGUOUS_CREDENTIALS_MESSAGE,
+      (log) => log.startedAt >= since && log.errorMessage?.startsWith(`${AUTH_MESSAGES.ambiguousCredentials} (`),
     );
     assert.equal(refused.length, cases.length + 1, 'every refusal is logged');
     for (const log of refused) {

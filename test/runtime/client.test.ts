@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
 import {
@@ -14,7 +17,7 @@ import {
 } from '../../src/runtime/index.ts';
 import { createTestCertificates } from '../helpers/certs.ts';
 import { InventoryDefinition } from '../helpers/json-definition.ts';
-import { tempDir } from '../helpers/workspace.ts';
+import { repoRoot, tempDir } from '../helpers/workspace.ts';
 
 // Generated clients' behaviour, on the runtime they call: retries only where the contract allows, deadlines,
 // credentials on every call, TLS and mTLS.
@@ -105,6 +108,42 @@ describe('service clients', () => {
       { apiKey: 'per-call', authorization: 'Bearer jwt-token' },
     ]);
     closeServiceClient(client);
+  });
+
+  test('a credential variable that is unset or empty is named on stderr once per variable and service', () => {
+    // A real process, so the test reads its real stderr: three clients of one service, one of another.
+    const url = (path: string) => JSON.stringify(pathToFileURL(join(repoRoot, path)).href);
+    const script = `
+      const { createServiceClient, closeServiceClient, fromEnv } = await import(${url('src/runtime/index.ts')});
+      const { EchoDefinition, InventoryDefinition } = await import(${url('test/helpers/json-definition.ts')});
+      const callCredentials = { apiKey: fromEnv('GF_TEST_API_KEY'), bearerToken: fromEnv('GF_TEST_TOKEN') };
+      for (const definition of [EchoDefinition, EchoDefinition, EchoDefinition, InventoryDefinition])
+        closeServiceClient(createServiceClient(definition, { target: '127.0.0.1:1', callCredentials }));
+      console.log('created');`;
+    const run = (env: Record<string, string>) => {
+      const rest = { ...process.env };
+      delete rest.GF_TEST_API_KEY;
+      delete rest.GF_TEST_TOKEN;
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...rest, ...env },
+      });
+      assert.equal(child.stdout, 'created\n', child.stderr);
+      return child.stderr.split('\n').filter((line) => line.startsWith('grpcforge'));
+    };
+    const warning = (variable: string, service: string, header: string) =>
+      `grpcforge client: $${variable} is unset or empty, so calls to ${service} carry no ${header} ` +
+      "(set it, or remove the credential from this service's consumes entry in grpcforge.yaml)";
+    // The key variable empty, the token variable unset.
+    assert.deepEqual(run({ GF_TEST_API_KEY: '' }), [
+      warning('GF_TEST_API_KEY', 'test.v1.EchoService', 'x-api-key'),
+      warning('GF_TEST_TOKEN', 'test.v1.EchoService', 'authorization: Bearer token'),
+      warning('GF_TEST_API_KEY', 'test.v1.InventoryService', 'x-api-key'),
+      warning('GF_TEST_TOKEN', 'test.v1.InventoryService', 'authorization: Bearer token'),
+    ]);
+    assert.deepEqual(run({ GF_TEST_API_KEY: 'gfk_key', GF_TEST_TOKEN: 'token' }), []);
   });
 
   test('round-robin spreads calls over every address of the target', async () => {

@@ -14,8 +14,7 @@ import {
   type RunningServer,
 } from '../../src/runtime/index.ts';
 import { certificateIdentity } from '../../src/runtime/auth/mtls.ts';
-import { AMBIGUOUS_CREDENTIALS_MESSAGE, UNAUTHENTICATED_MESSAGE } from '../../src/runtime/auth/principal.ts';
-import { createLogStore, type LogStore } from '../../src/runtime/index.ts';
+import { AUTH_MESSAGES, createLogStore, type AuthRefusal, type LogStore } from '../../src/runtime/index.ts';
 import { join } from 'node:path';
 import { createTestCertificates, type TestCertificates } from '../helpers/certs.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
@@ -151,16 +150,19 @@ async function outcome(server: RunningServer, credentials: ChannelCredentials, m
 
 describe('mTLS: client certificates are validated like X.509-SVIDs', () => {
   const roles = { 'spiffe://grpcforge.test/user': ['reader'], billing: ['billing'] };
+  // What the operator is told, per refused call.
+  const refusals: AuthRefusal[] = [];
   const serverWith = (mtls: { allowCommonName?: boolean }, extra: object = {}) =>
     startServer({
       host: '127.0.0.1',
       port: 0,
       services,
       credentials: ServerCredentials.createSsl(certs.ca, [{ cert_chain: certs.serverCert, private_key: certs.serverKey }], true),
-      auth: { policy: {}, mtls: { roles, ...mtls }, ...extra },
+      auth: { policy: {}, mtls: { roles, ...mtls }, onRefused: (refusal: AuthRefusal) => refusals.push(refusal), ...extra },
     });
   const as = (pair: { cert: Buffer; key: Buffer }) => ChannelCredentials.createSsl(certs.ca, pair.key, pair.cert);
-  const refused = `UNAUTHENTICATED: ${UNAUTHENTICATED_MESSAGE}`;
+  const refused = `UNAUTHENTICATED: ${AUTH_MESSAGES.certificateNotAccepted}`;
+  const details = () => refusals.splice(0).map((refusal) => refusal.detail);
   let strict: RunningServer;
   let withCommonName: RunningServer;
 
@@ -176,9 +178,15 @@ describe('mTLS: client certificates are validated like X.509-SVIDs', () => {
 
   test('two URI SANs, a CA:TRUE leaf and a CN in the spiffe: namespace identify nobody, CN identities on or off', async () => {
     for (const server of [strict, withCommonName]) {
+      details();
       for (const pair of [certs.unusual.twoUris, certs.unusual.caLeaf, certs.unusual.spiffeCommonName]) {
         assert.equal(await outcome(server, as(pair)), refused);
       }
+      assert.deepEqual(details(), [
+        'client certificate not accepted (2 URI SANs (an SVID has exactly one))',
+        'client certificate not accepted (a CA certificate is not a leaf identity)',
+        'client certificate not accepted (a CN in the spiffe: namespace (only a URI SAN can carry a SPIFFE ID))',
+      ]);
       // The valid SVID still passes on both.
       assert.equal(
         await outcome(server, as({ cert: certs.clientCert, key: certs.clientKey })),
@@ -188,7 +196,11 @@ describe('mTLS: client certificates are validated like X.509-SVIDs', () => {
   });
 
   test('a certificate without a URI SAN is identified by its CN only with allowCommonName', async () => {
+    details();
     assert.equal(await outcome(strict, as(certs.unusual.plainCommonName)), refused);
+    assert.deepEqual(details(), [
+      'client certificate not accepted (no URI SAN, and its CN "billing" identifies a caller only with auth.mtls.allowCommonName)',
+    ]);
     assert.equal(await outcome(withCommonName, as(certs.unusual.plainCommonName)), 'mtls:billing:billing');
   });
 
@@ -202,7 +214,13 @@ describe('mTLS: client certificates are validated like X.509-SVIDs', () => {
     });
     try {
       const forged = Metadata({ 'x-grpcforge-peer-common-name': 'billing' });
-      assert.equal(await outcome(optional, ChannelCredentials.createSsl(certs.ca), forged), refused);
+      assert.equal(await outcome(optional, ChannelCredentials.createSsl(certs.ca), forged), 'UNAUTHENTICATED: no credentials');
+      // Nor can a client-sent identity error make a certificate-less call look like a refused certificate.
+      const forgedError = Metadata({ 'x-grpcforge-peer-identity-error': 'forged' });
+      assert.equal(
+        await outcome(optional, ChannelCredentials.createSsl(certs.ca), forgedError),
+        'UNAUTHENTICATED: no credentials',
+      );
       // With a real certificate, forged headers are replaced by what the certificate says.
       const withCert = ChannelCredentials.createSsl(certs.ca, certs.clientKey, certs.clientCert);
       assert.equal(await outcome(withCommonName, withCert, forged), 'mtls:spiffe://grpcforge.test/user:reader');
@@ -221,10 +239,22 @@ describe('mTLS: client certificates are validated like X.509-SVIDs', () => {
     const svid = as({ cert: certs.clientCert, key: certs.clientKey });
     try {
       assert.equal(await outcome(server, svid, Metadata({ 'x-api-key': key })), 'apiKey:ci-bot:deploy');
-      assert.equal(await outcome(server, svid, Metadata({ 'x-api-key': 'gfk_000000000000_forged' })), refused);
-      assert.equal(await outcome(server, svid, Metadata({ authorization: 'Bearer not-a-jwt' })), refused);
+      details();
+      assert.equal(
+        await outcome(server, svid, Metadata({ 'x-api-key': 'gfk_000000000000_forged' })),
+        'UNAUTHENTICATED: invalid API key',
+      );
+      assert.equal(
+        await outcome(server, svid, Metadata({ authorization: 'Bearer not-a-jwt' })),
+        'UNAUTHENTICATED: invalid token',
+      );
       const both = Metadata({ 'x-api-key': key, authorization: 'Bearer not-a-jwt' });
-      assert.equal(await outcome(server, svid, both), `UNAUTHENTICATED: ${AMBIGUOUS_CREDENTIALS_MESSAGE}`);
+      assert.equal(await outcome(server, svid, both), `UNAUTHENTICATED: ${AUTH_MESSAGES.ambiguousCredentials}`);
+      assert.deepEqual(details(), [
+        'invalid API key (gfk_000000000000: malformed: 23 characters, expected gfk_<12 hex digits>_<secret>)',
+        'invalid token (no auth.jwt here to verify bearer tokens)',
+        `${AUTH_MESSAGES.ambiguousCredentials} (both x-api-key and authorization: Bearer)`,
+      ]);
       // Without a call credential the certificate is the caller.
       assert.equal(await outcome(server, svid), 'mtls:spiffe://grpcforge.test/user:reader');
     } finally {

@@ -8,7 +8,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import type { Principal } from './principal.js';
-import { unsafePrincipalCharacter } from './principal-text.js';
+import { printableText, unsafePrincipalCharacter } from './principal-text.js';
 
 /** How bearer tokens are verified (with `jose`). Exactly one of `secret`, `publicKey`, `jwksUrl`, `jwks`. */
 export interface JwtOptions {
@@ -34,8 +34,12 @@ export interface JwtOptions {
   readonly jwksCooldownMs?: number;
 }
 
-/** Outcome of verifying a token: a principal, a refused token, or a key source that cannot be reached. */
-export type JwtResult = { ok: true; principal: Principal } | { ok: false; reason: 'invalid' | 'unavailable'; detail: string };
+/**
+ * Outcome of verifying a token: a principal, a refused token (`expired` only when its signature verified and its
+ * `exp` passed), or a key source that cannot be reached. `detail` is for the operator: it never holds the token.
+ */
+export type JwtResult =
+  { ok: true; principal: Principal } | { ok: false; reason: 'invalid' | 'expired' | 'unavailable'; detail: string };
 
 /** A token verifier built once from {@link JwtOptions}. */
 export type JwtVerifier = (token: string) => Promise<JwtResult>;
@@ -78,10 +82,13 @@ export async function createJwtVerifier(options: JwtOptions): Promise<JwtVerifie
     } catch (error) {
       // Only these say the token is bad; anything else (JWKS timeout, HTTP error, bad JWKS body) is the key
       // source failing, which is the server's problem (UNAVAILABLE), not the caller's.
+      // jose's messages name the check that failed (`signature verification failed`, `unexpected "aud" claim value`),
+      // never the token; some quote a header the caller wrote, so they are made printable.
+      if (error instanceof errors.JWTExpired) return { ok: false, reason: 'expired', detail: printableText(error.message) };
       if (error instanceof errors.JOSEError && TOKEN_ERRORS.has(error.code)) {
-        return { ok: false, reason: 'invalid', detail: error.code };
+        return { ok: false, reason: 'invalid', detail: printableText(error.message) };
       }
-      return { ok: false, reason: 'unavailable', detail: String(error) };
+      return { ok: false, reason: 'unavailable', detail: printableText(String(error)) };
     }
   };
 }

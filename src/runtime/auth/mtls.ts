@@ -17,6 +17,12 @@ export const PEER_IDENTITY_HEADER = 'x-grpcforge-peer-identity';
  */
 export const PEER_COMMON_NAME_HEADER = 'x-grpcforge-peer-common-name';
 
+/**
+ * Metadata key that carries why a verified client certificate identifies nobody ({@link certificateIdentity}'s
+ * `reason`), so that a refusal can tell the operator. Stripped from client metadata like {@link PEER_IDENTITY_HEADER}.
+ */
+export const PEER_IDENTITY_ERROR_HEADER = 'x-grpcforge-peer-identity-error';
+
 /** The client-certificate fields {@link certificateIdentity} reads (a subset of `tls.PeerCertificate`). */
 export type CertificateFacts = Pick<PeerCertificate, 'subjectaltname'> & {
   /** May be missing: SPIFFE certificates often have an empty subject. */
@@ -103,8 +109,8 @@ function subjectAltNames(text: string): { type: string; value: string }[] | unde
 
 /**
  * grpc-js server interceptor (nice-grpc's middleware cannot see the TLS session): removes any client-sent
- * {@link PEER_IDENTITY_HEADER} and {@link PEER_COMMON_NAME_HEADER}, then sets one of them from the client certificate
- * the TLS handshake verified, as {@link certificateIdentity} reads it.
+ * {@link PEER_IDENTITY_HEADER}, {@link PEER_COMMON_NAME_HEADER} and {@link PEER_IDENTITY_ERROR_HEADER}, then sets one
+ * of them from the client certificate the TLS handshake verified, as {@link certificateIdentity} reads it.
  */
 export function createPeerIdentityInterceptor(): ServerInterceptor {
   return (_methodDescriptor, call) =>
@@ -114,11 +120,13 @@ export function createPeerIdentityInterceptor(): ServerInterceptor {
           onReceiveMetadata(metadata, nextMetadata) {
             metadata.remove(PEER_IDENTITY_HEADER);
             metadata.remove(PEER_COMMON_NAME_HEADER);
+            metadata.remove(PEER_IDENTITY_ERROR_HEADER);
             const certificate = call.getAuthContext().sslPeerCertificate;
             if (certificate && Object.keys(certificate).length > 0) {
               const identity = certificateIdentity(certificate);
               if (identity.kind === 'spiffe') metadata.set(PEER_IDENTITY_HEADER, identity.id);
               else if (identity.kind === 'commonName') metadata.set(PEER_COMMON_NAME_HEADER, identity.id);
+              else metadata.set(PEER_IDENTITY_ERROR_HEADER, identity.reason);
             }
             nextMetadata(metadata);
           },

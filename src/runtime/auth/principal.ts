@@ -1,4 +1,5 @@
 import { ServerError, Status } from 'nice-grpc';
+import { callAuthOf, noCallerFailure, permissionDeniedMessage, type AuthFailure } from './refusals.js';
 
 /** Who is calling, as the auth middleware resolved it. */
 export interface Principal {
@@ -14,36 +15,52 @@ export interface Principal {
   readonly claims?: Readonly<Record<string, unknown>>;
 }
 
-/** The generic message of every authentication failure, whatever the reason (no oracle for attackers). */
-export const UNAUTHENTICATED_MESSAGE = 'authentication required';
-
-/**
- * The message of a call refused for ambiguous credentials (an API key and a bearer token, or a credential header sent
- * twice). It describes the call's shape only: nothing about whether any credential was valid, nothing of their values.
- */
-export const AMBIGUOUS_CREDENTIALS_MESSAGE =
-  'ambiguous credentials: send one x-api-key or one authorization: Bearer, not both and not twice';
-
 /** `apiKey:ci-bot`: how a principal appears in the log store. */
 export function describePrincipal(principal: Principal): string {
   return `${principal.kind}:${principal.id}`;
 }
 
+/** The handler context fields {@link requirePrincipal} and {@link requireRole} read. */
+export interface PrincipalContext {
+  readonly principal?: Principal | undefined;
+  /** The call's signal: with it, a refusal is reported like the auth middleware's own (row detail, operator log). */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * The caller, or UNAUTHENTICATED. For handlers of methods the policy marks public, where a principal is optional.
+ * The message says why: `no credentials`, or the presented credential's failure (`invalid API key`, `token expired`,
+ * ...; see `AUTH_MESSAGES`).
  * @throws ServerError UNAUTHENTICATED when the call has no principal.
  */
-export function requirePrincipal(context: { principal?: Principal | undefined }): Principal {
-  if (!context.principal) throw new ServerError(Status.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE);
-  return context.principal;
+export function requirePrincipal(context: PrincipalContext): Principal {
+  if (context.principal) return context.principal;
+  const auth = callAuthOf(context.signal);
+  const failure = noCallerFailure(auth?.failure);
+  throw auth ? auth.refuse(Status.UNAUTHENTICATED, failure) : new ServerError(Status.UNAUTHENTICATED, failure.message);
 }
 
 /**
  * The caller when it has `role`.
- * @throws ServerError UNAUTHENTICATED without a principal, PERMISSION_DENIED without the role.
+ * @throws ServerError UNAUTHENTICATED without a principal, PERMISSION_DENIED (`permission denied: requires role
+ * admin`) without the role.
  */
-export function requireRole(context: { principal?: Principal | undefined }, role: string): Principal {
+export function requireRole(context: PrincipalContext, role: string): Principal {
   const principal = requirePrincipal(context);
-  if (!principal.roles.includes(role)) throw new ServerError(Status.PERMISSION_DENIED, `role "${role}" required`);
-  return principal;
+  if (principal.roles.includes(role)) return principal;
+  const failure = permissionDenied(principal, [role]);
+  const auth = callAuthOf(context.signal);
+  throw auth ? auth.refuse(Status.PERMISSION_DENIED, failure) : new ServerError(Status.PERMISSION_DENIED, failure.message);
+}
+
+/** The refusal of a caller that has none of `roles`; the operator's detail also names the caller and its roles. */
+export function permissionDenied(principal: Principal, roles: readonly string[]): AuthFailure {
+  const message = permissionDeniedMessage(roles);
+  const has = principal.roles.length === 0 ? 'no roles' : `roles ${principal.roles.join(', ')}`;
+  return {
+    reason: 'permission-denied',
+    message,
+    detail: `${message} (${describePrincipal(principal)} has ${has})`,
+    ...(principal.apiKeyId ? { apiKeyId: principal.apiKeyId } : {}),
+  };
 }

@@ -30,7 +30,11 @@ export interface ClientRetryOptions {
   readonly maxDelayMs?: number;
 }
 
-/** Credentials attached to every call as metadata (a call's own metadata wins). */
+/**
+ * Credentials attached to every call as metadata (a call's own metadata wins). One read from a variable that is unset
+ * or empty (grpcforge.yaml's `apiKeyEnv` / `bearerTokenEnv`) is not sent, and a warning naming the variable and the
+ * service goes to stderr, once per process for each variable and service.
+ */
 export interface ClientCredentialsOptions {
   /** Sent as `x-api-key`; not sent when it resolves to nothing (an unset variable without default). */
   readonly apiKey?: string | EnvValue;
@@ -108,7 +112,7 @@ export function createServiceClient<Definition extends CompatServiceDefinition>(
     });
   // Outermost last: credentials, then the deadline (it spans every attempt), then retries.
   let factory = createClientFactory().use(retryMiddleware).use(deadlineMiddleware);
-  const callCredentials = expandCredentials(options.callCredentials);
+  const callCredentials = expandCredentials(options.callCredentials, serviceNameOf(definition));
   if (callCredentials) factory = factory.use(createCallCredentialsMiddleware(callCredentials));
   // Outermost: one client span per call (retries included), a pass-through while no server of the process traces.
   factory = factory.use(clientTelemetryMiddleware);
@@ -135,15 +139,53 @@ function resolveTarget(target: string | EnvValue): string {
   return resolved;
 }
 
+/** `variable service header` of the warnings already written: each is written once per process. */
+const warned = new Set<string>();
+
+/**
+ * A credential as a plain string. One that resolves to nothing is not sent; when it was to come from a variable,
+ * stderr says so once (a client created per request does not repeat it).
+ */
+function resolveCredential(value: string | EnvValue | undefined, service: string, header: string): string | undefined {
+  if (value === undefined) return undefined;
+  const resolved = resolveEnvValue(value);
+  if (!resolved && typeof value === 'object' && 'env' in value) {
+    const key = `${value.env} ${service} ${header}`;
+    if (!warned.has(key)) {
+      warned.add(key);
+      process.stderr.write(
+        `grpcforge client: $${value.env} is unset or empty, so calls to ${service} carry no ${header} ` +
+          `(set it, or remove the credential from this service's consumes entry in grpcforge.yaml)\n`,
+      );
+    }
+  }
+  return resolved || undefined;
+}
+
 /** Credentials as plain strings; one that resolves to nothing is not sent. */
 function expandCredentials(
   credentials: ClientCredentialsOptions | undefined,
+  service: string,
 ): { apiKey?: string; bearerToken?: string } | undefined {
   if (!credentials) return undefined;
-  const apiKey = credentials.apiKey === undefined ? undefined : resolveEnvValue(credentials.apiKey);
-  const bearerToken = credentials.bearerToken === undefined ? undefined : resolveEnvValue(credentials.bearerToken);
+  const apiKey = resolveCredential(credentials.apiKey, service, 'x-api-key');
+  const bearerToken = resolveCredential(credentials.bearerToken, service, 'authorization: Bearer token');
   if (!apiKey && !bearerToken) return undefined;
   return { ...(apiKey ? { apiKey } : {}), ...(bearerToken ? { bearerToken } : {}) };
+}
+
+/**
+ * The fully-qualified name of the service a definition describes: ts-proto's `fullName`, else the service part of a
+ * method path (grpc-js definitions), else `the service`.
+ */
+function serviceNameOf(definition: CompatServiceDefinition): string {
+  const fullName = (definition as { fullName?: unknown }).fullName;
+  if (typeof fullName === 'string' && fullName) return fullName;
+  for (const method of Object.values(definition as Record<string, { path?: unknown }>)) {
+    const service = typeof method.path === 'string' ? /^\/([^/]+)\//.exec(method.path)?.[1] : undefined;
+    if (service) return service;
+  }
+  return 'the service';
 }
 
 function channelCredentials(tls: ClientTlsOptions | undefined): ChannelCredentials {

@@ -109,7 +109,10 @@ export async function revokeApiKey(db: Kysely<LogStoreDatabase>, idOrName: strin
   return Number(result.numUpdatedRows) > 0;
 }
 
-/** Why a presented key was refused (for the log store and tests; clients always get the same generic message). */
+/**
+ * Why a presented key was refused. `revoked` and `expired` are decided only after the whole key matched its stored
+ * hash, so the auth middleware may tell the client; `malformed` and `unknown` are both `invalid API key` to it.
+ */
 export type ApiKeyRejection = 'malformed' | 'unknown' | 'revoked' | 'expired';
 
 /**

@@ -1,8 +1,17 @@
-import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
+import { ServerError, Status, type Metadata, type ServerMiddleware } from 'nice-grpc';
 import type { JwtVerifier } from '../auth/jwt.js';
-import { PEER_COMMON_NAME_HEADER, PEER_IDENTITY_HEADER } from '../auth/mtls.js';
+import { PEER_COMMON_NAME_HEADER, PEER_IDENTITY_ERROR_HEADER, PEER_IDENTITY_HEADER } from '../auth/mtls.js';
 import { resolveMethodRule, type AuthPolicy, type MethodRule } from '../auth/policy.js';
-import { AMBIGUOUS_CREDENTIALS_MESSAGE, UNAUTHENTICATED_MESSAGE, type Principal } from '../auth/principal.js';
+import { describePrincipal, permissionDenied, type Principal } from '../auth/principal.js';
+import {
+  AUTH_MESSAGES,
+  attachCallAuth,
+  createAuthRefusalLog,
+  noCallerFailure,
+  type AuthFailure,
+  type AuthRefusal,
+} from '../auth/refusals.js';
+import { API_KEY_PREFIX } from '../logstore/api-keys.js';
 import type { AuthHookCall, AuthHooks } from '../server/service-hooks.js';
 import { callInfoOf } from './call-info.js';
 import { toServerError, type ErrorMappingOptions } from './error-mapping.js';
@@ -12,7 +21,16 @@ const BEARER_SCHEME = /^\s*Bearer(?:\s+|$)/i;
 
 /** How API keys are checked: the log store's `verifyApiKey` and `countApiKeyUse` fit. */
 export interface ApiKeyVerifier {
-  verify(key: string): Promise<{ ok: true; record: { id: string; name: string; roles: readonly string[] } } | { ok: false }>;
+  /**
+   * The key's record, or why it was refused: `revoked` and `expired` only for a key whose whole value matched (the
+   * client is told so); `malformed`, `unknown` (or no reason) are `invalid API key` to the client.
+   */
+  verify(
+    key: string,
+  ): Promise<
+    | { ok: true; record: { id: string; name: string; roles: readonly string[] } }
+    | { ok: false; reason?: 'malformed' | 'unknown' | 'revoked' | 'expired' }
+  >;
   /** Counts a use, in memory (written in batches). */
   countUse?(id: string, at: number): void;
 }
@@ -38,6 +56,12 @@ export interface AuthOptions<ServiceContext = unknown> extends AuthHooks<Service
     /** @defaultValue false */
     readonly allowCommonName?: boolean;
   };
+  /**
+   * Receives every refused call (UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE for an unreachable key source) with
+   * the operator's detail; must not block.
+   * @defaultValue {@link createAuthRefusalLog}`()`: rate-limited lines on stderr
+   */
+  readonly onRefused?: (refusal: AuthRefusal) => void;
 }
 
 /** The context auth gives handlers: the resolved caller, or `undefined` on public methods called anonymously. */
@@ -55,7 +79,7 @@ export interface ServiceContextExtension<ServiceContext = unknown> {
  * Server middleware that resolves the caller and enforces the policy. The caller is, in this order:
  * 1. the call credential: an API key in `x-api-key`, or a JWT in `authorization: Bearer <token>` (RFC 6750 §2.1).
  *    A call carries at most one: both headers, or either header sent twice, is UNAUTHENTICATED with
- *    {@link AMBIGUOUS_CREDENTIALS_MESSAGE} on every method, before any of them is verified. An `authorization` value
+ *    `AUTH_MESSAGES.ambiguousCredentials` on every method, before any of them is verified. An `authorization` value
  *    with another scheme (`Basic ...`) is not a grpcforge credential: it is left to `resolvePrincipal` and is not
  *    ambiguous with an API key (but a second `authorization` value still is). A call credential that fails is
  *    final: the call does not fall back to the client certificate;
@@ -63,10 +87,14 @@ export interface ServiceContextExtension<ServiceContext = unknown> {
  *    `mtls.allowCommonName`. With a call credential present the certificate only authenticates the channel;
  * 3. else the service's `resolvePrincipal` hook; then `enrichPrincipal` adjusts whoever was found.
  *
- * No or bad credentials on a non-public method is UNAUTHENTICATED with one generic message whatever the reason; a
- * known caller without a required role is PERMISSION_DENIED; a key source that cannot be reached (JWKS down) is
- * UNAVAILABLE. Health and reflection are always public. The service's hooks run here, outside error mapping: an error
- * of theirs that is not a ServerError becomes INTERNAL, as a handler's would.
+ * No or bad credentials on a non-public method is UNAUTHENTICATED with a message that says which
+ * ({@link AUTH_MESSAGES}: `no credentials`, `invalid API key`, `API key revoked`, `token expired`, ...) and reveals
+ * nothing a caller without the credential could use; a known caller without a required role is PERMISSION_DENIED
+ * naming the roles (`permission denied: requires role admin`); a key source that cannot be reached (JWKS down) is
+ * UNAVAILABLE. Each refusal goes to `onRefused` and, with its detail (the API key's prefix, the failed check), into
+ * the request logger's row. On a public method a bad credential leaves the call anonymous; `requirePrincipal` then
+ * refuses with the credential's reason. Health and reflection are always public. The service's hooks run here,
+ * outside error mapping: an error of theirs that is not a ServerError becomes INTERNAL, as a handler's would.
  * @param onUnexpectedError receives such errors with the method path. @defaultValue writes them to stderr
  */
 export function createAuthMiddleware<ServiceContext = unknown>(
@@ -74,25 +102,27 @@ export function createAuthMiddleware<ServiceContext = unknown>(
   onUnexpectedError?: ErrorMappingOptions['onUnexpectedError'],
 ): ServerMiddleware<AuthContext, ServiceContextExtension<ServiceContext>> {
   const cacheMs = options.apiKeyCacheMs ?? 5000;
-  const keyCache = new Map<string, { at: number; principal: Principal | undefined }>();
+  const keyCache = new Map<string, { at: number; outcome: Principal | AuthFailure }>();
+  const onRefused = options.onRefused ?? createAuthRefusalLog();
 
   // The policy does not change while the server runs: resolve each method's rule once.
   const rules = new Map<string, MethodRule>();
 
-  const fromApiKey = async (apiKeys: ApiKeyVerifier, key: string): Promise<Principal | undefined> => {
+  const fromApiKey = async (apiKeys: ApiKeyVerifier, key: string): Promise<Principal | AuthFailure> => {
     const now = Date.now();
     let cached = keyCache.get(key);
     if (!cached || now - cached.at >= cacheMs) {
       const result = await apiKeys.verify(key);
-      const principal: Principal | undefined = result.ok
+      const outcome: Principal | AuthFailure = result.ok
         ? { id: result.record.name, kind: 'apiKey', roles: result.record.roles, apiKeyId: result.record.id }
-        : undefined;
+        : apiKeyFailure(key, result.reason);
       if (keyCache.size > 10_000) keyCache.clear();
-      cached = { at: now, principal };
+      cached = { at: now, outcome };
       keyCache.set(key, cached);
     }
-    if (cached.principal?.apiKeyId) apiKeys.countUse?.(cached.principal.apiKeyId, now);
-    return cached.principal;
+    const { outcome } = cached;
+    if ('kind' in outcome && outcome.apiKeyId) apiKeys.countUse?.(outcome.apiKeyId, now);
+    return outcome;
   };
 
   return async function* auth(call, context) {
@@ -101,6 +131,22 @@ export function createAuthMiddleware<ServiceContext = unknown>(
       rule = resolveMethodRule(options.policy, call.method.path);
       rules.set(call.method.path, rule);
     }
+    // Every refusal of this call: the row gets the detail and the presented key's id, the operator log a line.
+    const refuse = (code: Status, failure: AuthFailure, principal?: Principal): ServerError => {
+      const info = callInfoOf(context.signal);
+      if (info) {
+        info.errorDetail = failure.detail;
+        info.apiKeyId = failure.apiKeyId;
+      }
+      onRefused({
+        ...failure,
+        code,
+        method: call.method.path,
+        peer: context.peer,
+        ...(principal ? { principal: describePrincipal(principal) } : {}),
+      });
+      return new ServerError(code, failure.message);
+    };
     const apiKeys = context.metadata.getAll('x-api-key');
     const authorizations = context.metadata.getAll('authorization');
     const bearers = authorizations.filter((value) => BEARER_SCHEME.test(value));
@@ -111,33 +157,50 @@ export function createAuthMiddleware<ServiceContext = unknown>(
     // repeat over the wire; the count covers metadata that arrives unfolded. The message says what was wrong with the
     // call's shape and echoes nothing of the credentials.
     const repeated = (values: readonly string[]) => values.length > 1 || values.some((value) => value.includes(','));
-    if (repeated(apiKeys) || authorizations.length > 1 || repeated(bearers) || (apiKeys.length > 0 && bearers.length > 0)) {
-      throw new ServerError(Status.UNAUTHENTICATED, AMBIGUOUS_CREDENTIALS_MESSAGE);
+    const ambiguity = repeated(apiKeys)
+      ? 'x-api-key sent more than once'
+      : authorizations.length > 1 || repeated(bearers)
+        ? 'authorization sent more than once'
+        : apiKeys.length > 0 && bearers.length > 0
+          ? 'both x-api-key and authorization: Bearer'
+          : undefined;
+    if (ambiguity) {
+      throw refuse(Status.UNAUTHENTICATED, failureOf('ambiguous-credentials', AUTH_MESSAGES.ambiguousCredentials, ambiguity));
     }
     const apiKey = apiKeys[0];
     const bearer = bearers[0]?.replace(BEARER_SCHEME, '').trim();
-    // A present header is a presented credential, even empty: it never falls back to the certificate.
-    const hasCallCredential = apiKey !== undefined || bearer !== undefined;
     let principal: Principal | undefined;
-    if (apiKey && options.apiKeys) {
-      principal = await fromApiKey(options.apiKeys, apiKey);
-    } else if (bearer && options.jwt) {
-      const result = await options.jwt(bearer);
-      if (result.ok) principal = result.principal;
-      else if (result.reason === 'unavailable' && rule !== 'public') {
-        throw new ServerError(Status.UNAVAILABLE, 'cannot verify credentials right now');
+    // Why the presented credential identified nobody (the last word unless a hook finds the caller).
+    let failure: AuthFailure | undefined;
+    if (apiKey !== undefined) {
+      if (!options.apiKeys) failure = invalidApiKey(apiKey, 'API keys are not enabled here: auth.apiKeys and a log store');
+      else if (apiKey === '') failure = apiKeyFailure(apiKey, 'malformed');
+      else {
+        const outcome = await fromApiKey(options.apiKeys, apiKey);
+        if ('kind' in outcome) principal = outcome;
+        else failure = outcome;
       }
-    }
-    // A call credential is the caller when present; the client certificate then only authenticated the channel
-    // (a service with its own certificate calling on behalf of a user, as the example's user service does with a
-    // bearer token). Refusing the pair instead would forbid exactly that relay.
-    const peerIdentity =
-      options.mtls && !hasCallCredential
-        ? (context.metadata.get(PEER_IDENTITY_HEADER) ??
-          (options.mtls.allowCommonName ? context.metadata.get(PEER_COMMON_NAME_HEADER) : undefined))
-        : undefined;
-    if (peerIdentity) {
-      principal = { id: peerIdentity, kind: 'mtls', roles: options.mtls?.roles?.[peerIdentity] ?? [] };
+    } else if (bearer !== undefined) {
+      const result = bearer && options.jwt ? await options.jwt(bearer) : undefined;
+      if (result?.ok) principal = result.principal;
+      else if (result?.reason === 'unavailable') {
+        if (rule !== 'public') {
+          const why = result.detail;
+          throw refuse(Status.UNAVAILABLE, failureOf('credentials-unavailable', AUTH_MESSAGES.credentialsUnavailable, why));
+        }
+      } else if (result?.reason === 'expired') failure = failureOf('token-expired', AUTH_MESSAGES.tokenExpired, result.detail);
+      else {
+        const why = result ? result.detail : bearer ? 'no auth.jwt here to verify bearer tokens' : 'an empty bearer token';
+        failure = failureOf('invalid-token', AUTH_MESSAGES.invalidToken, why);
+      }
+    } else if (options.mtls) {
+      // The certificate only without a call credential: a present header, even empty or bad, never falls back to it.
+      // With a call credential, that credential is the caller and the certificate only authenticated the channel (a
+      // service with its own certificate calling on behalf of a user, as the example's user service does with a
+      // bearer token). Refusing the pair instead would forbid exactly that relay.
+      const outcome = fromCertificate(context.metadata, options.mtls);
+      if (outcome && 'kind' in outcome) principal = outcome;
+      else failure = outcome;
     }
     const hookCall = (): AuthHookCall<ServiceContext> => ({
       method: call.method.path,
@@ -153,14 +216,73 @@ export function createAuthMiddleware<ServiceContext = unknown>(
       // Hooks are the service's own code and run outside error mapping: a bug there is INTERNAL, not UNKNOWN.
       throw toServerError(error, call.method.path, context.signal, onUnexpectedError);
     }
+    if (!principal && failure && options.resolvePrincipal) {
+      failure = { ...failure, detail: `${failure.detail}; resolvePrincipal found no caller either` };
+    }
     const info = callInfoOf(context.signal);
     if (info) info.principal = principal;
     if (rule !== 'public') {
-      if (!principal) throw new ServerError(Status.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE);
+      if (!principal) throw refuse(Status.UNAUTHENTICATED, noCallerFailure(failure));
       if (typeof rule === 'object' && !rule.roles.some((role) => principal.roles.includes(role))) {
-        throw new ServerError(Status.PERMISSION_DENIED, 'permission denied');
+        throw refuse(Status.PERMISSION_DENIED, permissionDenied(principal, rule.roles), principal);
       }
     }
+    attachCallAuth(context.signal, {
+      failure: principal ? undefined : failure,
+      refuse: (code, chosen) => refuse(code, chosen, principal),
+    });
     return yield* call.next(call.request, { ...context, principal });
   };
+}
+
+/** `message (why)`: the operator's detail of a refusal. */
+function failureOf(reason: AuthFailure['reason'], message: string, why: string, apiKeyId?: string): AuthFailure {
+  return { reason, message, detail: `${message} (${why})`, ...(apiKeyId ? { apiKeyId } : {}) };
+}
+
+/**
+ * The caller the interceptor read from the verified client certificate, or why the certificate identifies nobody, or
+ * `undefined` without a certificate.
+ */
+function fromCertificate(metadata: Metadata, mtls: NonNullable<AuthOptions['mtls']>): Principal | AuthFailure | undefined {
+  const commonName = metadata.get(PEER_COMMON_NAME_HEADER);
+  const id = metadata.get(PEER_IDENTITY_HEADER) ?? (mtls.allowCommonName ? commonName : undefined);
+  if (id) return { id, kind: 'mtls', roles: mtls.roles?.[id] ?? [] };
+  const why =
+    metadata.get(PEER_IDENTITY_ERROR_HEADER) ??
+    (commonName === undefined
+      ? undefined
+      : `no URI SAN, and its CN ${JSON.stringify(commonName)} identifies a caller only with auth.mtls.allowCommonName`);
+  return why === undefined ? undefined : failureOf('certificate-not-accepted', AUTH_MESSAGES.certificateNotAccepted, why);
+}
+
+const PRESENTED_KEY_ID = new RegExp(`^${API_KEY_PREFIX}([0-9a-f]{12})(?:_|$)`);
+
+/** The 12 hex digits of a key's `gfk_<id>` prefix, also of an otherwise malformed key; never any of its secret. */
+function presentedKeyId(key: string): string | undefined {
+  return PRESENTED_KEY_ID.exec(key)?.[1];
+}
+
+/** `invalid API key (<why>)`, naming the key by its prefix when it has one. */
+function invalidApiKey(key: string, why: string): AuthFailure {
+  const id = presentedKeyId(key);
+  return failureOf('invalid-api-key', AUTH_MESSAGES.invalidApiKey, id ? `${API_KEY_PREFIX}${id}: ${why}` : why, id);
+}
+
+/** The failure of a key the verifier refused, by its reason. */
+function apiKeyFailure(key: string, reason: 'malformed' | 'unknown' | 'revoked' | 'expired' | undefined): AuthFailure {
+  const id = presentedKeyId(key);
+  switch (reason) {
+    // Only a key whose whole value matched its stored hash gets here, so it has an id.
+    case 'revoked':
+      return failureOf('api-key-revoked', AUTH_MESSAGES.apiKeyRevoked, `${API_KEY_PREFIX}${id ?? '?'}`, id);
+    case 'expired':
+      return failureOf('api-key-expired', AUTH_MESSAGES.apiKeyExpired, `${API_KEY_PREFIX}${id ?? '?'}`, id);
+    case 'malformed':
+      return invalidApiKey(key, `malformed: ${key.length} characters, expected ${API_KEY_PREFIX}<12 hex digits>_<secret>`);
+    case 'unknown':
+      return invalidApiKey(key, 'no key has this id and secret');
+    default:
+      return invalidApiKey(key, 'refused by the key verifier');
+  }
 }

@@ -2,12 +2,18 @@ import type { Principal } from '../auth/principal.js';
 
 /**
  * What the inner middleware tell the request logger about a call: the principal auth resolved (also for calls it
- * then refused) and the server-side detail of an unexpected error. The logger creates it; auth and error mapping fill it.
+ * then refused), the server-side detail of an error, and the presented API key of a refused call. The logger
+ * creates it; auth and error mapping fill it.
  */
 export interface CallInfo {
   principal: Principal | undefined;
-  /** Full message of an error that reached the client as INTERNAL. */
+  /**
+   * What the row stores instead of the message the client got: the full message of an error that reached the client
+   * as INTERNAL, or why auth refused the call (with the key's prefix, never a secret).
+   */
   errorDetail: string | undefined;
+  /** The id of the API key a refused call presented (a caller's key is `principal.apiKeyId`). */
+  apiKeyId?: string | undefined;
 }
 
 // Keyed by the call's AbortSignal, which every stage passes on unchanged: the logger's bookkeeping stays out of the

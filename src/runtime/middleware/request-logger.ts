@@ -65,7 +65,8 @@ export function callKindOf(requestStream: boolean, responseStream: boolean): Cal
 /**
  * Outermost server middleware: records every call that reaches a method (ones auth refuses too) with its status,
  * duration, principal, peer, and message counts and sizes (the bytes on the wire). Never records metadata, so
- * credentials cannot leak. Under `startServer`, the server's accounting also records the calls that never reach a
+ * credentials cannot leak: a call auth refused is stored with auth's reason as its error message and the presented
+ * API key's id (from its non-secret prefix). Under `startServer`, the server's accounting also records the calls that never reach a
  * method (unknown paths, oversize requests, expired deadlines) and settles each status with what the client saw.
  */
 export function createRequestLoggerMiddleware(options: RequestLoggerOptions): ServerMiddleware {
@@ -143,7 +144,7 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
         statusCode,
         durationMs: Math.round((performance.now() - start) * 1000) / 1000,
         principal: info.principal ? describePrincipal(info.principal) : null,
-        apiKeyId: info.principal?.apiKeyId ?? null,
+        apiKeyId: info.principal?.apiKeyId ?? info.apiKeyId ?? null,
         peer: context.peer || null,
         requestBytes,
         responseBytes,
