@@ -213,8 +213,9 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
     await Promise.all([...stops, ...starts]);
   };
 
-  const watchTargets = () => {
-    watcher?.close();
+  /** Replaces the watcher with one over the current workspace; resolves when it reports every change. */
+  const watchTargets = async () => {
+    const previous = watcher;
     const { config } = workspace;
     watcher = watchWorkspace(
       {
@@ -223,7 +224,9 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
         services: config.services.map((service) => ({ name: service.name, dir: service.dir })),
       },
       onChange,
+      (error) => say('dev', 'warn', `file watcher: ${errorMessage(error)}`),
     );
+    await Promise.all([previous?.close(), watcher.ready]);
   };
 
   // generate's own writes (new handler files; src/gen is not watched) are no changes to react to. Its events can
@@ -252,7 +255,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
       const changed = await rebuild();
       if (changed) {
         for (const name of configChanged ? targets.map((service) => service.name) : changed) restartNames.add(name);
-        if (configChanged) watchTargets();
+        if (configChanged) await watchTargets();
         say('dev', 'info', `regenerated${changed.size ? `: ${[...changed].sort().join(', ')} changed` : ', nothing changed'}`);
       }
     }
@@ -293,7 +296,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
     if (error instanceof UserError) throw error;
     throw new UserError('generate-failed', `generate failed: ${errorMessage(error)}`);
   }
-  watchTargets();
+  await watchTargets();
   await reconcile(new Set(), 'start');
   say('dev', 'info', `watching ${targets.length} service${targets.length === 1 ? '' : 's'}: Ctrl-C stops everything`);
 
@@ -303,7 +306,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
       (stopped ??= (async () => {
         stopping = true;
         clearTimeout(timer);
-        watcher?.close();
+        await watcher?.close();
         checker?.stopAll();
         const stopAll = () => Promise.all([...running.values()].map((child) => child.stop(stopTimeout())));
         await stopAll();
