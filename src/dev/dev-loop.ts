@@ -83,6 +83,23 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
   let workspace = await options.loadWorkspace();
   let targets = selectServices(workspace.config, options.services);
   options.onServices?.(targets.map((service) => service.name));
+  /** Services already said to have no process, so a config reload says it only of new ones. */
+  const announced = new Set<string>();
+  /** One line for each service that serves nothing (only consumes, or nothing at all): dev runs no process for it. */
+  const announceUnserved = () => {
+    if (options.services.length > 0) return;
+    for (const service of workspace.config.services) {
+      if (service.serves.length > 0) announced.delete(service.name);
+      if (service.serves.length > 0 || announced.has(service.name)) continue;
+      announced.add(service.name);
+      const consumes = service.consumes.map((consume) => consume.service).join(', ');
+      say(
+        service.name,
+        'info',
+        consumes ? `serves nothing: no process for it (it only consumes ${consumes})` : 'serves nothing: no process for it',
+      );
+    }
+  };
   const tscPath = findWorkspaceTsc(workspace.config.workspaceDir);
   const checker = tscPath ? new ServiceTypeChecker(tscPath, workspace.config.workspaceDir) : undefined;
   if (options.typeCheck && !checker?.hasTsconfig()) {
@@ -125,6 +142,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
       workspace = loaded;
       targets = nextTargets;
       options.onServices?.(targets.map((service) => service.name));
+      announceUnserved();
       return changed;
     } catch (error) {
       reportError(error);
@@ -297,6 +315,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
     throw new UserError('generate-failed', `generate failed: ${errorMessage(error)}`);
   }
   await watchTargets();
+  announceUnserved();
   await reconcile(new Set(), 'start');
   say('dev', 'info', `watching ${targets.length} service${targets.length === 1 ? '' : 's'}: Ctrl-C stops everything`);
 

@@ -10,8 +10,8 @@ export interface UnderParent {
   readonly pid: Promise<number>;
   /** Every line the command wrote to stdout or stderr so far, after the parent's `parent: child pid N`. */
   output(): string;
-  /** Resolves with the first match of `pattern` in the output; rejects after `ms`. */
-  waitFor(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the first match of `pattern` in the output after offset `from` (default 0); rejects after `ms`. */
+  waitFor(pattern: RegExp, from?: number, ms?: number): Promise<RegExpMatchArray>;
   /** SIGKILLs the parent, as an npx whose shell dies without passing the signal on leaves the command. */
   killParent(): void;
   /** Resolves when the command and everything that shares its stdout and stderr have closed them (exited). */
@@ -43,14 +43,14 @@ setInterval(() => {}, 60_000);`;
   const streamClosed = (stream: NodeJS.ReadableStream) =>
     new Promise<void>((resolve) => createInterface({ input: stream }).on('line', onLine).on('close', resolve));
   const closed = Promise.all([streamClosed(parent.stdout), streamClosed(parent.stderr)]).then(() => undefined);
-  const waitFor = (pattern: RegExp, ms = 60_000) =>
+  const waitFor = (pattern: RegExp, from = 0, ms = 60_000) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
       const timer = setTimeout(() => {
         waiters.delete(check);
-        reject(new Error(`no ${String(pattern)} in ${ms} ms:\n${output}`));
+        reject(new Error(`no ${String(pattern)} in ${ms} ms:\n${output.slice(from)}`));
       }, ms);
       const check = () => {
-        const match = output.match(pattern);
+        const match = output.slice(from).match(pattern);
         if (!match) return;
         waiters.delete(check);
         clearTimeout(timer);
@@ -60,7 +60,7 @@ setInterval(() => {}, 60_000);`;
       check();
     });
   return {
-    pid: waitFor(/^parent: child pid (\d+)$/m, 10_000).then((match) => Number(match[1])),
+    pid: waitFor(/^parent: child pid (\d+)$/m, 0, 10_000).then((match) => Number(match[1])),
     output: () => output,
     waitFor,
     killParent: () => parent.kill('SIGKILL'),
