@@ -51,13 +51,10 @@ describe('grpcforge dev under npm', () => {
     const status = runCli(['status', '--json'], ws);
     assert.equal(status.code, 0, status.stderr);
     const { instances } = JSON.parse(status.stdout) as { instances: { service: string; state: string; restarts: number }[] };
-    assert.deepEqual(
-      instances.map(({ service, state, restarts }) => [service, state, restarts]).sort(),
-      [
-        ['auth', 'serving', 3],
-        ['user', 'serving', 0],
-      ],
-    );
+    assert.deepEqual(instances.map(({ service, state, restarts }) => [service, state, restarts]).sort(), [
+      ['auth', 'serving', 3],
+      ['user', 'serving', 0],
+    ]);
   });
 
   test('when its parent dies, dev stops every server (they drain) and exits', async () => {

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { LOGIN, call, devWorkspace, startedPids } from '../helpers/dev.ts';
 import { isAlive } from '../helpers/parent.ts';
-import { childEnv, repoRoot, runCli } from '../helpers/workspace.ts';
+import { childEnv, repoRoot } from '../helpers/workspace.ts';
 
 // `grpcforge dev`: the example workspace on free ports, edited while dev runs; real servers answer real calls.
 // dev-under-npm.test.ts: editors' atomic saves, status after restarts and dev's end with its parent.
@@ -162,5 +162,4 @@ describe('grpcforge dev', () => {
     );
     assert.match(output, /^auth +\| stopped: every call finished$/m);
   });
-
 });
