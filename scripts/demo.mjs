@@ -115,7 +115,7 @@ try {
     ),
   );
   run(process.execPath, [cli, 'stats', '--since', '1h'], { cwd: workspace });
-  run(process.execPath, [cli, 'status'], { cwd: workspace });
+  run(process.execPath, [cli, 'status', '--all'], { cwd: workspace });
 
   step('result');
   console.log(

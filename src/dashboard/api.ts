@@ -1,13 +1,6 @@
 import { parseStatusCode } from '../runtime/errors.js';
-import type {
-  ApiKeyRecord,
-  CallStats,
-  LogStore,
-  MethodCallStats,
-  RequestLog,
-  ServerInstance,
-  TimelineBucket,
-} from '../runtime/index.js';
+import type { ApiKeyRecord, CallStats, LogStore, MethodCallStats, RequestLog, TimelineBucket } from '../runtime/index.js';
+import { selectInstances, type ListedInstance } from '../runtime/logstore/instances.js';
 import { DASHBOARD_WINDOWS, isDashboardWindow, type DashboardWindow } from './windows.js';
 import type { DashboardWorkspace } from './workspace.js';
 
@@ -24,7 +17,7 @@ export interface DashboardShapes {
   readonly methodStats: (stats: MethodCallStats) => Record<string, unknown>;
   readonly timelineBucket: (bucket: TimelineBucket) => Record<string, unknown>;
   readonly requestLog: (log: RequestLog) => Record<string, unknown>;
-  readonly instance: (instance: ServerInstance, now: number) => Record<string, unknown>;
+  readonly instance: (instance: ListedInstance, now: number) => Record<string, unknown>;
   /** `keys list --json`'s shape of one key (never the key itself). */
   readonly apiKey: (record: ApiKeyRecord, now: number) => Record<string, unknown>;
 }
@@ -227,11 +220,15 @@ export function createDashboardApi({ store, shapes, defaultWindow, workspace, no
       return { version: shapes.version, log: shapes.requestLog(log) };
     },
 
-    /** `{ version, instances }`, as `grpcforge status --json`. */
-    async instances() {
-      const instances = await store.instances.list();
+    /**
+     * `{ version, instances, hidden }`: as `grpcforge status --json` (restarts folded; the running instances, or every
+     * one with `all=true`), and how many it left out.
+     * @throws DashboardRequestError 400 for an `all` that is not true or false.
+     */
+    async instances(query: ApiQuery) {
       const at = now();
-      return { version: shapes.version, instances: instances.map((instance) => shapes.instance(instance, at)) };
+      const { instances, hidden } = selectInstances(await store.instances.list(1000), flag(query, 'all'), at);
+      return { version: shapes.version, instances: instances.map((instance) => shapes.instance(instance, at)), hidden };
     },
 
     /** `{ version, keys }`, as `grpcforge keys list --json`, newest first (never the keys themselves). */

@@ -83,6 +83,23 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
   let workspace = await options.loadWorkspace();
   let targets = selectServices(workspace.config, options.services);
   options.onServices?.(targets.map((service) => service.name));
+  /** Services already said to have no process, so a config reload says it only of new ones. */
+  const announced = new Set<string>();
+  /** One line for each service that serves nothing (only consumes, or nothing at all): dev runs no process for it. */
+  const announceUnserved = () => {
+    if (options.services.length > 0) return;
+    for (const service of workspace.config.services) {
+      if (service.serves.length > 0) announced.delete(service.name);
+      if (service.serves.length > 0 || announced.has(service.name)) continue;
+      announced.add(service.name);
+      const consumes = service.consumes.map((consume) => consume.service).join(', ');
+      say(
+        service.name,
+        'info',
+        consumes ? `serves nothing: no process for it (it only consumes ${consumes})` : 'serves nothing: no process for it',
+      );
+    }
+  };
   const tscPath = findWorkspaceTsc(workspace.config.workspaceDir);
   const checker = tscPath ? new ServiceTypeChecker(tscPath, workspace.config.workspaceDir) : undefined;
   if (options.typeCheck && !checker?.hasTsconfig()) {
@@ -125,6 +142,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
       workspace = loaded;
       targets = nextTargets;
       options.onServices?.(targets.map((service) => service.name));
+      announceUnserved();
       return changed;
     } catch (error) {
       reportError(error);
@@ -213,8 +231,9 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
     await Promise.all([...stops, ...starts]);
   };
 
-  const watchTargets = () => {
-    watcher?.close();
+  /** Replaces the watcher with one over the current workspace; resolves when it reports every change. */
+  const watchTargets = async () => {
+    const previous = watcher;
     const { config } = workspace;
     watcher = watchWorkspace(
       {
@@ -223,7 +242,9 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
         services: config.services.map((service) => ({ name: service.name, dir: service.dir })),
       },
       onChange,
+      (error) => say('dev', 'warn', `file watcher: ${errorMessage(error)}`),
     );
+    await Promise.all([previous?.close(), watcher.ready]);
   };
 
   // generate's own writes (new handler files; src/gen is not watched) are no changes to react to. Its events can
@@ -252,7 +273,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
       const changed = await rebuild();
       if (changed) {
         for (const name of configChanged ? targets.map((service) => service.name) : changed) restartNames.add(name);
-        if (configChanged) watchTargets();
+        if (configChanged) await watchTargets();
         say('dev', 'info', `regenerated${changed.size ? `: ${[...changed].sort().join(', ')} changed` : ', nothing changed'}`);
       }
     }
@@ -293,7 +314,8 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
     if (error instanceof UserError) throw error;
     throw new UserError('generate-failed', `generate failed: ${errorMessage(error)}`);
   }
-  watchTargets();
+  await watchTargets();
+  announceUnserved();
   await reconcile(new Set(), 'start');
   say('dev', 'info', `watching ${targets.length} service${targets.length === 1 ? '' : 's'}: Ctrl-C stops everything`);
 
@@ -303,7 +325,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
       (stopped ??= (async () => {
         stopping = true;
         clearTimeout(timer);
-        watcher?.close();
+        await watcher?.close();
         checker?.stopAll();
         const stopAll = () => Promise.all([...running.values()].map((child) => child.stop(stopTimeout())));
         await stopAll();

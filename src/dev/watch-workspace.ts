@@ -1,5 +1,6 @@
-import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
+import { watch } from 'chokidar';
 
 /** One file the watcher saw change, with what it belongs to. */
 export type WorkspaceChange =
@@ -13,83 +14,103 @@ export type WorkspaceChange =
 /** What {@link watchWorkspace} watches; every path absolute. */
 export interface WatchTargets {
   readonly contractRoot: string;
-  /** Single files: grpcforge.yaml, buf.gen.yaml, buf.yaml. Their folders are watched, not recursively. */
+  /** Single files: grpcforge.yaml, buf.gen.yaml, buf.yaml. */
   readonly configFiles: readonly string[];
   /** Each service and its folder; `<dir>/src` is watched, `src/gen/**` ignored. */
   readonly services: readonly { readonly name: string; readonly dir: string }[];
 }
 
-/** Running watchers; {@link close} ends them all. */
+/** A running watcher. */
 export interface WorkspaceWatcher {
-  /** Folders that did not exist and are not watched (workspace-relative to nothing: absolute). */
+  /** Folders that did not exist and are not watched (absolute); the next config reload looks again. */
   readonly missing: readonly string[];
-  close(): void;
+  /** Resolves when the first scan is done: every change after it is reported. */
+  readonly ready: Promise<void>;
+  /** Stops watching; resolves when every file handle is closed. Idempotent. */
+  close(): Promise<void>;
 }
 
 /** Files nobody edits: temporaries of atomic writes and editors' swap and backup files. */
 const NOISE = /(?:\.\d+\.tmp|\.swp|\.swx|~|\.tmp)$|(?:^|[\\/])(?:4913|\.#[^\\/]*)$/;
 
 /**
- * Watches the contract root and each service's `src/` with `fs.watch(dir, { recursive: true })` (native on macOS and
- * Windows; on Linux Node ≥ 20 walks the tree with inotify), and the folders of the config files without recursion.
- * Generated code (`src/gen/**`), `node_modules` and `.grpcforge` are never reported.
- * @param onChange called once per file event, not debounced (the caller debounces).
- * @throws Error from fs.watch when the system refuses a watcher (for example the inotify limit).
+ * Watches the contract root and each service's `src/` recursively, and the config files, with chokidar: a folder
+ * watcher per folder and a file watcher per file, re-armed when a file is replaced. An editor's atomic save (write a
+ * temporary, rename it over the file) is one `change`, and the file is still watched after it. Node's own
+ * `fs.watch(dir, { recursive: true })` on Linux stops reporting a file once it has been replaced by a rename (Node 20
+ * and 22; fixed in 24), so dev went deaf to a handler after the first save of such an editor.
+ * Generated code (`src/gen/**`), `node_modules` and `.grpcforge` are neither watched nor reported.
+ * @param onChange called once per changed, added or removed file, not debounced (the caller debounces).
+ * @param onError called with a watcher's error (for example the system's inotify limit); watching goes on.
  */
-export function watchWorkspace(targets: WatchTargets, onChange: (change: WorkspaceChange) => void): WorkspaceWatcher {
-  const watchers: FSWatcher[] = [];
-  const missing: string[] = [];
-  const watchDir = (dir: string, recursive: boolean, handle: (path: string) => void) => {
-    if (!existsSync(dir)) {
-      missing.push(dir);
-      return;
-    }
-    const watcher = watch(dir, { recursive }, (_event, filename) => {
-      if (filename === null) return;
-      const path = join(dir, filename);
-      if (NOISE.test(path)) return;
-      handle(path);
-    });
-    // A watched folder that is deleted ends its watcher with an error; the next config reload watches again.
-    watcher.on('error', () => watcher.close());
-    watchers.push(watcher);
-  };
-  const isInside = (path: string, dir: string) => {
-    const rel = relative(dir, path);
-    return rel !== '' && !rel.startsWith('..') && !rel.startsWith(sep);
-  };
-  const skipped = (rel: string) => rel.split(sep).some((part) => part === 'node_modules' || part === '.grpcforge');
+export function watchWorkspace(
+  targets: WatchTargets,
+  onChange: (change: WorkspaceChange) => void,
+  onError: (error: Error) => void,
+): WorkspaceWatcher {
+  const contractRoot = resolve(targets.contractRoot);
+  const configFiles = new Set(targets.configFiles.map((file) => resolve(file)));
+  const services = targets.services.map((service) => ({ name: service.name, src: resolve(service.dir, 'src') }));
+  const roots = [contractRoot, ...services.map((service) => service.src)];
+  const missing = roots.filter((dir) => !existsSync(dir));
+  const paths = [...roots.filter((dir) => existsSync(dir)), ...[...configFiles].filter((file) => existsSync(file))];
 
-  watchDir(targets.contractRoot, true, (path) => {
-    const rel = relative(targets.contractRoot, path);
-    if (skipped(rel)) return;
-    if (path.endsWith('.proto') || basename(path) === 'buf.yaml') onChange({ kind: 'contract', path });
-  });
-  const byFolder = new Map<string, Set<string>>();
-  for (const file of targets.configFiles) {
-    // A config file inside the contract root is reported by that watcher already.
-    if (isInside(file, targets.contractRoot)) continue;
-    const names = byFolder.get(dirname(file)) ?? new Set<string>();
-    names.add(basename(file));
-    byFolder.set(dirname(file), names);
-  }
-  for (const [folder, names] of byFolder) {
-    watchDir(folder, false, (path) => {
-      if (names.has(basename(path)) && dirname(path) === folder) onChange({ kind: 'config', path });
-    });
-  }
-  for (const service of targets.services) {
-    const src = join(service.dir, 'src');
-    watchDir(src, true, (path) => {
-      const rel = relative(src, path);
-      if (rel === 'gen' || rel.startsWith(`gen${sep}`) || skipped(rel)) return;
-      onChange({ kind: 'service', path, service: service.name });
-    });
-  }
-  return {
-    missing,
-    close: () => {
-      for (const watcher of watchers) watcher.close();
-    },
+  /** What a path is; undefined for a path nothing reacts to. */
+  const classify = (path: string): WorkspaceChange | undefined => {
+    if (NOISE.test(path)) return undefined;
+    const inContract = relativeInside(path, contractRoot);
+    if (inContract !== undefined) {
+      if (skipped(inContract)) return undefined;
+      return path.endsWith('.proto') || basename(path) === 'buf.yaml' ? { kind: 'contract', path } : undefined;
+    }
+    if (configFiles.has(path)) return { kind: 'config', path };
+    for (const service of services) {
+      const rel = relativeInside(path, service.src);
+      if (rel === undefined) continue;
+      if (isGenerated(rel) || skipped(rel)) return undefined;
+      return { kind: 'service', path, service: service.name };
+    }
+    return undefined;
   };
+
+  const watcher = watch(paths, {
+    ignoreInitial: true,
+    // Folders and files that are never reported are not watched either (src/gen can hold thousands of files).
+    ignored: (path: string) => {
+      const absolute = resolve(path);
+      if (NOISE.test(absolute)) return true;
+      const inContract = relativeInside(absolute, contractRoot);
+      if (inContract !== undefined) return skipped(inContract);
+      for (const service of services) {
+        const rel = relativeInside(absolute, service.src);
+        if (rel !== undefined) return isGenerated(rel) || skipped(rel);
+      }
+      return false;
+    },
+  });
+  watcher.on('all', (event, path) => {
+    if (event !== 'add' && event !== 'change' && event !== 'unlink') return;
+    const change = classify(resolve(path));
+    if (change) onChange(change);
+  });
+  watcher.on('error', (error) => onError(error instanceof Error ? error : new Error(String(error))));
+  const ready = new Promise<void>((done) => watcher.once('ready', done));
+  let closed: Promise<void> | undefined;
+  return { missing, ready, close: () => (closed ??= watcher.close()) };
+}
+
+/** `path` relative to `dir` when it is inside it (`''` for `dir` itself), else undefined. */
+function relativeInside(path: string, dir: string): string | undefined {
+  const rel = relative(dir, path);
+  return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? undefined : rel;
+}
+
+/** Whether a path relative to a service's `src/` is generated code. */
+function isGenerated(rel: string): boolean {
+  return rel === 'gen' || rel.startsWith(`gen${sep}`);
+}
+
+/** Whether a relative path is inside `node_modules` or `.grpcforge`. */
+function skipped(rel: string): boolean {
+  return rel.split(sep).some((part) => part === 'node_modules' || part === '.grpcforge');
 }

@@ -359,7 +359,7 @@ describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_0
     await page.close();
   });
 
-  test('the instances page shows each instance’s state, services and counters', async () => {
+  test('the instances page shows the running instances’ state, services and counters; a box shows the stopped ones', async () => {
     await withStore(storeUrl, async (store) => {
       await registerInstance(store, 'instance-live', {
         address: '127.0.0.1:50053',
@@ -373,20 +373,26 @@ describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_0
     // A new tab: the token from the address once, then through the nav bar.
     await page.goto(`${base}/requests#token=${token}`);
     await page.click('nav a[href="/instances"]');
-    await page.locator('#instances tbody tr').nth(2).waitFor();
+    await page.locator('#instances tbody tr').nth(1).waitFor();
     const cells = async (id: string) => page.locator(`#instances tbody tr[data-id="${id}"] td`).allTextContents();
     const live = await cells('instance-live');
     assert.deepEqual(live.slice(0, 6), ['instance-live', 'auth', 'serving', '127.0.0.1:50053', '4444', 'ci']);
     assert.match(live[6]!, /^1m \d+s$/, 'uptime');
     assert.match(live[7]!, /^\d+s$/, 'heartbeat age');
-    assert.equal(live[8], `${AUTH}, ${USER}`);
-    assert.equal(live[11], '0');
+    assert.equal(live[8], '0', 'restarts');
+    assert.equal(live[9], `${AUTH}, ${USER}`);
+    assert.equal(live[12], '0');
     const old = await cells('instance-old');
-    assert.deepEqual([old[2], old[8]], ['unresponsive', AUTH]);
+    assert.deepEqual([old[2], old[9]], ['unresponsive', AUTH]);
     assert.match(old[7]!, /^\d+m \d+s$/);
+    assert.equal(await page.locator('#instances tbody tr').count(), 2, 'the stopped instance is hidden');
+    assert.equal(await page.textContent('#hidden-note'), '1 stopped instance hidden');
+    await page.check('#show-stopped');
+    await page.locator('#instances tbody tr[data-id="instance-stopped"]').waitFor();
     const stopped = await cells('instance-stopped');
-    assert.deepEqual([stopped[2], stopped[8]], ['stopped', USER]);
+    assert.deepEqual([stopped[2], stopped[9]], ['stopped', USER]);
     assert.match(stopped[6]!, /^ran /);
+    assert.equal(await page.textContent('#hidden-note'), '');
     await page.close();
   });
 

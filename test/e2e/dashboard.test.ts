@@ -65,7 +65,8 @@ interface Requests {
 }
 interface Instances {
   version: number;
-  instances: { id: string; address: string; services: string[] }[];
+  instances: { id: string; address: string; services: string[]; restarts: number }[];
+  hidden: number;
 }
 
 interface Reply<T = { error: string }> {
@@ -84,8 +85,8 @@ async function get(path: string, auth: string | null = `Bearer ${token}`): Promi
 }
 
 describe('grpcforge dashboard', { timeout: 120_000 }, () => {
+  let storeUrl: string;
   before(async () => {
-    let storeUrl: string;
     ({ ws, storeUrl } = await storeWorkspace());
     const now = thisMinute();
     await withStore(storeUrl, async (store) => {
@@ -196,13 +197,33 @@ describe('grpcforge dashboard', { timeout: 120_000 }, () => {
     assert.match(missing.body.error, /no stored call has request id/);
   });
 
-  test('instances: as status --json', async () => {
+  test('instances: as status --json, the running ones with earlier runs folded; all=true adds the stopped ones', async () => {
+    await withStore(storeUrl, async (store) => {
+      // An earlier run of instance-1 on its address (folded into it), and a stopped server elsewhere (hidden).
+      for (const [id, address, startedAt] of [
+        ['instance-0', '127.0.0.1:50051', Date.now() - 600_000],
+        ['instance-gone', '127.0.0.1:50099', Date.now() - 500_000],
+      ] as const) {
+        await registerInstance(store, id, { address, pid: 4141, startedAt, services: [AUTH] });
+        await store.instances.heartbeat(id, 'stopped');
+      }
+    });
     const { status, body } = (await get('/api/v1/instances')) as Reply<Instances>;
     assert.equal(status, 200);
     assert.deepEqual(
-      body.instances.map((instance) => [instance.id, instance.address, instance.services]),
-      [['instance-1', '127.0.0.1:50051', [AUTH]]],
+      body.instances.map((instance) => [instance.id, instance.address, instance.services, instance.restarts]),
+      [['instance-1', '127.0.0.1:50051', [AUTH], 1]],
     );
+    assert.equal(body.hidden, 1);
+    const all = (await get('/api/v1/instances?all=true')) as Reply<Instances>;
+    assert.deepEqual(
+      all.body.instances.map((instance) => [instance.id, instance.restarts]),
+      [
+        ['instance-1', 1],
+        ['instance-gone', 0],
+      ],
+    );
+    assert.equal(all.body.hidden, 0);
   });
 
   test('bad query values are 400 with a message naming the parameter', async () => {
@@ -213,6 +234,7 @@ describe('grpcforge dashboard', { timeout: 120_000 }, () => {
       ['/api/v1/requests?code=NOPE', /^code: "NOPE" is not a gRPC status/],
       ['/api/v1/requests?limit=0', /^limit: /],
       ['/api/v1/requests?before=x', /^before: /],
+      ['/api/v1/instances?all=yes', /^all: expected true or false, got "yes"$/],
     ] as const) {
       const { status, body } = (await get(path)) as Reply;
       assert.equal(status, 400, path);

@@ -1,39 +1,18 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
-import { childEnv, linkWorkspace, repoRoot, runCli, tempDir } from '../helpers/workspace.ts';
+import { LOGIN, call, devWorkspace, startedPids } from '../helpers/dev.ts';
+import { isAlive } from '../helpers/parent.ts';
+import { childEnv, repoRoot } from '../helpers/workspace.ts';
 
 // `grpcforge dev`: the example workspace on free ports, edited while dev runs; real servers answer real calls.
+// dev-under-npm.test.ts: editors' atomic saves, status after restarts and dev's end with its parent.
 
-const LOGIN = 'services/auth/src/handlers/auth.v1.AuthService/login.ts';
 const AUTH_PROTO = 'proto/auth/v1/auth.proto';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Unary call through `grpcforge call` (server reflection): exit code and output. */
-function call(ws: string, address: string, method: string, body: object) {
-  return runCli(['call', address, method, '-d', JSON.stringify(body)], ws);
-}
 
 describe('grpcforge dev', () => {
   let ws: string;
@@ -58,21 +37,11 @@ describe('grpcforge dev', () => {
         },
       });
     });
-  const pidsOf = (): number[] => [...output.matchAll(/\| started, pid (\d+)$/gm)].map((match) => Number(match[1]));
+  const pidsOf = (): number[] => startedPids(output);
 
   before(async () => {
-    ws = join(await tempDir(), 'platform');
-    assert.equal(runCli(['init', ws], process.cwd()).code, 0);
-    await linkWorkspace(ws);
-    // What the workspace's `npm install` would add: its devDependency typescript, for dev's type check.
-    await symlink(join(repoRoot, 'node_modules/typescript'), join(ws, 'node_modules/typescript'), 'dir');
-    const [authPort, userPort] = [await freePort(), await freePort()];
-    const config = (await readFile(join(ws, 'grpcforge.yaml'), 'utf8'))
-      .replaceAll('50051', String(authPort))
-      .replaceAll('50052', String(userPort))
-      // Every method public: the new RPC answers from its handler, not from auth.
-      .replace('default: authenticated', 'default: public');
-    await writeFile(join(ws, 'grpcforge.yaml'), config);
+    const created = await devWorkspace();
+    ws = created.ws;
     dev = spawn(process.execPath, [join(repoRoot, 'bin/grpcforge'), 'dev', '--debounce', '100'], {
       cwd: ws,
       env: childEnv({}),
@@ -92,13 +61,22 @@ describe('grpcforge dev', () => {
     createInterface({ input: dev.stderr! }).on('line', onLine);
     authAddress = (await waitFor(/^auth +\| listening on (\S+)$/m, 0, 60_000))[1]!;
     userAddress = (await waitFor(/^user +\| listening on (\S+)$/m, 0, 60_000))[1]!;
-    assert.equal(authAddress, `127.0.0.1:${authPort}`);
-    assert.equal(userAddress, `127.0.0.1:${userPort}`);
+    assert.equal(authAddress, `127.0.0.1:${created.authPort}`);
+    assert.equal(userAddress, `127.0.0.1:${created.userPort}`);
   });
 
   after(() => {
     if (dev.exitCode === null) dev.kill('SIGKILL');
     for (const pid of pidsOf()) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  });
+
+  test('a service that only consumes gets one line and no process', () => {
+    assert.equal(
+      output.match(/^audit +\| serves nothing: no process for it \(it only consumes auth\.v1\.AuthService\)$/gm)?.length,
+      1,
+      output,
+    );
+    assert.doesNotMatch(output, /^audit +\| (started|restarting)/m);
   });
 
   test('editing a handler restarts its service with the new answer, and reports its type errors', async () => {

@@ -266,7 +266,7 @@ describe('init -> generate -> serve (example workspace)', () => {
       );
       const text = runCli(['stats'], ws);
       assert.match(text.stdout, /latency ms: avg [\d.]+  p50 [\d.]+  p95 [\d.]+  p99 [\d.]+/);
-      const status = runCli(['status', '--json'], ws);
+      const status = runCli(['status', '--all', '--json'], ws);
       const { instances } = JSON.parse(status.stdout) as {
         instances: { state: string; callsRecorded: number; rowsWritten: number }[];
       };

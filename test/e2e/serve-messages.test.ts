@@ -142,7 +142,7 @@ describe('serve messages', () => {
     };
     for (let waited = 0; alive() && waited < 10_000; waited += 100) await sleep(100);
     assert.equal(alive(), false, 'the node process of serve exited');
-    const after = JSON.parse(runCli(['status', '--json'], ws).stdout) as typeof status;
+    const after = JSON.parse(runCli(['status', '--all', '--json'], ws).stdout) as typeof status;
     assert.equal(after.instances.find((instance) => instance.address === address)?.state, 'stopped');
   });
 
@@ -201,20 +201,16 @@ describe('store commands print stored data safely', () => {
     assert.equal(json.logs[0]!.errorMessage, FORGED);
   });
 
-  test('status hides instances stopped more than a day ago; --all shows them', () => {
+  test('status lists running instances only; --all shows the stopped and long unresponsive ones', () => {
     const status = runCli(['status'], ws);
     assert.equal(status.code, 0, status.stderr);
-    assert.match(status.stdout, /127\.0\.0\.1:1\b/);
-    assert.doesNotMatch(status.stdout, /127\.0\.0\.1:2/);
-    assert.match(status.stderr, /1 instance stopped more than 1d ago not shown \(--all shows them\)/);
+    assert.doesNotMatch(status.stdout, /127\.0\.0\.1:[12]/);
+    assert.match(status.stderr, /^no instance is running\n2 stopped instances not shown \(--all lists them\)$/m);
     const all = runCli(['status', '--all', '--json'], ws);
     const ids = (JSON.parse(all.stdout) as { instances: { id: string }[] }).instances.map((instance) => instance.id).sort();
     assert.deepEqual(ids, ['fresh', 'old']);
     const json = JSON.parse(runCli(['status', '--json'], ws).stdout) as { instances: { id: string }[] };
-    assert.deepEqual(
-      json.instances.map((instance) => instance.id),
-      ['fresh'],
-    );
+    assert.deepEqual(json.instances, []);
   });
 
   test('keys create --expires-in 0d is refused; 1d is accepted', () => {

@@ -102,8 +102,9 @@ describe('--json shapes of the store commands (version 2)', () => {
     assert.deepEqual([report.totals.percentiles, report.totals.p50Ms, report.totals.calls], ['exact', 3, 4]);
   });
 
-  test('status --json', async () => {
-    const result = runCli(['status', '--json'], ws);
+  test('status --all --json', async () => {
+    // --all: the instance has stopped.
+    const result = runCli(['status', '--all', '--json'], ws);
     assert.equal(result.code, 0, result.stderr);
     await expectShape('status', result.stdout);
   });

@@ -200,7 +200,9 @@ describe('serve --stub with a scenario', () => {
     assert.deepEqual(row.services, ['auth.v1.AuthService']);
     assert.equal(await stub.stop(), 0);
     assert.match(stub.stderr(), /stub: 3 calls received/, 'health and reflection calls are not recorded');
-    const stopped = JSON.parse(runCli(['status', '--json'], ws).stdout) as { instances: { address: string; state: string }[] };
+    const stopped = JSON.parse(runCli(['status', '--all', '--json'], ws).stdout) as {
+      instances: { address: string; state: string }[];
+    };
     assert.equal(stopped.instances.find((instance) => instance.address === stub.address)?.state, 'stopped');
   });
 });

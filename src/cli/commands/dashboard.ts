@@ -6,6 +6,7 @@ import { loadConfigFor } from '../context.js';
 import { loadDashboardWorkspace } from '../dashboard-workspace.js';
 import { parseWholeNumber } from '../flags.js';
 import { err, out } from '../output/print.js';
+import { stopWithParent } from '../stop-with-parent.js';
 
 interface DashboardFlags {
   host?: string;
@@ -43,7 +44,7 @@ TOKEN instead. The token changes at every start. A request whose Host header is 
 localhost, on loopback) is refused with 403, against DNS rebinding: add names with --allow-host. The dashboard only reads the log store (it creates and migrates
 it, as every command does, when it is missing or older), except for API keys: its keys page creates and revokes
 them, as grpcforge keys does (POST /api/v1/keys, POST /api/v1/keys/ID/revoke, Content-Type: application/json).
-SIGINT or SIGTERM stops the server.
+SIGINT or SIGTERM stops the server; under npm (npx grpcforge dashboard), so does the end of npm.
 
 Examples:
   $ grpcforge dashboard
@@ -91,13 +92,15 @@ Examples:
           }
           throw error;
         });
-        const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        const reason = await new Promise<string>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
+          // Under npx, a SIGTERM to npx may end npx and its shell only: the dashboard would keep its port.
+          stopWithParent(resolve);
           out(`dashboard on ${dashboard.url}`);
           if (flags.open) void openInBrowser(dashboard.url);
         });
-        err(`dashboard: ${signal}: stopping`);
+        err(`dashboard: ${reason}: stopping`);
         await dashboard.close();
       } finally {
         await store.close();

@@ -14,7 +14,7 @@ export function registerDev(program: Command): void {
       `
 Runs \`grpcforge generate\`, then one \`grpcforge serve <service>\` child per service on its configured listen
 address, every line prefixed with the service's name. It watches the contract root (proto/), grpcforge.yaml,
-buf.gen.yaml, buf.yaml and each service's src/ (not src/gen/):
+buf.gen.yaml, buf.yaml and each service's src/ (not src/gen/), also after an editor's write-and-rename save:
   contract or config change   buf lint + regenerate (errors inline as file:line:col; servers keep the last good
                               build), then restart the services whose generated code changed (grpcforge.yaml and
                               buf.gen.yaml: every service); new RPCs get their handler files
@@ -22,7 +22,9 @@ buf.gen.yaml, buf.yaml and each service's src/ (not src/gen/):
 Before a server is stopped, its new build is loaded in a throwaway process: a syntax error or a failing import is
 printed and the running server keeps answering. Type errors (tsx does not check types) come from a \`tsc --noEmit\`
 of the service that runs beside the restart. A restart drains in-flight calls and flushes the log store (SIGTERM to
-serve). Ctrl-C or SIGTERM stops every server the same way, then exits 0.
+serve). A service that serves nothing (it only consumes) gets one line saying so, and no process. Ctrl-C or
+SIGTERM stops every server the same way, then exits 0; under npm (npx grpcforge dev), so does the end of npx. Each
+restart is a new instance in the log store: grpcforge status folds the earlier runs into the newest.
 
 Examples:
   $ grpcforge dev

@@ -3,6 +3,7 @@ import type { DevLine, DevSession } from '../../dev/dev-loop.js';
 import { configPathFor, loadWorkspace } from '../context.js';
 import { parseWholeNumber } from '../flags.js';
 import { colourOut, out, styleOut } from '../output/print.js';
+import { stopWithParent } from '../stop-with-parent.js';
 
 /** The flags of `grpcforge dev` (commander's camelCase names). */
 export interface DevFlags {
@@ -51,6 +52,8 @@ export async function runDev(services: readonly string[], flags: DevFlags, comma
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Under npx, a SIGTERM to npx may end npx and its shell only: dev and its servers would keep every port.
+  stopWithParent(stop);
 
   const session = await startDev({
     loadWorkspace: () => loadWorkspace(configPath, (text) => print({ source: 'dev', level: 'warn', text })),

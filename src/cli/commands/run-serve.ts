@@ -12,6 +12,7 @@ import { loadConfigFor, requireService } from '../context.js';
 import { assertServedAuthMethods } from '../served-auth-methods.js';
 import { parseWholeNumber } from '../flags.js';
 import { err, out } from '../output/print.js';
+import { stopWithParent } from '../stop-with-parent.js';
 import { describeDropped } from '../output/store-json.js';
 
 /** The flags of `grpcforge serve` (commander's camelCase names). */
@@ -154,7 +155,7 @@ export async function runServe(name: string, flags: ServeFlags, command: Command
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => stop('SIGHUP'));
-  stopWithParent(() => stop('parent exited'));
+  stopWithParent(stop);
   if (tracing) err(`${tracing}: grpc-js tracing allowed by --allow-grpc-trace; credential values in it are masked`);
   // Only now: a supervisor that signals as soon as it reads this line must reach the drain, not Node's default.
   out(`listening on ${server.address}`);
@@ -373,23 +374,4 @@ async function quietGrpcLogger(tracing: string | undefined): Promise<void> {
       process.stderr.write(`${prefix} ${tracing ? maskCredentials(line) : line}\n`);
     };
   setLogger({ error: write('E'), info: write('I'), debug: write('D') });
-}
-
-/**
- * Stops the server when the process that started it exits: `npx grpcforge serve` (and `npm run`) runs node under npm
- * and a shell, and a SIGTERM to npx ends npx without always reaching this process, which would keep the port.
- * Only under npm (`npm_execpath` is set) or `grpcforge dev` (`GRPCFORGE_STOP_WITH_PARENT=1`), so a server started
- * from a shell outlives it as before; checked every second (unref'd); not when started by init (pid 1).
- */
-function stopWithParent(stop: () => void): void {
-  const parent = process.ppid;
-  const underNpm = process.env.npm_execpath !== undefined;
-  if (parent <= 1 || (!underNpm && process.env.GRPCFORGE_STOP_WITH_PARENT !== '1')) return;
-  const timer = setInterval(() => {
-    if (process.ppid !== parent) {
-      clearInterval(timer);
-      stop();
-    }
-  }, 1000);
-  timer.unref();
 }

@@ -23,7 +23,7 @@ import {
 } from '../output/store-json.js';
 import { formatTable } from '../output/table.js';
 import { escapeText } from '../output/escape.js';
-import { isInstanceRetained, STOPPED_RETENTION_MS } from '../../runtime/logstore/instances.js';
+import { selectInstances } from '../../runtime/logstore/instances.js';
 
 /** `1 call`, `2 calls`. */
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
@@ -292,16 +292,18 @@ export async function runStats(flags: StatsFlags, command: Command): Promise<voi
 /** `grpcforge status`: the server instances `serve` recorded. */
 export async function runStatus(flags: { json?: boolean; all?: boolean }, command: Command): Promise<void> {
   await withStore(command, async (store) => {
-    const listed = await store.instances.list(flags.all ? 1000 : 50);
     const now = Date.now();
-    // Stopped (and unresponsive: gone) instances leave the list a day after their last heartbeat, unless --all.
-    const instances = flags.all ? listed : listed.filter((instance) => isInstanceRetained(instance, now));
-    const hidden = listed.length - instances.length;
+    const { instances, hidden } = selectInstances(
+      // Many: a server started long ago is still among the newest 1000 after many restarts of others.
+      await store.instances.list(1000),
+      flags.all === true,
+      now,
+    );
     if (flags.json) {
       return printJson({ version: STORE_JSON_VERSION, instances: instances.map((instance) => instanceJson(instance, now)) });
     }
     printTable(
-      ['SERVICE', 'STATUS', 'ADDRESS', 'PID', 'HOST', 'UPTIME', 'HEARTBEAT', 'CALLS', 'DROPPED'],
+      ['SERVICE', 'STATUS', 'ADDRESS', 'PID', 'HOST', 'UPTIME', 'HEARTBEAT', 'RESTARTS', 'CALLS', 'DROPPED'],
       instances.map((instance) => [
         instance.service,
         instance.state,
@@ -310,15 +312,13 @@ export async function runStatus(flags: { json?: boolean; all?: boolean }, comman
         instance.host,
         instance.state === 'stopped' ? '-' : formatDuration(now - instance.startedAt),
         `${formatDuration(now - instance.lastHeartbeatAt)} ago`,
+        instance.restarts,
         instance.callsRecorded,
         instance.rowsDropped,
       ]),
       { index: 1, styleOf: (state) => INSTANCE_STATE_STYLES[state] },
     );
-    if (hidden > 0) {
-      err(
-        `${plural(hidden, 'instance')} stopped more than ${formatDuration(STOPPED_RETENTION_MS)} ago not shown (--all shows them)`,
-      );
-    }
+    if (instances.length === 0) err(hidden > 0 ? 'no instance is running' : 'no instance has registered in this store');
+    if (hidden > 0) err(`${plural(hidden, 'stopped instance')} not shown (--all lists them)`);
   });
 }

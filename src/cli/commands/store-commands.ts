@@ -86,12 +86,23 @@ Examples:
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('server instances recorded by `grpcforge serve`: address, pid, uptime, heartbeat age, calls not recorded')
+    .description(
+      'the running server instances recorded by `grpcforge serve`: address, pid, uptime, heartbeat age, restarts, calls not recorded',
+    )
     .option('--json', 'print as JSON')
-    .option('--all', 'also instances that stopped (or went unresponsive) more than a day ago')
+    .option('--all', 'also the stopped instances (and those unresponsive for more than a day)')
     .addHelpText(
       'after',
-      '\nAn instance still marked serving whose heartbeat (every 10 s) is older than 30 s shows as unresponsive.\nStopped and unresponsive instances are listed for a day after their last heartbeat; --all lists every one.\n\nExamples:\n  $ grpcforge status\n  $ grpcforge status --all --json',
+      `
+Lists the instances that run: serving, stopping, or unresponsive (still marked serving, but without a heartbeat
+for 30 s; one is sent every 10 s) for up to a day after their last heartbeat. How many stopped ones it leaves out
+is said on stderr; --all lists them. An instance that is not running and has a newer instance of the same service on the
+same host and address is an earlier run of it (grpcforge dev restarts a service on its address at every change):
+it is folded into the newest, whose RESTARTS column counts the earlier runs (with --all too).
+
+Examples:
+  $ grpcforge status
+  $ grpcforge status --all --json`,
     )
     .action(async (flags: { json?: boolean; all?: boolean }, command: Command) =>
       (await import('./run-store-commands.js')).runStatus(flags, command),

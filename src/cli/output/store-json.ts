@@ -1,6 +1,7 @@
 import { Status } from 'nice-grpc-common';
 // The module itself, not the runtime's index: the CLI loads this at start-up.
 import type { DashboardShapes } from '../../dashboard/api.js';
+import type { ListedInstance } from '../../runtime/logstore/instances.js';
 import { totalDropped } from '../../runtime/logstore/writer-protocol.js';
 import type {
   ApiKeyRecord,
@@ -80,7 +81,8 @@ export const methodStatsJson = (stats: MethodCallStats) => ({
 
 export const timelineBucketJson = (bucket: TimelineBucket) => ({ start: isoTime(bucket.start), ...callStatsJson(bucket) });
 
-export function instanceJson(instance: ServerInstance, now: number) {
+/** `status --json`'s shape of one instance; `restarts`: the earlier runs folded into it. */
+export function instanceJson(instance: ListedInstance, now: number) {
   return {
     id: instance.id,
     service: instance.service,
@@ -96,6 +98,7 @@ export function instanceJson(instance: ServerInstance, now: number) {
     rowsWritten: instance.rowsWritten,
     rowsDropped: instance.rowsDropped,
     droppedBy: instance.droppedBy,
+    restarts: instance.restarts,
   };
 }
 

@@ -1,4 +1,7 @@
-/** `/assets/instances.js`: the instances table, from `GET /api/v1/instances`, every 10 s. */
+/**
+ * `/assets/instances.js`: the instances table, from `GET /api/v1/instances` (with `all=true` when *show stopped
+ * instances* is ticked), every 10 s and at once when the box changes, and the note of how many are hidden.
+ */
 export const INSTANCES_SCRIPT = `'use strict';
 (() => {
   const { $, say, api, cell, age } = window.dashboard;
@@ -11,10 +14,13 @@ export const INSTANCES_SCRIPT = `'use strict';
     return String(instance.rowsDropped) + (reasons.length ? ' (' + reasons.join(', ') + ')' : '');
   }
 
+  const showStopped = $('show-stopped');
+
   async function load() {
     try {
-      const { instances } = await api('instances');
+      const { instances, hidden } = await api(showStopped.checked ? 'instances?all=true' : 'instances');
       say('');
+      $('hidden-note').textContent = hidden > 0 ? hidden + ' stopped instance' + (hidden === 1 ? '' : 's') + ' hidden' : '';
       const body = $('instances').tBodies[0];
       body.replaceChildren();
       for (const instance of instances) {
@@ -31,18 +37,22 @@ export const INSTANCES_SCRIPT = `'use strict';
         const running = instance.state === 'serving' || instance.state === 'unresponsive';
         cell(row, running ? age(ran + instance.heartbeatAgeMs) : 'ran ' + age(ran));
         cell(row, age(instance.heartbeatAgeMs));
+        cell(row, instance.restarts);
         cell(row, instance.services.join(', '));
         cell(row, instance.callsRecorded);
         cell(row, instance.rowsWritten);
         cell(row, dropped(instance));
         body.append(row);
       }
+      $('empty').textContent =
+        hidden > 0 ? 'no instance is running' : 'no instance has registered in this store (grpcforge serve registers itself)';
       $('empty').hidden = instances.length > 0;
     } catch (error) {
       say('cannot load the instances: ' + error.message);
     }
   }
 
+  showStopped.addEventListener('change', () => void load());
   void load();
   setInterval(load, 10000);
 })();

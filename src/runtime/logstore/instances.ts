@@ -6,10 +6,10 @@ import { totalDropped, type DroppedBy } from './writer-protocol.js';
 export const UNRESPONSIVE_AFTER_MS = 30_000;
 
 /**
- * How long `status` keeps showing an instance that stopped (or went unresponsive: its process is gone), counted from
- * its last heartbeat, in ms: one day. Its row stays in the store; `status --all` shows it.
+ * How long `status` keeps listing an unresponsive instance by default (its process may hang, or be gone without having
+ * said so), counted from its last heartbeat, in ms: one day. Its row stays in the store; `status --all` shows it.
  */
-export const STOPPED_RETENTION_MS = 24 * 60 * 60 * 1000;
+export const UNRESPONSIVE_LISTED_MS = 24 * 60 * 60 * 1000;
 
 /** The state of an instance as `status` shows it: `unresponsive` is `serving` with an old heartbeat. */
 export type InstanceState = 'serving' | 'stopping' | 'stopped' | 'unresponsive';
@@ -91,11 +91,60 @@ export async function listInstances(db: Kysely<LogStoreDatabase>, limit = 50, no
   return rows.map((row) => toInstance(row, now));
 }
 
+/** An instance as `status` and the dashboard list it: the newest run, with the earlier runs folded into it. */
+export interface ListedInstance extends ServerInstance {
+  /**
+   * Earlier instances of the same service on the same host and address that are not running: runs this one replaced
+   * (`grpcforge dev` restarts a service on its address at every change).
+   */
+  readonly restarts: number;
+}
+
 /**
- * Whether `status` shows an instance by default: serving and stopping ones always, stopped and unresponsive ones
- * until {@link STOPPED_RETENTION_MS} (or `retentionMs`) after their last heartbeat.
+ * Folds restarts: an instance that is not running (stopped, or unresponsive) and has a newer instance of the same
+ * service, host and address is an earlier run of it; it is counted in the newer one's `restarts` and not listed.
+ * Two running instances are never folded.
+ * @param instances newest first, as {@link listInstances} returns them.
+ * @returns newest first.
  */
-export function isInstanceRetained(instance: ServerInstance, now = Date.now(), retentionMs = STOPPED_RETENTION_MS): boolean {
+export function foldRestarts(instances: readonly ServerInstance[]): ListedInstance[] {
+  const listed: { instance: ServerInstance; restarts: number }[] = [];
+  const newest = new Map<string, { instance: ServerInstance; restarts: number }>();
+  for (const instance of instances) {
+    const key = JSON.stringify([instance.host, instance.service, instance.address]);
+    const newer = newest.get(key);
+    if (newer && instance.state !== 'serving' && instance.state !== 'stopping') {
+      newer.restarts++;
+      continue;
+    }
+    const entry = { instance, restarts: 0 };
+    listed.push(entry);
+    if (!newer) newest.set(key, entry);
+  }
+  return listed.map(({ instance, restarts }) => ({ ...instance, restarts }));
+}
+
+/** Whether `status` lists an instance by default: serving and stopping ones, and unresponsive ones for a day. */
+export function isInstanceRunning(instance: ServerInstance, now = Date.now()): boolean {
   if (instance.state === 'serving' || instance.state === 'stopping') return true;
-  return now - instance.lastHeartbeatAt <= retentionMs;
+  return instance.state === 'unresponsive' && now - instance.lastHeartbeatAt <= UNRESPONSIVE_LISTED_MS;
+}
+
+/** What {@link selectInstances} lists, and how many it left out. */
+export interface InstanceSelection {
+  /** Newest first, restarts folded. */
+  readonly instances: readonly ListedInstance[];
+  /** Folded entries not listed (stopped, or unresponsive for more than a day): `--all` lists them. */
+  readonly hidden: number;
+}
+
+/**
+ * The instances `status` and the dashboard's instances page list: restarts folded ({@link foldRestarts}), then the
+ * running ones ({@link isInstanceRunning}) unless `all`.
+ * @param instances newest first, as {@link listInstances} returns them.
+ */
+export function selectInstances(instances: readonly ServerInstance[], all: boolean, now = Date.now()): InstanceSelection {
+  const folded = foldRestarts(instances);
+  const listed = all ? folded : folded.filter((instance) => isInstanceRunning(instance, now));
+  return { instances: listed, hidden: folded.length - listed.length };
 }
