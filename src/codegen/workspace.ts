@@ -16,6 +16,8 @@ export interface InitOptions {
   readonly packageName?: string;
   /** The npm spec of the `grpcforge` dependency in package.json. @defaultValue {@link resolveGrpcforgeDependency}'s */
   readonly grpcforgeSpec?: string;
+  /** Write the workspace without the example (see {@link PlanWorkspaceOptions.empty}). */
+  readonly empty?: boolean;
 }
 
 /** Where the `grpcforge` dependency `init` writes comes from. */
@@ -139,15 +141,33 @@ const WORKSPACE_DEPENDENCIES = ['@bufbuild/protobuf', 'nice-grpc', 'nice-grpc-co
 /** `@bufbuild/buf` at grpcforge's own pinned version, so `npx buf curl` works in the workspace. */
 const WORKSPACE_DEV_DEPENDENCIES = ['@bufbuild/buf', '@types/node', 'typescript'];
 
+/** Options of {@link planWorkspace}. */
+export interface PlanWorkspaceOptions {
+  /**
+   * No example: `templates/workspace-empty/` (a grpcforge.yaml without services, an empty proto/, a README of next
+   * steps) in place of the example's grpcforge.yaml, README.md, proto/ and services/.
+   */
+  readonly empty?: boolean;
+}
+
+/** The example's files that an empty workspace replaces or leaves out (paths relative to `templates/workspace/`). */
+const EXAMPLE_ONLY = /^(?:grpcforge\.yaml|README\.md|proto\/.*|services\/.*)$/;
+
 /**
  * The example workspace, computed from `templates/workspace/` without touching the disk: `*.hbs` files are rendered,
- * `_gitignore` becomes `.gitignore` (npm drops dot-files named .gitignore from packages).
+ * `_gitignore` becomes `.gitignore` (npm drops dot-files named .gitignore from packages). With `empty`, the
+ * example's own files give way to `templates/workspace-empty/`.
  */
-export async function planWorkspace(packageName: string, grpcforgeSpec: string): Promise<WorkspaceFile[]> {
-  const root = fileURLToPath(new URL('workspace/', templatesDir()));
+export async function planWorkspace(
+  packageName: string,
+  grpcforgeSpec: string,
+  options: PlanWorkspaceOptions = {},
+): Promise<WorkspaceFile[]> {
+  const empty = options.empty === true;
   const ranges = grpcforgeDependencyRanges();
   const view = {
     packageName,
+    example: !empty,
     dependencies: [
       // The template quotes it: escaped for JSON (a user's spec may hold a quote or a backslash).
       { name: 'grpcforge', range: JSON.stringify(grpcforgeSpec).slice(1, -1) },
@@ -156,13 +176,18 @@ export async function planWorkspace(packageName: string, grpcforgeSpec: string):
     devDependencies: WORKSPACE_DEV_DEPENDENCIES.map((name) => ({ name, range: ranges[name] ?? '*' })),
   };
   const files: WorkspaceFile[] = [];
-  for (const path of await listFilesRecursive(root)) {
-    const target = path.replace(/(^|\/)_gitignore$/, '$1.gitignore').replace(/\.hbs$/, '');
-    const content = path.endsWith('.hbs')
-      ? renderTemplate(`workspace/${path}`, view)
-      : (await readFile(join(root, path), 'utf8')).replace(/\r\n/g, '\n');
-    files.push({ path: target, content });
-  }
+  const addFolder = async (folder: string, include: (path: string) => boolean) => {
+    const root = fileURLToPath(new URL(`${folder}/`, templatesDir()));
+    for (const path of (await listFilesRecursive(root)).filter(include)) {
+      const target = path.replace(/(^|\/)_gitignore$/, '$1.gitignore').replace(/\.hbs$/, '');
+      const content = path.endsWith('.hbs')
+        ? renderTemplate(`${folder}/${path}`, view)
+        : (await readFile(join(root, path), 'utf8')).replace(/\r\n/g, '\n');
+      files.push({ path: target, content });
+    }
+  };
+  await addFolder('workspace', (path) => !empty || !EXAMPLE_ONLY.test(path));
+  if (empty) await addFolder('workspace-empty', () => true);
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
 
@@ -176,7 +201,8 @@ export interface InitResult {
 
 /**
  * Creates an example workspace in `dir`: grpcforge.yaml, buf.yaml, buf.gen.yaml, contracts, implemented handlers,
- * package.json (its `grpcforge` dependency from {@link resolveGrpcforgeDependency}), tsconfig.json, .gitignore.
+ * package.json (its `grpcforge` dependency from {@link resolveGrpcforgeDependency}), tsconfig.json, .gitignore; with
+ * `empty`, no contracts and no services (grpcforge.yaml declares none, proto/ holds a README, README.md says what next).
  * @throws UserError `init-not-empty` when `dir` has files and `force` is not set; `bad-flag` for a bad spec.
  */
 export async function initWorkspace(dir: string, options: InitOptions = {}): Promise<InitResult> {
@@ -184,12 +210,12 @@ export async function initWorkspace(dir: string, options: InitOptions = {}): Pro
   const existing = await readdir(target).catch(() => [] as string[]);
   if (existing.length > 0 && !options.force) {
     throw new UserError('init-not-empty', `${dir} is not empty (${existing.length} entries)`, [
-      'choose a new folder, or pass --force to write the example over it',
+      `choose a new folder, or pass --force to write the ${options.empty ? 'workspace' : 'example'} over it`,
     ]);
   }
   const packageName = (options.packageName ?? basename(target)).toLowerCase().replace(/[^a-z0-9-_.]/g, '-');
   const dependency = resolveGrpcforgeDependency(options.grpcforgeSpec !== undefined ? { spec: options.grpcforgeSpec } : {});
-  const files = await planWorkspace(packageName, dependency.spec);
+  const files = await planWorkspace(packageName, dependency.spec, { empty: options.empty === true });
   for (const file of files) await writeFileAtomic(join(target, file.path), file.content);
   return { files, dependency };
 }

@@ -68,30 +68,38 @@ export async function runLint(config: ResolvedConfig, options: LintOptions = {})
     }
   };
 
-  if (options.lint ?? true) {
+  // A workspace from `init --empty` has no contract yet: buf would fail ("had no .proto files"), and there is
+  // nothing to lint.
+  const noContracts = loaded.contract.files.length === 0;
+  const contractRoot = `${toPosix(relative(config.workspaceDir, config.contract.root)) || '.'}/`;
+  if (!(options.lint ?? true)) record('lint', '--no-lint');
+  else if (noContracts) record('lint', `no .proto files in ${contractRoot} yet`);
+  else {
     progress('buf lint');
     record('lint', await checkBufLint(loaded.bufDir, config.workspaceDir));
-  } else record('lint', '--no-lint');
+  }
 
   let against: string | undefined;
   if (!(options.breaking ?? true)) record('breaking', '--no-breaking');
   else if (!options.against) record('breaking', 'no --against');
   else {
     progress('buf breaking');
-    const result = await checkBreaking(loaded.bufDir, config.workspaceDir, options.against);
+    const result = await checkBreaking(loaded.bufDir, config.workspaceDir, options.against, noContracts);
     against = result.against;
     const affectedBy = createAffectedServicesFinder(
       loaded.contract,
       config,
       toPosix(relative(config.workspaceDir, config.contract.root)),
     );
-    record(
-      'breaking',
-      result.findings.map((finding) => {
-        const affects = affectedBy(finding);
-        return affects.length > 0 ? { ...finding, affects } : finding;
-      }),
-    );
+    if (result.skipped !== undefined) record('breaking', result.skipped);
+    else
+      record(
+        'breaking',
+        result.findings.map((finding) => {
+          const affects = affectedBy(finding);
+          return affects.length > 0 ? { ...finding, affects } : finding;
+        }),
+      );
   }
 
   progress('workspace consistency');
