@@ -9,7 +9,7 @@ import { toPosix } from '../util/fs.js';
 import { createAffectedServicesFinder } from './affected-consumers.js';
 import { checkBreaking, type BreakingBaseline } from './breaking.js';
 import { checkBufLint } from './buf-checks.js';
-import { checkHandlers, checkNames, configRuleFindings } from './consistency.js';
+import { checkHandlers, checkMtlsIdentities, checkNames, configRuleFindings } from './consistency.js';
 import { checkDrift } from './drift.js';
 import { sortFindings, type CheckStatus, type Finding, type LintReport } from './findings.js';
 
@@ -103,18 +103,19 @@ export async function runLint(config: ResolvedConfig, options: LintOptions = {})
   }
 
   progress('workspace consistency');
+  const identityFindings = await checkMtlsIdentities(config);
   const nameFindings = [
     ...configRuleFindings(config, options.configProblems ?? []),
     ...(await checkNames(config, loaded.contract)),
   ];
   if (nameFindings.length > 0) {
-    record('consistency', nameFindings);
+    record('consistency', [...nameFindings, ...identityFindings]);
     record('drift', 'grpcforge.yaml has consistency errors');
   } else {
     progress('generated code (runs ts-proto through buf)');
     const plan = await buildPlan(config, loaded);
     const dryRun = (await applyPlan(config.workspaceDir, plan, { dryRun: true })).entries;
-    record('consistency', checkHandlers(config, loaded.contract, dryRun));
+    record('consistency', [...checkHandlers(config, loaded.contract, dryRun), ...identityFindings]);
     if (options.drift ?? true) record('drift', checkDrift(plan, dryRun));
     else record('drift', '--no-drift');
   }
