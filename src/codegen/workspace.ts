@@ -140,6 +140,18 @@ export interface WorkspaceFile {
 const WORKSPACE_DEPENDENCIES = ['@bufbuild/protobuf', 'nice-grpc', 'nice-grpc-common', 'tsx'];
 /** `@bufbuild/buf` at grpcforge's own pinned version, so `npx buf curl` works in the workspace. */
 const WORKSPACE_DEV_DEPENDENCIES = ['@bufbuild/buf', '@types/node', 'typescript'];
+/** Dependencies whose install scripts must run (buf's binary, the SQLite driver, tsx's esbuild, protobufjs). */
+const WORKSPACE_ALLOW_SCRIPTS = ['@bufbuild/buf', 'better-sqlite3', 'esbuild', 'protobufjs'];
+
+/**
+ * The workspace's `allowScripts` (npm 11's list of dependencies whose install scripts were reviewed; npm 12 runs no
+ * other). A grpcforge from a `file:` spec is a non-registry source, so npm counts its `prepare` script (which builds
+ * a clone's dist/) and warns on every install unless the entry is the spec itself, as written in `dependencies`:
+ * the package name does not cover it (npm 11.19).
+ */
+function allowScriptsOf(grpcforgeSpec: string): string[] {
+  return [...WORKSPACE_ALLOW_SCRIPTS, ...(grpcforgeSpec.startsWith('file:') ? [grpcforgeSpec] : [])];
+}
 
 /** Options of {@link planWorkspace}. */
 export interface PlanWorkspaceOptions {
@@ -174,6 +186,8 @@ export async function planWorkspace(
       ...WORKSPACE_DEPENDENCIES.map((name) => ({ name, range: ranges[name] ?? '*' })),
     ].sort((a, b) => a.name.localeCompare(b.name)),
     devDependencies: WORKSPACE_DEV_DEPENDENCIES.map((name) => ({ name, range: ranges[name] ?? '*' })),
+    // Escaped for JSON, as the dependency's spec is.
+    allowScripts: allowScriptsOf(grpcforgeSpec).map((entry) => JSON.stringify(entry).slice(1, -1)),
   };
   const files: WorkspaceFile[] = [];
   const addFolder = async (folder: string, include: (path: string) => boolean) => {
