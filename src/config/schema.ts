@@ -386,9 +386,13 @@ export function buildConfigJsonSchema(): Record<string, unknown> {
     // The preprocess step is invisible to JSON Schema: say that null is accepted, so editors accept `services:` alone.
     override: ({ zodSchema, jsonSchema }) => {
       if (zodSchema !== servicesSchema) return;
-      const { description, ...record } = jsonSchema;
-      for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
-      Object.assign(jsonSchema, { description, anyOf: [record, { type: 'null' }] });
+      // The record's own keys (all but the description) move into the first branch.
+      const record = { ...jsonSchema };
+      delete record.description;
+      delete jsonSchema.type;
+      delete jsonSchema.propertyNames;
+      delete jsonSchema.additionalProperties;
+      jsonSchema.anyOf = [record, { type: 'null' }];
     },
   }) as Record<string, unknown>;
   return { ...schema, $id: 'https://grpcforge.dev/schema/grpcforge.schema.json', title: 'grpcforge.yaml' };

@@ -71,7 +71,7 @@ describe('init --empty', () => {
       example.config?.services.map((service) => service.name),
       ['greeter', 'web'],
     );
-    assert.deepEqual(Object.keys(example.config?.auth.methods ?? {}), [
+    assert.deepEqual(Object.keys(example.config.auth.methods), [
       'acme.greeter.v1.GreeterService/SayHello',
       'acme.greeter.v1.GreeterService/*',
     ]);

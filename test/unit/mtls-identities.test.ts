@@ -27,7 +27,7 @@ async function findings(auth: string, services = SERVICES, setup?: (dir: string)
   const loaded = await loadConfig(join(dir, 'grpcforge.yaml'));
   assert.deepEqual(loaded.errors, []);
   return (await checkMtlsIdentities(loaded.config!)).map(
-    (finding) => `${finding.rule} ${finding.file}:${finding.line}:${finding.column} ${finding.message}`,
+    (finding) => `${finding.rule} ${finding.file ?? ''}:${finding.line ?? 0}:${finding.column ?? 0} ${finding.message}`,
   );
 }
 
