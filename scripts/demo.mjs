@@ -3,8 +3,9 @@
 // from user to auth through user's generated client.
 import { spawn, spawnSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
+import { shellCommand } from '../dist/util/shell.js';
 import { linkWorkspace, repoRoot } from './link-workspace.mjs';
 
 const cli = join(repoRoot, 'bin/grpcforge');
@@ -16,8 +17,21 @@ function step(title) {
   console.log(`\n== ${title}`);
 }
 
+/**
+ * Prints a command the way it can be pasted into a shell at the repository's root (where `npm run demo` runs): every
+ * argument quoted, `node` for this Node, a `cd` into its folder, the environment it adds, and paths inside the
+ * repository relative to the folder the command runs in.
+ */
+function echo(command, args, cwd, env = {}) {
+  const from = cwd ?? repoRoot;
+  const shown = (word) => (word.startsWith(repoRoot) ? relative(from, word) || '.' : word);
+  const assignments = Object.entries(env).map(([name, value]) => `${name}=${shellCommand([value])} `);
+  const line = assignments.join('') + shellCommand([command === process.execPath ? 'node' : shown(command), ...args.map(shown)]);
+  console.log(`$ ${cwd ? `(cd ${shellCommand([relative(repoRoot, cwd) || '.'])} && ${line})` : line}`);
+}
+
 function run(command, args, options = {}) {
-  console.log(`$ ${[command === process.execPath ? 'node' : command, ...args].join(' ')}`);
+  echo(command, args, options.cwd);
   const result = spawnSync(command, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', ...options });
   if (result.stdout) process.stdout.write(result.stdout);
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}`);
@@ -26,7 +40,7 @@ function run(command, args, options = {}) {
 
 /** Starts `grpcforge serve <service> --port 0` and resolves with the process and its address once it listens. */
 function serve(service, env = {}) {
-  console.log(`$ grpcforge serve ${service} --port 0`);
+  echo(process.execPath, [cli, 'serve', service, '--port', '0'], workspace, env);
   const child = spawn(process.execPath, [cli, 'serve', service, '--port', '0'], {
     cwd: workspace,
     env: { ...process.env, ...env },

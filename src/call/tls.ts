@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
-import { ChannelCredentials } from 'nice-grpc';
+import type { ChannelCredentials } from 'nice-grpc';
+import { createTlsChannelCredentials } from '../runtime/client/tls-credentials.js';
 
 /** The TLS side of a dynamic call: PEM contents as read from `--ca`, `--cert`, `--key`, and `--servername`. */
 export interface CallTlsOptions {
@@ -20,31 +20,13 @@ export function callChannelOptions(options: { readonly servername?: string | und
   return options.servername ? { 'grpc.ssl_target_name_override': options.servername } : {};
 }
 
-interface SecureConnector {
-  connectionOptions?: { servername?: string };
-}
-
 /**
- * TLS channel credentials that send no SNI for an IP address. grpc-js puts the target's host into `servername`
- * even when it is an IP, which SNI does not allow (RFC 6066 §3) and for which Node warns (DEP0123); the certificate
- * is still checked against the IP (Node verifies against `host` when there is no `servername`). With
- * {@link CallTlsOptions.servername} (through {@link callChannelOptions}) the name is sent and verified as given.
+ * TLS channel credentials of a call, sending no SNI for an IP address (no DEP0123; see
+ * {@link createTlsChannelCredentials}). With {@link CallTlsOptions.servername} (through {@link callChannelOptions}) the
+ * name is sent and verified as given.
  */
 export function callTlsCredentials(options: CallTlsOptions): ChannelCredentials {
-  const credentials = ChannelCredentials.createSsl(options.ca, options.key, options.cert);
-  // grpc-js builds the TLS connection options in `_createSecureConnector` (grpc-js 1.10+); without that method
-  // (another grpc-js) the credentials are used as they are, and only the warning comes back.
-  const internal = credentials as unknown as { _createSecureConnector?: (...args: unknown[]) => SecureConnector };
-  const create = internal._createSecureConnector;
-  if (typeof create === 'function') {
-    internal._createSecureConnector = (...args: unknown[]) => {
-      const connector = create.apply(credentials, args);
-      const connection = connector.connectionOptions;
-      if (connection?.servername && isIP(connection.servername)) delete connection.servername;
-      return connector;
-    };
-  }
-  return credentials;
+  return createTlsChannelCredentials(options.ca, options.key, options.cert);
 }
 
 /**

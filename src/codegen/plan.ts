@@ -142,13 +142,18 @@ function planService(
       header(served.map((contractService) => contractService.file)),
     );
     add('src/gen/server/index.ts', 'generated', renderTemplate('gen/server-index.ts.hbs', view));
-    add(CONTEXT_PATH, 'scaffold', renderTemplate('scaffold/context.ts.hbs', buildContextView(service.name, consumedWithNames)));
     add('src/middleware/auth.ts', 'scaffold', renderTemplate('scaffold/middleware-auth.ts.hbs', { serviceName: service.name }));
     add(
       'src/middleware/logging.ts',
       'scaffold',
       renderTemplate('scaffold/middleware-logging.ts.hbs', { serviceName: service.name }),
     );
+  }
+
+  // A consumer-only service (a job, a CLI, a worker) has code too: its context is where that code gets its clients.
+  if (served.length > 0 || consumedWithNames.length > 0) {
+    const view = buildContextView(service.name, consumedWithNames, served.length > 0);
+    add(CONTEXT_PATH, 'scaffold', renderTemplate('scaffold/context.ts.hbs', view));
   }
 
   for (const { consume, service: contractService, names } of consumedWithNames) {

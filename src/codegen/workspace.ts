@@ -16,6 +16,8 @@ export interface InitOptions {
   readonly packageName?: string;
   /** The npm spec of the `grpcforge` dependency in package.json. @defaultValue {@link resolveGrpcforgeDependency}'s */
   readonly grpcforgeSpec?: string;
+  /** Write the workspace without the example (see {@link PlanWorkspaceOptions.empty}). */
+  readonly empty?: boolean;
 }
 
 /** Where the `grpcforge` dependency `init` writes comes from. */
@@ -138,31 +140,68 @@ export interface WorkspaceFile {
 const WORKSPACE_DEPENDENCIES = ['@bufbuild/protobuf', 'nice-grpc', 'nice-grpc-common', 'tsx'];
 /** `@bufbuild/buf` at grpcforge's own pinned version, so `npx buf curl` works in the workspace. */
 const WORKSPACE_DEV_DEPENDENCIES = ['@bufbuild/buf', '@types/node', 'typescript'];
+/** Dependencies whose install scripts must run (buf's binary, the SQLite driver, tsx's esbuild, protobufjs). */
+const WORKSPACE_ALLOW_SCRIPTS = ['@bufbuild/buf', 'better-sqlite3', 'esbuild', 'protobufjs'];
+
+/**
+ * The workspace's `allowScripts` (npm 11's list of dependencies whose install scripts were reviewed; npm 12 runs no
+ * other). A grpcforge from a `file:` spec is a non-registry source, so npm counts its `prepare` script (which builds
+ * a clone's dist/) and warns on every install unless the entry is the spec itself, as written in `dependencies`:
+ * the package name does not cover it (npm 11.19).
+ */
+function allowScriptsOf(grpcforgeSpec: string): string[] {
+  return [...WORKSPACE_ALLOW_SCRIPTS, ...(grpcforgeSpec.startsWith('file:') ? [grpcforgeSpec] : [])];
+}
+
+/** Options of {@link planWorkspace}. */
+export interface PlanWorkspaceOptions {
+  /**
+   * No example: `templates/workspace-empty/` (a grpcforge.yaml without services, an empty proto/, a README of next
+   * steps) in place of the example's grpcforge.yaml, README.md, proto/ and services/.
+   */
+  readonly empty?: boolean;
+}
+
+/** The example's files that an empty workspace replaces or leaves out (paths relative to `templates/workspace/`). */
+const EXAMPLE_ONLY = /^(?:grpcforge\.yaml|README\.md|proto\/.*|services\/.*)$/;
 
 /**
  * The example workspace, computed from `templates/workspace/` without touching the disk: `*.hbs` files are rendered,
- * `_gitignore` becomes `.gitignore` (npm drops dot-files named .gitignore from packages).
+ * `_gitignore` becomes `.gitignore` (npm drops dot-files named .gitignore from packages). With `empty`, the
+ * example's own files give way to `templates/workspace-empty/`.
  */
-export async function planWorkspace(packageName: string, grpcforgeSpec: string): Promise<WorkspaceFile[]> {
-  const root = fileURLToPath(new URL('workspace/', templatesDir()));
+export async function planWorkspace(
+  packageName: string,
+  grpcforgeSpec: string,
+  options: PlanWorkspaceOptions = {},
+): Promise<WorkspaceFile[]> {
+  const empty = options.empty === true;
   const ranges = grpcforgeDependencyRanges();
   const view = {
     packageName,
+    example: !empty,
     dependencies: [
       // The template quotes it: escaped for JSON (a user's spec may hold a quote or a backslash).
       { name: 'grpcforge', range: JSON.stringify(grpcforgeSpec).slice(1, -1) },
       ...WORKSPACE_DEPENDENCIES.map((name) => ({ name, range: ranges[name] ?? '*' })),
     ].sort((a, b) => a.name.localeCompare(b.name)),
     devDependencies: WORKSPACE_DEV_DEPENDENCIES.map((name) => ({ name, range: ranges[name] ?? '*' })),
+    // Escaped for JSON, as the dependency's spec is.
+    allowScripts: allowScriptsOf(grpcforgeSpec).map((entry) => JSON.stringify(entry).slice(1, -1)),
   };
   const files: WorkspaceFile[] = [];
-  for (const path of await listFilesRecursive(root)) {
-    const target = path.replace(/(^|\/)_gitignore$/, '$1.gitignore').replace(/\.hbs$/, '');
-    const content = path.endsWith('.hbs')
-      ? renderTemplate(`workspace/${path}`, view)
-      : (await readFile(join(root, path), 'utf8')).replace(/\r\n/g, '\n');
-    files.push({ path: target, content });
-  }
+  const addFolder = async (folder: string, include: (path: string) => boolean) => {
+    const root = fileURLToPath(new URL(`${folder}/`, templatesDir()));
+    for (const path of (await listFilesRecursive(root)).filter(include)) {
+      const target = path.replace(/(^|\/)_gitignore$/, '$1.gitignore').replace(/\.hbs$/, '');
+      const content = path.endsWith('.hbs')
+        ? renderTemplate(`${folder}/${path}`, view)
+        : (await readFile(join(root, path), 'utf8')).replace(/\r\n/g, '\n');
+      files.push({ path: target, content });
+    }
+  };
+  await addFolder('workspace', (path) => !empty || !EXAMPLE_ONLY.test(path));
+  if (empty) await addFolder('workspace-empty', () => true);
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
 
@@ -176,7 +215,8 @@ export interface InitResult {
 
 /**
  * Creates an example workspace in `dir`: grpcforge.yaml, buf.yaml, buf.gen.yaml, contracts, implemented handlers,
- * package.json (its `grpcforge` dependency from {@link resolveGrpcforgeDependency}), tsconfig.json, .gitignore.
+ * package.json (its `grpcforge` dependency from {@link resolveGrpcforgeDependency}), tsconfig.json, .gitignore; with
+ * `empty`, no contracts and no services (grpcforge.yaml declares none, proto/ holds a README, README.md says what next).
  * @throws UserError `init-not-empty` when `dir` has files and `force` is not set; `bad-flag` for a bad spec.
  */
 export async function initWorkspace(dir: string, options: InitOptions = {}): Promise<InitResult> {
@@ -184,12 +224,12 @@ export async function initWorkspace(dir: string, options: InitOptions = {}): Pro
   const existing = await readdir(target).catch(() => [] as string[]);
   if (existing.length > 0 && !options.force) {
     throw new UserError('init-not-empty', `${dir} is not empty (${existing.length} entries)`, [
-      'choose a new folder, or pass --force to write the example over it',
+      `choose a new folder, or pass --force to write the ${options.empty ? 'workspace' : 'example'} over it`,
     ]);
   }
   const packageName = (options.packageName ?? basename(target)).toLowerCase().replace(/[^a-z0-9-_.]/g, '-');
   const dependency = resolveGrpcforgeDependency(options.grpcforgeSpec !== undefined ? { spec: options.grpcforgeSpec } : {});
-  const files = await planWorkspace(packageName, dependency.spec);
+  const files = await planWorkspace(packageName, dependency.spec, { empty: options.empty === true });
   for (const file of files) await writeFileAtomic(join(target, file.path), file.content);
   return { files, dependency };
 }

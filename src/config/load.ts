@@ -310,13 +310,21 @@ interface ZodNode {
       valueType?: ZodNode;
       element?: ZodNode;
       options?: ZodNode[];
+      /** The output side of a pipe (a preprocess step). */
+      out?: ZodNode;
     };
   };
 }
 
 function unwrap(node: ZodNode): ZodNode {
   let current = node;
-  while (current._zod.def.innerType) current = current._zod.def.innerType;
+  // Defaults and optionals wrap their inner type; a preprocess step (services:) is a pipe into the real schema.
+  for (;;) {
+    const def = current._zod.def;
+    const next = def.innerType ?? (def.type === 'pipe' ? def.out : undefined);
+    if (!next) break;
+    current = next;
+  }
   if (current._zod.def.type === 'union') {
     const objectOption = current._zod.def.options?.find((option) => option._zod.def.type === 'object');
     if (objectOption) return objectOption;

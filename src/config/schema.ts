@@ -307,6 +307,20 @@ const serverLimitsSchema = z
   })
   .describe('Limits of every served connection and call, against runaway and hostile clients.');
 
+/**
+ * `services:` with every entry commented out is YAML null: an empty workspace (`grpcforge init --empty`), read as no
+ * services, as `services: {}` is.
+ */
+const servicesSchema = z
+  .preprocess(
+    (value) => (value === null ? {} : value),
+    z.record(
+      z.string().regex(SERVICE_KEY, { error: 'expected a lower-case name such as "auth" or "billing-api"' }),
+      serviceSchema,
+    ),
+  )
+  .describe('The services of the workspace, by name (lower-case, digits and dashes); empty (or null) for none yet.');
+
 export const configSchema = z
   .strictObject({
     version: z.literal(1).describe('Version of this file format. Always 1.'),
@@ -325,12 +339,7 @@ export const configSchema = z
       })
       .default({ root: 'proto', template: 'buf.gen.yaml' })
       .describe('Where the contracts and the buf generate template are.'),
-    services: z
-      .record(
-        z.string().regex(SERVICE_KEY, { error: 'expected a lower-case name such as "auth" or "billing-api"' }),
-        serviceSchema,
-      )
-      .describe('The services of the workspace, by name (lower-case, digits and dashes).'),
+    services: servicesSchema,
     server: z
       .strictObject({
         shutdownTimeoutMs: z
@@ -371,6 +380,20 @@ export type WrittenConfig = z.output<typeof configSchema>;
 
 /** Builds the JSON Schema of `grpcforge.yaml` (draft 2020-12), for editors and the committed schema file. */
 export function buildConfigJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(configSchema, {
+    io: 'input',
+    target: 'draft-2020-12',
+    // The preprocess step is invisible to JSON Schema: say that null is accepted, so editors accept `services:` alone.
+    override: ({ zodSchema, jsonSchema }) => {
+      if (zodSchema !== servicesSchema) return;
+      // The record's own keys (all but the description) move into the first branch.
+      const record = { ...jsonSchema };
+      delete record.description;
+      delete jsonSchema.type;
+      delete jsonSchema.propertyNames;
+      delete jsonSchema.additionalProperties;
+      jsonSchema.anyOf = [record, { type: 'null' }];
+    },
+  }) as Record<string, unknown>;
   return { ...schema, $id: 'https://grpcforge.dev/schema/grpcforge.schema.json', title: 'grpcforge.yaml' };
 }

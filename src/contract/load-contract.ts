@@ -1,3 +1,4 @@
+import { listFilesRecursive } from '../util/fs.js';
 import { buildDescriptorSet, findBufWorkspace } from './buf.js';
 import { buildContractSet } from './from-descriptors.js';
 import type { ContractSet } from './model.js';
@@ -10,11 +11,16 @@ export interface LoadedContract {
 }
 
 /**
- * Builds the contracts under `contractRoot` with buf and reads them into the contract model.
+ * Builds the contracts under `contractRoot` with buf and reads them into the contract model. A root without any
+ * `.proto` file yet (a workspace from `grpcforge init --empty`) is an empty contract set (no files, no services)
+ * rather than buf's "had no .proto files" failure; buf does not run.
  * @throws UserError `buf-yaml-missing` or `contract-invalid` (with buf's `file:line:col` lines).
  */
 export async function loadContract(contractRoot: string, workspaceDir: string): Promise<LoadedContract> {
   const bufDir = findBufWorkspace(contractRoot, workspaceDir);
+  if (!(await listFilesRecursive(contractRoot)).some((path) => path.endsWith('.proto'))) {
+    return { contract: buildContractSet(new Uint8Array()), bufDir };
+  }
   const descriptorSet = await buildDescriptorSet(bufDir, workspaceDir);
   return { contract: buildContractSet(descriptorSet), bufDir };
 }

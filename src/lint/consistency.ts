@@ -1,4 +1,6 @@
+import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { locateConfigProblems } from '../config/load.js';
 import type { ConfigProblem, ResolvedConfig } from '../config/resolved.js';
@@ -6,7 +8,9 @@ import { checkServiceNamesExist } from '../config/rules.js';
 import type { ContractSet } from '../contract/model.js';
 import { handlerFilePath, rpcNamesOf } from '../contract/names.js';
 import type { WriteEntry } from '../codegen/write.js';
+import { formatKeyPath } from '../config/key-path.js';
 import { toPosix } from '../util/fs.js';
+import { closestMatch } from '../util/suggest.js';
 import type { Finding } from './findings.js';
 
 /**
@@ -73,4 +77,67 @@ export function checkHandlers(config: ResolvedConfig, contract: ContractSet, dry
     }
   }
   return findings;
+}
+
+/**
+ * Rule `unknown-identity`: every `auth.mtls.roles` key is the certificate identity of a service of the workspace, so
+ * an entry left over from the example (`spiffe://platform/user` after `user` was removed) or a typo does not go
+ * unnoticed. A service's identities are those of its certificate when the file exists (the tls section's `cert`, with
+ * `${SERVICE}`): its URI SAN, and its subject CN with `allowCommonName`; and, certificate or not, the identity
+ * `grpcforge certs init` gives it: `spiffe://<any trust domain>/<service>` (the CN `<service>` with `allowCommonName`).
+ * A key that is not a SPIFFE ID while `allowCommonName` is off identifies no certificate at all.
+ */
+export async function checkMtlsIdentities(config: ResolvedConfig): Promise<Finding[]> {
+  const mtls = config.auth.mtls;
+  const keys = Object.keys(mtls?.roles ?? {});
+  if (!mtls || keys.length === 0) return [];
+  const names = config.services.map((service) => service.name);
+  const fromCertificates = new Set<string>();
+  const certPattern = config.tlsFiles?.cert;
+  for (const name of certPattern ? names : []) {
+    const text = await readFile(certPattern!.replaceAll('${SERVICE}', name), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    try {
+      const certificate = new X509Certificate(text);
+      for (const entry of certificate.subjectAltName?.split(', ') ?? []) {
+        if (entry.startsWith('URI:')) fromCertificates.add(entry.slice('URI:'.length));
+      }
+      const cn = /^CN=(.*)$/m.exec(certificate.subject)?.[1];
+      if (cn !== undefined && mtls.allowCommonName) fromCertificates.add(cn);
+    } catch {
+      // Not a certificate: serve reports it; the convention below still applies.
+    }
+  }
+  const conventional = (name: string) => `spiffe://<trust-domain>/${name}`;
+  const serviceList = names.length === 0 ? 'the workspace has no services' : `services: ${names.join(', ')}`;
+  const problems: ConfigProblem[] = [];
+  for (const key of keys) {
+    if (fromCertificates.has(key)) continue;
+    const spiffe = /^spiffe:\/\/([^/]+)\/(.+)$/.exec(key);
+    let message: string;
+    if (spiffe) {
+      const [, trustDomain = '', path = ''] = spiffe;
+      if (names.includes(path)) continue;
+      const close = closestMatch(path, names);
+      message =
+        `no service of the workspace has the identity "${key}"` +
+        (close ? ` (did you mean "spiffe://${trustDomain}/${close}"?)` : '') +
+        ` (${serviceList}; \`grpcforge certs init\` gives each service the identity ${conventional('<service>')}): ` +
+        'remove the entry, or rename it after the service it is meant for';
+    } else if (!mtls.allowCommonName) {
+      message =
+        `"${key}" is not a SPIFFE ID (spiffe://<trust-domain>/<path>) and auth.mtls.allowCommonName is off, so no ` +
+        'certificate is identified by it: write the SPIFFE ID of the service it is meant for';
+    } else {
+      if (names.includes(key)) continue;
+      const close = closestMatch(key, names);
+      message =
+        `no service of the workspace has the certificate CN "${key}"` +
+        (close ? ` (did you mean "${close}"?)` : '') +
+        ` (${serviceList}): remove the entry, or rename it after the service it is meant for`;
+    }
+    const segments = ['auth', 'mtls', 'roles', key];
+    problems.push({ path: formatKeyPath(segments), segments, message, rule: 'unknown-identity' });
+  }
+  return configRuleFindings(config, await locateConfigProblems(config.configPath, problems));
 }

@@ -9,7 +9,7 @@ import { toPosix } from '../util/fs.js';
 import { createAffectedServicesFinder } from './affected-consumers.js';
 import { checkBreaking, type BreakingBaseline } from './breaking.js';
 import { checkBufLint } from './buf-checks.js';
-import { checkHandlers, checkNames, configRuleFindings } from './consistency.js';
+import { checkHandlers, checkMtlsIdentities, checkNames, configRuleFindings } from './consistency.js';
 import { checkDrift } from './drift.js';
 import { sortFindings, type CheckStatus, type Finding, type LintReport } from './findings.js';
 
@@ -68,45 +68,54 @@ export async function runLint(config: ResolvedConfig, options: LintOptions = {})
     }
   };
 
-  if (options.lint ?? true) {
+  // A workspace from `init --empty` has no contract yet: buf would fail ("had no .proto files"), and there is
+  // nothing to lint.
+  const noContracts = loaded.contract.files.length === 0;
+  const contractRoot = `${toPosix(relative(config.workspaceDir, config.contract.root)) || '.'}/`;
+  if (!(options.lint ?? true)) record('lint', '--no-lint');
+  else if (noContracts) record('lint', `no .proto files in ${contractRoot} yet`);
+  else {
     progress('buf lint');
     record('lint', await checkBufLint(loaded.bufDir, config.workspaceDir));
-  } else record('lint', '--no-lint');
+  }
 
   let against: string | undefined;
   if (!(options.breaking ?? true)) record('breaking', '--no-breaking');
   else if (!options.against) record('breaking', 'no --against');
   else {
     progress('buf breaking');
-    const result = await checkBreaking(loaded.bufDir, config.workspaceDir, options.against);
+    const result = await checkBreaking(loaded.bufDir, config.workspaceDir, options.against, noContracts);
     against = result.against;
     const affectedBy = createAffectedServicesFinder(
       loaded.contract,
       config,
       toPosix(relative(config.workspaceDir, config.contract.root)),
     );
-    record(
-      'breaking',
-      result.findings.map((finding) => {
-        const affects = affectedBy(finding);
-        return affects.length > 0 ? { ...finding, affects } : finding;
-      }),
-    );
+    if (result.skipped !== undefined) record('breaking', result.skipped);
+    else
+      record(
+        'breaking',
+        result.findings.map((finding) => {
+          const affects = affectedBy(finding);
+          return affects.length > 0 ? { ...finding, affects } : finding;
+        }),
+      );
   }
 
   progress('workspace consistency');
+  const identityFindings = await checkMtlsIdentities(config);
   const nameFindings = [
     ...configRuleFindings(config, options.configProblems ?? []),
     ...(await checkNames(config, loaded.contract)),
   ];
   if (nameFindings.length > 0) {
-    record('consistency', nameFindings);
+    record('consistency', [...nameFindings, ...identityFindings]);
     record('drift', 'grpcforge.yaml has consistency errors');
   } else {
     progress('generated code (runs ts-proto through buf)');
     const plan = await buildPlan(config, loaded);
     const dryRun = (await applyPlan(config.workspaceDir, plan, { dryRun: true })).entries;
-    record('consistency', checkHandlers(config, loaded.contract, dryRun));
+    record('consistency', [...checkHandlers(config, loaded.contract, dryRun), ...identityFindings]);
     if (options.drift ?? true) record('drift', checkDrift(plan, dryRun));
     else record('drift', '--no-drift');
   }

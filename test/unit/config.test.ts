@@ -172,6 +172,30 @@ describe('grpcforge.yaml', () => {
     );
   });
 
+  test('no services yet: `services: {}` and `services:` with every entry commented out load, without warnings', async () => {
+    for (const yaml of ['version: 1\nservices: {}\n', 'version: 1\nservices:\n  # api:\n  #   serves: [a.v1.A]\n']) {
+      const { result } = await load(yaml);
+      assert.deepEqual([result.errors, result.warnings], [[], []], yaml);
+      assert.deepEqual(result.config?.services, [], yaml);
+    }
+    // Still required, still a map, and still checked inside (the unknown-key hint sees through the null step).
+    for (const [yaml, expected] of [
+      ['version: 1\n', 'grpcforge.yaml:1:1: services: is required (expected record)'],
+      ['version: 1\nservices: [api]\n', 'grpcforge.yaml:2:1: services: expected record, got a list'],
+      [
+        'version: 1\nservices:\n  api:\n    serve: [a.v1.A]\n',
+        'grpcforge.yaml:4:5: services.api.serve: unknown key "serve" (expected one of: dir, serves, consumes, listen); did you mean "serves"?',
+      ],
+    ] as const) {
+      assert.deepEqual((await load(yaml)).messages, [expected]);
+    }
+    const services = (buildConfigJsonSchema().properties as Record<string, { anyOf?: { type?: string }[] }>).services;
+    assert.deepEqual(
+      services?.anyOf?.map((option) => option.type),
+      ['object', 'null'],
+    );
+  });
+
   test('the committed JSON Schema is the one the zod schema generates (run `npm run schema`)', async () => {
     const committed: unknown = JSON.parse(await readFile(join(repoRoot, 'schema/grpcforge.schema.json'), 'utf8'));
     assert.deepEqual(committed, buildConfigJsonSchema());

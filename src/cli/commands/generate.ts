@@ -1,4 +1,6 @@
+import { relative } from 'node:path';
 import type { Command } from 'commander';
+import { toPosix } from '../../util/fs.js';
 import { configPathFor, loadWorkspaceConfig, loadWorkspaceContract } from '../context.js';
 import { err, errLabelled, out, printJson } from '../output/print.js';
 
@@ -55,6 +57,12 @@ Examples:
         onProgress: progress,
       });
       if (!flags.json) for (const note of plan.notes) err(`note: ${note}`);
+      if (!flags.json && config.services.length === 0) {
+        err(
+          'note: grpcforge.yaml declares no services, so there is nothing to generate: add a contract under ' +
+            `${toPosix(relative(config.workspaceDir, config.contract.root)) || '.'}/ and declare a service under services:`,
+        );
+      }
       const drift = report.entries.filter(isDrift);
       if (flags.json) {
         printJson({

@@ -17,6 +17,7 @@ export function registerInit(program: Command): void {
     .argument('<dir>', 'folder of the new workspace (created when missing)')
     .description('create a workspace: grpcforge.yaml, buf.yaml, buf.gen.yaml, example contracts and services')
     .option('-f, --force', 'write into a folder that is not empty (files with the same names are replaced)')
+    .option('--empty', 'no example: grpcforge.yaml without services, an empty proto/, a README.md of next steps')
     .option('--name <name>', 'package name in the workspace package.json (default: the folder name)')
     .option(
       '--grpcforge-spec <spec>',
@@ -28,6 +29,8 @@ export function registerInit(program: Command): void {
       `
 The example is a small platform: auth serves auth.v1.AuthService, user serves user.v1.UserService and calls
 auth through its generated client. Between them the contracts use all four RPC kinds and pass buf lint STANDARD.
+With --empty, the workspace has the same buf.yaml, buf.gen.yaml, package.json, tsconfig.json and .gitignore, but no
+contract and no service yet: bring your own (README.md in it lists the steps).
 
 The workspace package.json depends on the grpcforge that ran init (init prints what it wrote):
   - run from a clone (also through \`npm install -g <clone>\` or \`npm link\`): "file:<absolute path of the clone>"
@@ -37,13 +40,16 @@ A package installed globally from a .tgz cannot tell where it came from: pass --
 
 Examples:
   $ grpcforge init platform
+  $ grpcforge init collector --empty                    # start from your own contracts
   $ cd platform && npm install && npx grpcforge generate && npx grpcforge serve auth
   $ grpcforge init platform --grpcforge-spec file:./grpcforge-0.1.0.tgz     # the tarball \`npm pack\` wrote`,
     )
-    .action(async (dir: string, options: { force?: boolean; name?: string; grpcforgeSpec?: string }) => {
+    .action(async (dir: string, options: { force?: boolean; empty?: boolean; name?: string; grpcforgeSpec?: string }) => {
       const { initWorkspace } = await import('../../codegen/workspace.js');
+      const empty = options.empty === true;
       const { files, dependency } = await initWorkspace(dir, {
         force: options.force === true,
+        empty,
         ...(options.grpcforgeSpec !== undefined ? { grpcforgeSpec: options.grpcforgeSpec } : {}),
         ...(options.name ? { packageName: options.name } : {}),
       });
@@ -53,6 +59,12 @@ Examples:
       out('next:');
       out(`  cd ${dir}`);
       out('  npm install');
+      if (empty) {
+        out('  # add a contract under proto/ and declare a service in grpcforge.yaml (README.md shows both), then:');
+        out('  npx grpcforge generate');
+        out('  npx grpcforge serve <service>');
+        return;
+      }
       out('  npx grpcforge generate');
       out('  npx grpcforge serve auth     # and in another terminal: npx grpcforge serve user');
     });

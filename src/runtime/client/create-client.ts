@@ -10,6 +10,7 @@ import {
 import { readFileSync } from 'node:fs';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
+import { createTlsChannelCredentials } from './tls-credentials.js';
 import { Metadata, Status, type ClientMiddleware } from 'nice-grpc-common';
 import { clientTelemetryMiddleware } from '../telemetry/client-hook.js';
 import { describeEnvValue, resolveEnvValue, type EnvValue } from './env.js';
@@ -205,7 +206,8 @@ function channelCredentials(tls: ClientTlsOptions | undefined): ChannelCredentia
   const key = pem(tls.key);
   const cert = pem(tls.cert);
   if ((key === null) !== (cert === null)) throw new Error('client TLS: give both cert and key for mTLS, or neither');
-  return ChannelCredentials.createSsl(pem(tls.ca), key, cert);
+  // No SNI for an IP address (a target such as dns:///127.0.0.1:50051): no DEP0123 on stderr.
+  return createTlsChannelCredentials(pem(tls.ca), key, cert);
 }
 
 /** Client middleware that adds `x-api-key` and `authorization` metadata unless the call sets them itself. */

@@ -213,8 +213,16 @@ export function buildStubView(service: ContractService, names: ConsumedNames, pb
   };
 }
 
-/** View of `templates/scaffold/context.ts.hbs`: one member per consumed service, its generated client. */
-export function buildContextView(serviceName: string, consumed: readonly { service: ContractService; names: ConsumedNames }[]) {
+/**
+ * View of `templates/scaffold/context.ts.hbs`: one member per consumed service, its generated client.
+ * @param serves whether the service serves anything: `grpcforge serve` then creates the context for its handlers;
+ *   otherwise (a consumer-only service) the service's own code calls `createServiceContext()`.
+ */
+export function buildContextView(
+  serviceName: string,
+  consumed: readonly { service: ContractService; names: ConsumedNames }[],
+  serves: boolean,
+) {
   const members = consumed.map(({ service, names }) => ({
     key: names.contextKey,
     factoryName: names.factoryName,
@@ -222,6 +230,7 @@ export function buildContextView(serviceName: string, consumed: readonly { servi
   }));
   return {
     serviceName,
+    serves,
     imports: consumed.map(({ service, names }) => ({
       factoryName: names.factoryName,
       importPath: importSpecifier('src/context.ts', clientPath(service)),
