@@ -331,13 +331,14 @@ describe('grpcforge dashboard', { timeout: 120_000 }, () => {
       const header = (await page.textContent('#since')) ?? '';
       const match = /^since (\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) UTC$/.exec(header);
       assert.ok(match, header);
-      const since = Date.parse(`${match[1]}T${match[2]}Z`);
+      const [, day = '', time = ''] = match;
+      const since = Date.parse(`${day}T${time}Z`);
       await page.waitForSelector('#chart[data-x-ticks]');
       const ticks = ((await page.getAttribute('#chart', 'data-x-ticks')) ?? '').split(' ');
       assert.ok(ticks.length >= 2, ticks.join(' '));
       for (const tick of ticks) {
         assert.match(tick, /^\d\d:\d\d$/);
-        let at = Date.parse(`${match[1]}T${tick}:00Z`);
+        let at = Date.parse(`${day}T${tick}:00Z`);
         if (at < since - 60_000) at += 86_400_000;
         assert.ok(at >= since - 60_000 && at <= Date.now() + 60_000, `tick ${tick} is not in the hour since ${header}`);
       }
@@ -416,21 +417,17 @@ describe('grpcforge dashboard', { timeout: 120_000 }, () => {
       }
       for (const [index, label] of layout.labels.entries()) {
         const text = label.text;
-        assert.ok(inside(label, svgBox), `${String(text)} inside the SVG`);
+        assert.ok(inside(label, svgBox), `${text} inside the SVG`);
         // The stroke is 1.5 px wide; the arrow head 12 px long and wide, ending at the path's end.
         for (const { points, end } of layout.paths) {
           assert.ok(
             !points.some((point) => inside({ ...point, width: 0, height: 0 }, grow(label, 1))),
-            `an edge crosses ${String(text)}`,
+            `an edge crosses ${text}`,
           );
-          assert.ok(
-            !overlap(label, { x: end.x - 12, y: end.y - 6, width: 12, height: 12 }),
-            `an arrow head touches ${String(text)}`,
-          );
+          assert.ok(!overlap(label, { x: end.x - 12, y: end.y - 6, width: 12, height: 12 }), `an arrow head touches ${text}`);
         }
-        for (const node of layout.nodes) assert.ok(!overlap(label, node.rect), `${String(text)} overlaps a node`);
-        for (const other of layout.labels.slice(index + 1))
-          assert.ok(!overlap(label, other), `${String(text)} overlaps ${String(other.text)}`);
+        for (const node of layout.nodes) assert.ok(!overlap(label, node.rect), `${text} overlaps a node`);
+        for (const other of layout.labels.slice(index + 1)) assert.ok(!overlap(label, other), `${text} overlaps ${other.text}`);
       }
       assertClean(base, watch);
     } finally {
