@@ -83,8 +83,12 @@ export interface InvokeOptions {
   readonly address: string;
   readonly credentials: ChannelCredentials;
   readonly metadata: Metadata;
-  /** Request messages in proto JSON; unary and server-streaming use the first (or `{}`). */
-  readonly requests: readonly JsonValue[];
+  /**
+   * Request messages in proto JSON; unary and server-streaming use the first (or `{}`). An async iterable (for client
+   * and bidi streaming: `grpcforge call -d -` reading stdin) is sent message by message as it yields, and the request
+   * stream is half-closed when it ends; an array is checked whole before anything is sent.
+   */
+  readonly requests: readonly JsonValue[] | AsyncIterable<JsonValue>;
   /** Called with each response in proto JSON, as it arrives. */
   readonly onResponse: (response: JsonValue) => void;
   /** @defaultValue none */
@@ -101,12 +105,14 @@ export interface InvokeOptions {
 
 /**
  * Calls a method of any kind from its descriptor: JSON requests are checked and encoded first (a bad field is a
- * UserError before anything is sent), responses are decoded to proto JSON.
- * @throws UserError `bad-request` for JSON that does not fit the request type; ClientError for RPC failures.
+ * UserError before anything is sent; for an iterable of requests, before that request is sent, and the call is
+ * cancelled), responses are decoded to proto JSON.
+ * @throws UserError `bad-request` for JSON that does not fit the request type, or what the request iterable throws;
+ *   ClientError for RPC failures.
  */
 export async function invokeDynamic(resolved: ResolvedDynamicMethod, options: InvokeOptions): Promise<void> {
   const { method, registry } = resolved;
-  const encoded = (options.requests.length > 0 ? options.requests : [{}]).map((json, index) => {
+  const encode = (json: JsonValue, index: number) => {
     try {
       return toBinary(method.input, fromJson(method.input, json, { registry }));
     } catch (error) {
@@ -115,8 +121,22 @@ export async function invokeDynamic(resolved: ResolvedDynamicMethod, options: In
         `request ${index + 1} does not fit ${method.input.typeName}: ${(error as Error).message}`,
       );
     }
-  });
+  };
   const streamingRequest = resolved.kind === 'clientStreaming' || resolved.kind === 'bidiStreaming';
+  const requests = options.requests;
+  let encoded: Uint8Array[] | AsyncIterable<Uint8Array>;
+  if (Symbol.asyncIterator in requests) {
+    encoded = (async function* () {
+      let index = 0;
+      for await (const json of requests) yield encode(json, index++);
+    })();
+    if (!streamingRequest) {
+      const first = await encoded[Symbol.asyncIterator]().next();
+      encoded = [first.done ? encode({}, 0) : first.value];
+    }
+  } else {
+    encoded = (requests.length > 0 ? requests : [{}]).map(encode);
+  }
   const streamingResponse = resolved.kind === 'serverStreaming' || resolved.kind === 'bidiStreaming';
   const definition = {
     call: {
@@ -150,7 +170,7 @@ export async function invokeDynamic(resolved: ResolvedDynamicMethod, options: In
     ? (async function* () {
         yield* encoded;
       })()
-    : encoded[0];
+    : (encoded as Uint8Array[])[0];
   try {
     const result = client.call(request, callOptions);
     if (streamingResponse) for await (const bytes of result as AsyncIterable<Uint8Array>) options.onResponse(decode(bytes));

@@ -1,7 +1,8 @@
 import type { X509Certificate as X509CertificateClass } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ResolvedAuthSettings, ResolvedConfig } from '../config/resolved.js';
-import type { AuthOptions, LogStore, TelemetryOptions } from '../runtime/index.js';
+import { OTLP_PROTOCOLS } from '../config/schema.js';
+import type { AuthOptions, LogStore, OtlpProtocol, TelemetryOptions } from '../runtime/index.js';
 import { UserError, errorMessage } from '../util/errors.js';
 
 /**
@@ -167,12 +168,30 @@ function checkCaFile(pem: Buffer, file: string, X509Certificate: typeof X509Cert
 }
 
 /**
+ * The OTLP protocol `OTEL_EXPORTER_OTLP_PROTOCOL` names, `http/json` when it is unset or empty.
+ * @throws UserError `telemetry-config` for any other value.
+ */
+function otlpProtocolFromEnv(): OtlpProtocol {
+  const value = process.env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim();
+  if (!value) return 'http/json';
+  const protocol = OTLP_PROTOCOLS.find((known) => known === value);
+  if (protocol) return protocol;
+  throw new UserError(
+    'telemetry-config',
+    `OTEL_EXPORTER_OTLP_PROTOCOL: "${value}" is not an OTLP protocol: expected one of: ${OTLP_PROTOCOLS.join(', ')}`,
+    ['fix or unset it, or set telemetry.otlp.protocol in grpcforge.yaml (which takes precedence)'],
+  );
+}
+
+/**
  * The telemetry options of service `serviceName` from the `telemetry` section: `service.name` defaults to the service
  * name, `${VAR}` / `${VAR:-default}` in OTLP header values are read from the environment now, and the Prometheus
- * address is the service's own under `prometheus.services` or the shared `prometheus.listen`.
+ * address is the service's own under `prometheus.services` or the shared `prometheus.listen`. The OTLP protocol is
+ * `otlp.protocol`, else `OTEL_EXPORTER_OTLP_PROTOCOL` (the OpenTelemetry convention), else `http/json`.
  * `serve` passes the result to `startServer` as `telemetry` (nothing when it returns `undefined`).
  * @returns `undefined` when telemetry is off.
- * @throws UserError `telemetry-config` when a header references an unset variable without a default.
+ * @throws UserError `telemetry-config` when a header references an unset variable without a default, or
+ *   `OTEL_EXPORTER_OTLP_PROTOCOL` names no OTLP protocol.
  */
 export function buildTelemetryOptions(config: ResolvedConfig, serviceName: string): TelemetryOptions | undefined {
   const telemetry = config.telemetry;
@@ -199,7 +218,16 @@ export function buildTelemetryOptions(config: ResolvedConfig, serviceName: strin
     serviceName: telemetry.serviceName ?? serviceName,
     traces: telemetry.traces,
     metrics: telemetry.metrics,
-    ...(telemetry.otlp ? { otlp: { endpoint: telemetry.otlp.endpoint, headers, intervalMs: telemetry.otlp.intervalMs } } : {}),
+    ...(telemetry.otlp
+      ? {
+          otlp: {
+            endpoint: telemetry.otlp.endpoint,
+            protocol: telemetry.otlp.protocol ?? otlpProtocolFromEnv(),
+            headers,
+            intervalMs: telemetry.otlp.intervalMs,
+          },
+        }
+      : {}),
     ...(prometheus ? { prometheus: { host: prometheus.host, port: prometheus.port } } : {}),
   };
 }

@@ -23,9 +23,18 @@ export interface ResolvedConfig {
 export interface ResolvedTelemetrySettings {
   /** `service.name`; `undefined` for the name of the service being served. */
   readonly serviceName: string | undefined;
-  /** OTLP/HTTP export; header values may hold `${VAR:-default}` references, expanded when serve starts. */
+  /**
+   * OTLP export; header values may hold `${VAR:-default}` references, expanded when serve starts. `protocol` is
+   * `undefined` when the file leaves it out (serve then reads `OTEL_EXPORTER_OTLP_PROTOCOL`).
+   */
   readonly otlp:
-    { readonly endpoint: string; readonly headers: Readonly<Record<string, string>>; readonly intervalMs: number } | undefined;
+    | {
+        readonly endpoint: string;
+        readonly protocol?: 'http/json' | 'http/protobuf' | 'grpc' | undefined;
+        readonly headers: Readonly<Record<string, string>>;
+        readonly intervalMs: number;
+      }
+    | undefined;
   readonly traces: boolean;
   readonly metrics: boolean;
   /** The Prometheus endpoint: one address, and addresses per service name over it. */

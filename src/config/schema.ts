@@ -194,6 +194,9 @@ const logStoreSchema = z
 const listenAddress = (what: string) =>
   z.string().regex(LISTEN, { error: 'expected HOST:PORT, for example "127.0.0.1:9464"' }).describe(what);
 
+/** The OTLP transports, named as `OTEL_EXPORTER_OTLP_PROTOCOL` names them (the runtime's `OtlpProtocol`). */
+export const OTLP_PROTOCOLS = ['http/json', 'http/protobuf', 'grpc'] as const;
+
 const telemetrySchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe('Switch telemetry on or off without removing the section.'),
@@ -207,15 +210,23 @@ const telemetrySchema = z
         endpoint: z
           .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL such as "http://127.0.0.1:4318"' })
           .describe(
-            'Base URL of the OTLP/HTTP receiver (a collector, or a backend that takes OTLP): traces go to /v1/traces, ' +
-              'metrics to /v1/metrics, JSON-encoded.',
+            'Base URL of the OTLP receiver (a collector, or a backend that takes OTLP). Over HTTP (port 4318 by ' +
+              'convention) traces go to /v1/traces and metrics to /v1/metrics; over gRPC (port 4317) the URL has no ' +
+              'path: http:// is plaintext, https:// is TLS.',
+          ),
+        protocol: z
+          .enum(OTLP_PROTOCOLS)
+          .optional()
+          .describe(
+            'The OTLP transport: http/json (OTLP/HTTP, JSON), http/protobuf (OTLP/HTTP, binary protobuf) or grpc (the ' +
+              'OTLP gRPC services). Default: OTEL_EXPORTER_OTLP_PROTOCOL when set, else http/json.',
           ),
         headers: z
           .record(z.string().regex(/^[A-Za-z0-9-]+$/, { error: 'expected an HTTP header name' }), z.string())
           .default({})
           .describe(
-            'HTTP headers of every export request. ${VAR} and ${VAR:-default} read the environment when serve starts, ' +
-              'so keys stay out of the file.',
+            'Headers of every export request (gRPC metadata over grpc). ${VAR} and ${VAR:-default} read the ' +
+              'environment when serve starts, so keys stay out of the file.',
           ),
         intervalMs: z
           .number()
@@ -224,8 +235,18 @@ const telemetrySchema = z
           .default(60_000)
           .describe('How often metrics are pushed, in ms. Spans go in batches, at most 5 s after they end.'),
       })
+      .superRefine((otlp, context) => {
+        if (otlp.protocol === 'grpc' && new URL(otlp.endpoint).pathname !== '/') {
+          context.addIssue({
+            code: 'custom',
+            path: ['endpoint'],
+            input: otlp.endpoint,
+            message: 'over grpc the endpoint has no path, for example "http://127.0.0.1:4317"',
+          });
+        }
+      })
       .optional()
-      .describe('Push traces and metrics over OTLP/HTTP. Without it, nothing is pushed (Prometheus may still scrape).'),
+      .describe('Push traces and metrics over OTLP. Without it, nothing is pushed (Prometheus may still scrape).'),
     traces: z
       .boolean()
       .default(true)

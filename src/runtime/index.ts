@@ -70,7 +70,13 @@ export type { ErrorMappingOptions } from './middleware/error-mapping.js';
 
 // Telemetry: OpenTelemetry export (the SDK loads only when a server starts with `telemetry`).
 export { traceIdOfCall } from './telemetry/trace-id.js';
-export type { OtlpExportOptions, PrometheusOptions, RunningTelemetry, TelemetryOptions } from './telemetry/options.js';
+export type {
+  OtlpExportOptions,
+  OtlpProtocol,
+  PrometheusOptions,
+  RunningTelemetry,
+  TelemetryOptions,
+} from './telemetry/options.js';
 
 // The request-log store, for a team's own reports.
 export { createLogStore } from './logstore/create-log-store.js';

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import {
+  childEnv,
   linkWorkspace,
   repoRoot,
   runCli,
@@ -86,6 +87,76 @@ describe('grpcforge call', () => {
     );
     assert.equal(synced.code, 0, synced.stderr);
     assert.deepEqual(documents(synced.stdout), [{ user: { id: 'u7', displayName: 'Radia' }, found: true }, {}]);
+  });
+
+  test('bidi from stdin is interactive: each message is sent when complete, each response printed as it arrives', async (t) => {
+    const child = spawn(
+      process.execPath,
+      [
+        join(repoRoot, 'bin/grpcforge'),
+        'call',
+        user.address,
+        'user.v1.UserService/SyncUsers',
+        '-H',
+        bearer,
+        '-d',
+        '-',
+        '--print-curl',
+      ],
+      { cwd: ws, env: childEnv({}), stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    t.after(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    /** Waits (at most 30 s) until stdout holds `count` whole JSON documents. */
+    const responses = async (count: number) => {
+      const deadline = Date.now() + 30_000;
+      while (documentsSoFar() < count) {
+        assert.ok(Date.now() < deadline, `no response ${count} within 30 s; stdout: ${stdout}; stderr: ${stderr}`);
+        assert.equal(child.exitCode, null, `the call ended early; stderr: ${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return documents(stdout);
+    };
+    const documentsSoFar = () => stdout.split('\n').filter((line) => line === '}' || line === '{}').length;
+    // The first message, without a newline after it: its closing brace completes it.
+    child.stdin.write('{"id": "u1"}');
+    const [first] = await responses(1);
+    assert.deepEqual([(first?.user as { displayName: string }).displayName, first?.found], ['Ada Lovelace', true]);
+    // The second, pretty-printed across writes: sent only once whole.
+    child.stdin.write('\n{\n  "id":');
+    child.stdin.write(' "nobody"\n}\n');
+    assert.deepEqual((await responses(2))[1], {});
+    child.stdin.end();
+    assert.equal(await exited, 0, stderr);
+    assert.equal(documents(stdout).length, 2);
+    assert.match(stderr, /^\$ buf curl .* -d @- http:\/\/127\.0\.0\.1:\d+\/user\.v1\.UserService\/SyncUsers$/m);
+
+    // Values back to back, as grpcurl takes them; a value that is not JSON stops the call when it is reached.
+    const together = runCli(
+      ['call', user.address, 'user.v1.UserService/SyncUsers', '-H', bearer, '-d', '-'],
+      ws,
+      {},
+      '{"id":"u1"}{"id":"u2"}',
+    );
+    assert.equal(together.code, 0, together.stderr);
+    assert.deepEqual(
+      documents(together.stdout).map((response) => (response.user as { id: string }).id),
+      ['u1', 'u2'],
+    );
+    const broken = runCli(
+      ['call', user.address, 'user.v1.UserService/SyncUsers', '-H', bearer, '-d', '-'],
+      ws,
+      {},
+      '{"id":"u1"}\n{"id":}\n',
+    );
+    assert.equal(broken.code, 2, broken.stderr);
+    assert.match(broken.stderr, /-d: message 2 is not JSON/);
   });
 
   test('errors print the status code name and exit 64 + the code; bad input exits 2', () => {

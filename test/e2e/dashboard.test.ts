@@ -84,6 +84,42 @@ async function get(path: string, auth: string | null = `Bearer ${token}`): Promi
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
+/** A box in SVG user units. */
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** What the map page drew: the SVG's size, node boxes and their texts, edge labels, and points 1 px apart on each edge. */
+interface MapLayout {
+  svg: { width: number; height: number };
+  nodes: { rect: Box; texts: Box[] }[];
+  labels: (Box & { text: string })[];
+  paths: { points: { x: number; y: number }[]; end: { x: number; y: number } }[];
+}
+
+/** Reads the {@link MapLayout} in the page (a string: the test loader's helpers do not exist there). */
+const MAP_LAYOUT = `(() => {
+  const svg = document.querySelector('#map');
+  const boxes = (elements) => [...elements].map((element) => {
+    const { x, y, width, height } = element.getBBox();
+    return { x, y, width, height, text: element.textContent };
+  });
+  return {
+    svg: { width: svg.viewBox.baseVal.width, height: svg.viewBox.baseVal.height },
+    nodes: [...svg.querySelectorAll('.node')].map((node) => ({ rect: boxes(node.querySelectorAll('rect'))[0], texts: boxes(node.querySelectorAll('text')) })),
+    labels: boxes(svg.querySelectorAll('.edge text')),
+    paths: [...svg.querySelectorAll('.edge path')].map((line) => {
+      const length = line.getTotalLength();
+      const points = Array.from({ length: Math.floor(length) + 1 }, (_, at) => line.getPointAtLength(at)).map(({ x, y }) => ({ x, y }));
+      const end = line.getPointAtLength(length);
+      return { points, end: { x: end.x, y: end.y } };
+    }),
+  };
+})()`;
+
 describe('grpcforge dashboard', { timeout: 120_000 }, () => {
   let storeUrl: string;
   before(async () => {
@@ -280,9 +316,16 @@ describe('grpcforge dashboard', { timeout: 120_000 }, () => {
       await page.locator('#buckets tbody tr td', { hasText: 'NOT_FOUND 1' }).waitFor();
       const most = bucketsUntil(Date.now());
       const points = await Promise.all(['#calls-chart', '#latency-chart'].map((id) => page.getAttribute(id, 'data-points')));
-      const rows = await page.locator('#buckets tbody tr').count();
-      assert.ok(rows >= fewest && rows <= most, `${String(rows)} rows for ${String(fewest)}–${String(most)} buckets`);
-      assert.deepEqual(points, [String(rows), String(rows)]);
+      assert.equal(points[0], points[1]);
+      const count = Number(points[0]);
+      assert.ok(count >= fewest && count <= most, `${String(count)} points for ${String(fewest)}–${String(most)} buckets`);
+      // The table: the one bucket with calls, and each run of empty buckets (before it, and since) folded into a row.
+      const rows = await page.locator('#buckets tbody tr').allTextContents();
+      assert.equal(rows.length, 3, rows.join('\n'));
+      assert.match(rows[0]!, /no calls \(\d+ buckets\)$/);
+      assert.match(rows[2]!, /no calls \(\d+ buckets\)$/);
+      const busyStart = body.timeline[0]!.start;
+      assert.ok(rows[1]!.startsWith(`${busyStart.slice(0, 19).replace('T', ' ')} UTC`), `${rows[1]!} for ${busyStart}`);
       // The bucket of the five calls, its codes as the API gives them; the stacked series, one per code.
       const busy = page.locator('#buckets tbody tr', { hasText: 'NOT_FOUND 1' }).locator('td');
       assert.deepEqual((await busy.allTextContents()).slice(1, 3), ['5', '2']);
@@ -293,6 +336,40 @@ describe('grpcforge dashboard', { timeout: 120_000 }, () => {
         ['INTERNAL', 'NOT_FOUND', 'OK'],
       );
       assertClean(base, watch);
+    } finally {
+      await browser?.close();
+    }
+  });
+
+  test('times are UTC everywhere, named so: the overview header, the chart axes and the timeline table', async () => {
+    let browser: Browser | undefined;
+    try {
+      browser = await launchChromium();
+      // A browser 5 h 30 min east of UTC: local axis labels would fall outside the hour the header names.
+      const page = await browser.newPage({ timezoneId: 'Asia/Kolkata' });
+      page.setDefaultTimeout(15_000);
+      await page.goto(`${base}/#token=${token}`);
+      await page.locator('#since', { hasText: 'UTC' }).waitFor();
+      const header = (await page.textContent('#since')) ?? '';
+      const match = /^since (\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) UTC$/.exec(header);
+      assert.ok(match, header);
+      const [, day = '', time = ''] = match;
+      const since = Date.parse(`${day}T${time}Z`);
+      await page.waitForSelector('#chart[data-x-ticks]');
+      const ticks = ((await page.getAttribute('#chart', 'data-x-ticks')) ?? '').split(' ');
+      assert.ok(ticks.length >= 2, ticks.join(' '));
+      for (const tick of ticks) {
+        assert.match(tick, /^\d\d:\d\d$/);
+        let at = Date.parse(`${day}T${tick}:00Z`);
+        if (at < since - 60_000) at += 86_400_000;
+        assert.ok(at >= since - 60_000 && at <= Date.now() + 60_000, `tick ${tick} is not in the hour since ${header}`);
+      }
+      await page.goto(`${base}/timeline`);
+      await page.locator('#bucket-size', { hasText: /since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/ }).waitFor();
+      for (const start of await page.locator('#buckets tbody tr td:first-child').allTextContents()) {
+        assert.match(start, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC( – [\d: -]+ UTC)?$/);
+      }
+      assert.match((await page.getAttribute('#calls-chart', 'data-x-ticks')) ?? '', /^\d\d:\d\d( \d\d:\d\d)+$/);
     } finally {
       await browser?.close();
     }
@@ -338,6 +415,42 @@ describe('grpcforge dashboard', { timeout: 120_000 }, () => {
       assert.match((await edge.textContent()) ?? '', /^3 calls · [\d.]+\/s · 33\.3% errors · p95 [\d.]+ ms$/);
       assert.equal(await page.locator('#map .node').count(), 3);
       assert.match((await page.locator('#map [data-node="user"] .node-figures').textContent()) ?? '', /^2 calls /);
+      // Every label lies inside the SVG (node texts inside their box), and no edge label touches an edge, an arrow
+      // head, a node or another label.
+      const layout = await page.evaluate<MapLayout>(MAP_LAYOUT);
+      const inside = (inner: Box, outer: Box) =>
+        inner.x >= outer.x &&
+        inner.y >= outer.y &&
+        inner.x + inner.width <= outer.x + outer.width &&
+        inner.y + inner.height <= outer.y + outer.height;
+      const overlap = (a: Box, b: Box) =>
+        a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+      const grow = (b: Box, by: number): Box => ({
+        x: b.x - by,
+        y: b.y - by,
+        width: b.width + 2 * by,
+        height: b.height + 2 * by,
+      });
+      const svgBox = { x: 0, y: 0, ...layout.svg };
+      assert.equal(layout.labels.length, 4);
+      for (const node of layout.nodes) {
+        assert.ok(inside(node.rect, svgBox), 'node inside the SVG');
+        for (const text of node.texts) assert.ok(inside(text, node.rect), `node text ${JSON.stringify(text)} inside its box`);
+      }
+      for (const [index, label] of layout.labels.entries()) {
+        const text = label.text;
+        assert.ok(inside(label, svgBox), `${text} inside the SVG`);
+        // The stroke is 1.5 px wide; the arrow head 12 px long and wide, ending at the path's end.
+        for (const { points, end } of layout.paths) {
+          assert.ok(
+            !points.some((point) => inside({ ...point, width: 0, height: 0 }, grow(label, 1))),
+            `an edge crosses ${text}`,
+          );
+          assert.ok(!overlap(label, { x: end.x - 12, y: end.y - 6, width: 12, height: 12 }), `an arrow head touches ${text}`);
+        }
+        for (const node of layout.nodes) assert.ok(!overlap(label, node.rect), `${text} overlaps a node`);
+        for (const other of layout.labels.slice(index + 1)) assert.ok(!overlap(label, other), `${text} overlaps ${other.text}`);
+      }
       assertClean(base, watch);
     } finally {
       await browser?.close();

@@ -239,10 +239,48 @@ describe('grpcforge.yaml telemetry', () => {
       serviceName: 'user',
       traces: true,
       metrics: true,
-      otlp: { endpoint: 'http://127.0.0.1:4318', headers: { 'x-api-key': 'dev-key' }, intervalMs: 60_000 },
+      otlp: {
+        endpoint: 'http://127.0.0.1:4318',
+        protocol: 'http/json',
+        headers: { 'x-api-key': 'dev-key' },
+        intervalMs: 60_000,
+      },
       prometheus: { host: '127.0.0.1', port: 9465 },
     });
     assert.deepEqual(buildTelemetryOptions(config, 'auth')?.prometheus, { host: '127.0.0.1', port: 9464 });
+  });
+
+  test('otlp.protocol: grpc, http/protobuf or http/json; unset, serve reads OTEL_EXPORTER_OTLP_PROTOCOL', async (t) => {
+    const previous = process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
+    t.after(() => {
+      if (previous === undefined) delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
+      else process.env.OTEL_EXPORTER_OTLP_PROTOCOL = previous;
+    });
+    const protocolOf = async (otlp: string) => {
+      const { result } = await load(withTelemetry(`  otlp: ${otlp}\n`));
+      assert.deepEqual(result.errors, []);
+      return buildTelemetryOptions(result.config!, 'auth')?.otlp?.protocol;
+    };
+    delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
+    assert.equal(await protocolOf('{ endpoint: http://127.0.0.1:4318 }'), 'http/json');
+    assert.equal(await protocolOf('{ endpoint: http://127.0.0.1:4317, protocol: grpc }'), 'grpc');
+    process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'grpc';
+    assert.equal(await protocolOf('{ endpoint: http://127.0.0.1:4317 }'), 'grpc');
+    assert.equal(await protocolOf('{ endpoint: http://127.0.0.1:4318, protocol: http/protobuf }'), 'http/protobuf');
+    process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'thrift';
+    const { result } = await load(withTelemetry('  otlp: { endpoint: http://127.0.0.1:4318 }\n'));
+    assert.throws(() => buildTelemetryOptions(result.config!, 'auth'), {
+      message: 'OTEL_EXPORTER_OTLP_PROTOCOL: "thrift" is not an OTLP protocol: expected one of: http/json, http/protobuf, grpc',
+    });
+    const { messages } = await load(withTelemetry('  otlp: { endpoint: "http://127.0.0.1:4317/v1", protocol: grpc }\n'));
+    const bad = await load(withTelemetry('  otlp: { endpoint: "http://127.0.0.1:4317", protocol: http }\n'));
+    assert.deepEqual(
+      [...messages, ...bad.messages].map((message) => message.replace(/^grpcforge\.yaml:\d+:\d+: /, '')),
+      [
+        'telemetry.otlp.endpoint: over grpc the endpoint has no path, for example "http://127.0.0.1:4317", got "http://127.0.0.1:4317/v1"',
+        'telemetry.otlp.protocol: expected "http/json" or "http/protobuf" or "grpc", got "http"',
+      ],
+    );
   });
 
   test('wrong values are errors with the key path and what was expected', async () => {

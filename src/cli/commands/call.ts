@@ -8,7 +8,10 @@ export function registerCall(program: Command): void {
     .argument('<address>', 'HOST:PORT of the server')
     .argument('[method]', 'fully-qualified method: pkg.Service/Method')
     .description('call any RPC of a server through reflection (or the workspace contracts), JSON in and out')
-    .option('-d, --data <json>', 'request as JSON, @file, or - for stdin; streams take JSON lines or an array (default: {})')
+    .option(
+      '-d, --data <json>',
+      'request as JSON, @file, or - for stdin; streams take JSON values one after another or an array, and from stdin send each as it is read (default: {})',
+    )
     .option('-H, --header <key:value>', 'metadata, repeatable', (value: string, all: string[] | undefined) => [
       ...(all ?? []),
       value,

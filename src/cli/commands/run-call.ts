@@ -93,7 +93,9 @@ export async function runCall(address: string, target: string | undefined, flags
     if (!target) throw new UserError('bad-flag', 'name a method (pkg.Service/Method), or pass --list');
     const resolved = await resolveTarget(source, target, dynamic);
     const requests = await readRequests(flags.data, resolved.kind === 'clientStreaming' || resolved.kind === 'bidiStreaming');
-    if (flags.printCurl) err(`$ ${curlCommand(address, resolved.path, flags, requests, source.schema)}`);
+    if (flags.printCurl) {
+      err(`$ ${curlCommand(address, resolved.path, flags, Array.isArray(requests) ? requests : undefined, source.schema)}`);
+    }
     await dynamic.invokeDynamic(resolved, {
       address,
       credentials,
@@ -182,37 +184,50 @@ async function resolveTarget(source: DescriptorSource, target: string, dynamic: 
   return dynamic.resolveDynamicMethod(await source.registryFor(name.service), name.path, source.where);
 }
 
-/** Request messages from -d: one JSON value, a JSON array (streams), or JSON lines. */
-async function readRequests(data: string | undefined, streaming: boolean): Promise<JsonValue[]> {
+/**
+ * Request messages from -d: JSON values one after another (whitespace or newlines between them, as grpcurl reads
+ * them); for a streaming request a JSON array stands for its elements. `-d -` reads stdin: for client and bidi
+ * streaming as a stream, each message parsed and sent as soon as it is complete and the request stream half-closed
+ * at the end of stdin (so a bidi call can be driven by hand); otherwise the whole of stdin, before the call.
+ * @throws UserError `bad-request` for a value that is not JSON (for stdin streams, when that value is reached).
+ */
+async function readRequests(data: string | undefined, streaming: boolean): Promise<JsonValue[] | AsyncIterable<JsonValue>> {
   if (data === undefined) return [{}];
-  let text = data;
+  const { jsonValuesOf } = await import('../../call/json-values.js');
+  const { parseRequestJson } = await import('../../call/request-json.js');
+  // Not JSON.parse: it would turn 1152921504606846977 into 1152921504606846976.
+  async function* messages(texts: AsyncIterable<string>): AsyncGenerator<JsonValue> {
+    let index = 0;
+    for await (const text of texts) {
+      index++;
+      let value: JsonValue;
+      try {
+        value = parseRequestJson(text);
+      } catch (error) {
+        throw new UserError('bad-request', `-d: message ${index} is not JSON: ${errorMessage(error)}`);
+      }
+      if (streaming && Array.isArray(value)) yield* value;
+      else yield value;
+    }
+  }
   if (data === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    text = Buffer.concat(chunks).toString('utf8');
-  } else if (data.startsWith('@')) {
+    process.stdin.setEncoding('utf8');
+    const stdin = messages(jsonValuesOf(process.stdin as AsyncIterable<string>));
+    return streaming ? stdin : collect(stdin);
+  }
+  let text = data;
+  if (data.startsWith('@')) {
     text = await readFile(data.slice(1), 'utf8').catch((error: unknown) => {
       throw new UserError('bad-flag', `-d: cannot read ${data.slice(1)}: ${errorMessage(error)}`);
     });
   }
-  const { parseRequestJson } = await import('../../call/request-json.js');
-  // Not JSON.parse: it would turn 1152921504606846977 into 1152921504606846976.
-  try {
-    const value = parseRequestJson(text);
-    return streaming && Array.isArray(value) ? value : [value];
-  } catch {
-    const lines = text
-      .split('\n')
-      .map((line) => line.trim())
-      .filter(Boolean);
-    return lines.map((line, index) => {
-      try {
-        return parseRequestJson(line);
-      } catch (error) {
-        throw new UserError('bad-request', `-d: line ${index + 1} is not JSON: ${errorMessage(error)}`);
-      }
-    });
-  }
+  return collect(messages(jsonValuesOf([text])));
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const collected: T[] = [];
+  for await (const item of items) collected.push(item);
+  return collected;
 }
 
 /** The workspace's FileDescriptorSet and its buf module folder, for servers without reflection. */
@@ -225,13 +240,14 @@ async function workspaceDescriptors(command: Command): Promise<{ descriptorSet: 
 
 /**
  * The same call with buf curl: its TLS flags, headers, body and deadline, `--schema` when the workspace contracts
- * stand in for reflection, `--list-methods` for `--list` (`path` undefined).
+ * stand in for reflection, `--list-methods` for `--list` (`path` undefined). `requests` undefined (a request stream
+ * read from stdin) is `-d @-`: buf curl reads stdin too.
  */
 function curlCommand(
   address: string,
   path: string | undefined,
   flags: CallFlags,
-  requests: readonly JsonValue[],
+  requests: readonly JsonValue[] | undefined,
   schema: string | undefined,
 ): string {
   const quote = (value: string) => (/^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
@@ -249,7 +265,11 @@ function curlCommand(
   }
   if (flags.deadline) parts.push('--timeout', `${Number(flags.deadline)}ms`);
   const body =
-    requests.length === 1 ? JSON.stringify(requests[0]) : requests.map((request) => JSON.stringify(request)).join('\n');
+    requests === undefined
+      ? '@-'
+      : requests.length === 1
+        ? JSON.stringify(requests[0])
+        : requests.map((request) => JSON.stringify(request)).join('\n');
   parts.push('-d', quote(body), `${tls ? 'https' : 'http'}://${address}${path}`);
   return parts.join(' ');
 }

@@ -108,6 +108,32 @@ export const commonScript = (csrfCookie: string): string => `'use strict';
     return all;
   }
 
+  /** A time as every page shows it: in UTC, and saying so ("2025-01-02 13:04:05 UTC"), whatever the browser's zone. */
+  const utc = (ms) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
+
+  /**
+   * uPlot options for charts over time, in UTC like the rest of the page: \`tzDate\` (ticks on UTC minutes, hours,
+   * days), the x series' legend value and the x axis, labelled "UTC", whose tick labels ("13:05", or "01-02" for days)
+   * are also kept in \`data-x-ticks\` of \`element\`, space-separated.
+   */
+  function utcTime(element) {
+    return {
+      tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), 'Etc/UTC'),
+      series: { value: (chart, seconds) => (seconds === null || seconds === undefined ? '–' : utc(seconds * 1000)) },
+      axis: {
+        label: 'time (UTC)',
+        values: (chart, splits, axis, space, increment) => {
+          const labels = splits.map((seconds) => {
+            const iso = new Date(seconds * 1000).toISOString();
+            return increment >= 86400 ? iso.slice(5, 10) : iso.slice(11, 16);
+          });
+          element.dataset.xTicks = labels.join(' ');
+          return labels;
+        },
+      },
+    };
+  }
+
   /** "1h 2m", "3m 4s", "5s" */
   function age(ms) {
     const s = Math.max(0, Math.floor(ms / 1000));
@@ -117,6 +143,6 @@ export const commonScript = (csrfCookie: string): string => `'use strict';
     return Math.floor(s / 86400) + 'd ' + Math.floor((s % 86400) / 3600) + 'h';
   }
 
-  window.dashboard = { ready, WINDOW_MS, $, say, api, post, cell, callRow, requestLink, buckets, age };
+  window.dashboard = { ready, WINDOW_MS, $, say, api, post, cell, callRow, requestLink, buckets, age, utc, utcTime };
 })();
 `;

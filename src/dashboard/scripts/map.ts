@@ -1,13 +1,19 @@
 /**
  * `/assets/map.js`: the service map from `GET /api/v1/map`, every 10 s. Nodes are laid out in columns by depth
  * (a service nobody consumes on the left, each provider one column right of its deepest consumer; cycles stop at the
- * number of nodes), edges are arrows from consumer to provider with their figures as a label. Values are text nodes.
+ * number of nodes), edges are arrows from consumer to provider with their figures as a label. Labels are measured: a
+ * node is as wide as its longest line, and each edge leaves its consumer horizontally under its label, through a lane
+ * as wide as the widest label of that column, before it turns to its provider, so no label is clipped by the SVG or
+ * crossed by an arrow. Values are text nodes.
  */
 export const MAP_SCRIPT = `'use strict';
 (() => {
   const { $, say, api, cell } = window.dashboard;
   const SVG = 'http://www.w3.org/2000/svg';
-  const NODE_W = 230, NODE_H = 66, GAP_X = 170, GAP_Y = 40, PAD = 20;
+  /** Least node size, gaps, the text's inset in a node, and the edges' label lanes (px). */
+  const NODE_W = 230, NODE_H = 66, GAP_Y = 40, PAD = 20, TEXT_X = 10;
+  /** A label's inset in its lane, the arrows' run past the lane, the gap of columns no edge leaves, a label's line height, and the distance of a node's leaving ports (a label of two lines fits above each). */
+  const LABEL_PAD = 8, RUN = 60, MIN_GAP = 120, LINE = 14, PORT_GAP = 38;
   const percent = (value) => (value * 100).toFixed(1) + '%';
   const rate = (calls, windowMs) => (calls / (windowMs / 1000)).toFixed(3);
   const errorRate = (item) => (item.calls === 0 ? 0 : item.errors / item.calls);
@@ -43,16 +49,46 @@ export const MAP_SCRIPT = `'use strict';
     svg.replaceChildren();
     $('empty').hidden = map.nodes.length > 0;
     const depth = depths(map.nodes, map.edges);
-    const rows = new Map();
+    const names = new Set(map.nodes.map((node) => node.name));
+    const drawn = map.edges.filter((edge) => names.has(edge.from) && names.has(edge.to));
+    // The texts first, in the SVG, so they are measured in the page's fonts; they are placed once the layout is known.
+    const text = (className, value) => {
+      const node = element('text', { class: className }, value);
+      svg.append(node);
+      return node;
+    };
+    const nodeTexts = new Map(map.nodes.map((node) => [node.name, [
+      text('node-name', node.name + (node.external ? ' (not in this workspace)' : '')),
+      text('node-serves', node.serves.join(', ')),
+      text('node-figures', figures(node, map.windowMs)),
+    ]]));
+    const edgeTexts = new Map(drawn.map((edge) => [edge, [text('edge-service', edge.service), text('edge-figures', figures(edge, map.windowMs))]]));
+    const widest = (texts) => Math.ceil(Math.max(0, ...texts.map((node) => node.getComputedTextLength())));
+    const nodeW = Math.max(NODE_W, ...[...nodeTexts.values()].map((texts) => widest(texts) + 2 * TEXT_X));
+    const outgoing = new Map(map.nodes.map((node) => [node.name, drawn.filter((edge) => edge.from === node.name)]));
+    const incoming = new Map(map.nodes.map((node) => [node.name, drawn.filter((edge) => edge.to === node.name)]));
+    // Each column's label lane: the widest label of the edges leaving it; the arrows leave it horizontally under their
+    // labels, then run to their providers past the lane, so no arrow crosses a label.
+    const columns = Math.max(0, ...depth.values()) + 1;
+    const lane = Array.from({ length: columns }, () => 0);
+    for (const edge of drawn) {
+      const column = depth.get(edge.from) || 0;
+      lane[column] = Math.max(lane[column], widest(edgeTexts.get(edge)) + 2 * LABEL_PAD);
+    }
+    const gap = lane.map((width) => (width > 0 ? width + RUN : MIN_GAP));
+    const columnX = [PAD];
+    for (let column = 1; column < columns; column++) columnX.push(columnX[column - 1] + nodeW + gap[column - 1]);
+    // A node is tall enough for one label per edge leaving it, each over its own port.
     const at = new Map();
+    const bottom = Array.from({ length: columns }, () => PAD);
     for (const node of map.nodes) {
       const column = depth.get(node.name) || 0;
-      const row = rows.get(column) || 0;
-      rows.set(column, row + 1);
-      at.set(node.name, { x: PAD + column * (NODE_W + GAP_X), y: PAD + row * (NODE_H + GAP_Y) });
+      const height = Math.max(NODE_H, outgoing.get(node.name).length * PORT_GAP + 10);
+      at.set(node.name, { x: columnX[column], y: bottom[column], height, column });
+      bottom[column] += height + GAP_Y;
     }
-    const width = PAD * 2 + (Math.max(0, ...depth.values()) + 1) * (NODE_W + GAP_X) - GAP_X;
-    const height = PAD * 2 + Math.max(1, ...rows.values()) * (NODE_H + GAP_Y) - GAP_Y;
+    const width = columnX[columns - 1] + nodeW + (lane[columns - 1] > 0 ? gap[columns - 1] : 0) + PAD;
+    const height = Math.max(...bottom) - GAP_Y + PAD;
     svg.setAttribute('viewBox', '0 0 ' + width + ' ' + height);
     svg.setAttribute('width', String(width));
     svg.setAttribute('height', String(height));
@@ -60,24 +96,44 @@ export const MAP_SCRIPT = `'use strict';
     const marker = element('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 8, markerHeight: 8, orient: 'auto-start-reverse' });
     marker.append(element('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#667' }));
     defs.append(marker);
-    svg.append(defs);
-    for (const edge of map.edges) {
+    svg.prepend(defs);
+    // Ports: leaving edges one under the other (in the order of their providers), arriving ones spread over the side.
+    const sourceY = new Map(), targetY = new Map();
+    const byPosition = (a, b) => a.y - b.y || a.x - b.x;
+    for (const node of map.nodes) {
+      const box = at.get(node.name);
+      [...outgoing.get(node.name)]
+        .sort((a, b) => byPosition(at.get(a.to), at.get(b.to)))
+        .forEach((edge, index) => sourceY.set(edge, box.y + (index + 1) * PORT_GAP));
+    }
+    for (const node of map.nodes) {
+      const box = at.get(node.name);
+      const arriving = [...incoming.get(node.name)].sort((a, b) => sourceY.get(a) - sourceY.get(b));
+      arriving.forEach((edge, index) => targetY.set(edge, box.y + (box.height * (index + 1)) / (arriving.length + 1)));
+    }
+    for (const edge of drawn) {
       const from = at.get(edge.from), to = at.get(edge.to);
-      if (!from || !to) continue;
       const group = element('g', { class: 'edge', 'data-edge': edge.from + '->' + edge.to });
-      const x1 = from.x + NODE_W, y1 = from.y + NODE_H / 2, x2 = to.x, y2 = to.y + NODE_H / 2;
-      group.append(element('line', { x1, y1, x2, y2, stroke: edge.errors > 0 ? '#d83b3b' : '#667', 'stroke-width': 1.5, 'marker-end': 'url(#arrow)' }));
-      group.append(element('text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 16, 'text-anchor': 'middle', class: 'edge-service' }, edge.service));
-      group.append(element('text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle', class: 'edge-figures' }, figures(edge, map.windowMs)));
+      const x1 = from.x + nodeW, y1 = sourceY.get(edge), x2 = to.x, y2 = targetY.get(edge);
+      const laneEnd = x1 + lane[from.column];
+      group.append(element('path', { d: 'M ' + x1 + ' ' + y1 + ' H ' + laneEnd + ' L ' + x2 + ' ' + y2, fill: 'none', stroke: edge.errors > 0 ? '#d83b3b' : '#667', 'stroke-width': 1.5, 'marker-end': 'url(#arrow)' }));
+      const [service, numbers] = edgeTexts.get(edge);
+      service.setAttribute('x', String(x1 + LABEL_PAD));
+      service.setAttribute('y', String(y1 - 6 - LINE));
+      numbers.setAttribute('x', String(x1 + LABEL_PAD));
+      numbers.setAttribute('y', String(y1 - 6));
+      group.append(service, numbers);
       svg.append(group);
     }
     for (const node of map.nodes) {
-      const { x, y } = at.get(node.name);
+      const { x, y, height } = at.get(node.name);
       const group = element('g', { class: 'node' + (node.external ? ' external' : ''), 'data-node': node.name });
-      group.append(element('rect', { x, y, width: NODE_W, height: NODE_H, rx: 6, fill: node.external ? '#f4f4f6' : '#eef3fc', stroke: node.errors > 0 ? '#d83b3b' : '#3b6fd8' }));
-      group.append(element('text', { x: x + 10, y: y + 20, class: 'node-name' }, node.name + (node.external ? ' (not in this workspace)' : '')));
-      group.append(element('text', { x: x + 10, y: y + 38, class: 'node-serves' }, node.serves.join(', ')));
-      group.append(element('text', { x: x + 10, y: y + 56, class: 'node-figures' }, figures(node, map.windowMs)));
+      group.append(element('rect', { x, y, width: nodeW, height, rx: 6, fill: node.external ? '#f4f4f6' : '#eef3fc', stroke: node.errors > 0 ? '#d83b3b' : '#3b6fd8' }));
+      nodeTexts.get(node.name).forEach((line, index) => {
+        line.setAttribute('x', String(x + TEXT_X));
+        line.setAttribute('y', String(y + 20 + index * 18));
+        group.append(line);
+      });
       svg.append(group);
     }
     const nodes = $('nodes').tBodies[0];

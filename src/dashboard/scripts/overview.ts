@@ -1,12 +1,12 @@
-/** `/assets/overview.js`: fills the overview page from the API, every 10 s. */
+/** `/assets/overview.js`: fills the overview page from the API, every 10 s. Times are in UTC, as on every page. */
 export const OVERVIEW_SCRIPT = `'use strict';
 (() => {
-  const { WINDOW_MS, $, say, api, cell, buckets } = window.dashboard;
+  const { WINDOW_MS, $, say, api, cell, buckets, utc, utcTime } = window.dashboard;
   const ms = (value) => value.toFixed(2);
   const percent = (value) => (value * 100).toFixed(2) + '%';
 
   function showOverview(overview, windowMs) {
-    $('since').textContent = 'since ' + overview.since;
+    $('since').textContent = 'since ' + utc(Date.parse(overview.since));
     const totals = overview.totals;
     $('total-calls').textContent = String(totals.calls);
     $('total-errors').textContent = String(totals.errors);
@@ -40,17 +40,19 @@ export const OVERVIEW_SCRIPT = `'use strict';
       errors.push(bucket ? bucket.errors : 0);
       p95.push(bucket ? bucket.p95Ms : null);
     }
+    const time = utcTime($('chart'));
     const options = {
       width: Math.max(320, Math.min(1100, document.body.clientWidth - 48)),
       height: 260,
+      tzDate: time.tzDate,
       scales: { x: { time: true }, ms: { auto: true } },
       series: [
-        {},
+        time.series,
         { label: 'calls', stroke: '#3b6fd8', width: 2 },
         { label: 'errors', stroke: '#d83b3b', width: 2 },
         { label: 'p95 ms', stroke: '#8a5cd8', width: 1, dash: [4, 4], scale: 'ms', spanGaps: true },
       ],
-      axes: [{}, { label: 'calls' }, { side: 1, scale: 'ms', label: 'p95 ms', grid: { show: false } }],
+      axes: [time.axis, { label: 'calls' }, { side: 1, scale: 'ms', label: 'p95 ms', grid: { show: false } }],
     };
     if (chart) chart.destroy();
     chart = new uPlot(options, [xs, calls, errors, p95], $('chart'));

@@ -2,10 +2,11 @@
  * `/assets/timeline.js`: the timeline page from `GET /api/v1/timeline`, every 10 s. One point per bucket of the
  * window (empty ones are zero calls and no latency). The calls chart stacks one series per status code seen in the
  * window, OK first; each series is drawn as bars of its running total, tallest first, so each code shows as its band.
+ * The table lists the buckets with calls and folds each run of empty ones into one row. Times are in UTC.
  */
 export const TIMELINE_SCRIPT = `'use strict';
 (() => {
-  const { $, say, api, cell, buckets } = window.dashboard;
+  const { $, say, api, cell, buckets, utc, utcTime } = window.dashboard;
   /** Colours of the status codes (by name); others cycle through the rest. */
   const COLOURS = { OK: '#3c9a5f', CANCELLED: '#9aa0a6', UNKNOWN: '#7f5539', INVALID_ARGUMENT: '#e09f3e',
     DEADLINE_EXCEEDED: '#d8833b', NOT_FOUND: '#b08ee0', UNAUTHENTICATED: '#d83b3b', PERMISSION_DENIED: '#a4133c',
@@ -16,9 +17,12 @@ export const TIMELINE_SCRIPT = `'use strict';
   const width = () => Math.max(320, Math.min(1100, document.body.clientWidth - 48));
   const charts = {};
 
+  /** Draws chart \`id\`: \`options.series\` and \`options.axes\` without the x axis' own (UTC time, from common.js). */
   function draw(id, options, data) {
     if (charts[id]) charts[id].destroy();
-    charts[id] = new uPlot({ width: width(), height: 240, scales: { x: { time: true } }, ...options }, data, $(id));
+    const time = utcTime($(id));
+    const all = { ...options, tzDate: time.tzDate, series: [time.series, ...options.series], axes: [time.axis, ...options.axes] };
+    charts[id] = new uPlot({ width: width(), height: 240, scales: { x: { time: true } }, ...all }, data, $(id));
     $(id).dataset.points = String(data[0].length);
   }
 
@@ -35,33 +39,49 @@ export const TIMELINE_SCRIPT = `'use strict';
     const bars = uPlot.paths.bars({ size: [0.8, 40] });
     const series = order.map((code, index) => ({ label: codes.get(code), fill: colour(codes.get(code), index), stroke: colour(codes.get(code), index), paths: bars, points: { show: false } }));
     // Tallest first: each smaller running total is drawn over the one before it.
-    draw('calls-chart', { series: [{}, ...series.reverse()], axes: [{}, { label: 'calls' }] }, [xs, ...stacked.reverse()]);
+    draw('calls-chart', { series: series.reverse(), axes: [{ label: 'calls' }] }, [xs, ...stacked.reverse()]);
     const latency = (key) => all.map(({ bucket }) => (bucket ? bucket[key] : null));
     draw(
       'latency-chart',
       {
         series: [
-          {},
           { label: 'p50', stroke: '#3b6fd8', width: 2, spanGaps: true },
           { label: 'p95', stroke: '#8a5cd8', width: 2, spanGaps: true },
           { label: 'p99', stroke: '#d83b3b', width: 2, spanGaps: true },
         ],
-        axes: [{}, { label: 'ms' }],
+        axes: [{ label: 'ms' }],
       },
       [xs, latency('p50Ms'), latency('p95Ms'), latency('p99Ms')],
     );
-    $('bucket-size').textContent = (timeline.bucketMs / 60000) + ' min each, since ' + timeline.since;
+    $('bucket-size').textContent = (timeline.bucketMs / 60000) + ' min each, since ' + utc(Date.parse(timeline.since));
+    // The table: one row per bucket with calls, newest first; a run of empty buckets is one row, "no calls".
     const body = $('buckets').tBodies[0];
     body.replaceChildren();
-    for (const { start, bucket } of [...all].reverse()) {
+    const rows = [];
+    for (const { start, bucket } of all) {
+      const last = rows[rows.length - 1];
+      if (!bucket && last && !last.bucket) last.end = start;
+      else rows.push({ start, end: start, bucket });
+    }
+    for (const { start, end, bucket } of rows.reverse()) {
       const row = document.createElement('tr');
-      cell(row, new Date(start).toISOString());
-      cell(row, bucket ? bucket.calls : 0);
-      cell(row, bucket ? bucket.errors : 0);
-      cell(row, ms(bucket && bucket.p50Ms));
-      cell(row, ms(bucket && bucket.p95Ms));
-      cell(row, ms(bucket && bucket.p99Ms));
-      cell(row, bucket ? bucket.byStatus.map((entry) => entry.status + ' ' + entry.calls).join(', ') : '');
+      if (!bucket) {
+        row.className = 'empty';
+        // The end's date only when it differs: "2025-01-02 13:05:00 UTC – 13:57:00 UTC".
+        const until = utc(end).slice(0, 10) === utc(start).slice(0, 10) ? utc(end).slice(11) : utc(end);
+        cell(row, start === end ? utc(start) : utc(start) + ' – ' + until);
+        for (let column = 0; column < 5; column++) cell(row, null);
+        cell(row, 'no calls' + (start === end ? '' : ' (' + ((end - start) / timeline.bucketMs + 1) + ' buckets)'));
+        body.append(row);
+        continue;
+      }
+      cell(row, utc(start));
+      cell(row, bucket.calls);
+      cell(row, bucket.errors);
+      cell(row, ms(bucket.p50Ms));
+      cell(row, ms(bucket.p95Ms));
+      cell(row, ms(bucket.p99Ms));
+      cell(row, bucket.byStatus.map((entry) => entry.status + ' ' + entry.calls).join(', '));
       body.append(row);
     }
   }

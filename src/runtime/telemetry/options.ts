@@ -1,12 +1,13 @@
 /**
  * Options of a server's OpenTelemetry export ({@link ServerBaseOptions.telemetry}). Plain data: `grpcforge serve`
  * maps the `telemetry:` section of `grpcforge.yaml` onto it (`buildTelemetryOptions`), tests build it by hand.
- * Importing this module loads nothing: the OpenTelemetry SDK is imported only when a server starts with telemetry.
+ * Importing this module loads nothing: the OpenTelemetry SDK is imported only when a server starts with telemetry, and
+ * only the exporters of the chosen OTLP protocol.
  */
 export interface TelemetryOptions {
   /** `service.name` of the exported resource, for example `auth`. */
   readonly serviceName: string;
-  /** OTLP/HTTP export (JSON encoding); without it nothing is pushed (Prometheus may still be scraped). */
+  /** OTLP export (over HTTP or gRPC); without it nothing is pushed (Prometheus may still be scraped). */
   readonly otlp?: OtlpExportOptions;
   /** Export a server span per call and a client span per outgoing call of generated clients. @defaultValue true */
   readonly traces?: boolean;
@@ -16,14 +17,27 @@ export interface TelemetryOptions {
   readonly prometheus?: PrometheusOptions;
 }
 
-/** Where and how often OTLP/HTTP data is sent. */
+/**
+ * The OTLP transport, named as `OTEL_EXPORTER_OTLP_PROTOCOL` names it: `http/json` (OTLP/HTTP, JSON encoding),
+ * `http/protobuf` (OTLP/HTTP, binary protobuf) or `grpc` (the OTLP gRPC services `TraceService/Export` and
+ * `MetricsService/Export`, for a collector that listens on gRPC only, such as one built with grpcforge).
+ */
+export type OtlpProtocol = 'http/json' | 'http/protobuf' | 'grpc';
+
+/** Where, how and how often OTLP data is sent. */
 export interface OtlpExportOptions {
   /**
-   * Base URL of the collector's OTLP/HTTP receiver, for example `http://127.0.0.1:4318`: traces go to
-   * `<endpoint>/v1/traces`, metrics to `<endpoint>/v1/metrics` (the OTLP/HTTP default paths).
+   * Base URL of the collector's OTLP receiver. Over HTTP, for example `http://127.0.0.1:4318`: traces go to
+   * `<endpoint>/v1/traces`, metrics to `<endpoint>/v1/metrics` (the OTLP/HTTP default paths). Over gRPC, for example
+   * `http://127.0.0.1:4317` (plaintext) or `https://collector:4317` (TLS with the system's CAs); a path is ignored.
    */
   readonly endpoint: string;
-  /** Extra HTTP headers of every export request, for example an API key of a hosted backend. */
+  /** The transport. @defaultValue `'http/json'` */
+  readonly protocol?: OtlpProtocol;
+  /**
+   * Extra headers of every export request (HTTP headers, or gRPC metadata with the name in lower case), for example
+   * an API key of a hosted backend.
+   */
   readonly headers?: Readonly<Record<string, string>>;
   /** How often metrics are pushed, in ms (spans go in batches, at most 5 s after they end). @defaultValue 60000 */
   readonly intervalMs?: number;

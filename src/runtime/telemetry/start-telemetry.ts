@@ -1,12 +1,15 @@
 import { hostPort } from '../host-port.js';
 import { context, type Histogram } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type MetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { createServer, type Server } from 'node:http';
 import type { ServerMiddleware } from 'nice-grpc';
@@ -21,7 +24,7 @@ import {
   rpcAttributes,
   statusAttributes,
 } from './conventions.js';
-import type { TelemetryOptions } from './options.js';
+import type { OtlpExportOptions, TelemetryOptions } from './options.js';
 import type { TelemetryInstruments } from './propagation.js';
 import { createServerTelemetryMiddleware } from './server-middleware.js';
 
@@ -50,9 +53,9 @@ const running: TelemetryInstruments[] = [];
 let contextManagerChecked = false;
 
 /**
- * Starts the OpenTelemetry SDK for one server: a tracer provider exporting to `<endpoint>/v1/traces` in batches, a
- * meter provider pushing to `<endpoint>/v1/metrics` every `intervalMs` (OTLP/HTTP, JSON encoding), the Prometheus
- * endpoint, and the client middleware of the process's generated clients. Registers an AsyncLocalStorage context
+ * Starts the OpenTelemetry SDK for one server: a tracer provider exporting spans in batches and a meter provider
+ * pushing metrics every `intervalMs`, both over OTLP by `otlp.protocol` (see {@link createOtlpExporters}), the
+ * Prometheus endpoint, and the client middleware of the process's generated clients. Registers an AsyncLocalStorage context
  * manager unless the application registered one; registers no global tracer or meter provider (two servers in one
  * process keep their own `service.name`).
  * @param servedServices fully-qualified names of the services the server serves (for the `_OTHER` collapsing).
@@ -65,23 +68,21 @@ export async function startTelemetry(options: TelemetryOptions, servedServices: 
     if (!context.setGlobalContextManager(manager)) manager.disable();
   }
   const resource = defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }));
-  const headers = { ...options.otlp?.headers };
-  const tracerProvider =
-    (options.traces ?? true)
-      ? new BasicTracerProvider({
-          resource,
-          spanProcessors: options.otlp
-            ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${trimSlash(options.otlp.endpoint)}/v1/traces`, headers }))]
-            : [],
-        })
-      : undefined;
-  const readers: MetricReader[] = [];
+  const tracesOn = options.traces ?? true;
   const metricsOn = options.metrics ?? true;
-  if (metricsOn && options.otlp) {
-    const intervalMs = options.otlp.intervalMs ?? 60_000;
+  const exporters = options.otlp && (tracesOn || metricsOn) ? await createOtlpExporters(options.otlp) : undefined;
+  const tracerProvider = tracesOn
+    ? new BasicTracerProvider({
+        resource,
+        spanProcessors: exporters ? [new BatchSpanProcessor(exporters.traces())] : [],
+      })
+    : undefined;
+  const readers: MetricReader[] = [];
+  if (metricsOn && exporters) {
+    const intervalMs = options.otlp?.intervalMs ?? 60_000;
     readers.push(
       new PeriodicExportingMetricReader({
-        exporter: new OTLPMetricExporter({ url: `${trimSlash(options.otlp.endpoint)}/v1/metrics`, headers }),
+        exporter: exporters.metrics(),
         exportIntervalMillis: intervalMs,
         exportTimeoutMillis: Math.min(intervalMs, 30_000),
       }),
@@ -134,6 +135,61 @@ export async function startTelemetry(options: TelemetryOptions, servedServices: 
   };
 }
 
+/** Makers of the OTLP span and metric exporters of one protocol. */
+interface OtlpExporters {
+  traces(): SpanExporter;
+  metrics(): PushMetricExporter;
+}
+
+/**
+ * The OTLP exporters of `otlp.protocol`, importing only that protocol's packages: over HTTP (`http/json`, the default,
+ * or `http/protobuf`) they post to `<endpoint>/v1/traces` and `<endpoint>/v1/metrics` with `headers`; over `grpc` they
+ * call `TraceService/Export` and `MetricsService/Export` at the endpoint's host and port (plaintext for `http://`, TLS
+ * for `https://`), with `headers` as metadata.
+ */
+async function createOtlpExporters(otlp: OtlpExportOptions): Promise<OtlpExporters> {
+  const headers = { ...otlp.headers };
+  const base = otlp.endpoint.replace(/\/+$/, '');
+  switch (otlp.protocol ?? 'http/json') {
+    case 'grpc': {
+      const [{ Metadata }, { OTLPTraceExporter }, { OTLPMetricExporter }] = await Promise.all([
+        import('@grpc/grpc-js'),
+        import('@opentelemetry/exporter-trace-otlp-grpc'),
+        import('@opentelemetry/exporter-metrics-otlp-grpc'),
+      ]);
+      const metadata = () => {
+        const result = new Metadata();
+        for (const [name, value] of Object.entries(headers)) result.set(name.toLowerCase(), value);
+        return result;
+      };
+      return {
+        traces: () => new OTLPTraceExporter({ url: base, metadata: metadata() }),
+        metrics: () => new OTLPMetricExporter({ url: base, metadata: metadata() }),
+      };
+    }
+    case 'http/protobuf': {
+      const [{ OTLPTraceExporter }, { OTLPMetricExporter }] = await Promise.all([
+        import('@opentelemetry/exporter-trace-otlp-proto'),
+        import('@opentelemetry/exporter-metrics-otlp-proto'),
+      ]);
+      return {
+        traces: () => new OTLPTraceExporter({ url: `${base}/v1/traces`, headers }),
+        metrics: () => new OTLPMetricExporter({ url: `${base}/v1/metrics`, headers }),
+      };
+    }
+    case 'http/json': {
+      const [{ OTLPTraceExporter }, { OTLPMetricExporter }] = await Promise.all([
+        import('@opentelemetry/exporter-trace-otlp-http'),
+        import('@opentelemetry/exporter-metrics-otlp-http'),
+      ]);
+      return {
+        traces: () => new OTLPTraceExporter({ url: `${base}/v1/traces`, headers }),
+        metrics: () => new OTLPMetricExporter({ url: `${base}/v1/metrics`, headers }),
+      };
+    }
+  }
+}
+
 /** Serves `GET /metrics` (Prometheus text format) on its own port; 404 for other paths. */
 async function servePrometheus(
   exporter: PrometheusExporter,
@@ -165,8 +221,4 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
-}
-
-function trimSlash(url: string): string {
-  return url.replace(/\/+$/, '');
 }
