@@ -126,7 +126,7 @@ function checkTelemetry(
   const telemetry = config.telemetry;
   if (!telemetry) return;
   if (!telemetry.otlp && !telemetry.prometheus) {
-    warnings.push(problem(['telemetry'], 'exports nothing: add otlp (an OTLP/HTTP endpoint) or prometheus'));
+    warnings.push(problem(['telemetry'], 'exports nothing: add otlp (an OTLP endpoint, over HTTP or gRPC) or prometheus'));
   }
   const prometheus = telemetry.prometheus;
   if (!prometheus) return;

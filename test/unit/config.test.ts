@@ -325,7 +325,7 @@ describe('grpcforge.yaml telemetry', () => {
     assert.deepEqual(nothing.result.errors, []);
     assert.deepEqual(
       nothing.result.warnings.map((problem) => `${problem.path}: ${problem.message}`),
-      ['telemetry: exports nothing: add otlp (an OTLP/HTTP endpoint) or prometheus'],
+      ['telemetry: exports nothing: add otlp (an OTLP endpoint, over HTTP or gRPC) or prometheus'],
     );
   });
 });
