@@ -301,6 +301,9 @@ describe('call accounting', { timeout: 30_000 }, () => {
 describe('shutdown', { timeout: 30_000 }, () => {
   test('a forced shutdown resolves once the calls it cancelled are recorded', async () => {
     const rows: CallRecord[] = [];
+    // Shutdown starts once every call is in its handler (a fixed sleep lost that race on a loaded machine: the server
+    // then had nothing in flight and drained at once).
+    let arrived = 0;
     const server = await startServer({
       host: '127.0.0.1',
       port: 0,
@@ -310,8 +313,13 @@ describe('shutdown', { timeout: 30_000 }, () => {
       services: [
         defineService(EchoDefinition, {
           ...echoHandlers,
+          echo: (request) => {
+            arrived++;
+            return echoHandlers.echo(request);
+          },
           // Like echo, ignores the abort for a while, as handlers waiting on something that takes no signal do.
           repeat: async function* (request) {
+            arrived++;
             yield { text: 'first' };
             await sleep(request.delayMs ?? 0);
           },
@@ -322,13 +330,13 @@ describe('shutdown', { timeout: 30_000 }, () => {
       repeat(request: EchoMessage): AsyncIterable<EchoMessage>;
     };
     const calls = [
-      client.echo({ text: 'a', delayMs: 400 }),
-      client.echo({ text: 'b', delayMs: 400 }),
-      drain(client.repeat({ delayMs: 400 })),
-      drain(client.repeat({ delayMs: 400 })),
+      client.echo({ text: 'a', delayMs: 1000 }),
+      client.echo({ text: 'b', delayMs: 1000 }),
+      drain(client.repeat({ delayMs: 1000 })),
+      drain(client.repeat({ delayMs: 1000 })),
     ];
     for (const call of calls) call.catch(() => {});
-    await sleep(100);
+    while (arrived < calls.length) await sleep(5);
     assert.equal(rows.length, 0);
     const outcome = await server.shutdown(100);
     const atResolve = rows.length;
