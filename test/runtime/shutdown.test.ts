@@ -1,17 +1,21 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, test } from 'node:test';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { createChannel, createClient } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import {
   ClientError,
   Status,
   closeServiceClient,
+  createLogStore,
   createServiceClient,
   defineService,
   startServer,
   type CallRecord,
+  type LogStore,
 } from '../../src/runtime/index.ts';
+import { tempDir } from '../helpers/workspace.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 
 interface EchoClient {
@@ -91,4 +95,121 @@ describe('shutdown ends response streams', () => {
     assert.deepEqual(statuses, [1, 2], 'SERVING, then NOT_SERVING before the stream ends');
     channel.close();
   });
+});
+
+interface StreamingEchoClient {
+  collect(requests: AsyncIterable<EchoMessage>): Promise<EchoMessage>;
+  chat(requests: AsyncIterable<EchoMessage>): AsyncIterable<EchoMessage>;
+  repeat(request: EchoMessage): AsyncIterable<EchoMessage>;
+}
+
+/** The drain time given to shutdown: what `serve` gives by default. A call it had to wait for would take all of it. */
+const DRAIN_MS = 10_000;
+/** Servers started, stopped and checked per kind: shutdown racing a call's messages, with no failure allowed. */
+const ROUNDS = 20;
+
+/** One request, then none until `hold` aborts: the client's side of its request stream stays open. */
+async function* oneRequestThenHold(hold: AbortSignal): AsyncGenerator<EchoMessage> {
+  yield { text: 'u1' };
+  await new Promise((resolve) => hold.addEventListener('abort', resolve, { once: true }));
+}
+
+// A handler that waits on its request stream (the example's SyncUsers: `for await (const request of requests)`) never
+// sees the aborted signal; the runtime ends its request stream at shutdown, so neither bidi nor client-streaming
+// calls hold the drain, and they end as server-streaming ones do: UNAVAILABLE, recorded as such.
+describe('shutdown ends calls whose handlers wait on their request stream', { timeout: 120_000 }, () => {
+  let store: LogStore;
+
+  before(async () => {
+    store = await createLogStore({ url: `sqlite:${join(await tempDir(), 'shutdown.db')}`, flushIntervalMs: 10 });
+  });
+
+  after(async () => {
+    await store.close();
+  });
+
+  /** Requests the handler took, by round: the client waits for the first before the server shuts down. */
+  let received = 0;
+  const handlers = {
+    echo: async () => ({}),
+    // Chat and Collect ignore the signal, as the example's SyncUsers does: only the end of their requests stops them.
+    repeat: async function* (request: EchoMessage, { signal }: { signal: AbortSignal }) {
+      for (let i = 0; ; i++) {
+        yield { text: `${request.text ?? ''} ${i}` };
+        await sleep(50, undefined, { signal });
+      }
+    },
+    collect: async (requests: AsyncIterable<EchoMessage>) => {
+      const texts: string[] = [];
+      for await (const request of requests) {
+        received++;
+        texts.push(request.text ?? '');
+      }
+      return { text: texts.join(',') };
+    },
+    chat: async function* (requests: AsyncIterable<EchoMessage>) {
+      for await (const request of requests) {
+        received++;
+        yield { text: request.text ?? '' };
+      }
+    },
+  };
+
+  /** Starts a call of `method` that is in its handler and will not end on its own; `outcome` is its error. */
+  const open = async (client: StreamingEchoClient, method: 'Chat' | 'Collect' | 'Repeat', hold: AbortSignal) => {
+    received = 0;
+    let responses = 0;
+    const call =
+      method === 'Collect'
+        ? client.collect(oneRequestThenHold(hold))
+        : (async () => {
+            const stream = method === 'Chat' ? client.chat(oneRequestThenHold(hold)) : client.repeat({ text: 'tick' });
+            for await (const _ of stream) responses++;
+          })();
+    const outcome = call.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    while ((method === 'Repeat' ? responses : received) === 0) await sleep(5);
+    // Wrapped: an async function would wait for a promise it returns.
+    return { outcome };
+  };
+
+  for (const method of ['Chat', 'Collect', 'Repeat'] as const) {
+    test(`${method}: the client gets UNAVAILABLE, the drain does not wait, the row says UNAVAILABLE (${ROUNDS} rounds)`, async () => {
+      const before = (await store.logs.list({ method, limit: 1000 })).length;
+      for (let round = 0; round < ROUNDS; round++) {
+        const server = await startServer({
+          host: '127.0.0.1',
+          port: 0,
+          health: false,
+          recordCall: store.logs.record,
+          services: [defineService(EchoDefinition, handlers)],
+        });
+        const client = createServiceClient(EchoDefinition, { target: server.address, retry: false }) as StreamingEchoClient;
+        const hold = new AbortController();
+        try {
+          const { outcome } = await open(client, method, hold.signal);
+          const started = Date.now();
+          const result = await server.shutdown(DRAIN_MS);
+          const took = Date.now() - started;
+          assert.equal(result, 'drained', `round ${round}: no call was left to cancel`);
+          assert.ok(took < DRAIN_MS / 2, `round ${round}: the drain took ${took} ms of ${DRAIN_MS}`);
+          const error = await outcome;
+          assert.ok(error instanceof ClientError, `round ${round}: ${String(error)}`);
+          assert.deepEqual([Status[error.code], error.details], ['UNAVAILABLE', 'the server is shutting down'], `round ${round}`);
+        } finally {
+          hold.abort();
+          closeServiceClient(client);
+        }
+      }
+      await store.flush();
+      const rows = await store.logs.list({ method, limit: 1000 });
+      assert.equal(rows.length - before, ROUNDS, 'one row per call');
+      assert.deepEqual(
+        rows.slice(0, ROUNDS).map((row) => row.statusCode),
+        Array.from({ length: ROUNDS }, () => Status.UNAVAILABLE),
+      );
+    });
+  }
 });
