@@ -17,6 +17,7 @@ import {
   type ServerLimits,
 } from './server-limits.js';
 import { createPipeline } from './pipeline.js';
+import { createRequestStreamCloser } from './request-stream-closer.js';
 import type { AuthHooks, LoggingHooks } from './service-hooks.js';
 import { createPeerIdentityInterceptor } from '../auth/mtls.js';
 import { definitionFullName, type ServiceRegistration } from './service-registration.js';
@@ -87,6 +88,12 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
   readonly telemetry?: TelemetryOptions;
 }
 
+/**
+ * How long, at shutdown, a client that still sends on a call already answered has to read the status before its stream
+ * is reset (see `createRequestStreamCloser`), in ms; at most half the drain time.
+ */
+const ANSWERED_STREAM_GRACE_MS = 1000;
+
 /** How long shutdown waits, once the server stopped, for the calls it cancelled to be recorded. */
 const RECORD_WAIT_MS = 2000;
 
@@ -138,6 +145,10 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     admit: (stream, headers, rawHeaders) => guard.onStream(stream, headers, rawHeaders),
     observe: (http2Server) => guardHttp2Server(http2Server, guard),
   });
+  // Calls with a request stream, of every service (reflection's too): their clients may keep sending after the status.
+  const requestStreaming = new Set<string>();
+  const closer = createRequestStreamCloser(requestStreaming);
+  closer.observe(grpcOptions);
   const redact = options.loggingHooks?.redactCall;
   const terminating = new AbortController();
   const terminator = createTerminatorMiddleware(terminating.signal);
@@ -193,7 +204,10 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     definition: CompatServiceDefinition,
     implementation: unknown,
   ) => {
-    for (const method of methodsOf(definition)) served.add(method.path);
+    for (const method of methodsOf(definition)) {
+      served.add(method.path);
+      if (method.requestStream) requestStreaming.add(method.path);
+    }
     target.add(definition, implementation as never);
   };
   // Health and reflection bypass the pipeline (always public, not logged: load balancers poll them); only the
@@ -232,9 +246,11 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     async shutdown(timeoutMs) {
       health.setStatus('unhealthy');
       for (const name of serviceNames) health.setStatus('unhealthy', name);
-      // Response streams end now (UNAVAILABLE), once health Watch streams had a turn to send NOT_SERVING; unary and
-      // client-streaming calls get the drain time.
+      // Streaming calls end now (UNAVAILABLE), once health Watch streams had a turn to send NOT_SERVING: response
+      // streams at once, request streams at their handler's next read (or the one it waits in). Unary calls, and
+      // client-streaming calls whose requests all arrived, get the drain time.
       await new Promise((resolve) => setTimeout(resolve, 0));
+      closer.closeAnswered(Math.min(ANSWERED_STREAM_GRACE_MS, timeoutMs / 2));
       terminating.abort();
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'forced'>((resolve) => {
