@@ -165,7 +165,8 @@ describe('shutdown ends calls whose handlers wait on their request stream', { ti
         ? client.collect(oneRequestThenHold(hold))
         : (async () => {
             const stream = method === 'Chat' ? client.chat(oneRequestThenHold(hold)) : client.repeat({ text: 'tick' });
-            for await (const _ of stream) responses++;
+            const iterator = stream[Symbol.asyncIterator]();
+            while (!(await iterator.next()).done) responses++;
           })();
     const outcome = call.then(
       () => undefined,
@@ -213,6 +214,46 @@ describe('shutdown ends calls whose handlers wait on their request stream', { ti
       );
     });
   }
+
+  test('a client-streaming call whose requests were all read drains like a unary call: it answers OK', async () => {
+    let readAll = () => {};
+    const isAllRead = new Promise<void>((resolve) => (readAll = resolve));
+    const server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      health: false,
+      recordCall: store.logs.record,
+      services: [
+        defineService(EchoDefinition, {
+          ...handlers,
+          collect: async (requests: AsyncIterable<EchoMessage>) => {
+            const texts: string[] = [];
+            for await (const request of requests) texts.push(request.text ?? '');
+            readAll();
+            await sleep(300); // work after the last request, as an import's commit: the drain waits for it
+            return { text: texts.join(',') };
+          },
+        }),
+      ],
+    });
+    const client = createServiceClient(EchoDefinition, { target: server.address, retry: false }) as StreamingEchoClient;
+    try {
+      const response = client.collect(
+        (async function* () {
+          yield { text: 'a' };
+          yield { text: 'b' };
+        })(),
+      );
+      await isAllRead;
+      assert.equal(await server.shutdown(DRAIN_MS), 'drained');
+      assert.deepEqual(await response, { text: 'a,b' });
+      await store.flush();
+      const [row] = await store.logs.list({ method: 'Collect', limit: 1 });
+      assert.equal(Status[row!.statusCode], 'OK');
+    } finally {
+      closeServiceClient(client);
+    }
+  });
 });
 
 // A client that keeps its request stream open after the status (buf curl reading a terminal does): grpc-js would

@@ -101,7 +101,7 @@ function endRequestsOnShutdown<Request>(requests: AsyncIterable<Request>, reads:
     const iterator = requests[Symbol.asyncIterator]();
     let isFinished = false;
     try {
-      while (true) {
+      for (;;) {
         const result = await read(iterator);
         if (result === CUT) {
           isCut = true;

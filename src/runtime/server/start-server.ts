@@ -110,8 +110,11 @@ export interface RunningServer {
   /** The telemetry endpoints, when the server runs with {@link ServerOptions.telemetry}. */
   readonly telemetry?: RunningTelemetry;
   /**
-   * Stops accepting calls, reports NOT_SERVING, ends response streams (server-streaming and bidi calls, health
-   * Watch) with UNAVAILABLE, waits for the other in-flight calls up to `timeoutMs`, then cancels the rest. Resolves
+   * Stops accepting calls, reports NOT_SERVING and ends streaming calls with UNAVAILABLE: response streams
+   * (server-streaming and bidi calls, health Watch) at once, request streams (client-streaming and bidi calls) at the
+   * read their handler waits in or makes next (see `createTerminatorMiddleware`); a client that keeps sending after
+   * the status has 1 s to read it before its stream is reset. Waits for the other in-flight calls (unary ones, and
+   * client-streaming ones whose requests were all read) up to `timeoutMs`, then cancels the rest. Resolves
    * once every call that started was handed to {@link ServerOptions.recordCall} (after a forced stop, waiting up to 2 s
    * more for cancelled handlers to return; the ones still running are then recorded as CANCELLED), and, with
    * telemetry, once the exporters sent what they held (up to 2 s more).
@@ -247,8 +250,8 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
       health.setStatus('unhealthy');
       for (const name of serviceNames) health.setStatus('unhealthy', name);
       // Streaming calls end now (UNAVAILABLE), once health Watch streams had a turn to send NOT_SERVING: response
-      // streams at once, request streams at their handler's next read (or the one it waits in). Unary calls, and
-      // client-streaming calls whose requests all arrived, get the drain time.
+      // streams at once, request streams at the read their handler waits in or makes next. Unary calls, and
+      // client-streaming calls whose requests were all read, get the drain time.
       await new Promise((resolve) => setTimeout(resolve, 0));
       closer.closeAnswered(Math.min(ANSWERED_STREAM_GRACE_MS, timeoutMs / 2));
       terminating.abort();
