@@ -90,7 +90,7 @@ describe('SIGTERM ends the example calls that wait on their request stream', { t
       const logs = runCli(['logs', '--json', '--method', method, '--limit', '1'], ws);
       assert.equal(logs.code, 0, logs.stderr);
       const [row] = (JSON.parse(logs.stdout) as { logs: { statusCode: number; errorMessage: string | null }[] }).logs;
-      assert.deepEqual([row?.statusCode, row?.errorMessage], [14, 'the server is shutting down']);
+      assert.deepEqual([row?.statusCode, row?.errorMessage], [14, 'the server is shutting down'], user.stderr());
     });
   }
 });

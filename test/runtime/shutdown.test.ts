@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { connect, constants as http2Constants, type IncomingHttpHeaders } from 'node:http2';
+import { connect, constants as http2Constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -258,55 +258,79 @@ describe('shutdown ends calls whose handlers wait on their request stream', { ti
 
 // A client that keeps its request stream open after the status (buf curl reading a terminal does): grpc-js would
 // leave the stream half-open, and the connection, so the drain, open until its time is up. The server resets the
-// stream without error once the client had time to read the trailers, which it gets whole first.
+// stream without error once the client had time to read the trailers, which it gets whole first. Go's HTTP/2 client
+// resets its side itself once it read the status: the call is still recorded with the status it read.
 describe('shutdown with a client that keeps sending after the status', { timeout: 60_000 }, () => {
-  test(`the client reads UNAVAILABLE in the trailers, then the stream is reset with NO_ERROR; the drain is not forced (5 rounds)`, async () => {
-    for (let round = 0; round < 5; round++) {
-      const server = await startServer({
-        host: '127.0.0.1',
-        port: 0,
-        health: false,
-        services: [
-          defineService(EchoDefinition, {
-            echo: async () => ({}),
-            repeat: async function* () {},
-            collect: async () => ({}),
-            chat: async function* (requests) {
-              for await (const request of requests) yield { text: request.text ?? '' };
-            },
-          }),
-        ],
-      });
-      const session = connect(`http://${server.address}`);
-      try {
-        const stream = session.request(
-          { ':method': 'POST', ':path': '/test.v1.EchoService/Chat', 'content-type': 'application/grpc', te: 'trailers' },
-          { endStream: false },
-        );
-        const events: string[] = [];
-        const answered = new Promise<void>((resolve) => stream.once('data', () => resolve()));
-        const closed = new Promise<void>((resolve) => {
-          stream.on('trailers', (trailers: IncomingHttpHeaders) =>
-            events.push(`trailers ${String(trailers['grpc-status'])} ${String(trailers['grpc-message'])}`),
-          );
-          stream.on('close', () => {
-            events.push(`close ${stream.rstCode}`);
-            resolve();
-          });
+  /** Rounds of: a raw HTTP/2 bidi call that never ends its side, shutdown, the client's events and the call's row. */
+  const run = async (round: number, onTrailers: (stream: ClientHttp2Stream) => void) => {
+    const rows: CallRecord[] = [];
+    const server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      health: false,
+      recordCall: (call) => rows.push(call),
+      services: [
+        defineService(EchoDefinition, {
+          echo: async () => ({}),
+          repeat: async function* () {},
+          collect: async () => ({}),
+          chat: async function* (requests) {
+            for await (const request of requests) yield { text: request.text ?? '' };
+          },
+        }),
+      ],
+    });
+    const session = connect(`http://${server.address}`);
+    try {
+      const stream = session.request(
+        { ':method': 'POST', ':path': '/test.v1.EchoService/Chat', 'content-type': 'application/grpc', te: 'trailers' },
+        { endStream: false },
+      );
+      const events: string[] = [];
+      const answered = new Promise<void>((resolve) => stream.once('data', () => resolve()));
+      const closed = new Promise<void>((resolve) => {
+        stream.on('trailers', (trailers: IncomingHttpHeaders) => {
+          events.push(`trailers ${String(trailers['grpc-status'])} ${String(trailers['grpc-message'])}`);
+          onTrailers(stream);
         });
-        stream.resume();
-        stream.write(frame({ text: 'u1' })); // and never ends its side
-        await answered;
-        assert.equal(await server.shutdown(DRAIN_MS), 'drained', `round ${round}`);
-        await closed;
-        assert.deepEqual(
-          events,
-          [`trailers ${Status.UNAVAILABLE} the%20server%20is%20shutting%20down`, `close ${http2Constants.NGHTTP2_NO_ERROR}`],
-          `round ${round}`,
-        );
-      } finally {
-        session.destroy();
-      }
+        stream.on('close', () => {
+          events.push(`close ${stream.rstCode}`);
+          resolve();
+        });
+      });
+      stream.resume();
+      stream.write(frame({ text: 'u1' })); // and never ends its side
+      await answered;
+      assert.equal(await server.shutdown(DRAIN_MS), 'drained', `round ${round}`);
+      await closed;
+      return { events, rows };
+    } finally {
+      session.destroy();
+    }
+  };
+  const trailers = `trailers ${Status.UNAVAILABLE} the%20server%20is%20shutting%20down`;
+
+  test('the client reads UNAVAILABLE in the trailers, then the stream is reset with NO_ERROR; the drain is not forced (5 rounds)', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { events, rows } = await run(round, () => {});
+      assert.deepEqual(events, [trailers, `close ${http2Constants.NGHTTP2_NO_ERROR}`], `round ${round}`);
+      assert.deepEqual(
+        rows.map((row) => Status[row.statusCode]),
+        ['UNAVAILABLE'],
+        `round ${round}`,
+      );
+    }
+  });
+
+  test('a client that resets its stream (CANCEL) once it read the status is recorded with that status (20 rounds)', async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const { events, rows } = await run(round, (stream) => stream.close(http2Constants.NGHTTP2_CANCEL));
+      assert.deepEqual(events, [trailers, `close ${http2Constants.NGHTTP2_CANCEL}`], `round ${round}`);
+      assert.deepEqual(
+        rows.map((row) => [Status[row.statusCode], row.errorMessage]),
+        [['UNAVAILABLE', 'the server is shutting down']],
+        `round ${round}`,
+      );
     }
   });
 });

@@ -79,47 +79,58 @@ interface CuttableRequests<Request> {
   readonly isCut: boolean;
 }
 
-const CUT = Symbol('cut');
-
-/** `requests`, whose reads throw UNAVAILABLE once shutdown started (see {@link createTerminatorMiddleware}). */
+/**
+ * `requests`, whose reads throw UNAVAILABLE once shutdown started (see {@link createTerminatorMiddleware}). An
+ * iterator object rather than an async generator: it costs a promise per message, not a generator step and a race.
+ */
 function endRequestsOnShutdown<Request>(requests: AsyncIterable<Request>, reads: ShutdownReads): CuttableRequests<Request> {
   let isCut = false;
-  const read = async (iterator: AsyncIterator<Request>): Promise<IteratorResult<Request> | typeof CUT> => {
-    if (reads.terminate.aborted) return CUT;
-    let cut: () => void = () => {};
-    const isCutNow = new Promise<typeof CUT>((resolve) => {
-      cut = () => resolve(CUT);
-    });
-    reads.pending.add(cut);
-    try {
-      return await Promise.race([iterator.next(), isCutNow]);
-    } finally {
-      reads.pending.delete(cut);
-    }
+  let isFinished = false;
+  let source: AsyncIterator<Request> | undefined;
+  const finish = () => {
+    if (isFinished) return;
+    isFinished = true;
+    // Not awaited: a read cut while waiting holds the source until the call ends, and its return waits for that.
+    void Promise.resolve(source?.return?.()).catch(() => {});
   };
-  async function* iterable(): AsyncGenerator<Request, void, undefined> {
-    const iterator = requests[Symbol.asyncIterator]();
-    let isFinished = false;
-    try {
-      for (;;) {
-        const result = await read(iterator);
-        if (result === CUT) {
-          isCut = true;
-          throw new ServerError(Status.UNAVAILABLE, SHUTTING_DOWN_MESSAGE);
-        }
-        if (result.done) {
-          isFinished = true;
-          return;
-        }
-        yield result.value;
-      }
-    } finally {
-      // Not awaited: a read cut while waiting holds the source until the call ends, and its return waits for that.
-      if (!isFinished) void Promise.resolve(iterator.return?.()).catch(() => {});
-    }
-  }
+  const cut = () => {
+    isCut = true;
+    finish();
+    return new ServerError(Status.UNAVAILABLE, SHUTTING_DOWN_MESSAGE);
+  };
+  const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+  const iterator: AsyncIterableIterator<Request> = {
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+    next() {
+      if (isCut || (!isFinished && reads.terminate.aborted)) return Promise.reject(cut());
+      if (isFinished) return Promise.resolve(done);
+      const from = (source ??= requests[Symbol.asyncIterator]());
+      return new Promise<IteratorResult<Request>>((resolve, reject) => {
+        const onShutdown = () => reject(cut());
+        reads.pending.add(onShutdown);
+        from.next().then(
+          (result) => {
+            reads.pending.delete(onShutdown);
+            if (result.done) isFinished = true;
+            resolve(result);
+          },
+          (error: unknown) => {
+            reads.pending.delete(onShutdown);
+            isFinished = true;
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+      });
+    },
+    return() {
+      finish();
+      return Promise.resolve(done);
+    },
+  };
   return {
-    iterable: iterable(),
+    iterable: iterator,
     get isCut() {
       return isCut;
     },
