@@ -239,7 +239,7 @@ function streamOutcome(entry: Entry, stream: ServerHttp2Stream): { code: number;
   if (stream.rstCode !== http2Constants.NGHTTP2_NO_ERROR) {
     if (now >= entry.deadline - entry.deadlineTolerance) return { code: Status.DEADLINE_EXCEEDED, message: DEADLINE_MESSAGE };
     const sent = stream.writableFinished ? sentStatus(stream) : undefined;
-    if (sent && sent.code !== Status.OK) return sent;
+    if (sent && sent.code !== (Status.OK as number)) return sent;
     return { code: Status.CANCELLED, message: 'the client cancelled the call' };
   }
   const sent = sentStatus(stream);
