@@ -226,17 +226,21 @@ class Entry {
 }
 
 /**
- * The status the client saw, as far as the stream tells: CANCELLED when the client reset it (DEADLINE_EXCEEDED when
- * that was at its deadline: clients reset the stream when their deadline passes), the status grpc-js sent when it
+ * The status the client saw, as far as the stream tells: when the client reset it, DEADLINE_EXCEEDED if that was at
+ * its deadline (clients reset the stream when their deadline passes), the error status the server had written whole
+ * before (the writable side finished, trailers included: a client still sending when it reads the status resets its
+ * side, as Go's HTTP/2 client, buf curl's, does), CANCELLED otherwise (also after an OK status, which may be the
+ * handler's answer to the client ending its requests just before it reset); else the status grpc-js sent when it
  * sent one, DEADLINE_EXCEEDED once the deadline has passed; `undefined` while the call runs within its deadline.
  */
 function streamOutcome(entry: Entry, stream: ServerHttp2Stream): { code: number; message: string | null } | undefined {
   const now = Date.now();
   // NO_ERROR (0) while the stream is open and after it closed normally.
   if (stream.rstCode !== http2Constants.NGHTTP2_NO_ERROR) {
-    return now >= entry.deadline - entry.deadlineTolerance
-      ? { code: Status.DEADLINE_EXCEEDED, message: DEADLINE_MESSAGE }
-      : { code: Status.CANCELLED, message: 'the client cancelled the call' };
+    if (now >= entry.deadline - entry.deadlineTolerance) return { code: Status.DEADLINE_EXCEEDED, message: DEADLINE_MESSAGE };
+    const sent = stream.writableFinished ? sentStatus(stream) : undefined;
+    if (sent && sent.code !== (Status.OK as number)) return sent;
+    return { code: Status.CANCELLED, message: 'the client cancelled the call' };
   }
   const sent = sentStatus(stream);
   if (sent) return sent;

@@ -12,7 +12,7 @@ export interface PipelineOptions<ServiceContext = unknown> {
   readonly errors?: ErrorMappingOptions;
   /** Handed to every handler (and to auth hooks) as `context.serviceContext`. */
   readonly serviceContext: ServiceContext;
-  /** Aborted when the server shuts down: response streams then end (see `createTerminatorMiddleware`). */
+  /** Aborted when the server shuts down: streaming calls then end (see `createTerminatorMiddleware`). */
   readonly terminate?: AbortSignal;
   /** Codecs of methods served as bytes (`toWireDefinition`): decoded and encoded innermost, once. */
   readonly codecs?: MethodCodecs;

@@ -17,6 +17,7 @@ import {
   type ServerLimits,
 } from './server-limits.js';
 import { createPipeline } from './pipeline.js';
+import { createRequestStreamCloser } from './request-stream-closer.js';
 import type { AuthHooks, LoggingHooks } from './service-hooks.js';
 import { createPeerIdentityInterceptor } from '../auth/mtls.js';
 import { definitionFullName, type ServiceRegistration } from './service-registration.js';
@@ -87,6 +88,12 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
   readonly telemetry?: TelemetryOptions;
 }
 
+/**
+ * How long, at shutdown, a client that still sends on a call already answered has to read the status before its stream
+ * is reset (see `createRequestStreamCloser`), in ms; at most half the drain time.
+ */
+const ANSWERED_STREAM_GRACE_MS = 1000;
+
 /** How long shutdown waits, once the server stopped, for the calls it cancelled to be recorded. */
 const RECORD_WAIT_MS = 2000;
 
@@ -103,8 +110,11 @@ export interface RunningServer {
   /** The telemetry endpoints, when the server runs with {@link ServerOptions.telemetry}. */
   readonly telemetry?: RunningTelemetry;
   /**
-   * Stops accepting calls, reports NOT_SERVING, ends response streams (server-streaming and bidi calls, health
-   * Watch) with UNAVAILABLE, waits for the other in-flight calls up to `timeoutMs`, then cancels the rest. Resolves
+   * Stops accepting calls, reports NOT_SERVING and ends streaming calls with UNAVAILABLE: response streams
+   * (server-streaming and bidi calls, health Watch) at once, request streams (client-streaming and bidi calls) at the
+   * read their handler waits in or makes next (see `createTerminatorMiddleware`); a client that keeps sending after
+   * the status has 1 s to read it before its stream is reset. Waits for the other in-flight calls (unary ones, and
+   * client-streaming ones whose requests were all read) up to `timeoutMs`, then cancels the rest. Resolves
    * once every call that started was handed to {@link ServerOptions.recordCall} (after a forced stop, waiting up to 2 s
    * more for cancelled handlers to return; the ones still running are then recorded as CANCELLED), and, with
    * telemetry, once the exporters sent what they held (up to 2 s more).
@@ -138,6 +148,10 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     admit: (stream, headers, rawHeaders) => guard.onStream(stream, headers, rawHeaders),
     observe: (http2Server) => guardHttp2Server(http2Server, guard),
   });
+  // Calls with a request stream, of every service (reflection's too): their clients may keep sending after the status.
+  const requestStreaming = new Set<string>();
+  const closer = createRequestStreamCloser(requestStreaming);
+  closer.observe(grpcOptions);
   const redact = options.loggingHooks?.redactCall;
   const terminating = new AbortController();
   const terminator = createTerminatorMiddleware(terminating.signal);
@@ -193,7 +207,10 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     definition: CompatServiceDefinition,
     implementation: unknown,
   ) => {
-    for (const method of methodsOf(definition)) served.add(method.path);
+    for (const method of methodsOf(definition)) {
+      served.add(method.path);
+      if (method.requestStream) requestStreaming.add(method.path);
+    }
     target.add(definition, implementation as never);
   };
   // Health and reflection bypass the pipeline (always public, not logged: load balancers poll them); only the
@@ -232,9 +249,11 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     async shutdown(timeoutMs) {
       health.setStatus('unhealthy');
       for (const name of serviceNames) health.setStatus('unhealthy', name);
-      // Response streams end now (UNAVAILABLE), once health Watch streams had a turn to send NOT_SERVING; unary and
-      // client-streaming calls get the drain time.
+      // Streaming calls end now (UNAVAILABLE), once health Watch streams had a turn to send NOT_SERVING: response
+      // streams at once, request streams at the read their handler waits in or makes next. Unary calls, and
+      // client-streaming calls whose requests were all read, get the drain time.
       await new Promise((resolve) => setTimeout(resolve, 0));
+      closer.closeAnswered(Math.min(ANSWERED_STREAM_GRACE_MS, timeoutMs / 2));
       terminating.abort();
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'forced'>((resolve) => {
