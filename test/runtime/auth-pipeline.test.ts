@@ -8,6 +8,7 @@ import {
   AUTH_MESSAGES,
   ClientError,
   Metadata,
+  ServerError,
   Status,
   closeServiceClient,
   createAuthRefusalLog,
@@ -100,7 +101,18 @@ describe('pipeline: auth and request logging', () => {
               if (request.text === 'admin-only') requireRole(context, 'admin');
               return { text: `${request.text ?? ''} from ${context.principal?.id ?? 'anonymous'}` };
             },
-            repeat: async function* () {},
+            // Public and server-streaming (its context's signal is the terminator's, not the logger's): anonymous
+            // callers are welcome, unless they ask who they are; `hide` turns a missing role into NOT_FOUND.
+            repeat: async function* (request: EchoMessage, context: CallContext & HandlerContextExtension) {
+              if (request.text === 'who-am-i') yield { text: requirePrincipal(context).id };
+              if (request.text === 'hide') {
+                try {
+                  requireRole(context, 'admin');
+                } catch {
+                  throw new ServerError(Status.NOT_FOUND, 'no such report');
+                }
+              }
+            },
             // Public: anonymous callers are welcome, unless they ask who they are.
             collect: async (requests: AsyncIterable<EchoMessage>, context: CallContext & HandlerContextExtension) => {
               for await (const request of requests)
@@ -115,7 +127,11 @@ describe('pipeline: auth and request logging', () => {
       auth: {
         policy: {
           default: 'authenticated',
-          methods: { 'test.v1.EchoService/Collect': 'public', 'test.v1.EchoService/Chat': { roles: ['admin'] } },
+          methods: {
+            'test.v1.EchoService/Collect': 'public',
+            'test.v1.EchoService/Repeat': 'public',
+            'test.v1.EchoService/Chat': { roles: ['admin'] },
+          },
         },
         apiKeys: { verify: (key) => store.apiKeys.verify(key), countUse: (id, at) => store.apiKeys.countUse(id, at) },
         jwt: await createJwtVerifier({ secret: SECRET, issuer: 'https://issuer.test', audience: 'grpcforge-test' }),
@@ -353,6 +369,62 @@ describe('pipeline: auth and request logging', () => {
         'grpcforge auth: UNAUTHENTICATED /test.v1.EchoService/Collect from PEER: no credentials\n',
       ],
     );
+  });
+
+  test("in a server-streaming handler too: requirePrincipal gives the credential's reason; a refusal the handler turned into another status leaves no refusal detail in the row", async () => {
+    const lines = freshRefusalLog();
+    const c = createServiceClient(EchoDefinition, { target: server.address }) as unknown as {
+      repeat(r: EchoMessage, o?: object): AsyncIterable<EchoMessage>;
+    };
+    const ask = async (text: string, apiKey: string) => {
+      const answers: EchoMessage[] = [];
+      for await (const answer of c.repeat({ text }, { metadata: Metadata({ 'x-api-key': apiKey }) })) answers.push(answer);
+      return answers;
+    };
+    assert.deepEqual(await ask('who-am-i', readerKey), [{ text: 'reader' }]);
+    assert.equal((await expectCode(ask('who-am-i', revokedKey), Status.UNAUTHENTICATED)).details, 'API key revoked');
+    await store.flush();
+    const since = (await store.logs.list({ limit: 1 }))[0]?.id ?? 0;
+    assert.equal((await expectCode(ask('hide', readerKey), Status.NOT_FOUND)).details, 'no such report');
+    closeServiceClient(c);
+    await store.flush();
+    const [hidden] = (await store.logs.list({ limit: 5 })).filter((log) => log.id > since);
+    assert.deepEqual([hidden?.statusCode, hidden?.errorMessage], [Status.NOT_FOUND, 'no such report']);
+    assert.equal(lines.length, 2, lines.join(''));
+    assert.match(lines[0]!, /UNAUTHENTICATED \/test\.v1\.EchoService\/Repeat from \S+: API key revoked \(gfk_/);
+    assert.match(lines[1]!, /PERMISSION_DENIED \/test\.v1\.EchoService\/Repeat from \S+: permission denied: requires role admin/);
+  });
+
+  test('an onRefused hook that throws does not change the status the client gets', async () => {
+    const thrown: string[] = [];
+    const hooked = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      services: [
+        defineService(
+          EchoDefinition as never,
+          {
+            echo: async () => ({}),
+            repeat: async function* () {},
+            collect: async () => ({}),
+            chat: async function* () {},
+          } as never,
+        ),
+      ],
+      auth: {
+        policy: { default: 'authenticated', methods: {} },
+        apiKeyCacheMs: 0,
+        onRefused: () => {
+          throw new Error('the audit sink is down');
+        },
+      },
+      onUnexpectedError: (error, path) => thrown.push(`${path}: ${(error as Error).message}`),
+    });
+    const c = createServiceClient(EchoDefinition, { target: hooked.address });
+    assert.equal((await expectCode(c.echo({ text: 'x' }), Status.UNAUTHENTICATED)).details, 'no credentials');
+    closeServiceClient(c);
+    await hooked.shutdown(1000);
+    assert.deepEqual(thrown, ['/test.v1.EchoService/Echo: the audit sink is down']);
   });
 
   test('JWT: a good token passes; bad signature, alg none, expired and wrong audience are UNAUTHENTICATED', async () => {

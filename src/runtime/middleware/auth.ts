@@ -133,19 +133,26 @@ export function createAuthMiddleware<ServiceContext = unknown>(
     }
     // Every refusal of this call: the row gets the detail and the presented key's id, the operator log a line.
     const refuse = (code: Status, failure: AuthFailure, principal?: Principal): ServerError => {
+      const refusal = new ServerError(code, failure.message);
       const info = callInfoOf(context.signal);
       if (info) {
         info.errorDetail = failure.detail;
+        info.errorDetailOf = refusal;
         info.apiKeyId = failure.apiKeyId;
       }
-      onRefused({
-        ...failure,
-        code,
-        method: call.method.path,
-        peer: context.peer,
-        ...(principal ? { principal: describePrincipal(principal) } : {}),
-      });
-      return new ServerError(code, failure.message);
+      try {
+        onRefused({
+          ...failure,
+          code,
+          method: call.method.path,
+          peer: context.peer,
+          ...(principal ? { principal: describePrincipal(principal) } : {}),
+        });
+      } catch (error) {
+        // A hook of the team's that throws must not turn the refusal into UNKNOWN: the client still gets its status.
+        (onUnexpectedError ?? reportHookError)(error, call.method.path);
+      }
+      return refusal;
     };
     const apiKeys = context.metadata.getAll('x-api-key');
     const authorizations = context.metadata.getAll('authorization');
@@ -285,4 +292,10 @@ function apiKeyFailure(key: string, reason: 'malformed' | 'unknown' | 'revoked' 
     default:
       return invalidApiKey(key, 'refused by the key verifier');
   }
+}
+
+/** Where an `onRefused` hook's own error goes when no `onUnexpectedError` is given. */
+function reportHookError(error: unknown, methodPath: string): void {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`error in the onRefused hook of ${methodPath}: ${detail}\n`);
 }

@@ -1,3 +1,4 @@
+import type { ServerError } from 'nice-grpc';
 import type { Principal } from '../auth/principal.js';
 
 /**
@@ -12,6 +13,11 @@ export interface CallInfo {
    * as INTERNAL, or why auth refused the call (with the key's prefix, never a secret).
    */
   errorDetail: string | undefined;
+  /**
+   * The error `errorDetail` describes: the row uses the detail only when the call ends with this very error, so a
+   * handler that caught a refusal (from `requireRole`) and threw another status does not get the refusal's detail.
+   */
+  errorDetailOf?: ServerError | undefined;
   /** The id of the API key a refused call presented (a caller's key is `principal.apiKeyId`). */
   apiKeyId?: string | undefined;
 }

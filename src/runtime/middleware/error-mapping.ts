@@ -49,8 +49,12 @@ export function toServerError(
   report(error, methodPath);
   // The request logger stores the real message; the client only gets the generic one.
   const info = callInfoOf(signal);
-  if (info) info.errorDetail = error instanceof Error ? error.message : String(error);
-  return new ServerError(Status.INTERNAL, INTERNAL_ERROR_MESSAGE);
+  const internal = new ServerError(Status.INTERNAL, INTERNAL_ERROR_MESSAGE);
+  if (info) {
+    info.errorDetail = error instanceof Error ? error.message : String(error);
+    info.errorDetailOf = internal;
+  }
+  return internal;
 }
 
 function isAbort(error: unknown): boolean {

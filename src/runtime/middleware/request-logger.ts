@@ -127,7 +127,7 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
     } catch (error) {
       if (error instanceof ServerError) {
         statusCode = error.code;
-        errorMessage = info.errorDetail ?? error.details;
+        errorMessage = (info.errorDetailOf === error ? info.errorDetail : undefined) ?? error.details;
       } else {
         statusCode = context.signal.aborted ? Status.CANCELLED : Status.UNKNOWN;
         errorMessage = error instanceof Error ? error.message : String(error);

@@ -1,4 +1,5 @@
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
+import { attachCallAuth, callAuthOf } from '../auth/refusals.js';
 import { attachCallInfo, callInfoOf } from './call-info.js';
 
 /** What a streaming call ended by shutdown reports: UNAVAILABLE tells clients to reconnect, to another replica. */
@@ -34,6 +35,9 @@ export function createTerminatorMiddleware(terminate: AbortSignal): ServerMiddle
       // The request logger's record of the call is found by signal: inner stages get the new one.
       const info = callInfoOf(context.signal);
       if (info) attachCallInfo(signal, info);
+      // So is auth's (requirePrincipal and requireRole in a streaming handler give the credential's reason).
+      const auth = callAuthOf(context.signal);
+      if (auth) attachCallAuth(signal, auth);
     }
     const requests = call.requestStream ? endRequestsOnShutdown(call.request, reads) : undefined;
     // Ended by shutdown rather than by the client: its response stream was cut short, or its requests were.
