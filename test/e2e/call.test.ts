@@ -159,6 +159,24 @@ describe('grpcforge call', () => {
     assert.match(broken.stderr, /-d: message 2 is not JSON/);
   });
 
+  test('a streaming call the server ends first (no credentials) exits with its status while stdin stays open', async (t) => {
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, 'bin/grpcforge'), 'call', user.address, 'user.v1.UserService/SyncUsers', '-d', '-'],
+      { cwd: ws, env: childEnv({}), stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    t.after(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdin.write('{"id": "u1"}\n'); // and never ended
+    const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('still running after 30 s'), 30_000).unref());
+    assert.equal(await Promise.race([exited, timeout]), 64 + 16, stderr);
+    assert.match(stderr, /ERROR: UNAUTHENTICATED: no credentials/);
+  });
+
   test('errors print the status code name and exit 64 + the code; bad input exits 2', () => {
     const missing = runCli(['call', user.address, 'user.v1.UserService/GetUser', '-H', bearer, '-d', '{"id":"u404"}'], ws);
     assert.equal(missing.code, 64 + 5, 'NOT_FOUND is 5');

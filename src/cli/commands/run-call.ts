@@ -122,6 +122,9 @@ export async function runCall(address: string, target: string | undefined, flags
     throw error;
   } finally {
     reflection.close();
+    // A streaming call the server ended first (a refusal, an early answer) leaves a read of stdin pending, which would
+    // keep the process waiting for input nobody needs: stop reading.
+    if (flags.data === '-') process.stdin.destroy();
   }
 }
 
