@@ -53,7 +53,8 @@ export function watchWorkspace(
   const services = targets.services.map((service) => ({ name: service.name, src: resolve(service.dir, 'src') }));
   const roots = [contractRoot, ...services.map((service) => service.src)];
   const missing = roots.filter((dir) => !existsSync(dir));
-  const paths = [...roots.filter((dir) => existsSync(dir)), ...[...configFiles].filter((file) => existsSync(file))];
+  // Config files that do not exist yet are watched too: chokidar reports them when they are created (buf.gen.yaml).
+  const paths = [...roots.filter((dir) => existsSync(dir)), ...configFiles];
 
   /** What a path is; undefined for a path nothing reacts to. */
   const classify = (path: string): WorkspaceChange | undefined => {

@@ -356,10 +356,11 @@ describe('a store that cannot be written', () => {
     // a private folder (a mode-700 `mktemp -d`, or /root); CAP_DAC_READ_SEARCH is kept, so reading works anywhere.
     const asRoot = process.getuid?.() === 0;
     const script = `import { createLogStore } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'src/runtime/logstore/create-log-store.ts')).href)};
-      try { await createLogStore({ url: ${JSON.stringify(`sqlite:${path}`)} }); console.log('opened'); } catch (error) { console.log(error.message); }`;
+      try { await createLogStore({ url: ${JSON.stringify(`sqlite:${path}`)} }); console.log('opened'); process.exit(0); } catch (error) { console.log(error.message); }`;
     const node = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', script];
     const [command, ...args] = asRoot ? ['setpriv', '--inh-caps=-dac_override', '--bounding-set=-dac_override', ...node] : node;
     const child = spawnSync(command ?? process.execPath, args, { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(child.error, undefined, `as root this test needs setpriv (Debian's util-linux): ${String(child.error)}`);
     assert.equal(child.status, 0, child.stderr);
     assert.match(
       child.stdout,

@@ -281,3 +281,21 @@ test('otlp.protocol http/protobuf: binary OTLP/HTTP to <endpoint>/v1/traces', as
     ['auth.v1.AuthService/Login'],
   );
 });
+
+test('otlp.protocol grpc (from the file or OTEL_EXPORTER_OTLP_PROTOCOL): an endpoint with a path or a -bin header refuses to start', async () => {
+  const start = (otlp: { endpoint: string; headers?: Record<string, string> }) =>
+    startServer({
+      host: '127.0.0.1',
+      port: 0,
+      health: false,
+      reflection: false,
+      telemetry: { serviceName: 'auth', metrics: false, otlp: { ...otlp, protocol: 'grpc' } },
+      services: [defineService(AuthDefinition, { login: async () => ({ token: 't' }) })],
+    });
+  await assert.rejects(start({ endpoint: 'http://127.0.0.1:4317/v1/traces' }), {
+    message: 'OTLP over grpc: the endpoint http://127.0.0.1:4317/v1/traces has a path; give only the scheme, host and port',
+  });
+  await assert.rejects(start({ endpoint: 'http://127.0.0.1:4317', headers: { 'x-tenant-bin': 'a' } }), {
+    message: 'OTLP over grpc: header "x-tenant-bin" ends in -bin, which gRPC keeps for binary metadata: rename it',
+  });
+});

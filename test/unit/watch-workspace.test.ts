@@ -51,8 +51,7 @@ describe('watchWorkspace', () => {
   before(async () => {
     ws = await tempDir();
     await writeFiles(ws, {
-      'grpcforge.yaml': 'version: 1\n',
-      'buf.gen.yaml': 'version: v2\n',
+      'grpcforge.yaml': 'version: 1\n', // buf.gen.yaml does not exist yet: created by a test
       [PROTO]: 'syntax = "proto3";\n',
       [LOGIN]: 'export const login = 1;\n',
       [GENERATED]: '// generated\n',
@@ -107,6 +106,15 @@ describe('watchWorkspace', () => {
       await saveByRename(PROTO, `syntax = "proto3";\n// ${save}\n`);
       await contract;
     }
+  });
+
+  test('a config file that did not exist when dev started is reported once created, and after', async () => {
+    const created = nextChange('buf.gen.yaml', 'config');
+    await writeFile(join(ws, 'buf.gen.yaml'), 'version: v2\n');
+    await created;
+    const changed = nextChange('buf.gen.yaml', 'config');
+    await saveByRename('buf.gen.yaml', 'version: v2\n# 2\n');
+    await changed;
   });
 
   test('new folders are watched; generated code and node_modules are not reported', async () => {

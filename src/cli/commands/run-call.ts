@@ -6,6 +6,7 @@ import type { FileRegistry, JsonValue } from '@bufbuild/protobuf';
 import { ChannelCredentials, ClientError, Metadata, Status } from 'nice-grpc';
 import type { ReflectionClient } from '../../call/reflection-client.js';
 import { UserError, errorMessage } from '../../util/errors.js';
+import { shellQuote } from '../../util/shell.js';
 import { loadConfigFor } from '../context.js';
 import { parseWholeNumber } from '../flags.js';
 import { err, errLabelled, out, printJson } from '../output/print.js';
@@ -253,15 +254,14 @@ function curlCommand(
   requests: readonly JsonValue[] | undefined,
   schema: string | undefined,
 ): string {
-  const quote = (value: string) => (/^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
   const tls = usesTls(flags);
   const parts = ['buf', 'curl', '--protocol', 'grpc'];
   if (!tls) parts.push('--http2-prior-knowledge');
-  if (flags.ca) parts.push('--cacert', quote(flags.ca));
-  if (flags.cert) parts.push('--cert', quote(flags.cert), '--key', quote(flags.key ?? ''));
-  if (flags.servername) parts.push('--servername', quote(flags.servername));
-  if (schema) parts.push('--schema', quote(schema));
-  for (const header of flags.header ?? []) parts.push('-H', quote(header));
+  if (flags.ca) parts.push('--cacert', shellQuote(flags.ca));
+  if (flags.cert) parts.push('--cert', shellQuote(flags.cert), '--key', shellQuote(flags.key ?? ''));
+  if (flags.servername) parts.push('--servername', shellQuote(flags.servername));
+  if (schema) parts.push('--schema', shellQuote(schema));
+  for (const header of flags.header ?? []) parts.push('-H', shellQuote(header));
   if (path === undefined) {
     parts.push('--list-methods', `${tls ? 'https' : 'http'}://${address}`);
     return parts.join(' ');
@@ -273,6 +273,6 @@ function curlCommand(
       : requests.length === 1
         ? JSON.stringify(requests[0])
         : requests.map((request) => JSON.stringify(request)).join('\n');
-  parts.push('-d', quote(body), `${tls ? 'https' : 'http'}://${address}${path}`);
+  parts.push('-d', shellQuote(body), `${tls ? 'https' : 'http'}://${address}${path}`);
   return parts.join(' ');
 }

@@ -152,6 +152,12 @@ async function createOtlpExporters(otlp: OtlpExportOptions): Promise<OtlpExporte
   const base = otlp.endpoint.replace(/\/+$/, '');
   switch (otlp.protocol ?? 'http/json') {
     case 'grpc': {
+      // Checked here, not only in grpcforge.yaml's schema: the protocol may come from OTEL_EXPORTER_OTLP_PROTOCOL.
+      if (new URL(otlp.endpoint).pathname.replace(/\/+$/, '') !== '')
+        throw new Error(`OTLP over grpc: the endpoint ${otlp.endpoint} has a path; give only the scheme, host and port`);
+      const binary = Object.keys(headers).find((name) => name.toLowerCase().endsWith('-bin'));
+      if (binary !== undefined)
+        throw new Error(`OTLP over grpc: header "${binary}" ends in -bin, which gRPC keeps for binary metadata: rename it`);
       const [{ Metadata }, { OTLPTraceExporter }, { OTLPMetricExporter }] = await Promise.all([
         import('@grpc/grpc-js'),
         import('@opentelemetry/exporter-trace-otlp-grpc'),
