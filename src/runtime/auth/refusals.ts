@@ -48,7 +48,8 @@ export interface AuthFailure {
   readonly message: string;
   /**
    * The message and why, for the operator: the row's error message and the stderr line. It names the API key by its
-   * prefix (`gfk_<id>`) only, and never holds a secret, a token, or text the caller chose.
+   * prefix (`gfk_<id>`) only and never holds a secret or a token; it may quote what a certificate or a token's
+   * header said (a CN, jose's reason), which the operator log prints with control characters replaced.
    */
   readonly detail: string;
   /** The id of the presented API key (the 12 hex digits of its prefix), when the key had one. */
