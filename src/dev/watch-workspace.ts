@@ -30,8 +30,11 @@ export interface WorkspaceWatcher {
   close(): Promise<void>;
 }
 
-/** Files nobody edits: temporaries of atomic writes and editors' swap and backup files. */
-const NOISE = /(?:\.\d+\.tmp|\.swp|\.swx|~|\.tmp)$|(?:^|[\\/])(?:4913|\.#[^\\/]*)$/;
+/**
+ * Files nobody edits: temporaries of atomic writes (`x.ts.1234.tmp`, GNU `sed -i`'s `sedXXXXXX`), editors' swap and
+ * backup files (vim's `.swp` and `4913` probe, emacs's `.#x`, `x~`).
+ */
+const NOISE = /(?:\.\d+\.tmp|\.swp|\.swx|~|\.tmp)$|(?:^|[\\/])(?:4913|\.#[^\\/]*|sed[A-Za-z0-9]{6})$/;
 
 /**
  * Watches the contract root and each service's `src/` recursively, and the config files, with chokidar: a folder

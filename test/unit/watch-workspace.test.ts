@@ -90,8 +90,17 @@ describe('watchWorkspace', () => {
       await appendFile(join(ws, LOGIN), '// y\n');
       await appended;
     }
-    assert.ok(
-      seen.every((change) => !change.path.endsWith('.tmp')),
+    // GNU sed -i writes a temporary named sedXXXXXX beside the file, then renames it over the file.
+    const sedSave = nextChange(LOGIN, 'service');
+    await sleep(150);
+    await writeFile(join(ws, 'services/auth/src/handlers/auth.v1.AuthService/sedAb12Cd'), 'export const login = 4;\n');
+    await sleep(100);
+    await rename(join(ws, 'services/auth/src/handlers/auth.v1.AuthService/sedAb12Cd'), join(ws, LOGIN));
+    await sedSave;
+    await sleep(300);
+    assert.deepEqual(
+      seen.filter((change) => change.path.endsWith('.tmp') || change.path.endsWith('sedAb12Cd')),
+      [],
       'the temporaries are not reported',
     );
     assert.deepEqual(errors, []);
