@@ -12,6 +12,7 @@ const CHECK_EVERY_MS = 1000;
  * command started from a shell outlives the shell as before; not when started by init (pid 1). The parent is looked
  * for every second by an unref'd timer (a process re-parented when its parent exits gets a new ppid).
  * @param stop called at most once, with the reason to print: `parent exited`.
+ * @param env where `npm_execpath` and the variable are read (the process's environment; tests pass their own).
  * @returns whether the guard is on.
  */
 export function stopWithParent(stop: (reason: string) => void, env: NodeJS.ProcessEnv = process.env): boolean {
