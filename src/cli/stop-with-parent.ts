@@ -1,5 +1,4 @@
-/** The variable `grpcforge dev` sets for its `serve` children: they stop when dev is gone. */
-export const STOP_WITH_PARENT_ENV = 'GRPCFORGE_STOP_WITH_PARENT';
+import { STOP_WITH_PARENT_ENV } from '../util/stop-with-parent-env.js';
 
 /** How often the parent is looked for, in ms. */
 const CHECK_EVERY_MS = 1000;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runProcess } from '../util/spawn.js';
 import { grpcforgePackageRoot } from '../util/version.js';
+import { STOP_WITH_PARENT_ENV } from '../util/stop-with-parent-env.js';
 import { forEachLine } from './lines.js';
 
 /** Where a line of a child process came from. */
@@ -55,7 +56,7 @@ export function startServiceProcess(options: ServiceProcessOptions): ServiceProc
       cwd: options.workspaceDir,
       // The server stops by itself if dev dies without stopping it (SIGKILL): its own process group escapes the
       // terminal's Ctrl-C, so nothing else would.
-      env: { ...process.env, GRPCFORGE_STOP_WITH_PARENT: '1' },
+      env: { ...process.env, [STOP_WITH_PARENT_ENV]: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     },

@@ -66,6 +66,14 @@ async function jwt(claims: Record<string, unknown>, options: { expiresIn?: strin
     .sign(textEncoder.encode(options.secret ?? SECRET));
 }
 
+/** The echo service answering empty messages, for tests that need a server behind auth and nothing from it. */
+function silentEchoService() {
+  return defineService(
+    EchoDefinition as never,
+    { echo: async () => ({}), repeat: async function* () {}, collect: async () => ({}), chat: async function* () {} } as never,
+  );
+}
+
 function client(): EchoClient {
   return createServiceClient(EchoDefinition, { target: server.address });
 }
@@ -400,17 +408,7 @@ describe('pipeline: auth and request logging', () => {
     const hooked = await startServer({
       host: '127.0.0.1',
       port: 0,
-      services: [
-        defineService(
-          EchoDefinition as never,
-          {
-            echo: async () => ({}),
-            repeat: async function* () {},
-            collect: async () => ({}),
-            chat: async function* () {},
-          } as never,
-        ),
-      ],
+      services: [silentEchoService()],
       auth: {
         policy: { default: 'authenticated', methods: {} },
         apiKeyCacheMs: 0,
@@ -605,17 +603,7 @@ describe('pipeline: auth and request logging', () => {
     const jwksServer = await startServer({
       host: '127.0.0.1',
       port: 0,
-      services: [
-        defineService(
-          EchoDefinition as never,
-          {
-            echo: async () => ({}),
-            repeat: async function* () {},
-            collect: async () => ({}),
-            chat: async function* () {},
-          } as never,
-        ),
-      ],
+      services: [silentEchoService()],
       auth: { policy: {}, jwt: await createJwtVerifier({ jwksUrl: `http://127.0.0.1:${port}/jwks.json` }) },
     });
     const c = createServiceClient(EchoDefinition, { target: jwksServer.address }) as unknown as EchoClient;

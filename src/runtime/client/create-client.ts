@@ -10,6 +10,7 @@ import {
 import { readFileSync } from 'node:fs';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
+import { definitionFullName } from '../server/service-registration.js';
 import { createTlsChannelCredentials } from './tls-credentials.js';
 import { Metadata, Status, type ClientMiddleware } from 'nice-grpc-common';
 import { clientTelemetryMiddleware } from '../telemetry/client-hook.js';
@@ -180,8 +181,8 @@ function expandCredentials(
  * method path (grpc-js definitions), else `the service`.
  */
 function serviceNameOf(definition: CompatServiceDefinition): string {
-  const fullName = (definition as { fullName?: unknown }).fullName;
-  if (typeof fullName === 'string' && fullName) return fullName;
+  const fullName = definitionFullName(definition);
+  if (fullName) return fullName;
   for (const method of Object.values(definition as Record<string, { path?: unknown }>)) {
     const service = typeof method.path === 'string' ? /^\/([^/]+)\//.exec(method.path)?.[1] : undefined;
     if (service) return service;
