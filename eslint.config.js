@@ -16,7 +16,7 @@ export default defineConfig(
     'fixtures/',
     // Generated code (DO NOT EDIT): workspaces' src/gen and the builtin descriptor set (`npm run descriptors`).
     '**/src/gen/',
-    'src/runtime/server/builtin-descriptors.ts',
+    'packages/runtime/src/server/builtin-descriptors.ts',
     // Files `init` copies into a user's workspace: they import grpcforge/runtime and src/gen, which exist only there;
     // the e2e tests type-check them in a generated workspace.
     'templates/',

@@ -17,8 +17,8 @@ import { sql } from 'kysely';
 import * as shapes from '../src/cli/output/store-json.ts';
 import { createDashboardApp } from '../src/dashboard/server.ts';
 import type { CatalogService, DashboardWorkspace, WorkspaceService } from '../src/dashboard/workspace.ts';
-import { createLogStore, type CallKind, type CallRecord } from '../src/runtime/index.ts';
-import { createRequestId } from '../src/runtime/logstore/request-id.ts';
+import { createLogStore, type CallKind, type CallRecord } from '../packages/runtime/src/index.ts';
+import { createRequestId } from '../packages/runtime/src/logstore/request-id.ts';
 
 const { values } = parseArgs({
   options: {

@@ -13,8 +13,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { createLogStore, type CallRecord } from '../src/runtime/index.ts';
-import { coverOf } from '../src/runtime/logstore/statistics.ts';
+import { createLogStore, type CallRecord } from '../packages/runtime/src/index.ts';
+import { coverOf } from '../packages/runtime/src/logstore/statistics.ts';
 import { startTestPostgres, type TestPostgres } from '../test/helpers/postgres.ts';
 
 const { values } = parseArgs({

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { createLogStore, type CallRecord } from '../src/runtime/index.ts';
+import { createLogStore, type CallRecord } from '../packages/runtime/src/index.ts';
 
 const { values } = parseArgs({
   options: {

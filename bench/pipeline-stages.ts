@@ -4,11 +4,11 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Metadata, type CallContext, type ServerMiddleware, type ServerMiddlewareCall } from 'nice-grpc-common';
-import { createLogStore } from '../src/runtime/index.ts';
-import { createAuthMiddleware } from '../src/runtime/middleware/auth.ts';
-import { createErrorMappingMiddleware } from '../src/runtime/middleware/error-mapping.ts';
-import { createRequestLoggerMiddleware } from '../src/runtime/middleware/request-logger.ts';
-import { createPipeline } from '../src/runtime/server/pipeline.ts';
+import { createLogStore } from '../packages/runtime/src/index.ts';
+import { createAuthMiddleware } from '../packages/runtime/src/middleware/auth.ts';
+import { createErrorMappingMiddleware } from '../packages/runtime/src/middleware/error-mapping.ts';
+import { createRequestLoggerMiddleware } from '../packages/runtime/src/middleware/request-logger.ts';
+import { createPipeline } from '../packages/runtime/src/server/pipeline.ts';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '200000' } } });
 const calls = Number(values.calls);

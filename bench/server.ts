@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { createServer } from 'nice-grpc';
-import { createLogStore, defineService, startServer } from '../src/runtime/index.ts';
+import { createLogStore, defineService, startServer } from '../packages/runtime/src/index.ts';
 import { EchoDefinition, type EchoMessage } from '../test/helpers/json-definition.ts';
 
 const implementation = {

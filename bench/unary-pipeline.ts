@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { Metadata, closeServiceClient, createServiceClient } from '../src/runtime/index.ts';
+import { Metadata, closeServiceClient, createServiceClient } from '../packages/runtime/src/index.ts';
 import { EchoDefinition } from '../test/helpers/json-definition.ts';
 
 const { values } = parseArgs({

@@ -1,4 +1,4 @@
-// `npm run descriptors`: writes src/runtime/server/builtin-descriptors.ts, the FileDescriptorSet of the services every
+// `npm run descriptors`: writes packages/runtime/src/server/builtin-descriptors.ts, the FileDescriptorSet of the services every
 // `grpcforge serve` adds (gRPC health, server reflection v1 and v1alpha), so that reflection can describe them without
 // any .proto at run time. A unit test (test/unit/builtin-descriptors.test.ts) fails when the committed file is stale.
 //
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const sourceRoot = join(repoRoot, 'fixtures/contracts/grpc-proto');
 /** Where the generated module is written, relative to the repository. */
-export const BUILTIN_DESCRIPTORS_MODULE = 'src/runtime/server/builtin-descriptors.ts';
+export const BUILTIN_DESCRIPTORS_MODULE = 'packages/runtime/src/server/builtin-descriptors.ts';
 
 /** Reflection v1alpha from v1: same messages and service, package `grpc.reflection.v1alpha`. */
 export function deriveReflectionV1alpha(v1Text) {

@@ -12,7 +12,11 @@ const LINKED = ['@bufbuild/protobuf', '@grpc/grpc-js', '@types/node', 'nice-grpc
 /** Links `<workspace>/node_modules/{grpcforge,...}` to this checkout and its node_modules. */
 export async function linkWorkspace(workspaceDir) {
   const modules = join(workspaceDir, 'node_modules');
-  const links = [['grpcforge', repoRoot], ...LINKED.map((name) => [name, join(repoRoot, 'node_modules', name)])];
+  const links = [
+    ['grpcforge', repoRoot],
+    ['@grpcforge/runtime', join(repoRoot, 'packages/runtime')],
+    ...LINKED.map((name) => [name, join(repoRoot, 'node_modules', name)]),
+  ];
   for (const [name, target] of links) {
     const path = join(modules, name);
     await mkdir(dirname(path), { recursive: true });

@@ -1,5 +1,5 @@
 /**
- * grpcforge as a library: what the CLI is a thin layer over. Generated code and handlers use `grpcforge/runtime`
+ * grpcforge as a library: what the CLI is a thin layer over. Generated code and handlers use `@grpcforge/runtime`
  * instead, which loads none of this.
  */
 export { findConfigFile, formatConfigProblem, loadConfig, loadConfigOrThrow } from './config/load.js';

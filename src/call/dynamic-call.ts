@@ -11,7 +11,7 @@ import {
 } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import type { ChannelCredentials, Metadata } from 'nice-grpc';
-import { closeServiceClient, createServiceClient } from '../runtime/index.js';
+import { closeServiceClient, createServiceClient } from '@grpcforge/runtime';
 import { UserError } from '../util/errors.js';
 import { resolveMethodName, type ServiceMethods } from './method-names.js';
 

@@ -1,5 +1,5 @@
 import type { ChannelCredentials } from 'nice-grpc';
-import { createTlsChannelCredentials } from '../runtime/client/tls-credentials.js';
+import { createTlsChannelCredentials } from '@grpcforge/runtime/admin';
 
 /** The TLS side of a dynamic call: PEM contents as read from `--ca`, `--cert`, `--key`, and `--servername`. */
 export interface CallTlsOptions {

@@ -1,4 +1,4 @@
-import { hostPort } from '../runtime/host-port.js';
+import { hostPort } from '@grpcforge/runtime/admin';
 import type { ResolvedConfig } from '../config/resolved.js';
 import type { ContractSet } from '../contract/model.js';
 import type { CatalogService, DashboardCatalog, DashboardWorkspace } from '../dashboard/workspace.js';

@@ -2,7 +2,7 @@ import type { X509Certificate as X509CertificateClass } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ResolvedAuthSettings, ResolvedConfig } from '../config/resolved.js';
 import { OTLP_PROTOCOLS } from '../config/schema.js';
-import type { AuthOptions, LogStore, OtlpProtocol, TelemetryOptions } from '../runtime/index.js';
+import type { AuthOptions, LogStore, OtlpProtocol, TelemetryOptions } from '@grpcforge/runtime';
 import { UserError, errorMessage } from '../util/errors.js';
 
 /**
@@ -15,10 +15,9 @@ import { UserError, errorMessage } from '../util/errors.js';
  * @throws UserError `log-store-failed` when it cannot be opened, migrated or (with the writer) written.
  */
 export async function openLogStore(config: ResolvedConfig, { writer = false }: { writer?: boolean } = {}): Promise<LogStore> {
-  const [{ createLogStore }, { resolveEnvValue }, { redactConnectionString }] = await Promise.all([
-    import('../runtime/index.js'),
-    import('../runtime/client/env.js'),
-    import('../runtime/logstore/postgres-connection.js'),
+  const [{ createLogStore }, { resolveEnvValue, redactConnectionString }] = await Promise.all([
+    import('@grpcforge/runtime'),
+    import('@grpcforge/runtime/admin'),
   ]);
   // Messages name the URL as written (a ${VAR} stays a ${VAR}), without a password.
   const named = redactConnectionString(config.logStore.url);
@@ -47,7 +46,7 @@ export async function openLogStore(config: ResolvedConfig, { writer = false }: {
  * @throws UserError `jwt-config` when the secret variable is unset or the public key cannot be read.
  */
 export async function buildAuthOptions(auth: ResolvedAuthSettings, store: LogStore | undefined): Promise<AuthOptions> {
-  const { createJwtVerifier } = await import('../runtime/auth/jwt.js');
+  const { createJwtVerifier } = await import('@grpcforge/runtime/admin');
   let jwt: AuthOptions['jwt'];
   if (auth.jwt) {
     const settings = auth.jwt;

@@ -1,6 +1,5 @@
-import { parseStatusCode } from '../runtime/errors.js';
-import type { ApiKeyRecord, CallStats, LogStore, MethodCallStats, RequestLog, TimelineBucket } from '../runtime/index.js';
-import { selectInstances, type ListedInstance } from '../runtime/logstore/instances.js';
+import type { ApiKeyRecord, CallStats, LogStore, MethodCallStats, RequestLog, TimelineBucket } from '@grpcforge/runtime';
+import { parseStatusCode, selectInstances, type ListedInstance } from '@grpcforge/runtime/admin';
 import { DASHBOARD_WINDOWS, isDashboardWindow, type DashboardWindow } from './windows.js';
 import type { DashboardWorkspace } from './workspace.js';
 

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import type { LogStore } from '../runtime/index.js';
+import type { LogStore } from '@grpcforge/runtime';
 import { DashboardRequestError, readJsonBody } from './api.js';
 import { explorerCallRequest, explorerCommands, explorerTargets } from './explorer.js';
 import type { DashboardWorkspace } from './workspace.js';

@@ -1,4 +1,4 @@
-import type { LogStore } from '../runtime/index.js';
+import type { LogStore } from '@grpcforge/runtime';
 import { DashboardRequestError } from './api.js';
 import type { DashboardWorkspace, ExplorerCallRequest } from './workspace.js';
 

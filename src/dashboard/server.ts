@@ -1,4 +1,4 @@
-import { hostPort } from '../runtime/host-port.js';
+import { hostPort } from '@grpcforge/runtime/admin';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -9,7 +9,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
-import type { LogStore } from '../runtime/index.js';
+import type { LogStore } from '@grpcforge/runtime';
 import { DashboardRequestError, createDashboardApi, readJsonBody, type DashboardShapes, type DashboardWindow } from './api.js';
 import { renderInstancesPage } from './pages/instances.js';
 import { renderCatalogPage } from './pages/catalog.js';

@@ -1,4 +1,4 @@
-import type { RequestLog, RequestLogs } from '../runtime/index.js';
+import type { RequestLog, RequestLogs } from '@grpcforge/runtime';
 
 /**
  * The live tail's reads: the calls committed after a row id. The store lists the last to finish first and knows no

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { ServerCredentials } from '@grpc/grpc-js';
-import { defineService, startServer, type RunningServer } from '../../src/runtime/index.ts';
+import { defineService, startServer, type RunningServer } from '../../packages/runtime/src/index.ts';
 import { createTestCertificates } from '../helpers/certs.ts';
 import { childEnv, repoRoot, tempDir } from '../helpers/workspace.ts';
 

@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { CallRecord } from '../../src/runtime/logstore/call-record.ts';
-import { createLogStore, type LogStore } from '../../src/runtime/index.ts';
+import type { CallRecord } from '../../packages/runtime/src/logstore/call-record.ts';
+import { createLogStore, type LogStore } from '../../packages/runtime/src/index.ts';
 import {
   AUTH,
   USER,

@@ -5,7 +5,7 @@ import { before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import type { TsProtoServiceDefinition } from 'nice-grpc';
-import type * as RuntimeModule from '../../src/runtime/index.ts';
+import type * as RuntimeModule from '../../packages/runtime/src/index.ts';
 import { linkWorkspace, runCli, publicContracts, startServe, tempDir, writeFiles } from '../helpers/workspace.ts';
 
 // The log store under a real `grpcforge serve` process: SIGTERM during load loses no row; kill -9 during load
@@ -58,7 +58,7 @@ describe('log store durability under a real server', () => {
     await linkWorkspace(ws);
     const generate = runCli(['generate'], ws);
     assert.equal(generate.code, 0, generate.stderr);
-    runtime = (await import(pathToFileURL(join(ws, 'node_modules/grpcforge/dist/runtime/index.js')).href)) as Runtime;
+    runtime = (await import(pathToFileURL(join(ws, 'node_modules/@grpcforge/runtime/dist/index.js')).href)) as Runtime;
     const pb = (await import(pathToFileURL(join(ws, 'services/greeter/src/gen/pb/helloworld.ts')).href)) as Record<
       string,
       TsProtoServiceDefinition

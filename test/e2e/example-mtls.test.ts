@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { TsProtoServiceDefinition } from 'nice-grpc';
-import type * as RuntimeModule from '../../src/runtime/index.ts';
+import type * as RuntimeModule from '../../packages/runtime/src/index.ts';
 import { linkWorkspace, runCli, startServe, tempDir } from '../helpers/workspace.ts';
 import type { AuthClientModule, UserClient } from './example-types.ts';
 
@@ -27,7 +27,7 @@ test('example workspace: one switch and certs init give mTLS between user and au
   const auth = await startServe(ws, 'auth');
   assert.match(auth.stderr(), /mTLS/);
   const user = await startServe(ws, 'user', { AUTH_ADDR: auth.address });
-  const runtime = (await import(pathToFileURL(join(ws, 'node_modules/grpcforge/dist/runtime/index.js')).href)) as Runtime;
+  const runtime = (await import(pathToFileURL(join(ws, 'node_modules/@grpcforge/runtime/dist/index.js')).href)) as Runtime;
   const cwd = process.cwd();
   process.chdir(ws); // the generated clients' certificate paths are relative to the workspace
   try {

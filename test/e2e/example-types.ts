@@ -1,6 +1,6 @@
 // Shapes of the example workspace's generated modules, for the e2e tests that import them at run time.
 import type { TsProtoServiceDefinition } from 'nice-grpc';
-import type { CallOptions, ClientCallOptions as Deadline } from '../../src/runtime/index.ts';
+import type { CallOptions, ClientCallOptions as Deadline } from '../../packages/runtime/src/index.ts';
 
 type ClientCallOptions = CallOptions & Deadline;
 

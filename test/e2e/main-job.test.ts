@@ -19,10 +19,10 @@ import {
 } from '../helpers/workspace.ts';
 import type { AuthClientModule, UserClient, UserPbModule } from './example-types.ts';
 import type { TsProtoServiceDefinition } from 'nice-grpc';
-import type * as RuntimeModule from '../../src/runtime/index.ts';
+import type * as RuntimeModule from '../../packages/runtime/src/index.ts';
 
 // The main job end to end, on the example workspace, with real processes and sockets on 127.0.0.1.
-// Generated modules are imported from the workspace, so they resolve grpcforge/runtime the way a user's code does.
+// Generated modules are imported from the workspace, so they resolve @grpcforge/runtime the way a user's code does.
 
 let ws: string;
 let adminKey: string;
@@ -62,7 +62,7 @@ describe('init -> generate -> serve (example workspace)', () => {
     await linkWorkspace(ws);
     const generate = runCli(['generate'], ws);
     assert.equal(generate.code, 0, generate.stderr);
-    runtime = await importFromWorkspace<Runtime>('node_modules/grpcforge/dist/runtime/index.js');
+    runtime = await importFromWorkspace<Runtime>('node_modules/@grpcforge/runtime/dist/index.js');
   });
 
   test('init refuses a folder that is not empty, unless --force', () => {
@@ -94,7 +94,7 @@ describe('init -> generate -> serve (example workspace)', () => {
       // The user-owned logging hooks of auth: redact error messages of ListSessions.
       await writeFile(
         join(ws, 'services/auth/src/middleware/logging.ts'),
-        "import { defineLoggingHooks } from 'grpcforge/runtime';\n\nexport const loggingHooks = defineLoggingHooks({\n" +
+        "import { defineLoggingHooks } from '@grpcforge/runtime';\n\nexport const loggingHooks = defineLoggingHooks({\n" +
           "  redactCall: (call) => (call.method === 'ListSessions' && call.errorMessage ? { ...call, errorMessage: '[redacted]' } : call),\n});\n",
       );
       auth = await startServe(ws, 'auth');

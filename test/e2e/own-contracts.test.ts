@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { TsProtoServiceDefinition } from 'nice-grpc';
-import type * as RuntimeModule from '../../src/runtime/index.ts';
+import type * as RuntimeModule from '../../packages/runtime/src/index.ts';
 import {
   linkWorkspace,
   publicContracts,
@@ -72,7 +72,7 @@ describe('bringing your own contracts: an OTLP trace collector from init --empty
     const tsc = runProgram(tscPath, ['-p', ws], ws);
     assert.equal(tsc.code, 0, tsc.stdout);
     const server = await startServe(ws, 'collector');
-    const runtime = (await import(pathToFileURL(join(ws, 'node_modules/grpcforge/dist/runtime/index.js')).href)) as Runtime;
+    const runtime = (await import(pathToFileURL(join(ws, 'node_modules/@grpcforge/runtime/dist/index.js')).href)) as Runtime;
     const pb = join(ws, 'services/collector/src/gen/pb/opentelemetry/proto/collector/trace/v1/trace_service.ts');
     const { TraceServiceDefinition } = (await import(pathToFileURL(pb).href)) as Record<string, TsProtoServiceDefinition>;
     const client = runtime.createServiceClient(TraceServiceDefinition!, { target: server.address, deadlineMs: 5000 });

@@ -7,7 +7,7 @@ import type { TsProtoServiceDefinition } from 'nice-grpc';
 import { loadContract } from '../../src/contract/load-contract.ts';
 import type { ContractMethod } from '../../src/contract/model.ts';
 import { methodLocalName, tsProtoModulePath, tsProtoServiceNames } from '../../src/contract/names.ts';
-import type * as RuntimeModule from '../../src/runtime/index.ts';
+import type * as RuntimeModule from '../../packages/runtime/src/index.ts';
 import {
   linkWorkspace,
   repoRoot,
@@ -94,7 +94,7 @@ describe('public contracts: generate, type-check, serve, call every method', () 
       assert.equal(tsc.code, 0, tsc.stdout);
 
       const server = await startServe(ws, 'server');
-      const runtime = (await import(pathToFileURL(join(ws, 'node_modules/grpcforge/dist/runtime/index.js')).href)) as Runtime;
+      const runtime = (await import(pathToFileURL(join(ws, 'node_modules/@grpcforge/runtime/dist/index.js')).href)) as Runtime;
       const { HealthDefinition } = await import('nice-grpc-server-health');
       const health = runtime.createServiceClient(HealthDefinition, { target: server.address });
       const { contract } = await loadContract(join(ws, 'proto'), ws);

@@ -5,7 +5,7 @@ import { before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ChannelCredentials } from '@grpc/grpc-js';
 import type { TsProtoServiceDefinition } from 'nice-grpc';
-import type * as RuntimeModule from '../../src/runtime/index.ts';
+import type * as RuntimeModule from '../../packages/runtime/src/index.ts';
 import { createTestCertificates } from '../helpers/certs.ts';
 import { linkWorkspace, repoRoot, runCli, publicContracts, startServe, tempDir, writeFiles } from '../helpers/workspace.ts';
 
@@ -61,7 +61,7 @@ describe('serve with mTLS', () => {
   test('a client with a certificate is the principal, and the log store records it', async () => {
     const server = await startServe(ws, 'greeter');
     assert.match(server.stderr(), /mTLS/);
-    const runtime = (await import(pathToFileURL(join(ws, 'node_modules/grpcforge/dist/runtime/index.js')).href)) as Runtime;
+    const runtime = (await import(pathToFileURL(join(ws, 'node_modules/@grpcforge/runtime/dist/index.js')).href)) as Runtime;
     const pb = (await import(pathToFileURL(join(ws, 'services/greeter/src/gen/pb/helloworld.ts')).href)) as Record<
       string,
       TsProtoServiceDefinition

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import type { CallRecord } from '../../src/runtime/logstore/call-record.ts';
+import type { CallRecord } from '../../packages/runtime/src/logstore/call-record.ts';
 import { AUTH, callRecord, registerInstance, storeWorkspace, thisMinute, withStore } from '../helpers/dashboard.ts';
 import { repoRoot, runCli } from '../helpers/workspace.ts';
 

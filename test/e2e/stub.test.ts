@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { TsProtoServiceDefinition } from 'nice-grpc';
-import type * as RuntimeModule from '../../src/runtime/index.ts';
+import type * as RuntimeModule from '../../packages/runtime/src/index.ts';
 import { childEnv, linkWorkspace, repoRoot, runCli, startServe, tempDir } from '../helpers/workspace.ts';
 import type { UserClient } from './example-types.ts';
 
@@ -62,7 +62,7 @@ describe('serve --stub with a scenario', () => {
     await linkWorkspace(ws);
     assert.equal(runCli(['generate'], ws).code, 0);
     await writeFile(join(ws, 'auth-scenario.yaml'), SCENARIO);
-    runtime = (await import(pathToFileURL(join(ws, 'node_modules/grpcforge/dist/runtime/index.js')).href)) as Runtime;
+    runtime = (await import(pathToFileURL(join(ws, 'node_modules/@grpcforge/runtime/dist/index.js')).href)) as Runtime;
   });
 
   test('matching (equals, regex, contains), sequences, errors, delays and streams', async () => {

@@ -73,8 +73,8 @@ let typeCheck: Promise<string> | undefined;
 function typeCheckGoldens(): Promise<string> {
   typeCheck ??= (async () => {
     assert.ok(
-      existsSync(join(repoRoot, 'dist/runtime/index.d.ts')),
-      'dist/runtime/index.d.ts is missing: build first (npx tsc -p tsconfig.build.json; npm test does it)',
+      existsSync(join(repoRoot, 'packages/runtime/dist/index.d.ts')),
+      'packages/runtime/dist/index.d.ts is missing: build first (npm run build; npm test does it)',
     );
     return promisify(execFile)(tscPath, ['-p', 'fixtures/codegen/tsconfig.json', '--pretty', 'false'], {
       cwd: repoRoot,
@@ -258,7 +258,7 @@ describe('golden comparison messages', () => {
 });
 
 describe('golden codegen: expected/ type-checks (strict, noUnusedLocals, noUnusedParameters)', () => {
-  // One tsc project over every case (fixtures/codegen/tsconfig.json). grpcforge/runtime resolves to this package
+  // One tsc project over every case (fixtures/codegen/tsconfig.json). @grpcforge/runtime resolves to this package
   // itself, through package.json exports, so to dist/ (npm test builds it first).
   let errorsByCase: Map<string, string[]>;
   before(async () => {

@@ -4,9 +4,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Browser, Page } from 'playwright-core';
-import type { CallRecord } from '../../src/runtime/logstore/call-record.ts';
-import { createLogStore } from '../../src/runtime/logstore/create-log-store.ts';
-import type { LogStore } from '../../src/runtime/index.ts';
+import type { CallRecord } from '../../packages/runtime/src/logstore/call-record.ts';
+import { createLogStore } from '../../packages/runtime/src/logstore/create-log-store.ts';
+import type { LogStore } from '../../packages/runtime/src/index.ts';
 import { childEnv, repoRoot, tempDir, writeFiles } from './workspace.ts';
 
 // Shared set-up of the tests over a filled log store (test/e2e/dashboard*.test.ts, store-json.test.ts): the

@@ -16,7 +16,7 @@ import {
   type CallRecord,
   type LogStore,
   type RunningServer,
-} from '../../src/runtime/index.ts';
+} from '../../packages/runtime/src/index.ts';
 import { tempDir } from '../helpers/workspace.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 

@@ -23,9 +23,9 @@ import {
   type HandlerContextExtension,
   type LogStore,
   type RunningServer,
-} from '../../src/runtime/index.ts';
-import { createJwtVerifier } from '../../src/runtime/auth/jwt.ts';
-import { certificateIdentity } from '../../src/runtime/auth/mtls.ts';
+} from '../../packages/runtime/src/index.ts';
+import { createJwtVerifier } from '../../packages/runtime/src/auth/jwt.ts';
+import { certificateIdentity } from '../../packages/runtime/src/auth/mtls.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 import { tempDir } from '../helpers/workspace.ts';
 

@@ -7,7 +7,7 @@ import { createServer } from 'nice-grpc';
 import { HealthDefinition, HealthServiceImpl } from 'nice-grpc-server-health';
 import { initDevCertificates } from '../../src/certs/dev-ca.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { closeServiceClient, createServiceClient } from '../../src/runtime/index.ts';
+import { closeServiceClient, createServiceClient } from '../../packages/runtime/src/index.ts';
 import { tempDir, writeFiles } from '../helpers/workspace.ts';
 
 // A generated client dialling a TLS server by IP address (the example with mTLS: dns:///127.0.0.1:50051) must not

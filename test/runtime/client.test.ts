@@ -14,7 +14,7 @@ import {
   startServer,
   type CallContext,
   type RunningServer,
-} from '../../src/runtime/index.ts';
+} from '../../packages/runtime/src/index.ts';
 import { createTestCertificates } from '../helpers/certs.ts';
 import { InventoryDefinition } from '../helpers/json-definition.ts';
 import { repoRoot, tempDir } from '../helpers/workspace.ts';
@@ -101,7 +101,7 @@ describe('service clients', () => {
       callCredentials: { apiKey: 'gfk_key', bearerToken: 'jwt-token' },
     }) as unknown as InventoryClient;
     await client.putItem({});
-    const { Metadata } = await import('../../src/runtime/index.ts');
+    const { Metadata } = await import('../../packages/runtime/src/index.ts');
     await client.putItem({}, { metadata: Metadata({ 'x-api-key': 'per-call' }) });
     assert.deepEqual(headers, [
       { apiKey: 'gfk_key', authorization: 'Bearer jwt-token' },
@@ -114,7 +114,7 @@ describe('service clients', () => {
     // A real process, so the test reads its real stderr: three clients of one service, one of another.
     const url = (path: string) => JSON.stringify(pathToFileURL(join(repoRoot, path)).href);
     const script = `
-      const { createServiceClient, closeServiceClient, fromEnv } = await import(${url('src/runtime/index.ts')});
+      const { createServiceClient, closeServiceClient, fromEnv } = await import(${url('packages/runtime/src/index.ts')});
       const { EchoDefinition, InventoryDefinition } = await import(${url('test/helpers/json-definition.ts')});
       const callCredentials = { apiKey: fromEnv('GF_TEST_API_KEY'), bearerToken: fromEnv('GF_TEST_TOKEN') };
       for (const definition of [EchoDefinition, EchoDefinition, EchoDefinition, InventoryDefinition])

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createLogStore, type CallRecord, type LogStore } from '../../src/runtime/index.ts';
+import { createLogStore, type CallRecord, type LogStore } from '../../packages/runtime/src/index.ts';
 import { requestIdOf } from '../helpers/dashboard.ts';
 import { postgresAvailable, startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { tempDir } from '../helpers/workspace.ts';

@@ -6,12 +6,12 @@ import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { CompiledQuery, Kysely, Migrator, SqliteDialect, type Migration } from 'kysely';
-import type { CallRecord } from '../../src/runtime/logstore/call-record.ts';
-import { createLogStore } from '../../src/runtime/logstore/create-log-store.ts';
-import { createRequestId } from '../../src/runtime/logstore/request-id.ts';
-import { LogWriter, startWriterWorker, workerTransport } from '../../src/runtime/logstore/log-writer.ts';
-import { createMigration0001 } from '../../src/runtime/logstore/migrations/0001_initial.ts';
-import { migration0002 } from '../../src/runtime/logstore/migrations/0002_stats_indexes.ts';
+import type { CallRecord } from '../../packages/runtime/src/logstore/call-record.ts';
+import { createLogStore } from '../../packages/runtime/src/logstore/create-log-store.ts';
+import { createRequestId } from '../../packages/runtime/src/logstore/request-id.ts';
+import { LogWriter, startWriterWorker, workerTransport } from '../../packages/runtime/src/logstore/log-writer.ts';
+import { createMigration0001 } from '../../packages/runtime/src/logstore/migrations/0001_initial.ts';
+import { migration0002 } from '../../packages/runtime/src/logstore/migrations/0002_stats_indexes.ts';
 import { repoRoot, tempDir } from '../helpers/workspace.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 10, 0, 0);
@@ -355,7 +355,7 @@ describe('a store that cannot be written', () => {
     // file's mode applies as it does for the users who hit this. Not as `nobody`: that user cannot read a checkout in
     // a private folder (a mode-700 `mktemp -d`, or /root); CAP_DAC_READ_SEARCH is kept, so reading works anywhere.
     const asRoot = process.getuid?.() === 0;
-    const script = `import { createLogStore } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'src/runtime/logstore/create-log-store.ts')).href)};
+    const script = `import { createLogStore } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'packages/runtime/src/logstore/create-log-store.ts')).href)};
       try { await createLogStore({ url: ${JSON.stringify(`sqlite:${path}`)} }); console.log('opened'); process.exit(0); } catch (error) { console.log(error.message); }`;
     const node = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', script];
     const [command, ...args] = asRoot ? ['setpriv', '--inh-caps=-dac_override', '--bounding-set=-dac_override', ...node] : node;

@@ -12,9 +12,9 @@ import {
   type CallContext,
   type HandlerContextExtension,
   type RunningServer,
-} from '../../src/runtime/index.ts';
-import { certificateIdentity } from '../../src/runtime/auth/mtls.ts';
-import { AUTH_MESSAGES, createLogStore, type AuthRefusal, type LogStore } from '../../src/runtime/index.ts';
+} from '../../packages/runtime/src/index.ts';
+import { certificateIdentity } from '../../packages/runtime/src/auth/mtls.ts';
+import { AUTH_MESSAGES, createLogStore, type AuthRefusal, type LogStore } from '../../packages/runtime/src/index.ts';
 import { join } from 'node:path';
 import { createTestCertificates, type TestCertificates } from '../helpers/certs.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';

@@ -13,7 +13,7 @@ import {
   startServer,
   startStub,
   type CallContext,
-} from '../../src/runtime/index.ts';
+} from '../../packages/runtime/src/index.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 
 // The runtime over real sockets on 127.0.0.1, with a hand-made JSON-codec definition.

@@ -5,8 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.ts';
-import { defineService, startServer, type CallRecord, type RunningServer } from '../../src/runtime/index.ts';
-import { DEFAULT_SERVER_LIMITS } from '../../src/runtime/server/server-limits.ts';
+import { defineService, startServer, type CallRecord, type RunningServer } from '../../packages/runtime/src/index.ts';
+import { DEFAULT_SERVER_LIMITS } from '../../packages/runtime/src/server/server-limits.ts';
 import { tempDir, writeFiles } from '../helpers/workspace.ts';
 import { EchoDefinition } from '../helpers/json-definition.ts';
 

@@ -14,8 +14,8 @@ import {
   startServer,
   type CallRecord,
   type RunningServer,
-} from '../../src/runtime/index.ts';
-import { resolveEnvValue } from '../../src/runtime/client/env.ts';
+} from '../../packages/runtime/src/index.ts';
+import { resolveEnvValue } from '../../packages/runtime/src/client/env.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 
 // The service context and the resolvePrincipal hook over a real server: what `grpcforge serve` builds from a

@@ -15,7 +15,7 @@ import {
   startServer,
   type CallRecord,
   type LogStore,
-} from '../../src/runtime/index.ts';
+} from '../../packages/runtime/src/index.ts';
 import { tempDir } from '../helpers/workspace.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 

@@ -10,7 +10,7 @@ import {
   type Server,
   type TsProtoServiceDefinition,
 } from 'nice-grpc';
-import { ServerError, Status, defineService, startServer, type RunningServer } from '../../src/runtime/index.ts';
+import { ServerError, Status, defineService, startServer, type RunningServer } from '../../packages/runtime/src/index.ts';
 
 // OpenTelemetry over OTLP/gRPC (`otlp.protocol: grpc`) against a real gRPC receiver on 127.0.0.1: a nice-grpc server
 // implementing opentelemetry.proto.collector.trace.v1.TraceService/Export and metrics.v1.MetricsService/Export, as a

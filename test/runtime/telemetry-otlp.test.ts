@@ -17,7 +17,7 @@ import {
   traceIdOfCall,
   type CallRecord,
   type RunningServer,
-} from '../../src/runtime/index.ts';
+} from '../../packages/runtime/src/index.ts';
 
 // OpenTelemetry over OTLP/HTTP against a real receiver: a "user" server whose handler calls an "auth" server through
 // the runtime's client factory (as generated clients do), both with telemetry, as in the example workspace. What the
@@ -358,7 +358,7 @@ function pick(attributes: Record<string, unknown>): Record<string, unknown> {
 
 test('without telemetry nothing of OpenTelemetry loads: the runtime reaches it only through a dynamic import', async () => {
   // Walks the static imports from the runtime's entry points (what generated code and `serve` load up front).
-  const runtime = join(dirname(fileURLToPath(import.meta.url)), '../../src/runtime');
+  const runtime = join(dirname(fileURLToPath(import.meta.url)), '../../packages/runtime/src');
   const seen = new Set<string>();
   const external = new Set<string>();
   const visit = async (file: string) => {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createChannel, createClient } from 'nice-grpc';
-import { defineService, startServer, type RunningServer } from '../../src/runtime/index.ts';
+import { defineService, startServer, type RunningServer } from '../../packages/runtime/src/index.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 
 // The Prometheus endpoint: its own port, the text format, rpc.server.call.duration as a histogram in seconds, and

@@ -10,7 +10,7 @@ import {
   startServer,
   type CallRecord,
   type RunningServer,
-} from '../../src/runtime/index.ts';
+} from '../../packages/runtime/src/index.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 
 interface EchoClient {

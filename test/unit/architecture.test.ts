@@ -1,45 +1,110 @@
 import assert from 'node:assert/strict';
+import { builtinModules } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { test } from 'node:test';
 import { listFilesRecursive } from '../../src/util/fs.ts';
 import { repoRoot } from '../helpers/workspace.ts';
 
-// STYLE.md's dependency rule: which layer of src/ may import which. runtime imports nothing of its siblings, so
-// generated code that imports grpcforge/runtime never loads the generator.
+// STYLE.md's dependency rule: which layer of src/ may import which. The runtime is its own package
+// (packages/runtime, `@grpcforge/runtime`): the CLI's layers reach it only through the subpaths its package.json
+// exports, and it imports nothing of the CLI, so a service that installs the runtime alone never loads the generator.
 const ALLOWED: Record<string, readonly string[]> = {
-  cli: ['config', 'contract', 'codegen', 'lint', 'dashboard', 'certs', 'call', 'dev', 'runtime', 'util'],
-  call: ['runtime', 'util'],
+  cli: ['config', 'contract', 'codegen', 'lint', 'dashboard', 'certs', 'call', 'dev', 'util'],
+  call: ['util'],
   certs: ['config', 'util'],
   codegen: ['contract', 'config', 'util'],
   lint: ['contract', 'config', 'codegen', 'util'],
   // the `grpcforge dev` loop: regenerates through codegen, lints through lint, runs servers as child `serve`
   // processes (never the runtime in process), and gets the workspace loader from the CLI as a function.
   dev: ['config', 'contract', 'codegen', 'lint', 'util'],
-  dashboard: ['runtime', 'util'],
+  dashboard: ['util'],
   contract: ['util'],
   config: ['util'],
-  runtime: [],
   util: [],
 };
 // codegen may use config only for its types.
 const TYPES_ONLY: Record<string, readonly string[]> = { codegen: ['config'], certs: ['config'] };
+/** Layers of src/ that may import `@grpcforge/runtime` (through its exports). */
+const USES_RUNTIME = new Set(['cli', 'call', 'dashboard']);
 
-test('imports between src/ layers follow the dependency rule', async () => {
+const IMPORT = /^(import|export)\s+(type\s+)?[^;]*?from\s+'([^']+)'|import\('([^']+)'\)/gm;
+
+interface PackageManifest {
+  readonly name: string;
+  readonly exports: Record<string, unknown>;
+  readonly dependencies?: Record<string, string>;
+  readonly peerDependencies?: Record<string, string>;
+}
+
+const readManifest = async (path: string) => JSON.parse(await readFile(join(repoRoot, path), 'utf8')) as PackageManifest;
+
+/** `@scope/name` or `name` of a bare specifier. */
+const packageOf = (specifier: string) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
+
+test('imports between src/ layers follow the dependency rule, and reach the runtime only through its exports', async () => {
+  const runtime = await readManifest('packages/runtime/package.json');
+  const exported = new Set(Object.keys(runtime.exports).map((key) => posix.join(runtime.name, key)));
   const src = join(repoRoot, 'src');
   const violations: string[] = [];
   for (const file of (await listFilesRecursive(src)).filter((path) => path.endsWith('.ts'))) {
     const layer = file.includes('/') ? file.split('/')[0]! : '(root)';
-    if (layer === '(root)') continue; // src/index.ts is the library's public face
     const text = await readFile(join(src, file), 'utf8');
-    for (const match of text.matchAll(/^(import|export)\s+(type\s+)?[^;]*?from\s+'(\.[^']+)'|import\('(\.[^']+)'\)/gm)) {
+    for (const match of text.matchAll(IMPORT)) {
       const specifier = match[3] ?? match[4]!;
+      const isTypeOnly = match[2] !== undefined;
+      if (packageOf(specifier) === runtime.name) {
+        if (!exported.has(specifier)) violations.push(`src/${file} imports ${specifier} (not an export of ${runtime.name})`);
+        else if (layer !== '(root)' && !USES_RUNTIME.has(layer) && !isTypeOnly) {
+          violations.push(`src/${file} imports ${specifier} (${layer} -> runtime)`);
+        }
+        continue;
+      }
+      if (!specifier.startsWith('.')) continue;
       const target = posix.normalize(posix.join(posix.dirname(file), specifier));
+      if (target.startsWith('../')) {
+        violations.push(`src/${file} imports ${specifier} (outside src/)`);
+        continue;
+      }
+      if (layer === '(root)') continue; // src/index.ts is the library's public face
       const targetLayer = target.split('/')[0]!;
       if (targetLayer === layer) continue;
-      const isTypeOnly = match[2] !== undefined;
       const allowed = ALLOWED[layer]?.includes(targetLayer) && (isTypeOnly || !TYPES_ONLY[layer]?.includes(targetLayer));
       if (!allowed) violations.push(`src/${file} imports ${specifier} (${layer} -> ${targetLayer}${isTypeOnly ? ', type' : ''})`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+/** The writer thread's bootstrap, as text: it registers tsx only when the runtime runs from its .ts sources (tests). */
+const SOURCE_ONLY: Record<string, readonly string[]> = { 'logstore/log-writer.ts': ['tsx/esm/api'] };
+
+test('the runtime package imports only its own files, Node built-ins and the packages its package.json declares', async () => {
+  const runtime = await readManifest('packages/runtime/package.json');
+  const declared = new Set([...Object.keys(runtime.dependencies ?? {}), ...Object.keys(runtime.peerDependencies ?? {})]);
+  const builtins = new Set(builtinModules);
+  const src = join(repoRoot, 'packages/runtime/src');
+  const violations: string[] = [];
+  for (const file of (await listFilesRecursive(src)).filter((path) => path.endsWith('.ts'))) {
+    const text = await readFile(join(src, file), 'utf8');
+    for (const match of text.matchAll(IMPORT)) {
+      const specifier = match[3] ?? match[4]!;
+      if (specifier.startsWith('.')) {
+        if (posix.normalize(posix.join(posix.dirname(file), specifier)).startsWith('../')) {
+          violations.push(`${file} imports ${specifier} (outside the runtime package)`);
+        }
+      } else if (
+        !specifier.startsWith('node:') &&
+        !builtins.has(specifier) &&
+        !declared.has(packageOf(specifier)) &&
+        !SOURCE_ONLY[file]?.includes(specifier)
+      ) {
+        violations.push(`${file} imports ${specifier} (not a dependency of ${runtime.name})`);
+      }
     }
   }
   assert.deepEqual(violations, []);

@@ -6,7 +6,7 @@ import { formatConfigProblem, loadConfig, locateConfigProblems } from '../../src
 import type { ResolvedMethodRule } from '../../src/config/resolved.ts';
 import { checkServiceNamesExist } from '../../src/config/rules.ts';
 import { checkServedAuthMethods, knownServicesOf } from '../../src/cli/served-auth-methods.ts';
-import { BUILTIN_SERVICE_NAMES } from '../../src/runtime/server/builtin-services.ts';
+import { BUILTIN_SERVICE_NAMES } from '../../packages/runtime/src/server/builtin-services.ts';
 import { tempDir, writeFiles } from '../helpers/workspace.ts';
 
 // auth.methods keys name services and RPCs that exist: a renamed or misspelt method must not silently lose its rule.

@@ -12,8 +12,8 @@ import {
 import { ChannelCredentials } from 'nice-grpc';
 import { createReflectionClient } from '../../src/call/reflection-client.ts';
 import { registryFromFiles } from '../../src/call/dynamic-call.ts';
-import { startServer } from '../../src/runtime/server/start-server.ts';
-import { builtinDescriptorSet } from '../../src/runtime/server/reflection.ts';
+import { startServer } from '../../packages/runtime/src/server/start-server.ts';
+import { builtinDescriptorSet } from '../../packages/runtime/src/server/reflection.ts';
 import { EchoDefinition } from '../helpers/json-definition.ts';
 import { repoRoot } from '../helpers/workspace.ts';
 // @ts-expect-error plain .mjs script
@@ -73,7 +73,7 @@ async function reflect(health: boolean, descriptorSet = echoDescriptorSet()) {
 }
 
 describe('built-in descriptors (health, reflection v1 and v1alpha)', () => {
-  test('the committed src/runtime/server/builtin-descriptors.ts is what the script writes (run `npm run descriptors`)', async () => {
+  test('the committed packages/runtime/src/server/builtin-descriptors.ts is what the script writes (run `npm run descriptors`)', async () => {
     const committed = await readFile(join(repoRoot, BUILTIN_DESCRIPTORS_MODULE as string), 'utf8');
     assert.equal(committed, (renderBuiltinDescriptors as () => string)(), 'stale: run `npm run descriptors`');
   });

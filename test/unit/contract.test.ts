@@ -30,7 +30,7 @@ function service(fullName: string, rpcs: readonly string[]): ContractService {
     })),
   };
 }
-import { expandTarget } from '../../src/runtime/client/target.ts';
+import { expandTarget } from '../../packages/runtime/src/client/target.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { repoRoot, publicContracts, tempDir, writeFiles } from '../helpers/workspace.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { explainNativeAddonMismatch } from '../../src/runtime/logstore/native-addon.ts';
+import { explainNativeAddonMismatch } from '../../packages/runtime/src/logstore/native-addon.ts';
 
 // What Node 20 threw, verbatim, for a better-sqlite3 built by Node 24 (after `nvm use 20` in a checkout installed
 // with 24): the message names both ABI versions.

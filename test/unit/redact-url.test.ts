@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { redactConnectionString } from '../../src/runtime/logstore/postgres-connection.ts';
-import { storeLocationOf } from '../../src/runtime/logstore/create-log-store.ts';
+import { redactConnectionString } from '../../packages/runtime/src/logstore/postgres-connection.ts';
+import { storeLocationOf } from '../../packages/runtime/src/logstore/create-log-store.ts';
 
 test('store URLs in messages never hold a password, wherever the URL put it', () => {
   const cases = [

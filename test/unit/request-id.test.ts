@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createRequestId, requestIdTime } from '../../src/runtime/logstore/request-id.ts';
+import { createRequestId, requestIdTime } from '../../packages/runtime/src/logstore/request-id.ts';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

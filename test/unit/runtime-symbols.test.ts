@@ -7,14 +7,14 @@ import { GENERATED_HEADER } from '../../src/codegen/header.ts';
 import { listFilesRecursive } from '../../src/util/fs.ts';
 import { repoRoot } from '../helpers/workspace.ts';
 
-describe('grpcforge/runtime/codegen-v1', () => {
+describe('@grpcforge/runtime/codegen-v1', () => {
   test('exports exactly the values runtime-symbols.ts lists', async () => {
-    const module = (await import('../../src/runtime/codegen-v1.ts')) as Record<string, unknown>;
+    const module = (await import('../../packages/runtime/src/codegen-v1.ts')) as Record<string, unknown>;
     assert.deepEqual(Object.keys(module).sort(), [...CODEGEN_RUNTIME_VALUES].sort());
   });
 
   test('exports exactly the types runtime-symbols.ts lists', async () => {
-    const source = await readFile(join(repoRoot, 'src/runtime/codegen-v1.ts'), 'utf8');
+    const source = await readFile(join(repoRoot, 'packages/runtime/src/codegen-v1.ts'), 'utf8');
     const types = [...source.matchAll(/export type \{([^}]+)\}/g)].flatMap((match) =>
       match[1]!.split(',').map((name) => name.trim()),
     );

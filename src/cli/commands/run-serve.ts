@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { ServiceImplementation, TsProtoServiceDefinition } from 'nice-grpc';
 import type { ResolvedConfig, ResolvedService } from '../../config/resolved.js';
-import type { AuthHooks, LogWriterCounters, LoggingHooks, Scenario, ServiceRegistration } from '../../runtime/index.js';
+import type { AuthHooks, LogWriterCounters, LoggingHooks, Scenario, ServiceRegistration } from '@grpcforge/runtime';
 import { UserError, errorMessage } from '../../util/errors.js';
 import { loadConfigFor, requireService } from '../context.js';
 import { assertServedAuthMethods } from '../served-auth-methods.js';
@@ -65,10 +65,10 @@ export async function runServe(name: string, flags: ServeFlags, command: Command
   const shutdownTimeoutMs = parseWholeNumber(flags.shutdownTimeout, '--shutdown-timeout', config.server.shutdownTimeoutMs);
   const entry = await loadServerEntry(service);
   await assertServedAuthMethods(config, service, entry.services);
-  const { startServer } = await import('../../runtime/index.js');
+  const { startServer } = await import('@grpcforge/runtime');
   await quietGrpcLogger(tracing);
   const { buildAuthOptions, buildServerCredentials, buildTelemetryOptions, openLogStore } = await import('../runtime-options.js');
-  const { redactConnectionString } = await import('../../runtime/logstore/postgres-connection.js');
+  const { redactConnectionString } = await import('@grpcforge/runtime/admin');
   const credentials = await buildServerCredentials(config, name);
   const serviceContext = await createServiceContextOf(service.name, entry);
   const telemetry = buildTelemetryOptions(config, name);
@@ -164,7 +164,7 @@ export async function runServe(name: string, flags: ServeFlags, command: Command
 /** `serve --stub`: a recording fake of one contract service, answering from a scenario file. */
 async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags): Promise<void> {
   await registerTypeScriptLoader();
-  const runtime = await import('../../runtime/index.js');
+  const runtime = await import('@grpcforge/runtime');
   let definition: TsProtoServiceDefinition | undefined;
   let descriptorSet: Uint8Array;
   let port = flags.port;

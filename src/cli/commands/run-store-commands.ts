@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { LogStore } from '../../runtime/index.js';
-import { parseStatusCode } from '../../runtime/errors.js';
+import type { LogStore } from '@grpcforge/runtime';
+import { parseStatusCode, selectInstances } from '@grpcforge/runtime/admin';
 import { formatDuration, parseDuration } from '../../util/duration.js';
 import { errorMessage, UserError } from '../../util/errors.js';
 import { loadConfigFor } from '../context.js';
@@ -23,7 +23,6 @@ import {
 } from '../output/store-json.js';
 import { formatTable } from '../output/table.js';
 import { escapeText } from '../output/escape.js';
-import { selectInstances } from '../../runtime/logstore/instances.js';
 
 /** `1 call`, `2 calls`. */
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;

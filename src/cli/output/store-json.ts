@@ -1,8 +1,7 @@
 import { Status } from 'nice-grpc-common';
 // The module itself, not the runtime's index: the CLI loads this at start-up.
 import type { DashboardShapes } from '../../dashboard/api.js';
-import type { ListedInstance } from '../../runtime/logstore/instances.js';
-import { totalDropped } from '../../runtime/logstore/writer-protocol.js';
+import { totalDropped, type ListedInstance } from '@grpcforge/runtime/admin';
 import type {
   ApiKeyRecord,
   CallStats,
@@ -12,7 +11,7 @@ import type {
   RequestLog,
   ServerInstance,
   TimelineBucket,
-} from '../../runtime/index.js';
+} from '@grpcforge/runtime';
 
 /**
  * The `--json` shapes of `logs`, `stats`, `status` and `keys` (shape version 2, documented in the README): camelCase

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Metadata, NotFoundError, Status, createHandlerContext } from 'grpcforge/runtime';
+import { Metadata, NotFoundError, Status, createHandlerContext } from '@grpcforge/runtime';
 import { createServiceContext, type ServiceContext } from '../src/context.js';
 import { startAuthServiceStub, type AuthServiceStub } from '../src/gen/stubs/auth.v1.AuthService.js';
 import { getUser } from '../src/handlers/user.v1.UserService/get-user.js';

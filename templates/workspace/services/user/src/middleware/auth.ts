@@ -1,4 +1,4 @@
-import { ClientError, ServerError, Status, defineAuthHooks } from 'grpcforge/runtime';
+import { ClientError, ServerError, Status, defineAuthHooks } from '@grpcforge/runtime';
 import type { ServiceContext } from '../context.js';
 
 /**

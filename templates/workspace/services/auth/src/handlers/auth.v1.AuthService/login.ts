@@ -1,4 +1,4 @@
-import { ServerError, Status } from 'grpcforge/runtime';
+import { ServerError, Status } from '@grpcforge/runtime';
 import type { AuthServiceHandlers } from '../../gen/server/auth.v1.AuthService.js';
 import { createSession } from '../../sessions.js';
 

@@ -1,4 +1,4 @@
-import { NotFoundError, requirePrincipal } from 'grpcforge/runtime';
+import { NotFoundError, requirePrincipal } from '@grpcforge/runtime';
 import type { UserServiceHandlers } from '../../gen/server/user.v1.UserService.js';
 
 /** GetUser returns one user by id. */

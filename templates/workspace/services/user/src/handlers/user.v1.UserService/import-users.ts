@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'grpcforge/runtime';
+import { InvalidArgumentError } from '@grpcforge/runtime';
 import type { UserServiceHandlers } from '../../gen/server/user.v1.UserService.js';
 
 /** ImportUsers creates the users of a stream and answers once, with how many were created. */

@@ -1,7 +1,7 @@
 /**
- * `grpcforge/runtime`: what handlers, a service's own modules and its tests import. It depends on nice-grpc and
+ * `@grpcforge/runtime`: what handlers, a service's own modules and its tests import. It depends on nice-grpc and
  * grpc-js only, never on the generator, so a service in production loads none of the CLI. Generated code imports
- * `grpcforge/runtime/codegen-v1` instead (a versioned contract, see `codegen-v1.ts`).
+ * `@grpcforge/runtime/codegen-v1` instead (a versioned contract, see `codegen-v1.ts`).
  * @packageDocumentation
  */
 export { ClientError, Metadata, ServerError, Status } from 'nice-grpc';
