@@ -21,10 +21,14 @@ describe('@grpcforge/runtime/codegen-v1', () => {
     assert.deepEqual(types.filter(Boolean).sort(), [...CODEGEN_RUNTIME_TYPES].sort());
   });
 
-  test('is a package export, next to the user API', async () => {
-    const manifest = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
-    assert.ok(manifest.exports[CODEGEN_RUNTIME_MODULE.replace(/^grpcforge/, '.')]);
-    assert.ok(manifest.exports['./runtime']);
+  test('is an export of the runtime package, next to the user API', async () => {
+    const manifest = JSON.parse(await readFile(join(repoRoot, 'packages/runtime/package.json'), 'utf8')) as {
+      name: string;
+      exports: Record<string, unknown>;
+    };
+    assert.ok(CODEGEN_RUNTIME_MODULE.startsWith(`${manifest.name}/`));
+    assert.ok(manifest.exports[CODEGEN_RUNTIME_MODULE.replace(manifest.name, '.')]);
+    assert.ok(manifest.exports['.']);
   });
 
   test('generated golden files import grpcforge only through codegen-v1, and only listed names', async () => {
@@ -38,10 +42,10 @@ describe('@grpcforge/runtime/codegen-v1', () => {
       if (!text.startsWith(GENERATED_HEADER)) continue;
       generated++;
       // Every form that reaches grpcforge: import / import type / export ... from, and namespace or default imports.
-      const anyForm = /(?:import|export)\s[^;]*?from\s*'(grpcforge[^']*)'/g;
+      const anyForm = /(?:import|export)\s[^;]*?from\s*'((?:@grpcforge\/|grpcforge)[^']*)'/g;
       for (const match of text.matchAll(anyForm))
         assert.equal(match[1], CODEGEN_RUNTIME_MODULE, `${path} imports from ${match[1]!}`);
-      for (const match of text.matchAll(/(?:import|export)(?:\s+type)?\s*\{([^}]*)\}\s*from\s*'(grpcforge[^']*)'/g)) {
+      for (const match of text.matchAll(/(?:import|export)(?:\s+type)?\s*\{([^}]*)\}\s*from\s*'((?:@grpcforge\/|grpcforge)[^']*)'/g)) {
         assert.equal(match[2], CODEGEN_RUNTIME_MODULE, `${path} imports from ${match[2]!}`);
         for (const name of match[1]!.split(',').map((part) => part.trim().replace(/^type /, ''))) {
           assert.ok(allowed.has(name), `${path} imports "${name}", which runtime-symbols.ts does not list`);
