@@ -14,8 +14,10 @@ export interface InitOptions {
   readonly force?: boolean;
   /** `name` in the workspace's package.json. @defaultValue the folder name */
   readonly packageName?: string;
-  /** The npm spec of the `grpcforge` dependency in package.json. @defaultValue {@link resolveGrpcforgeDependency}'s */
+  /** The npm spec of the `grpcforge` dev dependency in package.json. @defaultValue {@link resolveGrpcforgeDependency}'s */
   readonly grpcforgeSpec?: string;
+  /** The npm spec of the `@grpcforge/runtime` dependency. @defaultValue {@link resolveRuntimeDependency}'s */
+  readonly runtimeSpec?: string;
   /** Write the workspace without the example (see {@link PlanWorkspaceOptions.empty}). */
   readonly empty?: boolean;
 }
@@ -88,36 +90,46 @@ export function resolveGrpcforgeDependency(options: GrpcforgeDependencyOptions =
   return { spec: `^${version}`, source: 'registry' };
 }
 
-/** A path given as the grpcforge spec: a tarball, or a grpcforge folder that has been built. */
-function checkLocalSpec(path: string, given: string): string {
+/** What a local spec must hold: the package's name and a file its build writes. */
+interface LocalPackage {
+  readonly flag: string;
+  readonly name: string;
+  readonly builtFile: string;
+}
+
+const GRPCFORGE_PACKAGE: LocalPackage = { flag: '--grpcforge-spec', name: 'grpcforge', builtFile: 'dist/cli/main.js' };
+const RUNTIME_PACKAGE: LocalPackage = { flag: '--runtime-spec', name: '@grpcforge/runtime', builtFile: 'dist/index.js' };
+
+/** A path given as a package's spec: a tarball, or that package's folder once built. */
+function checkLocalSpec(path: string, given: string, expected: LocalPackage = GRPCFORGE_PACKAGE): string {
   const stats = statSync(path, { throwIfNoEntry: false });
   if (!stats) {
-    throw new UserError('bad-flag', `--grpcforge-spec "${given}": "${path}" does not exist`, [
-      'give a grpcforge folder (a clone) or the .tgz that `npm pack` writes there',
+    throw new UserError('bad-flag', `${expected.flag} "${given}": "${path}" does not exist`, [
+      `give a ${expected.name} folder (a clone) or the .tgz that \`npm pack\` writes there`,
     ]);
   }
   if (!stats.isDirectory()) return path;
   const manifest = join(path, 'package.json');
   const name = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name : undefined;
-  if (name !== 'grpcforge') {
-    throw new UserError('bad-flag', `--grpcforge-spec "${given}": "${path}" is not a grpcforge package folder`, [
+  if (name !== expected.name) {
+    throw new UserError('bad-flag', `${expected.flag} "${given}": "${path}" is not a ${expected.name} package folder`, [
       name === undefined ? 'it has no package.json' : `its package.json names ${JSON.stringify(name)}`,
     ]);
   }
-  if (!existsSync(join(path, 'dist', 'cli', 'main.js'))) {
-    throw new UserError('bad-flag', `--grpcforge-spec "${given}": "${path}" is not built (no dist/)`, [
-      `run \`npm install\` in ${path}`,
+  if (!existsSync(join(path, expected.builtFile))) {
+    throw new UserError('bad-flag', `${expected.flag} "${given}": "${path}" is not built (no dist/)`, [
+      `run \`npm install\` in the clone`,
     ]);
   }
   return path;
 }
 
-/** The absolute path of a `file:` grpcforge dependency in `installRoot/package.json`, when it names one that exists. */
-function fileSpecOf(installRoot: string): string | undefined {
+/** The absolute path of a `file:` dependency on `name` in `installRoot/package.json`, when it names one that exists. */
+function fileSpecOf(installRoot: string, name = 'grpcforge'): string | undefined {
   try {
     const manifest = JSON.parse(readFileSync(join(installRoot, 'package.json'), 'utf8')) as Record<string, unknown>;
     for (const field of ['dependencies', 'devDependencies', 'optionalDependencies']) {
-      const spec = (manifest[field] as Record<string, unknown> | undefined)?.grpcforge;
+      const spec = (manifest[field] as Record<string, unknown> | undefined)?.[name];
       if (typeof spec === 'string' && spec.startsWith('file:')) {
         const path = resolve(installRoot, spec.slice('file:'.length));
         if (existsSync(path)) return path;
@@ -129,6 +141,62 @@ function fileSpecOf(installRoot: string): string | undefined {
   return undefined;
 }
 
+/** Options of {@link resolveRuntimeDependency}. */
+export interface RuntimeDependencyOptions {
+  /** An npm spec from the user (`--runtime-spec`); a path or `file:` spec is made absolute against `cwd`. */
+  readonly spec?: string;
+  /** @defaultValue process.cwd() */
+  readonly cwd?: string;
+}
+
+/** A version range npm reads from the registry (`^0.1.0`, `0.1.x`, `~1.2`): the runtime is released with the CLI. */
+const VERSION_RANGE = /^[~^]?\d+(?:\.(?:\d+|x|\*)){0,2}(?:-[\w.]+)?$/;
+
+/**
+ * The `@grpcforge/runtime` dependency `init` writes next to the `grpcforge` one, released and installed together:
+ * the given spec; else, for a grpcforge folder (a clone), its `packages/runtime`; for a grpcforge tarball, the runtime
+ * tarball `npm pack` writes beside it (`grpcforge-0.1.0.tgz` → `grpcforge-runtime-0.1.0.tgz`), or the `file:` spec
+ * the install root names; else the same version range, or `^<the running runtime's version>`.
+ * @throws UserError `bad-flag` when a local grpcforge has no runtime beside it, or a given path spec is not one.
+ */
+export function resolveRuntimeDependency(
+  grpcforge: GrpcforgeDependency,
+  options: RuntimeDependencyOptions = {},
+): GrpcforgeDependency {
+  const given = options.spec?.trim();
+  if (given !== undefined) {
+    if (given === '' || given === 'file:') {
+      throw new UserError('bad-flag', `--runtime-spec: expected an npm spec, got "${options.spec ?? ''}"`, [
+        'for example file:../grpcforge/packages/runtime (a clone) or file:./grpcforge-runtime-0.1.0.tgz (from `npm pack`)',
+      ]);
+    }
+    if (!isPathSpec(given)) return { spec: given, source: 'flag' };
+    const path = given.replace(/^file:/, '').replace(/^~(?=[\\/])/, homedir());
+    const absolute = checkLocalSpec(resolve(options.cwd ?? process.cwd(), path), given, RUNTIME_PACKAGE);
+    return { spec: `file:${toPosix(absolute)}`, source: 'flag' };
+  }
+  if (grpcforge.spec.startsWith('file:')) {
+    const path = grpcforge.spec.slice('file:'.length);
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+      const folder = join(path, 'packages', 'runtime');
+      return { spec: `file:${toPosix(checkLocalSpec(folder, folder, RUNTIME_PACKAGE))}`, source: grpcforge.source };
+    }
+    const tarball = join(dirname(path), basename(path).replace(/^grpcforge-/, 'grpcforge-runtime-'));
+    if (tarball !== path && existsSync(tarball)) return { spec: `file:${toPosix(tarball)}`, source: grpcforge.source };
+    // npx of a tarball, or a workspace installed from one: the install root's package.json may name the runtime's.
+    const root = realpathSync(grpcforgePackageRoot());
+    const installedFrom =
+      basename(dirname(root)) === 'node_modules' ? fileSpecOf(dirname(dirname(root)), RUNTIME_PACKAGE.name) : undefined;
+    if (installedFrom) return { spec: `file:${toPosix(installedFrom)}`, source: grpcforge.source };
+    throw new UserError('bad-flag', `no @grpcforge/runtime package next to ${path}`, [
+      'pack it too, in the clone: `npm pack --workspace @grpcforge/runtime` (writes grpcforge-runtime-<version>.tgz)',
+      'or pass --runtime-spec file:<its .tgz>',
+    ]);
+  }
+  if (VERSION_RANGE.test(grpcforge.spec)) return { spec: grpcforge.spec, source: grpcforge.source };
+  return { spec: `^${grpcforgeDependencyRanges()[RUNTIME_PACKAGE.name] ?? '0.0.0'}`, source: 'registry' };
+}
+
 /** A file of a new workspace. */
 export interface WorkspaceFile {
   /** Path relative to the workspace, POSIX form. */
@@ -136,10 +204,16 @@ export interface WorkspaceFile {
   readonly content: string;
 }
 
-/** Packages a workspace needs at run time (generated code imports them) and to type-check. */
-const WORKSPACE_DEPENDENCIES = ['@bufbuild/protobuf', 'nice-grpc', 'nice-grpc-common', 'tsx'];
-/** `@bufbuild/buf` at grpcforge's own pinned version, so `npx buf curl` works in the workspace. */
-const WORKSPACE_DEV_DEPENDENCIES = ['@bufbuild/buf', '@types/node', 'typescript'];
+/**
+ * Packages a workspace needs at run time besides `@grpcforge/runtime` (ts-proto's output imports them): a production
+ * install (`npm ci --omit=dev`) is these and the runtime.
+ */
+const WORKSPACE_DEPENDENCIES = ['@bufbuild/protobuf', 'nice-grpc', 'nice-grpc-common'];
+/**
+ * Packages a workspace needs to develop, besides the `grpcforge` CLI: `@bufbuild/buf` at grpcforge's own pinned
+ * version (so `npx buf curl` works), the compiler and its Node types, tsx for the workspace's own tests.
+ */
+const WORKSPACE_DEV_DEPENDENCIES = ['@bufbuild/buf', '@types/node', 'tsx', 'typescript'];
 /** Dependencies whose install scripts must run (buf's binary, the SQLite driver, tsx's esbuild, protobufjs). */
 const WORKSPACE_ALLOW_SCRIPTS = ['@bufbuild/buf', 'better-sqlite3', 'esbuild', 'protobufjs'];
 
@@ -152,6 +226,9 @@ const WORKSPACE_ALLOW_SCRIPTS = ['@bufbuild/buf', 'better-sqlite3', 'esbuild', '
 function allowScriptsOf(grpcforgeSpec: string): string[] {
   return [...WORKSPACE_ALLOW_SCRIPTS, ...(grpcforgeSpec.startsWith('file:') ? [grpcforgeSpec] : [])];
 }
+
+/** Escaped for JSON: the template quotes it (a user's spec may hold a quote or a backslash). */
+const jsonText = (value: string) => JSON.stringify(value).slice(1, -1);
 
 /** Options of {@link planWorkspace}. */
 export interface PlanWorkspaceOptions {
@@ -173,6 +250,7 @@ const EXAMPLE_ONLY = /^(?:grpcforge\.yaml|README\.md|proto\/.*|services\/.*)$/;
 export async function planWorkspace(
   packageName: string,
   grpcforgeSpec: string,
+  runtimeSpec: string,
   options: PlanWorkspaceOptions = {},
 ): Promise<WorkspaceFile[]> {
   const empty = options.empty === true;
@@ -181,13 +259,14 @@ export async function planWorkspace(
     packageName,
     example: !empty,
     dependencies: [
-      // The template quotes it: escaped for JSON (a user's spec may hold a quote or a backslash).
-      { name: 'grpcforge', range: JSON.stringify(grpcforgeSpec).slice(1, -1) },
+      { name: '@grpcforge/runtime', range: jsonText(runtimeSpec) },
       ...WORKSPACE_DEPENDENCIES.map((name) => ({ name, range: ranges[name] ?? '*' })),
     ].sort((a, b) => a.name.localeCompare(b.name)),
-    devDependencies: WORKSPACE_DEV_DEPENDENCIES.map((name) => ({ name, range: ranges[name] ?? '*' })),
-    // Escaped for JSON, as the dependency's spec is.
-    allowScripts: allowScriptsOf(grpcforgeSpec).map((entry) => JSON.stringify(entry).slice(1, -1)),
+    devDependencies: [
+      { name: 'grpcforge', range: jsonText(grpcforgeSpec) },
+      ...WORKSPACE_DEV_DEPENDENCIES.map((name) => ({ name, range: ranges[name] ?? '*' })),
+    ].sort((a, b) => a.name.localeCompare(b.name)),
+    allowScripts: allowScriptsOf(grpcforgeSpec).map(jsonText),
   };
   const files: WorkspaceFile[] = [];
   const addFolder = async (folder: string, include: (path: string) => boolean) => {
@@ -209,8 +288,10 @@ export async function planWorkspace(
 export interface InitResult {
   /** The files written, workspace-relative. */
   readonly files: readonly WorkspaceFile[];
-  /** The `grpcforge` dependency of its package.json, and why that one. */
+  /** The `grpcforge` dev dependency of its package.json, and why that one. */
   readonly dependency: GrpcforgeDependency;
+  /** Its `@grpcforge/runtime` dependency (see {@link resolveRuntimeDependency}). */
+  readonly runtimeDependency: GrpcforgeDependency;
 }
 
 /**
@@ -229,7 +310,11 @@ export async function initWorkspace(dir: string, options: InitOptions = {}): Pro
   }
   const packageName = (options.packageName ?? basename(target)).toLowerCase().replace(/[^a-z0-9-_.]/g, '-');
   const dependency = resolveGrpcforgeDependency(options.grpcforgeSpec !== undefined ? { spec: options.grpcforgeSpec } : {});
-  const files = await planWorkspace(packageName, dependency.spec, { empty: options.empty === true });
+  const runtimeDependency = resolveRuntimeDependency(
+    dependency,
+    options.runtimeSpec !== undefined ? { spec: options.runtimeSpec } : {},
+  );
+  const files = await planWorkspace(packageName, dependency.spec, runtimeDependency.spec, { empty: options.empty === true });
   for (const file of files) await writeFileAtomic(join(target, file.path), file.content);
-  return { files, dependency };
+  return { files, dependency, runtimeDependency };
 }

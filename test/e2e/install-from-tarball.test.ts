@@ -67,6 +67,7 @@ function assertSuccess(result: Run): void {
 
 let tmp: string;
 let tarball: string;
+let runtimeTarball: string;
 let ws: string;
 let version: string;
 
@@ -76,11 +77,17 @@ describe('a workspace installs from an npm pack of this checkout', { timeout: 17
       version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
       assert.ok(existsSync(join(repoRoot, 'dist/cli/main.js')), 'dist/ is missing: run `npm run build` first');
       tmp = await tempDir('grpcforge-install-');
-      const pack = run(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], repoRoot);
-      assertSuccess(pack);
-      const filename = (JSON.parse(pack.output.slice(pack.output.indexOf('['))) as { filename: string }[])[0]!.filename;
+      // Both packages, as a release would publish them: the CLI and the runtime (grpcforge-runtime-<version>.tgz).
+      const pack = (...workspace: string[]) => {
+        const result = run(npm, ['pack', ...workspace, '--ignore-scripts', '--json', '--pack-destination', tmp], repoRoot);
+        assertSuccess(result);
+        const packed = (JSON.parse(result.output.slice(result.output.indexOf('['))) as { filename: string }[])[0]!.filename;
+        assert.ok(existsSync(join(tmp, packed)), result.output);
+        return packed;
+      };
+      const filename = pack();
       tarball = join(tmp, filename);
-      assert.ok(existsSync(tarball), pack.output);
+      runtimeTarball = join(tmp, pack('--workspace', '@grpcforge/runtime'));
 
       // A relative file: spec, as a user types it next to the tarball: init writes it absolute.
       const init = run(
@@ -90,6 +97,7 @@ describe('a workspace installs from an npm pack of this checkout', { timeout: 17
       );
       assertSuccess(init);
       assert.match(init.output, /package\.json: "grpcforge": "file:.*\.tgz" \(from --grpcforge-spec\)/);
+      assert.match(init.output, /package\.json: "@grpcforge\/runtime": "file:.*grpcforge-runtime-.*\.tgz"/);
       ws = join(tmp, 'platform');
 
       // Should an install script run, better-sqlite3 builds from source here, never from a download.
@@ -99,13 +107,21 @@ describe('a workspace installs from an npm pack of this checkout', { timeout: 17
     { timeout: 175_000 },
   );
 
-  test('package.json depends on the tarball (absolute) and on @bufbuild/buf; npm installed a copy of it', () => {
+  test('package.json depends on both tarballs (absolute) and on @bufbuild/buf; npm installed copies of them', () => {
     const manifest = JSON.parse(readFileSync(join(ws, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
       devDependencies: Record<string, string>;
     };
-    assert.match(manifest.dependencies.grpcforge!, /^file:/);
-    assert.equal(fileOf(manifest.dependencies.grpcforge), realpathSync(tarball));
+    // The runtime is what the services run on; the CLI only develops and builds them.
+    assert.equal(manifest.dependencies.grpcforge, undefined);
+    assert.match(manifest.devDependencies.grpcforge!, /^file:/);
+    assert.equal(fileOf(manifest.devDependencies.grpcforge), realpathSync(tarball));
+    assert.equal(fileOf(manifest.dependencies['@grpcforge/runtime']), realpathSync(runtimeTarball));
+    const runtime = join(ws, 'node_modules/@grpcforge/runtime');
+    assert.equal(lstatSync(runtime).isSymbolicLink(), false, 'the runtime is a copy from its tarball');
+    assert.equal((JSON.parse(readFileSync(join(runtime, 'package.json'), 'utf8')) as { version: string }).version, version);
+    // One runtime for the CLI and the services: the CLI's dependency is the workspace's tarball, not a second copy.
+    assert.equal(existsSync(join(ws, 'node_modules/grpcforge/node_modules/@grpcforge/runtime')), false);
     const own = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     assert.equal(manifest.devDependencies['@bufbuild/buf'], own.dependencies['@bufbuild/buf']);
     const installed = join(ws, 'node_modules/grpcforge');
@@ -176,7 +192,9 @@ describe('a workspace installs from an npm pack of this checkout', { timeout: 17
     assert.match(init.output, /\(the file this grpcforge was installed from\)/);
     const manifest = JSON.parse(readFileSync(join(tmp, 'second/package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
     };
-    assert.equal(fileOf(manifest.dependencies.grpcforge), realpathSync(tarball));
+    assert.equal(fileOf(manifest.devDependencies.grpcforge), realpathSync(tarball));
+    assert.equal(fileOf(manifest.dependencies['@grpcforge/runtime']), realpathSync(runtimeTarball));
   });
 });

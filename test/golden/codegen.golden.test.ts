@@ -38,7 +38,7 @@ const EXAMPLE_CODEGEN =
 /** The inputs of the example case as `grpcforge init` writes them (planWorkspace), plus the codegen key. */
 async function exampleInputs(): Promise<Map<string, string>> {
   const inputs = new Map<string, string>();
-  for (const file of await planWorkspace('example', '^0.0.0')) {
+  for (const file of await planWorkspace('example', '^0.0.0', '^0.0.0')) {
     if (file.path === 'grpcforge.yaml') inputs.set(file.path, `${file.content}${EXAMPLE_CODEGEN}`);
     else if (file.path === 'buf.yaml' || file.path === 'buf.gen.yaml' || file.path.startsWith('proto/'))
       inputs.set(file.path, file.content);
