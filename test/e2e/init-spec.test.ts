@@ -28,35 +28,58 @@ describe('init: the grpcforge dependency', () => {
     const init = runCli(['init', ws], process.cwd());
     assert.equal(init.code, 0, init.stderr);
     const manifest = readManifest(ws);
-    assert.equal(manifest.dependencies.grpcforge, `file:${realpathSync(repoRoot).replace(/\\/g, '/')}`);
+    const clone = realpathSync(repoRoot).replace(/\\/g, '/');
+    // The services run on the runtime (a dependency); the CLI develops and builds them (a dev dependency).
+    assert.equal(manifest.devDependencies.grpcforge, `file:${clone}`);
+    assert.equal(manifest.dependencies.grpcforge, undefined);
+    assert.equal(manifest.dependencies['@grpcforge/runtime'], `file:${clone}/packages/runtime`);
     assert.equal(manifest.devDependencies['@bufbuild/buf'], own.dependencies['@bufbuild/buf']);
     assert.match(init.stdout, /^package\.json: "grpcforge": "file:.+" \(this grpcforge runs from a clone/m);
+    assert.match(init.stdout, /^package\.json: "@grpcforge\/runtime": "file:.+\/packages\/runtime"/m);
   });
 
   test('--grpcforge-spec: a relative file: path is made absolute, a range is kept, both are reported', async () => {
     const dir = await tempDir();
     writeFileSync(join(dir, 'grpcforge-1.2.3.tgz'), '');
+    writeFileSync(join(dir, 'grpcforge-runtime-1.2.3.tgz'), '');
     const fromFile = runCli(['init', 'a', '--grpcforge-spec', 'file:./grpcforge-1.2.3.tgz'], dir);
     assert.equal(fromFile.code, 0, fromFile.stderr);
     assert.equal(
-      readManifest(join(dir, 'a')).dependencies.grpcforge,
+      readManifest(join(dir, 'a')).devDependencies.grpcforge,
       `file:${join(dir, 'grpcforge-1.2.3.tgz').replace(/\\/g, '/')}`,
+    );
+    // The runtime's tarball, as `npm pack --workspace @grpcforge/runtime` names it, beside the CLI's.
+    assert.equal(
+      readManifest(join(dir, 'a')).dependencies['@grpcforge/runtime'],
+      `file:${join(dir, 'grpcforge-runtime-1.2.3.tgz').replace(/\\/g, '/')}`,
     );
     assert.match(fromFile.stdout, /\(from --grpcforge-spec\)/);
     const fromBarePath = runCli(['init', 'b', '--grpcforge-spec', './grpcforge-1.2.3.tgz'], dir);
     assert.equal(fromBarePath.code, 0, fromBarePath.stderr);
     assert.equal(
-      readManifest(join(dir, 'b')).dependencies.grpcforge,
+      readManifest(join(dir, 'b')).devDependencies.grpcforge,
       `file:${join(dir, 'grpcforge-1.2.3.tgz').replace(/\\/g, '/')}`,
     );
     const range = runCli(['init', 'c', '--grpcforge-spec', '~0.1.0'], dir);
     assert.equal(range.code, 0, range.stderr);
-    assert.equal(readManifest(join(dir, 'c')).dependencies.grpcforge, '~0.1.0');
+    assert.equal(readManifest(join(dir, 'c')).devDependencies.grpcforge, '~0.1.0');
+    assert.equal(readManifest(join(dir, 'c')).dependencies['@grpcforge/runtime'], '~0.1.0');
     // A tarball npm fetches is not a local path, whatever its name ends with.
     const url = 'https://registry.example.test/grpcforge/-/grpcforge-0.1.0.tgz';
     const remote = runCli(['init', 'd', '--grpcforge-spec', url], dir);
     assert.equal(remote.code, 0, remote.stderr);
-    assert.equal(readManifest(join(dir, 'd')).dependencies.grpcforge, url);
+    assert.equal(readManifest(join(dir, 'd')).devDependencies.grpcforge, url);
+    assert.equal(readManifest(join(dir, 'd')).dependencies['@grpcforge/runtime'], `^${own.version}`);
+    // --runtime-spec wins.
+    const given = runCli(
+      ['init', 'e', '--grpcforge-spec', '~0.1.0', '--runtime-spec', 'file:./grpcforge-runtime-1.2.3.tgz'],
+      dir,
+    );
+    assert.equal(given.code, 0, given.stderr);
+    assert.equal(
+      readManifest(join(dir, 'e')).dependencies['@grpcforge/runtime'],
+      `file:${join(dir, 'grpcforge-runtime-1.2.3.tgz').replace(/\\/g, '/')}`,
+    );
   });
 
   test('--grpcforge-spec: a missing file, a folder that is not grpcforge, or nothing, exit 2 and write nothing', async () => {
@@ -72,6 +95,13 @@ describe('init: the grpcforge dependency', () => {
       assert.equal(init.code, 2, `${spec}: ${init.stdout}${init.stderr}`);
       assert.match(init.stderr, message);
     }
+    assert.throws(() => readFileSync(join(dir, 'ws/package.json')), /ENOENT/);
+    // A CLI tarball without the runtime's beside it: the fix is named, nothing written.
+    writeFileSync(join(dir, 'grpcforge-2.0.0.tgz'), '');
+    const alone = runCli(['init', 'ws', '--grpcforge-spec', 'file:./grpcforge-2.0.0.tgz'], dir);
+    assert.equal(alone.code, 2, alone.stdout + alone.stderr);
+    assert.match(alone.stderr, /no @grpcforge\/runtime package next to .*grpcforge-2\.0\.0\.tgz/);
+    assert.match(alone.stderr, /npm pack --workspace @grpcforge\/runtime/);
     assert.throws(() => readFileSync(join(dir, 'ws/package.json')), /ENOENT/);
   });
 

@@ -27,6 +27,7 @@ describe('init: the files around the code', () => {
   test('allowScripts approves a file: grpcforge by its spec (npm 11 does not match it by name), not a registry one', async () => {
     const dir = await tempDir();
     writeFileSync(join(dir, 'grpcforge-0.1.0.tgz'), '');
+    writeFileSync(join(dir, 'grpcforge-runtime-0.1.0.tgz'), '');
     const allowScripts = (name: string) =>
       (JSON.parse(readFileSync(join(dir, name, 'package.json'), 'utf8')) as { allowScripts: Record<string, boolean> })
         .allowScripts;
@@ -41,10 +42,10 @@ describe('init: the files around the code', () => {
     // Run from this clone: the clone's folder, as the dependency names it.
     assert.equal(runCli(['init', 'clone'], dir).code, 0);
     const manifest = JSON.parse(readFileSync(join(dir, 'clone', 'package.json'), 'utf8')) as {
-      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
       allowScripts: Record<string, boolean>;
     };
-    assert.match(manifest.dependencies.grpcforge ?? '', /^file:\//);
-    assert.equal(manifest.allowScripts[manifest.dependencies.grpcforge!], true);
+    assert.match(manifest.devDependencies.grpcforge ?? '', /^file:\//);
+    assert.equal(manifest.allowScripts[manifest.devDependencies.grpcforge!], true);
   });
 });
