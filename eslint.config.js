@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   globalIgnores([
-    'dist/',
+    '**/dist/',
     'node_modules/',
     '.demo/',
     'coverage/',

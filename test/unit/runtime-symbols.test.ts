@@ -45,7 +45,9 @@ describe('@grpcforge/runtime/codegen-v1', () => {
       const anyForm = /(?:import|export)\s[^;]*?from\s*'((?:@grpcforge\/|grpcforge)[^']*)'/g;
       for (const match of text.matchAll(anyForm))
         assert.equal(match[1], CODEGEN_RUNTIME_MODULE, `${path} imports from ${match[1]!}`);
-      for (const match of text.matchAll(/(?:import|export)(?:\s+type)?\s*\{([^}]*)\}\s*from\s*'((?:@grpcforge\/|grpcforge)[^']*)'/g)) {
+      for (const match of text.matchAll(
+        /(?:import|export)(?:\s+type)?\s*\{([^}]*)\}\s*from\s*'((?:@grpcforge\/|grpcforge)[^']*)'/g,
+      )) {
         assert.equal(match[2], CODEGEN_RUNTIME_MODULE, `${path} imports from ${match[2]!}`);
         for (const name of match[1]!.split(',').map((part) => part.trim().replace(/^type /, ''))) {
           assert.ok(allowed.has(name), `${path} imports "${name}", which runtime-symbols.ts does not list`);

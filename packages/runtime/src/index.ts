@@ -100,3 +100,7 @@ export type { LogWriterCounters } from './logstore/log-writer.js';
 export type { DropReason, DroppedBy } from './logstore/writer-protocol.js';
 export { totalDropped } from './logstore/writer-protocol.js';
 export { LATENCY_RELATIVE_ACCURACY } from './logstore/latency-sketch.js';
+
+// Optional peer dependencies (pg, the OpenTelemetry SDK): a feature that is on without its package fails at start.
+export { MissingPackageError, OPTIONAL_FEATURE_PACKAGES } from './optional-packages.js';
+export type { OptionalFeature } from './optional-packages.js';

@@ -1,4 +1,5 @@
 import type { Pool, PoolConfig, types as PgTypes } from 'pg';
+import { importOptional } from '../optional-packages.js';
 
 /** Connection settings of a PostgreSQL store (documented in the README's log store section). */
 export interface PostgresSettings {
@@ -32,7 +33,7 @@ function numbersAsNumbers(builtin: unknown): typeof PgTypes.getTypeParser {
  * epoch, counts, bytes, row ids) is far below 2^53. The pool is made per store, never by mutating pg's global types.
  */
 export async function openPostgresPool(settings: PostgresSettings, role: 'reader' | 'writer'): Promise<Pool> {
-  const pg = await import('pg');
+  const pg = await importOptional(['postgres'], () => import('pg'));
   const { Pool: PoolClass, types } = pg.default;
   const config: PoolConfig = {
     connectionString: settings.connectionString,

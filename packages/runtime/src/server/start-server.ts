@@ -22,7 +22,13 @@ import type { AuthHooks, LoggingHooks } from './service-hooks.js';
 import { createPeerIdentityInterceptor } from '../auth/mtls.js';
 import { definitionFullName, type ServiceRegistration } from './service-registration.js';
 import { toWireDefinition, type MethodCodecs } from './wire-codec.js';
-import { TELEMETRY_FLUSH_TIMEOUT_MS, type RunningTelemetry, type TelemetryOptions } from '../telemetry/options.js';
+import {
+  TELEMETRY_FLUSH_TIMEOUT_MS,
+  telemetryFeatures,
+  type RunningTelemetry,
+  type TelemetryOptions,
+} from '../telemetry/options.js';
+import { importOptional } from '../optional-packages.js';
 
 /** Options of {@link startServer}. Plain data: `grpcforge serve` maps `grpcforge.yaml` onto it, tests build it by hand. */
 export type ServerOptions<ServiceContext = unknown> = ServerBaseOptions<ServiceContext> & ServiceContextOption<ServiceContext>;
@@ -164,7 +170,7 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   // Loaded only here: a server without telemetry never loads the OpenTelemetry SDK.
   const telemetry = options.telemetry
     ? await (
-        await import('../telemetry/start-telemetry.js')
+        await importOptional(telemetryFeatures(options.telemetry), () => import('../telemetry/start-telemetry.js'))
       ).startTelemetry(
         options.telemetry,
         registrations.flatMap(({ registration }) => definitionFullName(registration.definition) ?? []),

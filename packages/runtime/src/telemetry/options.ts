@@ -1,3 +1,4 @@
+import type { OptionalFeature } from '../optional-packages.js';
 /**
  * Options of a server's OpenTelemetry export ({@link ServerBaseOptions.telemetry}). Plain data: `grpcforge serve`
  * maps the `telemetry:` section of `grpcforge.yaml` onto it (`buildTelemetryOptions`), tests build it by hand.
@@ -62,3 +63,15 @@ export interface RunningTelemetry {
  * export), in ms. What is not sent by then is dropped.
  */
 export const TELEMETRY_FLUSH_TIMEOUT_MS = 2000;
+
+/**
+ * The optional features a telemetry configuration turns on, for the install hint of a missing package: the SDK, the
+ * Prometheus exporter when scraping is on, the OTLP exporters of the chosen protocol when pushing is.
+ */
+export function telemetryFeatures(options: TelemetryOptions): [OptionalFeature, ...OptionalFeature[]] {
+  return [
+    'telemetry',
+    ...(options.prometheus ? (['prometheus'] as const) : []),
+    ...(options.otlp ? ([`otlp-${options.otlp.protocol ?? 'http/json'}`] as const) : []),
+  ];
+}

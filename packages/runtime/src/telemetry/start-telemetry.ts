@@ -1,7 +1,7 @@
 import { hostPort } from '../host-port.js';
 import { context, type Histogram } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   MeterProvider,
@@ -24,7 +24,8 @@ import {
   rpcAttributes,
   statusAttributes,
 } from './conventions.js';
-import type { OtlpExportOptions, TelemetryOptions } from './options.js';
+import { telemetryFeatures, type OtlpExportOptions, type TelemetryOptions } from './options.js';
+import { importOptional } from '../optional-packages.js';
 import type { TelemetryInstruments } from './propagation.js';
 import { createServerTelemetryMiddleware } from './server-middleware.js';
 
@@ -70,7 +71,11 @@ export async function startTelemetry(options: TelemetryOptions, servedServices: 
   const resource = defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }));
   const tracesOn = options.traces ?? true;
   const metricsOn = options.metrics ?? true;
-  const exporters = options.otlp && (tracesOn || metricsOn) ? await createOtlpExporters(options.otlp) : undefined;
+  const otlp = options.otlp;
+  const exporters =
+    otlp && (tracesOn || metricsOn)
+      ? await importOptional(telemetryFeatures(options), () => createOtlpExporters(otlp))
+      : undefined;
   const tracerProvider = tracesOn
     ? new BasicTracerProvider({
         resource,
@@ -90,6 +95,11 @@ export async function startTelemetry(options: TelemetryOptions, servedServices: 
   }
   let prometheus: { server: Server; address: string } | undefined;
   if (metricsOn && options.prometheus) {
+    // Its own package, loaded only when scraping is on (an optional peer dependency, as the OTLP exporters are).
+    const { PrometheusExporter } = await importOptional(
+      telemetryFeatures(options),
+      () => import('@opentelemetry/exporter-prometheus'),
+    );
     const exporter = new PrometheusExporter({ preventServerStart: true });
     readers.push(exporter);
     prometheus = await servePrometheus(exporter, options.prometheus.host, options.prometheus.port);
