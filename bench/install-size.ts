@@ -1,9 +1,10 @@
-// A service's production install: grpcforge (what every service installs today for its runtime) against the anchor,
+// A service's production install: the dependencies `grpcforge init` writes into a workspace's package.json
+// (@grpcforge/runtime and what ts-proto's output imports; the grpcforge CLI is a dev dependency) against the anchor,
 // the same service written by hand on nice-grpc and its health, reflection, deadline and retry packages, kysely,
 // better-sqlite3, jose and @bufbuild/protobuf (issue 19's target: ≤ 1.2× the anchor's size).
 //   node --import tsx bench/install-size.ts [--keep]
-// Packs this checkout (npm pack runs its build), then in two empty temp projects runs `npm install --omit=dev` of the
-// tarball and of the anchor's packages, at the ranges this repository's package.json pins. better-sqlite3 compiles
+// Packs the runtime package (npm pack runs its build), then in two empty temp projects runs `npm install --omit=dev`
+// of the workspace's dependencies and of the anchor's packages, at the ranges this repository pins. better-sqlite3 compiles
 // from source in both (.prebuild-installrc is copied into each), as it does here. Prints JSON on stdout (progress on
 // stderr): per install the packages, the bytes of their files (apparent size), the disk usage (du -sk, KiB) and the
 // install's wall time, and the ratios of grpcforge to the anchor. Needs the npm registry; --keep leaves the projects.
@@ -14,12 +15,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { planWorkspace } from '../src/codegen/workspace.ts';
 
 const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false } } });
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
-  dependencies: Record<string, string>;
-};
+const readDependencies = (path: string) =>
+  (JSON.parse(readFileSync(join(repoRoot, path), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
+/** The ranges this repository pins: the runtime's own, then the CLI's. */
+const ranges = { ...readDependencies('package.json'), ...readDependencies('packages/runtime/package.json') };
 
 /** What a hand-written service on nice-grpc installs for the same features (the anchor). */
 const ANCHOR = [
@@ -33,9 +36,6 @@ const ANCHOR = [
   'jose',
   '@bufbuild/protobuf',
 ] as const;
-
-/** Install scripts npm 11 runs only when approved: better-sqlite3's build, and grpcforge's own dependencies'. */
-const SCRIPTS = ['@bufbuild/buf', 'better-sqlite3', 'esbuild', 'protobufjs'];
 
 function run(command: string, args: readonly string[], cwd: string): string {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -112,19 +112,25 @@ function install(name: string, dependencies: Record<string, string>, allowScript
 }
 
 const packDir = mkdtempSync(join(tmpdir(), 'grpcforge-pack-'));
-process.stderr.write('npm pack (builds dist/)\n');
-const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', packDir], repoRoot)) as { filename: string }[];
+process.stderr.write('npm pack --workspace @grpcforge/runtime (builds its dist/)\n');
+const [packed] = JSON.parse(
+  run('npm', ['pack', '--workspace', '@grpcforge/runtime', '--json', '--pack-destination', packDir], repoRoot),
+) as { filename: string }[];
 const tarball = `file:${join(packDir, packed!.filename)}`;
+// What init writes, with the runtime from the tarball: the workspace's production dependencies and allowScripts.
+const workspaceManifest = JSON.parse(
+  (await planWorkspace('bench', '^0.0.0', tarball)).find((file) => file.path === 'package.json')!.content,
+) as { dependencies: Record<string, string>; allowScripts: Record<string, boolean> };
 
 const anchorDependencies = Object.fromEntries(
   ANCHOR.map((name) => {
-    const range = manifest.dependencies[name];
+    const range = ranges[name];
     if (range === undefined) throw new Error(`package.json has no dependency ${name}: the anchor takes its range from there`);
     return [name, range];
   }),
 );
 const anchor = install('anchor', anchorDependencies, ['better-sqlite3']);
-const grpcforge = install('grpcforge', { grpcforge: tarball }, [tarball, ...SCRIPTS]);
+const grpcforge = install('grpcforge', workspaceManifest.dependencies, Object.keys(workspaceManifest.allowScripts));
 rmSync(packDir, { recursive: true, force: true });
 
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
@@ -133,7 +139,7 @@ process.stdout.write(
     {
       node: process.version,
       anchor: { dependencies: anchorDependencies, ...anchor },
-      grpcforge: { dependency: 'grpcforge (packed from this checkout)', ...grpcforge },
+      grpcforge: { dependencies: workspaceManifest.dependencies, ...grpcforge },
       ratios: {
         packages: ratio(grpcforge.packages, anchor.packages),
         bytes: ratio(grpcforge.bytes, anchor.bytes),
