@@ -8,11 +8,13 @@ import { repoRoot } from '../helpers/workspace.ts';
 // STYLE.md's dependency rule: which layer of src/ may import which. runtime imports nothing of its siblings, so
 // generated code that imports grpcforge/runtime never loads the generator.
 const ALLOWED: Record<string, readonly string[]> = {
-  cli: ['config', 'contract', 'codegen', 'lint', 'dashboard', 'certs', 'call', 'dev', 'runtime', 'util'],
+  cli: ['config', 'contract', 'codegen', 'lint', 'dashboard', 'certs', 'call', 'dev', 'deploy', 'runtime', 'util'],
   call: ['runtime', 'util'],
   certs: ['config', 'util'],
   codegen: ['contract', 'config', 'util'],
-  lint: ['contract', 'config', 'codegen', 'util'],
+  lint: ['contract', 'config', 'codegen', 'deploy', 'util'],
+  // `grpcforge deploy`: pure planners over the resolved config, written through codegen's writer and header.
+  deploy: ['config', 'codegen', 'util'],
   // the `grpcforge dev` loop: regenerates through codegen, lints through lint, runs servers as child `serve`
   // processes (never the runtime in process), and gets the workspace loader from the CLI as a function.
   dev: ['config', 'contract', 'codegen', 'lint', 'util'],
@@ -23,7 +25,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   util: [],
 };
 // codegen may use config only for its types.
-const TYPES_ONLY: Record<string, readonly string[]> = { codegen: ['config'], certs: ['config'] };
+const TYPES_ONLY: Record<string, readonly string[]> = { codegen: ['config'], certs: ['config'], deploy: ['config'] };
 
 test('imports between src/ layers follow the dependency rule', async () => {
   const src = join(repoRoot, 'src');
