@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { stringify } from 'yaml';
+import { Scalar, stringify } from 'yaml';
 import { APP_DIR, type DeployModel, type DeployOptions } from './deploy-model.js';
 import { healthProbeCommand } from './dockerfile.js';
 
@@ -13,6 +13,13 @@ export const POSTGRES_IMAGE = 'postgres:17';
 /** A secret read from the host environment or the `.env` file beside compose.yaml: Compose refuses to start without it. */
 function fromHost(variable: string): string {
   return `\${${variable}:?set ${variable} in the environment or in .env beside compose.yaml}`;
+}
+
+/** A string YAML prints in double quotes. */
+function quoted(value: string): Scalar {
+  const scalar = new Scalar(value);
+  scalar.type = Scalar.QUOTE_DOUBLE;
+  return scalar;
 }
 
 /** A literal value: Compose would expand `$` in it. */
@@ -57,7 +64,8 @@ export function renderCompose(model: DeployModel, options: DeployOptions, docker
       build: { context, dockerfile: dockerfilePath(service.name) },
       image: `${options.imagePrefix}${service.name}:latest`,
       ...(Object.keys(environment).length > 0 ? { environment } : {}),
-      ports: [`${service.port}:${service.port}`],
+      // Quoted: YAML 1.1 readers take small HOST:CONTAINER pairs for base-60 numbers.
+      ports: [quoted(`${service.port}:${service.port}`)],
       ...(model.health
         ? {
             healthcheck: {

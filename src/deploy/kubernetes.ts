@@ -154,6 +154,6 @@ function deployment(model: DeployModel, service: DeployService, options: DeployO
 
 /** A file's documents as multi-document YAML (without the header). */
 export function renderKubernetesFile(file: KubernetesFile): string {
-  const comments = file.comments.map((line) => `# ${line}`.trimEnd());
-  return [...comments, ...file.documents.map((document) => `---\n${stringify(document, { lineWidth: 0 })}`)].join('\n');
+  const comments = file.comments.map((line) => `${`# ${line}`.trimEnd()}\n`);
+  return [...comments, ...file.documents.map((document) => `---\n${stringify(document, { lineWidth: 0 })}`)].join('');
 }
