@@ -50,7 +50,8 @@ export function renderCompose(model: DeployModel, options: DeployOptions, docker
       environment.OTEL_EXPORTER_OTLP_ENDPOINT = literal(model.otlp.endpoint);
       environment.OTEL_SERVICE_NAME = literal(model.otlp.serviceName ?? service.name);
     }
-    for (const secret of service.secrets) if (!(postgres && secret === postgres.passwordEnv)) environment[secret] = fromHost(secret);
+    for (const secret of service.secrets)
+      if (!(postgres && secret === postgres.passwordEnv)) environment[secret] = fromHost(secret);
     const dependsOn: Record<string, { condition: string }> = {};
     if (postgres) dependsOn[COMPOSE_POSTGRES] = { condition: 'service_healthy' };
     for (const provider of service.providers) {

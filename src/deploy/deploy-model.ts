@@ -155,7 +155,13 @@ export function resolveDeployModel(config: ResolvedConfig, target: 'compose' | '
       }
     : undefined;
   const tlsDirs = config.tls
-    ? [...new Set([config.tls.ca, config.tls.cert, config.tls.key].flatMap((file) => (file ? [posix.dirname(pathInImage(config, file))] : [])))]
+    ? [
+        ...new Set(
+          [config.tls.ca, config.tls.cert, config.tls.key].flatMap((file) =>
+            file ? [posix.dirname(pathInImage(config, file))] : [],
+          ),
+        ),
+      ]
         .filter((dir) => dir.startsWith(`${APP_DIR}/`))
         .map((dir) => dir.slice(APP_DIR.length + 1))
         .sort()
@@ -166,7 +172,9 @@ export function resolveDeployModel(config: ResolvedConfig, target: 'compose' | '
         `each certificate must name its ${target === 'compose' ? 'Compose service' : 'Kubernetes Service'} (SAN) and 127.0.0.1 for the health probe`,
     );
   }
-  const otlp = config.telemetry?.otlp ? { endpoint: config.telemetry.otlp.endpoint, serviceName: config.telemetry.serviceName } : undefined;
+  const otlp = config.telemetry?.otlp
+    ? { endpoint: config.telemetry.otlp.endpoint, serviceName: config.telemetry.serviceName }
+    : undefined;
   if (otlp && /^https?:\/\/(localhost|127\.|\[::1\])/.test(otlp.endpoint)) {
     warnings.push(
       `telemetry.otlp.endpoint "${otlp.endpoint}" is the container itself: point it at the collector (for example http://otel-collector:4318)`,
@@ -201,7 +209,9 @@ function consumerTargets(service: ResolvedService, serving: readonly ResolvedSer
     const reference = wholeEnvReference(consume.target);
     if (reference) targets.push({ variable: reference.name, provider: provider.name });
     else if (findEnvReferences(consume.target).length > 0) {
-      warnings.push(`${where}: target "${consume.target}" mixes text and variables: set them yourself, or write target: \${VAR:-...}`);
+      warnings.push(
+        `${where}: target "${consume.target}" mixes text and variables: set them yourself, or write target: \${VAR:-...}`,
+      );
     } else {
       warnings.push(
         `${where}: target "${consume.target}" has no \${VAR}: it was fixed at generate time and cannot point at "${provider.name}" ` +
@@ -238,8 +248,8 @@ function resolveStore(config: ResolvedConfig, warnings: string[], target: 'compo
 function parsePostgresUrl(url: string, warnings: string[], target: 'compose' | 'kubernetes'): DeployStore {
   const references: string[] = [];
   // References may hold ':' and '/', so they are set aside while the URL is split.
-  const masked = url.replace(REFERENCE, (match) => `\u0000${references.push(match) - 1}\u0000`);
-  const unmask = (text: string) => text.replace(/\u0000(\d+)\u0000/g, (_, index: string) => references[Number(index)] ?? '');
+  const masked = url.replace(REFERENCE, (match) => `\u{E000}${references.push(match) - 1}\u{E001}`);
+  const unmask = (text: string) => text.replace(/\u{E000}(\d+)\u{E001}/gu, (_, index: string) => references[Number(index)] ?? '');
   const match = /^postgres(?:ql)?:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?]*)\/?([^?]*)/.exec(masked);
   const literal = (text: string | undefined, fallback: string) => {
     const value = unmask(text ?? '');
@@ -249,7 +259,9 @@ function parsePostgresUrl(url: string, warnings: string[], target: 'compose' | '
   const password = unmask(match?.[2] ?? '');
   const passwordReference = wholeEnvReference(password);
   if (password !== '' && !passwordReference) {
-    warnings.push('logStore.url holds a password: keep it in a variable (postgres://USER:${PGPASSWORD}@HOST/DB) or in PGPASSWORD');
+    warnings.push(
+      'logStore.url holds a password: keep it in a variable (postgres://USER:${PGPASSWORD}@HOST/DB) or in PGPASSWORD',
+    );
   }
   const host = literal(match?.[3], 'localhost');
   if (target === 'kubernetes' && /^(localhost|127\.|\[::1\])/.test(host)) {

@@ -42,7 +42,12 @@ export function renderDockerfile(model: DeployModel, service: DeployService, nod
     `COPY --from=build ${APP_DIR}/package.json ./`,
     `COPY --from=build ${APP_DIR}/node_modules ./node_modules`,
     `COPY --from=build ${APP_DIR}/${service.dir}/dist ./${service.dir}/dist`,
-    ...(storeDir ? ['# the SQLite store (a volume shared by the services is mounted here)', `RUN mkdir -p ${storeDir} && chown node:node ${storeDir}`] : []),
+    ...(storeDir
+      ? [
+          '# the SQLite store (a volume shared by the services is mounted here)',
+          `RUN mkdir -p ${storeDir} && chown node:node ${storeDir}`,
+        ]
+      : []),
     'USER node',
     `EXPOSE ${service.port}`,
     'STOPSIGNAL SIGTERM',

@@ -88,7 +88,9 @@ export function planDeploy(config: ResolvedConfig, target: DeployKind, options: 
     add(`docker/${service.name}.Dockerfile`, service.name, renderDockerfile(model, service, options.nodeImage));
   }
   if (target === 'compose') add('compose.yaml', '', renderCompose(model, options, dockerfile));
-  else for (const file of planKubernetesFiles(model, options)) add(`kubernetes/${file.name}`, file.service, renderKubernetesFile(file));
+  else
+    for (const file of planKubernetesFiles(model, options))
+      add(`kubernetes/${file.name}`, file.service, renderKubernetesFile(file));
   if (model.services.length > 0) files.push({ path: '.dockerignore', ownership: 'scaffold', content: DOCKERIGNORE, service: '' });
   return {
     target,

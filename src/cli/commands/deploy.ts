@@ -59,10 +59,16 @@ Examples:
       ]);
       const outDir = posix.normalize(flags.out.replaceAll('\\', '/')).replace(/\/$/, '');
       if (outDir === '.' || outDir.startsWith('../') || outDir === '..' || posix.isAbsolute(outDir)) {
-        throw new UserError('deploy-out-invalid', `--out "${flags.out}" must be a folder inside the workspace, for example "deploy"`);
+        throw new UserError(
+          'deploy-out-invalid',
+          `--out "${flags.out}" must be a folder inside the workspace, for example "deploy"`,
+        );
       }
       if (flags.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(flags.namespace)) {
-        throw new UserError('deploy-namespace-invalid', `--namespace "${flags.namespace}" is not a DNS label (lower-case letters, digits, dashes)`);
+        throw new UserError(
+          'deploy-namespace-invalid',
+          `--namespace "${flags.namespace}" is not a DNS label (lower-case letters, digits, dashes)`,
+        );
       }
       const plan = planDeploy(config, target, {
         outDir,
@@ -87,7 +93,8 @@ Examples:
       } else {
         for (const warning of plan.warnings) errLabelled('yellow', `warning: ${warning}`);
         for (const entry of entries) {
-          if (entry.action !== 'unchanged' || !flags.check) out(`${flags.check ? `would be ${entry.action}` : entry.action}  ${entry.path}`);
+          if (entry.action !== 'unchanged' || !flags.check)
+            out(`${flags.check ? `would be ${entry.action}` : entry.action}  ${entry.path}`);
         }
         if (flags.check && drift.length > 0) out(`deploy artefacts are out of date: run \`grpcforge deploy ${target}\``);
       }
