@@ -83,12 +83,17 @@ async function edit(ws: string, change: (text: string) => string): Promise<void>
   await writeFile(path, next);
 }
 
+/** `grpcforge init` of the example workspace in a temp folder; returns its path. */
+async function initExample(): Promise<string> {
+  const dir = await tempDir();
+  assert.equal(runCli(['init', 'platform'], dir).code, 0);
+  return join(dir, 'platform');
+}
+
 describe('deploy: the example workspace', () => {
   let ws: string;
   before(async () => {
-    const dir = await tempDir();
-    assert.equal(runCli(['init', 'platform'], dir).code, 0);
-    ws = join(dir, 'platform');
+    ws = await initExample();
   });
 
   test('compose: Dockerfiles and compose.yaml, valid and wired', async () => {
@@ -194,9 +199,7 @@ describe('deploy: the example workspace', () => {
 describe('deploy: PostgreSQL, JWT, telemetry, TLS and a fixed target', () => {
   let ws: string;
   before(async () => {
-    const dir = await tempDir();
-    assert.equal(runCli(['init', 'platform'], dir).code, 0);
-    ws = join(dir, 'platform');
+    ws = await initExample();
     await edit(ws, (text) =>
       text
         .replace(
