@@ -6,6 +6,7 @@ import { registerCall } from './commands/call.js';
 import { registerCerts } from './commands/certs.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerDashboard } from './commands/dashboard.js';
+import { registerDeploy } from './commands/deploy.js';
 import { registerDev } from './commands/dev.js';
 import { registerInit } from './commands/init.js';
 import { registerLint } from './commands/lint.js';
@@ -41,6 +42,7 @@ export function createProgram(): Command {
   registerStats(program);
   registerStatus(program);
   registerDashboard(program);
+  registerDeploy(program);
   registerCompletion(program);
   program.addHelpText(
     'after',

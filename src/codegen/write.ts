@@ -2,7 +2,7 @@ import { readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { listFilesRecursive, readTextIfExists, writeFileAtomic } from '../util/fs.js';
 import { GENERATED_HEADER, hasGeneratedHeader } from './header.js';
-import { MANIFEST_PATH, type GenerationPlan } from './plan-types.js';
+import { MANIFEST_PATH, type GenerationPlan, type PlannedFile } from './plan-types.js';
 
 /** What happened to one file. */
 export type WriteAction =
@@ -62,27 +62,8 @@ export async function applyPlan(
   plan: GenerationPlan,
   options: { dryRun?: boolean } = {},
 ): Promise<WriteReport> {
-  const entries: WriteEntry[] = [];
+  const entries: WriteEntry[] = [...(await applyPlannedFiles(workspaceDir, plan.files, options))];
   const planned = new Set(plan.files.map((file) => file.path));
-  const write = async (path: string, content: string) => {
-    if (!options.dryRun) await writeFileAtomic(join(workspaceDir, path), content);
-  };
-
-  // Files are independent: read and written concurrently (a workspace of 8 services has hundreds), reported by path.
-  const applyFile = async (file: GenerationPlan['files'][number]): Promise<WriteEntry> => {
-    const existing = await readTextIfExists(join(workspaceDir, file.path));
-    if (file.ownership === 'scaffold') {
-      if (existing === undefined) await write(file.path, file.content);
-      return { path: file.path, action: existing === undefined ? 'created' : 'kept', service: file.service };
-    }
-    if (existing === file.content) return { path: file.path, action: 'unchanged', service: file.service };
-    await write(file.path, file.content);
-    return { path: file.path, action: existing === undefined ? 'created' : 'written', service: file.service };
-  };
-  const CONCURRENCY = 16;
-  for (let start = 0; start < plan.files.length; start += CONCURRENCY) {
-    entries.push(...(await Promise.all(plan.files.slice(start, start + CONCURRENCY).map(applyFile))));
-  }
 
   // Generated files that no longer belong: the last manifest's, plus anything in a current src/gen/ folder.
   const previous = await readManifest(workspaceDir);
@@ -136,6 +117,38 @@ export async function applyPlan(
     await writeFileAtomic(join(workspaceDir, MANIFEST_PATH), `${JSON.stringify(manifest, null, 2)}\n`);
   }
   return { entries: entries.sort((a, b) => a.path.localeCompare(b.path)) };
+}
+
+/**
+ * Writes planned files: a generated file is overwritten when its content differs, a scaffold file is created only
+ * when missing. Deletes nothing; returns one entry per file, in the order given.
+ * @param options.dryRun compute the entries without writing.
+ */
+export async function applyPlannedFiles(
+  workspaceDir: string,
+  files: readonly PlannedFile[],
+  options: { dryRun?: boolean } = {},
+): Promise<WriteEntry[]> {
+  const write = async (path: string, content: string) => {
+    if (!options.dryRun) await writeFileAtomic(join(workspaceDir, path), content);
+  };
+  // Files are independent: read and written concurrently (a workspace of 8 services has hundreds), reported by path.
+  const applyFile = async (file: PlannedFile): Promise<WriteEntry> => {
+    const existing = await readTextIfExists(join(workspaceDir, file.path));
+    if (file.ownership === 'scaffold') {
+      if (existing === undefined) await write(file.path, file.content);
+      return { path: file.path, action: existing === undefined ? 'created' : 'kept', service: file.service };
+    }
+    if (existing === file.content) return { path: file.path, action: 'unchanged', service: file.service };
+    await write(file.path, file.content);
+    return { path: file.path, action: existing === undefined ? 'created' : 'written', service: file.service };
+  };
+  const CONCURRENCY = 16;
+  const entries: WriteEntry[] = [];
+  for (let start = 0; start < files.length; start += CONCURRENCY) {
+    entries.push(...(await Promise.all(files.slice(start, start + CONCURRENCY).map(applyFile))));
+  }
+  return entries;
 }
 
 /** Whether two paths name one file (same device and inode), for example two spellings on a case-insensitive disk. */

@@ -10,6 +10,7 @@ import { createAffectedServicesFinder } from './affected-consumers.js';
 import { checkBreaking, type BreakingBaseline } from './breaking.js';
 import { checkBufLint } from './buf-checks.js';
 import { checkHandlers, checkMtlsIdentities, checkNames, configRuleFindings } from './consistency.js';
+import { checkDeployDrift } from './deploy-drift.js';
 import { checkDrift } from './drift.js';
 import { sortFindings, type CheckStatus, type Finding, type LintReport } from './findings.js';
 
@@ -116,7 +117,7 @@ export async function runLint(config: ResolvedConfig, options: LintOptions = {})
     const plan = await buildPlan(config, loaded);
     const dryRun = (await applyPlan(config.workspaceDir, plan, { dryRun: true })).entries;
     record('consistency', [...checkHandlers(config, loaded.contract, dryRun), ...identityFindings]);
-    if (options.drift ?? true) record('drift', checkDrift(plan, dryRun));
+    if (options.drift ?? true) record('drift', [...checkDrift(plan, dryRun), ...(await checkDeployDrift(config))]);
     else record('drift', '--no-drift');
   }
   return { version: 1, ...(against ? { against } : {}), checks, findings: sortFindings(findings) };

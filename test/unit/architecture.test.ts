@@ -10,11 +10,13 @@ import { repoRoot } from '../helpers/workspace.ts';
 // (packages/runtime, `@grpcforge/runtime`): the CLI's layers reach it only through the subpaths its package.json
 // exports, and it imports nothing of the CLI, so a service that installs the runtime alone never loads the generator.
 const ALLOWED: Record<string, readonly string[]> = {
-  cli: ['config', 'contract', 'codegen', 'lint', 'dashboard', 'certs', 'call', 'dev', 'util'],
+  cli: ['config', 'contract', 'codegen', 'lint', 'dashboard', 'certs', 'call', 'dev', 'deploy', 'util'],
   call: ['util'],
   certs: ['config', 'util'],
   codegen: ['contract', 'config', 'util'],
-  lint: ['contract', 'config', 'codegen', 'util'],
+  lint: ['contract', 'config', 'codegen', 'deploy', 'util'],
+  // `grpcforge deploy`: pure planners over the resolved config, written through codegen's writer and header.
+  deploy: ['config', 'codegen', 'util'],
   // the `grpcforge dev` loop: regenerates through codegen, lints through lint, runs servers as child `serve`
   // processes (never the runtime in process), and gets the workspace loader from the CLI as a function.
   dev: ['config', 'contract', 'codegen', 'lint', 'util'],
@@ -26,7 +28,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   util: [],
 };
 // codegen may use config only for its types.
-const TYPES_ONLY: Record<string, readonly string[]> = { codegen: ['config'], certs: ['config'] };
+const TYPES_ONLY: Record<string, readonly string[]> = { codegen: ['config'], certs: ['config'], deploy: ['config'] };
 /** Layers of src/ that may import `@grpcforge/runtime` (through its exports). */
 const USES_RUNTIME = new Set(['cli', 'call', 'dashboard', 'compat']);
 
