@@ -59,6 +59,19 @@ export type { KeepaliveEnforcement, ResolvedServerLimits, ServerLimits } from '.
 export { createHandlerContext } from './testing/handler-context.js';
 export type { HandlerContextOptions, TestHandlerContext } from './testing/handler-context.js';
 
+// The manifest of a built service (`grpcforge build` writes it as dist/grpcforge.service.json).
+export { SERVICE_MANIFEST_FILE, SERVICE_MANIFEST_VERSION } from './host/service-manifest.js';
+export type {
+  ManifestAuthSettings,
+  ManifestJwtSettings,
+  ManifestListen,
+  ManifestLogStoreSettings,
+  ManifestServerSettings,
+  ManifestTelemetrySettings,
+  ManifestTlsSettings,
+  ServiceManifest,
+} from './host/service-manifest.js';
+
 // Running a server by hand (grpcforge serve does this from grpcforge.yaml).
 export { startServer } from './server/start-server.js';
 export type { RunningServer, ServerBaseOptions, ServerOptions, ServiceContextOption } from './server/start-server.js';

@@ -11,6 +11,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   cli: ['config', 'contract', 'codegen', 'lint', 'dashboard', 'certs', 'call', 'dev', 'runtime', 'util'],
   call: ['runtime', 'util'],
   certs: ['config', 'util'],
+  // `grpcforge build`: the service manifest from the resolved config (runtime for its types).
+  build: ['config', 'runtime', 'util'],
   codegen: ['contract', 'config', 'util'],
   lint: ['contract', 'config', 'codegen', 'util'],
   // the `grpcforge dev` loop: regenerates through codegen, lints through lint, runs servers as child `serve`
@@ -22,8 +24,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   runtime: [],
   util: [],
 };
-// codegen may use config only for its types.
-const TYPES_ONLY: Record<string, readonly string[]> = { codegen: ['config'], certs: ['config'] };
+// codegen and certs may use config only for its types; build uses the runtime only for its types.
+const TYPES_ONLY: Record<string, readonly string[]> = { codegen: ['config'], certs: ['config'], build: ['runtime'] };
 
 test('imports between src/ layers follow the dependency rule', async () => {
   const src = join(repoRoot, 'src');
