@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { ServerCredentials } from '@grpc/grpc-js';
 import {
   ClientError,
@@ -261,5 +263,45 @@ describe('runBuiltService', () => {
     assert.ok(existsSync(join(ws, 'other.db')));
     replaced.signal('SIGTERM');
     assert.equal(await replaced.exited, 0);
+  });
+});
+
+describe('grpcforge-health-probe', () => {
+  const probeBin = join(repoRoot, 'dist/runtime/bin/health-probe.js');
+  /** Runs the built probe; resolves with its exit code and stderr. */
+  async function probe(args: readonly string[]) {
+    try {
+      const { stderr } = await promisify(execFile)(process.execPath, [probeBin, ...args], { env: childEnv({}) });
+      return { code: 0, stderr };
+    } catch (error) {
+      const failed = error as { code?: number; stderr?: string };
+      return { code: failed.code, stderr: failed.stderr ?? '' };
+    }
+  }
+
+  test('SERVING exits 0; an unknown service, a closed port or a silent one exits 1 with the reason', async (t) => {
+    const { manifestPath } = await workspaceWith(manifestOf());
+    const host = await startChild(manifestPath);
+    t.after(() => host.signal('SIGKILL'));
+    assert.deepEqual(await probe([host.address]), { code: 0, stderr: '' });
+    assert.deepEqual(await probe(['--service', 'test.v1.EchoService', host.address]), { code: 0, stderr: '' });
+    const unknown = await probe(['--service', 'nope.v1.Nope', host.address]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, new RegExp(`^grpcforge-health-probe: ${host.address} nope\\.v1\\.Nope: .*NOT_FOUND`));
+    host.signal('SIGTERM');
+    assert.equal(await host.exited, 0);
+    const closed = await probe(['--timeout-ms', '2000', host.address]);
+    assert.equal(closed.code, 1);
+    assert.match(closed.stderr, /UNAVAILABLE/);
+    // Accepts connections and never answers: the probe gives up at its timeout.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    t.after(() => silent.close());
+    const port = (silent.address() as { port: number }).port;
+    const hanging = await probe(['--timeout-ms', '300', `127.0.0.1:${port}`]);
+    assert.deepEqual(hanging, { code: 1, stderr: `grpcforge-health-probe: 127.0.0.1:${port}: no answer within 300 ms\n` });
+    const usage = await probe([]);
+    assert.equal(usage.code, 1);
+    assert.match(usage.stderr, /^usage: grpcforge-health-probe/);
   });
 });
