@@ -108,10 +108,11 @@ describe('service host', () => {
       /serving test\.v1\.EchoService \(1 RPC\), health, plaintext, auth default public, log store sqlite:\.grpcforge\/host\.db/,
     );
     const reader = await openStore(ws);
-    const [running] = await reader.instances.list();
-    assert.equal(running?.service, 'echo');
-    assert.equal(running?.address, host.address);
-    assert.equal(running?.state, 'serving');
+    const running = await reader.instances.list();
+    assert.deepEqual(
+      running.map((instance) => [instance.service, instance.address, instance.state]),
+      [['echo', host.address, 'serving']],
+    );
     const client = createServiceClient(EchoDefinition, { target: host.address, retry: false }) as unknown as EchoClient;
     const call = client.echo({ text: 'slow', delayMs: 800 });
     await host.waitFor(/call started/);
@@ -236,7 +237,8 @@ describe('runBuiltService', () => {
 
     await writeFile(join(ws, 'dist/old.json'), JSON.stringify({ ...manifestOf(), version: 2 }));
     assert.match((await refused(join(ws, 'dist/old.json'))).lines[0] ?? '', /version 2 is not one this runtime reads/);
-    const { listen: _listen, ...withoutListen } = manifestOf();
+    const withoutListen = JSON.parse(JSON.stringify(manifestOf())) as Record<string, unknown>;
+    delete withoutListen.listen;
     await writeFile(join(ws, 'dist/partial.json'), JSON.stringify(withoutListen));
     assert.match((await refused(join(ws, 'dist/partial.json'))).lines[0] ?? '', /"listen" is missing \(expected object\)$/);
 

@@ -53,7 +53,7 @@ async function runHealthProbe(
     return 1;
   }
   const address = positionals[0]!;
-  const service = values.service ?? '';
+  const service = values.service;
   let credentials: ChannelCredentials;
   try {
     const read = (path: string | undefined) => (path === undefined ? null : readFileSync(path));

@@ -272,20 +272,10 @@ export function buildServiceTelemetryOptions(
     );
     if (resolved) headers[name] = resolved;
   }
+  const { otlp, prometheus, ...rest } = telemetry;
   return {
-    serviceName: telemetry.serviceName,
-    traces: telemetry.traces,
-    metrics: telemetry.metrics,
-    ...(telemetry.otlp
-      ? {
-          otlp: {
-            endpoint: telemetry.otlp.endpoint,
-            protocol: telemetry.otlp.protocol ?? otlpProtocolFromEnv(env),
-            headers,
-            intervalMs: telemetry.otlp.intervalMs,
-          },
-        }
-      : {}),
-    ...(telemetry.prometheus ? { prometheus: { host: telemetry.prometheus.host, port: telemetry.prometheus.port } } : {}),
+    ...rest,
+    ...(otlp ? { otlp: { ...otlp, protocol: otlp.protocol ?? otlpProtocolFromEnv(env), headers } } : {}),
+    ...(prometheus ? { prometheus: { ...prometheus } } : {}),
   };
 }
