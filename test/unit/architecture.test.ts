@@ -10,9 +10,11 @@ import { repoRoot } from '../helpers/workspace.ts';
 // (packages/runtime, `@grpcforge/runtime`): the CLI's layers reach it only through the subpaths its package.json
 // exports, and it imports nothing of the CLI, so a service that installs the runtime alone never loads the generator.
 const ALLOWED: Record<string, readonly string[]> = {
-  cli: ['config', 'contract', 'codegen', 'lint', 'dashboard', 'certs', 'call', 'dev', 'deploy', 'util'],
+  cli: ['build', 'config', 'contract', 'codegen', 'lint', 'dashboard', 'certs', 'call', 'dev', 'deploy', 'util'],
   call: ['util'],
   certs: ['config', 'util'],
+  // `grpcforge build`: compiles a service and writes its manifest (the runtime's type) from the resolved config.
+  build: ['config', 'codegen', 'util'],
   codegen: ['contract', 'config', 'util'],
   lint: ['contract', 'config', 'codegen', 'deploy', 'util'],
   // `grpcforge deploy`: pure planners over the resolved config, written through codegen's writer and header.
@@ -27,9 +29,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   compat: [],
   util: [],
 };
-// codegen may use config only for its types.
+// codegen, certs and deploy may use config only for its types.
 const TYPES_ONLY: Record<string, readonly string[]> = { codegen: ['config'], certs: ['config'], deploy: ['config'] };
-/** Layers of src/ that may import `@grpcforge/runtime` (through its exports). */
+/** Layers of src/ that may import `@grpcforge/runtime`'s values (through its exports); any layer may import its types. */
 const USES_RUNTIME = new Set(['cli', 'call', 'dashboard', 'compat']);
 
 const IMPORT = /^(import|export)\s+(type\s+)?[^;]*?from\s+'([^']+)'|import\('([^']+)'\)/gm;

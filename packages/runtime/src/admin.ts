@@ -11,7 +11,7 @@ export { describeEnvValue, resolveEnvValue } from './client/env.js';
 export { createJwtVerifier } from './auth/jwt.js';
 export type { JwtOptions, JwtResult, JwtVerifier } from './auth/jwt.js';
 export { redactConnectionString } from './logstore/postgres-connection.js';
-export { totalDropped } from './logstore/writer-protocol.js';
+export { describeDropped, totalDropped } from './logstore/writer-protocol.js';
 export type { PostgresSettings } from './logstore/postgres-connection.js';
 export { foldRestarts, isInstanceRunning, selectInstances, UNRESPONSIVE_LISTED_MS } from './logstore/instances.js';
 export type { InstanceSelection, ListedInstance } from './logstore/instances.js';

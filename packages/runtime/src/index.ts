@@ -59,6 +59,37 @@ export type { KeepaliveEnforcement, ResolvedServerLimits, ServerLimits } from '.
 export { createHandlerContext } from './testing/handler-context.js';
 export type { HandlerContextOptions, TestHandlerContext } from './testing/handler-context.js';
 
+// The manifest of a built service (`grpcforge build` writes it as dist/grpcforge.service.json).
+export { SERVICE_MANIFEST_FILE, SERVICE_MANIFEST_VERSION } from './host/service-manifest.js';
+export type {
+  ManifestAuthSettings,
+  ManifestJwtSettings,
+  ManifestListen,
+  ManifestLogStoreSettings,
+  ManifestServerSettings,
+  ManifestTelemetrySettings,
+  ManifestTlsSettings,
+  ServiceManifest,
+} from './host/service-manifest.js';
+
+// Hosting a service: the lifecycle `grpcforge serve`, `serve --stub` and a built service's main.js share.
+export { runBuiltService, readServiceManifest, LISTEN_ENV, LOG_STORE_URL_ENV } from './host/run-built-service.js';
+export type { RunBuiltServiceOptions } from './host/run-built-service.js';
+export { startServiceHost, startStubHost } from './host/service-host.js';
+export type {
+  HostLifecycle,
+  HostProcessOptions,
+  RunningServiceHost,
+  RunningStubHost,
+  ServerEntry,
+  ServiceHostOptions,
+  ServiceHostOverrides,
+  StubHostOptions,
+} from './host/service-host.js';
+export { ServiceHostError } from './host/host-error.js';
+export { buildServiceTelemetryOptions, openServiceLogStore } from './host/host-options.js';
+export type { HostEnvironment, OpenServiceLogStoreOptions } from './host/host-options.js';
+
 // Running a server by hand (grpcforge serve does this from grpcforge.yaml).
 export { startServer } from './server/start-server.js';
 export type { RunningServer, ServerBaseOptions, ServerOptions, ServiceContextOption } from './server/start-server.js';
@@ -98,7 +129,7 @@ export type { InstanceRegistration, InstanceState, ServerInstance } from './logs
 export { UNRESPONSIVE_AFTER_MS } from './logstore/instances.js';
 export type { LogWriterCounters } from './logstore/log-writer.js';
 export type { DropReason, DroppedBy } from './logstore/writer-protocol.js';
-export { totalDropped } from './logstore/writer-protocol.js';
+export { describeDropped, totalDropped } from './logstore/writer-protocol.js';
 export { LATENCY_RELATIVE_ACCURACY } from './logstore/latency-sketch.js';
 
 // Optional peer dependencies (pg, the OpenTelemetry SDK): a feature that is on without its package fails at start.
