@@ -8,11 +8,12 @@ import { repoRoot } from '../helpers/workspace.ts';
 // STYLE.md's dependency rule: which layer of src/ may import which. runtime imports nothing of its siblings, so
 // generated code that imports grpcforge/runtime never loads the generator.
 const ALLOWED: Record<string, readonly string[]> = {
-  cli: ['config', 'contract', 'codegen', 'lint', 'dashboard', 'certs', 'call', 'dev', 'runtime', 'util'],
+  cli: ['build', 'config', 'contract', 'codegen', 'lint', 'dashboard', 'certs', 'call', 'dev', 'runtime', 'util'],
   call: ['runtime', 'util'],
   certs: ['config', 'util'],
-  // `grpcforge build`: the service manifest from the resolved config (runtime for its types).
-  build: ['config', 'runtime', 'util'],
+  // `grpcforge build`: the service manifest from the resolved config (runtime for its types), main.js from codegen's
+  // header and runtime module name.
+  build: ['codegen', 'config', 'runtime', 'util'],
   codegen: ['contract', 'config', 'util'],
   lint: ['contract', 'config', 'codegen', 'util'],
   // the `grpcforge dev` loop: regenerates through codegen, lints through lint, runs servers as child `serve`
