@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { ResolvedConfig } from '../config/resolved.js';
 import { UserError } from '../util/errors.js';
 import { toPosix } from '../util/fs.js';
-import { compileService } from './compile-service.js';
+import { compileService, type SourceFileCache } from './compile-service.js';
 import { MAIN_FILE, MANIFEST_FILE, renderMainEntry } from './main-entry.js';
 import { toServiceManifest } from './service-manifest.js';
 
@@ -34,6 +34,12 @@ export interface BuildServiceResult {
   readonly durationMs: number;
 }
 
+/** Options of {@link buildService}. */
+export interface BuildServiceOptions {
+  /** Declarations parsed by an earlier build of the same run (see `createSourceFileCache`). */
+  readonly cache?: SourceFileCache;
+}
+
 /**
  * Builds one service into `<service dir>/dist/`: type-checks and compiles its `src/` (see `compileService`), then
  * replaces the previous `dist/` with the compiled JavaScript and source maps, `grpcforge.service.json` (the manifest
@@ -44,7 +50,11 @@ export interface BuildServiceResult {
  *   no generated server code, `type-errors` with one `path:line:col: message` detail per error (paths relative to the
  *   workspace root).
  */
-export async function buildService(config: ResolvedConfig, serviceName: string): Promise<BuildServiceResult> {
+export async function buildService(
+  config: ResolvedConfig,
+  serviceName: string,
+  options: BuildServiceOptions = {},
+): Promise<BuildServiceResult> {
   const started = performance.now();
   const manifest = toServiceManifest(config, serviceName);
   const service = config.services.find((candidate) => candidate.name === serviceName)!;
@@ -55,7 +65,12 @@ export async function buildService(config: ResolvedConfig, serviceName: string):
     ]);
   }
   const outDir = join(service.dir, DIST_DIR);
-  const compiled = await compileService({ serviceDir: service.dir, workspaceDir: config.workspaceDir, outDir });
+  const compiled = await compileService({
+    serviceDir: service.dir,
+    workspaceDir: config.workspaceDir,
+    outDir,
+    ...(options.cache ? { cache: options.cache } : {}),
+  });
   if (!compiled.ok) {
     await rm(outDir, { recursive: true, force: true });
     const count = compiled.errors.length;

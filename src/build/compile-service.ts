@@ -11,6 +11,19 @@ export interface CompileServiceOptions {
   readonly workspaceDir: string;
   /** Absolute path of the output folder the emitted paths are computed for. @defaultValue `<serviceDir>/dist` */
   readonly outDir?: string;
+  /**
+   * Parsed files shared between the builds of one run (from {@link createSourceFileCache}): the services of a
+   * workspace read the same declarations (`@types/node`, nice-grpc, the runtime), parsed once.
+   */
+  readonly cache?: SourceFileCache;
+}
+
+/** Parsed source files by path and module format, shared between {@link compileService} calls of one run. */
+export type SourceFileCache = Map<string, ts.SourceFile>;
+
+/** An empty {@link SourceFileCache}. */
+export function createSourceFileCache(): SourceFileCache {
+  return new Map();
 }
 
 /** One emitted file, not yet written. */
@@ -91,6 +104,20 @@ export async function compileService(options: CompileServiceOptions): Promise<Co
   const host = ts.createCompilerHost(compilerOptions);
   // Type roots (`@types/*`) and relative paths in diagnostics resolve from the workspace, wherever build was started.
   host.getCurrentDirectory = () => options.workspaceDir;
+  const cache = options.cache;
+  if (cache) {
+    const read = host.getSourceFile.bind(host);
+    // Declarations only (the bulk: lib, @types/node, nice-grpc, the runtime): a run reads the disk once.
+    host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+      const format = typeof languageVersion === 'object' ? languageVersion.impliedNodeFormat : undefined;
+      const key = `${String(format)}:${fileName}`;
+      const cached = cache.get(key);
+      if (cached) return cached;
+      const file = read(fileName, languageVersion, onError, shouldCreate);
+      if (file && fileName.endsWith('.d.ts')) cache.set(key, file);
+      return file;
+    };
+  }
   const program = ts.createProgram({ rootNames, options: compilerOptions, host });
   const diagnostics = ts
     .getPreEmitDiagnostics(program)

@@ -32,20 +32,24 @@ export async function runBuild(names: readonly string[], flags: BuildFlags, comm
   for (const name of names) requireService(config, name);
   const selected = names.length > 0 ? [...new Set(names)] : config.services.filter((s) => s.serves.length > 0).map((s) => s.name);
   if (selected.length === 0) {
-    throw new UserError('nothing-to-build', 'no service in grpcforge.yaml serves anything', [
-      'declare a service with serves: and listen: under services:',
-    ]);
+    if (flags.json) printJson({ version: 1, services: [], failed: [], warnings: [] });
+    else err('note: no service in grpcforge.yaml serves anything, so there is nothing to build');
+    return;
   }
   const progress = flags.json ? () => {} : (line: string) => err(line);
   const warnings = await staleGeneratedCode(config, selected);
   if (!flags.json) for (const warning of warnings) errLabelled('yellow', `warning: ${warning}`);
-  const { buildService } = await import('../../build/build-service.js');
+  const [{ buildService }, { createSourceFileCache }] = await Promise.all([
+    import('../../build/build-service.js'),
+    import('../../build/compile-service.js'),
+  ]);
+  const cache = createSourceFileCache();
   const built: BuildServiceResult[] = [];
   const failed: (BuildFailure & { readonly error: UserError })[] = [];
   for (const name of selected) {
     progress(`building ${name}: type-checking and compiling its src/`);
     try {
-      const result = await buildService(config, name);
+      const result = await buildService(config, name, { cache });
       built.push(result);
       progress(`built ${name} in ${result.durationMs} ms`);
     } catch (error) {
