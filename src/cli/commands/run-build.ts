@@ -55,7 +55,7 @@ export async function runBuild(names: readonly string[], flags: BuildFlags, comm
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       failed.push({ service: name, code: error.code, message: error.message, details: error.details, error });
-      progress(`failed ${name}: ${error.message}`);
+      progress(`failed ${name} (${error.code})`);
     }
   }
   if (flags.json) {
