@@ -1,6 +1,12 @@
 import { isAbsolute, join, relative } from 'node:path';
 import type { ResolvedConfig, ResolvedTlsSettings } from '../config/resolved.js';
-import type { ManifestJwtSettings, ManifestTelemetrySettings, ManifestTlsSettings, ServiceManifest } from '../runtime/index.js';
+import type {
+  ManifestJwtSettings,
+  ManifestLogStoreSettings,
+  ManifestTelemetrySettings,
+  ManifestTlsSettings,
+  ServiceManifest,
+} from '../runtime/index.js';
 import { UserError } from '../util/errors.js';
 import { toPosix } from '../util/fs.js';
 
@@ -71,13 +77,8 @@ export function toServiceManifest(
         : {}),
     },
     ...(config.tls ? { tls: tlsOf(config.tls, path) } : {}),
-    logStore: {
-      enabled: logStore.enabled,
-      url: storeUrlOf(logStore.url, root),
-      postgres: { poolSize: logStore.postgres.poolSize, statementTimeoutMs: logStore.postgres.statementTimeoutMs },
-      ...(logStore.retentionMs !== undefined ? { retentionMs: logStore.retentionMs } : {}),
-    },
-    ...(config.telemetry ? { telemetry: telemetryOf(config, serviceName) } : {}),
+    logStore: logStoreSettingsOf(logStore, root),
+    ...(config.telemetry ? { telemetry: telemetrySettingsOf(config.telemetry, serviceName) } : {}),
   };
 }
 
@@ -87,6 +88,19 @@ function workspacePath(root: string, absolute: string): string {
   if (inside === '') return '.';
   if (inside.startsWith('..') || isAbsolute(inside)) return toPosix(absolute);
   return toPosix(inside);
+}
+
+/**
+ * The `logStore` section as the runtime takes it: a `sqlite:` file relative to the workspace root `root` (absolute
+ * when outside it), `${VAR}` references kept.
+ */
+export function logStoreSettingsOf(logStore: ResolvedConfig['logStore'], root: string): ManifestLogStoreSettings {
+  return {
+    enabled: logStore.enabled,
+    url: storeUrlOf(logStore.url, root),
+    postgres: { poolSize: logStore.postgres.poolSize, statementTimeoutMs: logStore.postgres.statementTimeoutMs },
+    ...(logStore.retentionMs !== undefined ? { retentionMs: logStore.retentionMs } : {}),
+  };
 }
 
 /** A `sqlite:` URL with its (absolute) file relative to the workspace root; other URLs unchanged. */
@@ -117,8 +131,15 @@ function tlsOf(tls: ResolvedTlsSettings, path: (absolute: string) => string): Ma
   };
 }
 
-function telemetryOf(config: ResolvedConfig, serviceName: string): ManifestTelemetrySettings {
-  const telemetry = config.telemetry!;
+/**
+ * The telemetry settings of service `serviceName`: `service.name` defaults to the service name; the Prometheus address
+ * is the service's own under `prometheus.services`, else the shared `prometheus.listen`; OTLP header values keep their
+ * `${VAR}` references.
+ */
+export function telemetrySettingsOf(
+  telemetry: NonNullable<ResolvedConfig['telemetry']>,
+  serviceName: string,
+): ManifestTelemetrySettings {
   const prometheus = telemetry.prometheus?.services[serviceName] ?? telemetry.prometheus?.listen;
   return {
     serviceName: telemetry.serviceName ?? serviceName,

@@ -72,6 +72,24 @@ export type {
   ServiceManifest,
 } from './host/service-manifest.js';
 
+// Hosting a service: the lifecycle `grpcforge serve`, `serve --stub` and a built service's main.js share.
+export { runBuiltService, readServiceManifest, LISTEN_ENV, LOG_STORE_URL_ENV } from './host/run-built-service.js';
+export type { RunBuiltServiceOptions } from './host/run-built-service.js';
+export { startServiceHost, startStubHost } from './host/service-host.js';
+export type {
+  HostLifecycle,
+  HostProcessOptions,
+  RunningServiceHost,
+  RunningStubHost,
+  ServerEntry,
+  ServiceHostOptions,
+  ServiceHostOverrides,
+  StubHostOptions,
+} from './host/service-host.js';
+export { ServiceHostError } from './host/host-error.js';
+export { buildServiceTelemetryOptions, openServiceLogStore } from './host/host-options.js';
+export type { HostEnvironment, OpenServiceLogStoreOptions } from './host/host-options.js';
+
 // Running a server by hand (grpcforge serve does this from grpcforge.yaml).
 export { startServer } from './server/start-server.js';
 export type { RunningServer, ServerBaseOptions, ServerOptions, ServiceContextOption } from './server/start-server.js';
@@ -111,5 +129,5 @@ export type { InstanceRegistration, InstanceState, ServerInstance } from './logs
 export { UNRESPONSIVE_AFTER_MS } from './logstore/instances.js';
 export type { LogWriterCounters } from './logstore/log-writer.js';
 export type { DropReason, DroppedBy } from './logstore/writer-protocol.js';
-export { totalDropped } from './logstore/writer-protocol.js';
+export { describeDropped, totalDropped } from './logstore/writer-protocol.js';
 export { LATENCY_RELATIVE_ACCURACY } from './logstore/latency-sketch.js';

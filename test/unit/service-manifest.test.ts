@@ -13,7 +13,7 @@ async function configOf(yaml: string) {
 }
 
 /** The manifest after a trip through JSON: what `runBuiltService` reads. */
-function roundTrip<T>(value: T): unknown {
+function roundTrip(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value));
 }
 

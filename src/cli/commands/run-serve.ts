@@ -1,19 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { ServiceImplementation, TsProtoServiceDefinition } from 'nice-grpc';
+import { logStoreSettingsOf, toServiceManifest } from '../../build/service-manifest.js';
 import type { ResolvedConfig, ResolvedService } from '../../config/resolved.js';
-import type { AuthHooks, LogWriterCounters, LoggingHooks, Scenario, ServiceRegistration } from '../../runtime/index.js';
+import type { Scenario, ServerEntry } from '../../runtime/index.js';
 import { UserError, errorMessage } from '../../util/errors.js';
 import { loadConfigFor, requireService } from '../context.js';
 import { assertServedAuthMethods } from '../served-auth-methods.js';
 import { parseWholeNumber } from '../flags.js';
 import { err, out } from '../output/print.js';
 import { stopWithParent } from '../stop-with-parent.js';
-import { describeDropped } from '../output/store-json.js';
 
 /** The flags of `grpcforge serve` (commander's camelCase names). */
 export interface ServeFlags {
@@ -26,18 +24,6 @@ export interface ServeFlags {
   readonly scenario?: string;
   /** --allow-grpc-trace: let GRPC_TRACE print (metadata values of credentials masked). */
   readonly allowGrpcTrace?: boolean;
-}
-
-/** The module `generate` writes for a service that serves something (`src/gen/server/index.ts`). */
-interface ServerEntry {
-  readonly services: readonly ServiceRegistration[];
-  readonly descriptorSet: Uint8Array;
-  /** From the user-owned src/middleware/auth.ts. */
-  readonly authHooks?: AuthHooks;
-  /** From the user-owned src/middleware/logging.ts. */
-  readonly loggingHooks?: LoggingHooks;
-  /** From the user-owned src/context.ts: called once, its value handed to every handler. */
-  readonly createServiceContext: () => unknown;
 }
 
 /** `grpcforge serve <service>`, loaded when the command runs (src/cli/commands/serve.ts registers it). */
@@ -54,111 +40,42 @@ export async function runServe(name: string, flags: ServeFlags, command: Command
   if (flags.stub) return serveStub(config, name, flags);
   if (flags.scenario) throw new UserError('bad-flag', '--scenario goes with --stub');
   const service = requireService(config, name);
-  // Relative paths in generated clients (TLS files) are relative to the workspace, wherever serve was started.
-  process.chdir(config.workspaceDir);
-  if (service.serves.length === 0 || !service.listen) {
-    throw new UserError('nothing-to-serve', `service "${name}" serves nothing`, [
-      'add services under services.' + name + '.serves',
-    ]);
-  }
-  const port = parseWholeNumber(flags.port, '--port', service.listen.port);
-  const shutdownTimeoutMs = parseWholeNumber(flags.shutdownTimeout, '--shutdown-timeout', config.server.shutdownTimeoutMs);
+  // Relative paths (TLS files, the JWT key, a sqlite: store, generated clients' TLS files) resolve against the
+  // workspace root, wherever serve was started: the manifest is written as if it lay there.
+  const manifest = toServiceManifest(config, name, { manifestDir: config.workspaceDir });
+  const port = parseWholeNumber(flags.port, '--port', manifest.listen.port);
+  const shutdownTimeoutMs = parseWholeNumber(flags.shutdownTimeout, '--shutdown-timeout', manifest.server.shutdownTimeoutMs);
   const entry = await loadServerEntry(service);
   await assertServedAuthMethods(config, service, entry.services);
-  const { startServer } = await import('../../runtime/index.js');
+  const { startServiceHost } = await import('../../runtime/index.js');
+  const { toUserError } = await import('../runtime-options.js');
   await quietGrpcLogger(tracing);
-  const { buildAuthOptions, buildServerCredentials, buildTelemetryOptions, openLogStore } = await import('../runtime-options.js');
-  const { redactConnectionString } = await import('../../runtime/logstore/postgres-connection.js');
-  const credentials = await buildServerCredentials(config, name);
-  const serviceContext = await createServiceContextOf(service.name, entry);
-  const telemetry = buildTelemetryOptions(config, name);
-  const store = config.logStore.enabled && flags.logStore ? await openLogStore(config, { writer: true }) : undefined;
-  // An open store holds a writer thread (and a pool): closed on every error from here to listening, or the process
-  // would print the error and never exit.
-  const auth = await buildAuthOptions(config.auth, store).catch(async (error: unknown) => {
-    await store?.close();
-    throw error;
-  });
-  const server = await startServer({
-    services: entry.services,
-    host: flags.host ?? service.listen.host,
-    port,
-    descriptorSet: entry.descriptorSet,
-    health: config.server.health,
-    reflection: config.server.reflection,
-    limits: config.server.limits,
-    serviceContext,
-    auth,
-    ...(entry.authHooks ? { authHooks: entry.authHooks } : {}),
-    ...(store ? { recordCall: store.logs.record } : {}),
-    ...(entry.loggingHooks ? { loggingHooks: entry.loggingHooks } : {}),
-    ...(credentials ? { credentials } : {}),
-    ...(telemetry ? { telemetry } : {}),
-  }).catch(async (error: unknown) => {
-    await store?.close();
-    const host = flags.host ?? service.listen?.host ?? '';
-    if (/EADDRINUSE/.test(errorMessage(error))) {
-      throw new UserError('port-in-use', `cannot listen on ${host}:${port}: the port is already in use`, [
+  const host = await startServiceHost({
+    manifest,
+    entry,
+    baseDir: config.workspaceDir,
+    overrides: {
+      port,
+      shutdownTimeoutMs,
+      ...(flags.host !== undefined ? { host: flags.host } : {}),
+      ...(flags.logStore ? {} : { logStore: false }),
+    },
+    status: err,
+    signals: true,
+  }).catch((error: unknown) => {
+    const mapped = toUserError(error);
+    if (mapped instanceof UserError && mapped.code === 'port-in-use') {
+      throw new UserError(mapped.code, mapped.message, [
         'see which grpcforge server runs there: `grpcforge status`',
         'or take a free port: `grpcforge serve ' + name + ' --port 0`',
       ]);
     }
-    throw new UserError('listen-failed', `cannot listen on ${host}:${port}: ${errorMessage(error)}`);
+    throw mapped;
   });
-  const instanceId = randomUUID();
-  let heartbeat: NodeJS.Timeout | undefined;
-  if (store) {
-    await store.instances.register({
-      id: instanceId,
-      service: name,
-      address: server.address,
-      pid: process.pid,
-      host: hostname(),
-      startedAt: Date.now(),
-      services: service.serves,
-    });
-    heartbeat = setInterval(() => void store.instances.heartbeat(instanceId), 10_000);
-    heartbeat.unref();
-  }
-  const rpcs = entry.services.reduce((count, registration) => count + rpcCount(registration.definition), 0);
-  err(
-    `serving ${service.serves.join(', ')} (${rpcs} RPC${rpcs === 1 ? '' : 's'})` +
-      `${config.server.health ? ', health' : ''}${config.server.reflection ? ', reflection' : ''}` +
-      (credentials ? (config.tls?.requireClientCert ? ', mTLS' : ', TLS') : ', plaintext') +
-      `, auth default ${config.auth.default}` +
-      (store ? `, log store ${redactConnectionString(config.logStore.url)}` : ', no log store'),
-  );
-  if (server.telemetry?.prometheusAddress) err(`metrics on http://${server.telemetry.prometheusAddress}/metrics`);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      err(`${signal} again: exiting now`);
-      process.exit(1);
-    }
-    stopping = true;
-    err(`${signal}: draining in-flight calls (up to ${shutdownTimeoutMs} ms)`);
-    void (async () => {
-      if (store) await store.instances.heartbeat(instanceId, 'stopping');
-      const outcome = await server.shutdown(shutdownTimeoutMs);
-      if (heartbeat) clearInterval(heartbeat);
-      if (store) {
-        // Every call has finished or been cancelled, so every row is queued: flush them all.
-        await store.flush();
-        await store.instances.heartbeat(instanceId, 'stopped');
-        await store.close();
-        err(`log store: ${describeCounters(store.counters())}`);
-      }
-      err(outcome === 'drained' ? 'stopped: every call finished' : 'stopped: calls still running were cancelled');
-      process.exit(0);
-    })();
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => stop('SIGHUP'));
-  stopWithParent(stop);
+  stopWithParent((reason) => host.stopAndExit(reason));
   if (tracing) err(`${tracing}: grpc-js tracing allowed by --allow-grpc-trace; credential values in it are masked`);
   // Only now: a supervisor that signals as soon as it reads this line must reach the drain, not Node's default.
-  out(`listening on ${server.address}`);
+  out(`listening on ${host.address}`);
 }
 
 /** `serve --stub`: a recording fake of one contract service, answering from a scenario file. */
@@ -216,50 +133,36 @@ async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags
   } catch (error) {
     throw new UserError('scenario-invalid', `${flags.scenario ?? 'scenario'}: ${errorMessage(error)}`);
   }
-  const stub = await runtime.startStub(definition, handlers as Partial<ServiceImplementation<TsProtoServiceDefinition>>, {
-    host: flags.host ?? '127.0.0.1',
-    port: parseWholeNumber(port, '--port', 0),
-    descriptorSet,
-  });
+  const stubbed = definition;
+  const stubPort = parseWholeNumber(port, '--port', 0);
+  const { toUserError } = await import('../runtime-options.js');
   // Registered like a server, so `status` shows the stub (its calls are not recorded in the store).
-  const { openLogStore } = await import('../runtime-options.js');
-  const store = config.logStore.enabled && flags.logStore ? await openLogStore(config, { writer: true }) : undefined;
-  const instanceId = randomUUID();
-  let heartbeat: NodeJS.Timeout | undefined;
-  if (store) {
-    await store.instances.register({
-      id: instanceId,
-      service: `${name} (stub)`,
-      address: stub.address,
-      pid: process.pid,
-      host: hostname(),
-      startedAt: Date.now(),
-      services: [definition.fullName],
+  const host = await runtime
+    .startStubHost({
+      name,
+      fullName: stubbed.fullName,
+      start: () =>
+        runtime.startStub(stubbed, handlers as Partial<ServiceImplementation<TsProtoServiceDefinition>>, {
+          host: flags.host ?? '127.0.0.1',
+          port: stubPort,
+          descriptorSet,
+        }),
+      ...(config.logStore.enabled && flags.logStore
+        ? { logStore: logStoreSettingsOf(config.logStore, config.workspaceDir) }
+        : {}),
+      baseDir: config.workspaceDir,
+      status: err,
+      signals: true,
+    })
+    .catch((error: unknown) => {
+      throw toUserError(error);
     });
-    heartbeat = setInterval(() => void store.instances.heartbeat(instanceId), 10_000);
-    heartbeat.unref();
-  }
   err(
-    `stub of ${definition.fullName}${flags.scenario ? ` from ${flags.scenario}` : ' (every RPC answers UNIMPLEMENTED)'}` +
+    `stub of ${stubbed.fullName}${flags.scenario ? ` from ${flags.scenario}` : ' (every RPC answers UNIMPLEMENTED)'}` +
       ', health, reflection',
   );
-  const stop = () => {
-    err(`stub: ${stub.calls.length} call${stub.calls.length === 1 ? '' : 's'} received`);
-    void (async () => {
-      if (heartbeat) clearInterval(heartbeat);
-      await stub.close();
-      if (store) {
-        await store.instances.heartbeat(instanceId, 'stopped');
-        await store.close();
-      }
-      process.exit(0);
-    })();
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  process.on('SIGHUP', stop);
-  stopWithParent(stop);
-  out(`listening on ${stub.address}`);
+  stopWithParent((reason) => host.stopAndExit(reason));
+  out(`listening on ${host.address}`);
 }
 
 /** Registers tsx once, so generated and user TypeScript loads as ESM. */
@@ -303,37 +206,6 @@ function missingPackage(error: unknown): string | undefined {
   if (!specifier || /^(?:[./\\]|[A-Za-z]:|file:)/.test(specifier)) return undefined;
   const [scopeOrName, name] = specifier.split('/');
   return specifier.startsWith('@') && name ? [scopeOrName, name].join('/') : scopeOrName;
-}
-
-/**
- * Creates the service context once, before the server listens.
- * @throws UserError `not-generated` for code generated without it; `service-context-failed` with the error of the
- *   user's `createServiceContext`.
- */
-async function createServiceContextOf(name: string, entry: Partial<ServerEntry>): Promise<unknown> {
-  // Code generated before service contexts existed: its handlers would get `serviceContext: undefined`.
-  if (typeof entry.createServiceContext !== 'function') {
-    throw new UserError('not-generated', `the generated server code of "${name}" has no createServiceContext`, [
-      'run `grpcforge generate` (it creates src/context.ts once and exports it from src/gen/server/index.ts)',
-    ]);
-  }
-  try {
-    return await entry.createServiceContext();
-  } catch (error) {
-    throw new UserError('service-context-failed', `createServiceContext of "${name}" failed: ${errorMessage(error)}`, [
-      'see src/context.ts of the service',
-    ]);
-  }
-}
-
-function rpcCount(definition: object): number {
-  const methods = (definition as { methods?: object }).methods;
-  return Object.keys(methods ?? definition).length;
-}
-
-/** `1200 calls written, 3 dropped (queue full 3)`: what the store did with this process's calls. */
-function describeCounters(counters: LogWriterCounters): string {
-  return `${counters.written} call${counters.written === 1 ? '' : 's'} written${counters.dropped ? `, ${counters.dropped} dropped (${describeDropped(counters.droppedBy)})` : ''}`;
 }
 
 /**

@@ -2,12 +2,10 @@ import { Status } from 'nice-grpc-common';
 // The module itself, not the runtime's index: the CLI loads this at start-up.
 import type { DashboardShapes } from '../../dashboard/api.js';
 import type { ListedInstance } from '../../runtime/logstore/instances.js';
-import { totalDropped } from '../../runtime/logstore/writer-protocol.js';
+import { describeDropped, totalDropped } from '../../runtime/logstore/writer-protocol.js';
 import type {
   ApiKeyRecord,
   CallStats,
-  DropReason,
-  DroppedBy,
   MethodCallStats,
   RequestLog,
   ServerInstance,
@@ -134,19 +132,7 @@ export function droppedJson(instances: readonly ServerInstance[]) {
   return { rows: totalDropped(droppedBy), droppedBy };
 }
 
-const DROP_REASON_WORDS: Record<DropReason, string> = {
-  queueFull: 'queue full',
-  writeError: 'write error',
-  storeGone: 'store gone',
-};
-
-/** `queue full 3, store gone 1`: the reasons rows were dropped for, those with rows only (for text output). */
-export function describeDropped(droppedBy: DroppedBy): string {
-  return (Object.entries(droppedBy) as [DropReason, number][])
-    .filter(([, count]) => count > 0)
-    .map(([reason, count]) => `${DROP_REASON_WORDS[reason]} ${count}`)
-    .join(', ');
-}
+export { describeDropped };
 
 /** These formatters as the dashboard takes them (its API answers in the same shapes as `--json`). */
 export const dashboardShapes = (): DashboardShapes => ({

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
 import { definitionFullName } from '../server/service-registration.js';
+import { clientFilePath, describeClientFileBase } from './file-base.js';
 import { createTlsChannelCredentials } from './tls-credentials.js';
 import { Metadata, Status, type ClientMiddleware } from 'nice-grpc-common';
 import { clientTelemetryMiddleware } from '../telemetry/client-hook.js';
@@ -44,7 +45,10 @@ export interface ClientCredentialsOptions {
   readonly bearerToken?: string | EnvValue;
 }
 
-/** TLS of the channel: PEM contents or file paths (resolved from the current folder). */
+/**
+ * TLS of the channel: PEM contents or file paths. Relative paths resolve against the workspace root when a service
+ * host runs in this process (`grpcforge serve`, a built service's main.js), else against the current folder.
+ */
 export interface ClientTlsOptions {
   /** CA that signed the server's certificate. @defaultValue the system's roots */
   readonly ca?: string | Buffer;
@@ -197,11 +201,9 @@ function channelCredentials(tls: ClientTlsOptions | undefined): ChannelCredentia
     if (Buffer.isBuffer(value)) return value;
     if (value.includes('-----BEGIN')) return Buffer.from(value);
     try {
-      return readFileSync(value);
+      return readFileSync(clientFilePath(value));
     } catch (error) {
-      throw new Error(
-        `client TLS: cannot read "${value}" (paths are relative to the current folder): ${(error as Error).message}`,
-      );
+      throw new Error(`client TLS: cannot read "${value}" (paths are ${describeClientFileBase()}): ${(error as Error).message}`);
     }
   };
   const key = pem(tls.key);

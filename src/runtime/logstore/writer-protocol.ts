@@ -13,6 +13,20 @@ export function totalDropped(droppedBy: DroppedBy): number {
   return droppedBy.queueFull + droppedBy.writeError + droppedBy.storeGone;
 }
 
+const DROP_REASON_WORDS: Record<DropReason, string> = {
+  queueFull: 'queue full',
+  writeError: 'write error',
+  storeGone: 'store gone',
+};
+
+/** `queue full 3, store gone 1`: the reasons rows were dropped for, those with rows only (for text output). */
+export function describeDropped(droppedBy: DroppedBy): string {
+  return (Object.entries(droppedBy) as [DropReason, number][])
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => `${DROP_REASON_WORDS[reason]} ${count}`)
+    .join(', ');
+}
+
 /** Row counters of one instance, as its heartbeat stores them. */
 export interface InstanceCounters {
   readonly recorded: number;
