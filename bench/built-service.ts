@@ -71,7 +71,7 @@ async function once(name: string): Promise<{ startMs: number; rssKb: number }> {
     });
   });
   await sleep(idleMs);
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const status = readFileSync(`/proc/${String(child.pid)}/status`, 'utf8');
   const rssKb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]);
   child.kill('SIGTERM');
   const code = await exited;

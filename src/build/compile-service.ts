@@ -165,8 +165,8 @@ function readWorkspaceOptions(
   // TS18002/TS18003: the emptied `files`/`include` list, not a problem of the workspace's file.
   const errors = parsed.errors.filter((diagnostic) => diagnostic.code !== 18002 && diagnostic.code !== 18003);
   if (errors.length > 0) return { ok: false, errors };
-  const options: ts.CompilerOptions = { ...parsed.options };
-  for (const name of DROPPED_OPTIONS) delete options[name];
+  const dropped = new Set<string>(DROPPED_OPTIONS);
+  const options = Object.fromEntries(Object.entries(parsed.options).filter(([name]) => !dropped.has(name)));
   return { ok: true, options };
 }
 

@@ -45,7 +45,7 @@ export async function runBuild(names: readonly string[], flags: BuildFlags, comm
   ]);
   const cache = createSourceFileCache();
   const built: BuildServiceResult[] = [];
-  const failed: (BuildFailure & { readonly error: UserError })[] = [];
+  const failed: { readonly service: string; readonly error: UserError }[] = [];
   for (const name of selected) {
     progress(`building ${name}: type-checking and compiling its src/`);
     try {
@@ -54,7 +54,7 @@ export async function runBuild(names: readonly string[], flags: BuildFlags, comm
       progress(`built ${name} in ${result.durationMs} ms`);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
-      failed.push({ service: name, code: error.code, message: error.message, details: error.details, error });
+      failed.push({ service: name, error });
       progress(`failed ${name} (${error.code})`);
     }
   }
@@ -62,7 +62,12 @@ export async function runBuild(names: readonly string[], flags: BuildFlags, comm
     printJson({
       version: 1,
       services: built,
-      failed: failed.map(({ error: _error, ...failure }) => failure),
+      failed: failed.map(({ service, error }): BuildFailure => ({
+        service,
+        code: error.code,
+        message: error.message,
+        details: error.details,
+      })),
       warnings,
     });
   } else {
@@ -78,7 +83,7 @@ export async function runBuild(names: readonly string[], flags: BuildFlags, comm
     throw new UserError(
       'build-failed',
       `${failed.length} services did not build: ${failed.map((failure) => failure.service).join(', ')}`,
-      failed.flatMap((failure) => [`${failure.message}`, ...failure.details.map((line) => `  ${line}`)]),
+      failed.flatMap(({ error }) => [error.message, ...error.details.map((line) => `  ${line}`)]),
     );
   }
 }
