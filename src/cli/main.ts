@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { GrpcforgeError, UserError } from '../util/errors.js';
 import { grpcforgeVersion } from '../util/version.js';
 import { registerGenerate } from './commands/generate.js';
+import { registerBuild } from './commands/build.js';
 import { registerCall } from './commands/call.js';
 import { registerCerts } from './commands/certs.js';
 import { registerCompletion } from './commands/completion.js';
@@ -35,6 +36,7 @@ export function createProgram(): Command {
   registerServe(program);
   registerDev(program);
   registerLint(program);
+  registerBuild(program);
   registerCerts(program);
   registerCall(program);
   registerKeys(program);
@@ -54,6 +56,7 @@ A day with grpcforge:
   $ grpcforge keys create --name ops --roles admin
   $ grpcforge stats --since 1h  # totals, success rate, p50/p95/p99, per method
   $ grpcforge lint --against main   # CI: buf lint, breaking changes and whom they break, consistency, drift
+  $ grpcforge build             # compile to services/*/dist; then: node services/auth/dist/main.js
 
 Exit codes: 0 success, 1 findings (lint, generate --check), 2 error (bad config, contract, flags, missing ref).`,
   );

@@ -59,7 +59,7 @@ describe('init --empty', () => {
     assert.deepEqual(loaded.config?.services, []);
 
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    assert.deepEqual(Object.keys(manifest.scripts), ['generate', 'typecheck', 'test']);
+    assert.deepEqual(Object.keys(manifest.scripts), ['generate', 'build', 'typecheck', 'test']);
     const readme = readFileSync(join(dir, 'README.md'), 'utf8');
     for (const step of ['Add a contract', 'Declare a service', 'Generate', 'Serve']) assert.ok(readme.includes(step), step);
     // The commented example in grpcforge.yaml is a valid configuration once uncommented.

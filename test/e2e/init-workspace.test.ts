@@ -7,7 +7,7 @@ import { runCli, runProgram, tempDir, writeFiles } from '../helpers/workspace.ts
 // What `grpcforge init` writes around the code: the .gitignore and package.json's allowScripts.
 
 describe('init: the files around the code', () => {
-  test(".gitignore: grpcforge's local state is ignored (dev's scratch folder too), the manifest is not", async () => {
+  test(".gitignore: grpcforge's local state and built services' dist/ are ignored (dev's scratch folder too), the manifest is not", async () => {
     const dir = join(await tempDir(), 'ws');
     assert.equal(runCli(['init', dir, '--empty'], process.cwd()).code, 0);
     const local = [
@@ -17,6 +17,7 @@ describe('init: the files around the code', () => {
       '.grpcforge/dev/tsconfig.auth.json',
       'certs/ca.pem',
       'node_modules/x/index.js',
+      'services/auth/dist/main.js',
     ];
     await writeFiles(dir, Object.fromEntries([...local, '.grpcforge/manifest.json'].map((path) => [path, '{}'])));
     assert.equal(runProgram('git', ['init', '-q'], dir).code, 0);

@@ -13,7 +13,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   cli: ['build', 'config', 'contract', 'codegen', 'lint', 'dashboard', 'certs', 'call', 'dev', 'deploy', 'util'],
   call: ['util'],
   certs: ['config', 'util'],
-  // `grpcforge build`: compiles a service and writes its manifest (the runtime's type) from the resolved config.
+  // `grpcforge build`: compiles a service; its manifest (the runtime's type) from the resolved config, main.js from
+  // codegen's header and runtime module name.
   build: ['config', 'codegen', 'util'],
   codegen: ['contract', 'config', 'util'],
   lint: ['contract', 'config', 'codegen', 'deploy', 'util'],
