@@ -177,7 +177,8 @@ export function resolveDeployModel(config: ResolvedConfig, target: 'compose' | '
     : undefined;
   if (otlp && /^https?:\/\/(localhost|127\.|\[::1\])/.test(otlp.endpoint)) {
     warnings.push(
-      `telemetry.otlp.endpoint "${otlp.endpoint}" is the container itself: point it at the collector (for example http://otel-collector:4318)`,
+      `telemetry.otlp.endpoint "${otlp.endpoint}" is the container itself: point it at the collector ` +
+        '(for example http://otel-collector:4318), or override OTEL_EXPORTER_OTLP_ENDPOINT where the service runs',
     );
   }
   for (const service of services) {

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import { toServiceManifest } from '../../src/build/service-manifest.ts';
 import { loadConfigOrThrow } from '../../src/config/load.ts';
 import { repoRoot, tempDir, writeFiles } from '../helpers/workspace.ts';
+import { ServiceHostError, buildServiceTelemetryOptions } from '../../packages/runtime/src/index.ts';
 
 async function configOf(yaml: string) {
   const dir = await tempDir();
@@ -137,4 +138,23 @@ server:
     assert.throws(() => toServiceManifest(config, 'cli'), /service "cli" serves nothing/);
     assert.throws(() => toServiceManifest(config, 'nope'), /no service "nope"/);
   });
+});
+
+test('OTEL_EXPORTER_OTLP_ENDPOINT replaces the endpoint of the settings at start; a value that is no URL is refused', () => {
+  const settings = {
+    serviceName: 'auth',
+    traces: true,
+    metrics: true,
+    otlp: { endpoint: 'http://127.0.0.1:4318', headers: {}, intervalMs: 60_000 },
+  };
+  assert.equal(buildServiceTelemetryOptions(settings, {})?.otlp?.endpoint, 'http://127.0.0.1:4318');
+  const deployed = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318' };
+  assert.equal(buildServiceTelemetryOptions(settings, deployed)?.otlp?.endpoint, 'http://otel-collector:4318');
+  assert.throws(
+    () => buildServiceTelemetryOptions(settings, { OTEL_EXPORTER_OTLP_ENDPOINT: 'otel-collector:4318' }),
+    (error: unknown) =>
+      error instanceof ServiceHostError &&
+      error.code === 'telemetry-config' &&
+      /OTEL_EXPORTER_OTLP_ENDPOINT: "otel-collector:4318" is not an http or https URL/.test(error.message),
+  );
 });

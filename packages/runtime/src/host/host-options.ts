@@ -242,13 +242,28 @@ function otlpProtocolFromEnv(env: NodeJS.ProcessEnv): OtlpProtocol {
   );
 }
 
+/** `OTEL_EXPORTER_OTLP_ENDPOINT` when set and not empty: an http or https URL, else a `telemetry-config` error. */
+function otlpEndpointFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const value = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  if (!value) return undefined;
+  const protocol = URL.canParse(value) ? new URL(value).protocol : '';
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new ServiceHostError('telemetry-config', `OTEL_EXPORTER_OTLP_ENDPOINT: "${value}" is not an http or https URL`, [
+      'for example http://otel-collector:4318 (OTLP over HTTP) or http://otel-collector:4317 (grpc)',
+    ]);
+  }
+  return value;
+}
+
 /**
  * The telemetry options of a server from its settings: `${VAR}` / `${VAR:-default}` in OTLP header values are read
  * from the environment now (a header that expands to nothing is left out); the OTLP protocol is the settings',
- * else `OTEL_EXPORTER_OTLP_PROTOCOL` (the OpenTelemetry convention), else `http/json`.
+ * else `OTEL_EXPORTER_OTLP_PROTOCOL` (the OpenTelemetry convention), else `http/json`. `OTEL_EXPORTER_OTLP_ENDPOINT`,
+ * when set, replaces the endpoint of the settings: where the collector is depends on where the service runs (a
+ * Compose service or a Kubernetes Service name), so a deployment sets it, as `grpcforge deploy` does.
  * @returns `undefined` when telemetry is off.
- * @throws ServiceHostError `telemetry-config` when a header references an unset variable without a default, or
- *   `OTEL_EXPORTER_OTLP_PROTOCOL` names no OTLP protocol.
+ * @throws ServiceHostError `telemetry-config` when a header references an unset variable without a default,
+ *   `OTEL_EXPORTER_OTLP_PROTOCOL` names no OTLP protocol, or `OTEL_EXPORTER_OTLP_ENDPOINT` is not an http(s) URL.
  */
 export function buildServiceTelemetryOptions(
   telemetry: ManifestTelemetrySettings | undefined,
@@ -273,9 +288,10 @@ export function buildServiceTelemetryOptions(
     if (resolved) headers[name] = resolved;
   }
   const { otlp, prometheus, ...rest } = telemetry;
+  const endpoint = otlp ? (otlpEndpointFromEnv(env) ?? otlp.endpoint) : undefined;
   return {
     ...rest,
-    ...(otlp ? { otlp: { ...otlp, protocol: otlp.protocol ?? otlpProtocolFromEnv(env), headers } } : {}),
+    ...(otlp && endpoint ? { otlp: { ...otlp, endpoint, protocol: otlp.protocol ?? otlpProtocolFromEnv(env), headers } } : {}),
     ...(prometheus ? { prometheus: { ...prometheus } } : {}),
   };
 }
