@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { before, describe, test } from 'node:test';
 import { CODEGEN_RUNTIME_MODULE } from '../../src/codegen/runtime-symbols.ts';
 import { listFilesRecursive } from '../../src/util/fs.ts';
-import { childEnv, linkWorkspace, runCli, tempDir } from '../helpers/workspace.ts';
+import { linkWorkspace, runCli, startBuilt, tempDir } from '../helpers/workspace.ts';
 
 // `grpcforge build` on the example workspace: the compiled services run with plain `node dist/main.js` (from any
 // folder, the listen address from GRPCFORGE_LISTEN), serve the demo's calls, stop on SIGTERM with exit 0; type errors
@@ -27,43 +25,6 @@ interface BuildJson {
   }[];
   readonly failed: readonly { readonly service: string; readonly code: string }[];
   readonly warnings: readonly string[];
-}
-
-/** A running `node <main.js>`: its address once it printed `listening on`, and a SIGTERM that resolves the exit code. */
-interface BuiltProcess {
-  readonly address: string;
-  stderr(): string;
-  stop(): Promise<number | null>;
-}
-
-/** Starts `node <mainJs>` in `cwd` on a free port and waits for `listening on HOST:PORT`. */
-async function startBuilt(mainJs: string, cwd: string, env: NodeJS.ProcessEnv = {}): Promise<BuiltProcess> {
-  const child = spawn(process.execPath, [mainJs], {
-    cwd,
-    env: childEnv({ GRPCFORGE_LISTEN: '127.0.0.1:0', ...env }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const address = await new Promise<string>((resolve, reject) => {
-    void exited.then((code) => reject(new Error(`${mainJs} exited with ${String(code)}: ${stderr}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const match = /^listening on (.+)$/.exec(line);
-      if (match?.[1]) resolve(match[1]);
-    });
-  }).catch((error: unknown) => {
-    child.kill('SIGKILL');
-    throw error;
-  });
-  return {
-    address,
-    stderr: () => stderr,
-    stop: async () => {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
 }
 
 describe('grpcforge build (example workspace)', () => {
@@ -212,5 +173,39 @@ describe('grpcforge build (example workspace)', () => {
     assert.equal(build.code, 2);
     assert.match(build.stderr, /service "auth" has no generated server code/);
     assert.match(build.stderr, /run `grpcforge generate` first/);
+  });
+
+  test('a feature whose packages the workspace does not depend on (a PostgreSQL store) is a warning with the install line', async () => {
+    const configPath = join(ws, 'grpcforge.yaml');
+    const manifestPath = join(ws, 'package.json');
+    const [config, manifest] = await Promise.all([readFile(configPath, 'utf8'), readFile(manifestPath, 'utf8')]);
+    try {
+      await writeFile(
+        configPath,
+        config.replace(/^logStore:\n(?:  .*\n)*/m, 'logStore:\n  url: postgres://grpcforge@127.0.0.1:5432/grpcforge\n'),
+      );
+      const warned = runCli(['build', 'auth', '--json'], ws);
+      assert.equal(warned.code, 0, warned.stderr);
+      const { warnings } = JSON.parse(warned.stdout) as BuildJson;
+      assert.ok(
+        warnings.some((warning) =>
+          /^auth uses postgres, whose packages are not in package\.json "dependencies": a production install \(npm ci --omit=dev\) leaves them out .*npm install pg@\^8/.test(
+            warning,
+          ),
+        ),
+        warnings.join('\n'),
+      );
+      const withPg = JSON.parse(manifest) as { dependencies: Record<string, string> };
+      withPg.dependencies.pg = '^8.23.1';
+      await writeFile(manifestPath, JSON.stringify(withPg, null, 2));
+      const quiet = runCli(['build', 'auth', '--json'], ws);
+      assert.equal(quiet.code, 0, quiet.stderr);
+      assert.deepEqual(
+        (JSON.parse(quiet.stdout) as BuildJson).warnings.filter((warning) => warning.includes('postgres')),
+        [],
+      );
+    } finally {
+      await Promise.all([writeFile(configPath, config), writeFile(manifestPath, manifest)]);
+    }
   });
 });

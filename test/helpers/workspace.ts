@@ -103,18 +103,32 @@ export async function startServe(
   env: NodeJS.ProcessEnv = {},
   extraArgs: readonly string[] = [],
 ): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [cliPath, 'serve', service, '--port', '0', ...extraArgs], {
-    cwd,
-    env: childEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return startListening([cliPath, 'serve', service, '--port', '0', ...extraArgs], cwd, env, `serve ${service}`);
+}
+
+/**
+ * Starts a built service, `node <mainJs>` (relative to `cwd` or absolute), on a free port of 127.0.0.1 (unless `env`
+ * sets GRPCFORGE_LISTEN) and waits for `listening on HOST:PORT`. Stopped after the file.
+ */
+export async function startBuilt(mainJs: string, cwd: string, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+  return startListening([mainJs], cwd, { GRPCFORGE_LISTEN: '127.0.0.1:0', ...env }, mainJs);
+}
+
+/** Runs `node <args>` and waits (30 s at most) for the `listening on HOST:PORT` line on stdout. */
+async function startListening(
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  label: string,
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, args, { cwd, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   children.add(child);
   const address = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve ${service} did not listen in 30 s: ${stderr}`)), 30_000);
-    void exited.then((code) => reject(new Error(`serve ${service} exited with ${String(code)}: ${stderr}`)));
+    const timer = setTimeout(() => reject(new Error(`${label} did not listen in 30 s: ${stderr}`)), 30_000);
+    void exited.then((code) => reject(new Error(`${label} exited with ${String(code)}: ${stderr}`)));
     createInterface({ input: child.stdout }).on('line', (line) => {
       const match = /^listening on (.+)$/.exec(line);
       if (match?.[1]) {

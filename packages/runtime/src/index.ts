@@ -133,5 +133,6 @@ export { describeDropped, totalDropped } from './logstore/writer-protocol.js';
 export { LATENCY_RELATIVE_ACCURACY } from './logstore/latency-sketch.js';
 
 // Optional peer dependencies (pg, the OpenTelemetry SDK): a feature that is on without its package fails at start.
-export { MissingPackageError, OPTIONAL_FEATURE_PACKAGES } from './optional-packages.js';
+export { MissingPackageError, OPTIONAL_FEATURE_PACKAGES, optionalPackagesOf } from './optional-packages.js';
+export { optionalFeaturesOf } from './host/manifest-features.js';
 export type { OptionalFeature } from './optional-packages.js';

@@ -112,3 +112,11 @@ export async function importOptional<T>(
     throw new MissingPackageError(features[0], missing, packages.sort().map(withRange));
   }
 }
+
+/**
+ * Every package of `features`, as `name@range` (the ranges this runtime was released with), for an `npm install`
+ * line or a check of a package.json's `dependencies`.
+ */
+export function optionalPackagesOf(features: readonly OptionalFeature[]): string[] {
+  return [...new Set(features.flatMap((feature) => OPTIONAL_FEATURE_PACKAGES[feature]))].sort().map(withRange);
+}

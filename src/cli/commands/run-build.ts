@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { BuildServiceResult } from '../../build/build-service.js';
@@ -37,7 +38,7 @@ export async function runBuild(names: readonly string[], flags: BuildFlags, comm
     return;
   }
   const progress = flags.json ? () => {} : (line: string) => err(line);
-  const warnings = await staleGeneratedCode(config, selected);
+  const warnings = [...(await staleGeneratedCode(config, selected)), ...(await missingProductionDependencies(config, selected))];
   if (!flags.json) for (const warning of warnings) errLabelled('yellow', `warning: ${warning}`);
   const [{ buildService }, { createSourceFileCache }] = await Promise.all([
     import('../../build/build-service.js'),
@@ -86,6 +87,43 @@ export async function runBuild(names: readonly string[], flags: BuildFlags, comm
       failed.flatMap(({ error }) => [error.message, ...error.details.map((line) => `  ${line}`)]),
     );
   }
+}
+
+/**
+ * Warnings for optional packages a service needs (a PostgreSQL store, telemetry and its exporters) that the
+ * workspace's package.json does not list under `dependencies`: `grpcforge serve` may still find them (another
+ * package may have brought them), but a production install (`npm ci --omit=dev`) does not, and the built service
+ * would stop at start. Says nothing without a package.json.
+ */
+async function missingProductionDependencies(config: ResolvedConfig, names: readonly string[]): Promise<string[]> {
+  let declared: Record<string, unknown>;
+  try {
+    const manifest = JSON.parse(await readFile(join(config.workspaceDir, 'package.json'), 'utf8')) as { dependencies?: unknown };
+    declared = typeof manifest.dependencies === 'object' && manifest.dependencies !== null ? { ...manifest.dependencies } : {};
+  } catch {
+    return [];
+  }
+  const [{ optionalFeaturesOf, optionalPackagesOf }, { toServiceManifest }] = await Promise.all([
+    import('@grpcforge/runtime'),
+    import('../../build/service-manifest.js'),
+  ]);
+  const warnings: string[] = [];
+  for (const name of names) {
+    let features: ReturnType<typeof optionalFeaturesOf>;
+    try {
+      features = optionalFeaturesOf(toServiceManifest(config, name));
+    } catch {
+      continue; // a service the build itself refuses (nothing to serve): its error says why
+    }
+    const missing = optionalPackagesOf(features).filter((spec) => !(spec.slice(0, spec.indexOf('@', 1)) in declared));
+    if (missing.length === 0) continue;
+    warnings.push(
+      `${name} uses ${features.join(', ')}, whose packages are not in package.json "dependencies": a production ` +
+        `install (npm ci --omit=dev) leaves them out and the built service stops at start; add them: ` +
+        `npm install ${missing.join(' ')}`,
+    );
+  }
+  return warnings;
 }
 
 /**
