@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { repoRoot, tempDir } from '../helpers/workspace.ts';
+import { npm, npmChildEnv, packPackages, repoRoot, tempDir } from '../helpers/workspace.ts';
 
 // A workspace installs where grpcforge is not on the registry: `npm pack` of this checkout -> `grpcforge init
 // --grpcforge-spec file:<tarball>` -> `npm install` from the real registry -> the packaged CLI generates, serves and
@@ -20,21 +20,7 @@ import { repoRoot, tempDir } from '../helpers/workspace.ts';
 const STEP_TIMEOUT_MS = 60_000;
 const INSTALL_TIMEOUT_MS = 150_000;
 const isWindows = process.platform === 'win32';
-const npm = isWindows ? 'npm.cmd' : 'npm';
 const npx = isWindows ? 'npx.cmd' : 'npx';
-
-/**
- * The environment of every child: without node:test's marker (the workspace's own `node --test` must report
- * normally) and without the npm_* variables of an outer `npm test`, which describe this repository, not the workspace.
- */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key === 'NODE_TEST_CONTEXT' || key === 'INIT_CWD' || /^npm_/i.test(key)) continue;
-    env[key] = value;
-  }
-  return env;
-}
 
 interface Run {
   readonly code: number | null;
@@ -48,7 +34,7 @@ const fileOf = (spec: string | undefined): string => realpathSync(String(spec).r
 function run(command: string, args: readonly string[], cwd: string, timeoutMs = STEP_TIMEOUT_MS): Run {
   const result = spawnSync(command, args, {
     cwd,
-    env: childEnv(),
+    env: npmChildEnv(),
     encoding: 'utf8',
     timeout: timeoutMs,
     killSignal: 'SIGKILL',
@@ -78,16 +64,10 @@ describe('a workspace installs from an npm pack of this checkout', { timeout: 17
       assert.ok(existsSync(join(repoRoot, 'dist/cli/main.js')), 'dist/ is missing: run `npm run build` first');
       tmp = await tempDir('grpcforge-install-');
       // Both packages, as a release would publish them: the CLI and the runtime (grpcforge-runtime-<version>.tgz).
-      const pack = (...workspace: string[]) => {
-        const result = run(npm, ['pack', ...workspace, '--ignore-scripts', '--json', '--pack-destination', tmp], repoRoot);
-        assertSuccess(result);
-        const packed = (JSON.parse(result.output.slice(result.output.indexOf('['))) as { filename: string }[])[0]!.filename;
-        assert.ok(existsSync(join(tmp, packed)), result.output);
-        return packed;
-      };
-      const filename = pack();
+      const packed = packPackages(tmp);
+      const filename = packed.cli;
       tarball = join(tmp, filename);
-      runtimeTarball = join(tmp, pack('--workspace', '@grpcforge/runtime'));
+      runtimeTarball = join(tmp, packed.runtime);
 
       // A relative file: spec, as a user types it next to the tarball: init writes it absolute.
       const init = run(
@@ -152,7 +132,7 @@ describe('a workspace installs from an npm pack of this checkout', { timeout: 17
       [join(ws, 'node_modules/grpcforge/bin/grpcforge'), 'serve', 'auth', '--port', '0', '--no-log-store'],
       {
         cwd: ws,
-        env: childEnv(),
+        env: npmChildEnv(),
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
-import { childEnv, repoRoot, runProgram, startBuilt, tempDir, type ServeProcess } from '../helpers/workspace.ts';
+import {
+  npm,
+  npmChildEnv,
+  packPackages,
+  repoRoot,
+  runProgram,
+  startBuilt,
+  tempDir,
+  type ServeProcess,
+} from '../helpers/workspace.ts';
 import type * as RuntimeModule from '../../packages/runtime/src/index.ts';
 import type { AuthClientModule, UserClient, UserPbModule } from './example-types.ts';
 
@@ -20,7 +29,6 @@ import type { AuthClientModule, UserClient, UserPbModule } from './example-types
 // parallel; the workspace's own install skips install scripts (generate and build need none).
 
 const isWindows = process.platform === 'win32';
-const npm = isWindows ? 'npm.cmd' : 'npm';
 const npx = isWindows ? 'npx.cmd' : 'npx';
 const SERVICES = ['auth', 'user'] as const;
 type ServiceName = (typeof SERVICES)[number];
@@ -39,7 +47,7 @@ function runAsync(
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], shell: isWindows });
+    const child = spawn(command, args, { cwd, env: npmChildEnv(env), stdio: ['ignore', 'pipe', 'pipe'], shell: isWindows });
     let output = `$ ${command} ${args.join(' ')} (in ${cwd})\n`;
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -88,17 +96,7 @@ describe(
     before(
       async () => {
         tmp = await tempDir('grpcforge-production-');
-        const pack = (...workspace: string[]) => {
-          const result = runProgram(
-            npm,
-            ['pack', ...workspace, '--ignore-scripts', '--json', '--pack-destination', tmp],
-            repoRoot,
-          );
-          ok(result);
-          return (JSON.parse(result.stdout.slice(result.stdout.indexOf('['))) as { filename: string }[])[0]!.filename;
-        };
-        const cli = pack();
-        pack('--workspace', '@grpcforge/runtime');
+        const { cli } = packPackages(tmp);
         const init = runProgram(
           process.execPath,
           [join(repoRoot, 'bin/grpcforge'), 'init', 'platform', '--grpcforge-spec', `file:./${cli}`],
@@ -108,7 +106,9 @@ describe(
         ws = join(tmp, 'platform');
         copyFileSync(join(repoRoot, '.prebuild-installrc'), join(ws, '.prebuild-installrc'));
         ok(await runAsync(npm, ['install', '--ignore-scripts', '--no-audit', '--no-fund'], ws, 150_000));
-        for (const step of [['generate'], ['build'], ['deploy', 'compose']]) ok(runProgram(npx, ['grpcforge', ...step], ws));
+        for (const step of [['generate'], ['build'], ['deploy', 'compose']]) {
+          ok(await runAsync(npx, ['grpcforge', ...step], ws, 120_000));
+        }
         // Each service's /app: what its Dockerfile copies, then the production install.
         for (const name of SERVICES) {
           prod[name] = join(tmp, `app-${name}`);

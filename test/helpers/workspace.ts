@@ -60,6 +60,37 @@ export function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return merged;
 }
 
+/**
+ * The environment of an npm or npx child (and what it runs): {@link childEnv}'s, without the `npm_*` variables and
+ * `INIT_CWD` of an outer `npm test`, which describe this repository (its prefix, its package), not the folder the
+ * child works in.
+ */
+export function npmChildEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(childEnv(env)).filter(([key]) => key !== 'INIT_CWD' && !/^npm_/i.test(key)));
+}
+
+/**
+ * `npm pack` of both packages of this checkout into `dir`, from their dist/ as built (`--ignore-scripts`: packing
+ * never rebuilds under other tests): the file names, `grpcforge-<version>.tgz` and `grpcforge-runtime-<version>.tgz`.
+ * @throws Error with npm's output when a pack fails.
+ */
+export function packPackages(dir: string): { readonly cli: string; readonly runtime: string } {
+  const pack = (...workspace: string[]) => {
+    const result = spawnSync(npm, ['pack', ...workspace, '--ignore-scripts', '--json', '--pack-destination', dir], {
+      cwd: repoRoot,
+      env: npmChildEnv(),
+      encoding: 'utf8',
+      shell: process.platform === 'win32',
+    });
+    if (result.status !== 0) throw new Error(`npm pack ${workspace.join(' ')} failed:\n${result.stdout}${result.stderr}`);
+    return (JSON.parse(result.stdout.slice(result.stdout.indexOf('['))) as { filename: string }[])[0]!.filename;
+  };
+  return { cli: pack(), runtime: pack('--workspace', '@grpcforge/runtime') };
+}
+
+/** npm's command on this platform. */
+export const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
 /** Output of a finished CLI run. */
 export interface CliResult {
   readonly code: number | null;
