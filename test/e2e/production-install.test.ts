@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
@@ -117,8 +117,12 @@ describe(
             copyFileSync(join(ws, file), join(prod[name], file));
           cpSync(join(ws, 'services', name, 'dist'), join(prod[name], 'services', name, 'dist'), { recursive: true });
         }
+        // better-sqlite3 compiles for the Node that runs this test (CI runs it on 20, 22 and 24): that Node's headers,
+        // over a machine-wide `nodedir` in an npmrc that names another Node's.
+        const headers = join(dirname(dirname(process.execPath)), 'include', 'node');
+        const nodedir = existsSync(join(headers, 'node.h')) ? { npm_config_nodedir: dirname(dirname(headers)) } : {};
         const installs = await Promise.all(
-          SERVICES.map((name) => runAsync(npm, ['ci', '--omit=dev', '--no-audit', '--no-fund'], prod[name], 300_000)),
+          SERVICES.map((name) => runAsync(npm, ['ci', '--omit=dev', '--no-audit', '--no-fund'], prod[name], 300_000, nodedir)),
         );
         for (const install of installs) ok(install);
         // compose.yaml mounts one volume at /app/.grpcforge in every service: one SQLite store for both.

@@ -63,10 +63,11 @@ export function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /**
  * The environment of an npm or npx child (and what it runs): {@link childEnv}'s, without the `npm_*` variables and
  * `INIT_CWD` of an outer `npm test`, which describe this repository (its prefix, its package), not the folder the
- * child works in.
+ * child works in; then `env` (which may set `npm_config_*` of its own).
  */
 export function npmChildEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(childEnv(env)).filter(([key]) => key !== 'INIT_CWD' && !/^npm_/i.test(key)));
+  const inherited = Object.entries(childEnv({})).filter(([key]) => key !== 'INIT_CWD' && !/^npm_/i.test(key));
+  return { ...Object.fromEntries(inherited), ...env };
 }
 
 /**
