@@ -2,7 +2,8 @@
 // the built runtime, no tsx), with an echo service whose handler says when a call started (`call started`) and
 // either sleeps `delayMs` (ignoring cancellation, so only the shutdown bound ends it) or, for text "forward", calls
 // the echo server at $UPSTREAM_ADDR with relative TLS paths (certs/…), which must resolve against the workspace root,
-// not the current folder. Usage: node service-host-child.mjs <manifest path>
+// not the current folder: through a client its service context created at start (as the example's user service
+// does), or, without $UPSTREAM_ADDR at start, one made in the handler. Usage: node service-host-child.mjs <manifest>
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { createServiceClient, defineService, runBuiltService } from '../../packages/runtime/dist/index.js';
@@ -26,17 +27,21 @@ const EchoDefinition = {
   methods: { echo: method('Echo', false, false) },
 };
 
+function createUpstreamClient() {
+  return createServiceClient(EchoDefinition, {
+    target: process.env.UPSTREAM_ADDR ?? '',
+    tls: { ca: 'certs/ca.pem', cert: 'certs/client.pem', key: 'certs/client.key' },
+    retry: false,
+  });
+}
+
 const entry = {
   services: [
     defineService(EchoDefinition, {
-      echo: async (request) => {
+      echo: async (request, context) => {
         process.stderr.write('call started\n');
         if (request.text === 'forward') {
-          const upstream = createServiceClient(EchoDefinition, {
-            target: process.env.UPSTREAM_ADDR ?? '',
-            tls: { ca: 'certs/ca.pem', cert: 'certs/client.pem', key: 'certs/client.key' },
-            retry: false,
-          });
+          const upstream = context.serviceContext?.upstream ?? createUpstreamClient();
           return upstream.echo({ text: 'from the host' });
         }
         await sleep(request.delayMs ?? 0);
@@ -45,7 +50,8 @@ const entry = {
     }),
   ],
   descriptorSet: new Uint8Array(),
-  createServiceContext: () => undefined,
+  // Created before the server listens, from the service's folder layout: its TLS files are workspace-relative.
+  createServiceContext: () => (process.env.UPSTREAM_ADDR ? { upstream: createUpstreamClient() } : undefined),
 };
 
 await runBuiltService({ manifestUrl: pathToFileURL(process.argv[2] ?? ''), loadEntry: async () => entry });

@@ -16,6 +16,7 @@ import {
   createLogStore,
   createServiceClient,
   defineService,
+  maskCredentials,
   runBuiltService,
   startServer,
   type ServiceManifest,
@@ -250,6 +251,19 @@ describe('runBuiltService', () => {
         '  for example 0.0.0.0:50051 (every interface, in a container) or 127.0.0.1:0 (any free port)',
       ],
     });
+  });
+
+  test('grpc-js tracing, which prints credentials, is refused unless GRPCFORGE_ALLOW_GRPC_TRACE=1', async () => {
+    const { manifestPath } = await workspaceWith(manifestOf({}));
+    const traced = await refused(manifestPath, { GRPC_TRACE: 'all', GRPC_VERBOSITY: 'DEBUG' });
+    assert.deepEqual(traced, {
+      code: 2,
+      lines: [
+        "grpcforge: GRPC_TRACE=all makes grpc-js print every request's metadata to stderr, API keys and bearer tokens included",
+        '  unset GRPC_TRACE, or set GRPCFORGE_ALLOW_GRPC_TRACE=1 (credential values are then masked)',
+      ],
+    });
+    assert.equal(maskCredentials('"x-api-key":["gf_secret"] Bearer abc.def'), '"x-api-key":["[masked]"] Bearer [masked]');
   });
 
   test('an unset variable in the store URL is named; GRPCFORGE_LOG_STORE_URL replaces the URL', async () => {

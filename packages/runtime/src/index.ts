@@ -87,6 +87,9 @@ export type {
   StubHostOptions,
 } from './host/service-host.js';
 export { ServiceHostError } from './host/host-error.js';
+export type { ServiceHostErrorCode } from './host/host-error.js';
+export { ALLOW_GRPC_TRACE_ENV, grpcTracing, installGrpcLogger, maskCredentials } from './host/grpc-logging.js';
+export { setClientFileBase } from './client/file-base.js';
 export { buildServiceTelemetryOptions, openServiceLogStore } from './host/host-options.js';
 export type { HostEnvironment, OpenServiceLogStoreOptions } from './host/host-options.js';
 

@@ -28,6 +28,7 @@ export interface ServeFlags {
 
 /** `grpcforge serve <service>`, loaded when the command runs (src/cli/commands/serve.ts registers it). */
 export async function runServe(name: string, flags: ServeFlags, command: Command): Promise<void> {
+  const { grpcTracing } = await import('@grpcforge/runtime');
   const tracing = grpcTracing(process.env);
   if (tracing && !flags.allowGrpcTrace) {
     throw new UserError(
@@ -45,11 +46,13 @@ export async function runServe(name: string, flags: ServeFlags, command: Command
   const manifest = toServiceManifest(config, name, { manifestDir: config.workspaceDir });
   const port = parseWholeNumber(flags.port, '--port', manifest.listen.port);
   const shutdownTimeoutMs = parseWholeNumber(flags.shutdownTimeout, '--shutdown-timeout', manifest.server.shutdownTimeoutMs);
+  const { installGrpcLogger, setClientFileBase, startServiceHost } = await import('@grpcforge/runtime');
+  // Before the handlers load: their modules may create clients whose TLS paths are relative to the workspace.
+  setClientFileBase(config.workspaceDir);
   const entry = await loadServerEntry(service);
   await assertServedAuthMethods(config, service, entry.services);
-  const { startServiceHost } = await import('@grpcforge/runtime');
   const { toUserError } = await import('../runtime-options.js');
-  await quietGrpcLogger(tracing);
+  await installGrpcLogger();
   const host = await startServiceHost({
     manifest,
     entry,
@@ -64,7 +67,7 @@ export async function runServe(name: string, flags: ServeFlags, command: Command
     signals: true,
   }).catch((error: unknown) => {
     const mapped = toUserError(error);
-    if (mapped instanceof UserError && mapped.code === 'port-in-use') {
+    if (mapped instanceof UserError && mapped.code === 'port-in-use' && mapped.message.startsWith('cannot listen on')) {
       throw new UserError(mapped.code, mapped.message, [
         'see which grpcforge server runs there: `grpcforge status`',
         'or take a free port: `grpcforge serve ' + name + ' --port 0`',
@@ -206,44 +209,4 @@ function missingPackage(error: unknown): string | undefined {
   if (!specifier || /^(?:[./\\]|[A-Za-z]:|file:)/.test(specifier)) return undefined;
   const [scopeOrName, name] = specifier.split('/');
   return specifier.startsWith('@') && name ? [scopeOrName, name].join('/') : scopeOrName;
-}
-
-/**
- * The variable that turns grpc-js tracing on so that it prints (`GRPC_TRACE=all` or `GRPC_NODE_TRACE=…`, with
- * `GRPC_VERBOSITY` or `GRPC_NODE_VERBOSITY` DEBUG: grpc-js traces at DEBUG), as `NAME=value`; `undefined` when
- * nothing is traced. grpc-js reads them once, when it loads.
- */
-export function grpcTracing(env: NodeJS.ProcessEnv): string | undefined {
-  const traceName = env.GRPC_NODE_TRACE !== undefined ? 'GRPC_NODE_TRACE' : 'GRPC_TRACE';
-  const trace = env[traceName] ?? '';
-  const verbosity = (env.GRPC_NODE_VERBOSITY ?? env.GRPC_VERBOSITY ?? '').toUpperCase();
-  const enabled = trace.split(',').some((tracer) => tracer.length > 0 && !tracer.startsWith('-'));
-  if (!enabled || verbosity !== 'DEBUG') return undefined;
-  return `${traceName}=${trace}`;
-}
-
-/** Values of metadata that carry credentials, in grpc-js's trace lines (`"x-api-key":["…"]`), and bearer tokens. */
-const CREDENTIAL_IN_TRACE =
-  /("(?:authorization|proxy-authorization|x-api-key|cookie|set-cookie)"\s*:\s*\[?\s*)"(?:[^"\\]|\\.)*"/gi;
-const BEARER_IN_TRACE = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
-
-/** A grpc-js log line with credential values masked. */
-export function maskCredentials(line: string): string {
-  return line.replace(CREDENTIAL_IN_TRACE, '$1"[masked]"').replace(BEARER_IN_TRACE, '$1 [masked]');
-}
-
-/**
- * Replaces grpc-js's logger: its lines go through {@link maskCredentials}, and its own line before a failed bind
- * ("No address added out of total N resolved") is dropped: serve reports the failure itself.
- */
-async function quietGrpcLogger(tracing: string | undefined): Promise<void> {
-  const { setLogger } = await import('@grpc/grpc-js');
-  const write =
-    (prefix: string) =>
-    (message: unknown, ...rest: unknown[]) => {
-      const line = [message, ...rest].map(String).join(' ');
-      if (/^No address added out of total \d+ resolved$/.test(line)) return;
-      process.stderr.write(`${prefix} ${tracing ? maskCredentials(line) : line}\n`);
-    };
-  setLogger({ error: write('E'), info: write('I'), debug: write('D') });
 }

@@ -2,14 +2,7 @@ import { Status } from 'nice-grpc-common';
 // The module itself, not the runtime's index: the CLI loads this at start-up.
 import type { DashboardShapes } from '../../dashboard/api.js';
 import { describeDropped, totalDropped, type ListedInstance } from '@grpcforge/runtime/admin';
-import type {
-  ApiKeyRecord,
-  CallStats,
-  MethodCallStats,
-  RequestLog,
-  ServerInstance,
-  TimelineBucket,
-} from '@grpcforge/runtime';
+import type { ApiKeyRecord, CallStats, MethodCallStats, RequestLog, ServerInstance, TimelineBucket } from '@grpcforge/runtime';
 
 /**
  * The `--json` shapes of `logs`, `stats`, `status` and `keys` (shape version 2, documented in the README): camelCase

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setClientFileBase } from '../client/file-base.js';
+import { ALLOW_GRPC_TRACE_ENV, grpcTracing, installGrpcLogger } from './grpc-logging.js';
 import { ServiceHostError, messageOf } from './host-error.js';
 import { startServiceHost, type RunningServiceHost, type ServerEntry, type ServiceHostOverrides } from './service-host.js';
 import { SERVICE_MANIFEST_VERSION, type ServiceManifest } from './service-manifest.js';
@@ -28,7 +30,8 @@ export interface RunBuiltServiceOptions {
 
 /**
  * Runs a built service (what `dist/main.js` calls): reads the manifest, resolves the workspace root from it, applies
- * `GRPCFORGE_LISTEN` and `GRPCFORGE_LOG_STORE_URL`, loads the server module, starts the service host with signal
+ * `GRPCFORGE_LISTEN` and `GRPCFORGE_LOG_STORE_URL`, refuses grpc-js tracing (which prints credentials) unless
+ * `GRPCFORGE_ALLOW_GRPC_TRACE=1` and masks credentials in grpc-js's lines, loads the server module, starts the service host with signal
  * handling (SIGTERM/SIGINT/SIGHUP drain and exit 0; a second signal exits 1), prints the status lines of
  * `grpcforge serve` on stderr and, once ready, `listening on HOST:PORT` on stdout.
  * When it cannot start (a bad manifest, an unset variable, a file it cannot read, a port in use) it prints
@@ -41,11 +44,23 @@ export async function runBuiltService(options: RunBuiltServiceOptions): Promise<
   const stderr = options.stderr ?? ((line: string) => process.stderr.write(`${line}\n`));
   const exit = options.exit ?? ((code: number) => process.exit(code));
   try {
+    const tracing = grpcTracing(env);
+    if (tracing && env[ALLOW_GRPC_TRACE_ENV] !== '1') {
+      throw new ServiceHostError(
+        'env-invalid',
+        `${tracing} makes grpc-js print every request's metadata to stderr, API keys and bearer tokens included`,
+        [`unset ${tracing.slice(0, tracing.indexOf('='))}, or set ${ALLOW_GRPC_TRACE_ENV}=1 (credential values are then masked)`],
+      );
+    }
+    await installGrpcLogger(stderr);
     const manifestPath =
       options.manifestUrl instanceof URL || options.manifestUrl.startsWith('file:')
         ? fileURLToPath(options.manifestUrl)
         : resolve(options.manifestUrl);
     const manifest = await readServiceManifest(manifestPath);
+    const baseDir = resolve(dirname(manifestPath), manifest.workspaceRoot);
+    // Before the server module loads: its modules may create clients whose TLS paths are relative to the workspace.
+    setClientFileBase(baseDir);
     const overrides: ServiceHostOverrides = {
       ...listenOverride(env[LISTEN_ENV]),
       ...(env[LOG_STORE_URL_ENV] ? { logStoreUrl: env[LOG_STORE_URL_ENV] } : {}),
@@ -61,7 +76,7 @@ export async function runBuiltService(options: RunBuiltServiceOptions): Promise<
     const host = await startServiceHost({
       manifest,
       entry,
-      baseDir: resolve(dirname(manifestPath), manifest.workspaceRoot),
+      baseDir,
       env,
       overrides,
       status: stderr,
@@ -71,9 +86,15 @@ export async function runBuiltService(options: RunBuiltServiceOptions): Promise<
     stdout(`listening on ${host.address}`);
     return host;
   } catch (error) {
-    if (!(error instanceof ServiceHostError)) throw error;
-    stderr(`grpcforge: ${error.message}`);
-    for (const hint of error.hints) stderr(`  ${hint}`);
+    // Whatever stopped the start, the process ends the same way: a message, not a stack from main.js's top level.
+    const known =
+      error instanceof ServiceHostError
+        ? error
+        : new ServiceHostError('start-failed', `the service did not start: ${messageOf(error)}`, [
+            'this is likely a bug: please report it with this message',
+          ]);
+    stderr(`grpcforge: ${known.message}`);
+    for (const hint of known.hints) stderr(`  ${hint}`);
     exit(2);
     return undefined;
   }

@@ -10,6 +10,7 @@ import type { LogWriterCounters } from '../logstore/log-writer.js';
 import { describeDropped } from '../logstore/writer-protocol.js';
 import type { RunningStub } from '../stub/start-stub.js';
 import { setClientFileBase } from '../client/file-base.js';
+import { MissingPackageError } from '../optional-packages.js';
 import { ServiceHostError, messageOf } from './host-error.js';
 import {
   buildServiceAuthOptions,
@@ -110,7 +111,8 @@ const HEARTBEAT_MS = 10_000;
  * it fresh with a heartbeat, and prints the serving line. Relative client TLS paths of the process resolve against
  * `baseDir` from then on. Does not print `listening on`: the caller does, once it is ready for signals.
  * @throws ServiceHostError `tls-config`, `jwt-config`, `telemetry-config`, `log-store-failed`, `not-generated`,
- *   `service-context-failed`, `port-in-use` or `listen-failed`; an open store is closed first.
+ *   `service-context-failed`, `missing-package`, `port-in-use`, `listen-failed` or `start-failed`; an open store is
+ *   closed first.
  */
 export async function startServiceHost(options: ServiceHostOptions): Promise<RunningServiceHost> {
   const { manifest, entry, baseDir, overrides = {} } = options;
@@ -120,6 +122,8 @@ export async function startServiceHost(options: ServiceHostOptions): Promise<Run
   const port = overrides.port ?? manifest.listen.port;
   const shutdownTimeoutMs = overrides.shutdownTimeoutMs ?? manifest.server.shutdownTimeoutMs;
   const where = { baseDir, env };
+  // Before the service context: it may create clients whose TLS paths are relative to the workspace.
+  setClientFileBase(baseDir);
   const credentials = await buildServiceCredentials(manifest.tls, manifest.name, where);
   const serviceContext = await createServiceContextOf(manifest.name, entry);
   const telemetry = buildServiceTelemetryOptions(manifest.telemetry, env);
@@ -132,7 +136,6 @@ export async function startServiceHost(options: ServiceHostOptions): Promise<Run
     throw error;
   };
   const auth = await buildServiceAuthOptions(manifest.auth, store, where).catch(closeOnError);
-  setClientFileBase(baseDir);
   const { startServer } = await import('../server/start-server.js');
   const server = await startServer({
     services: entry.services,
@@ -149,7 +152,7 @@ export async function startServiceHost(options: ServiceHostOptions): Promise<Run
     ...(entry.loggingHooks ? { loggingHooks: entry.loggingHooks } : {}),
     ...(credentials ? { credentials } : {}),
     ...(telemetry ? { telemetry } : {}),
-  }).catch((error: unknown) => closeOnError(listenError(error, host, port)));
+  }).catch((error: unknown) => closeOnError(startError(error, host, port)));
   const lifecycle = await hostLifecycle(
     {
       address: server.address,
@@ -353,14 +356,35 @@ async function createServiceContextOf(name: string, entry: Partial<ServerEntry>)
   }
 }
 
-/** The error of a failed listen: `port-in-use` for EADDRINUSE, else `listen-failed`. */
-function listenError(error: unknown, host: string, port: number): ServiceHostError {
-  if (/EADDRINUSE/.test(messageOf(error))) {
+/**
+ * The error of a server that did not start: `missing-package` for an optional package that is not installed,
+ * `port-in-use` for a port taken (the gRPC one, or the Prometheus one, named as such), `listen-failed` for another
+ * failed bind, `telemetry-config` for a telemetry setting the SDK refused, else `start-failed`.
+ */
+function startError(error: unknown, host: string, port: number): ServiceHostError {
+  if (error instanceof ServiceHostError) return error;
+  if (error instanceof MissingPackageError) return new ServiceHostError('missing-package', error.message, [], { cause: error });
+  const message = messageOf(error);
+  // Node's `listen EADDRINUSE: address already in use 127.0.0.1:9464`; grpc-js's names the gRPC address (`…:50051]`).
+  const token = /EADDRINUSE[^\n]*?address already in use (\S+)/.exec(message)?.[1]?.replace(/\]$/, '');
+  const busy = token ? [token, token.slice(0, token.lastIndexOf(':')), token.slice(token.lastIndexOf(':') + 1)] : undefined;
+  if (busy && Number(busy[2]) !== port) {
+    return new ServiceHostError(
+      'port-in-use',
+      `cannot serve metrics on ${busy[1] ?? ''}:${busy[2] ?? ''} (telemetry.prometheus): the port is already in use`,
+      ['stop the process listening there, or choose another telemetry.prometheus address'],
+    );
+  }
+  if (/EADDRINUSE/.test(message)) {
     return new ServiceHostError('port-in-use', `cannot listen on ${host}:${port}: the port is already in use`, [
       'stop the process listening there, or listen elsewhere (GRPCFORGE_LISTEN=host:port)',
     ]);
   }
-  return new ServiceHostError('listen-failed', `cannot listen on ${host}:${port}: ${messageOf(error)}`);
+  if (/^OTLP /.test(message)) return new ServiceHostError('telemetry-config', `telemetry.otlp: ${message}`, [], { cause: error });
+  if (/No address added|EACCES|EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN/.test(message)) {
+    return new ServiceHostError('listen-failed', `cannot listen on ${host}:${port}: ${message}`);
+  }
+  return new ServiceHostError('start-failed', `the server did not start: ${message}`, [], { cause: error });
 }
 
 function rpcCount(definition: object): number {
