@@ -140,12 +140,20 @@ function keyFiles(config: ResolvedConfig, services: readonly string[]): DeployFi
     const inside = target.startsWith(`${APP_DIR}/`);
     const relativeTarget = inside ? target.slice(APP_DIR.length + 1) : target.replace(/^\/+/, '');
     const source = inside ? relativeTarget : target;
-    files.set(`${service ?? ''} ${target}`, { use, service, source, target, relativeTarget, key: relativeTarget.replaceAll('/', '-') });
+    files.set(`${service ?? ''} ${target}`, {
+      use,
+      service,
+      source,
+      target,
+      relativeTarget,
+      key: relativeTarget.replaceAll('/', '-'),
+    });
   };
   if (config.tls) {
     for (const path of [config.tls.ca, config.tls.cert, config.tls.key]) {
       if (path === undefined) continue;
-      if (path.includes('${SERVICE}')) for (const service of services) add('tls', path.replaceAll('${SERVICE}', service), service);
+      if (path.includes('${SERVICE}'))
+        for (const service of services) add('tls', path.replaceAll('${SERVICE}', service), service);
       else add('tls', path, undefined);
     }
   }

@@ -92,7 +92,10 @@ export function planKubernetesFiles(model: DeployModel, options: DeployOptions):
     comments: [
       `The ${service.name} service: ConfigMap (environment), headless Service, Deployment.`,
       ...(service.secrets.length > 0
-        ? [`Reads its secret variables from the Secret ${KUBERNETES_SECRET}; create it first:`, `  ${secretsCommand(model, options)}`]
+        ? [
+            `Reads its secret variables from the Secret ${KUBERNETES_SECRET}; create it first:`,
+            `  ${secretsCommand(model, options)}`,
+          ]
         : []),
       ...(filesOf(model, service.name).length > 0
         ? [

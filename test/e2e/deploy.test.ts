@@ -368,7 +368,12 @@ describe('deploy: the output depends on grpcforge.yaml, not on the current folde
     await mkdir(sub, { recursive: true });
     assert.deepEqual(
       deployJson(sub, 'compose').files.map((file) => `${file.action} ${file.path}`),
-      ['kept .dockerignore', 'unchanged deploy/compose.yaml', 'unchanged deploy/docker/auth.Dockerfile', 'unchanged deploy/docker/user.Dockerfile'],
+      [
+        'kept .dockerignore',
+        'unchanged deploy/compose.yaml',
+        'unchanged deploy/docker/auth.Dockerfile',
+        'unchanged deploy/docker/user.Dockerfile',
+      ],
     );
     await linkWorkspace(ws);
     const lint = runCli(['lint', '--no-breaking', '--format', 'json'], sub);
@@ -380,7 +385,7 @@ describe('deploy: the output depends on grpcforge.yaml, not on the current folde
   });
 });
 
-test('deploy names the runtime\'s environment variables in one place, typed by the runtime\'s constants', async () => {
+test("deploy names the runtime's environment variables in one place, typed by the runtime's constants", async () => {
   const dir = join(repoRoot, 'src/deploy');
   for (const name of await readdir(dir)) {
     const text = await readFile(join(dir, name), 'utf8');
