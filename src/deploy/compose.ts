@@ -1,7 +1,8 @@
 import { posix } from 'node:path';
 import { Scalar, stringify } from 'yaml';
-import { APP_DIR, type DeployModel, type DeployOptions } from './deploy-model.js';
+import { APP_DIR, filesOf, type DeployModel, type DeployOptions } from './deploy-model.js';
 import { healthProbeCommand } from './dockerfile.js';
+import { LOG_STORE_URL_ENV, OTLP_ENDPOINT_ENV } from './runtime-env.js';
 
 /** Name of the PostgreSQL service and of its volume in compose.yaml. */
 export const COMPOSE_POSTGRES = 'postgres';
@@ -28,6 +29,21 @@ function literal(value: string): string {
 }
 
 /**
+ * The read-only bind mounts of a service's key files: the folder of a file below the workspace root (so a renewed
+ * certificate shows), the file itself at the root or outside the workspace (a folder there would hide the image's).
+ */
+function fileMounts(model: DeployModel, service: string, context: string): string[] {
+  const mounts = filesOf(model, service).map((file) => {
+    if (file.source === file.target) return `${file.source}:${file.target}:ro`; // outside the workspace
+    const dir = posix.dirname(file.source);
+    return dir === '.'
+      ? `${posix.join(context, file.source)}:${file.target}:ro`
+      : `${posix.join(context, dir)}:${posix.join(APP_DIR, dir)}:ro`;
+  });
+  return [...new Set(mounts)];
+}
+
+/**
  * compose.yaml (without the header): one service per serving grpcforge service, built from its Dockerfile, with the
  * consumers' target variables pointing at the providers' Compose names, health checks, `depends_on` healthy
  * providers, a stop grace period above the drain time, and the store: a PostgreSQL service or a shared SQLite volume.
@@ -43,13 +59,11 @@ export function renderCompose(model: DeployModel, options: DeployOptions, docker
       environment[target.variable] = `dns:///${target.provider}:${provider?.port ?? 0}`;
     }
     if (postgres) {
-      environment.GRPCFORGE_LOG_STORE_URL = literal(`postgres://${postgres.user}@${COMPOSE_POSTGRES}:5432/${postgres.database}`);
+      environment[LOG_STORE_URL_ENV] = literal(`postgres://${postgres.user}@${COMPOSE_POSTGRES}:5432/${postgres.database}`);
       environment.PGPASSWORD = fromHost(postgres.passwordEnv);
     }
-    if (model.otlp) {
-      environment.OTEL_EXPORTER_OTLP_ENDPOINT = literal(model.otlp.endpoint);
-      environment.OTEL_SERVICE_NAME = literal(model.otlp.serviceName ?? service.name);
-    }
+    // The host's variable wins, so `OTEL_EXPORTER_OTLP_ENDPOINT=... docker compose up` points at another collector.
+    if (model.otlp) environment[OTLP_ENDPOINT_ENV] = `\${${OTLP_ENDPOINT_ENV}:-${literal(model.otlp.endpoint)}}`;
     for (const secret of service.secrets)
       if (!(postgres && secret === postgres.passwordEnv)) environment[secret] = fromHost(secret);
     const dependsOn: Record<string, { condition: string }> = {};
@@ -59,7 +73,7 @@ export function renderCompose(model: DeployModel, options: DeployOptions, docker
     }
     const volumes = [
       ...(model.store.kind === 'sqlite' ? [`${COMPOSE_STORE_VOLUME}:${model.store.dir}`] : []),
-      ...model.tlsDirs.map((dir) => `${posix.join(context, dir)}:${posix.join(APP_DIR, dir)}:ro`),
+      ...fileMounts(model, service.name, context),
     ];
     services[service.name] = {
       build: { context, dockerfile: dockerfilePath(service.name) },

@@ -1,4 +1,4 @@
-import { isAbsolute, posix, relative } from 'node:path';
+import { isAbsolute, posix, relative, resolve } from 'node:path';
 import type { ResolvedConfig, ResolvedService } from '../config/resolved.js';
 import { toPosix } from '../util/fs.js';
 
@@ -66,6 +66,25 @@ export interface DeployService {
   readonly secrets: readonly string[];
 }
 
+/**
+ * A key file a container reads but the image does not hold (TLS certificates and keys, the JWT public key): Compose
+ * mounts it from the workspace, Kubernetes from the Secret `grpcforge-files`.
+ */
+export interface DeployFile {
+  /** What reads it, for the messages: `tls` or `auth.jwt.publicKey`. */
+  readonly use: 'tls' | 'auth.jwt.publicKey';
+  /** The service whose file it is (`${SERVICE}` expanded); `undefined` when every service reads it. */
+  readonly service: string | undefined;
+  /** Where it is on the host: workspace-relative POSIX path, or absolute when outside the workspace. */
+  readonly source: string;
+  /** Absolute POSIX path inside the container. */
+  readonly target: string;
+  /** Path inside the Secret volume: `target` relative to {@link APP_DIR} (or to `/` outside it). */
+  readonly relativeTarget: string;
+  /** Key of the file in the Kubernetes Secret: `relativeTarget` with `/` turned into `-`. */
+  readonly key: string;
+}
+
 /** What every planner reads: the resolved config turned into deployment facts, with the warnings found. */
 export interface DeployModel {
   readonly services: readonly DeployService[];
@@ -75,10 +94,10 @@ export interface DeployModel {
   readonly health: boolean;
   /** TLS files inside the image (`${SERVICE}` left in), when tls is on. */
   readonly tls: { readonly ca: string | undefined; readonly cert: string; readonly key: string } | undefined;
-  /** Workspace-relative folders of the TLS files, to mount. */
-  readonly tlsDirs: readonly string[];
-  /** OTLP endpoint and service name override, when telemetry exports over OTLP. */
-  readonly otlp: { readonly endpoint: string; readonly serviceName: string | undefined } | undefined;
+  /** The key files to mount (TLS, JWT public key), sorted by target. */
+  readonly files: readonly DeployFile[];
+  /** The configured OTLP endpoint, when telemetry exports over OTLP. */
+  readonly otlp: { readonly endpoint: string } | undefined;
   /** Things a deployment cannot fix, lower-case, one line each. */
   readonly warnings: readonly string[];
 }
@@ -98,10 +117,48 @@ export function wholeEnvReference(value: string): EnvReference | undefined {
     : undefined;
 }
 
-/** Path of a workspace file inside the image: below {@link APP_DIR} when inside the workspace, else as written. */
-export function pathInImage(config: ResolvedConfig, absolutePath: string): string {
+/**
+ * Path of a workspace file inside the image: below {@link APP_DIR} when inside the workspace, else as written. A
+ * relative path is relative to the workspace root (as the runtime reads it), never to the current folder.
+ */
+export function pathInImage(config: ResolvedConfig, path: string): string {
+  const absolutePath = resolve(config.workspaceDir, path);
   const inside = toPosix(relative(config.workspaceDir, absolutePath));
   return inside.startsWith('..') || isAbsolute(inside) ? toPosix(absolutePath) : posix.join(APP_DIR, inside);
+}
+
+/** The files a service's container reads: its own and the shared ones. */
+export function filesOf(model: DeployModel, service: string): DeployFile[] {
+  return model.files.filter((file) => file.service === undefined || file.service === service);
+}
+
+/** The key files of the config, `${SERVICE}` expanded per serving service. */
+function keyFiles(config: ResolvedConfig, services: readonly string[]): DeployFile[] {
+  const files = new Map<string, DeployFile>();
+  const add = (use: DeployFile['use'], path: string, service: string | undefined) => {
+    const target = pathInImage(config, path);
+    const inside = target.startsWith(`${APP_DIR}/`);
+    const relativeTarget = inside ? target.slice(APP_DIR.length + 1) : target.replace(/^\/+/, '');
+    const source = inside ? relativeTarget : target;
+    files.set(`${service ?? ''} ${target}`, {
+      use,
+      service,
+      source,
+      target,
+      relativeTarget,
+      key: relativeTarget.replaceAll('/', '-'),
+    });
+  };
+  if (config.tls) {
+    for (const path of [config.tls.ca, config.tls.cert, config.tls.key]) {
+      if (path === undefined) continue;
+      if (path.includes('${SERVICE}'))
+        for (const service of services) add('tls', path.replaceAll('${SERVICE}', service), service);
+      else add('tls', path, undefined);
+    }
+  }
+  if (config.auth.jwt?.publicKey !== undefined) add('auth.jwt.publicKey', config.auth.jwt.publicKey, undefined);
+  return [...files.values()].sort((a, b) => a.target.localeCompare(b.target) || (a.service ?? '').localeCompare(b.service ?? ''));
 }
 
 /**
@@ -119,11 +176,6 @@ export function resolveDeployModel(config: ResolvedConfig, target: 'compose' | '
   const store = resolveStore(config, warnings, target);
   const shared = new Set<string>();
   if (config.auth.jwt?.secretEnv) shared.add(config.auth.jwt.secretEnv);
-  if (config.auth.jwt?.publicKey) {
-    warnings.push(
-      `auth.jwt.publicKey: mount "${pathInImage(config, config.auth.jwt.publicKey)}" into every container (the image holds no keys)`,
-    );
-  }
   if (store.kind === 'postgres') {
     shared.add(store.passwordEnv);
     if (target === 'kubernetes') for (const name of store.urlVariables) shared.add(name);
@@ -154,31 +206,24 @@ export function resolveDeployModel(config: ResolvedConfig, target: 'compose' | '
         key: pathInImage(config, config.tls.key),
       }
     : undefined;
-  const tlsDirs = config.tls
-    ? [
-        ...new Set(
-          [config.tls.ca, config.tls.cert, config.tls.key].flatMap((file) =>
-            file ? [posix.dirname(pathInImage(config, file))] : [],
-          ),
-        ),
-      ]
-        .filter((dir) => dir.startsWith(`${APP_DIR}/`))
-        .map((dir) => dir.slice(APP_DIR.length + 1))
-        .sort()
-    : [];
+  const files = keyFiles(
+    config,
+    services.map((service) => service.name),
+  );
+  warnings.push(...fileWarnings(files, target));
   if (tls) {
     warnings.push(
-      `tls is on: the certificate files (${tlsDirs.join(', ') || 'outside the workspace'}) are mounted, not built into the images; ` +
-        `each certificate must name its ${target === 'compose' ? 'Compose service' : 'Kubernetes Service'} (SAN) and 127.0.0.1 for the health probe`,
+      `tls is on: each certificate must name its ${target === 'compose' ? 'Compose service' : 'Kubernetes Service'} (SAN) ` +
+        'and 127.0.0.1 for the health probe',
     );
   }
-  const otlp = config.telemetry?.otlp
-    ? { endpoint: config.telemetry.otlp.endpoint, serviceName: config.telemetry.serviceName }
-    : undefined;
+  const otlp = config.telemetry?.otlp ? { endpoint: config.telemetry.otlp.endpoint } : undefined;
   if (otlp && /^https?:\/\/(localhost|127\.|\[::1\])/.test(otlp.endpoint)) {
     warnings.push(
       `telemetry.otlp.endpoint "${otlp.endpoint}" is the container itself: point it at the collector ` +
-        '(for example http://otel-collector:4318), or override OTEL_EXPORTER_OTLP_ENDPOINT where the service runs',
+        (target === 'compose'
+          ? '(for example http://otel-collector:4318), or set OTEL_EXPORTER_OTLP_ENDPOINT where docker compose runs'
+          : '(for example http://otel-collector:4318), or change OTEL_EXPORTER_OTLP_ENDPOINT of the ConfigMaps with an overlay'),
     );
   }
   for (const service of services) {
@@ -192,10 +237,18 @@ export function resolveDeployModel(config: ResolvedConfig, target: 'compose' | '
     stopGraceSeconds: Math.ceil((config.server.shutdownTimeoutMs + STOP_MARGIN_MS) / 1000),
     health: config.server.health,
     tls,
-    tlsDirs,
+    files,
     otlp,
     warnings,
   };
+}
+
+/** Compose mounts the key files from the host (Kubernetes names its Secret in its own notes). */
+function fileWarnings(files: readonly DeployFile[], target: 'compose' | 'kubernetes'): string[] {
+  if (files.length === 0 || target !== 'compose') return [];
+  const uses = [...new Set(files.map((file) => file.use))].join(' and ');
+  const sources = [...new Set(files.map((file) => file.source))].join(', ');
+  return [`${uses}: compose.yaml mounts the key files read-only from the host (${sources}); the images hold none`];
 }
 
 function consumerTargets(service: ResolvedService, serving: readonly ResolvedService[], warnings: string[]): DeployTarget[] {

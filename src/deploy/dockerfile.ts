@@ -1,4 +1,5 @@
 import { APP_DIR, type DeployModel, type DeployService } from './deploy-model.js';
+import { LISTEN_ENV } from './runtime-env.js';
 
 /** Path of the health probe the runtime package installs, inside the image. */
 export const HEALTH_PROBE = `${APP_DIR}/node_modules/.bin/grpcforge-health-probe`;
@@ -38,7 +39,7 @@ export function renderDockerfile(model: DeployModel, service: DeployService, nod
     '',
     `FROM node:${nodeImage}`,
     `WORKDIR ${APP_DIR}`,
-    `ENV NODE_ENV=production GRPCFORGE_LISTEN=0.0.0.0:${service.port}`,
+    `ENV NODE_ENV=production ${LISTEN_ENV}=0.0.0.0:${service.port}`,
     `COPY --from=build ${APP_DIR}/package.json ./`,
     `COPY --from=build ${APP_DIR}/node_modules ./node_modules`,
     `COPY --from=build ${APP_DIR}/${service.dir}/dist ./${service.dir}/dist`,

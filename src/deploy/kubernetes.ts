@@ -1,11 +1,18 @@
 import { stringify } from 'yaml';
-import type { DeployModel, DeployOptions, DeployService } from './deploy-model.js';
+import { filesOf, type DeployFile, type DeployModel, type DeployOptions, type DeployService } from './deploy-model.js';
 import { healthProbeCommand } from './dockerfile.js';
+import { LISTEN_ENV, OTLP_ENDPOINT_ENV } from './runtime-env.js';
 
-/** Name of the Secret every Deployment reads its secret variables from. */
+/** Name of the Secret every Deployment reads its secret variables from (created with kubectl, never written). */
 export const KUBERNETES_SECRET = 'grpcforge-secrets';
 
-/** Resources of every container unless edited: enough for a Node gRPC service at rest, with room for bursts. */
+/** Name of the Secret that holds the key files (TLS, JWT public key), one key per file (created with kubectl). */
+export const FILES_SECRET = 'grpcforge-files';
+
+/** Mode of the mounted key files: read by owner and group (fsGroup, user node's group), nobody else. */
+const FILE_MODE = 0o440;
+
+/** Resources of every container (a kustomize overlay changes them): a Node gRPC service at rest, room for bursts. */
 export const DEFAULT_RESOURCES = {
   requests: { cpu: '100m', memory: '128Mi' },
   limits: { cpu: '1', memory: '512Mi' },
@@ -29,40 +36,77 @@ function dnsName(service: string, options: DeployOptions): string {
   return options.namespace ? `${service}.${options.namespace}` : service;
 }
 
+/** ` -n <namespace>` when a namespace is given. */
+function namespaceFlag(options: DeployOptions): string {
+  return options.namespace ? ` -n ${options.namespace}` : '';
+}
+
+/** Every secret variable of the services, sorted. */
+function secretVariables(model: DeployModel): string[] {
+  return [...new Set(model.services.flatMap((service) => service.secrets))].sort();
+}
+
+/** The `kubectl create secret generic` line of {@link KUBERNETES_SECRET}, with placeholder values. */
+export function secretsCommand(model: DeployModel, options: DeployOptions): string {
+  const literals = secretVariables(model).map((name) => `--from-literal=${name}=...`);
+  return `kubectl create secret generic ${KUBERNETES_SECRET}${namespaceFlag(options)} ${literals.join(' ')}`;
+}
+
+/** The `kubectl create secret generic` line of {@link FILES_SECRET}, run from the workspace root. */
+export function filesSecretCommand(model: DeployModel, options: DeployOptions): string {
+  const files = [...new Map(model.files.map((file) => [file.key, file])).values()];
+  return `kubectl create secret generic ${FILES_SECRET}${namespaceFlag(options)} ${files.map((file) => `--from-file=${file.key}=${file.source}`).join(' ')}`;
+}
+
+/**
+ * What must exist before the manifests apply, one line each for the warnings: the Secrets of the secret variables and
+ * of the key files, with the commands that create them (their values are never written to a file).
+ */
+export function kubernetesNotes(model: DeployModel, options: DeployOptions): string[] {
+  const secrets = secretVariables(model);
+  const uses = [...new Set(model.files.map((file) => file.use))].join(' and ');
+  return [
+    ...(secrets.length > 0
+      ? [
+          `the Deployments read ${secrets.join(', ')} from the Secret "${KUBERNETES_SECRET}": create it before applying: ${secretsCommand(model, options)}`,
+        ]
+      : []),
+    ...(model.files.length > 0
+      ? [
+          `${uses}: the Deployments mount the key files from the Secret "${FILES_SECRET}" (the images hold none); ` +
+            `create it from the workspace root: ${filesSecretCommand(model, options)}`,
+        ]
+      : []),
+  ];
+}
+
 /**
  * The Kubernetes manifests: per service a ConfigMap (non-secret environment), a headless Service and a Deployment
- * with gRPC probes; and one Secret listing every secret variable with empty values.
+ * with gRPC probes, reading the Secrets {@link KUBERNETES_SECRET} and {@link FILES_SECRET} that `kubectl create
+ * secret` makes (the header comment gives the commands): no file holds a secret value.
  */
 export function planKubernetesFiles(model: DeployModel, options: DeployOptions): KubernetesFile[] {
-  const files: KubernetesFile[] = model.services.map((service) => ({
+  return model.services.map((service) => ({
     name: `${service.name}.yaml`,
     service: service.name,
-    comments: [`The ${service.name} service: ConfigMap (environment), headless Service, Deployment.`],
+    comments: [
+      `The ${service.name} service: ConfigMap (environment), headless Service, Deployment.`,
+      ...(service.secrets.length > 0
+        ? [
+            `Reads its secret variables from the Secret ${KUBERNETES_SECRET}; create it first:`,
+            `  ${secretsCommand(model, options)}`,
+          ]
+        : []),
+      ...(filesOf(model, service.name).length > 0
+        ? [
+            `Mounts its key files from the Secret ${FILES_SECRET}; create it first, from the workspace root:`,
+            `  ${filesSecretCommand(model, options)}`,
+          ]
+        : []),
+      'Change resources, replicas or the ConfigMap with a kustomize overlay (a patch), not here: deploy rewrites this file.',
+    ],
     documents: [configMap(model, service, options), headlessService(service, options), deployment(model, service, options)],
   }));
-  const secrets = [...new Set(model.services.flatMap((service) => service.secrets))].sort();
-  if (secrets.length > 0) {
-    files.push({
-      name: 'secret.yaml',
-      service: '',
-      comments: [
-        'The secret variables the services read, with empty values: fill them in before you apply this file (and do',
-        'not commit the values), or create the Secret yourself and leave this file out:',
-        `  kubectl create secret generic ${KUBERNETES_SECRET} ${secrets.map((name) => `--from-literal=${name}=...`).join(' ')}`,
-        'Applying this file again resets the values to empty.',
-      ],
-      documents: [
-        {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: metadata(KUBERNETES_SECRET, options),
-          type: 'Opaque',
-          stringData: Object.fromEntries(secrets.map((name) => [name, ''])),
-        },
-      ],
-    });
-  }
-  return files;
 }
 
 function metadata(name: string, options: DeployOptions, labels?: Record<string, string>): Record<string, unknown> {
@@ -74,15 +118,12 @@ function labels(service: DeployService): Record<string, string> {
 }
 
 function configMap(model: DeployModel, service: DeployService, options: DeployOptions): Record<string, unknown> {
-  const data: Record<string, string> = { GRPCFORGE_LISTEN: `0.0.0.0:${service.port}` };
+  const data: Record<string, string> = { [LISTEN_ENV]: `0.0.0.0:${service.port}` };
   for (const target of service.targets) {
     const provider = model.services.find((entry) => entry.name === target.provider);
     data[target.variable] = `dns:///${dnsName(target.provider, options)}:${provider?.port ?? 0}`;
   }
-  if (model.otlp) {
-    data.OTEL_EXPORTER_OTLP_ENDPOINT = model.otlp.endpoint;
-    data.OTEL_SERVICE_NAME = model.otlp.serviceName ?? service.name;
-  }
+  if (model.otlp) data[OTLP_ENDPOINT_ENV] = model.otlp.endpoint;
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: metadata(`${service.name}-env`, options, labels(service)), data };
 }
 
@@ -114,6 +155,7 @@ function probe(model: DeployModel, service: DeployService, kind: 'readiness' | '
 
 function deployment(model: DeployModel, service: DeployService, options: DeployOptions): Record<string, unknown> {
   const env = service.secrets.map((name) => ({ name, valueFrom: { secretKeyRef: { name: KUBERNETES_SECRET, key: name } } }));
+  const files = filesOf(model, service.name);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -144,12 +186,31 @@ function deployment(model: DeployModel, service: DeployService, options: DeployO
               livenessProbe: probe(model, service, 'liveness'),
               resources: DEFAULT_RESOURCES,
               securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+              ...(files.length > 0 ? { volumeMounts: files.map(fileMount) } : {}),
             },
           ],
+          ...(files.length > 0 ? { volumes: [filesVolume(files)] } : {}),
         },
       },
     },
   };
+}
+
+/** The Secret volume of a service's key files: only its own keys, each at its path relative to the image's root. */
+function filesVolume(files: readonly DeployFile[]): Record<string, unknown> {
+  return {
+    name: FILES_SECRET,
+    secret: {
+      secretName: FILES_SECRET,
+      defaultMode: FILE_MODE,
+      items: files.map((file) => ({ key: file.key, path: file.relativeTarget })),
+    },
+  };
+}
+
+/** One file of the Secret volume at the path the manifest and the probe read (a subPath: the folder keeps the rest). */
+function fileMount(file: DeployFile): Record<string, unknown> {
+  return { name: FILES_SECRET, mountPath: file.target, subPath: file.relativeTarget, readOnly: true };
 }
 
 /** A file's documents as multi-document YAML (without the header). */

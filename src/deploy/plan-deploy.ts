@@ -5,7 +5,7 @@ import type { ResolvedConfig } from '../config/resolved.js';
 import { renderCompose } from './compose.js';
 import { resolveDeployModel, type DeployOptions } from './deploy-model.js';
 import { DOCKERIGNORE, renderDockerfile } from './dockerfile.js';
-import { planKubernetesFiles, renderKubernetesFile } from './kubernetes.js';
+import { kubernetesNotes, planKubernetesFiles, renderKubernetesFile } from './kubernetes.js';
 
 /** The deploy targets of `grpcforge deploy`. */
 export const DEPLOY_TARGETS = ['compose', 'kubernetes'] as const;
@@ -24,7 +24,12 @@ export interface DeployPlan {
   readonly files: readonly PlannedFile[];
   /** Folders (workspace-relative) in which a generated file that is not planned is stale. */
   readonly ownedDirs: readonly string[];
-  /** What a deployment cannot fix, one line each. */
+  /**
+   * Files an older grpcforge deploy wrote that may hold the user's values (`kubernetes/secret.yaml`): never removed
+   * nor rewritten, reported `kept`.
+   */
+  readonly retired: readonly string[];
+  /** What a deployment cannot fix or must provide (the Secrets to create), one line each. */
   readonly warnings: readonly string[];
 }
 
@@ -97,6 +102,7 @@ export function planDeploy(config: ResolvedConfig, target: DeployKind, options: 
     outDir: options.outDir,
     files: files.sort((a, b) => a.path.localeCompare(b.path)),
     ownedDirs: [posix.join(options.outDir, 'docker'), posix.join(options.outDir, target === 'compose' ? '.' : 'kubernetes')],
-    warnings: model.warnings,
+    retired: target === 'kubernetes' ? [posix.join(options.outDir, 'kubernetes', 'secret.yaml')] : [],
+    warnings: target === 'kubernetes' ? [...model.warnings, ...kubernetesNotes(model, options)] : model.warnings,
   };
 }

@@ -7,7 +7,8 @@ import type { DeployPlan } from './plan-deploy.js';
 
 /**
  * Applies a deploy plan through codegen's writer (same actions as `generate`), then deletes the generated files of
- * the plan's folders that no longer belong (a service that left grpcforge.yaml), only when they carry the header.
+ * the plan's folders that no longer belong (a service that left grpcforge.yaml), only when they carry the header;
+ * the plan's retired files are left alone (`kept`).
  * @param options.dryRun compute the entries without writing: `deploy --check` and lint's drift check.
  * @returns one entry per file, sorted by path.
  */
@@ -32,6 +33,10 @@ export async function applyDeployPlan(
       if (text === undefined || !hasGeneratedHeader(text)) continue;
       // A compose.yaml beside kubernetes/ (or the reverse) belongs to the other target.
       if (!text.includes(`# regenerate: grpcforge deploy ${plan.target}`) && !name.endsWith('.Dockerfile')) continue;
+      if (plan.retired.includes(path)) {
+        entries.push({ path, action: 'kept', service: '' }); // may hold values someone filled in
+        continue;
+      }
       if (!options.dryRun) await unlink(join(workspaceDir, path));
       entries.push({ path, action: 'removed', service: '' });
     }
