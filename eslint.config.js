@@ -17,7 +17,7 @@ export default defineConfig(
     // Generated code (DO NOT EDIT): workspaces' src/gen and the builtin descriptor set (`npm run descriptors`).
     '**/src/gen/',
     'packages/runtime/src/server/builtin-descriptors.ts',
-    // Files `init` copies into a user's workspace: they import grpcforge/runtime and src/gen, which exist only there;
+    // Files `init` copies into a user's workspace: they import @grpcforge/runtime and src/gen, which exist only there;
     // the e2e tests type-check them in a generated workspace.
     'templates/',
   ]),

@@ -2,7 +2,7 @@
  * Every name generated code imports from grpcforge's runtime, and the one subpath it imports them from. Generated
  * files never import `@grpcforge/runtime` (the user API) or anything else of grpcforge; the views build their import
  * lines with {@link runtimeImport}, which refuses a name that is not listed here. The golden fixtures compile
- * against `src/runtime/codegen-v1.ts`, proving each name exists, and a unit test checks that module exports exactly
+ * against `packages/runtime/src/codegen-v1.ts`, proving each name exists, and a unit test checks that module exports exactly
  * these names. A breaking change to any of them needs a new subpath (`codegen-v2`), not an edit here.
  */
 export const CODEGEN_RUNTIME_MODULE = '@grpcforge/runtime/codegen-v1';

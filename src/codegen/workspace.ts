@@ -69,16 +69,10 @@ function isPathSpec(spec: string): boolean {
  * @throws UserError `bad-flag` for an empty spec, or a path spec that is not a grpcforge folder or a file.
  */
 export function resolveGrpcforgeDependency(options: GrpcforgeDependencyOptions = {}): GrpcforgeDependency {
-  const given = options.spec?.trim();
-  if (given !== undefined) {
-    if (given === '' || given === 'file:') {
-      throw new UserError('bad-flag', `--grpcforge-spec: expected an npm spec, got "${options.spec ?? ''}"`, [
-        'for example file:../grpcforge (a clone), file:./grpcforge-0.1.0.tgz (from `npm pack`) or ^0.1.0 (the registry)',
-      ]);
-    }
-    if (!isPathSpec(given)) return { spec: given, source: 'flag' };
-    const path = given.replace(/^file:/, '').replace(/^~(?=[\\/])/, homedir());
-    return { spec: `file:${toPosix(checkLocalSpec(resolve(options.cwd ?? process.cwd(), path), given))}`, source: 'flag' };
+  if (options.spec !== undefined) {
+    return givenDependency(options.spec, options.cwd, GRPCFORGE_PACKAGE, [
+      'for example file:../grpcforge (a clone), file:./grpcforge-0.1.0.tgz (from `npm pack`) or ^0.1.0 (the registry)',
+    ]);
   }
   const root = realpathSync(options.packageRoot ?? grpcforgePackageRoot());
   if (!root.split(/[\\/]/).includes('node_modules')) return { spec: `file:${toPosix(root)}`, source: 'checkout' };
@@ -88,6 +82,26 @@ export function resolveGrpcforgeDependency(options: GrpcforgeDependencyOptions =
   }
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   return { spec: `^${version}`, source: 'registry' };
+}
+
+/**
+ * A spec the user gave (`--grpcforge-spec`, `--runtime-spec`): kept as it is, or, for a path, made absolute against
+ * `cwd` and checked ({@link checkLocalSpec}).
+ * @throws UserError `bad-flag` for an empty spec (`examples` are the hint), or a path that is not the package.
+ */
+function givenDependency(
+  spec: string,
+  cwd: string | undefined,
+  expected: LocalPackage,
+  examples: readonly string[],
+): GrpcforgeDependency {
+  const given = spec.trim();
+  if (given === '' || given === 'file:') {
+    throw new UserError('bad-flag', `${expected.flag}: expected an npm spec, got "${spec}"`, examples);
+  }
+  if (!isPathSpec(given)) return { spec: given, source: 'flag' };
+  const path = given.replace(/^file:/, '').replace(/^~(?=[\\/])/, homedir());
+  return { spec: `file:${toPosix(checkLocalSpec(resolve(cwd ?? process.cwd(), path), given, expected))}`, source: 'flag' };
 }
 
 /** What a local spec must hold: the package's name and a file its build writes. */
@@ -163,17 +177,10 @@ export function resolveRuntimeDependency(
   grpcforge: GrpcforgeDependency,
   options: RuntimeDependencyOptions = {},
 ): GrpcforgeDependency {
-  const given = options.spec?.trim();
-  if (given !== undefined) {
-    if (given === '' || given === 'file:') {
-      throw new UserError('bad-flag', `--runtime-spec: expected an npm spec, got "${options.spec ?? ''}"`, [
-        'for example file:../grpcforge/packages/runtime (a clone) or file:./grpcforge-runtime-0.1.0.tgz (from `npm pack`)',
-      ]);
-    }
-    if (!isPathSpec(given)) return { spec: given, source: 'flag' };
-    const path = given.replace(/^file:/, '').replace(/^~(?=[\\/])/, homedir());
-    const absolute = checkLocalSpec(resolve(options.cwd ?? process.cwd(), path), given, RUNTIME_PACKAGE);
-    return { spec: `file:${toPosix(absolute)}`, source: 'flag' };
+  if (options.spec !== undefined) {
+    return givenDependency(options.spec, options.cwd, RUNTIME_PACKAGE, [
+      'for example file:../grpcforge/packages/runtime (a clone) or file:./grpcforge-runtime-0.1.0.tgz (from `npm pack`)',
+    ]);
   }
   if (grpcforge.spec.startsWith('file:')) {
     const path = grpcforge.spec.slice('file:'.length);
@@ -194,7 +201,8 @@ export function resolveRuntimeDependency(
     ]);
   }
   if (VERSION_RANGE.test(grpcforge.spec)) return { spec: grpcforge.spec, source: grpcforge.source };
-  return { spec: `^${grpcforgeDependencyRanges()[RUNTIME_PACKAGE.name] ?? '0.0.0'}`, source: 'registry' };
+  const range = grpcforgeDependencyRanges()[RUNTIME_PACKAGE.name] ?? '0.0.0';
+  return { spec: `^${range.replace(/^[~^]/, '')}`, source: 'registry' };
 }
 
 /** A file of a new workspace. */

@@ -4,7 +4,7 @@ import type { ConfigProblem, ResolvedMethodRule } from './resolved.js';
 
 /**
  * Services every `grpcforge serve` adds and the auth policy always lets through: a rule for them has no effect. The
- * runtime's `BUILTIN_SERVICE_NAMES` (src/runtime/server/builtin-services.ts) again, since config may not import the
+ * runtime's `BUILTIN_SERVICE_NAMES` (packages/runtime/src/server/builtin-services.ts) again, since config may not import the
  * runtime; a unit test keeps the two equal.
  */
 export const ALWAYS_PUBLIC_SERVICES: readonly string[] = [

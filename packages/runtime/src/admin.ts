@@ -1,7 +1,7 @@
 /**
  * `@grpcforge/runtime/admin`: for tools that inspect and administer services rather than run them (the grpcforge
- * CLI, its dashboard, a team's own reports): listing instances, reading the store's settings safely, building the
- * option objects a server is started with. A running service never needs it.
+ * CLI, its dashboard, a team's own reports): listing instances, naming a store without its password, reading
+ * `${VAR}` settings, verifying tokens and dialing TLS the way a service does. A running service never needs it.
  * @packageDocumentation
  */
 export { hostPort } from './host-port.js';

@@ -103,6 +103,21 @@ export interface RunningServiceHost extends HostLifecycle {
 
 /** How often a running instance refreshes its row, in ms. */
 const HEARTBEAT_MS = 10_000;
+/** How long the `stopping` mark of the instance row may hold up the drain, in ms. */
+const STOPPING_MARK_MS = 1_000;
+
+/** Waits for `promise` to settle, at most `ms`; its outcome, value or error, is ignored. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+}
 
 /**
  * Starts a service the way `grpcforge serve` and a built service's `main.js` do: expands `${VAR}` references from
@@ -286,14 +301,23 @@ async function hostLifecycle(hosted: Hosted, options: HostProcessOptions): Promi
         if (reason !== undefined && hosted.drainingFor !== undefined) {
           status(`${reason}: draining in-flight calls (up to ${hosted.drainingFor} ms)`);
         }
-        if (store) await store.instances.heartbeat(instanceId, 'stopping');
-        const outcome = await hosted.close();
-        if (heartbeat) clearInterval(heartbeat);
-        if (store) {
-          await store.instances.heartbeat(instanceId, 'stopped');
-          await store.close();
+        // The `stopping` mark is best effort and bounded: a store that cannot be written (PostgreSQL down) must not
+        // delay or skip the drain, nor eat the grace period the orchestrator gives.
+        if (store) await settleWithin(store.instances.heartbeat(instanceId, 'stopping'), STOPPING_MARK_MS);
+        let outcome: 'drained' | 'forced';
+        try {
+          outcome = await hosted.close();
+        } finally {
+          if (heartbeat) clearInterval(heartbeat);
+          if (store) {
+            await store.instances
+              .heartbeat(instanceId, 'stopped')
+              .catch((error: unknown) => status(`log store: cannot mark the instance stopped: ${messageOf(error)}`));
+            // Every call has finished or been cancelled, so every row is queued: close flushes them, then closes.
+            await store.close();
+          }
+          if (options.signals) for (const signal of signals) process.off(signal, onSignal);
         }
-        if (options.signals) for (const signal of signals) process.off(signal, onSignal);
         hosted.closed?.(outcome, store?.counters());
         return outcome;
       })();
