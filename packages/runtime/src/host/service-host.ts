@@ -72,6 +72,7 @@ export interface ServiceHostOptions extends HostProcessOptions {
   readonly baseDir: string;
   /** Where `${VAR}` references and variable names are read. @defaultValue process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** What the command line or the environment changes for this start (listen address, store, drain bound). */
   readonly overrides?: ServiceHostOverrides;
 }
 
@@ -96,6 +97,7 @@ export interface HostLifecycle {
 
 /** A running service host. */
 export interface RunningServiceHost extends HostLifecycle {
+  /** The running nice-grpc server (its address, `shutdown`, telemetry). */
   readonly server: RunningServer;
   /** The drain time its stop uses, in ms. */
   readonly shutdownTimeoutMs: number;
@@ -212,6 +214,7 @@ export interface StubHostOptions extends HostProcessOptions {
   readonly logStore?: ManifestLogStoreSettings;
   /** Absolute path of the workspace root, for a relative `sqlite:` store. */
   readonly baseDir: string;
+  /** Where `${VAR}` references are read. @defaultValue process.env */
   readonly env?: NodeJS.ProcessEnv;
 }
 

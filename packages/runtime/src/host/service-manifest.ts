@@ -32,10 +32,13 @@ export interface ServiceManifest {
   readonly serves: readonly string[];
   /** The address it binds (`GRPCFORGE_LISTEN=host:port` overrides it at start). Port 0 asks the OS for a free one. */
   readonly listen: ManifestListen;
+  /** `server:` of grpcforge.yaml: health, reflection, limits and the drain bound. */
   readonly server: ManifestServerSettings;
+  /** `auth:` of grpcforge.yaml: the method policy and the credentials the service accepts. */
   readonly auth: ManifestAuthSettings;
   /** TLS of the server; absent for plaintext. */
   readonly tls?: ManifestTlsSettings;
+  /** `logStore:` of grpcforge.yaml: the store calls are recorded in (its URL as written, `${VAR}`s kept). */
   readonly logStore: ManifestLogStoreSettings;
   /** OpenTelemetry export; absent when telemetry is off. */
   readonly telemetry?: ManifestTelemetrySettings;
@@ -62,11 +65,13 @@ export interface ManifestServerSettings {
 
 /** The `auth` section. */
 export interface ManifestAuthSettings {
+  /** Methods that `methods` does not name: open to anyone, or only to a caller with a principal. */
   readonly default: 'public' | 'authenticated';
   /** `pkg.Service/Method` or `pkg.Service/*` → rule. */
   readonly methods: Readonly<Record<string, MethodRule>>;
   /** API keys are checked against the log store (needs the store). */
   readonly apiKeys: boolean;
+  /** Bearer tokens verified with jose; absent: JWTs are not accepted. */
   readonly jwt?: ManifestJwtSettings;
   /** Client certificates as callers: roles per identity. */
   readonly mtls?: { readonly roles: Readonly<Record<string, readonly string[]>>; readonly allowCommonName: boolean };
@@ -78,9 +83,13 @@ export interface ManifestJwtSettings {
   readonly secretEnv?: string;
   /** PEM file of the public key, relative to the workspace root (or absolute outside it). */
   readonly publicKey?: string;
+  /** A JWKS endpoint the verification keys are fetched from (and cached). */
   readonly jwksUrl?: string;
+  /** The `iss` a token must carry (RFC 7519 section 4.1.1). */
   readonly issuer?: string;
+  /** The `aud` a token must carry (RFC 7519 section 4.1.3). */
   readonly audience?: string;
+  /** The JWS algorithms accepted (`RS256`, `ES256`, `HS256`, …); absent: those the key allows. */
   readonly algorithms?: readonly string[];
   /** Allowed clock skew, in seconds. */
   readonly clockToleranceSec: number;
