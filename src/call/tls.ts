@@ -1,5 +1,5 @@
 import type { ChannelCredentials } from 'nice-grpc';
-import { createTlsChannelCredentials } from '@grpcforge/runtime/admin';
+import { createTlsChannelCredentials } from '@grpcforge/runtime';
 
 /** The TLS side of a dynamic call: PEM contents as read from `--ca`, `--cert`, `--key`, and `--servername`. */
 export interface CallTlsOptions {

@@ -1,5 +1,6 @@
 import type { ApiKeyRecord, CallStats, LogStore, MethodCallStats, RequestLog, TimelineBucket } from '@grpcforge/runtime';
-import { parseStatusCode, selectInstances, type ListedInstance } from '@grpcforge/runtime/admin';
+import { parseStatusCode } from '@grpcforge/runtime';
+import { selectInstances, type ListedInstance } from '@grpcforge/runtime/admin';
 import { DASHBOARD_WINDOWS, isDashboardWindow, type DashboardWindow } from './windows.js';
 import type { DashboardWorkspace } from './workspace.js';
 

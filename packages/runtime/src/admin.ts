@@ -1,15 +1,12 @@
 /**
  * `@grpcforge/runtime/admin`: for tools that inspect and administer services rather than run them (the grpcforge
  * CLI, its dashboard, a team's own reports): listing instances, naming a store without its password, reading
- * `${VAR}` settings, verifying tokens and dialing TLS the way a service does. A running service never needs it.
+ * `${VAR}` settings, describing the store's counters. A running service never needs it. Light on purpose: it loads
+ * none of nice-grpc, grpc-js, jose or kysely, so a CLI can import it when it starts (what needs them is on `.`).
  * @packageDocumentation
  */
 export { hostPort } from './host-port.js';
-export { parseStatusCode } from './errors.js';
-export { createTlsChannelCredentials } from './client/tls-credentials.js';
 export { describeEnvValue, resolveEnvValue } from './client/env.js';
-export { createJwtVerifier } from './auth/jwt.js';
-export type { JwtOptions, JwtResult, JwtVerifier } from './auth/jwt.js';
 export { redactConnectionString } from './logstore/postgres-connection.js';
 export { describeDropped, totalDropped } from './logstore/writer-protocol.js';
 export type { PostgresSettings } from './logstore/postgres-connection.js';

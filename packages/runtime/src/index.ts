@@ -139,3 +139,9 @@ export { LATENCY_RELATIVE_ACCURACY } from './logstore/latency-sketch.js';
 export { MissingPackageError, OPTIONAL_FEATURE_PACKAGES, optionalPackagesOf } from './optional-packages.js';
 export { optionalFeaturesOf } from './host/manifest-features.js';
 export type { OptionalFeature } from './optional-packages.js';
+
+// For tools that call services or check statuses as a service would (the CLI's `call`, `logs --code`).
+export { parseStatusCode } from './errors.js';
+export { createTlsChannelCredentials } from './client/tls-credentials.js';
+export { createJwtVerifier } from './auth/jwt.js';
+export type { JwtOptions, JwtResult, JwtVerifier } from './auth/jwt.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { LogStore } from '@grpcforge/runtime';
-import { parseStatusCode, selectInstances } from '@grpcforge/runtime/admin';
+import { parseStatusCode, type LogStore } from '@grpcforge/runtime';
+import { selectInstances } from '@grpcforge/runtime/admin';
 import { formatDuration, parseDuration } from '../../util/duration.js';
 import { errorMessage, UserError } from '../../util/errors.js';
 import { loadConfigFor } from '../context.js';
