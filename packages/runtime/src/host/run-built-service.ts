@@ -31,9 +31,9 @@ export interface RunBuiltServiceOptions {
 /**
  * Runs a built service (what `dist/main.js` calls): reads the manifest, resolves the workspace root from it, applies
  * `GRPCFORGE_LISTEN` and `GRPCFORGE_LOG_STORE_URL`, refuses grpc-js tracing (which prints credentials) unless
- * `GRPCFORGE_ALLOW_GRPC_TRACE=1` and masks credentials in grpc-js's lines, loads the server module, starts the service host with signal
- * handling (SIGTERM/SIGINT/SIGHUP drain and exit 0; a second signal exits 1), prints the status lines of
- * `grpcforge serve` on stderr and, once ready, `listening on HOST:PORT` on stdout.
+ * `GRPCFORGE_ALLOW_GRPC_TRACE=1` and masks credentials in grpc-js's lines, loads the server module, starts the
+ * service host with signal handling (SIGTERM/SIGINT/SIGHUP drain and exit 0; a second signal exits 1), prints the
+ * status lines of `grpcforge serve` on stderr and, once ready, `listening on HOST:PORT` on stdout.
  * When it cannot start (a bad manifest, an unset variable, a file it cannot read, a port in use) it prints
  * `grpcforge: MESSAGE` and hints on stderr and exits 2; never throws.
  * @returns the running host, or `undefined` when it could not start.
