@@ -1,4 +1,4 @@
-import { isAbsolute, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { ResolvedConfig, ResolvedTlsSettings } from '../config/resolved.js';
 import type {
   ManifestJwtSettings,
@@ -8,7 +8,7 @@ import type {
   ServiceManifest,
 } from '@grpcforge/runtime';
 import { UserError } from '../util/errors.js';
-import { toPosix } from '../util/fs.js';
+import { pathInside, toPosix } from '../util/fs.js';
 
 /** Options of {@link toServiceManifest}. */
 export interface ServiceManifestOptions {
@@ -84,10 +84,8 @@ export function toServiceManifest(
 
 /** `absolute` relative to the workspace root (POSIX), or unchanged when it lies outside the workspace. */
 function workspacePath(root: string, absolute: string): string {
-  const inside = relative(root, absolute);
-  if (inside === '') return '.';
-  if (inside.startsWith('..') || isAbsolute(inside)) return toPosix(absolute);
-  return toPosix(inside);
+  const inside = pathInside(root, absolute);
+  return inside === undefined ? toPosix(absolute) : inside || '.';
 }
 
 /**

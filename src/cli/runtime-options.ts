@@ -1,16 +1,10 @@
-import { logStoreSettingsOf, telemetrySettingsOf } from '../build/service-manifest.js';
+import { logStoreSettingsOf } from '../build/service-manifest.js';
 import type { ResolvedConfig } from '../config/resolved.js';
-import {
-  ServiceHostError,
-  buildServiceTelemetryOptions,
-  openServiceLogStore,
-  type LogStore,
-  type TelemetryOptions,
-} from '@grpcforge/runtime';
+import { ServiceHostError, openServiceLogStore, type LogStore } from '@grpcforge/runtime';
 import { UserError } from '../util/errors.js';
 
 /**
- * Where `grpcforge.yaml` meets the runtime for the CLI's own use of it (the store commands, the dashboard, tests):
+ * Where `grpcforge.yaml` meets the runtime for the CLI's own use of it (the store commands, the dashboard):
  * the runtime's service host does the rest. Loaded lazily: it loads the runtime.
  */
 
@@ -35,19 +29,4 @@ export async function openLogStore(config: ResolvedConfig, { writer = false }: {
   }).catch((error: unknown) => {
     throw toUserError(error);
   });
-}
-
-/**
- * The telemetry options of service `serviceName` from the `telemetry` section (see the runtime's
- * `buildServiceTelemetryOptions`: `${VAR}`s in OTLP headers are read from the environment now).
- * @returns `undefined` when telemetry is off.
- * @throws UserError `telemetry-config` when a header references an unset variable without a default, or
- *   `OTEL_EXPORTER_OTLP_PROTOCOL` names no OTLP protocol.
- */
-export function buildTelemetryOptions(config: ResolvedConfig, serviceName: string): TelemetryOptions | undefined {
-  try {
-    return buildServiceTelemetryOptions(config.telemetry && telemetrySettingsOf(config.telemetry, serviceName));
-  } catch (error) {
-    throw toUserError(error);
-  }
 }

@@ -1,6 +1,6 @@
-import { isAbsolute, posix, relative, resolve } from 'node:path';
+import { posix, resolve } from 'node:path';
 import type { ResolvedConfig, ResolvedService } from '../config/resolved.js';
-import { toPosix } from '../util/fs.js';
+import { pathInside, toPosix } from '../util/fs.js';
 
 /** Where the workspace lives in every image (`WORKDIR`). */
 export const APP_DIR = '/app';
@@ -123,8 +123,8 @@ export function wholeEnvReference(value: string): EnvReference | undefined {
  */
 export function pathInImage(config: ResolvedConfig, path: string): string {
   const absolutePath = resolve(config.workspaceDir, path);
-  const inside = toPosix(relative(config.workspaceDir, absolutePath));
-  return inside.startsWith('..') || isAbsolute(inside) ? toPosix(absolutePath) : posix.join(APP_DIR, inside);
+  const inside = pathInside(config.workspaceDir, absolutePath);
+  return inside === undefined ? toPosix(absolutePath) : posix.join(APP_DIR, inside);
 }
 
 /** The files a service's container reads: its own and the shared ones. */

@@ -1,5 +1,5 @@
 import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 
 /** Reads a UTF-8 file, or returns `undefined` when it does not exist. */
 export async function readTextIfExists(path: string): Promise<string | undefined> {
@@ -35,6 +35,15 @@ export async function listFilesRecursive(root: string): Promise<string[]> {
     .filter((entry) => entry.isFile())
     .map((entry) => toPosix(relative(root, join(entry.parentPath, entry.name))))
     .sort();
+}
+
+/**
+ * `path` (absolute) relative to `root` in POSIX form, `''` for `root` itself; `undefined` when it lies outside `root`
+ * (another drive, or above it).
+ */
+export function pathInside(root: string, path: string): string | undefined {
+  const inside = relative(root, path);
+  return inside.startsWith('..') || isAbsolute(inside) ? undefined : toPosix(inside);
 }
 
 /** Converts a platform path to forward slashes, the form used in plans, manifests and messages. */

@@ -4,9 +4,15 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { formatConfigProblem, loadConfig } from '../../src/config/load.ts';
 import { checkServiceNamesExist } from '../../src/config/rules.ts';
-import { buildTelemetryOptions } from '../../src/cli/runtime-options.ts';
+import { telemetrySettingsOf } from '../../src/build/service-manifest.ts';
+import type { ResolvedConfig } from '../../src/config/resolved.ts';
+import { buildServiceTelemetryOptions } from '../../packages/runtime/src/index.ts';
 import { buildConfigJsonSchema } from '../../src/config/schema.ts';
 import { repoRoot, tempDir, writeFiles } from '../helpers/workspace.ts';
+
+/** The telemetry options a service host starts `serviceName` with, from the resolved config. */
+const buildTelemetryOptions = (config: ResolvedConfig, serviceName: string) =>
+  buildServiceTelemetryOptions(config.telemetry && telemetrySettingsOf(config.telemetry, serviceName));
 
 const VALID = `version: 1
 services:

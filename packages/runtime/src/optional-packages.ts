@@ -108,8 +108,7 @@ export async function importOptional<T>(
     const missing = missingPackageOf(error);
     const optional = Object.values(OPTIONAL_FEATURE_PACKAGES).flat() as readonly string[];
     if (missing === undefined || !optional.includes(missing)) throw error;
-    const packages = [...new Set([missing, ...features.flatMap((feature) => OPTIONAL_FEATURE_PACKAGES[feature])])];
-    throw new MissingPackageError(features[0], missing, packages.sort().map(withRange));
+    throw new MissingPackageError(features[0], missing, specsOf([missing, ...features.flatMap(packagesOf)]));
   }
 }
 
@@ -118,5 +117,12 @@ export async function importOptional<T>(
  * line or a check of a package.json's `dependencies`.
  */
 export function optionalPackagesOf(features: readonly OptionalFeature[]): string[] {
-  return [...new Set(features.flatMap((feature) => OPTIONAL_FEATURE_PACKAGES[feature]))].sort().map(withRange);
+  return specsOf(features.flatMap(packagesOf));
+}
+
+const packagesOf = (feature: OptionalFeature): readonly string[] => OPTIONAL_FEATURE_PACKAGES[feature];
+
+/** Package names as sorted, unique `name@range` specs. */
+function specsOf(names: readonly string[]): string[] {
+  return [...new Set(names)].sort().map(withRange);
 }

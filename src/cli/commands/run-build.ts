@@ -115,7 +115,7 @@ async function missingProductionDependencies(config: ResolvedConfig, names: read
     } catch {
       continue; // a service the build itself refuses (nothing to serve): its error says why
     }
-    const missing = optionalPackagesOf(features).filter((spec) => !(spec.slice(0, spec.indexOf('@', 1)) in declared));
+    const missing = optionalPackagesOf(features).filter((spec) => !(spec.replace(/(?<=.)@.*$/, '') in declared));
     if (missing.length === 0) continue;
     warnings.push(
       `${name} uses ${features.join(', ')}, whose packages are not in package.json "dependencies": a production ` +

@@ -2,7 +2,7 @@ import type { X509Certificate as X509CertificateClass } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { ServerCredentials } from '@grpc/grpc-js';
-import { expandTarget } from '../client/target.js';
+import { expandEnvReferences } from '../client/target.js';
 import type { LogStore } from '../logstore/create-log-store.js';
 import { redactConnectionString } from '../logstore/postgres-connection.js';
 import type { AuthOptions } from '../middleware/auth.js';
@@ -56,12 +56,15 @@ export async function openServiceLogStore(
   const { createLogStore } = await import('../logstore/create-log-store.js');
   const written = options.url ?? settings.url;
   const named = redactConnectionString(written);
-  let url: string;
-  try {
-    url = expandTarget(written, options.env ?? process.env);
-  } catch (error) {
-    throw new ServiceHostError('log-store-failed', `logStore.url ${named}: ${messageOf(error)}`);
-  }
+  const url = expandEnvReferences(
+    written,
+    options.env ?? process.env,
+    (variable) =>
+      new ServiceHostError(
+        'log-store-failed',
+        `logStore.url ${named}: environment variable ${variable} is not set and has no default`,
+      ),
+  );
   if (!url) throw new ServiceHostError('log-store-failed', `logStore.url ${named} is empty once expanded from the environment`);
   try {
     return await createLogStore({
@@ -272,18 +275,15 @@ export function buildServiceTelemetryOptions(
   if (!telemetry) return undefined;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(telemetry.otlp?.headers ?? {})) {
-    const resolved = value.replace(
-      /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
-      (_match, variable: string, fallback?: string) => {
-        const found = env[variable];
-        if (found !== undefined && found !== '') return found;
-        if (fallback !== undefined) return fallback;
-        throw new ServiceHostError(
+    const resolved = expandEnvReferences(
+      value,
+      env,
+      (variable) =>
+        new ServiceHostError(
           'telemetry-config',
           `telemetry.otlp.headers.${name}: environment variable ${variable} is not set and has no default`,
           ['set it, or write ${' + variable + ':-default}'],
-        );
-      },
+        ),
     );
     if (resolved) headers[name] = resolved;
   }

@@ -393,12 +393,11 @@ function startError(error: unknown, host: string, port: number): ServiceHostErro
   if (error instanceof MissingPackageError) return new ServiceHostError('missing-package', error.message, [], { cause: error });
   const message = messageOf(error);
   // Node's `listen EADDRINUSE: address already in use 127.0.0.1:9464`; grpc-js's names the gRPC address (`…:50051]`).
-  const token = /EADDRINUSE[^\n]*?address already in use (\S+)/.exec(message)?.[1]?.replace(/\]$/, '');
-  const busy = token ? [token, token.slice(0, token.lastIndexOf(':')), token.slice(token.lastIndexOf(':') + 1)] : undefined;
-  if (busy && Number(busy[2]) !== port) {
+  const busy = /EADDRINUSE[^\n]*?address already in use (\S+?)\]?(?:\s|$)/.exec(message)?.[1];
+  if (busy !== undefined && Number(busy.slice(busy.lastIndexOf(':') + 1)) !== port) {
     return new ServiceHostError(
       'port-in-use',
-      `cannot serve metrics on ${busy[1] ?? ''}:${busy[2] ?? ''} (telemetry.prometheus): the port is already in use`,
+      `cannot serve metrics on ${busy} (telemetry.prometheus): the port is already in use`,
       ['stop the process listening there, or choose another telemetry.prometheus address'],
     );
   }
