@@ -11,22 +11,6 @@ import type { ServiceManifest } from './service-manifest.js';
 export function optionalFeaturesOf(manifest: ServiceManifest): OptionalFeature[] {
   const features: OptionalFeature[] = [];
   if (manifest.logStore.enabled && /^postgres(?:ql)?:\/\//.test(manifest.logStore.url)) features.push('postgres');
-  const telemetry = manifest.telemetry;
-  if (telemetry) {
-    features.push(
-      ...telemetryFeatures({
-        serviceName: telemetry.serviceName,
-        ...(telemetry.otlp
-          ? {
-              otlp: {
-                endpoint: telemetry.otlp.endpoint,
-                ...(telemetry.otlp.protocol ? { protocol: telemetry.otlp.protocol } : {}),
-              },
-            }
-          : {}),
-        ...(telemetry.prometheus ? { prometheus: telemetry.prometheus } : {}),
-      }),
-    );
-  }
+  if (manifest.telemetry) features.push(...telemetryFeatures(manifest.telemetry));
   return features;
 }

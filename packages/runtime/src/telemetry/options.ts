@@ -66,9 +66,13 @@ export const TELEMETRY_FLUSH_TIMEOUT_MS = 2000;
 
 /**
  * The optional features a telemetry configuration turns on, for the install hint of a missing package: the SDK, the
- * Prometheus exporter when scraping is on, the OTLP exporters of the chosen protocol when pushing is.
+ * Prometheus exporter when scraping is on, the OTLP exporters of the chosen protocol when pushing is. Takes the
+ * options or a service manifest's telemetry settings: only whether each export is on, and the protocol, count.
  */
-export function telemetryFeatures(options: TelemetryOptions): [OptionalFeature, ...OptionalFeature[]] {
+export function telemetryFeatures(options: {
+  readonly otlp?: { readonly protocol?: OtlpProtocol } | undefined;
+  readonly prometheus?: unknown;
+}): [OptionalFeature, ...OptionalFeature[]] {
   return [
     'telemetry',
     ...(options.prometheus ? (['prometheus'] as const) : []),
