@@ -22,7 +22,7 @@ import type {
  */
 
 /** The OTLP protocols, in the order messages list them. */
-export const OTLP_PROTOCOL_NAMES: readonly OtlpProtocol[] = ['http/json', 'http/protobuf', 'grpc'];
+const OTLP_PROTOCOL_NAMES: readonly OtlpProtocol[] = ['http/json', 'http/protobuf', 'grpc'];
 
 /** Where relative paths resolve and where variables are read. */
 export interface HostEnvironment {
