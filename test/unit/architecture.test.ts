@@ -34,6 +34,8 @@ const ALLOWED: Record<string, readonly string[]> = {
 const TYPES_ONLY: Record<string, readonly string[]> = { codegen: ['config'], certs: ['config'], deploy: ['config'] };
 /** Layers of src/ that may import `@grpcforge/runtime`'s values (through its exports); any layer may import its types. */
 const USES_RUNTIME = new Set(['cli', 'call', 'dashboard', 'compat']);
+/** The shared vocabulary: a leaf every layer may import values from (it loads nothing, see the last test). */
+const SHARED_LEAF = '@grpcforge/runtime/vocabulary';
 
 const IMPORT = /^(import|export)\s+(type\s+)?[^;]*?from\s+'([^']+)'|import\('([^']+)'\)/gm;
 
@@ -66,7 +68,7 @@ test('imports between src/ layers follow the dependency rule, and reach the runt
       const isTypeOnly = match[2] !== undefined;
       if (packageOf(specifier) === runtime.name) {
         if (!exported.has(specifier)) violations.push(`src/${file} imports ${specifier} (not an export of ${runtime.name})`);
-        else if (layer !== '(root)' && !USES_RUNTIME.has(layer) && !isTypeOnly) {
+        else if (layer !== '(root)' && !USES_RUNTIME.has(layer) && !isTypeOnly && specifier !== SHARED_LEAF) {
           violations.push(`src/${file} imports ${specifier} (${layer} -> runtime)`);
         }
         continue;
@@ -111,6 +113,23 @@ test('the runtime package imports only its own files, Node built-ins and the pac
         !SOURCE_ONLY[file]?.includes(specifier)
       ) {
         violations.push(`${file} imports ${specifier} (not a dependency of ${runtime.name})`);
+      }
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('the shared vocabulary is a leaf: its modules import only each other', async () => {
+  const root = join(repoRoot, 'packages/runtime/src');
+  const files = ['vocabulary.ts', ...(await listFilesRecursive(join(root, 'vocabulary'))).map((file) => `vocabulary/${file}`)];
+  const violations: string[] = [];
+  for (const file of files.filter((path) => path.endsWith('.ts'))) {
+    const text = await readFile(join(root, file), 'utf8');
+    for (const match of text.matchAll(IMPORT)) {
+      const specifier = match[3] ?? match[4]!;
+      const target = posix.normalize(posix.join(posix.dirname(file), specifier));
+      if (!specifier.startsWith('.') || !(target === 'vocabulary' || target.startsWith('vocabulary/'))) {
+        violations.push(`${file} imports ${specifier}`);
       }
     }
   }
