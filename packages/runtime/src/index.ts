@@ -54,8 +54,8 @@ export type {
 } from './stub/start-stub.js';
 export { createScenarioHandlers } from './stub/scenario.js';
 export type { FieldMatcher, Scenario, ScenarioOptions, ScenarioOutcome, ScenarioRule } from './stub/scenario.js';
-export { DEFAULT_SERVER_LIMITS } from './server/server-limits.js';
-export type { KeepaliveEnforcement, ResolvedServerLimits, ServerLimits } from './server/server-limits.js';
+export { DEFAULT_SERVER_LIMITS } from './vocabulary/server-limits.js';
+export type { KeepaliveEnforcement, ResolvedServerLimits, ServerLimits } from './vocabulary/server-limits.js';
 export { createHandlerContext } from './testing/handler-context.js';
 export type { HandlerContextOptions, TestHandlerContext } from './testing/handler-context.js';
 

@@ -14,8 +14,8 @@ import {
   guardHttp2Server,
   http2ServerOptionsOf,
   resolveServerLimits,
-  type ServerLimits,
 } from './server-limits.js';
+import type { ServerLimits } from '../vocabulary/server-limits.js';
 import { createPipeline } from './pipeline.js';
 import { createRequestStreamCloser } from './request-stream-closer.js';
 import type { AuthHooks, LoggingHooks } from './service-hooks.js';
