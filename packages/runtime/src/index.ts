@@ -97,6 +97,8 @@ export type { HostEnvironment, OpenServiceLogStoreOptions } from './host/host-op
 export { startServer } from './server/start-server.js';
 export type { RunningServer, ServerBaseOptions, ServerOptions, ServiceContextOption } from './server/start-server.js';
 export { defineService } from './server/service-registration.js';
+export { isTsProtoDefinition, readServiceDefinition } from './server/service-definition.js';
+export type { DefinitionMethod, DefinitionShape } from './server/service-definition.js';
 export type { ServiceRegistration } from './server/service-registration.js';
 export type { ApiKeyVerifier, AuthContext, AuthOptions } from './middleware/auth.js';
 export type { AuthPolicy, MethodRule } from './auth/policy.js';
