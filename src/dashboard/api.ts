@@ -65,7 +65,6 @@ const emptyStats: CallStats = {
   exact: false,
 };
 
-
 export { DASHBOARD_WINDOWS, isDashboardWindow, type DashboardWindow } from './windows.js';
 
 /** Query parameters of one request (`c.req.query()`). */

@@ -22,7 +22,11 @@ describe('the vocabulary: ${VAR} references', () => {
   });
 
   test('a whole reference is the value and nothing else', () => {
-    assert.deepEqual(wholeEnvReference('${ADDR:-dns:///a:1}'), { name: 'ADDR', fallback: 'dns:///a:1', text: '${ADDR:-dns:///a:1}' });
+    assert.deepEqual(wholeEnvReference('${ADDR:-dns:///a:1}'), {
+      name: 'ADDR',
+      fallback: 'dns:///a:1',
+      text: '${ADDR:-dns:///a:1}',
+    });
     assert.equal(wholeEnvReference('${HOST}:1'), undefined);
     assert.equal(wholeEnvReference('plain'), undefined);
   });
@@ -31,7 +35,10 @@ describe('the vocabulary: ${VAR} references', () => {
     assert.equal(expandEnvReferences('${HOST}:${PORT:-50051}', { HOST: 'h' }, missing), 'h:50051');
     assert.equal(expandEnvReferences('${PORT:-50051}', { PORT: '' }, missing), '50051');
     assert.throws(() => expandEnvReferences('${ADDR}', {}, missing), /^Error: ADDR is not set$/);
-    assert.equal(replaceEnvReferences('a${B}c${D:-e}', (reference) => `<${reference.name}>`), 'a<B>c<D>');
+    assert.equal(
+      replaceEnvReferences('a${B}c${D:-e}', (reference) => `<${reference.name}>`),
+      'a<B>c<D>',
+    );
   });
 
   test('a malformed reference is an error that quotes it and says what fits', () => {
@@ -46,7 +53,8 @@ describe('the vocabulary: ${VAR} references', () => {
         (error: unknown) =>
           error instanceof EnvReferenceError &&
           error.reference === reference &&
-          error.message === `"${reference}" is not a variable reference (expected \${NAME} or \${NAME:-default}, NAME of letters, digits and _ not starting with a digit)`,
+          error.message ===
+            `"${reference}" is not a variable reference (expected \${NAME} or \${NAME:-default}, NAME of letters, digits and _ not starting with a digit)`,
       );
     }
   });
