@@ -42,7 +42,7 @@ export function toServiceManifest(
   }
   const root = config.workspaceDir;
   const manifestDir = options.manifestDir ?? join(service.dir, 'dist');
-  const path = (absolute: string) => workspacePath(root, absolute.replaceAll('${SERVICE}', serviceName));
+  const path = (absolute: string) => workspacePath(root, absolute);
   const { auth, logStore, server } = config;
   return {
     version: 1,
@@ -76,7 +76,7 @@ export function toServiceManifest(
           }
         : {}),
     },
-    ...(config.tls ? { tls: tlsOf(config.tls, path) } : {}),
+    ...(service.tls ? { tls: tlsOf(service.tls, path) } : {}),
     logStore: logStoreSettingsOf(logStore, root),
     ...(config.telemetry ? { telemetry: telemetrySettingsOf(config.telemetry, serviceName) } : {}),
   };

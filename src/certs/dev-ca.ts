@@ -4,6 +4,7 @@ import { webcrypto } from 'node:crypto';
 // @peculiar/x509's dependency injection (tsyringe) needs the Reflect metadata polyfill loaded first.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
+import { DAY_MS } from '@grpcforge/runtime/vocabulary';
 import type { ResolvedConfig } from '../config/resolved.js';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -13,7 +14,6 @@ x509.cryptoProvider.set(webcrypto as never);
 type CryptoKey = webcrypto.CryptoKey;
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-const DAY_MS = 86_400_000;
 
 /** Options of {@link initDevCertificates}. */
 export interface CertsInitOptions {
@@ -77,8 +77,8 @@ export async function initDevCertificates(config: ResolvedConfig, options: Certs
   }
   const caCreated = entries[0]?.action === 'created';
   for (const service of config.services) {
-    const certPath = tls.cert.replaceAll('${SERVICE}', service.name);
-    const keyPath = tls.key.replaceAll('${SERVICE}', service.name);
+    // Each service's files, `${SERVICE}` replaced by config resolution (the section exists: it has a ca).
+    const { cert: certPath, key: keyPath } = service.tlsFiles ?? tls;
     const identity = `spiffe://${options.trustDomain}/${service.name}`;
     if (!caCreated && existsSync(certPath) && existsSync(keyPath)) {
       entries.push({ path: certPath, action: 'kept', identity }, { path: keyPath, action: 'kept' });

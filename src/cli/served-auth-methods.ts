@@ -1,3 +1,4 @@
+import { readServiceDefinition } from '@grpcforge/runtime';
 import { formatConfigProblem, locateConfigProblems } from '../config/load.js';
 import type { ResolvedConfig, ResolvedService } from '../config/resolved.js';
 import { checkAuthMethodKeys, type KnownService } from '../config/auth-methods.js';
@@ -10,10 +11,8 @@ import { UserError } from '../util/errors.js';
  */
 export function knownServicesOf(definitions: readonly object[]): KnownService[] {
   return definitions.flatMap((definition) => {
-    const { fullName, methods } = definition as { fullName?: unknown; methods?: Record<string, { name?: unknown }> };
-    if (typeof fullName !== 'string' || !methods) return [];
-    const names = Object.values(methods).flatMap((method) => (typeof method.name === 'string' ? [method.name] : []));
-    return [{ fullName, methods: names }];
+    const { fullName, methods } = readServiceDefinition(definition);
+    return fullName === undefined ? [] : [{ fullName, methods: methods.map((method) => method.name) }];
   });
 }
 

@@ -165,7 +165,7 @@ function planService(
       names,
       pbFile(contractService),
       sources,
-      clientTlsPaths(input.config),
+      clientTlsPaths(input.config, service),
     );
     add(clientPath(contractService), 'generated', renderTemplate('gen/client.ts.hbs', clientView));
     add(
@@ -236,13 +236,14 @@ function assertDistinctPaths(files: readonly PlannedFile[]): void {
   }
 }
 
-/** The workspace's TLS files relative to the workspace, as generated clients name them; `undefined` without TLS. */
-function clientTlsPaths(config: ResolvedConfig): ClientTlsPaths | undefined {
-  if (!config.tls) return undefined;
+/** The service's TLS files relative to the workspace, as its generated clients name them; `undefined` without TLS. */
+function clientTlsPaths(config: ResolvedConfig, service: ResolvedService): ClientTlsPaths | undefined {
+  const { tls } = service;
+  if (!tls) return undefined;
   const relativeToWorkspace = (path: string) => toPosix(relative(config.workspaceDir, path));
   return {
-    ca: config.tls.ca === undefined ? undefined : relativeToWorkspace(config.tls.ca),
-    cert: relativeToWorkspace(config.tls.cert),
-    key: relativeToWorkspace(config.tls.key),
+    ca: tls.ca === undefined ? undefined : relativeToWorkspace(tls.ca),
+    cert: relativeToWorkspace(tls.cert),
+    key: relativeToWorkspace(tls.key),
   };
 }

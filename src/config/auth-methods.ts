@@ -1,17 +1,7 @@
+import { BUILTIN_SERVICE_NAMES } from '@grpcforge/runtime/vocabulary';
 import { closestByShortName, closestMatch } from '../util/suggest.js';
 import { formatKeyPath } from './key-path.js';
 import type { ConfigProblem, ResolvedMethodRule } from './resolved.js';
-
-/**
- * Services every `grpcforge serve` adds and the auth policy always lets through: a rule for them has no effect. The
- * runtime's `BUILTIN_SERVICE_NAMES` (packages/runtime/src/server/builtin-services.ts) again, since config may not import the
- * runtime; a unit test keeps the two equal.
- */
-export const ALWAYS_PUBLIC_SERVICES: readonly string[] = [
-  'grpc.health.v1.Health',
-  'grpc.reflection.v1.ServerReflection',
-  'grpc.reflection.v1alpha.ServerReflection',
-];
 
 /** A service whose RPC names an `auth.methods` key may use. */
 export interface KnownService {
@@ -64,7 +54,7 @@ export function checkAuthMethodKeys(
     const methodName = key.slice(separator + 1);
     const segments = ['auth', 'methods', key];
     const report = (message: string) => problems.push({ path: formatKeyPath(segments), segments, message });
-    if (ALWAYS_PUBLIC_SERVICES.includes(serviceName)) {
+    if (BUILTIN_SERVICE_NAMES.includes(serviceName)) {
       report(`"${key}" has no effect: health and reflection are always public (remove the key)`);
       continue;
     }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
+import { DAY_MS, substituteService } from '@grpcforge/runtime/vocabulary';
 import { UserError } from '../util/errors.js';
 import { toPosix } from '../util/fs.js';
 import { closestMatch } from '../util/suggest.js';
@@ -14,6 +15,7 @@ import type {
   ResolvedConfig,
   ResolvedService,
   ResolvedTelemetrySettings,
+  ResolvedTlsSettings,
 } from './resolved.js';
 import { checkConfigRules } from './rules.js';
 import { formatKeyPath } from './key-path.js';
@@ -128,12 +130,16 @@ function normaliseConfig(written: WrittenConfig, configPath: string): ResolvedCo
   for (const [name, service] of Object.entries(written.services)) {
     for (const fullName of service.serves) if (!providers.has(fullName)) providers.set(fullName, name);
   }
+  const tlsFiles = written.tls ? resolveTls(written.tls, absolute) : undefined;
   const services = Object.entries(written.services)
     .map(([name, service]): ResolvedService => {
       const dir = absolute(service.dir ?? `services/${name}`);
+      const ownTlsFiles = tlsFiles && tlsOfService(tlsFiles, name);
       return {
         name,
         dir,
+        tls: written.tls?.enabled ? ownTlsFiles : undefined,
+        tlsFiles: ownTlsFiles,
         dirRelative: toPosix(relative(workspaceDir, dir)),
         serves: [...new Set(service.serves)],
         listen: service.listen === undefined ? undefined : parseListen(service.listen),
@@ -183,24 +189,34 @@ function normaliseConfig(written: WrittenConfig, configPath: string): ResolvedCo
           }
         : undefined,
     },
-    tls: written.tls?.enabled ? resolveTls(written.tls, absolute) : undefined,
-    tlsFiles: written.tls ? resolveTls(written.tls, absolute) : undefined,
+    tls: written.tls?.enabled ? tlsFiles : undefined,
+    tlsFiles,
     telemetry: written.telemetry?.enabled ? resolveTelemetry(written.telemetry) : undefined,
     logStore: {
       enabled: written.logStore.enabled,
       url: resolveStoreUrl(written.logStore.url, absolute),
-      retentionMs: written.logStore.retentionDays === undefined ? undefined : written.logStore.retentionDays * 86_400_000,
+      retentionMs: written.logStore.retentionDays === undefined ? undefined : written.logStore.retentionDays * DAY_MS,
       postgres: written.logStore.postgres ?? { poolSize: 4, statementTimeoutMs: 30_000 },
     },
   };
 }
 
-function resolveTls(tls: NonNullable<WrittenConfig['tls']>, absolute: (path: string) => string) {
+function resolveTls(tls: NonNullable<WrittenConfig['tls']>, absolute: (path: string) => string): ResolvedTlsSettings {
   return {
     ca: tls.ca === undefined ? undefined : absolute(tls.ca),
     cert: absolute(tls.cert),
     key: absolute(tls.key),
     requireClientCert: tls.requireClientCert,
+  };
+}
+
+/** One service's TLS files: `${SERVICE}` replaced by its name, once, here. */
+function tlsOfService(tls: ResolvedTlsSettings, serviceName: string): ResolvedTlsSettings {
+  return {
+    ...tls,
+    ca: tls.ca === undefined ? undefined : substituteService(tls.ca, serviceName),
+    cert: substituteService(tls.cert, serviceName),
+    key: substituteService(tls.key, serviceName),
   };
 }
 

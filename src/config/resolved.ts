@@ -1,3 +1,5 @@
+import type { ResolvedServerLimits } from '@grpcforge/runtime/vocabulary';
+
 /** `grpcforge.yaml` after validation and normalisation: absolute paths, defaults applied, services sorted by name. */
 export interface ResolvedConfig {
   /** Absolute path of the `grpcforge.yaml` that was read. */
@@ -11,9 +13,12 @@ export interface ResolvedConfig {
   readonly codegen: ResolvedCodegenSettings;
   readonly auth: ResolvedAuthSettings;
   readonly logStore: ResolvedLogStoreSettings;
-  /** TLS of `serve`; `undefined` for plaintext (no section, or `enabled: false`). */
+  /**
+   * TLS of `serve` as written, `${SERVICE}` left in (each service's own files are {@link ResolvedService.tls});
+   * `undefined` for plaintext (no section, or `enabled: false`).
+   */
   readonly tls: ResolvedTlsSettings | undefined;
-  /** The tls section's files even when it is switched off, so `certs init` can prepare them. */
+  /** The tls section's files even when it is switched off, `${SERVICE}` left in. */
   readonly tlsFiles: ResolvedTlsSettings | undefined;
   /** OpenTelemetry export of `serve`; `undefined` when off (no section, or `enabled: false`). */
   readonly telemetry: ResolvedTelemetrySettings | undefined;
@@ -47,7 +52,10 @@ export interface ResolvedCodegenSettings {
   readonly annotateVersion: boolean;
 }
 
-/** TLS files (absolute paths that may contain `${SERVICE}`). */
+/**
+ * TLS files, absolute paths. In {@link ResolvedConfig.tls} they may contain `${SERVICE}`; in
+ * {@link ResolvedService.tls} it is replaced by the service's name.
+ */
 export interface ResolvedTlsSettings {
   readonly ca: string | undefined;
   readonly cert: string;
@@ -118,6 +126,13 @@ export interface ResolvedService {
   readonly consumes: readonly ResolvedConsume[];
   /** Address `serve` binds; `undefined` when the service serves nothing and none was given. */
   readonly listen: ListenAddress | undefined;
+  /**
+   * The service's TLS files (serving, and dialling its consumed services with `tls: true`): the tls section with
+   * `${SERVICE}` replaced by {@link ResolvedService.name}; `undefined` for plaintext.
+   */
+  readonly tls: ResolvedTlsSettings | undefined;
+  /** The same even when the tls section is switched off, so `certs init` can prepare them; `undefined` without one. */
+  readonly tlsFiles: ResolvedTlsSettings | undefined;
 }
 
 /** A host and port to bind. */
@@ -163,23 +178,7 @@ export interface ResolvedServerSettings {
   readonly health: boolean;
   readonly reflection: boolean;
   /** `server.limits`: sizes in bytes, times in ms (0: no limit); every default filled in. */
-  readonly limits: ResolvedServerLimitSettings;
-}
-
-/** The `server.limits` section; see the runtime's `ServerLimits` for what each does. */
-export interface ResolvedServerLimitSettings {
-  readonly maxReceiveMessageBytes: number;
-  readonly maxSendMessageBytes: number;
-  readonly maxMetadataBytes: number;
-  readonly maxConcurrentStreams: number;
-  readonly connectionIdleMs: number;
-  readonly maxConnectionAgeMs: number;
-  readonly maxConnectionAgeGraceMs: number;
-  readonly keepalive: {
-    readonly minPingIntervalMs: number;
-    readonly permitWithoutCalls: boolean;
-    readonly maxPingStrikes: number;
-  };
+  readonly limits: ResolvedServerLimits;
 }
 
 /** A problem found in `grpcforge.yaml`, with where it is. */

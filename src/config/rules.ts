@@ -1,3 +1,4 @@
+import { EnvReferenceError, parseEnvReferences } from '@grpcforge/runtime/vocabulary';
 import { closestMatch } from '../util/suggest.js';
 import { checkAuthMethodKeys } from './auth-methods.js';
 import { formatKeyPath } from './key-path.js';
@@ -22,7 +23,9 @@ function problem(segments: (string | number)[], message: string, rule?: string):
  * - `distinct-dirs`: two services do not share a folder;
  * - `consumed-has-target`: a consumed service served outside the workspace has a `target`;
  * - `telemetry-service`, `telemetry-port`: `telemetry.prometheus.services` names workspace services and no Prometheus
- *   address is a gRPC one or another service's.
+ *   address is a gRPC one or another service's;
+ * - `env-reference`: every `${` in a value read from the environment (targets, `logStore.url`, OTLP header values)
+ *   starts a well-formed `${VAR}` or `${VAR:-default}`.
  */
 export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig): RuleResult {
   const errors: ConfigProblem[] = [];
@@ -110,7 +113,29 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
     }
   }
   checkTelemetry(config, listens, errors, warnings);
+  checkEnvReferences(config, errors);
   return { errors, warnings };
+}
+
+/** Rule `env-reference`: the values expanded from the environment hold no malformed reference. */
+function checkEnvReferences(config: ResolvedConfig, errors: ConfigProblem[]): void {
+  const check = (segments: (string | number)[], value: string) => {
+    try {
+      parseEnvReferences(value);
+    } catch (error) {
+      if (!(error instanceof EnvReferenceError)) throw error;
+      errors.push(problem(segments, error.message, 'env-reference'));
+    }
+  };
+  for (const service of config.services) {
+    for (const consume of service.consumes) {
+      check(['services', service.name, 'consumes', consume.index, 'target'], consume.target);
+    }
+  }
+  check(['logStore', 'url'], config.logStore.url);
+  for (const [name, value] of Object.entries(config.telemetry?.otlp?.headers ?? {})) {
+    check(['telemetry', 'otlp', 'headers', name], value);
+  }
 }
 
 /**

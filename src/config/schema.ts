@@ -1,3 +1,4 @@
+import { DEFAULT_SERVER_LIMITS } from '@grpcforge/runtime/vocabulary';
 import { z } from 'zod';
 
 /**
@@ -269,61 +270,49 @@ const telemetrySchema = z
   );
 
 /** Schema of the whole file. */
-/** Defaults of `server.limits` (the runtime's DEFAULT_SERVER_LIMITS). */
-const SERVER_LIMITS_DEFAULTS = {
-  maxReceiveMessageBytes: 4_194_304,
-  maxSendMessageBytes: 4_194_304,
-  maxMetadataBytes: 8192,
-  maxConcurrentStreams: 1000,
-  connectionIdleMs: 300_000,
-  maxConnectionAgeMs: 1_800_000,
-  maxConnectionAgeGraceMs: 300_000,
-  keepalive: { minPingIntervalMs: 300_000, permitWithoutCalls: false, maxPingStrikes: 2 },
-};
-
 const bytes = (fallback: number) => z.number().int().positive().default(fallback);
 const ms = (fallback: number) => z.number().int().nonnegative().default(fallback);
 
 const serverLimitsSchema = z
   .strictObject({
-    maxReceiveMessageBytes: bytes(SERVER_LIMITS_DEFAULTS.maxReceiveMessageBytes).describe(
+    maxReceiveMessageBytes: bytes(DEFAULT_SERVER_LIMITS.maxReceiveMessageBytes).describe(
       'Largest request message accepted, in bytes (default 4 MiB); a larger one is answered RESOURCE_EXHAUSTED.',
     ),
-    maxSendMessageBytes: bytes(SERVER_LIMITS_DEFAULTS.maxSendMessageBytes).describe(
+    maxSendMessageBytes: bytes(DEFAULT_SERVER_LIMITS.maxSendMessageBytes).describe(
       'Largest response message sent, in bytes (default 4 MiB); a handler returning a larger one fails the call with RESOURCE_EXHAUSTED.',
     ),
-    maxMetadataBytes: bytes(SERVER_LIMITS_DEFAULTS.maxMetadataBytes).describe(
+    maxMetadataBytes: bytes(DEFAULT_SERVER_LIMITS.maxMetadataBytes).describe(
       "Budget of a request's metadata (header list), in bytes counted as HPACK does: name + value + 32 per entry, RFC 7541 §4.1 (default 8 KiB). A call over it is answered RESOURCE_EXHAUSTED; the connection stays open.",
     ),
-    maxConcurrentStreams: bytes(SERVER_LIMITS_DEFAULTS.maxConcurrentStreams).describe(
+    maxConcurrentStreams: bytes(DEFAULT_SERVER_LIMITS.maxConcurrentStreams).describe(
       'Most calls open at once on one connection, advertised as SETTINGS_MAX_CONCURRENT_STREAMS (default 1000).',
     ),
-    connectionIdleMs: ms(SERVER_LIMITS_DEFAULTS.connectionIdleMs).describe(
+    connectionIdleMs: ms(DEFAULT_SERVER_LIMITS.connectionIdleMs).describe(
       'A connection without any call for this long is closed, in ms (default 300000, 5 minutes; 0: never).',
     ),
-    maxConnectionAgeMs: ms(SERVER_LIMITS_DEFAULTS.maxConnectionAgeMs).describe(
+    maxConnectionAgeMs: ms(DEFAULT_SERVER_LIMITS.maxConnectionAgeMs).describe(
       'A connection older than this is sent GOAWAY so clients reconnect and spread over replicas, in ms (default 1800000, 30 minutes; 0: never).',
     ),
-    maxConnectionAgeGraceMs: ms(SERVER_LIMITS_DEFAULTS.maxConnectionAgeGraceMs).describe(
+    maxConnectionAgeGraceMs: ms(DEFAULT_SERVER_LIMITS.maxConnectionAgeGraceMs).describe(
       'After maxConnectionAgeMs, how long calls in flight may finish before the connection is closed, in ms (default 300000; 0: no limit).',
     ),
     keepalive: z
       .strictObject({
-        minPingIntervalMs: ms(SERVER_LIMITS_DEFAULTS.keepalive.minPingIntervalMs).describe(
+        minPingIntervalMs: ms(DEFAULT_SERVER_LIMITS.keepalive.minPingIntervalMs).describe(
           'Least time between two client pings while calls are open, in ms (default 300000); earlier pings are strikes.',
         ),
         permitWithoutCalls: z
           .boolean()
-          .default(false)
+          .default(DEFAULT_SERVER_LIMITS.keepalive.permitWithoutCalls)
           .describe('Allow pings on a connection without calls at minPingIntervalMs (default false: every 2 hours).'),
         maxPingStrikes: z
           .number()
           .int()
           .nonnegative()
-          .default(2)
+          .default(DEFAULT_SERVER_LIMITS.keepalive.maxPingStrikes)
           .describe('Strikes tolerated before the connection is closed with GOAWAY ENHANCE_YOUR_CALM "too_many_pings".'),
       })
-      .default(SERVER_LIMITS_DEFAULTS.keepalive)
+      .default(DEFAULT_SERVER_LIMITS.keepalive)
       .describe('Keepalive enforcement (gRFC A8): how often clients may ping.'),
   })
   .describe('Limits of every served connection and call, against runaway and hostile clients.');
@@ -374,9 +363,9 @@ export const configSchema = z
           .boolean()
           .default(true)
           .describe('Serve gRPC server reflection (v1 and v1alpha) so buf curl and grpcurl need no .proto.'),
-        limits: serverLimitsSchema.default(SERVER_LIMITS_DEFAULTS),
+        limits: serverLimitsSchema.default(DEFAULT_SERVER_LIMITS),
       })
-      .default({ shutdownTimeoutMs: 10_000, health: true, reflection: true, limits: SERVER_LIMITS_DEFAULTS })
+      .default({ shutdownTimeoutMs: 10_000, health: true, reflection: true, limits: DEFAULT_SERVER_LIMITS })
       .describe('Settings of `grpcforge serve` shared by every service.'),
     codegen: z
       .strictObject({

@@ -1,5 +1,6 @@
 import type { ApiKeyRecord, CallStats, LogStore, MethodCallStats, RequestLog, TimelineBucket } from '@grpcforge/runtime';
 import { parseStatusCode } from '@grpcforge/runtime';
+import { HOUR_MS, MINUTE_MS } from '@grpcforge/runtime/vocabulary';
 import { selectInstances, type ListedInstance } from '@grpcforge/runtime/admin';
 import { DASHBOARD_WINDOWS, isDashboardWindow, type DashboardWindow } from './windows.js';
 import type { DashboardWorkspace } from './workspace.js';
@@ -63,9 +64,6 @@ const emptyStats: CallStats = {
   byStatus: [],
   exact: false,
 };
-
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
 
 export { DASHBOARD_WINDOWS, isDashboardWindow, type DashboardWindow } from './windows.js';
 

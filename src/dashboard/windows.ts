@@ -3,8 +3,7 @@
  * checks read it without loading the runtime.
  */
 
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
+import { HOUR_MS, MINUTE_MS } from '@grpcforge/runtime/vocabulary';
 
 /** The windows the dashboard offers, and the timeline bucket that fits each (ms). */
 export const DASHBOARD_WINDOWS = {

@@ -84,7 +84,7 @@ export function renderCompose(model: DeployModel, options: DeployOptions, docker
       ...(model.health
         ? {
             healthcheck: {
-              test: ['CMD', ...healthProbeCommand(model, service)],
+              test: ['CMD', ...healthProbeCommand(service)],
               interval: '10s',
               timeout: '5s',
               retries: 3,

@@ -1,6 +1,7 @@
 import { posix, resolve } from 'node:path';
 import type { ResolvedConfig, ResolvedService } from '../config/resolved.js';
 import { pathInside, toPosix } from '../util/fs.js';
+import { parseEnvReferences, replaceEnvReferences, wholeEnvReference } from '@grpcforge/runtime/vocabulary';
 
 /** Where the workspace lives in every image (`WORKDIR`). */
 export const APP_DIR = '/app';
@@ -18,13 +19,6 @@ export interface DeployOptions {
   readonly imagePrefix: string;
   /** Kubernetes namespace; `undefined` leaves it to `kubectl apply -n` and uses short DNS names. */
   readonly namespace?: string | undefined;
-}
-
-/** A `${VAR}` or `${VAR:-default}` reference found in a grpcforge.yaml value. */
-export interface EnvReference {
-  readonly name: string;
-  /** The text after `:-`; `undefined` for `${VAR}`. */
-  readonly fallback: string | undefined;
 }
 
 /** The log store as a deployment sees it. */
@@ -64,6 +58,8 @@ export interface DeployService {
   readonly providers: readonly string[];
   /** Variables holding secrets this service reads (JWT secret, store credentials, client credentials), sorted. */
   readonly secrets: readonly string[];
+  /** Its TLS files inside the image (`${SERVICE}` replaced), when tls is on. */
+  readonly tls: { readonly ca: string | undefined; readonly cert: string; readonly key: string } | undefined;
 }
 
 /**
@@ -92,29 +88,14 @@ export interface DeployModel {
   /** Drain time plus {@link STOP_MARGIN_MS}, in whole seconds. */
   readonly stopGraceSeconds: number;
   readonly health: boolean;
-  /** TLS files inside the image (`${SERVICE}` left in), when tls is on. */
-  readonly tls: { readonly ca: string | undefined; readonly cert: string; readonly key: string } | undefined;
+  /** TLS is on: every service reads its {@link DeployService.tls} files. */
+  readonly tls: boolean;
   /** The key files to mount (TLS, JWT public key), sorted by target. */
   readonly files: readonly DeployFile[];
   /** The configured OTLP endpoint, when telemetry exports over OTLP. */
   readonly otlp: { readonly endpoint: string } | undefined;
   /** Things a deployment cannot fix, lower-case, one line each. */
   readonly warnings: readonly string[];
-}
-
-const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-
-/** Every `${VAR}` / `${VAR:-default}` reference in a value, in order. */
-export function findEnvReferences(value: string): EnvReference[] {
-  return [...value.matchAll(REFERENCE)].map((match) => ({ name: match[1] ?? '', fallback: match[2] }));
-}
-
-/** The reference when the whole value is one `${VAR}` or `${VAR:-default}`, else `undefined`. */
-export function wholeEnvReference(value: string): EnvReference | undefined {
-  const [only] = findEnvReferences(value);
-  return only && value === (only.fallback === undefined ? `\${${only.name}}` : `\${${only.name}:-${only.fallback}}`)
-    ? only
-    : undefined;
 }
 
 /**
@@ -132,8 +113,11 @@ export function filesOf(model: DeployModel, service: string): DeployFile[] {
   return model.files.filter((file) => file.service === undefined || file.service === service);
 }
 
-/** The key files of the config, `${SERVICE}` expanded per serving service. */
-function keyFiles(config: ResolvedConfig, services: readonly string[]): DeployFile[] {
+/**
+ * The key files of the config: a TLS file whose path names the service (`${SERVICE}`, replaced by config resolution)
+ * once per serving service, one every service shares once.
+ */
+function keyFiles(config: ResolvedConfig, services: readonly ResolvedService[]): DeployFile[] {
   const files = new Map<string, DeployFile>();
   const add = (use: DeployFile['use'], path: string, service: string | undefined) => {
     const target = pathInImage(config, path);
@@ -149,12 +133,16 @@ function keyFiles(config: ResolvedConfig, services: readonly string[]): DeployFi
       key: relativeTarget.replaceAll('/', '-'),
     });
   };
-  if (config.tls) {
-    for (const path of [config.tls.ca, config.tls.cert, config.tls.key]) {
-      if (path === undefined) continue;
-      if (path.includes('${SERVICE}'))
-        for (const service of services) add('tls', path.replaceAll('${SERVICE}', service), service);
-      else add('tls', path, undefined);
+  for (const service of services) {
+    const own = service.tls;
+    const written = config.tls;
+    if (!own || !written) continue;
+    for (const [path, pattern] of [
+      [own.ca, written.ca],
+      [own.cert, written.cert],
+      [own.key, written.key],
+    ] as const) {
+      if (path !== undefined) add('tls', path, path === pattern ? undefined : service.name);
     }
   }
   if (config.auth.jwt?.publicKey !== undefined) add('auth.jwt.publicKey', config.auth.jwt.publicKey, undefined);
@@ -181,7 +169,7 @@ export function resolveDeployModel(config: ResolvedConfig, target: 'compose' | '
     if (target === 'kubernetes') for (const name of store.urlVariables) shared.add(name);
   }
   for (const value of Object.values(config.telemetry?.otlp?.headers ?? {})) {
-    for (const reference of findEnvReferences(value)) shared.add(reference.name);
+    for (const reference of parseEnvReferences(value)) shared.add(reference.name);
   }
   const services = serving.map((service): DeployService => {
     const targets = consumerTargets(service, serving, warnings);
@@ -197,19 +185,15 @@ export function resolveDeployModel(config: ResolvedConfig, target: 'compose' | '
       targets,
       providers: [...new Set(targets.map((entry) => entry.provider))].sort(),
       secrets: [...secrets].sort(),
+      tls: service.tls && {
+        ca: service.tls.ca === undefined ? undefined : pathInImage(config, service.tls.ca),
+        cert: pathInImage(config, service.tls.cert),
+        key: pathInImage(config, service.tls.key),
+      },
     };
   });
-  const tls = config.tls
-    ? {
-        ca: config.tls.ca === undefined ? undefined : pathInImage(config, config.tls.ca),
-        cert: pathInImage(config, config.tls.cert),
-        key: pathInImage(config, config.tls.key),
-      }
-    : undefined;
-  const files = keyFiles(
-    config,
-    services.map((service) => service.name),
-  );
+  const tls = config.tls !== undefined;
+  const files = keyFiles(config, serving);
   warnings.push(...fileWarnings(files, target));
   if (tls) {
     warnings.push(
@@ -262,7 +246,7 @@ function consumerTargets(service: ResolvedService, serving: readonly ResolvedSer
     }
     const reference = wholeEnvReference(consume.target);
     if (reference) targets.push({ variable: reference.name, provider: provider.name });
-    else if (findEnvReferences(consume.target).length > 0) {
+    else if (parseEnvReferences(consume.target).length > 0) {
       warnings.push(
         `${where}: target "${consume.target}" mixes text and variables: set them yourself, or write target: \${VAR:-...}`,
       );
@@ -302,7 +286,7 @@ function resolveStore(config: ResolvedConfig, warnings: string[], target: 'compo
 function parsePostgresUrl(url: string, warnings: string[], target: 'compose' | 'kubernetes'): DeployStore {
   const references: string[] = [];
   // References may hold ':' and '/', so they are set aside while the URL is split.
-  const masked = url.replace(REFERENCE, (match) => `\u{E000}${references.push(match) - 1}\u{E001}`);
+  const masked = replaceEnvReferences(url, (reference) => `\u{E000}${references.push(reference.text) - 1}\u{E001}`);
   const unmask = (text: string) => text.replace(/\u{E000}(\d+)\u{E001}/gu, (_, index: string) => references[Number(index)] ?? '');
   const match = /^postgres(?:ql)?:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?]*)\/?([^?]*)/.exec(masked);
   const literal = (text: string | undefined, fallback: string) => {
@@ -327,6 +311,6 @@ function parsePostgresUrl(url: string, warnings: string[], target: 'compose' | '
     database: literal(match?.[4], 'postgres'),
     host,
     passwordEnv: passwordReference?.name ?? 'PGPASSWORD',
-    urlVariables: [...new Set(findEnvReferences(url).map((reference) => reference.name))].sort(),
+    urlVariables: [...new Set(parseEnvReferences(url).map((reference) => reference.name))].sort(),
   };
 }

@@ -5,12 +5,11 @@ import { LISTEN_ENV } from './runtime-env.js';
 export const HEALTH_PROBE = `${APP_DIR}/node_modules/.bin/grpcforge-health-probe`;
 
 /** The health probe command of a service (exec form), with the TLS files when tls is on. */
-export function healthProbeCommand(model: DeployModel, service: DeployService): string[] {
-  const tls = model.tls;
-  const files = (path: string) => path.replaceAll('${SERVICE}', service.name);
+export function healthProbeCommand(service: DeployService): string[] {
+  const { tls } = service;
   return [
     HEALTH_PROBE,
-    ...(tls ? [...(tls.ca ? ['--ca', files(tls.ca)] : []), '--cert', files(tls.cert), '--key', files(tls.key)] : []),
+    ...(tls ? [...(tls.ca ? ['--ca', tls.ca] : []), '--cert', tls.cert, '--key', tls.key] : []),
     `127.0.0.1:${service.port}`,
   ];
 }
@@ -53,7 +52,7 @@ export function renderDockerfile(model: DeployModel, service: DeployService, nod
     `EXPOSE ${service.port}`,
     'STOPSIGNAL SIGTERM',
     ...(model.health
-      ? [`HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 CMD ${json(healthProbeCommand(model, service))}`]
+      ? [`HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 CMD ${json(healthProbeCommand(service))}`]
       : []),
     `CMD ${json(['node', `${service.dir}/dist/main.js`])}`,
     '',

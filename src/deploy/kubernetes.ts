@@ -149,7 +149,7 @@ function probe(model: DeployModel, service: DeployService, kind: 'readiness' | '
       : { initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
   // Native gRPC probes speak plaintext only: with TLS the runtime's probe command runs in the container.
   if (!model.health) return { tcpSocket: { port: 'grpc' }, ...timing };
-  if (model.tls) return { exec: { command: healthProbeCommand(model, service) }, ...timing };
+  if (model.tls) return { exec: { command: healthProbeCommand(service) }, ...timing };
   return { grpc: { port: service.port, service: '' }, ...timing };
 }
 

@@ -93,9 +93,9 @@ export async function checkMtlsIdentities(config: ResolvedConfig): Promise<Findi
   if (!mtls || keys.length === 0) return [];
   const names = config.services.map((service) => service.name);
   const fromCertificates = new Set<string>();
-  const certPattern = config.tlsFiles?.cert;
-  for (const name of certPattern ? names : []) {
-    const text = await readFile(certPattern!.replaceAll('${SERVICE}', name), 'utf8').catch(() => undefined);
+  for (const service of config.services) {
+    if (!service.tlsFiles) continue;
+    const text = await readFile(service.tlsFiles.cert, 'utf8').catch(() => undefined);
     if (text === undefined) continue;
     try {
       const certificate = new X509Certificate(text);

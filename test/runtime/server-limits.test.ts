@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.ts';
 import { defineService, startServer, type CallRecord, type RunningServer } from '../../packages/runtime/src/index.ts';
-import { DEFAULT_SERVER_LIMITS } from '../../packages/runtime/src/server/server-limits.ts';
+import { DEFAULT_SERVER_LIMITS } from '../../packages/runtime/src/vocabulary.ts';
 import { tempDir, writeFiles } from '../helpers/workspace.ts';
 import { EchoDefinition } from '../helpers/json-definition.ts';
 

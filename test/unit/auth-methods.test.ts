@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ALWAYS_PUBLIC_SERVICES, checkAuthMethodKeys, type KnownService } from '../../src/config/auth-methods.ts';
+import { checkAuthMethodKeys, type KnownService } from '../../src/config/auth-methods.ts';
 import { formatConfigProblem, loadConfig, locateConfigProblems } from '../../src/config/load.ts';
 import type { ResolvedMethodRule } from '../../src/config/resolved.ts';
 import { checkServiceNamesExist } from '../../src/config/rules.ts';
 import { checkServedAuthMethods, knownServicesOf } from '../../src/cli/served-auth-methods.ts';
-import { BUILTIN_SERVICE_NAMES } from '../../packages/runtime/src/server/builtin-services.ts';
 import { tempDir, writeFiles } from '../helpers/workspace.ts';
 
 // auth.methods keys name services and RPCs that exist: a renamed or misspelt method must not silently lose its rule.
@@ -89,10 +88,6 @@ describe('auth.methods keys against the contracts', () => {
         'auth.methods["auth.v1.AuthServce/Login"]: "auth.v1.AuthServce" is not a service in proto/ (did you mean "auth.v1.AuthService/Login"?)',
       ],
     );
-  });
-
-  test('the always-public services are the ones the runtime adds', () => {
-    assert.deepEqual([...ALWAYS_PUBLIC_SERVICES].sort(), [...BUILTIN_SERVICE_NAMES].sort());
   });
 
   test('generate and lint: checkServiceNamesExist reports the keys at their line and column', async () => {

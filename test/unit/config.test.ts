@@ -68,6 +68,30 @@ describe('grpcforge.yaml', () => {
     assert.ok(config.contract.root.endsWith('/proto'));
   });
 
+  test('the tls section is resolved per service: ${SERVICE} replaced once, the workspace form kept', async () => {
+    const tls = 'tls:\n  enabled: false\n  ca: certs/ca.pem\n  cert: "certs/${SERVICE}.pem"\n  key: "keys/${SERVICE}.key"\n';
+    const { result } = await load(`${VALID}${tls}`);
+    const config = result.config!;
+    const dir = config.workspaceDir;
+    assert.equal(config.tls, undefined);
+    assert.equal(config.tlsFiles?.cert, join(dir, 'certs/${SERVICE}.pem'));
+    assert.deepEqual(
+      config.services.map((service) => [service.name, service.tls, service.tlsFiles]),
+      ['auth', 'user'].map((name) => [
+        name,
+        undefined,
+        {
+          ca: join(dir, 'certs/ca.pem'),
+          cert: join(dir, `certs/${name}.pem`),
+          key: join(dir, `keys/${name}.key`),
+          requireClientCert: false,
+        },
+      ]),
+    );
+    const on = (await load(`${VALID}${tls.replace('enabled: false', 'enabled: true')}`)).result.config!;
+    assert.equal(on.services[0]?.tls?.key, join(on.workspaceDir, 'keys/auth.key'));
+  });
+
   // Each bad file and the exact line a user sees: file:line:col, key path, the value, what was expected.
   const cases: [string, string, string][] = [
     ['missing version', 'services: {}\n', 'grpcforge.yaml:1:1: version: is required (expected 1)'],
@@ -136,6 +160,16 @@ describe('grpcforge.yaml', () => {
       'a typo in a consumed service served in the workspace',
       'version: 1\nservices:\n  auth:\n    serves: [auth.v1.AuthService]\n    listen: 127.0.0.1:1\n  user:\n    consumes: [auth.v1.AuthServce]\n',
       'grpcforge.yaml:7:16: services.user.consumes[0]: "auth.v1.AuthServce" is not served in the workspace (did you mean "auth.v1.AuthService", served by "auth"?)',
+    ],
+    [
+      'a malformed variable reference in a target',
+      'version: 1\nservices:\n  user:\n    consumes:\n      - service: b.v1.B\n        target: "${B_ADDR:-b:1"\n',
+      'grpcforge.yaml:6:9: services.user.consumes[0].target: "${B_ADDR:-b:1" is not a variable reference (expected ${NAME} or ${NAME:-default}, NAME of letters, digits and _ not starting with a digit)',
+    ],
+    [
+      'a malformed variable reference in the store URL',
+      'version: 1\nservices: {}\nlogStore:\n  url: "postgres://u:${1PW}@db/logs"\n',
+      'grpcforge.yaml:4:3: logStore.url: "${1PW}" is not a variable reference (expected ${NAME} or ${NAME:-default}, NAME of letters, digits and _ not starting with a digit)',
     ],
   ];
   for (const [name, yaml, expected] of cases) {

@@ -54,8 +54,8 @@ export type {
 } from './stub/start-stub.js';
 export { createScenarioHandlers } from './stub/scenario.js';
 export type { FieldMatcher, Scenario, ScenarioOptions, ScenarioOutcome, ScenarioRule } from './stub/scenario.js';
-export { DEFAULT_SERVER_LIMITS } from './server/server-limits.js';
-export type { KeepaliveEnforcement, ResolvedServerLimits, ServerLimits } from './server/server-limits.js';
+export { DEFAULT_SERVER_LIMITS } from './vocabulary/server-limits.js';
+export type { KeepaliveEnforcement, ResolvedServerLimits, ServerLimits } from './vocabulary/server-limits.js';
 export { createHandlerContext } from './testing/handler-context.js';
 export type { HandlerContextOptions, TestHandlerContext } from './testing/handler-context.js';
 
@@ -97,6 +97,8 @@ export type { HostEnvironment, OpenServiceLogStoreOptions } from './host/host-op
 export { startServer } from './server/start-server.js';
 export type { RunningServer, ServerBaseOptions, ServerOptions, ServiceContextOption } from './server/start-server.js';
 export { defineService } from './server/service-registration.js';
+export { isTsProtoDefinition, readServiceDefinition } from './server/service-definition.js';
+export type { DefinitionMethod, DefinitionShape } from './server/service-definition.js';
 export type { ServiceRegistration } from './server/service-registration.js';
 export type { ApiKeyVerifier, AuthContext, AuthOptions } from './middleware/auth.js';
 export type { AuthPolicy, MethodRule } from './auth/policy.js';

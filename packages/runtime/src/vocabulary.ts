@@ -5,4 +5,17 @@
  * included, and a value is defined once instead of being copied between layers and kept equal by tests.
  * @packageDocumentation
  */
-export {};
+export { BUILTIN_SERVICE_NAMES, HEALTH_SERVICE_NAME, REFLECTION_SERVICE_NAMES } from './vocabulary/builtin-services.js';
+export {
+  EnvReferenceError,
+  SERVICE_REFERENCE,
+  expandEnvReferences,
+  parseEnvReferences,
+  replaceEnvReferences,
+  substituteService,
+  wholeEnvReference,
+} from './vocabulary/env-references.js';
+export type { EnvReference, EnvironmentValues } from './vocabulary/env-references.js';
+export { DEFAULT_SERVER_LIMITS } from './vocabulary/server-limits.js';
+export type { KeepaliveEnforcement, ResolvedServerLimits, ServerLimits } from './vocabulary/server-limits.js';
+export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, WEEK_MS } from './vocabulary/time.js';

@@ -1,4 +1,4 @@
-import { BUILTIN_SERVICE_NAMES } from '../server/builtin-services.js';
+import { BUILTIN_SERVICE_NAMES } from '../vocabulary/builtin-services.js';
 
 /** What a method requires of its caller. */
 export type MethodRule = 'public' | 'authenticated' | { readonly roles: readonly string[] };

@@ -10,7 +10,7 @@ import {
 import { readFileSync } from 'node:fs';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
-import { definitionFullName } from '../server/service-registration.js';
+import { readServiceDefinition } from '../server/service-definition.js';
 import { clientFilePath, describeClientFileBase } from './file-base.js';
 import { createTlsChannelCredentials } from './tls-credentials.js';
 import { Metadata, Status, type ClientMiddleware } from 'nice-grpc-common';
@@ -185,13 +185,7 @@ function expandCredentials(
  * method path (grpc-js definitions), else `the service`.
  */
 function serviceNameOf(definition: CompatServiceDefinition): string {
-  const fullName = definitionFullName(definition);
-  if (fullName) return fullName;
-  for (const method of Object.values(definition as Record<string, { path?: unknown }>)) {
-    const service = typeof method.path === 'string' ? /^\/([^/]+)\//.exec(method.path)?.[1] : undefined;
-    if (service) return service;
-  }
-  return 'the service';
+  return readServiceDefinition(definition).serviceName ?? 'the service';
 }
 
 function channelCredentials(tls: ClientTlsOptions | undefined): ChannelCredentials {

@@ -2,7 +2,7 @@ import type { X509Certificate as X509CertificateClass } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { ServerCredentials } from '@grpc/grpc-js';
-import { expandEnvReferences } from '../client/target.js';
+import { expandEnvReferences } from '../vocabulary/env-references.js';
 import type { LogStore } from '../logstore/create-log-store.js';
 import { redactConnectionString } from '../logstore/postgres-connection.js';
 import type { AuthOptions } from '../middleware/auth.js';

@@ -1,5 +1,5 @@
 import type { MethodRule } from '../auth/policy.js';
-import type { ResolvedServerLimits } from '../server/server-limits.js';
+import type { ResolvedServerLimits } from '../vocabulary/server-limits.js';
 import type { OtlpProtocol } from '../telemetry/options.js';
 
 /** The manifest format this runtime reads ({@link ServiceManifest.version}). */

@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { LogStoreDatabase, ServerInstanceTable } from './database.js';
 import { totalDropped, type DroppedBy } from './writer-protocol.js';
+import { DAY_MS } from '../vocabulary/time.js';
 
 /** How long an instance may go without a heartbeat (sent every 10 s) before it counts as unresponsive, in ms. */
 export const UNRESPONSIVE_AFTER_MS = 30_000;
@@ -9,7 +10,7 @@ export const UNRESPONSIVE_AFTER_MS = 30_000;
  * How long `status` keeps listing an unresponsive instance by default (its process may hang, or be gone without having
  * said so), counted from its last heartbeat, in ms: one day. Its row stays in the store; `status --all` shows it.
  */
-export const UNRESPONSIVE_LISTED_MS = 24 * 60 * 60 * 1000;
+export const UNRESPONSIVE_LISTED_MS = DAY_MS;
 
 /** The state of an instance as `status` shows it: `unresponsive` is `serving` with an old heartbeat. */
 export type InstanceState = 'serving' | 'stopping' | 'stopped' | 'unresponsive';

@@ -3,7 +3,7 @@ import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import type { CompatServiceDefinition } from 'nice-grpc';
 import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
 import { BUILTIN_DESCRIPTOR_SET_BASE64, BUILTIN_FILES } from './builtin-descriptors.js';
-import { HEALTH_SERVICE_NAME, REFLECTION_SERVICE_NAMES } from './builtin-services.js';
+import { HEALTH_SERVICE_NAME, REFLECTION_SERVICE_NAMES } from '../vocabulary/builtin-services.js';
 
 /** Options of {@link createReflectionServices}. */
 export interface ReflectionOptions {

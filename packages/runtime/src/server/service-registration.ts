@@ -26,9 +26,3 @@ export function defineService<Definition extends CompatServiceDefinition, Servic
 ): ServiceRegistration<ServiceContext> {
   return { definition, implementation };
 }
-
-/** The fully-qualified name of a ts-proto definition, or `undefined` for a grpc-js style one. */
-export function definitionFullName(definition: CompatServiceDefinition): string | undefined {
-  const fullName = (definition as { fullName?: unknown }).fullName;
-  return typeof fullName === 'string' ? fullName : undefined;
-}

@@ -14,13 +14,14 @@ import {
   guardHttp2Server,
   http2ServerOptionsOf,
   resolveServerLimits,
-  type ServerLimits,
 } from './server-limits.js';
+import type { ServerLimits } from '../vocabulary/server-limits.js';
 import { createPipeline } from './pipeline.js';
 import { createRequestStreamCloser } from './request-stream-closer.js';
 import type { AuthHooks, LoggingHooks } from './service-hooks.js';
 import { createPeerIdentityInterceptor } from '../auth/mtls.js';
-import { definitionFullName, type ServiceRegistration } from './service-registration.js';
+import type { ServiceRegistration } from './service-registration.js';
+import { readServiceDefinition } from './service-definition.js';
 import { toWireDefinition, type MethodCodecs } from './wire-codec.js';
 import {
   TELEMETRY_FLUSH_TIMEOUT_MS,
@@ -173,7 +174,7 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
         await importOptional(telemetryFeatures(options.telemetry), () => import('../telemetry/start-telemetry.js'))
       ).startTelemetry(
         options.telemetry,
-        registrations.flatMap(({ registration }) => definitionFullName(registration.definition) ?? []),
+        registrations.flatMap(({ registration }) => readServiceDefinition(registration.definition).fullName ?? []),
       )
     : undefined;
   // What the accounting records: the log store's row (redacted) and the telemetry's duration (not redacted).
@@ -191,7 +192,7 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   let accounting: CallAccounting | undefined;
   if (sink) {
     for (const { registration } of registrations) {
-      for (const method of methodsOf(registration.definition)) {
+      for (const method of readServiceDefinition(registration.definition).methods) {
         logged.set(method.path, splitMethodPath(method.path, callKindOf(method.requestStream, method.responseStream)));
       }
     }
@@ -213,7 +214,7 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     definition: CompatServiceDefinition,
     implementation: unknown,
   ) => {
-    for (const method of methodsOf(definition)) {
+    for (const method of readServiceDefinition(definition).methods) {
       served.add(method.path);
       if (method.requestStream) requestStreaming.add(method.path);
     }
@@ -225,7 +226,7 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   const serviceNames: string[] = [];
   for (const { registration, wire } of registrations) {
     add(withPipeline, wire?.definition ?? registration.definition, registration.implementation);
-    const fullName = definitionFullName(registration.definition);
+    const fullName = readServiceDefinition(registration.definition).fullName;
     if (fullName) serviceNames.push(fullName);
   }
   const health = HealthState();
@@ -275,18 +276,6 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
       return outcome;
     },
   };
-}
-
-/** Path and stream flags of each method of a definition (ts-proto's, nice-grpc's or grpc-js's). */
-function methodsOf(definition: CompatServiceDefinition): { path: string; requestStream: boolean; responseStream: boolean }[] {
-  const { fullName, methods } = definition as {
-    fullName?: unknown;
-    methods?: Record<string, { name: string; requestStream: boolean; responseStream: boolean }>;
-  };
-  if (typeof fullName === 'string' && methods) {
-    return Object.values(methods).map((method) => ({ ...method, path: `/${fullName}/${method.name}` }));
-  }
-  return Object.values(definition as Record<string, { path: string; requestStream: boolean; responseStream: boolean }>);
 }
 
 /** The auth options with the service's hooks; a hook in `hooks` wins over one already in `auth`. */

@@ -1,4 +1,5 @@
 import { ServerError, Status, type CompatServiceDefinition, type ServerMiddleware, type ServiceDefinition } from 'nice-grpc';
+import { isTsProtoDefinition } from './service-definition.js';
 
 /** The message functions of a ts-proto type: what grpc-js would otherwise call to (de)serialise. */
 interface MessageCodec {
@@ -44,11 +45,11 @@ const identity = (bytes: Uint8Array): Uint8Array => bytes;
  * @returns `undefined` for a definition that is not ts-proto's (it is served as it is).
  */
 export function toWireDefinition(definition: CompatServiceDefinition): WireDefinition | undefined {
-  const { fullName, methods } = definition as { fullName?: unknown; methods?: Record<string, TsProtoMethod> };
-  if (typeof fullName !== 'string' || typeof methods !== 'object') return undefined;
+  if (!isTsProtoDefinition(definition)) return undefined;
+  const { fullName, methods } = definition;
   const wire: ServiceDefinition = {};
   const codecs = new Map<string, MethodCodec>();
-  for (const [key, method] of Object.entries(methods)) {
+  for (const [key, method] of Object.entries<TsProtoMethod>(methods)) {
     const path = `/${fullName}/${method.name}`;
     codecs.set(path, methodCodec(path, method));
     wire[key] = {

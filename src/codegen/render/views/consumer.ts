@@ -1,3 +1,4 @@
+import { parseEnvReferences, wholeEnvReference } from '@grpcforge/runtime/vocabulary';
 import type { ResolvedConsume } from '../../../config/resolved.js';
 import type { ContractService } from '../../../contract/model.js';
 import { methodLocalName, tsProtoServiceNames } from '../../../contract/names.js';
@@ -14,7 +15,7 @@ export function stubPath(service: ContractService): string {
   return `src/gen/stubs/${service.fullName}.ts`;
 }
 
-/** Workspace TLS paths (workspace-relative, `${SERVICE}` not yet replaced), when the consumer dials with TLS. */
+/** The consuming service's TLS paths (workspace-relative, `${SERVICE}` replaced), when it dials with TLS. */
 export interface ClientTlsPaths {
   readonly ca: string | undefined;
   readonly cert: string;
@@ -34,7 +35,6 @@ interface ClientSettings {
  * `serve` runs).
  */
 function defaultsLines(
-  serviceName: string,
   service: ContractService,
   consume: ResolvedConsume,
   settings: ClientSettings,
@@ -57,8 +57,11 @@ function defaultsLines(
   if (credentials.length > 0)
     lines.push('// sent on every call when the variable is set', `callCredentials: { ${credentials.join(', ')} },`);
   if (consume.tls && tls) {
-    const path = (value: string) => stringLiteral(value.replaceAll('${SERVICE}', serviceName));
-    const parts = [...(tls.ca ? [`ca: ${path(tls.ca)}`] : []), `cert: ${path(tls.cert)}`, `key: ${path(tls.key)}`];
+    const parts = [
+      ...(tls.ca ? [`ca: ${stringLiteral(tls.ca)}`] : []),
+      `cert: ${stringLiteral(tls.cert)}`,
+      `key: ${stringLiteral(tls.key)}`,
+    ];
     lines.push(`tls: { ${parts.join(', ')} },`);
   }
   if (consume.retry === false) lines.push('retry: false,');
@@ -81,14 +84,15 @@ interface EnvExpression {
   readonly mayBeUnset: boolean;
 }
 
-/** `${VAR}` and `${VAR:-default}` references (the syntax `expandTarget` reads at run time). */
-const ENV_REFERENCE = /\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}/g;
-
-/** A grpcforge.yaml value with `${VAR:-default}` references as an {@link EnvExpression}. */
+/**
+ * A grpcforge.yaml value with `${VAR:-default}` references as an {@link EnvExpression}, read by the vocabulary's
+ * parser (the one `expandTarget` expands with at run time).
+ * @throws EnvReferenceError for a malformed reference (config resolution reports those first).
+ */
 function envExpression(value: string): EnvExpression {
-  const whole = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/.exec(value);
+  const whole = wholeEnvReference(value);
   if (whole) {
-    const [, name = '', fallback] = whole;
+    const { name, fallback } = whole;
     if (fallback === undefined) {
       return {
         code: `fromEnv(${stringLiteral(name)})`,
@@ -100,13 +104,13 @@ function envExpression(value: string): EnvExpression {
     const comment = `$${name} when set, else ${fallback} (read when a client is created)`;
     return { code: `fromEnv(${stringLiteral(name)}, ${stringLiteral(fallback)})`, helper: 'fromEnv', comment, mayBeUnset: false };
   }
-  const references = [...value.matchAll(ENV_REFERENCE)];
+  const references = parseEnvReferences(value);
   if (references.length === 0) return { code: stringLiteral(value), mayBeUnset: false };
   return {
     code: `fromEnvTemplate(${stringLiteral(value)})`,
     helper: 'fromEnvTemplate',
     comment: 'expanded from the environment when a client is created',
-    mayBeUnset: references.some((reference) => reference[1] === undefined),
+    mayBeUnset: references.some((reference) => reference.fallback === undefined),
   };
 }
 
@@ -181,7 +185,7 @@ export function buildClientView(
     credentialsFromEnv: Boolean(consume.credentials?.apiKeyEnv || consume.credentials?.bearerTokenEnv),
   };
   return {
-    defaultsLines: defaultsLines(serviceName, service, consume, settings, tls),
+    defaultsLines: defaultsLines(service, consume, settings, tls),
     ...header,
     runtimeImport: runtimeImport(defaultsHelpers(settings), ['ClientCallOptions', 'ServiceClientOptions']),
     serviceName,

@@ -9,6 +9,7 @@ export const REFLECTION_SERVICE_NAMES: readonly string[] = [
 
 /**
  * The services every grpcforge server adds besides the workspace's own. Always public: load balancers and tools
- * call them without credentials.
+ * call them without credentials, so the auth policy lets them through and an `auth.methods` rule for them has no
+ * effect.
  */
 export const BUILTIN_SERVICE_NAMES: readonly string[] = [HEALTH_SERVICE_NAME, ...REFLECTION_SERVICE_NAMES];
