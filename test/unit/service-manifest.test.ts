@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { toServiceManifest } from '../../src/build/service-manifest.ts';
 import { loadConfigOrThrow } from '../../src/config/load.ts';
 import { repoRoot, tempDir, writeFiles } from '../helpers/workspace.ts';
-import { ServiceHostError, buildServiceTelemetryOptions } from '../../packages/runtime/src/index.ts';
+import { ServiceHostError, buildServiceTelemetryOptions, openServiceLogStore } from '../../packages/runtime/src/index.ts';
 
 async function configOf(yaml: string) {
   const dir = await tempDir();
@@ -156,5 +156,33 @@ test('OTEL_EXPORTER_OTLP_ENDPOINT replaces the endpoint of the settings at start
       error instanceof ServiceHostError &&
       error.code === 'telemetry-config' &&
       /OTEL_EXPORTER_OTLP_ENDPOINT: "otel-collector:4318" is not an http or https URL/.test(error.message),
+  );
+});
+
+test('a malformed ${...} in the store URL or an OTLP header is a ServiceHostError naming the setting, not the password', async () => {
+  await assert.rejects(
+    openServiceLogStore(
+      { enabled: true, url: 'postgres://app:s3cret@db/${1PW}', postgres: { poolSize: 1, statementTimeoutMs: 1000 } },
+      { baseDir: '.', env: {} },
+    ),
+    (error: unknown) =>
+      error instanceof ServiceHostError &&
+      error.code === 'log-store-failed' &&
+      error.message.startsWith('logStore.url postgres://app:***@db/') &&
+      !error.message.includes('s3cret') &&
+      error.message.includes('"${1PW}" is not a variable reference'),
+  );
+  const settings = {
+    serviceName: 'auth',
+    traces: true,
+    metrics: false,
+    otlp: { endpoint: 'http://127.0.0.1:4318', headers: { authorization: 'Bearer ${TOKEN' }, intervalMs: 60_000 },
+  };
+  assert.throws(
+    () => buildServiceTelemetryOptions(settings, {}),
+    (error: unknown) =>
+      error instanceof ServiceHostError &&
+      error.code === 'telemetry-config' &&
+      error.message.startsWith('telemetry.otlp.headers.authorization: "${TOKEN"'),
   );
 });

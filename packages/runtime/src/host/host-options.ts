@@ -2,12 +2,12 @@ import type { X509Certificate as X509CertificateClass } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { ServerCredentials } from '@grpc/grpc-js';
-import { expandEnvReferences } from '../vocabulary/env-references.js';
+import { EnvReferenceError, expandEnvReferences, type EnvironmentValues } from '../vocabulary/env-references.js';
 import type { LogStore } from '../logstore/create-log-store.js';
 import { redactConnectionString } from '../logstore/postgres-connection.js';
 import type { AuthOptions } from '../middleware/auth.js';
 import type { OtlpProtocol, TelemetryOptions } from '../telemetry/options.js';
-import { ServiceHostError, messageOf } from './host-error.js';
+import { ServiceHostError, messageOf, type ServiceHostErrorCode } from './host-error.js';
 import type {
   ManifestAuthSettings,
   ManifestLogStoreSettings,
@@ -56,15 +56,7 @@ export async function openServiceLogStore(
   const { createLogStore } = await import('../logstore/create-log-store.js');
   const written = options.url ?? settings.url;
   const named = redactConnectionString(written);
-  const url = expandEnvReferences(
-    written,
-    options.env ?? process.env,
-    (variable) =>
-      new ServiceHostError(
-        'log-store-failed',
-        `logStore.url ${named}: environment variable ${variable} is not set and has no default`,
-      ),
-  );
+  const url = expandSetting(written, options.env ?? process.env, 'log-store-failed', `logStore.url ${named}`);
   if (!url) throw new ServiceHostError('log-store-failed', `logStore.url ${named} is empty once expanded from the environment`);
   try {
     return await createLogStore({
@@ -275,16 +267,7 @@ export function buildServiceTelemetryOptions(
   if (!telemetry) return undefined;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(telemetry.otlp?.headers ?? {})) {
-    const resolved = expandEnvReferences(
-      value,
-      env,
-      (variable) =>
-        new ServiceHostError(
-          'telemetry-config',
-          `telemetry.otlp.headers.${name}: environment variable ${variable} is not set and has no default`,
-          ['set it, or write ${' + variable + ':-default}'],
-        ),
-    );
+    const resolved = expandSetting(value, env, 'telemetry-config', `telemetry.otlp.headers.${name}`);
     if (resolved) headers[name] = resolved;
   }
   const { otlp, prometheus, ...rest } = telemetry;
@@ -294,4 +277,25 @@ export function buildServiceTelemetryOptions(
     ...(otlp && endpoint ? { otlp: { ...otlp, endpoint, protocol: otlp.protocol ?? otlpProtocolFromEnv(env), headers } } : {}),
     ...(prometheus ? { prometheus: { ...prometheus } } : {}),
   };
+}
+
+/**
+ * A setting's value with its `${VAR}` references expanded from `env`; every problem is a {@link ServiceHostError}
+ * with `code` whose message starts with `setting` (already redacted when the value may hold a password).
+ * @throws ServiceHostError for a variable without a value or default, or a malformed reference.
+ */
+function expandSetting(value: string, env: EnvironmentValues, code: ServiceHostErrorCode, setting: string): string {
+  try {
+    return expandEnvReferences(
+      value,
+      env,
+      (variable) =>
+        new ServiceHostError(code, `${setting}: environment variable ${variable} is not set and has no default`, [
+          'set it, or write ${' + variable + ':-default}',
+        ]),
+    );
+  } catch (error) {
+    if (error instanceof EnvReferenceError) throw new ServiceHostError(code, `${setting}: ${error.message}`);
+    throw error;
+  }
 }
