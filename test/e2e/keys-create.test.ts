@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { storeWorkspace } from '../helpers/dashboard.ts';
 import { runCli } from '../helpers/workspace.ts';
 
-test('keys create: a taken name and an unusable one are user errors (exit 2) with the store\'s message', async () => {
+test("keys create: a taken name and an unusable one are user errors (exit 2) with the store's message", async () => {
   const { ws } = await storeWorkspace();
   const created = runCli(['keys', 'create', '--name', 'ops', '--json'], ws);
   assert.equal(created.code, 0, created.stderr);

@@ -185,7 +185,9 @@ export function requireGrpcJsServerPatches(patches: GrpcJsServerPatches, feature
     throw new ServiceHostError(
       'grpc-js-unsupported',
       `${label} needs grpc-js's ${GRPC_JS_PATCHES[missing].hook}, which @grpc/grpc-js ${version ?? '(version unknown)'} does not have`,
-      [`pin @grpc/grpc-js ${SUPPORTED_GRPC_JS_RANGE} (the versions grpcforge supports): npm install @grpc/grpc-js@${SUPPORTED_GRPC_JS_RANGE}`],
+      [
+        `pin @grpc/grpc-js ${SUPPORTED_GRPC_JS_RANGE} (the versions grpcforge supports): npm install @grpc/grpc-js@${SUPPORTED_GRPC_JS_RANGE}`,
+      ],
     );
   }
 }
@@ -206,7 +208,10 @@ export function patchIpServername(credentials: object): boolean {
   const create = internal._createSecureConnector;
   if (typeof create !== 'function' || create.length < 1) return false;
   internal._createSecureConnector = (...args: unknown[]) => {
-    const connector = (create as (...rest: unknown[]) => { connectionOptions?: { servername?: string } }).apply(credentials, args);
+    const connector = (create as (...rest: unknown[]) => { connectionOptions?: { servername?: string } }).apply(
+      credentials,
+      args,
+    );
     const connection = connector.connectionOptions;
     if (connection?.servername && isIP(connection.servername)) delete connection.servername;
     return connector;
