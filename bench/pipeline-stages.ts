@@ -9,11 +9,12 @@ import { createAuthMiddleware } from '../packages/runtime/src/middleware/auth.ts
 import { createErrorMappingMiddleware } from '../packages/runtime/src/middleware/error-mapping.ts';
 import { createRequestLoggerMiddleware } from '../packages/runtime/src/middleware/request-logger.ts';
 import { createPipeline } from '../packages/runtime/src/server/pipeline.ts';
+import { createTestApiKey } from '../test/helpers/api-keys.ts';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '200000' } } });
 const calls = Number(values.calls);
 const store = await createLogStore({ url: 'sqlite::memory:', maxQueue: 1_000_000 });
-const { key } = await store.apiKeys.create({ name: 'bench' });
+const { key } = await createTestApiKey(store, { name: 'bench' });
 const metadata = Metadata({ 'x-api-key': key });
 
 const apiKeys = {

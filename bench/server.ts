@@ -21,6 +21,7 @@ import { createInterface } from 'node:readline';
 import { createServer } from 'nice-grpc';
 import { createLogStore, defineService, startServer } from '../packages/runtime/src/index.ts';
 import { EchoDefinition, type EchoMessage } from '../test/helpers/json-definition.ts';
+import { createTestApiKey } from '../test/helpers/api-keys.ts';
 
 const implementation = {
   echo: async (request: EchoMessage) => ({ text: request.text }),
@@ -137,7 +138,7 @@ if (mode === 'bare') {
     batchSize: Number(process.env.BENCH_BATCH ?? 500),
   });
   writerThreads = new Set([...threadCpu().keys()].filter((tid) => !threadsBefore.has(tid)));
-  const { key } = await store.apiKeys.create({ name: 'bench' });
+  const { key } = await createTestApiKey(store, { name: 'bench' });
   const discard = () => {};
   const recordCall = process.env.BENCH_NO_LOG ? undefined : process.env.BENCH_DISCARD_LOG ? discard : store.logs.record;
   const server = await startServer({

@@ -15,4 +15,5 @@ export { applyPlan, diffPlan } from './codegen/write.js';
 export type { WriteAction, WriteEntry, WriteReport } from './codegen/write.js';
 export { initWorkspace, planWorkspace, resolveGrpcforgeDependency } from './codegen/workspace.js';
 export type { GrpcforgeDependency, GrpcforgeDependencySource, InitOptions } from './codegen/workspace.js';
-export { GrpcforgeError, InternalError, UserError } from './util/errors.js';
+export { GRPCFORGE_ERROR_CODES, GrpcforgeError, InternalError, UserError } from './util/errors.js';
+export type { GrpcforgeErrorCode, UserErrorCode } from './util/errors.js';

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { GrpcforgeError, UserError } from '../util/errors.js';
-import { grpcforgeVersion } from '../util/version.js';
+import { GrpcforgeError, InternalError, UserError } from '../util/errors.js';
+import { grpcforgeIssuesUrl, grpcforgeVersion, installedVersion } from '../util/version.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerBuild } from './commands/build.js';
 import { registerCall } from './commands/call.js';
@@ -13,6 +13,7 @@ import { registerInit } from './commands/init.js';
 import { registerLint } from './commands/lint.js';
 import { registerServe } from './commands/serve.js';
 import { registerKeys, registerLogs, registerStats, registerStatus } from './commands/store-commands.js';
+import { formatInternalError } from './output/internal-error.js';
 import { err, errLabelled, styleErr } from './output/print.js';
 
 /** Exit codes (PRODUCT.md): 0 success, 1 findings (for example `generate --check` drift), 2 error. */
@@ -78,14 +79,19 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = error.exitCode === 0 ? 0 : EXIT_ERROR;
       return;
     }
-    if (error instanceof UserError) {
-      errLabelled('red', `grpcforge: ${error.message}`);
-      for (const line of error.details) err(`  ${line}`);
-    } else if (error instanceof GrpcforgeError) {
-      errLabelled('red', `grpcforge: ${error.message}`);
+    // A bug first (an InternalError, or anything that is not one of ours): with versions and a request for an issue.
+    if (error instanceof InternalError || !(error instanceof GrpcforgeError)) {
+      const [first = '', ...rest] = formatInternalError(error, {
+        grpcforge: grpcforgeVersion(),
+        node: process.version,
+        grpcJs: installedVersion('@grpc/grpc-js'),
+        issuesUrl: grpcforgeIssuesUrl(),
+      });
+      errLabelled('red', first);
+      for (const line of rest) err(line);
     } else {
-      errLabelled('red', `grpcforge: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      err(`  grpcforge ${grpcforgeVersion()}, node ${process.version}: please report this with the command you ran`);
+      errLabelled('red', `grpcforge: ${error.message}`);
+      if (error instanceof UserError) for (const line of error.details) err(`  ${line}`);
     }
     process.exitCode = EXIT_ERROR;
   }

@@ -243,15 +243,16 @@ export function createDashboardApi({ store, shapes, defaultWindow, workspace, no
      */
     async createKey(body: unknown) {
       const { name, roles, expiresInDays } = keyRequest(body);
-      const existing = (await store.apiKeys.list()).find((record) => record.name === name);
-      if (existing) throw new DashboardRequestError(409, `an API key named "${name}" exists (id ${existing.id})`);
       const at = now();
-      const { key, record } = await store.apiKeys.create({
+      const created = await store.apiKeys.create({
         name,
         roles,
         now: at,
         ...(expiresInDays !== undefined ? { expiresAt: at + expiresInDays * 24 * HOUR_MS } : {}),
       });
+      if (created.kind === 'duplicate-name') throw new DashboardRequestError(409, created.message);
+      if (created.kind === 'invalid-name') throw new DashboardRequestError(400, created.message);
+      const { key, record } = created;
       return {
         version: shapes.version,
         key,

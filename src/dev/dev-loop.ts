@@ -4,7 +4,7 @@ import type { WriteAction } from '../codegen/write.js';
 import type { ResolvedConfig, ResolvedService } from '../config/resolved.js';
 import type { LoadedContract } from '../contract/load-contract.js';
 import { checkBufLint } from '../lint/buf-checks.js';
-import { GrpcforgeError, UserError, errorMessage } from '../util/errors.js';
+import { GrpcforgeError, UserError, errorMessage, systemErrorCode } from '../util/errors.js';
 import { toPosix } from '../util/fs.js';
 import { preflightServer, startServiceProcess, type ServiceProcess } from './service-process.js';
 import { ServiceTypeChecker, findWorkspaceTsc } from './type-check.js';
@@ -311,7 +311,8 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
     const changed = await build(workspace);
     say('dev', 'info', `generated${changed.size ? `: ${[...changed].sort().join(', ')} changed` : ', up to date'}`);
   } catch (error) {
-    if (error instanceof UserError) throw error;
+    // Only the environment's failures (a file that cannot be written) are the user's to fix; a bug stays a bug.
+    if (systemErrorCode(error) === undefined) throw error;
     throw new UserError('generate-failed', `generate failed: ${errorMessage(error)}`);
   }
   await watchTargets();

@@ -26,6 +26,7 @@ import {
 } from '../../packages/runtime/src/index.ts';
 import { createJwtVerifier } from '../../packages/runtime/src/auth/jwt.ts';
 import { certificateIdentity } from '../../packages/runtime/src/auth/mtls.ts';
+import { createTestApiKey } from '../helpers/api-keys.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 import { tempDir } from '../helpers/workspace.ts';
 
@@ -93,11 +94,11 @@ describe('pipeline: auth and request logging', () => {
   before(async () => {
     dbPath = join(await tempDir(), 'logs.db');
     store = await createLogStore({ url: `sqlite:${dbPath}`, flushIntervalMs: 10 });
-    adminKey = (await store.apiKeys.create({ name: 'ops', roles: ['admin'] })).key;
-    readerKey = (await store.apiKeys.create({ name: 'reader' })).key;
-    revokedKey = (await store.apiKeys.create({ name: 'gone' })).key;
+    adminKey = (await createTestApiKey(store, { name: 'ops', roles: ['admin'] })).key;
+    readerKey = (await createTestApiKey(store, { name: 'reader' })).key;
+    revokedKey = (await createTestApiKey(store, { name: 'gone' })).key;
     await store.apiKeys.revoke('gone');
-    expiredKey = (await store.apiKeys.create({ name: 'old', expiresAt: Date.now() - 1000 })).key;
+    expiredKey = (await createTestApiKey(store, { name: 'old', expiresAt: Date.now() - 1000 })).key;
     server = await startServer({
       host: '127.0.0.1',
       port: 0,

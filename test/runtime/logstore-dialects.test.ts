@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createLogStore, type CallRecord, type LogStore } from '../../packages/runtime/src/index.ts';
 import { requestIdOf } from '../helpers/dashboard.ts';
+import { createTestApiKey } from '../helpers/api-keys.ts';
 import { postgresAvailable, startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { tempDir } from '../helpers/workspace.ts';
 
@@ -193,7 +194,7 @@ for (const dialect of dialects) {
 
     test('API keys: created, verified, use counted through the writer, revoked', async () => {
       await withStore(url, async (store) => {
-        const { key, record } = await store.apiKeys.create({ name: 'dialect-bot', roles: ['admin'], now: Date.now() });
+        const { key, record } = await createTestApiKey(store, { name: 'dialect-bot', roles: ['admin'], now: Date.now() });
         const verified = await store.apiKeys.verify(key);
         assert.equal(verified.ok, true);
         for (let use = 0; use < 3; use++) store.apiKeys.countUse(record.id, 1_700_000_000_000 + use);

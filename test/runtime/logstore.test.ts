@@ -13,6 +13,7 @@ import { LogWriter, startWriterWorker, workerTransport } from '../../packages/ru
 import { createMigration0001 } from '../../packages/runtime/src/logstore/migrations/0001_initial.ts';
 import { migration0002 } from '../../packages/runtime/src/logstore/migrations/0002_stats_indexes.ts';
 import { repoRoot, tempDir } from '../helpers/workspace.ts';
+import { createTestApiKey } from '../helpers/api-keys.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 10, 0, 0);
 
@@ -372,7 +373,7 @@ describe('a store that cannot be written', () => {
 describe('API keys', () => {
   test('shown once, stored as a hash, refused when unknown, revoked or expired; usage written through the writer', async () => {
     const store = await createLogStore({ url: 'sqlite::memory:' });
-    const { key, record } = await store.apiKeys.create({ name: 'ci-bot', roles: ['admin', 'reader'] });
+    const { key, record } = await createTestApiKey(store, { name: 'ci-bot', roles: ['admin', 'reader'] });
     assert.match(key, /^gfk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
     assert.equal(record.prefix, key.slice(0, 16));
     const stored = await store.db.selectFrom('api_keys').selectAll().executeTakeFirstOrThrow();
@@ -394,14 +395,19 @@ describe('API keys', () => {
 
     assert.equal(await store.apiKeys.revoke('ci-bot'), true);
     assert.deepEqual(await store.apiKeys.verify(key), { ok: false, reason: 'revoked' });
-    const expiring = await store.apiKeys.create({ name: 'old', expiresAt: Date.now() - 1 });
+    const expiring = await createTestApiKey(store, { name: 'old', expiresAt: Date.now() - 1 });
     assert.deepEqual(await store.apiKeys.verify(expiring.key), { ok: false, reason: 'expired' });
-    await assert.rejects(store.apiKeys.create({ name: 'old' }), /an API key named "old" exists/);
+    assert.deepEqual(await store.apiKeys.create({ name: 'old' }), {
+      kind: 'duplicate-name',
+      existingId: expiring.record.id,
+      message: `an API key named "old" exists (id ${expiring.record.id})`,
+    });
     for (const name of ['ci\r\nbot', 'ci\u001b[31mbot', 'tab\tbot', ' ']) {
-      await assert.rejects(
-        store.apiKeys.create({ name }),
-        /^Error: API key name ".*": expected a non-empty name without control characters/,
-        `refused: ${JSON.stringify(name)}`,
+      const refused = await store.apiKeys.create({ name });
+      assert.equal(refused.kind, 'invalid-name', `refused: ${JSON.stringify(name)}`);
+      assert.match(
+        'message' in refused ? refused.message : '',
+        /^API key name ".*": expected a non-empty name without control characters/,
       );
     }
     assert.equal((await store.apiKeys.list()).length, 2, 'nothing was stored for the refused names');

@@ -17,6 +17,7 @@ import { certificateIdentity } from '../../packages/runtime/src/auth/mtls.ts';
 import { AUTH_MESSAGES, createLogStore, type AuthRefusal, type LogStore } from '../../packages/runtime/src/index.ts';
 import { join } from 'node:path';
 import { createTestCertificates, type TestCertificates } from '../helpers/certs.ts';
+import { createTestApiKey } from '../helpers/api-keys.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 import { tempDir } from '../helpers/workspace.ts';
 
@@ -234,7 +235,7 @@ describe('mTLS: client certificates are validated like X.509-SVIDs', () => {
 
   test('a call credential is the caller over mTLS; a bad one never falls back to the certificate', async () => {
     const store: LogStore = await createLogStore({ url: `sqlite:${join(await tempDir(), 'logs.db')}` });
-    const { key } = await store.apiKeys.create({ name: 'ci-bot', roles: ['deploy'] });
+    const { key } = await createTestApiKey(store, { name: 'ci-bot', roles: ['deploy'] });
     const server = await serverWith({}, { apiKeys: { verify: (value: string) => store.apiKeys.verify(value) } });
     const svid = as({ cert: certs.clientCert, key: certs.clientKey });
     try {

@@ -118,7 +118,7 @@ export type {
 export { createLogStore } from './logstore/create-log-store.js';
 export type { ApiKeyStore, InstanceStore, LogStore, LogStoreOptions } from './logstore/create-log-store.js';
 export type { CallKind, CallRecord } from './logstore/call-record.js';
-export type { ApiKeyRecord, ApiKeyRejection, CreateApiKeyOptions } from './logstore/api-keys.js';
+export type { ApiKeyRecord, ApiKeyRejection, CreateApiKeyOptions, CreateApiKeyResult } from './logstore/api-keys.js';
 export type { LogQuery, RequestLog, RequestLogs } from './logstore/request-logs.js';
 export type {
   CallStats,

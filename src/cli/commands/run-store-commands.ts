@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseStatusCode, type LogStore } from '@grpcforge/runtime';
 import { selectInstances } from '@grpcforge/runtime/admin';
 import { formatDuration, parseDuration } from '../../util/duration.js';
-import { errorMessage, UserError } from '../../util/errors.js';
+import { UserError } from '../../util/errors.js';
 import { loadConfigFor } from '../context.js';
 import { parseWholeNumber } from '../flags.js';
 import { colourOut, err, out, printJson, styleOut } from '../output/print.js';
@@ -122,11 +122,10 @@ export async function runKeysCreate(flags: KeysCreateFlags, command: Command): P
   }
   const expiresAt = lifetimeMs === undefined ? undefined : Date.now() + lifetimeMs;
   await withStore(command, async (store) => {
-    const { key, record } = await store.apiKeys
-      .create({ name: flags.name, roles, ...(expiresAt !== undefined ? { expiresAt } : {}) })
-      .catch((error: unknown) => {
-        throw new UserError('key-exists', errorMessage(error));
-      });
+    const created = await store.apiKeys.create({ name: flags.name, roles, ...(expiresAt !== undefined ? { expiresAt } : {}) });
+    if (created.kind === 'invalid-name') throw new UserError('bad-flag', created.message);
+    if (created.kind === 'duplicate-name') throw new UserError('key-exists', created.message);
+    const { key, record } = created;
     if (flags.json) {
       printJson({
         version: STORE_JSON_VERSION,

@@ -1,9 +1,5 @@
-import { isIP } from 'node:net';
 import { ChannelCredentials } from 'nice-grpc';
-
-interface SecureConnector {
-  connectionOptions?: { servername?: string };
-}
+import { patchIpServername } from '../server/grpc-js-patches.js';
 
 /**
  * TLS channel credentials that send no SNI for an IP address. grpc-js puts the target's host into `servername` even
@@ -16,17 +12,7 @@ interface SecureConnector {
  */
 export function createTlsChannelCredentials(ca: Buffer | null, key: Buffer | null, cert: Buffer | null): ChannelCredentials {
   const credentials = ChannelCredentials.createSsl(ca, key, cert);
-  // grpc-js builds the TLS connection options in `_createSecureConnector` (grpc-js 1.10+); without that method
-  // (another grpc-js) the credentials are used as they are, and only the warning comes back.
-  const internal = credentials as unknown as { _createSecureConnector?: (...args: unknown[]) => SecureConnector };
-  const create = internal._createSecureConnector;
-  if (typeof create === 'function') {
-    internal._createSecureConnector = (...args: unknown[]) => {
-      const connector = create.apply(credentials, args);
-      const connection = connector.connectionOptions;
-      if (connection?.servername && isIP(connection.servername)) delete connection.servername;
-      return connector;
-    };
-  }
+  // Without grpc-js's hook (another grpc-js) the credentials are used as they are: only Node's warning comes back.
+  patchIpServername(credentials);
   return credentials;
 }

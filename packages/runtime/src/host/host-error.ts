@@ -9,6 +9,7 @@
  *   variable, a file that cannot be read, a value that is not valid);
  * - `missing-package`: a feature that is on needs an optional package that is not installed;
  * - `port-in-use`, `listen-failed`: the server (or its Prometheus port) cannot listen;
+ * - `grpc-js-unsupported`: the installed @grpc/grpc-js lacks an internal hook a server feature is built on;
  * - `start-failed`: anything else that stopped the server from starting.
  */
 export type ServiceHostErrorCode =
@@ -24,6 +25,7 @@ export type ServiceHostErrorCode =
   | 'missing-package'
   | 'port-in-use'
   | 'listen-failed'
+  | 'grpc-js-unsupported'
   | 'start-failed';
 
 /**

@@ -56,26 +56,42 @@ function toRecord(row: Selectable<ApiKeyTable>): ApiKeyRecord {
 }
 
 /**
- * Creates a key: 12 hex characters of id and 32 bytes of randomness (base64url). The key is returned once; only its
- * hash is stored.
- * @throws Error when the name is empty or holds a control character (CR, LF, ANSI escapes: it becomes the principal
- * id in logs), or when a key with the same name exists.
+ * What {@link createApiKey} did: `created` with the key (returned this once; only its hash is stored) and its record,
+ * or why it created none, with a message for the user: `invalid-name` for an empty name or one holding a control
+ * character (CR, LF, ANSI escapes: the name becomes the principal id in logs), `duplicate-name` when a key (active or
+ * not) has the name.
  */
-export async function createApiKey(
-  db: Kysely<LogStoreDatabase>,
-  options: CreateApiKeyOptions,
-): Promise<{ key: string; record: ApiKeyRecord }> {
+export type CreateApiKeyResult =
+  | { readonly kind: 'created'; readonly key: string; readonly record: ApiKeyRecord }
+  | { readonly kind: 'invalid-name'; readonly message: string }
+  | { readonly kind: 'duplicate-name'; readonly existingId: string; readonly message: string };
+
+/**
+ * Creates a key: 12 hex characters of id and 32 bytes of randomness (base64url). The caller branches on the
+ * result's `kind` (see {@link CreateApiKeyResult}).
+ * @throws Error only when the database fails (locked, unreachable, or a key of the same name inserted at the same
+ *   moment by another process): never relabel it as a duplicate name.
+ */
+export async function createApiKey(db: Kysely<LogStoreDatabase>, options: CreateApiKeyOptions): Promise<CreateApiKeyResult> {
   const unsafe = unsafePrincipalCharacter(options.name);
   if (unsafe || options.name.trim() === '') {
-    throw new Error(
-      `API key name ${JSON.stringify(options.name)}: expected a non-empty name without control characters` +
+    return {
+      kind: 'invalid-name',
+      message:
+        `API key name ${JSON.stringify(options.name)}: expected a non-empty name without control characters` +
         (unsafe ? ` (found ${unsafe})` : ''),
-    );
+    };
   }
   const id = randomBytes(6).toString('hex');
   const key = `${API_KEY_PREFIX}${id}_${randomBytes(32).toString('base64url')}`;
   const existing = await db.selectFrom('api_keys').select('id').where('name', '=', options.name).executeTakeFirst();
-  if (existing) throw new Error(`an API key named "${options.name}" exists (id ${existing.id})`);
+  if (existing) {
+    return {
+      kind: 'duplicate-name',
+      existingId: existing.id,
+      message: `an API key named "${options.name}" exists (id ${existing.id})`,
+    };
+  }
   const row = {
     id,
     name: options.name,
@@ -89,7 +105,7 @@ export async function createApiKey(
     request_count: 0,
   };
   await db.insertInto('api_keys').values(row).execute();
-  return { key, record: toRecord(row) };
+  return { kind: 'created', key, record: toRecord(row) };
 }
 
 /** Every key, newest first. */

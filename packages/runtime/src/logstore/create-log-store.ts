@@ -11,6 +11,7 @@ import {
   type ApiKeyRecord,
   type ApiKeyRejection,
   type CreateApiKeyOptions,
+  type CreateApiKeyResult,
 } from './api-keys.js';
 import type { LogStoreDatabase } from './database.js';
 import { instanceRow, listInstances, type InstanceRegistration, type ServerInstance } from './instances.js';
@@ -56,7 +57,8 @@ export interface LogStoreOptions extends LogWriterOptions {
 
 /** API keys: created and revoked by the CLI, verified by `serve` (reads), usage counted through the writer. */
 export interface ApiKeyStore {
-  create(options: CreateApiKeyOptions): Promise<{ key: string; record: ApiKeyRecord }>;
+  /** A new key, or why none was created (see {@link CreateApiKeyResult}): the caller branches on `kind`. */
+  create(options: CreateApiKeyOptions): Promise<CreateApiKeyResult>;
   list(): Promise<ApiKeyRecord[]>;
   /** @returns false when no active key has this id or name. */
   revoke(idOrName: string): Promise<boolean>;

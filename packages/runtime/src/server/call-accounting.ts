@@ -1,16 +1,10 @@
-import type {
-  Http2SecureServer,
-  Http2Server,
-  ServerOptions as Http2ServerOptions,
-  IncomingHttpHeaders,
-  ServerHttp2Stream,
-} from 'node:http2';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { constants as http2Constants } from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import { Server as GrpcServer } from '@grpc/grpc-js';
 import { Status, type Metadata } from 'nice-grpc';
 import type { CallRecord } from '../logstore/call-record.js';
 import { createRequestId } from '../logstore/request-id.js';
+import { observeHttp2Servers } from './grpc-js-patches.js';
 import { splitMethodPath, type CallTracker, type MethodOfPath, type TrackedCall } from '../middleware/request-logger.js';
 
 /**
@@ -41,8 +35,8 @@ export interface CallAccountingOptions {
 /** The server's accounting of calls: the logger's tracker, the stream observer, and the wait at shutdown. */
 export interface CallAccounting extends CallTracker {
   /**
-   * Observes the HTTP/2 streams of the grpc-js server constructed with `grpcServerOptions` (call before `listen`).
-   * Without the grpc-js hook it relies on, calls are recorded by the logger alone, with the status it saw.
+   * Observes the HTTP/2 streams of the grpc-js server constructed with `grpcServerOptions` (call before `listen`,
+   * once `startServer` made sure the grpc-js patch it needs applied: see `grpc-js-patches.ts`).
    */
   observe(grpcServerOptions: object): void;
   /**
@@ -63,8 +57,8 @@ export interface CallAccounting extends CallTracker {
  *   for unknown paths.
  *
  * grpc-js answers unknown paths before any server interceptor runs and offers no public hook for them, so the
- * accounting listens to the HTTP/2 server's `stream` event, which it gets by wrapping grpc-js's
- * `Server.prototype._setupHandlers` (called once per bound address; inert for servers it was not asked to observe).
+ * accounting listens to the HTTP/2 server's `stream` event, which it gets from the patch of grpc-js's
+ * `Server.prototype._setupHandlers` (`grpc-js-patches.ts`: called once per bound address; inert for other servers).
  * The stream and the logger's call are matched by {@link CALL_TAG_HEADER}. Per call this costs a listener, a
  * metadata entry and a `close` listener (~1-1.5 µs measured piecewise), not a grpc-js interceptor (tens of µs).
  */
@@ -291,85 +285,4 @@ const TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 10
 function parseGrpcTimeout(value: string): number {
   const match = GRPC_TIMEOUT.exec(value);
   return match ? Math.trunc(Number(match[1]) * TIMEOUT_UNIT_MS[match[2]!]!) : Infinity;
-}
-
-type SetupHandlers = (
-  this: { options?: object },
-  http2Server: Http2Server | Http2SecureServer | null,
-  ...rest: unknown[]
-) => void;
-
-type CreateHttp2Server = (this: { options?: object; commonServerOptions?: Http2ServerOptions }, ...rest: unknown[]) => unknown;
-
-/** What a grpc-js server's HTTP/2 servers are given and observed with; see {@link observeHttp2Servers}. */
-export interface Http2ServerObserver {
-  /** Merged into the options grpc-js creates each node:http2 server with (`settings` merged on their own). */
-  readonly http2Options?: Http2ServerOptions;
-  /**
-   * Decides, for each new stream and before grpc-js sees it, whether grpc-js handles it; a stream it refuses must
-   * have been answered. Listeners added by {@link Http2ServerObserver.observe} run before it.
-   */
-  readonly admit?: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]) => boolean;
-  /** Called with each HTTP/2 server once grpc-js set it up. */
-  readonly observe?: (http2Server: Http2Server | Http2SecureServer) => void;
-}
-
-/** Observers of HTTP/2 servers, by the options object the grpc-js server was constructed with. */
-const observers = new WeakMap<object, Http2ServerObserver[]>();
-let isHooked: boolean | undefined;
-
-/**
- * Hands each HTTP/2 server that a grpc-js server constructed with `grpcServerOptions` (nice-grpc's
- * `createServer(options)` hands them on as they are) creates when it binds to `observer`; observers added first run
- * first. Call before `listen`.
- * @returns false when this grpc-js has no `_setupHandlers` to wrap: nothing is observed then (without
- *   `createHttp2Server`, {@link Http2ServerObserver.http2Options} alone are not applied).
- */
-export function observeHttp2Servers(grpcServerOptions: object, observer: Http2ServerObserver): boolean {
-  if (isHooked === undefined) {
-    const prototype = GrpcServer.prototype as unknown as {
-      _setupHandlers?: SetupHandlers;
-      createHttp2Server?: CreateHttp2Server;
-    };
-    const original = prototype._setupHandlers;
-    const originalCreate = prototype.createHttp2Server;
-    isHooked = typeof original === 'function';
-    // Without it, node:http2's own header limits stay (the stream is reset instead of answered).
-    if (original && originalCreate) {
-      prototype.createHttp2Server = function createHttp2Server(...rest) {
-        for (const { http2Options } of (this.options && observers.get(this.options)) || []) {
-          if (!http2Options) continue;
-          const common = this.commonServerOptions ?? {};
-          this.commonServerOptions = {
-            ...common,
-            ...http2Options,
-            settings: { ...common.settings, ...http2Options.settings },
-          };
-        }
-        return originalCreate.call(this, ...rest);
-      };
-    }
-    if (original) {
-      prototype._setupHandlers = function setupHandlers(http2Server, ...rest) {
-        const before = http2Server ? new Set(http2Server.listeners('stream')) : new Set();
-        original.call(this, http2Server, ...rest);
-        const list = this.options ? observers.get(this.options) : undefined;
-        if (!list || !http2Server) return;
-        const admits = list.flatMap((entry) => (entry.admit ? [entry.admit] : []));
-        if (admits.length > 0) {
-          // grpc-js's own stream handler, just added: it runs only for the streams every observer admits.
-          for (const listener of http2Server.listeners('stream') as ((...args: unknown[]) => void)[]) {
-            if (before.has(listener)) continue;
-            http2Server.removeListener('stream', listener);
-            http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, raw: string[]) => {
-              if (admits.every((admit) => admit(stream, headers, raw))) listener(stream, headers, flags, raw);
-            });
-          }
-        }
-        for (const entry of list) entry.observe?.(http2Server);
-      };
-    }
-  }
-  if (isHooked) observers.set(grpcServerOptions, [...(observers.get(grpcServerOptions) ?? []), observer]);
-  return isHooked;
 }

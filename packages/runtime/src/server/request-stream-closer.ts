@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { constants as http2Constants } from 'node:http2';
-import { observeHttp2Servers } from './call-accounting.js';
+import { observeHttp2Servers } from './grpc-js-patches.js';
 
 /** What {@link createRequestStreamCloser} returns. */
 export interface RequestStreamCloser {

@@ -7,7 +7,8 @@ import type { AuthOptions } from '../middleware/auth.js';
 import type { CallRecord } from '../logstore/call-record.js';
 import { callKindOf, splitMethodPath, type MethodOfPath } from '../middleware/request-logger.js';
 import { createTerminatorMiddleware } from '../middleware/terminator.js';
-import { createCallAccounting, observeHttp2Servers, type CallAccounting } from './call-accounting.js';
+import { createCallAccounting, type CallAccounting } from './call-accounting.js';
+import { observeHttp2Servers, patchGrpcJsServer, requireGrpcJsServerPatches } from './grpc-js-patches.js';
 import {
   createConnectionGuard,
   grpcServerOptionsOf,
@@ -132,11 +133,20 @@ export interface RunningServer {
 
 /**
  * Starts a nice-grpc server with the services, the error-mapping middleware, gRPC health and server reflection.
- * @throws Error when the address cannot be bound (for example EADDRINUSE).
+ * @throws ServiceHostError `grpc-js-unsupported` when the installed grpc-js lacks a hook a feature needs (see
+ *   `grpc-js-patches.ts`); Error when the address cannot be bound (for example EADDRINUSE).
  * @example
  * const server = await startServer({ services: [defineService(GreeterDefinition, { sayHello })], host: '127.0.0.1', port: 0 });
  */
 export async function startServer<ServiceContext = unknown>(options: ServerOptions<ServiceContext>): Promise<RunningServer> {
+  // The limits grpc-js does not enforce, the closing of answered streams and the accounting are built on patches of
+  // grpc-js's internals: without them the server does not start, rather than run without what it was asked for.
+  requireGrpcJsServerPatches(patchGrpcJsServer(), [
+    'metadata-budget',
+    'keepalive-enforcement',
+    'request-stream-closing',
+    ...(options.recordCall || options.telemetry ? (['call-accounting'] as const) : []),
+  ]);
   // Only when certificates are accepted as callers does auth read the identity header; the interceptor that sets it
   // (and strips client-sent copies) costs tens of µs per call in grpc-js, so it is added only then.
   const limits = resolveServerLimits({
