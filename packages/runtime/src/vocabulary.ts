@@ -6,3 +6,4 @@
  * @packageDocumentation
  */
 export {};
+export type * from './vocabulary/json-shapes.js';
