@@ -34,7 +34,7 @@ import type { DashboardWorkspace } from './workspace.js';
 /** The `--json` v2 formatters of the CLI (`cli/output/store-json.ts`), passed in: the dashboard layer cannot import the CLI. */
 export interface DashboardShapes {
   readonly version: StoreJsonVersion;
-  readonly isoTime: (ms: number | null) => IsoTime | null;
+  readonly isoTime: { (ms: number): IsoTime; (ms: number | null): IsoTime | null };
   readonly callStats: (stats: CallStats) => CallStatsJson;
   readonly methodStats: (stats: MethodCallStats) => MethodStatsJson;
   readonly timelineBucket: (bucket: TimelineBucket) => TimelineBucketJson;

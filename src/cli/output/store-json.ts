@@ -23,8 +23,12 @@ import type {
  */
 export const STORE_JSON_VERSION: StoreJsonVersion = 2;
 
-/** ISO 8601 with milliseconds, or null. */
-export const isoTime = (ms: number | null): IsoTime | null => (ms === null ? null : new Date(ms).toISOString());
+/** ISO 8601 with milliseconds, or null for null. */
+export function isoTime(ms: number): IsoTime;
+export function isoTime(ms: number | null): IsoTime | null;
+export function isoTime(ms: number | null): IsoTime | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
 
 /** 5 → `NOT_FOUND`; a code nice-grpc does not name stays its number as a string. */
 export const statusName = (code: number): string => Status[code] ?? String(code);

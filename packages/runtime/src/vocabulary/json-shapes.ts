@@ -28,7 +28,7 @@ export interface RequestLogJson {
   /** The call's UUIDv7 (its `x-request-id`). */
   readonly requestId: string;
   /** When the server received the call. */
-  readonly startedAt: IsoTime | null;
+  readonly startedAt: IsoTime;
   /** Fully-qualified proto service, `auth.v1.AuthService`. */
   readonly service: string;
   /** The method's name, `Login`. */
@@ -119,7 +119,7 @@ export interface ServiceStatsJson extends CallStatsJson {
 /** The totals of one time bucket (`grpcforge stats --timeline --json`; the timeline page). */
 export interface TimelineBucketJson extends CallStatsJson {
   /** The bucket's first instant; it lasts the answer's `bucketMs`. */
-  readonly start: IsoTime | null;
+  readonly start: IsoTime;
 }
 
 /** Why a server dropped log rows (its counters as of its last heartbeat). */
@@ -148,8 +148,8 @@ export interface InstanceJson {
   readonly pid: number;
   /** The machine's host name. */
   readonly host: string;
-  readonly startedAt: IsoTime | null;
-  readonly lastHeartbeatAt: IsoTime | null;
+  readonly startedAt: IsoTime;
+  readonly lastHeartbeatAt: IsoTime;
   /** Time from the last heartbeat to when the answer was made, in ms. */
   readonly heartbeatAgeMs: number;
   /** Fully-qualified proto services it serves. */
@@ -179,7 +179,7 @@ export interface ApiKeyJson {
   /** The roles it grants. */
   readonly roles: readonly string[];
   readonly state: ApiKeyStateJson;
-  readonly createdAt: IsoTime | null;
+  readonly createdAt: IsoTime;
   /** null: it never expires. */
   readonly expiresAt: IsoTime | null;
   /** null: not revoked. */
@@ -200,7 +200,7 @@ export interface WindowedJson extends VersionedJson {
   /** The window's name, `1h`. */
   readonly window: string;
   /** The window's start, rounded down to a whole minute. */
-  readonly since: IsoTime | null;
+  readonly since: IsoTime;
 }
 
 /** `GET /api/v1/overview`: the window's totals, and per proto service. */
@@ -284,7 +284,7 @@ export interface DroppedJson {
 /** `grpcforge stats --json`. */
 export interface StatsJson extends VersionedJson {
   /** The window's start (`--since` back from now). */
-  readonly since: IsoTime | null;
+  readonly since: IsoTime;
   readonly totals: CallStatsJson;
   /** Per method, busiest first. */
   readonly methods: readonly MethodStatsJson[];
@@ -454,4 +454,15 @@ export interface ExplorerCallJson extends VersionedJson, ExplorerCallAnswer {
 export interface ApiErrorJson {
   /** Lower-case, naming the parameter or field at fault. */
   readonly error: string;
+}
+
+/**
+ * What every dashboard page carries for its modules, as JSON in `<script type="application/json"
+ * id="dashboard-config">` (the pages run no inline script).
+ */
+export interface DashboardPageConfigJson {
+  /** The name of the CSRF cookie this dashboard sets (it carries the bound port: cookies are shared across ports). */
+  readonly csrfCookie: string;
+  /** Each window's length by name (`1h`), in ms. */
+  readonly windowMs: Readonly<Record<string, number>>;
 }
