@@ -20,14 +20,18 @@ export interface CatalogRoutesOptions {
 export function registerCatalogRoutes(app: Hono, { store, workspace, version }: CatalogRoutesOptions): void {
   const catalog = workspace.catalog ?? { problem: 'the dashboard was started without the workspace contracts' };
   // The catalog is computed once, at start-up: its answer is a constant.
-  const catalogBody = catalog.services ? JSON.stringify({ version, services: catalog.services } satisfies CatalogJson) : undefined;
+  const catalogBody = catalog.services
+    ? JSON.stringify({ version, services: catalog.services } satisfies CatalogJson)
+    : undefined;
 
   app.get('/api/v1/catalog', (c) => {
     if (catalogBody === undefined) return c.json({ error: catalog.problem }, 503);
     return c.body(catalogBody, 200, { 'Content-Type': 'application/json' });
   });
 
-  app.get('/api/v1/explorer/targets', async (c) => c.json({ version, targets: await explorerTargets(store, workspace) } satisfies ExplorerTargetsJson));
+  app.get('/api/v1/explorer/targets', async (c) =>
+    c.json({ version, targets: await explorerTargets(store, workspace) } satisfies ExplorerTargetsJson),
+  );
 
   app.post('/api/v1/explorer/call', async (c) => {
     const explorer = workspace.explorer;

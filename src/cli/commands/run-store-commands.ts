@@ -22,7 +22,14 @@ import {
   timelineBucketJson,
 } from '../output/store-json.js';
 import { formatTable } from '../output/table.js';
-import type { ApiKeysJson, CreatedApiKeyJson, RequestJson, RequestsJson, StatsJson, StatusJson } from '@grpcforge/runtime/vocabulary';
+import type {
+  ApiKeysJson,
+  CreatedApiKeyJson,
+  RequestJson,
+  RequestsJson,
+  StatsJson,
+  StatusJson,
+} from '@grpcforge/runtime/vocabulary';
 import { escapeText } from '../output/escape.js';
 
 /** `1 call`, `2 calls`. */
@@ -152,7 +159,11 @@ export async function runKeysList(flags: { json?: boolean }, command: Command): 
   await withStore(command, async (store) => {
     const records = await store.apiKeys.list();
     const now = Date.now();
-    if (flags.json) return printJson({ version: STORE_JSON_VERSION, keys: records.map((record) => apiKeyJson(record, now)) } satisfies ApiKeysJson);
+    if (flags.json)
+      return printJson({
+        version: STORE_JSON_VERSION,
+        keys: records.map((record) => apiKeyJson(record, now)),
+      } satisfies ApiKeysJson);
     printTable(
       ['ID', 'NAME', 'PREFIX', 'ROLES', 'STATE', 'CREATED', 'EXPIRES', 'LAST USED', 'REQUESTS'],
       records.map((record) => [
@@ -204,7 +215,8 @@ export async function runLogs(flags: LogsFlags, command: Command): Promise<void>
     }
     const logs = await store.logs.list(query);
     const nextBefore = logs.length === limit ? (logs.at(-1)?.id ?? null) : null;
-    if (flags.json) return printJson({ version: STORE_JSON_VERSION, logs: logs.map(requestLogJson), nextBefore } satisfies RequestsJson);
+    if (flags.json)
+      return printJson({ version: STORE_JSON_VERSION, logs: logs.map(requestLogJson), nextBefore } satisfies RequestsJson);
     printTable(
       ['TIME', 'METHOD', 'STATUS', 'MS', 'PRINCIPAL', 'PEER', 'REQUEST ID', 'ERROR'],
       logs.map((log) => [

@@ -89,7 +89,10 @@ export const methodStatsJson = (stats: MethodCallStats): MethodStatsJson => ({
 });
 
 /** One bucket of a timeline. */
-export const timelineBucketJson = (bucket: TimelineBucket): TimelineBucketJson => ({ start: isoTime(bucket.start), ...callStatsJson(bucket) });
+export const timelineBucketJson = (bucket: TimelineBucket): TimelineBucketJson => ({
+  start: isoTime(bucket.start),
+  ...callStatsJson(bucket),
+});
 
 /** `status --json`'s shape of one instance; `restarts`: the earlier runs folded into it. */
 export function instanceJson(instance: ListedInstance, now: number): InstanceJson {

@@ -1,4 +1,4 @@
-import type { DroppedByJson, InstanceJson, InstancesJson } from '@grpcforge/runtime/vocabulary';
+import type { InstanceJson, InstancesJson } from '@grpcforge/runtime/vocabulary';
 import { $, age, api, cell, messageOf, reloadEvery10s, say, tableBody } from './common.js';
 
 /**
@@ -6,7 +6,7 @@ import { $, age, api, cell, messageOf, reloadEvery10s, say, tableBody } from './
  * instances* is ticked), every 10 s and at once when the box changes, and the note of how many are hidden.
  */
 
-const REASONS: Readonly<Record<keyof DroppedByJson, string>> = {
+const REASONS: Readonly<Record<string, string>> = {
   queueFull: 'queue full',
   writeError: 'write error',
   storeGone: 'store gone',
@@ -15,7 +15,7 @@ const REASONS: Readonly<Record<keyof DroppedByJson, string>> = {
 function dropped(instance: InstanceJson) {
   const reasons = Object.entries(instance.droppedBy)
     .filter(([, rows]) => rows > 0)
-    .map(([reason, rows]) => `${REASONS[reason as keyof DroppedByJson] ?? reason} ${rows}`);
+    .map(([reason, rows]) => `${REASONS[reason] ?? reason} ${rows}`);
   return String(instance.rowsDropped) + (reasons.length ? ` (${reasons.join(', ')})` : '');
 }
 

@@ -63,8 +63,12 @@ form.addEventListener('submit', (event) => {
 
 async function create() {
   const fields = new FormData(form);
-  const name = String(fields.get('name')).trim();
-  const roles = String(fields.get('roles'))
+  const text = (field: string) => {
+    const value = fields.get(field);
+    return typeof value === 'string' ? value : '';
+  };
+  const name = text('name').trim();
+  const roles = text('roles')
     .split(',')
     .map((role) => role.trim())
     .filter(Boolean);
@@ -73,7 +77,7 @@ async function create() {
     say(`cannot create the key: an API key named "${name}" exists`);
     return;
   }
-  const days = String(fields.get('expiresInDays')).trim();
+  const days = text('expiresInDays').trim();
   // Whole numbers as numbers; anything else as typed, for the server to refuse by name.
   const expiresInDays = /^\d+$/.test(days) ? Number(days) : days;
   const request: Omit<CreateApiKeyRequestJson, 'expiresInDays'> & { expiresInDays?: number | string } = {

@@ -33,7 +33,7 @@ const figures = (item: CallStatsJson, windowMs: number) =>
   `${item.calls} calls · ${rate(item.calls, windowMs)}/s · ${percent(errorRate(item))} errors · p95 ${item.p95Ms.toFixed(1)} ms`;
 
 function element(name: string, attributes: Readonly<Record<string, string | number>>, text?: string): SVGElement {
-  const node = document.createElementNS(SVG, name) as SVGElement;
+  const node = document.createElementNS(SVG, name);
   for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
   if (text !== undefined) node.textContent = text;
   return node;
@@ -100,7 +100,8 @@ function draw(map: MapJson) {
   const edgeTexts = new Map(
     drawn.map((edge) => [edge, [text('edge-service', edge.service), text('edge-figures', figures(edge, map.windowMs))] as const]),
   );
-  const widest = (texts: readonly SVGTextElement[]) => Math.ceil(Math.max(0, ...texts.map((node) => node.getComputedTextLength())));
+  const widest = (texts: readonly SVGTextElement[]) =>
+    Math.ceil(Math.max(0, ...texts.map((node) => node.getComputedTextLength())));
   const nodeW = Math.max(NODE_W, ...[...nodeTexts.values()].map((texts) => widest(texts) + 2 * TEXT_X));
   const outgoing = new Map(map.nodes.map((node) => [node.name, drawn.filter((edge) => edge.from === node.name)]));
   const incoming = new Map(map.nodes.map((node) => [node.name, drawn.filter((edge) => edge.to === node.name)]));

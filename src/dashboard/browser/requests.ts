@@ -13,7 +13,8 @@ let pageNumber = 1;
 /** The form's input or select named `name`. */
 function field(name: (typeof FIELDS)[number]): HTMLInputElement | HTMLSelectElement {
   const input = form.elements.namedItem(name);
-  if (!(input instanceof HTMLInputElement || input instanceof HTMLSelectElement)) throw new Error(`the form has no field ${name}`);
+  if (!(input instanceof HTMLInputElement || input instanceof HTMLSelectElement))
+    throw new Error(`the form has no field ${name}`);
   return input;
 }
 const isCheckbox = (input: HTMLInputElement | HTMLSelectElement): input is HTMLInputElement =>

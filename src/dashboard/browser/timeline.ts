@@ -1,6 +1,19 @@
 import type UPlot from 'uplot';
 import type { TimelineBucketJson, TimelineJson } from '@grpcforge/runtime/vocabulary';
-import { $, api, buckets, cell, chartWidth, messageOf, reloadEvery10s, say, statusCounts, tableBody, utc, utcTime } from './common.js';
+import {
+  $,
+  api,
+  buckets,
+  cell,
+  chartWidth,
+  messageOf,
+  reloadEvery10s,
+  say,
+  statusCounts,
+  tableBody,
+  utc,
+  utcTime,
+} from './common.js';
 
 /**
  * `/assets/timeline.js`: the timeline page from `GET /api/v1/timeline`, every 10 s. One point per bucket of the
@@ -61,11 +74,19 @@ function show(timeline: TimelineJson) {
   const countOf = (bucket: TimelineBucketJson | undefined, code: number) =>
     bucket?.byStatus.find((entry) => entry.statusCode === code)?.calls ?? 0;
   const running = xs.map(() => 0);
-  const stacked = order.map((code) => all.map(({ bucket }, index) => (running[index] = (running[index] ?? 0) + countOf(bucket, code))));
+  const stacked = order.map((code) =>
+    all.map(({ bucket }, index) => (running[index] = (running[index] ?? 0) + countOf(bucket, code))),
+  );
   const bars = uPlot.paths.bars?.({ size: [0.8, 40] });
   const series = order.map((code, index): UPlot.Series => {
     const name = codes.get(code) ?? String(code);
-    return { label: name, fill: colour(name, index), stroke: colour(name, index), ...(bars ? { paths: bars } : {}), points: { show: false } };
+    return {
+      label: name,
+      fill: colour(name, index),
+      stroke: colour(name, index),
+      ...(bars ? { paths: bars } : {}),
+      points: { show: false },
+    };
   });
   // Tallest first: each smaller running total is drawn over the one before it.
   draw('calls-chart', { series: series.reverse(), axes: [{ label: 'calls' }] }, [xs, ...stacked.reverse()]);

@@ -65,7 +65,9 @@ export function renderPage({ title, nav, header = '', main, styles = [], scripts
     ({ id, href, label }) => `<a href="${href}"${id === nav ? ' aria-current="page"' : ''}>${escapeHtml(label)}</a>`,
   ).join('');
   const css = [...styles, '/assets/dashboard.css'].map((href) => `<link rel="stylesheet" href="${href}">`).join('\n');
-  const js = [...scripts.map((src) => `<script src="${src}"></script>`), `<script type="module" src="${module}"></script>`].join('\n');
+  const js = [...scripts.map((src) => `<script src="${src}"></script>`), `<script type="module" src="${module}"></script>`].join(
+    '\n',
+  );
   return `<!doctype html>
 <html lang="en">
 <head>

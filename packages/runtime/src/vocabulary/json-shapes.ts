@@ -122,15 +122,18 @@ export interface TimelineBucketJson extends CallStatsJson {
   readonly start: IsoTime;
 }
 
-/** Why a server dropped log rows (its counters as of its last heartbeat). */
-export interface DroppedByJson {
+/**
+ * Why a server dropped log rows (its counters as of its last heartbeat). A type, not an interface, so that it reads
+ * as a record of counts (`Object.entries`): a reason may be added.
+ */
+export type DroppedByJson = {
   /** Rows dropped because the writer's queue was full. */
   readonly queueFull: number;
   /** Rows dropped after a write failed past its retries. */
   readonly writeError: number;
   /** Rows dropped because the store was closed or unreachable. */
   readonly storeGone: number;
-}
+};
 
 /** The state of a server instance: `unresponsive` is `serving` with a heartbeat older than 30 s. */
 export type InstanceStateJson = 'serving' | 'stopping' | 'stopped' | 'unresponsive';
