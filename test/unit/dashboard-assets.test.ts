@@ -18,7 +18,9 @@ let store: LogStore;
 let app: Hono;
 
 const get = (path: string, headers: Record<string, string> = {}) =>
-  app.fetch(new Request(`http://127.0.0.1:${String(PORT)}${path}`, { headers: { host: `127.0.0.1:${String(PORT)}`, ...headers } }));
+  app.fetch(
+    new Request(`http://127.0.0.1:${String(PORT)}${path}`, { headers: { host: `127.0.0.1:${String(PORT)}`, ...headers } }),
+  );
 
 describe('dashboard assets', () => {
   before(async () => {
@@ -58,7 +60,10 @@ describe('dashboard assets', () => {
     assert.equal(response.headers.get('cache-control'), 'no-store');
     assert.match(response.headers.get('content-security-policy') ?? '', /script-src 'self';/);
     const html = await response.text();
-    assert.match(html, /<script src="\/assets\/uPlot\.iife\.min\.js"><\/script>\n<script type="module" src="\/assets\/overview\.js">/);
+    assert.match(
+      html,
+      /<script src="\/assets\/uPlot\.iife\.min\.js"><\/script>\n<script type="module" src="\/assets\/overview\.js">/,
+    );
     const config = /<script type="application\/json" id="dashboard-config">(.*?)<\/script>/.exec(html)?.[1];
     assert.deepEqual(JSON.parse(config ?? 'null'), {
       csrfCookie: `grpcforge_csrf_${String(PORT)}`,
@@ -67,7 +72,11 @@ describe('dashboard assets', () => {
     // No script logic in the page: only the module, uPlot's build and the data block.
     assert.deepEqual(
       [...html.matchAll(/<script([^>]*)>/g)].map((match) => match[1]),
-      [' type="application/json" id="dashboard-config"', ' src="/assets/uPlot.iife.min.js"', ' type="module" src="/assets/overview.js"'],
+      [
+        ' type="application/json" id="dashboard-config"',
+        ' src="/assets/uPlot.iife.min.js"',
+        ' type="module" src="/assets/overview.js"',
+      ],
     );
   });
 });
