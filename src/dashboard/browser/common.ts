@@ -31,7 +31,7 @@ export function $(id: string, type: abstract new () => Element = HTMLElement): E
 const config = JSON.parse($('dashboard-config').textContent) as DashboardPageConfigJson;
 
 /** Each window's length by name, in ms. */
-export const WINDOW_MS = config.windowMs;
+const WINDOW_MS = config.windowMs;
 
 /** A window's length by its name, in ms. */
 export const windowMsOf = (window: string): number => WINDOW_MS[window] ?? 0;

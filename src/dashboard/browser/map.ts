@@ -1,5 +1,5 @@
 import type { CallStatsJson, MapEdgeJson, MapJson, MapNodeJson } from '@grpcforge/runtime/vocabulary';
-import { $, api, cell, messageOf, reloadEvery10s, say, tableBody } from './common.js';
+import { $, api, cell, messageOf, type CellValue, reloadEvery10s, say, tableBody } from './common.js';
 
 /**
  * `/assets/map.js`: the service map from `GET /api/v1/map`, every 10 s. Nodes are laid out in columns by depth
@@ -203,37 +203,32 @@ function draw(map: MapJson) {
     });
     svg.append(group);
   }
-  const nodes = tableBody('nodes');
-  nodes.replaceChildren();
-  for (const node of map.nodes) {
-    const row = document.createElement('tr');
-    for (const value of [
-      node.name,
-      node.serves.join(', '),
-      node.calls,
-      rate(node.calls, map.windowMs),
-      percent(errorRate(node)),
-      node.p95Ms.toFixed(2),
-    ])
-      cell(row, value);
-    nodes.append(row);
-  }
-  const edges = tableBody('edges');
-  edges.replaceChildren();
-  for (const edge of map.edges) {
-    const row = document.createElement('tr');
-    for (const value of [
-      edge.from,
-      edge.to,
-      edge.service,
-      edge.calls,
-      rate(edge.calls, map.windowMs),
-      percent(errorRate(edge)),
-      edge.p95Ms.toFixed(2),
-    ])
-      cell(row, value);
-    edges.append(row);
-  }
+  // The same numbers as tables: the window's calls, rate, error rate and p95 of each node and edge.
+  const figuresOf = (item: CallStatsJson) => [
+    item.calls,
+    rate(item.calls, map.windowMs),
+    percent(errorRate(item)),
+    item.p95Ms.toFixed(2),
+  ];
+  fillTable(
+    'nodes',
+    map.nodes.map((node) => [node.name, node.serves.join(', '), ...figuresOf(node)]),
+  );
+  fillTable(
+    'edges',
+    map.edges.map((edge) => [edge.from, edge.to, edge.service, ...figuresOf(edge)]),
+  );
+}
+
+/** Replaces the rows of table `#id` with one row of cells per entry of `rows`. */
+function fillTable(id: string, rows: readonly (readonly CellValue[])[]) {
+  tableBody(id).replaceChildren(
+    ...rows.map((values) => {
+      const row = document.createElement('tr');
+      for (const value of values) cell(row, value);
+      return row;
+    }),
+  );
 }
 
 async function load() {
