@@ -58,6 +58,11 @@ export default defineConfig(
     },
   },
   {
+    // The dashboard's browser modules (their own tsconfig: DOM, no Node).
+    files: ['src/dashboard/browser/**/*.ts'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     extends: [js.configs.recommended],
     languageOptions: { globals: globals.node },

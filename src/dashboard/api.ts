@@ -2,6 +2,28 @@ import type { ApiKeyRecord, CallStats, LogStore, MethodCallStats, RequestLog, Ti
 import { parseStatusCode } from '@grpcforge/runtime';
 import { HOUR_MS, MINUTE_MS } from '@grpcforge/runtime/vocabulary';
 import { selectInstances, type ListedInstance } from '@grpcforge/runtime/admin';
+import type {
+  ApiKeyJson,
+  ApiKeysJson,
+  CallStatsJson,
+  CreatedApiKeyJson,
+  InstanceJson,
+  InstancesJson,
+  IsoTime,
+  MapEdgeJson,
+  MapJson,
+  MapNodeJson,
+  MethodStatsJson,
+  MethodsJson,
+  OverviewJson,
+  RequestJson,
+  RequestLogJson,
+  RequestsJson,
+  RevokedApiKeyJson,
+  StoreJsonVersion,
+  TimelineBucketJson,
+  TimelineJson,
+} from '@grpcforge/runtime/vocabulary';
 import { DASHBOARD_WINDOWS, isDashboardWindow, type DashboardWindow } from './windows.js';
 import type { DashboardWorkspace } from './workspace.js';
 
@@ -12,15 +34,15 @@ import type { DashboardWorkspace } from './workspace.js';
 
 /** The `--json` v2 formatters of the CLI (`cli/output/store-json.ts`), passed in: the dashboard layer cannot import the CLI. */
 export interface DashboardShapes {
-  readonly version: number;
-  readonly isoTime: (ms: number | null) => string | null;
-  readonly callStats: (stats: CallStats) => Record<string, unknown>;
-  readonly methodStats: (stats: MethodCallStats) => Record<string, unknown>;
-  readonly timelineBucket: (bucket: TimelineBucket) => Record<string, unknown>;
-  readonly requestLog: (log: RequestLog) => Record<string, unknown>;
-  readonly instance: (instance: ListedInstance, now: number) => Record<string, unknown>;
+  readonly version: StoreJsonVersion;
+  readonly isoTime: { (ms: number): IsoTime; (ms: number | null): IsoTime | null };
+  readonly callStats: (stats: CallStats) => CallStatsJson;
+  readonly methodStats: (stats: MethodCallStats) => MethodStatsJson;
+  readonly timelineBucket: (bucket: TimelineBucket) => TimelineBucketJson;
+  readonly requestLog: (log: RequestLog) => RequestLogJson;
+  readonly instance: (instance: ListedInstance, now: number) => InstanceJson;
   /** `keys list --json`'s shape of one key (never the key itself). */
-  readonly apiKey: (record: ApiKeyRecord, now: number) => Record<string, unknown>;
+  readonly apiKey: (record: ApiKeyRecord, now: number) => ApiKeyJson;
 }
 
 /**
@@ -96,7 +118,7 @@ export function createDashboardApi({ store, shapes, defaultWindow, workspace, no
 
   return {
     /** `{ version, window, since, totals, services: [{ service, ...totals }] }`. */
-    async overview(query: ApiQuery) {
+    async overview(query: ApiQuery): Promise<OverviewJson> {
       const { window, since } = windowOf(query);
       const { totals, services } = await store.statistics.breakdown({ since });
       return {
@@ -115,14 +137,14 @@ export function createDashboardApi({ store, shapes, defaultWindow, workspace, no
      * (`{ from, to, service, ...totals }`) is one `consumes:` entry, with the calls the provider recorded for that
      * proto service, from every caller (the server side does not know which client called).
      */
-    async map(query: ApiQuery) {
+    async map(query: ApiQuery): Promise<MapJson> {
       const { window, since } = windowOf(query);
       const groups = Object.fromEntries(workspace.services.map((service) => [service.name, service.serves]));
       const { services, groups: byNode } = await store.statistics.breakdown({ since }, groups);
       const statsOf = (service: string) => services.find((entry) => entry.service === service);
       const providerOf = (service: string) =>
         workspace.services.find((candidate) => candidate.serves.includes(service))?.name ?? service;
-      const nodes = workspace.services.map((service) => ({
+      const nodes = workspace.services.map((service): MapNodeJson => ({
         name: service.name,
         serves: service.serves,
         listen: service.listen ?? null,
@@ -142,7 +164,7 @@ export function createDashboardApi({ store, shapes, defaultWindow, workspace, no
         });
       }
       const edges = workspace.services.flatMap((consumer) =>
-        consumer.consumes.map((service) => ({
+        consumer.consumes.map((service): MapEdgeJson => ({
           from: consumer.name,
           to: providerOf(service),
           service,
@@ -160,14 +182,14 @@ export function createDashboardApi({ store, shapes, defaultWindow, workspace, no
     },
 
     /** `{ version, window, since, methods: [{ service, method, ...totals }] }`, busiest first. */
-    async methods(query: ApiQuery) {
+    async methods(query: ApiQuery): Promise<MethodsJson> {
       const { window, since } = windowOf(query);
       const methods = await store.statistics.methods({ since });
       return { version: shapes.version, window, since: shapes.isoTime(since), methods: methods.map(shapes.methodStats) };
     },
 
     /** `{ version, window, since, bucketMs, timeline: [{ start, ...totals }] }`: only buckets with calls. */
-    async timeline(query: ApiQuery) {
+    async timeline(query: ApiQuery): Promise<TimelineJson> {
       const { window, since, bucketMs } = windowOf(query);
       const timeline = await store.statistics.timeline({ since }, bucketMs);
       return {
@@ -183,7 +205,7 @@ export function createDashboardApi({ store, shapes, defaultWindow, workspace, no
      * `{ version, logs, nextBefore }`: the last to finish first, filtered by service, method, code, `errorsOnly`,
      * principal, `minDurationMs` and `since` (a window name, counted back from now, or an ISO 8601 time).
      */
-    async requests(query: ApiQuery) {
+    async requests(query: ApiQuery): Promise<RequestsJson> {
       const limit = wholeNumber(query, 'limit', 50, 1, 500);
       const before = wholeNumber(query, 'before', undefined, 1);
       const code = query.code === undefined || query.code === '' ? undefined : parseStatusCode(query.code);
@@ -212,7 +234,7 @@ export function createDashboardApi({ store, shapes, defaultWindow, workspace, no
     },
 
     /** `{ version, log }`. @throws DashboardRequestError 404 when no stored call has the id. */
-    async request(requestId: string) {
+    async request(requestId: string): Promise<RequestJson> {
       const log = await store.logs.get(requestId);
       if (!log) throw new DashboardRequestError(404, `no stored call has request id "${requestId}"`);
       return { version: shapes.version, log: shapes.requestLog(log) };
@@ -223,14 +245,14 @@ export function createDashboardApi({ store, shapes, defaultWindow, workspace, no
      * one with `all=true`), and how many it left out.
      * @throws DashboardRequestError 400 for an `all` that is not true or false.
      */
-    async instances(query: ApiQuery) {
+    async instances(query: ApiQuery): Promise<InstancesJson> {
       const at = now();
       const { instances, hidden } = selectInstances(await store.instances.list(1000), flag(query, 'all'), at);
       return { version: shapes.version, instances: instances.map((instance) => shapes.instance(instance, at)), hidden };
     },
 
     /** `{ version, keys }`, as `grpcforge keys list --json`, newest first (never the keys themselves). */
-    async keys() {
+    async keys(): Promise<ApiKeysJson> {
       const records = await store.apiKeys.list();
       const at = now();
       return { version: shapes.version, keys: records.map((record) => shapes.apiKey(record, at)) };
@@ -241,7 +263,7 @@ export function createDashboardApi({ store, shapes, defaultWindow, workspace, no
      * `{ version, key, id, name, roles, expiresAt }`, the only time the key is shown.
      * @throws DashboardRequestError 400 for a bad body, 409 when a key has the name.
      */
-    async createKey(body: unknown) {
+    async createKey(body: unknown): Promise<CreatedApiKeyJson> {
       const { name, roles, expiresInDays } = keyRequest(body);
       const at = now();
       const created = await store.apiKeys.create({
@@ -264,7 +286,7 @@ export function createDashboardApi({ store, shapes, defaultWindow, workspace, no
     },
 
     /** Revokes the active key with this id (not a name). @throws DashboardRequestError 404 when there is none. */
-    async revokeKey(id: string) {
+    async revokeKey(id: string): Promise<RevokedApiKeyJson> {
       const record = (await store.apiKeys.list()).find((candidate) => candidate.id === id);
       if (!record || record.revokedAt !== null || !(await store.apiKeys.revoke(record.id))) {
         throw new DashboardRequestError(404, `no active API key has id "${id}"`);

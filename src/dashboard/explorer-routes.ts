@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import type { LogStore } from '@grpcforge/runtime';
+import type { CatalogJson, ExplorerCallJson, ExplorerTargetsJson, StoreJsonVersion } from '@grpcforge/runtime/vocabulary';
 import { DashboardRequestError, readJsonBody } from './api.js';
 import { explorerCallRequest, explorerCommands, explorerTargets } from './explorer.js';
 import type { DashboardWorkspace } from './workspace.js';
@@ -9,7 +10,7 @@ export interface CatalogRoutesOptions {
   readonly store: LogStore;
   readonly workspace: DashboardWorkspace;
   /** The `version` of every answer (the dashboard's JSON version). */
-  readonly version: number;
+  readonly version: StoreJsonVersion;
 }
 
 /**
@@ -19,14 +20,18 @@ export interface CatalogRoutesOptions {
 export function registerCatalogRoutes(app: Hono, { store, workspace, version }: CatalogRoutesOptions): void {
   const catalog = workspace.catalog ?? { problem: 'the dashboard was started without the workspace contracts' };
   // The catalog is computed once, at start-up: its answer is a constant.
-  const catalogBody = catalog.services ? JSON.stringify({ version, services: catalog.services }) : undefined;
+  const catalogBody = catalog.services
+    ? JSON.stringify({ version, services: catalog.services } satisfies CatalogJson)
+    : undefined;
 
   app.get('/api/v1/catalog', (c) => {
     if (catalogBody === undefined) return c.json({ error: catalog.problem }, 503);
     return c.body(catalogBody, 200, { 'Content-Type': 'application/json' });
   });
 
-  app.get('/api/v1/explorer/targets', async (c) => c.json({ version, targets: await explorerTargets(store, workspace) }));
+  app.get('/api/v1/explorer/targets', async (c) =>
+    c.json({ version, targets: await explorerTargets(store, workspace) } satisfies ExplorerTargetsJson),
+  );
 
   app.post('/api/v1/explorer/call', async (c) => {
     const explorer = workspace.explorer;
@@ -42,6 +47,6 @@ export function registerCatalogRoutes(app: Hono, { store, workspace, version }: 
       method: request.method,
       ...outcome,
       commands: explorerCommands(request, explorer.tls),
-    });
+    } satisfies ExplorerCallJson);
   });
 }

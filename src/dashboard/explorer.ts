@@ -1,4 +1,5 @@
 import type { LogStore } from '@grpcforge/runtime';
+import type { ExplorerCommandsJson, ExplorerTarget } from '@grpcforge/runtime/vocabulary';
 import { DashboardRequestError } from './api.js';
 import type { DashboardWorkspace, ExplorerCallRequest } from './workspace.js';
 
@@ -19,19 +20,7 @@ export const EXPLORER_MAX_RESPONSE_BYTES = 1024 * 1024;
 export const API_KEY_PLACEHOLDER = '$GRPCFORGE_API_KEY';
 export const BEARER_TOKEN_PLACEHOLDER = '$GRPCFORGE_BEARER_TOKEN';
 
-/** An address the explorer may call. */
-export interface ExplorerTarget {
-  /** `HOST:PORT`. */
-  readonly target: string;
-  /** `instance`: a serving `grpcforge serve` registered in the store; `listen`: the `listen:` of `grpcforge.yaml`. */
-  readonly from: 'instance' | 'listen';
-  /** The service of `grpcforge.yaml`, `auth`. */
-  readonly service: string;
-  /** Fully-qualified services it serves. */
-  readonly services: readonly string[];
-  /** The instance's id, for `instance` targets. */
-  readonly instanceId?: string;
-}
+export type { ExplorerTarget } from '@grpcforge/runtime/vocabulary';
 
 /**
  * The targets: every serving instance in the store (newest first), then every `listen:` address of the workspace
@@ -169,7 +158,7 @@ const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 export function explorerCommands(
   request: ExplorerCallRequest & { deadlineGiven: boolean },
   tls: { readonly caFile: string | undefined } | undefined,
-): { grpcforge: string; bufCurl: string } {
+): ExplorerCommandsJson {
   const method = request.method.replace(/^\//, '');
   const headers: string[] = Object.entries(request.metadata).map(([name, value]) => `-H ${quote(`${name}: ${value}`)}`);
   if (request.apiKey !== undefined) headers.push(`-H "x-api-key: ${API_KEY_PLACEHOLDER}"`);

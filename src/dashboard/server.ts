@@ -1,4 +1,5 @@
 import { hostPort } from '@grpcforge/runtime/admin';
+import { etag } from 'hono/etag';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -10,30 +11,28 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import type { LogStore } from '@grpcforge/runtime';
-import { DashboardRequestError, createDashboardApi, readJsonBody, type DashboardShapes, type DashboardWindow } from './api.js';
+import type { DashboardPageConfigJson } from '@grpcforge/runtime/vocabulary';
+import {
+  DASHBOARD_WINDOWS,
+  DashboardRequestError,
+  createDashboardApi,
+  readJsonBody,
+  type DashboardShapes,
+  type DashboardWindow,
+} from './api.js';
 import { renderInstancesPage } from './pages/instances.js';
 import { renderCatalogPage } from './pages/catalog.js';
 import { renderExplorerPage } from './pages/explorer.js';
 import { renderKeysPage } from './pages/keys.js';
-import { DASHBOARD_CSS } from './pages/layout.js';
+import { DASHBOARD_CSS, withPageConfig } from './pages/layout.js';
 import { renderMethodsPage } from './pages/methods.js';
 import { renderOverviewPage } from './pages/overview.js';
 import { renderRequestPage, renderRequestsPage } from './pages/requests.js';
 import { renderMapPage } from './pages/map.js';
 import { renderTailPage } from './pages/tail.js';
 import { renderTimelinePage } from './pages/timeline.js';
-import { commonScript } from './scripts/common.js';
-import { INSTANCES_SCRIPT } from './scripts/instances.js';
-import { CATALOG_SCRIPT } from './scripts/catalog.js';
-import { EXPLORER_SCRIPT } from './scripts/explorer.js';
-import { KEYS_SCRIPT } from './scripts/keys.js';
 import { registerCatalogRoutes } from './explorer-routes.js';
-import { METHODS_SCRIPT } from './scripts/methods.js';
-import { OVERVIEW_SCRIPT } from './scripts/overview.js';
-import { REQUEST_SCRIPT, REQUESTS_SCRIPT } from './scripts/requests.js';
-import { MAP_SCRIPT } from './scripts/map.js';
-import { TAIL_SCRIPT } from './scripts/tail.js';
-import { TIMELINE_SCRIPT } from './scripts/timeline.js';
+import { loadBrowserModules } from './browser-modules.js';
 import { accessControl, cookieNames, type HostRule } from './access.js';
 import { callsAfter } from './tail.js';
 import type { DashboardWorkspace } from './workspace.js';
@@ -81,7 +80,7 @@ export async function createDashboardApp({
   workspace,
 }: DashboardAppOptions): Promise<Hono> {
   const api = createDashboardApi({ store, shapes, defaultWindow, workspace });
-  const uplot = await readUplotAssets();
+  const [uplot, browserModules] = await Promise.all([readUplotAssets(), loadBrowserModules()]);
   const access = accessControl({ hosts, token });
   const app = new Hono();
 
@@ -91,7 +90,8 @@ export async function createDashboardApp({
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Referrer-Policy', 'no-referrer');
     c.header('X-Frame-Options', 'DENY');
-    c.header('Cache-Control', 'no-store');
+    // Pages and the API are never stored; assets set their own (revalidated) policy.
+    if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   });
   app.onError((error, c) => {
     if (error instanceof DashboardRequestError) return c.json({ error: error.message }, error.status);
@@ -101,42 +101,38 @@ export async function createDashboardApp({
   app.notFound((c) => c.json({ error: `not found: ${c.req.path}` }, 404));
   app.use(access.hostCheck);
 
-  // Pages and assets carry no data: they are served without the token.
-  // Rendered once, at start-up.
-  for (const [path, html] of Object.entries({
-    '/': renderOverviewPage(defaultWindow),
-    '/timeline': renderTimelinePage(defaultWindow),
-    '/map': renderMapPage(defaultWindow),
-    '/requests': renderRequestsPage(),
-    '/requests/:requestId': renderRequestPage(),
-    '/tail': renderTailPage(),
-    '/instances': renderInstancesPage(),
-    '/methods': renderMethodsPage(defaultWindow),
-    '/keys': renderKeysPage(),
-    '/catalog': renderCatalogPage(),
-    '/explorer': renderExplorerPage(),
+  // Pages and assets carry no data: they are served without the token. Each page is rendered once, at its first
+  // request: it names the CSRF cookie, whose name carries the bound port, known once listening.
+  const pageConfig = (): DashboardPageConfigJson => ({
+    csrfCookie: cookieNames(hosts.port()).csrf,
+    windowMs: Object.fromEntries(Object.entries(DASHBOARD_WINDOWS).map(([name, { windowMs }]) => [name, windowMs])),
+  });
+  for (const [path, render] of Object.entries({
+    '/': () => renderOverviewPage(defaultWindow),
+    '/timeline': () => renderTimelinePage(defaultWindow),
+    '/map': () => renderMapPage(defaultWindow),
+    '/requests': renderRequestsPage,
+    '/requests/:requestId': renderRequestPage,
+    '/tail': renderTailPage,
+    '/instances': renderInstancesPage,
+    '/methods': () => renderMethodsPage(defaultWindow),
+    '/keys': renderKeysPage,
+    '/catalog': renderCatalogPage,
+    '/explorer': renderExplorerPage,
   })) {
-    app.get(path, (c) => c.html(html));
+    let html: string | undefined;
+    app.get(path, (c) => c.html((html ??= withPageConfig(render(), pageConfig()))));
   }
   app.get('/favicon.ico', (c) => c.body(null, 204));
+  // Assets are revalidated (their URLs carry no version: a new grpcforge serves new files under the same names).
+  app.use('/assets/*', etag(), async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'no-cache');
+  });
   const asset = (type: string, body: string) => () =>
     new Response(body, { headers: { 'Content-Type': `${type}; charset=utf-8` } });
-  // Made at its first request: the CSRF cookie's name carries the bound port, known once listening.
-  let common: string | undefined;
-  app.get('/assets/common.js', () => asset('text/javascript', (common ??= commonScript(cookieNames(hosts.port()).csrf)))());
-  for (const [name, script] of Object.entries({
-    overview: OVERVIEW_SCRIPT,
-    timeline: TIMELINE_SCRIPT,
-    map: MAP_SCRIPT,
-    requests: REQUESTS_SCRIPT,
-    request: REQUEST_SCRIPT,
-    tail: TAIL_SCRIPT,
-    instances: INSTANCES_SCRIPT,
-    methods: METHODS_SCRIPT,
-    keys: KEYS_SCRIPT,
-    catalog: CATALOG_SCRIPT,
-    explorer: EXPLORER_SCRIPT,
-  })) {
+  // The page modules and common.js, which they import (`./common.js`), as ES modules.
+  for (const [name, script] of browserModules) {
     app.get(`/assets/${name}.js`, asset('text/javascript', script));
   }
   app.get('/assets/dashboard.css', asset('text/css', DASHBOARD_CSS));

@@ -4,6 +4,11 @@
  * no buf.
  */
 
+import type { CatalogService, ExplorerCallAnswer } from '@grpcforge/runtime/vocabulary';
+
+// The catalog's and the explorer's answers are JSON shapes of the API, declared with the others.
+export type { CatalogMethod, CatalogService, ExplorerCallAnswer } from '@grpcforge/runtime/vocabulary';
+
 /** One service of `grpcforge.yaml`. */
 export interface WorkspaceService {
   /** Its name in `grpcforge.yaml`, for example `user`. */
@@ -30,43 +35,6 @@ export interface DashboardWorkspace {
 export type DashboardCatalog =
   | { readonly services: readonly CatalogService[]; readonly problem?: undefined }
   | { readonly services?: undefined; readonly problem: string };
-
-/** One proto service of the workspace: served by a service of `grpcforge.yaml`, or consumed by one. */
-export interface CatalogService {
-  /** Fully-qualified name, `auth.v1.AuthService`. */
-  readonly service: string;
-  /** The .proto file that declares it, relative to the contract root. */
-  readonly file: string;
-  /** Its leading comment; empty when none. */
-  readonly comment: string;
-  readonly deprecated: boolean;
-  /** Names (in `grpcforge.yaml`) of the services that serve it, sorted. */
-  readonly servedBy: readonly string[];
-  /** Names of the services that consume it, sorted. */
-  readonly consumedBy: readonly string[];
-  /** In declaration order. */
-  readonly methods: readonly CatalogMethod[];
-}
-
-/** One RPC of a catalog service. */
-export interface CatalogMethod {
-  /** `Login`. */
-  readonly name: string;
-  /** `auth.v1.AuthService/Login`, as `grpcforge call` and the explorer take it. */
-  readonly method: string;
-  /** The gRPC path, `/auth.v1.AuthService/Login`. */
-  readonly path: string;
-  readonly kind: 'unary' | 'serverStreaming' | 'clientStreaming' | 'bidiStreaming';
-  readonly comment: string;
-  readonly deprecated: boolean;
-  readonly idempotency: 'unknown' | 'noSideEffects' | 'idempotent';
-  /** Fully-qualified request and response message names. */
-  readonly inputType: string;
-  readonly outputType: string;
-  /** Proto-JSON templates of the request and the response: every field with a placeholder of its type. */
-  readonly requestTemplate: unknown;
-  readonly responseTemplate: unknown;
-}
 
 /** The explorer's side in the CLI: how it calls, and what its commands must say about TLS. */
 export interface DashboardExplorer {
@@ -99,24 +67,4 @@ export interface ExplorerCallRequest {
   /** Keep at most this many responses, and this many bytes of their JSON; past either, stop reading. */
   readonly maxResponses: number;
   readonly maxResponseBytes: number;
-}
-
-/** What a call answered. */
-export interface ExplorerCallAnswer {
-  /** gRPC status code name, `OK`, `UNAUTHENTICATED`, … */
-  readonly status: string;
-  readonly statusCode: number;
-  /** The status message; empty on OK. */
-  readonly message: string;
-  /** Response headers and trailers (binary ones base64), each name with its values. */
-  readonly headers: Readonly<Record<string, readonly string[]>>;
-  readonly trailers: Readonly<Record<string, readonly string[]>>;
-  /** From sending the first request to the status, in ms (reflection not counted). */
-  readonly durationMs: number;
-  /** Responses in proto JSON, in order. */
-  readonly responses: readonly unknown[];
-  /** The responses were cut at one of the limits; `status` is then CANCELLED. */
-  readonly truncated: boolean;
-  /** Where the method's descriptors came from: `reflection`, or `contracts` when the server has no reflection. */
-  readonly descriptors: 'reflection' | 'contracts';
 }

@@ -203,8 +203,9 @@ describe('grpcforge dashboard: access', { timeout: 120_000 }, () => {
       }
       assert.equal((await statusFor('other.internal')).status, 403);
       // The pages read the CSRF cookie by the server's name for it (its bound port), not by the address's port.
-      const common = await statusFor('dash.internal', '/assets/common.js');
-      assert.ok(common.body.includes(`"grpcforge_csrf_${String(otherPort)}="`), 'common.js names the CSRF cookie');
+      const page = await statusFor('dash.internal', '/');
+      assert.ok(page.body.includes(`"csrfCookie":"grpcforge_csrf_${String(otherPort)}"`), 'the page names the CSRF cookie');
+      assert.equal((await statusFor('dash.internal', '/assets/common.js')).status, 200);
     } finally {
       opened.stop();
       await opened.exited;

@@ -22,6 +22,14 @@ import {
   timelineBucketJson,
 } from '../output/store-json.js';
 import { formatTable } from '../output/table.js';
+import type {
+  ApiKeysJson,
+  CreatedApiKeyJson,
+  RequestJson,
+  RequestsJson,
+  StatsJson,
+  StatusJson,
+} from '@grpcforge/runtime/vocabulary';
 import { escapeText } from '../output/escape.js';
 
 /** `1 call`, `2 calls`. */
@@ -134,7 +142,7 @@ export async function runKeysCreate(flags: KeysCreateFlags, command: Command): P
         name: record.name,
         roles: record.roles,
         expiresAt: isoTime(record.expiresAt),
-      });
+      } satisfies CreatedApiKeyJson);
       return;
     }
     out(key);
@@ -150,7 +158,11 @@ export async function runKeysList(flags: { json?: boolean }, command: Command): 
   await withStore(command, async (store) => {
     const records = await store.apiKeys.list();
     const now = Date.now();
-    if (flags.json) return printJson({ version: STORE_JSON_VERSION, keys: records.map((record) => apiKeyJson(record, now)) });
+    if (flags.json)
+      return printJson({
+        version: STORE_JSON_VERSION,
+        keys: records.map((record) => apiKeyJson(record, now)),
+      } satisfies ApiKeysJson);
     printTable(
       ['ID', 'NAME', 'PREFIX', 'ROLES', 'STATE', 'CREATED', 'EXPIRES', 'LAST USED', 'REQUESTS'],
       records.map((record) => [
@@ -195,14 +207,15 @@ export async function runLogs(flags: LogsFlags, command: Command): Promise<void>
     if (flags.requestId !== undefined) {
       const log = await store.logs.get(flags.requestId);
       if (!log) throw new UserError('unknown-request', `no stored call has request id "${flags.requestId}"`);
-      if (flags.json) return printJson({ version: STORE_JSON_VERSION, log: requestLogJson(log) });
+      if (flags.json) return printJson({ version: STORE_JSON_VERSION, log: requestLogJson(log) } satisfies RequestJson);
       for (const [key, value] of Object.entries(requestLogJson(log)))
         out(`${key.padEnd(17)} ${escapeText(String(value ?? '-'))}`);
       return;
     }
     const logs = await store.logs.list(query);
     const nextBefore = logs.length === limit ? (logs.at(-1)?.id ?? null) : null;
-    if (flags.json) return printJson({ version: STORE_JSON_VERSION, logs: logs.map(requestLogJson), nextBefore });
+    if (flags.json)
+      return printJson({ version: STORE_JSON_VERSION, logs: logs.map(requestLogJson), nextBefore } satisfies RequestsJson);
     printTable(
       ['TIME', 'METHOD', 'STATUS', 'MS', 'PRINCIPAL', 'PEER', 'REQUEST ID', 'ERROR'],
       logs.map((log) => [
@@ -250,7 +263,7 @@ export async function runStats(flags: StatsFlags, command: Command): Promise<voi
         timeline: timeline.map(timelineBucketJson),
         recentErrors: recentErrors.map(requestLogJson),
         dropped,
-      });
+      } satisfies StatsJson);
     }
     out(`calls in the last ${formatDuration(windowMs)}: ${totals.calls}, success ${(totals.successRate * 100).toFixed(2)}%`);
     out(
@@ -298,7 +311,10 @@ export async function runStatus(flags: { json?: boolean; all?: boolean }, comman
       now,
     );
     if (flags.json) {
-      return printJson({ version: STORE_JSON_VERSION, instances: instances.map((instance) => instanceJson(instance, now)) });
+      return printJson({
+        version: STORE_JSON_VERSION,
+        instances: instances.map((instance) => instanceJson(instance, now)),
+      } satisfies StatusJson);
     }
     printTable(
       ['SERVICE', 'STATUS', 'ADDRESS', 'PID', 'HOST', 'UPTIME', 'HEARTBEAT', 'RESTARTS', 'CALLS', 'DROPPED'],

@@ -3,21 +3,38 @@ import { Status } from 'nice-grpc-common';
 import type { DashboardShapes } from '../../dashboard/api.js';
 import { describeDropped, totalDropped, type ListedInstance } from '@grpcforge/runtime/admin';
 import type { ApiKeyRecord, CallStats, MethodCallStats, RequestLog, ServerInstance, TimelineBucket } from '@grpcforge/runtime';
+import type {
+  ApiKeyJson,
+  ApiKeyStateJson,
+  CallStatsJson,
+  DroppedJson,
+  InstanceJson,
+  IsoTime,
+  MethodStatsJson,
+  RequestLogJson,
+  StoreJsonVersion,
+  TimelineBucketJson,
+} from '@grpcforge/runtime/vocabulary';
 
 /**
  * The `--json` shapes of `logs`, `stats`, `status` and `keys` (shape version 2, documented in the README): camelCase
  * keys; a status as `statusCode` (number) and `status` (name); times as ISO 8601 UTC with milliseconds; durations in
  * ms, sizes in bytes; lists as arrays, never JSON inside a string. Fields may be added, never renamed or removed.
  */
-export const STORE_JSON_VERSION = 2;
+export const STORE_JSON_VERSION: StoreJsonVersion = 2;
 
-/** ISO 8601 with milliseconds, or null. */
-export const isoTime = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+/** ISO 8601 with milliseconds, or null for null. */
+export function isoTime(ms: number): IsoTime;
+export function isoTime(ms: number | null): IsoTime | null;
+export function isoTime(ms: number | null): IsoTime | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
 
 /** 5 → `NOT_FOUND`; a code nice-grpc does not name stays its number as a string. */
 export const statusName = (code: number): string => Status[code] ?? String(code);
 
-export function requestLogJson(log: RequestLog) {
+/** One stored call, as `logs --json` prints it. */
+export function requestLogJson(log: RequestLog): RequestLogJson {
   return {
     id: log.id,
     requestId: log.requestId,
@@ -40,7 +57,8 @@ export function requestLogJson(log: RequestLog) {
   };
 }
 
-export function callStatsJson(stats: CallStats) {
+/** The totals of a set of calls, as `stats --json` prints them. */
+export function callStatsJson(stats: CallStats): CallStatsJson {
   return {
     calls: stats.calls,
     ok: stats.ok,
@@ -63,16 +81,21 @@ export function callStatsJson(stats: CallStats) {
   };
 }
 
-export const methodStatsJson = (stats: MethodCallStats) => ({
+/** One method's totals. */
+export const methodStatsJson = (stats: MethodCallStats): MethodStatsJson => ({
   service: stats.service,
   method: stats.method,
   ...callStatsJson(stats),
 });
 
-export const timelineBucketJson = (bucket: TimelineBucket) => ({ start: isoTime(bucket.start), ...callStatsJson(bucket) });
+/** One bucket of a timeline. */
+export const timelineBucketJson = (bucket: TimelineBucket): TimelineBucketJson => ({
+  start: isoTime(bucket.start),
+  ...callStatsJson(bucket),
+});
 
 /** `status --json`'s shape of one instance; `restarts`: the earlier runs folded into it. */
-export function instanceJson(instance: ListedInstance, now: number) {
+export function instanceJson(instance: ListedInstance, now: number): InstanceJson {
   return {
     id: instance.id,
     service: instance.service,
@@ -92,7 +115,8 @@ export function instanceJson(instance: ListedInstance, now: number) {
   };
 }
 
-export function apiKeyJson(record: ApiKeyRecord, now: number) {
+/** `keys list --json`'s shape of one key (never the key itself); its state as of `now` (ms since the epoch). */
+export function apiKeyJson(record: ApiKeyRecord, now: number): ApiKeyJson {
   return {
     id: record.id,
     name: record.name,
@@ -108,13 +132,13 @@ export function apiKeyJson(record: ApiKeyRecord, now: number) {
 }
 
 /** `active`, `revoked` or `expired`. */
-export function apiKeyState(record: ApiKeyRecord, now: number): 'active' | 'revoked' | 'expired' {
+export function apiKeyState(record: ApiKeyRecord, now: number): ApiKeyStateJson {
   if (record.revokedAt !== null) return 'revoked';
   return record.expiresAt !== null && record.expiresAt <= now ? 'expired' : 'active';
 }
 
 /** Rows dropped by the instances of a window, summed (as of their last heartbeats). */
-export function droppedJson(instances: readonly ServerInstance[]) {
+export function droppedJson(instances: readonly ServerInstance[]): DroppedJson {
   const droppedBy = { queueFull: 0, writeError: 0, storeGone: 0 };
   for (const instance of instances) {
     droppedBy.queueFull += instance.droppedBy.queueFull;

@@ -12,6 +12,6 @@ export function renderCatalogPage(): string {
     header: '<span class="muted">the services of grpcforge.yaml, from the contracts</span>',
     main: `<div id="catalog"></div>
 ${emptyNote('no service: grpcforge.yaml serves and consumes none')}`,
-    scripts: ['/assets/catalog.js'],
+    module: '/assets/catalog.js',
   });
 }

@@ -50,6 +50,6 @@ export function renderExplorerPage(): string {
 <pre id="command-grpcforge"></pre>
 <pre id="command-buf-curl"></pre>
 </section>`,
-    scripts: ['/assets/explorer.js'],
+    module: '/assets/explorer.js',
   });
 }

@@ -32,6 +32,6 @@ export function renderInstancesPage(): string {
 </div>
 ${emptyTable('instances', COLUMNS, 'text')}
 <p id="empty" class="muted" hidden></p>`,
-    scripts: ['/assets/instances.js'],
+    module: '/assets/instances.js',
   });
 }

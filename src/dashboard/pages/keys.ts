@@ -22,6 +22,6 @@ export function renderKeysPage(): string {
 </div>
 ${emptyTable('keys', COLUMNS, 'text')}
 ${emptyNote('no API key yet')}`,
-    scripts: ['/assets/keys.js'],
+    module: '/assets/keys.js',
   });
 }

@@ -1,6 +1,9 @@
+import type { DashboardPageConfigJson } from '@grpcforge/runtime/vocabulary';
+
 /**
- * The shell every page shares: a static HTML document with no data in it, the nav bar, and the page's scripts
- * (`/assets/common.js` first: the token, the API and the helpers every page script uses). No build step.
+ * The shell every page shares: a static HTML document with no data in it, the nav bar, and the page's module
+ * (`/assets/NAME.js`, built from `src/dashboard/browser/NAME.ts`; it imports `/assets/common.js`: the token, the API
+ * and the helpers every page uses). No script logic is written here.
  */
 
 /** Escapes text for HTML content and attribute values. */
@@ -20,6 +23,9 @@ export function emptyTable(id: string, columns: readonly string[], className?: s
 
 /** The note (`#empty`) a page script shows when its table has no rows. */
 export const emptyNote = (text: string): string => `<p id="empty" class="muted" hidden>${escapeHtml(text)}</p>`;
+
+/** Where {@link withPageConfig} puts the page's settings. */
+const PAGE_CONFIG_SLOT = '<!-- dashboard-config -->';
 
 /** The pages of the nav bar, in its order. */
 const NAV = [
@@ -45,18 +51,23 @@ export interface PageShell {
   /** Trusted HTML (built by the page modules, no data in it). */
   readonly header?: string;
   readonly main: string;
-  /** Extra stylesheets and scripts, after the shared ones. */
+  /** Extra stylesheets, before the shared one. */
   readonly styles?: readonly string[];
-  readonly scripts: readonly string[];
+  /** Classic scripts the module relies on (uPlot's browser build, which defines the global `uPlot`). */
+  readonly scripts?: readonly string[];
+  /** The page's module, `/assets/NAME.js`: run after the document is parsed and the classic scripts ran. */
+  readonly module: string;
 }
 
 /** The HTML of one page. */
-export function renderPage({ title, nav, header = '', main, styles = [], scripts }: PageShell): string {
+export function renderPage({ title, nav, header = '', main, styles = [], scripts = [], module }: PageShell): string {
   const links = NAV.map(
     ({ id, href, label }) => `<a href="${href}"${id === nav ? ' aria-current="page"' : ''}>${escapeHtml(label)}</a>`,
   ).join('');
   const css = [...styles, '/assets/dashboard.css'].map((href) => `<link rel="stylesheet" href="${href}">`).join('\n');
-  const js = ['/assets/common.js', ...scripts].map((src) => `<script src="${src}"></script>`).join('\n');
+  const js = [...scripts.map((src) => `<script src="${src}"></script>`), `<script type="module" src="${module}"></script>`].join(
+    '\n',
+  );
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -65,6 +76,7 @@ export function renderPage({ title, nav, header = '', main, styles = [], scripts
 <meta name="referrer" content="no-referrer">
 <title>${escapeHtml(title)} · grpcforge dashboard</title>
 ${css}
+${PAGE_CONFIG_SLOT}
 </head>
 <body>
 <nav id="nav"><strong>grpcforge</strong>${links}</nav>
@@ -80,6 +92,15 @@ ${js}
 </body>
 </html>
 `;
+}
+
+/**
+ * The page with its settings for the modules, as JSON in `<script type="application/json" id="dashboard-config">`
+ * (data, not code: the CSP's `script-src 'self'` does not apply to it). `<` is escaped so no value ends the element.
+ */
+export function withPageConfig(html: string, config: DashboardPageConfigJson): string {
+  const json = JSON.stringify(config).replace(/</g, '\\u003c');
+  return html.replace(PAGE_CONFIG_SLOT, () => `<script type="application/json" id="dashboard-config">${json}</script>`);
 }
 
 /** The stylesheet of every page. */

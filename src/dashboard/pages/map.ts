@@ -18,6 +18,6 @@ ${emptyNote('grpcforge.yaml declares no services')}
 ${emptyTable('nodes', ['service', 'serves', 'calls', 'rate /s', 'error rate', 'p95 ms'])}</section>
 <section aria-label="consumes"><h2>consumes</h2>
 ${emptyTable('edges', ['from', 'to', 'proto service', 'calls', 'rate /s', 'error rate', 'p95 ms'])}</section>`,
-    scripts: ['/assets/map.js'],
+    module: '/assets/map.js',
   });
 }

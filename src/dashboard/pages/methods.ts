@@ -32,6 +32,6 @@ export function renderMethodsPage(defaultWindow: DashboardWindow): string {
 ${emptyNote('no call in this window')}
 <p class="muted">impact = p95 ms × calls per second over the window: where time is spent. Bytes are the window's
 totals. Click a column to sort by it (again to reverse).</p>`,
-    scripts: ['/assets/methods.js'],
+    module: '/assets/methods.js',
   });
 }

@@ -32,6 +32,7 @@ export function renderOverviewPage(defaultWindow: DashboardWindow): string {
 ${emptyTable('services', ['service', 'calls', 'rate /s', 'error rate', 'p50 ms', 'p95 ms', 'p99 ms', 'status codes'])}
 </section>`,
     styles: ['/assets/uPlot.min.css'],
-    scripts: ['/assets/uPlot.iife.min.js', '/assets/overview.js'],
+    scripts: ['/assets/uPlot.iife.min.js'],
+    module: '/assets/overview.js',
   });
 }

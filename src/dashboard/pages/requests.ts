@@ -38,7 +38,7 @@ export function renderRequestsPage(): string {
 ${CALLS_TABLE}
 ${emptyNote('no stored call matches')}
 <div class="pager"><button type="button" id="first-page">newest</button><button type="button" id="next-page" disabled>older →</button><span id="page-info" class="muted"></span></div>`,
-    scripts: ['/assets/requests.js'],
+    module: '/assets/requests.js',
   });
 }
 
@@ -49,6 +49,6 @@ export function renderRequestPage(): string {
     nav: 'requests',
     header: '<a href="/requests">← all requests</a>',
     main: '<dl id="columns" class="columns"></dl>',
-    scripts: ['/assets/request.js'],
+    module: '/assets/request.js',
   });
 }

@@ -8,6 +8,6 @@ export function renderTailPage(): string {
     nav: 'tail',
     header: '<button type="button" id="pause">Pause</button>\n<span id="tail-state" class="muted">connecting…</span>',
     main: CALLS_TABLE,
-    scripts: ['/assets/tail.js'],
+    module: '/assets/tail.js',
   });
 }

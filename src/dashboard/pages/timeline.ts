@@ -18,6 +18,7 @@ export function renderTimelinePage(defaultWindow: DashboardWindow): string {
 ${emptyTable('buckets', ['start', 'calls', 'errors', 'p50 ms', 'p95 ms', 'p99 ms', 'status codes'])}
 </section>`,
     styles: ['/assets/uPlot.min.css'],
-    scripts: ['/assets/uPlot.iife.min.js', '/assets/timeline.js'],
+    scripts: ['/assets/uPlot.iife.min.js'],
+    module: '/assets/timeline.js',
   });
 }
