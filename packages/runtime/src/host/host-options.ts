@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { ServerCredentials } from '@grpc/grpc-js';
 import { expandEnvReferences } from '../client/target.js';
 import type { LogStore } from '../logstore/create-log-store.js';
-import { redactConnectionString } from '../logstore/postgres-connection.js';
+import { redactConnectionString } from '../logstore/redact-connection-string.js';
 import type { AuthOptions } from '../middleware/auth.js';
 import type { OtlpProtocol, TelemetryOptions } from '../telemetry/options.js';
 import { ServiceHostError, messageOf } from './host-error.js';
