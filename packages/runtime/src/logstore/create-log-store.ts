@@ -125,8 +125,8 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
   const writes = options.writer ?? true;
   if (writes) {
     writer.attach(
-      opened.inlineWriter
-        ? inlineTransport(writer, createWriterCore(dialect, opened.inlineWriter, core))
+      opened.openInlineWriter
+        ? inlineTransport(writer, createWriterCore(dialect, opened.openInlineWriter(), core))
         : workerTransport(writer, startWriterWorker({ dialect: dialect.module, location, connect, ...core })),
     );
     const probe = await writer.request((seq) => ({ type: 'probe', seq }));

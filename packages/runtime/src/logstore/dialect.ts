@@ -40,10 +40,10 @@ export interface OpenedLogStore {
    */
   isAccessError?(error: unknown): boolean;
   /**
-   * The writer on this thread's own connection, when the database exists only on it (SQLite's `:memory:`): the store
-   * then writes here, after the current turn, instead of in a writer thread.
+   * Opens the writer on this thread's own connection (after the migrations), when the database exists only on it
+   * (SQLite's `:memory:`): the store then writes here, after the current turn, instead of in a writer thread.
    */
-  readonly inlineWriter?: LogStoreWriteConnection;
+  openInlineWriter?(): LogStoreWriteConnection;
 }
 
 /**
