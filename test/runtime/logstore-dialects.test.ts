@@ -1,25 +1,43 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createLogStore, type CallRecord, type LogStore } from '../../packages/runtime/src/index.ts';
+import { postgresDialect } from '../../packages/runtime/src/logstore/dialects/postgres/dialect.ts';
+import { sqliteDialect } from '../../packages/runtime/src/logstore/dialects/sqlite/dialect.ts';
+import {
+  createLogStore,
+  registerLogStoreDialect,
+  type CallRecord,
+  type LogStore,
+  type LogStoreCapabilities,
+} from '../../packages/runtime/src/index.ts';
+import { kyselySqliteDialect } from '../helpers/kysely-sqlite-dialect/dialect.ts';
 import { requestIdOf } from '../helpers/dashboard.ts';
 import { postgresAvailable, startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { tempDir } from '../helpers/workspace.ts';
 
 // One suite, every dialect (as kysely's own tests run theirs): SQLite always; PostgreSQL when GRPCFORGE_TEST_PG_URL
-// is set or initdb is installed (a throwaway cluster; .ci/run installs postgresql, so CI runs both).
+// is set or initdb is installed (a throwaway cluster; .ci/run installs postgresql, so CI runs both); and a third
+// engine that exists only in test/helpers/kysely-sqlite-dialect/, registered here, which proves the seam: a new engine
+// is its own folder and one registerLogStoreDialect call, and passes this suite as the built-in ones do.
+
+registerLogStoreDialect(kyselySqliteDialect);
 
 interface Dialect {
-  readonly name: 'sqlite' | 'postgres';
+  readonly name: string;
+  /** What the shared code does differently for it. */
+  readonly capabilities: LogStoreCapabilities;
   /** A new, empty store's URL. */
   fresh(): Promise<string>;
 }
 
 let postgres: TestPostgres | undefined;
-const dialects: Dialect[] = [{ name: 'sqlite', fresh: async () => `sqlite:${join(await tempDir(), 'store.db')}` }];
+const dialects: Dialect[] = [
+  { ...sqliteDialect, fresh: async () => `sqlite:${join(await tempDir(), 'store.db')}` },
+  { ...kyselySqliteDialect, fresh: async () => `kysely-sqlite:${join(await tempDir(), 'store.db')}` },
+];
 if (postgresAvailable()) {
   dialects.push({
-    name: 'postgres',
+    ...postgresDialect,
     fresh: async () => {
       postgres ??= await startTestPostgres();
       return postgres.createDatabase('dialects');
@@ -175,7 +193,7 @@ for (const dialect of dialects) {
       }
     });
 
-    test('a NUL in a text column loses no row (PostgreSQL refuses U+0000 in text: it is stored as U+FFFD)', async () => {
+    test('a NUL in a text column loses no row (where text refuses U+0000, as PostgreSQL does, it is stored as U+FFFD)', async () => {
       const store = await createLogStore({ url: await dialect.fresh() });
       try {
         const hostile = { ...call(1), errorMessage: 'bad\u0000input', principal: 'jwt:ev\u0000il' };
@@ -184,7 +202,7 @@ for (const dialect of dialects) {
         await store.flush();
         assert.deepEqual([store.counters().written, store.counters().dropped], [9, 0]);
         const stored = await store.logs.get(hostile.requestId);
-        const nul = dialect.name === 'postgres' ? '\uFFFD' : '\u0000';
+        const nul = dialect.capabilities.acceptsNulInText ? '\u0000' : '\uFFFD';
         assert.deepEqual([stored?.errorMessage, stored?.principal], [`bad${nul}input`, `jwt:ev${nul}il`]);
       } finally {
         await store.close();

@@ -45,14 +45,3 @@ export function resolveLogStoreUrl(url: string): ResolvedLogStoreUrl {
       `schemes known: ${known})`,
   );
 }
-
-/**
- * A registered dialect by its module, as the writer thread finds it (it imports the module itself).
- * @throws Error when the module does not export a dialect under that name.
- */
-export async function importLogStoreDialect(module: LogStoreDialect['module']): Promise<LogStoreDialect> {
-  const exports = (await import(module.url)) as Record<string, unknown>;
-  const dialect = exports[module.exportName] as LogStoreDialect | undefined;
-  if (!dialect?.openWriter) throw new Error(`${module.url} exports no log store dialect "${module.exportName}"`);
-  return dialect;
-}

@@ -5,7 +5,7 @@
  * network) delays rows, never a call.
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { importLogStoreDialect } from './dialect-registry.js';
+import type { LogStoreDialect } from './dialect.js';
 import type { WriterOptions } from './log-writer.js';
 import { createWriterCore, startWriterLoop } from './writer-core.js';
 import type { WriterRequest } from './writer-protocol.js';
@@ -22,7 +22,9 @@ function drain(messages: MessagePort, first: WriterRequest): WriterRequest[] {
   return requests;
 }
 
-const dialect = await importLogStoreDialect(options.dialect);
+// The dialect comes from its own module: objects do not cross threads, and the registry would load every engine.
+const dialect = ((await import(options.dialect.url)) as Record<string, LogStoreDialect | undefined>)[options.dialect.exportName];
+if (!dialect?.openWriter) throw new Error(`${options.dialect.url} exports no log store dialect "${options.dialect.exportName}"`);
 const connection = await dialect.openWriter(options.location, options.connect ?? {});
 const push = startWriterLoop(
   createWriterCore(dialect, connection, options),
