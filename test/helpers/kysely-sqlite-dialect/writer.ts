@@ -47,7 +47,10 @@ export function createKyselySqliteWriteConnection(db: Kysely<LogStoreDatabase>):
             insertRows: async (batches) => {
               const rows = [...rowsOf(batches)];
               for (let at = 0; at < rows.length; at += ROWS_PER_STATEMENT)
-                await connection.insertInto('request_logs').values(rows.slice(at, at + ROWS_PER_STATEMENT)).execute();
+                await connection
+                  .insertInto('request_logs')
+                  .values(rows.slice(at, at + ROWS_PER_STATEMENT))
+                  .execute();
             },
             readRollups: (deltas) =>
               Promise.all(

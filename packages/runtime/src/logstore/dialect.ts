@@ -33,7 +33,7 @@ export interface OpenedLogStore {
   /** Names the store in messages: a path, or a URL without its password. */
   readonly label: string;
   /** Turns a failure into the error to throw: which store, what the engine answered, what to check. */
-  explain(error: unknown): Error;
+  readonly explain: (error: unknown) => Error;
   /**
    * Whether a failed migration failed because the store cannot be written (then {@link OpenedLogStore.explain} says
    * so rather than naming the migration). @defaultValue never

@@ -218,7 +218,12 @@ export function workerTransport(writer: LogWriter, worker: Worker): WriterTransp
 
 /** A transport that runs the writer on this thread, after the current turn (for `:memory:` stores). */
 export function inlineTransport(writer: LogWriter, handle: WriterHandler): WriterTransport {
-  const push = startWriterLoop(handle, (reply) => writer.receive(reply), () => {}, setImmediate);
+  const push = startWriterLoop(
+    handle,
+    (reply) => writer.receive(reply),
+    () => {},
+    setImmediate,
+  );
   return {
     send: (request) => push([request]),
     end: async () => {},

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { LogStoreDialect, LogStoreWriteConnection } from './dialect.js';
 import { N, S, STRING_STRIDE, NUMBER_STRIDE, type RowBatch } from './row-batch.js';
 import { HOUR_MS, MINUTE_MS, RollupAccumulator, mergedRollupRow, type RollupDelta } from './rollups.js';

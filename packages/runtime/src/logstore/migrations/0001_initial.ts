@@ -6,9 +6,7 @@ export const createMigration0001 = (types: DialectColumnTypes): Migration => ({
   async up(db: Kysely<unknown>) {
     await db.schema
       .createTable('request_logs')
-      .addColumn('id', types.rowId, (column) =>
-        types.autoIncrement ? column.primaryKey().autoIncrement() : column.primaryKey(),
-      )
+      .addColumn('id', types.rowId, (column) => (types.autoIncrement ? column.primaryKey().autoIncrement() : column.primaryKey()))
       .addColumn('request_id', 'text', (column) => column.notNull())
       .addColumn('started_at', 'bigint', (column) => column.notNull())
       .addColumn('service', 'text', (column) => column.notNull())

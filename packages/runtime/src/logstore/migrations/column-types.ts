@@ -1,8 +1,7 @@
 import type { ColumnDataType } from 'kysely';
-import type { LogStoreDialect } from '../dialect.js';
 
 /**
- * What the migrations write differently by engine, from its dialect ({@link LogStoreDialect.columnTypes}). SQLite's
+ * What the migrations write differently by engine, from its dialect (`LogStoreDialect.columnTypes`). SQLite's
  * are the ones the migrations always wrote (its stores stay as they were); PostgreSQL gets the closest exact type:
  * `real` there would be a 4-byte float, and it has no autoincrement integer key but `bigserial`, and `bytea` instead
  * of `blob`.

@@ -51,7 +51,9 @@ export const postgresDialect: LogStoreDialect = {
   isTransient: (error) => {
     const code = (error as { code?: unknown } | null)?.code;
     if (typeof code !== 'string') {
-      return /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable/i.test(String(error));
+      return /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable/i.test(
+        String(error),
+      );
     }
     return code.startsWith('08') || TRANSIENT_CODES.has(code) || SOCKET_CODES.has(code);
   },
