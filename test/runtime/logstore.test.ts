@@ -210,10 +210,10 @@ describe('log store (SQLite file, writer thread)', () => {
   test('a store written by the previous version is migrated: rollups backfilled from its rows', async () => {
     const path = join(await tempDir(), 'v2.db');
     const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(path) }) });
-    const previous = { '0001_initial': createMigration0001(sqliteDialect.columnTypes), '0002_stats_indexes': migration0002 } satisfies Record<
-      string,
-      Migration
-    >;
+    const previous = {
+      '0001_initial': createMigration0001(sqliteDialect.columnTypes),
+      '0002_stats_indexes': migration0002,
+    } satisfies Record<string, Migration>;
     const { error } = await new Migrator({ db: old, provider: { getMigrations: async () => previous } }).migrateToLatest();
     assert.equal(error, undefined);
     const rows = Array.from({ length: 500 }, (_, index) => {
