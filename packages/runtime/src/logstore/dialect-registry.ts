@@ -21,6 +21,17 @@ export function registerLogStoreDialect(dialect: LogStoreDialect): void {
 registerLogStoreDialect(sqliteDialect);
 registerLogStoreDialect(postgresDialect);
 
+const schemeOf = (url: string) => /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
+
+/** The dialect that opens a store URL (see {@link resolveLogStoreUrl}), or undefined when none does. */
+export function findLogStoreDialect(url: string): LogStoreDialect | undefined {
+  const scheme = schemeOf(url);
+  return (
+    (scheme === undefined ? undefined : bySchemes.get(scheme.toLowerCase())) ??
+    dialects.find((candidate) => candidate.acceptsUrl?.(url))
+  );
+}
+
 /** A store URL read: the dialect that opens it and what it points at (a path, a connection string). */
 export interface ResolvedLogStoreUrl {
   readonly dialect: LogStoreDialect;
@@ -34,11 +45,9 @@ export interface ResolvedLogStoreUrl {
  * schemes accepted.
  */
 export function resolveLogStoreUrl(url: string): ResolvedLogStoreUrl {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
-  const dialect =
-    (scheme === undefined ? undefined : bySchemes.get(scheme.toLowerCase())) ??
-    dialects.find((candidate) => candidate.acceptsUrl?.(url));
+  const dialect = findLogStoreDialect(url);
   if (dialect) return { dialect, location: dialect.locationOf(url) };
+  const scheme = schemeOf(url);
   const known = [...bySchemes.keys()].map((name) => `${name}:`).join(', ');
   throw new Error(
     `unsupported log store URL${scheme ? ` (scheme ${scheme}:)` : ''} (expected sqlite:<path>, sqlite::memory: or postgres://…; ` +

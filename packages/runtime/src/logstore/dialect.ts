@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { OptionalFeature } from '../optional-packages.js';
 import type { CallRollupTable, LogStoreDatabase } from './database.js';
 import type { DialectColumnTypes } from './migrations/column-types.js';
 import type { PostgresSettings } from './dialects/postgres/connection.js';
@@ -115,6 +116,8 @@ export interface LogStoreDialect {
   readonly columnTypes: DialectColumnTypes;
   /** What the shared code does differently for this engine. */
   readonly capabilities: LogStoreCapabilities;
+  /** The optional feature whose packages this engine loads (`postgres`: pg), for the service's install check. @defaultValue none */
+  readonly optionalFeature?: OptionalFeature;
   /** The longest pause between two retries of a write, in ms (they start at 10 ms and double). */
   readonly maxRetryPauseMs: number;
   /**

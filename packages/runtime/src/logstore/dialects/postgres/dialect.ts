@@ -22,6 +22,7 @@ export const postgresDialect: LogStoreDialect = {
   module: { url: import.meta.url, exportName: 'postgresDialect' },
   columnTypes: { rowId: 'bigserial', double: 'double precision', bytes: 'bytea', autoIncrement: false, clusteredRollups: false },
   capabilities: { commitMayBeLost: true, acceptsNulInText: false },
+  optionalFeature: 'postgres',
   maxRetryPauseMs: 1000,
   locationOf: (url) => url,
   openReader: async (connectionString, options) => {
