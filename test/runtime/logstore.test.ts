@@ -11,6 +11,7 @@ import { createLogStore } from '../../packages/runtime/src/logstore/create-log-s
 import { createRequestId } from '../../packages/runtime/src/logstore/request-id.ts';
 import { LogWriter, startWriterWorker, workerTransport } from '../../packages/runtime/src/logstore/log-writer.ts';
 import { createMigration0001 } from '../../packages/runtime/src/logstore/migrations/0001_initial.ts';
+import { sqliteDialect } from '../../packages/runtime/src/logstore/dialects/sqlite/dialect.ts';
 import { migration0002 } from '../../packages/runtime/src/logstore/migrations/0002_stats_indexes.ts';
 import { repoRoot, tempDir } from '../helpers/workspace.ts';
 import { createTestApiKey } from '../helpers/api-keys.ts';
@@ -210,10 +211,10 @@ describe('log store (SQLite file, writer thread)', () => {
   test('a store written by the previous version is migrated: rollups backfilled from its rows', async () => {
     const path = join(await tempDir(), 'v2.db');
     const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(path) }) });
-    const previous = { '0001_initial': createMigration0001('sqlite'), '0002_stats_indexes': migration0002 } satisfies Record<
-      string,
-      Migration
-    >;
+    const previous = {
+      '0001_initial': createMigration0001(sqliteDialect.columnTypes),
+      '0002_stats_indexes': migration0002,
+    } satisfies Record<string, Migration>;
     const { error } = await new Migrator({ db: old, provider: { getMigrations: async () => previous } }).migrateToLatest();
     assert.equal(error, undefined);
     const rows = Array.from({ length: 500 }, (_, index) => {
@@ -327,7 +328,7 @@ describe('log store (SQLite file, writer thread)', () => {
     await (await createLogStore({ url: `sqlite:${path}`, writer: false })).close(); // migrated
     const errors: string[] = [];
     const writer = new LogWriter({ batchSize: 10, flushIntervalMs: 1000, onError: (message) => errors.push(message) });
-    const worker = startWriterWorker({ dialect: 'sqlite', path });
+    const worker = startWriterWorker({ dialect: sqliteDialect.module, location: path });
     writer.attach(workerTransport(writer, worker));
     for (let index = 0; index < 10; index++) writer.record(call(index));
     await writer.flush();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { redactConnectionString } from '../../packages/runtime/src/logstore/postgres-connection.ts';
-import { storeLocationOf } from '../../packages/runtime/src/logstore/create-log-store.ts';
+import { resolveLogStoreUrl } from '../../packages/runtime/src/logstore/dialect-registry.ts';
+import { redactConnectionString } from '../../packages/runtime/src/logstore/redact-connection-string.ts';
 
 test('store URLs in messages never hold a password, wherever the URL put it', () => {
   const cases = [
@@ -20,8 +20,9 @@ test('store URLs in messages never hold a password, wherever the URL put it', ()
 
 test('an unsupported store URL is named by its scheme only', () => {
   assert.throws(
-    () => storeLocationOf('mysql://root:s3cret@db/x'),
+    () => resolveLogStoreUrl('mysql://root:s3cret@db/x'),
     (error: Error) => error.message.startsWith('unsupported log store URL (scheme mysql:)') && !error.message.includes('s3cret'),
   );
-  assert.deepEqual(storeLocationOf('POSTGRESQL://u@h/db'), { dialect: 'postgres', connectionString: 'POSTGRESQL://u@h/db' });
+  const resolved = resolveLogStoreUrl('POSTGRESQL://u@h/db');
+  assert.deepEqual([resolved.dialect.name, resolved.location], ['postgres', 'POSTGRESQL://u@h/db']);
 });

@@ -7,8 +7,8 @@
  */
 export { hostPort } from './host-port.js';
 export { describeEnvValue, resolveEnvValue } from './client/env.js';
-export { redactConnectionString } from './logstore/postgres-connection.js';
+export { redactConnectionString } from './logstore/redact-connection-string.js';
 export { describeDropped, totalDropped } from './logstore/writer-protocol.js';
-export type { PostgresSettings } from './logstore/postgres-connection.js';
+export type { PostgresSettings } from './logstore/dialects/postgres/connection.js';
 export { foldRestarts, isInstanceRunning, selectInstances, UNRESPONSIVE_LISTED_MS } from './logstore/instances.js';
 export type { InstanceSelection, ListedInstance } from './logstore/instances.js';

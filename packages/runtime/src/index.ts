@@ -117,6 +117,19 @@ export type {
 // The request-log store, for a team's own reports.
 export { createLogStore } from './logstore/create-log-store.js';
 export type { ApiKeyStore, InstanceStore, LogStore, LogStoreOptions } from './logstore/create-log-store.js';
+export { registerLogStoreDialect } from './logstore/dialect-registry.js';
+export type {
+  LogStoreCapabilities,
+  LogStoreConnectOptions,
+  LogStoreDialect,
+  LogStoreRowWriter,
+  LogStoreWriteConnection,
+  OpenedLogStore,
+} from './logstore/dialect.js';
+export type { DialectColumnTypes } from './logstore/migrations/column-types.js';
+export type { CallRollupTable, LogStoreDatabase } from './logstore/database.js';
+export type { RowBatch } from './logstore/row-batch.js';
+export type { RollupDelta } from './logstore/rollups.js';
 export type { CallKind, CallRecord } from './logstore/call-record.js';
 export type { ApiKeyRecord, ApiKeyRejection, CreateApiKeyOptions, CreateApiKeyResult } from './logstore/api-keys.js';
 export type { LogQuery, RequestLog, RequestLogs } from './logstore/request-logs.js';

@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { ServerCredentials } from '@grpc/grpc-js';
 import { EnvReferenceError, expandEnvReferences, type EnvironmentValues } from '../vocabulary/env-references.js';
 import type { LogStore } from '../logstore/create-log-store.js';
-import { redactConnectionString } from '../logstore/postgres-connection.js';
+import { redactConnectionString } from '../logstore/redact-connection-string.js';
 import type { AuthOptions } from '../middleware/auth.js';
 import type { OtlpProtocol, TelemetryOptions } from '../telemetry/options.js';
 import { ServiceHostError, messageOf, type ServiceHostErrorCode } from './host-error.js';

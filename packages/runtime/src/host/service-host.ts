@@ -5,7 +5,7 @@ import type { ServiceRegistration } from '../server/service-registration.js';
 import type { RunningServer } from '../server/start-server.js';
 import type { LogStore } from '../logstore/create-log-store.js';
 import type { InstanceRegistration } from '../logstore/instances.js';
-import { redactConnectionString } from '../logstore/postgres-connection.js';
+import { redactConnectionString } from '../logstore/redact-connection-string.js';
 import type { LogWriterCounters } from '../logstore/log-writer.js';
 import { describeDropped } from '../logstore/writer-protocol.js';
 import type { RunningStub } from '../stub/start-stub.js';

@@ -1,9 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { CallRecord } from './call-record.js';
-import type { SqliteWriterOptions } from './sqlite-writer.js';
-import type { PostgresSettings } from './postgres-connection.js';
-import type { PostgresWriterOptions } from './postgres-writer.js';
+import type { LogStoreConnectOptions, LogStoreDialect } from './dialect.js';
 import { RowBatchBuilder } from './row-batch.js';
+import { startWriterLoop, type WriterCoreOptions, type WriterHandler } from './writer-core.js';
 import { totalDropped, type DropReason, type DroppedBy, type WriterReply, type WriterRequest } from './writer-protocol.js';
 
 /** Options of the request-log writer. */
@@ -182,10 +181,13 @@ export class LogWriter {
   }
 }
 
-/** What the writer thread opens: a SQLite file, or a PostgreSQL database. */
-export type WriterOptions =
-  | ({ readonly dialect: 'sqlite' } & SqliteWriterOptions)
-  | ({ readonly dialect: 'postgres'; readonly settings: PostgresSettings } & PostgresWriterOptions);
+/** What the writer thread opens: the dialect (where the thread imports it), what it points at, and how it writes. */
+export interface WriterOptions extends WriterCoreOptions {
+  readonly dialect: LogStoreDialect['module'];
+  /** The store, as the dialect opens it: a path, a connection string. */
+  readonly location: string;
+  readonly connect?: LogStoreConnectOptions;
+}
 
 /** Starts the writer thread (`writer-worker`, next to this module: `.ts` when running from source under tsx). */
 export function startWriterWorker(options: WriterOptions): Worker {
@@ -215,9 +217,15 @@ export function workerTransport(writer: LogWriter, worker: Worker): WriterTransp
 }
 
 /** A transport that runs the writer on this thread, after the current turn (for `:memory:` stores). */
-export function inlineTransport(writer: LogWriter, handle: (request: WriterRequest) => WriterReply): WriterTransport {
+export function inlineTransport(writer: LogWriter, handle: WriterHandler): WriterTransport {
+  const push = startWriterLoop(
+    handle,
+    (reply) => writer.receive(reply),
+    () => {},
+    setImmediate,
+  );
   return {
-    send: (request) => setImmediate(() => writer.receive(handle(request))),
+    send: (request) => push([request]),
     end: async () => {},
   };
 }

@@ -1,15 +1,12 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import { columnTypes, type StoreDialect } from './column-types.js';
+import type { DialectColumnTypes } from './column-types.js';
 
 /** Request logs, API keys and server instances. */
-export const createMigration0001 = (dialect: StoreDialect): Migration => ({
+export const createMigration0001 = (types: DialectColumnTypes): Migration => ({
   async up(db: Kysely<unknown>) {
-    const types = columnTypes(dialect);
     await db.schema
       .createTable('request_logs')
-      .addColumn('id', types.rowId, (column) =>
-        dialect === 'postgres' ? column.primaryKey() : column.primaryKey().autoIncrement(),
-      )
+      .addColumn('id', types.rowId, (column) => (types.autoIncrement ? column.primaryKey().autoIncrement() : column.primaryKey()))
       .addColumn('request_id', 'text', (column) => column.notNull())
       .addColumn('started_at', 'bigint', (column) => column.notNull())
       .addColumn('service', 'text', (column) => column.notNull())

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { LogStoreDatabase } from '../database.js';
 import { HOUR_MS, RollupAccumulator, mergedRollupRow } from '../rollups.js';
-import { columnTypes, type StoreDialect } from './column-types.js';
+import type { DialectColumnTypes } from './column-types.js';
 
 /** The row counters an instance's heartbeat stores. */
 const INSTANCE_COUNTER_COLUMNS = [
@@ -21,8 +21,7 @@ const BACKFILL_CHUNK = 20_000;
  * drill-down uses (a request id is found through its time), so a row costs one index append instead of four B-tree
  * inserts; server instances report their row counters.
  */
-export function createMigration0003(dialect: StoreDialect, onProgress: MigrationProgress = () => {}): Migration {
-  const types = columnTypes(dialect);
+export function createMigration0003(types: DialectColumnTypes, onProgress: MigrationProgress = () => {}): Migration {
   return {
     async up(untyped: Kysely<unknown>) {
       // One transaction: a crash during the backfill leaves the store as the previous version wrote it, and the next
@@ -49,8 +48,8 @@ export function createMigration0003(dialect: StoreDialect, onProgress: Migration
           .addColumn('response_messages', 'bigint', (column) => column.notNull())
           .addColumn('latency_sketch', types.bytes, (column) => column.notNull())
           .addPrimaryKeyConstraint('call_rollups_pk', ['bucket_ms', 'bucket_start', 'service', 'method', 'status_code'])
-          // Clustered on the key: a rollup is found and rewritten in place, without a second B-tree (SQLite only).
-          .$call((table) => (dialect === 'sqlite' ? table.modifyEnd(sql`without rowid`) : table))
+          // Clustered on the key where the engine can: a rollup is found and rewritten in place, without a second B-tree.
+          .$call((table) => (types.clusteredRollups ? table.modifyEnd(sql`without rowid`) : table))
           .execute();
 
         for (const index of [

@@ -1,5 +1,5 @@
 import type { Migration, MigrationProvider } from 'kysely';
-import type { StoreDialect } from './column-types.js';
+import type { DialectColumnTypes } from './column-types.js';
 import { createMigration0001 } from './0001_initial.js';
 import { migration0002 } from './0002_stats_indexes.js';
 import { createMigration0003, type MigrationProgress } from './0003_rollups.js';
@@ -9,17 +9,17 @@ import { migration0004 } from './0004_trace_id.js';
  * Every migration, by name, in order. They are modules, not files read at run time, so they ship inside the
  * bundle. Add a new one as `000N_<what>.ts` and list it here; never edit one that has shipped.
  */
-export function migrationProvider(dialect: StoreDialect, onProgress?: MigrationProgress): MigrationProvider {
+export function migrationProvider(types: DialectColumnTypes, onProgress?: MigrationProgress): MigrationProvider {
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
       return {
-        '0001_initial': createMigration0001(dialect),
+        '0001_initial': createMigration0001(types),
         '0002_stats_indexes': migration0002,
-        '0003_rollups': createMigration0003(dialect, onProgress),
+        '0003_rollups': createMigration0003(types, onProgress),
         '0004_trace_id': migration0004,
       };
     },
   };
 }
 
-export type { MigrationProgress, StoreDialect };
+export type { DialectColumnTypes, MigrationProgress };

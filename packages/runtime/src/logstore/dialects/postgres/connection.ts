@@ -1,5 +1,5 @@
 import type { Pool, PoolConfig, types as PgTypes } from 'pg';
-import { importOptional } from '../optional-packages.js';
+import { importOptional } from '../../../optional-packages.js';
 
 /** Connection settings of a PostgreSQL store (documented in the README's log store section). */
 export interface PostgresSettings {
@@ -49,25 +49,4 @@ export async function openPostgresPool(settings: PostgresSettings, role: 'reader
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
-}
-
-/** Query parameters of a libpq URL that hold secrets. */
-const SECRET_PARAMETERS = ['password', 'sslpassword', 'sslkey'];
-
-/**
- * A store URL fit for messages: the password of a `postgres://` URL (in its user info or its query) as `***`;
- * any other text unchanged. A URL that does not parse is named by its scheme only, since it may hide a password
- * where a parser would not look.
- */
-export function redactConnectionString(url: string): string {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return `${url.slice(0, url.indexOf('://') + 3)}…`;
-  }
-  if (parsed.password) parsed.password = '***';
-  for (const name of SECRET_PARAMETERS) if (parsed.searchParams.has(name)) parsed.searchParams.set(name, '***');
-  return parsed.toString();
 }

@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { createLogStore, type CallRecord, type LogStore, type LogStoreCapabilities } from '../../packages/runtime/src/index.ts';
+import { requestIdOf } from './dashboard.ts';
+import { createTestApiKey } from './api-keys.ts';
+
+/** One engine as the shared suite sees it. */
+export interface SuiteDialect {
+  readonly name: string;
+  /** What the shared code does differently for it. */
+  readonly capabilities: LogStoreCapabilities;
+  /** A new, empty store's URL. */
+  fresh(): Promise<string>;
+}
+
+export const MINUTE = 60_000;
+const base = Math.floor(Date.now() / MINUTE) * MINUTE - 30 * MINUTE;
+
+/** Call `index`: every 7th NOT_FOUND, every 11th INTERNAL; durations 1..100 ms; two principals. */
+export function call(index: number, startedAt = base + index * 997): CallRecord {
+  const statusCode = index % 11 === 0 ? 13 : index % 7 === 0 ? 5 : 0;
+  return {
+    requestId: requestIdOf(startedAt, index),
+    startedAt,
+    service: index % 3 === 0 ? 'user.v1.UserService' : 'auth.v1.AuthService',
+    method: index % 3 === 0 ? 'GetUser' : 'Login',
+    kind: 'unary',
+    statusCode,
+    durationMs: (index % 100) + 1 + 0.25,
+    principal: index % 2 === 0 ? 'apikey:ci-bot' : null,
+    apiKeyId: index % 2 === 0 ? 'key-1' : null,
+    peer: '127.0.0.1:5000',
+    requestBytes: index,
+    responseBytes: 2 * index,
+    requestMessages: 1,
+    responseMessages: 1,
+    errorMessage: statusCode === 0 ? null : `failed ${index}`,
+    traceId: index % 5 === 0 ? index.toString(16).padStart(32, '0') : null,
+  };
+}
+
+const CALLS = Array.from({ length: 1500 }, (_, index) => call(index));
+
+async function withStore<T>(url: string, use: (store: LogStore) => Promise<T>): Promise<T> {
+  const store = await createLogStore({ url });
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Registers the shared log-store suite for one dialect: calls read back, statistics, two writers on one store, a NUL
+ * in text, API keys, instances, retention. Every engine runs the same tests.
+ */
+export function describeLogStoreDialect(dialect: SuiteDialect): void {
+  describe(`log store on ${dialect.name}`, { timeout: 120_000 }, () => {
+    let url: string;
+    before(async () => {
+      url = await dialect.fresh();
+      await withStore(url, async (store) => {
+        for (const record of CALLS) assert.equal(store.logs.record(record), true);
+        await store.flush();
+        assert.equal(store.counters().written, CALLS.length);
+      });
+    });
+
+    test('calls read back column for column; filters and pages', async () => {
+      await withStore(url, async (store) => {
+        const sample = CALLS[77];
+        assert.ok(sample);
+        const stored = await store.logs.get(sample.requestId);
+        assert.ok(stored);
+        const { id, ...record } = stored;
+        assert.deepEqual(record, sample);
+        assert.equal(typeof id, 'number');
+
+        const newest = await store.logs.list({ limit: 3 });
+        assert.deepEqual(
+          newest.map((log) => log.requestId),
+          CALLS.slice(-3)
+            .reverse()
+            .map((record) => record.requestId),
+        );
+        const next = await store.logs.list({ limit: 3, beforeId: newest.at(-1)?.id ?? 0 });
+        assert.equal(next[0]?.requestId, CALLS.at(-4)?.requestId);
+
+        const expectCount = async (
+          query: Parameters<LogStore['logs']['list']>[0],
+          predicate: (record: CallRecord) => boolean,
+        ) => {
+          const logs = await store.logs.list({ ...query, limit: 5000 });
+          assert.equal(logs.length, CALLS.filter(predicate).length, JSON.stringify(query));
+        };
+        await expectCount({ statusCode: 5 }, (record) => record.statusCode === 5);
+        await expectCount({ errorsOnly: true }, (record) => record.statusCode !== 0);
+        await expectCount({ service: 'user.v1.UserService', method: 'GetUser' }, (record) => record.method === 'GetUser');
+        await expectCount({ principal: 'apikey:ci-bot' }, (record) => record.principal === 'apikey:ci-bot');
+        await expectCount({ minDurationMs: 90 }, (record) => record.durationMs >= 90);
+        await expectCount({ since: base + 600_000 }, (record) => record.startedAt >= base + 600_000);
+      });
+    });
+
+    test('statistics from the rollups: totals, per service and method, timeline, exact', async () => {
+      await withStore(url, async (store) => {
+        const window = { since: base };
+        const summary = await store.statistics.summary(window);
+        const errors = CALLS.filter((record) => record.statusCode !== 0).length;
+        assert.deepEqual([summary.calls, summary.errors, summary.minMs, summary.maxMs], [CALLS.length, errors, 1.25, 100.25]);
+        assert.deepEqual(summary.byStatus, [
+          { statusCode: 0, calls: CALLS.filter((record) => record.statusCode === 0).length },
+          { statusCode: 5, calls: CALLS.filter((record) => record.statusCode === 5).length },
+          { statusCode: 13, calls: CALLS.filter((record) => record.statusCode === 13).length },
+        ]);
+        assert.equal(
+          summary.requestBytes,
+          CALLS.reduce((sum, record) => sum + record.requestBytes, 0),
+        );
+        const exact = await store.statistics.exactSummary(window);
+        assert.ok(Math.abs(summary.p95Ms - exact.p95Ms) <= exact.p95Ms * 0.02, `${summary.p95Ms} vs ${exact.p95Ms}`);
+
+        const breakdown = await store.statistics.breakdown(window, { both: ['auth.v1.AuthService', 'user.v1.UserService'] });
+        assert.deepEqual(
+          breakdown.services.map((service) => [service.service, service.calls]),
+          [
+            ['auth.v1.AuthService', CALLS.filter((record) => record.method === 'Login').length],
+            ['user.v1.UserService', CALLS.filter((record) => record.method === 'GetUser').length],
+          ],
+        );
+        assert.equal(breakdown.groups.both?.calls, CALLS.length);
+        assert.deepEqual(
+          (await store.statistics.methods(window)).map((method) => method.method),
+          ['Login', 'GetUser'],
+        );
+        const timeline = await store.statistics.timeline(window, 5 * MINUTE);
+        assert.equal(
+          timeline.reduce((sum, bucket) => sum + bucket.calls, 0),
+          CALLS.length,
+        );
+        assert.ok(timeline.every((bucket) => bucket.start % (5 * MINUTE) === 0));
+      });
+    });
+
+    test('two writers on one store (replicas) add up, in the same minutes', async () => {
+      const shared = await dialect.fresh();
+      const [first, second] = await Promise.all([createLogStore({ url: shared }), createLogStore({ url: shared })]);
+      try {
+        const now = Math.floor(Date.now() / MINUTE) * MINUTE;
+        for (let index = 0; index < 2000; index++) {
+          const record = { ...call(index, now - 120_000 + (index % 60) * 1000), requestId: requestIdOf(now, index) };
+          (index % 2 === 0 ? first : second).logs.record(record);
+          if (index % 250 === 0) await Promise.all([first.flush(), second.flush()]);
+        }
+        await Promise.all([first.flush(), second.flush()]);
+        const summary = await first.statistics.summary({ since: now - 180_000 });
+        assert.equal(summary.calls, 2000);
+        assert.deepEqual([first.counters().written, second.counters().written], [1000, 1000]);
+        assert.equal((await second.logs.list({ limit: 5000 })).length, 2000);
+      } finally {
+        await Promise.all([first.close(), second.close()]);
+      }
+    });
+
+    test('a NUL in a text column loses no row (where text refuses U+0000, as PostgreSQL does, it is stored as U+FFFD)', async () => {
+      const store = await createLogStore({ url: await dialect.fresh() });
+      try {
+        const hostile = { ...call(1), errorMessage: 'bad\u0000input', principal: 'jwt:ev\u0000il' };
+        for (let index = 2; index < 10; index++) store.logs.record(call(index));
+        store.logs.record(hostile);
+        await store.flush();
+        assert.deepEqual([store.counters().written, store.counters().dropped], [9, 0]);
+        const stored = await store.logs.get(hostile.requestId);
+        const nul = dialect.capabilities.acceptsNulInText ? '\u0000' : '\uFFFD';
+        assert.deepEqual([stored?.errorMessage, stored?.principal], [`bad${nul}input`, `jwt:ev${nul}il`]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('API keys: created, verified, use counted through the writer, revoked', async () => {
+      await withStore(url, async (store) => {
+        const { key, record } = await createTestApiKey(store, { name: 'dialect-bot', roles: ['admin'], now: Date.now() });
+        const verified = await store.apiKeys.verify(key);
+        assert.equal(verified.ok, true);
+        for (let use = 0; use < 3; use++) store.apiKeys.countUse(record.id, 1_700_000_000_000 + use);
+        await store.flush();
+        const listed = (await store.apiKeys.list()).find((entry) => entry.id === record.id);
+        assert.deepEqual([listed?.requestCount, listed?.lastUsedAt, listed?.roles], [3, 1_700_000_000_002, ['admin']]);
+        assert.equal(await store.apiKeys.revoke('dialect-bot'), true);
+        assert.deepEqual(await store.apiKeys.verify(key), { ok: false, reason: 'revoked' });
+      });
+    });
+
+    test('server instances: registered, kept alive with counters, listed', async () => {
+      await withStore(url, async (store) => {
+        const startedAt = Date.now();
+        for (const id of ['replica-a', 'replica-b']) {
+          await store.instances.register({
+            id,
+            service: 'auth',
+            address: '127.0.0.1:50051',
+            pid: 42,
+            host: 'ci',
+            startedAt,
+            services: ['auth.v1.AuthService'],
+          });
+        }
+        await store.instances.heartbeat('replica-b', 'stopped');
+        const instances = await store.instances.list();
+        const byId = new Map(instances.map((instance) => [instance.id, instance]));
+        assert.equal(byId.get('replica-a')?.state, 'serving');
+        assert.equal(byId.get('replica-b')?.state, 'stopped');
+        assert.deepEqual(byId.get('replica-a')?.services, ['auth.v1.AuthService']);
+      });
+    });
+
+    test('retention removes old calls and their rollups, in chunks', async () => {
+      const pruned = await dialect.fresh();
+      const old = Date.now() - 3 * 86_400_000;
+      await withStore(pruned, async (store) => {
+        for (let index = 0; index < 300; index++) store.logs.record(call(index, old + index));
+        store.logs.record(call(999, Date.now()));
+        await store.flush();
+      });
+      // Opened with a retention of a day: the first prune runs at open; close waits for it.
+      await (await createLogStore({ url: pruned, retentionMs: 86_400_000 })).close();
+      await withStore(pruned, async (store) => {
+        assert.equal((await store.logs.list({ limit: 1000 })).length, 1);
+        assert.equal((await store.statistics.summary({ since: old - MINUTE })).calls, 1);
+      });
+    });
+  });
+}
