@@ -21,10 +21,12 @@ export {
 
 // Handlers and their context.
 export type { HandlerContext, HandlerContextExtension } from './server/context.js';
-export { describePrincipal, requirePrincipal, requireRole } from './auth/principal.js';
-export type { Principal, PrincipalContext } from './auth/principal.js';
+export { PRINCIPAL_KINDS, describePrincipal, requirePrincipal, requireRole } from './auth/principal.js';
+export type { Principal, PrincipalContext, PrincipalKind } from './auth/principal.js';
+export { authFailure, defineAuthenticator } from './auth/authenticator.js';
+export type { AuthCredential, Authenticator, AuthenticatorOutcome } from './auth/authenticator.js';
 export { AUTH_MESSAGES, createAuthRefusalLog } from './auth/refusals.js';
-export type { AuthRefusal, AuthRefusalLogOptions, AuthRefusalReason } from './auth/refusals.js';
+export type { AuthFailure, AuthRefusal, AuthRefusalLogOptions, AuthRefusalReason } from './auth/refusals.js';
 export { defineAuthHooks, defineLoggingHooks } from './server/service-hooks.js';
 export type { AuthHooks, LoggingHooks } from './server/service-hooks.js';
 export type { AuthHookCall } from './server/service-hooks.js';
