@@ -28,6 +28,8 @@ export type { AuthCredential, Authenticator, AuthenticatorOutcome } from './auth
 export { AUTH_MESSAGES, createAuthRefusalLog } from './auth/refusals.js';
 export type { AuthFailure, AuthRefusal, AuthRefusalLogOptions, AuthRefusalReason } from './auth/refusals.js';
 export { defineAuthHooks, defineLoggingHooks } from './server/service-hooks.js';
+export { defineMiddleware } from './server/service-middleware.js';
+export type { ServiceMiddlewareContext, ServiceMiddlewareList } from './server/service-middleware.js';
 export type { AuthHooks, LoggingHooks } from './server/service-hooks.js';
 export type { AuthHookCall } from './server/service-hooks.js';
 
@@ -88,6 +90,8 @@ export type {
   ServiceHostOverrides,
   StubHostOptions,
 } from './host/service-host.js';
+export { readServerModule } from './host/generated-module.js';
+export type { GeneratedServerModule, GeneratedStubModule, ResolvedServerModule } from './host/generated-module.js';
 export { ServiceHostError } from './host/host-error.js';
 export type { ServiceHostErrorCode } from './host/host-error.js';
 export { ALLOW_GRPC_TRACE_ENV, grpcTracing, installGrpcLogger, maskCredentials } from './host/grpc-logging.js';

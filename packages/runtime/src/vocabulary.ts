@@ -5,4 +5,11 @@
  * included, and a value is defined once instead of being copied between layers and kept equal by tests.
  * @packageDocumentation
  */
-export {};
+export {
+  GENERATED_SERVER_MODULE_EXPORTS,
+  GENERATED_SERVER_MODULE_PATH,
+  GENERATED_STUB_MODULE_EXPORTS,
+  OPTIONAL_SERVER_MODULE_EXPORTS,
+  SERVICE_MIDDLEWARE_PATH,
+  generatedStubModulePath,
+} from './vocabulary/generated-module.js';
