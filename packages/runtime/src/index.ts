@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 export { ClientError, Metadata, ServerError, Status } from 'nice-grpc';
-export type { CallContext, CallOptions } from 'nice-grpc';
+export type { CallContext, CallOptions, ServerMiddleware } from 'nice-grpc';
 
 // Answering with a status.
 export {
