@@ -152,7 +152,10 @@ describe('README handler guide', () => {
         controller,
         stream: client.listSessions({}, { metadata: bearer('admin-token'), signal: controller.signal })[Symbol.asyncIterator](),
       }));
-      for (const { stream } of held) assert.equal((await stream.next()).value?.session?.subject, 'ada');
+      for (const { stream } of held) {
+        const next = await stream.next();
+        assert.equal(next.done ? undefined : next.value.session?.subject, 'ada');
+      }
       await assert.rejects(
         first(client.listSessions({}, { metadata: bearer('admin-token') })),
         status(Status.RESOURCE_EXHAUSTED, 'more than 2 calls in flight'),

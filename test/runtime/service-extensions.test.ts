@@ -81,7 +81,7 @@ before(async () => {
     middleware,
     onUnexpectedError: (error) => unexpected.push(error instanceof Error ? error.message : String(error)),
   });
-  client = createServiceClient(EchoDefinition, { target: server.address }) as unknown as EchoClient;
+  client = createServiceClient(EchoDefinition, { target: server.address });
 });
 
 after(async () => {

@@ -1,5 +1,6 @@
 // A type test, compiled by `npm run typecheck` (never run): what the service's middleware add to the context reaches
 // the handlers' context type, and only that. Each @ts-expect-error fails the compile when its line compiles.
+/* eslint-disable @typescript-eslint/no-unsafe-return -- the refused lines read what the types do not have */
 import type {
   HandlerContext,
   Principal,

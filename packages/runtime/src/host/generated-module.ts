@@ -24,7 +24,7 @@ export interface GeneratedServerModule<ServiceContext = unknown> {
   /** From the user-owned src/middleware/logging.ts. */
   readonly loggingHooks?: LoggingHooks;
   /** From the user-owned src/middleware/index.ts; a module generated before it existed has none. */
-  readonly middleware?: ServiceMiddlewareList<ServiceContext, object>;
+  readonly middleware?: ServiceMiddlewareList<ServiceContext>;
 }
 
 /** {@link GeneratedServerModule} as the service host uses it: every optional export there, empty when absent. */

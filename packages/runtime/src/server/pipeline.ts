@@ -15,7 +15,7 @@ export interface PipelineOptions<ServiceContext = unknown> {
    * The service's own middleware (its `src/middleware/index.ts`), composed after auth and before error mapping; an
    * error of theirs that is not a `ServerError` becomes INTERNAL, as a handler's would.
    */
-  readonly middleware?: ServiceMiddlewareList<ServiceContext, object>;
+  readonly middleware?: ServiceMiddlewareList<ServiceContext>;
   /** Handed to every handler (and to auth hooks) as `context.serviceContext`. */
   readonly serviceContext: ServiceContext;
   /** Aborted when the server shuts down: streaming calls then end (see `createTerminatorMiddleware`). */

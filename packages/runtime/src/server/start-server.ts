@@ -79,7 +79,7 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
    * The service's own middleware (its `src/middleware/index.ts`), composed after auth and before error mapping: they
    * see the principal, and what they add to the context reaches the handlers.
    */
-  readonly middleware?: ServiceMiddlewareList<ServiceContext, object>;
+  readonly middleware?: ServiceMiddlewareList<ServiceContext>;
   /**
    * Largest request message accepted, in bytes; a larger one is answered RESOURCE_EXHAUSTED (and recorded). The
    * same as {@link ServerLimits.maxReceiveMessageBytes}, which wins when both are given.
