@@ -12,6 +12,8 @@ import {
   defineAuthenticator,
   defineMiddleware,
   defineService,
+  readServerModule,
+  ServiceHostError,
   startServer,
   type AuthRefusal,
   type Principal,
@@ -151,5 +153,26 @@ describe("a service's own authenticator and middleware", () => {
       /authenticator "introspection" claims authorization: bearer, which auth\.jwt verifies already/,
     );
     assert.equal(PRINCIPAL_KINDS.apiKey, 'apiKey');
+  });
+});
+
+describe('readServerModule: the generated-module contract, read once', () => {
+  const generatedBefore = { services: [], descriptorSet: new Uint8Array(), createServiceContext: () => ({}) };
+
+  test('a module generated before src/middleware/index.ts existed runs with no middleware', () => {
+    assert.deepEqual(readServerModule(generatedBefore, 'auth').middleware.stages, []);
+    assert.equal(readServerModule({ ...generatedBefore, middleware }, 'auth').middleware, middleware);
+  });
+
+  test('a module without a required export, or with one of the wrong kind, is not-generated naming it', () => {
+    const older = { services: [], descriptorSet: new Uint8Array() };
+    assert.throws(
+      () => readServerModule(older, 'auth'),
+      (error: unknown) =>
+        error instanceof ServiceHostError &&
+        error.code === 'not-generated' &&
+        error.message === 'the generated server code of "auth" has no createServiceContext',
+    );
+    assert.throws(() => readServerModule({ ...generatedBefore, middleware: [] }, 'auth'), /has no middleware/);
   });
 });
