@@ -3,6 +3,7 @@ import { buildDescriptorSubset } from '../contract/descriptor-subset.js';
 import type { ContractService, ContractSet } from '../contract/model.js';
 import { handlerFilePath, methodNamesOf, tsProtoModulePath, uniqueShortNames } from '../contract/names.js';
 import { relative } from 'node:path';
+import { GENERATED_SERVER_MODULE_PATH, SERVICE_MIDDLEWARE_PATH } from '@grpcforge/runtime/vocabulary';
 import { InternalError, UserError } from '../util/errors.js';
 import { toPosix } from '../util/fs.js';
 import { splitTsProtoPreamble } from './header.js';
@@ -19,10 +20,12 @@ import {
   type ClientTlsPaths,
 } from './render/views/consumer.js';
 import {
+  AUTH_HOOKS_PATH,
   buildHandlerView,
   buildServerIndexView,
   buildWiringView,
   CONTEXT_PATH,
+  LOGGING_HOOKS_PATH,
   inService,
   servedNames,
   wiringPath,
@@ -141,13 +144,13 @@ function planService(
       Buffer.from(subset).toString('base64'),
       header(served.map((contractService) => contractService.file)),
     );
-    add('src/gen/server/index.ts', 'generated', renderTemplate('gen/server-index.ts.hbs', view));
-    add('src/middleware/auth.ts', 'scaffold', renderTemplate('scaffold/middleware-auth.ts.hbs', { serviceName: service.name }));
-    add(
-      'src/middleware/logging.ts',
-      'scaffold',
-      renderTemplate('scaffold/middleware-logging.ts.hbs', { serviceName: service.name }),
-    );
+    add(GENERATED_SERVER_MODULE_PATH, 'generated', renderTemplate('gen/server-index.ts.hbs', view));
+    // The user-owned files the server module re-exports, each created once: one missing in a workspace generated
+    // before it existed (src/middleware/index.ts) is created by the next `generate`.
+    const named = { serviceName: service.name };
+    add(AUTH_HOOKS_PATH, 'scaffold', renderTemplate('scaffold/middleware-auth.ts.hbs', named));
+    add(LOGGING_HOOKS_PATH, 'scaffold', renderTemplate('scaffold/middleware-logging.ts.hbs', named));
+    add(SERVICE_MIDDLEWARE_PATH, 'scaffold', renderTemplate('scaffold/middleware-index.ts.hbs', named));
   }
 
   // A consumer-only service (a job, a CLI, a worker) has code too: its context is where that code gets its clients.

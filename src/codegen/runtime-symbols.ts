@@ -19,7 +19,9 @@ export const CODEGEN_RUNTIME_VALUES = [
 
 /** Types generated code uses. */
 export const CODEGEN_RUNTIME_TYPES = [
+  'CheckedServerModule',
   'ClientCallOptions',
+  'GeneratedStubModule',
   'HandlerContextExtension',
   'RunningStub',
   'ServiceClientOptions',

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { GENERATED_SERVER_MODULE_PATH } from '@grpcforge/runtime/vocabulary';
 import { runProcess } from '../util/spawn.js';
 import { grpcforgePackageRoot } from '../util/version.js';
 import { STOP_WITH_PARENT_ENV } from '../util/stop-with-parent-env.js';
@@ -111,7 +112,7 @@ export interface PreflightResult {
  */
 export async function preflightServer(serviceDir: string, workspaceDir: string): Promise<PreflightResult> {
   const tsx = import.meta.resolve('tsx');
-  const entry = pathToFileURL(join(serviceDir, 'src/gen/server/index.ts')).href;
+  const entry = pathToFileURL(join(serviceDir, GENERATED_SERVER_MODULE_PATH)).href;
   const result = await runProcess(
     process.execPath,
     ['--import', tsx, '--input-type=module', '-e', `await import(${JSON.stringify(entry)});`],

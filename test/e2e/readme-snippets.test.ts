@@ -1,8 +1,22 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { before, describe, test } from 'node:test';
-import { linkWorkspace, repoRoot, runCli, runNodeTests, runProgram, tempDir, tscPath, writeFiles } from '../helpers/workspace.ts';
+import { ClientError, Metadata, Status, createChannel, createClient, type TsProtoServiceDefinition } from 'nice-grpc';
+import {
+  linkWorkspace,
+  repoRoot,
+  runCli,
+  runNodeTests,
+  runProgram,
+  startServe,
+  tempDir,
+  tscPath,
+  writeFiles,
+} from '../helpers/workspace.ts';
 
 /** Every ```ts file=PATH block of the README: the path in the example workspace and the code. */
 async function readmeSnippets(): Promise<{ path: string; code: string }[]> {
@@ -22,6 +36,9 @@ export function refused(stub: AuthServiceStub): void {
 
 // @ts-expect-error principal is typed: it has no 'name'
 export const wrong: UserServiceHandlers['getUser'] = async (_request, context) => ({ requestedBy: context.principal?.name ?? '' });
+
+// @ts-expect-error only auth's middleware adds a tenant: user's handlers have none
+export const noTenant: UserServiceHandlers['getUser'] = async (_request, context) => ({ requestedBy: context.tenant });
 `;
 
 // The handler guide is tried as a user would: each snippet goes where its fence says, into a fresh example
@@ -53,6 +70,10 @@ describe('README handler guide', () => {
       'sync-users.ts',
       'src/context.ts',
       'middleware/auth.ts',
+      'middleware/introspection.ts',
+      'middleware/tenant.ts',
+      'middleware/concurrency-limit.ts',
+      'middleware/index.ts',
       'test/get-user.test.ts',
     ]) {
       assert.ok(
@@ -71,5 +92,82 @@ describe('README handler guide', () => {
     const result = await runNodeTests(['services/user/test/get-user.test.ts'], ws);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.deepEqual(result.counts, { passed: 2, failed: 0, skipped: 0, todo: 0 });
+  });
+  test('the introspection authenticator, the tenant and the concurrency limit run in the served auth service', async () => {
+    // A tiny RFC 7662 endpoint: two active tokens, every other one inactive.
+    const answers: Record<string, object> = {
+      'admin-token': { active: true, sub: 'ada', scope: 'admin' },
+      'reader-token': { active: true, sub: 'bob', scope: 'read' },
+    };
+    const endpoint = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        const token = new URLSearchParams(body).get('token') ?? '';
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify(answers[token] ?? { active: false }));
+      });
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    const introspectionUrl = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/introspect`;
+    const server = await startServe(ws, 'auth', { INTROSPECTION_URL: introspectionUrl }, ['--no-log-store']);
+    const pb = (await import(pathToFileURL(join(ws, 'services/auth/src/gen/pb/auth/v1/auth.ts')).href)) as {
+      AuthServiceDefinition: TsProtoServiceDefinition;
+    };
+    const channel = createChannel(server.address);
+    const client = createClient(pb.AuthServiceDefinition, channel) as unknown as {
+      login(request: object, options?: object): Promise<object>;
+      listSessions(request: object, options?: object): AsyncIterable<{ session?: { subject: string } }>;
+    };
+    const bearer = (token: string) => Metadata({ authorization: `Bearer ${token}` });
+    const first = async <T>(stream: AsyncIterable<T>): Promise<T | undefined> => {
+      for await (const message of stream) return message;
+      return undefined;
+    };
+    const status = (code: Status, details: string) => (error: unknown) =>
+      error instanceof ClientError && error.code === code && error.details === details;
+    try {
+      // The tenant middleware's context reaches the handler (login is public).
+      let tenant: string | undefined;
+      await client.login(
+        { username: 'ada', password: 'demo' },
+        { metadata: Metadata({ 'x-tenant-id': 'acme' }), onHeader: (header: Metadata) => (tenant = header.get('x-tenant')) },
+      );
+      assert.equal(tenant, 'acme');
+      await assert.rejects(
+        client.login({ username: 'ada', password: 'demo' }, { metadata: Metadata({ 'x-tenant-id': 'Not A Tenant' }) }),
+        status(Status.INVALID_ARGUMENT, 'x-tenant-id is not a tenant id'),
+      );
+      // The introspection authenticator: an inactive token, a token without the role, one with it.
+      await assert.rejects(
+        first(client.listSessions({}, { metadata: bearer('nobody') })),
+        status(Status.UNAUTHENTICATED, 'invalid token'),
+      );
+      await assert.rejects(
+        first(client.listSessions({}, { metadata: bearer('reader-token') })),
+        status(Status.PERMISSION_DENIED, 'permission denied: requires role admin'),
+      );
+      // Two streams of ada in flight (each has sent the session login made), a third is over the limit.
+      const held = [new AbortController(), new AbortController()].map((controller) => ({
+        controller,
+        stream: client.listSessions({}, { metadata: bearer('admin-token'), signal: controller.signal })[Symbol.asyncIterator](),
+      }));
+      for (const { stream } of held) {
+        const next = await stream.next();
+        assert.equal(next.done ? undefined : next.value.session?.subject, 'ada');
+      }
+      await assert.rejects(
+        first(client.listSessions({}, { metadata: bearer('admin-token') })),
+        status(Status.RESOURCE_EXHAUSTED, 'more than 2 calls in flight'),
+      );
+      for (const { controller, stream } of held) {
+        controller.abort();
+        await stream.next().catch(() => undefined);
+      }
+    } finally {
+      channel.close();
+      await server.stop();
+      endpoint.close();
+    }
   });
 });

@@ -13,5 +13,6 @@ export { decodeBase64 } from './server/decode-base64.js';
 export { defineService } from './server/service-registration.js';
 export type { ServiceRegistration } from './server/service-registration.js';
 export type { HandlerContextExtension } from './server/context.js';
+export type { CheckedServerModule, GeneratedStubModule } from './host/generated-module.js';
 export { startStub } from './stub/start-stub.js';
 export type { RunningStub, StubOptions } from './stub/start-stub.js';

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 export { ClientError, Metadata, ServerError, Status } from 'nice-grpc';
-export type { CallContext, CallOptions } from 'nice-grpc';
+export type { CallContext, CallOptions, ServerMiddleware } from 'nice-grpc';
 
 // Answering with a status.
 export {
@@ -21,11 +21,15 @@ export {
 
 // Handlers and their context.
 export type { HandlerContext, HandlerContextExtension } from './server/context.js';
-export { describePrincipal, requirePrincipal, requireRole } from './auth/principal.js';
-export type { Principal, PrincipalContext } from './auth/principal.js';
+export { PRINCIPAL_KINDS, describePrincipal, requirePrincipal, requireRole } from './auth/principal.js';
+export type { Principal, PrincipalContext, PrincipalKind } from './auth/principal.js';
+export { authFailure, defineAuthenticator } from './auth/authenticator.js';
+export type { AuthCredential, Authenticator, AuthenticatorOutcome } from './auth/authenticator.js';
 export { AUTH_MESSAGES, createAuthRefusalLog } from './auth/refusals.js';
-export type { AuthRefusal, AuthRefusalLogOptions, AuthRefusalReason } from './auth/refusals.js';
+export type { AuthFailure, AuthRefusal, AuthRefusalLogOptions, AuthRefusalReason } from './auth/refusals.js';
 export { defineAuthHooks, defineLoggingHooks } from './server/service-hooks.js';
+export { defineMiddleware } from './server/service-middleware.js';
+export type { ServiceMiddlewareContext, ServiceMiddlewareList } from './server/service-middleware.js';
 export type { AuthHooks, LoggingHooks } from './server/service-hooks.js';
 export type { AuthHookCall } from './server/service-hooks.js';
 
@@ -86,6 +90,8 @@ export type {
   ServiceHostOverrides,
   StubHostOptions,
 } from './host/service-host.js';
+export { readServerModule } from './host/generated-module.js';
+export type { GeneratedServerModule, GeneratedStubModule, ResolvedServerModule } from './host/generated-module.js';
 export { ServiceHostError } from './host/host-error.js';
 export type { ServiceHostErrorCode } from './host/host-error.js';
 export { ALLOW_GRPC_TRACE_ENV, grpcTracing, installGrpcLogger, maskCredentials } from './host/grpc-logging.js';

@@ -65,3 +65,11 @@ export type {
   VersionedJson,
   WindowedJson,
 } from './vocabulary/json-shapes.js';
+export {
+  GENERATED_SERVER_MODULE_EXPORTS,
+  GENERATED_SERVER_MODULE_PATH,
+  GENERATED_STUB_MODULE_EXPORTS,
+  OPTIONAL_SERVER_MODULE_EXPORTS,
+  SERVICE_MIDDLEWARE_PATH,
+  generatedStubModulePath,
+} from './vocabulary/generated-module.js';

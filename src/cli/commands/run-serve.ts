@@ -5,7 +5,12 @@ import type { Command } from 'commander';
 import type { ServiceImplementation, TsProtoServiceDefinition } from 'nice-grpc';
 import { logStoreSettingsOf, toServiceManifest } from '../../build/service-manifest.js';
 import type { ResolvedConfig, ResolvedService } from '../../config/resolved.js';
-import type { Scenario, ServerEntry } from '@grpcforge/runtime';
+import type { GeneratedStubModule, ResolvedServerModule, Scenario } from '@grpcforge/runtime';
+import {
+  GENERATED_SERVER_MODULE_PATH,
+  GENERATED_STUB_MODULE_EXPORTS,
+  generatedStubModulePath,
+} from '@grpcforge/runtime/vocabulary';
 import { UserError, errorMessage } from '../../util/errors.js';
 import { loadConfigFor, requireService } from '../context.js';
 import { assertServedAuthMethods } from '../served-auth-methods.js';
@@ -94,12 +99,13 @@ async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags
       throw new UserError('unknown-service', `no service in grpcforge.yaml consumes "${name}"`, [
         'stub a consumed service, or name a workspace service',
       ]);
-    const module = join(consumer.dir, `src/gen/stubs/${name}.ts`);
+    const module = join(consumer.dir, generatedStubModulePath(name));
     if (!existsSync(module))
       throw new UserError('not-generated', `no generated stub of ${name} in ${consumer.name}`, [
         'run `grpcforge generate` first',
       ]);
-    definition = ((await import(pathToFileURL(module).href)) as { definition: TsProtoServiceDefinition }).definition;
+    const stubModule = (await import(pathToFileURL(module).href)) as Partial<GeneratedStubModule>;
+    definition = stubModule[GENERATED_STUB_MODULE_EXPORTS.definition];
     // The contracts, for reflection and for checking the scenario's bodies against the message types.
     const { loadContract } = await import('../../contract/load-contract.js');
     descriptorSet = (await loadContract(config.contract.root, config.workspaceDir)).contract.descriptorSet;
@@ -175,19 +181,22 @@ async function registerTypeScriptLoader(): Promise<void> {
 }
 
 /**
- * Loads the server module `generate` wrote for a service (its handlers, descriptors and hooks).
- * @throws UserError `not-generated` before `generate`, `handlers-failed` when a handler does not load.
+ * Loads the server module `generate` wrote for a service (its handlers, descriptors, hooks and middleware), checked
+ * against the runtime's `GeneratedServerModule`.
+ * @throws UserError `not-generated` before `generate` or for code of an older grpcforge, `handlers-failed` when a
+ *   handler does not load.
  */
-async function loadServerEntry(service: ResolvedService): Promise<ServerEntry> {
-  const entryPath = join(service.dir, 'src/gen/server/index.ts');
+async function loadServerEntry(service: ResolvedService): Promise<ResolvedServerModule> {
+  const entryPath = join(service.dir, GENERATED_SERVER_MODULE_PATH);
   if (!existsSync(entryPath)) {
     throw new UserError('not-generated', `service "${service.name}" has no generated server code`, [
       'run `grpcforge generate` first',
     ]);
   }
   await registerTypeScriptLoader();
+  let loaded: object;
   try {
-    return (await import(pathToFileURL(entryPath).href)) as ServerEntry;
+    loaded = (await import(pathToFileURL(entryPath).href)) as object;
   } catch (error) {
     const hints = ['check the files under ' + join(service.dirRelative, 'src/handlers') + ' (run `npx tsc` for type errors)'];
     // Generated code is ESM; without "type": "module" Node loads .ts files as CommonJS.
@@ -197,6 +206,13 @@ async function loadServerEntry(service: ResolvedService): Promise<ServerEntry> {
     const missing = missingPackage(error);
     if (missing) hints.unshift(`run \`npm install\` in the workspace (package "${missing}" is not installed)`);
     throw new UserError('handlers-failed', `cannot load the handlers of "${service.name}": ${errorMessage(error)}`, hints);
+  }
+  const { readServerModule } = await import('@grpcforge/runtime');
+  const { toUserError } = await import('../runtime-options.js');
+  try {
+    return readServerModule(loaded, service.name);
+  } catch (error) {
+    throw toUserError(error);
   }
 }
 

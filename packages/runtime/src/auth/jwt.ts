@@ -7,7 +7,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import type { Principal } from './principal.js';
+import { PRINCIPAL_KINDS, type Principal } from './principal.js';
 import { printableText, unsafePrincipalCharacter } from './principal-text.js';
 
 /** How bearer tokens are verified (with `jose`). Exactly one of `secret`, `publicKey`, `jwksUrl`, `jwks`. */
@@ -78,7 +78,7 @@ export async function createJwtVerifier(options: JwtOptions): Promise<JwtVerifie
       // A sub or role with CR, LF, ESC... would forge lines in logs and terminals: the token is refused.
       const unsafe = [payload.sub, ...roles].map(unsafePrincipalCharacter).find((found) => found !== undefined);
       if (unsafe) return { ok: false, reason: 'invalid', detail: `sub or ${rolesClaim} holds the control character ${unsafe}` };
-      return { ok: true, principal: { id: payload.sub, kind: 'jwt', roles, claims: payload } };
+      return { ok: true, principal: { id: payload.sub, kind: PRINCIPAL_KINDS.jwt, roles, claims: payload } };
     } catch (error) {
       // Only these say the token is bad; anything else (JWKS timeout, HTTP error, bad JWKS body) is the key
       // source failing, which is the server's problem (UNAVAILABLE), not the caller's.

@@ -1,15 +1,27 @@
 import { ServerError, Status } from 'nice-grpc';
 import { callAuthOf, noCallerFailure, permissionDeniedMessage, type AuthFailure } from './refusals.js';
 
+/**
+ * The `kind` of the principals grpcforge's own authenticators resolve: `apiKey` (an `x-api-key`), `jwt` (a bearer
+ * token), `mtls` (the client certificate), and `custom`, the usual kind of a service's `resolvePrincipal`.
+ */
+export const PRINCIPAL_KINDS = { apiKey: 'apiKey', jwt: 'jwt', mtls: 'mtls', custom: 'custom' } as const;
+
+/**
+ * How a caller authenticated: one of {@link PRINCIPAL_KINDS}, or the kind a service's own authenticator gives (for
+ * example `oauth2`). An open string; the `string & {}` keeps the built-in values in editors' completions.
+ */
+export type PrincipalKind = (typeof PRINCIPAL_KINDS)[keyof typeof PRINCIPAL_KINDS] | (string & {});
+
 /** Who is calling, as the auth middleware resolved it. */
 export interface Principal {
-  /** Stable id: the API key's name, the JWT `sub`, or the certificate's SPIFFE ID / CN. */
+  /** Stable id: the API key's name, the JWT `sub`, the certificate's SPIFFE ID / CN, or an authenticator's own. */
   readonly id: string;
-  /** How the caller authenticated: `custom` is a service's own `resolvePrincipal` hook. */
-  readonly kind: 'apiKey' | 'jwt' | 'mtls' | 'custom';
+  /** How the caller authenticated: which authenticator resolved it ({@link PrincipalKind}); the log store records `kind:id`. */
+  readonly kind: PrincipalKind;
   /** Roles for the policy's `{ roles: [...] }` rules and `requireRole`. */
   readonly roles: readonly string[];
-  /** The API key's id, when `kind` is `apiKey`. */
+  /** The API key's id, when `kind` is `apiKey`: the request log records it. */
   readonly apiKeyId?: string;
   /** The verified JWT claims, when `kind` is `jwt`. */
   readonly claims?: Readonly<Record<string, unknown>>;

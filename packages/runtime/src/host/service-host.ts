@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { AuthHooks, LoggingHooks } from '../server/service-hooks.js';
-import type { ServiceRegistration } from '../server/service-registration.js';
+import { readServerModule, type GeneratedServerModule, type ResolvedServerModule } from './generated-module.js';
 import type { RunningServer } from '../server/start-server.js';
 import type { LogStore } from '../logstore/create-log-store.js';
 import type { InstanceRegistration } from '../logstore/instances.js';
@@ -20,17 +19,11 @@ import {
 } from './host-options.js';
 import type { ManifestLogStoreSettings, ServiceManifest } from './service-manifest.js';
 
-/** The module `generate` writes for a service that serves something (`src/gen/server/index.ts`, built to `dist/gen/server/index.js`). */
-export interface ServerEntry {
-  readonly services: readonly ServiceRegistration[];
-  readonly descriptorSet: Uint8Array;
-  /** From the user-owned src/middleware/auth.ts. */
-  readonly authHooks?: AuthHooks;
-  /** From the user-owned src/middleware/logging.ts. */
-  readonly loggingHooks?: LoggingHooks;
-  /** From the user-owned src/context.ts: called once, its value handed to every handler. */
-  readonly createServiceContext: () => unknown;
-}
+/**
+ * The module `generate` writes for a service that serves something (`src/gen/server/index.ts`, built to
+ * `dist/gen/server/index.js`): {@link GeneratedServerModule}, under the name the host has always used.
+ */
+export type ServerEntry = GeneratedServerModule;
 
 /** What a caller changes over the manifest (`grpcforge serve`'s flags, `GRPCFORGE_LISTEN`, `GRPCFORGE_LOG_STORE_URL`). */
 export interface ServiceHostOverrides {
@@ -63,7 +56,7 @@ export interface HostProcessOptions {
 export interface ServiceHostOptions extends HostProcessOptions {
   /** What to serve and how (a built service's `grpcforge.service.json`, or `toServiceManifest` for `serve`). */
   readonly manifest: ServiceManifest;
-  /** The loaded server module of the service. */
+  /** The loaded server module of the service (checked with `readServerModule`). */
   readonly entry: ServerEntry;
   /**
    * Absolute path of the workspace root: the manifest's relative paths (TLS files, the JWT public key, a `sqlite:`
@@ -132,7 +125,8 @@ async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void
  *   closed first.
  */
 export async function startServiceHost(options: ServiceHostOptions): Promise<RunningServiceHost> {
-  const { manifest, entry, baseDir, overrides = {} } = options;
+  const { manifest, baseDir, overrides = {} } = options;
+  const entry = readServerModule(options.entry, manifest.name);
   const env = options.env ?? process.env;
   const status = options.status ?? (() => {});
   const host = overrides.host ?? manifest.listen.host;
@@ -167,6 +161,7 @@ export async function startServiceHost(options: ServiceHostOptions): Promise<Run
     ...(entry.authHooks ? { authHooks: entry.authHooks } : {}),
     ...(store ? { recordCall: store.logs.record } : {}),
     ...(entry.loggingHooks ? { loggingHooks: entry.loggingHooks } : {}),
+    middleware: entry.middleware,
     ...(credentials ? { credentials } : {}),
     ...(telemetry ? { telemetry } : {}),
   }).catch((error: unknown) => closeOnError(startError(error, host, port)));
@@ -364,16 +359,9 @@ async function openHostStore(
 
 /**
  * Creates the service context once, before the server listens.
- * @throws ServiceHostError `not-generated` for code generated without it; `service-context-failed` with the error of
- *   the user's `createServiceContext`.
+ * @throws ServiceHostError `service-context-failed` with the error of the user's `createServiceContext`.
  */
-async function createServiceContextOf(name: string, entry: Partial<ServerEntry>): Promise<unknown> {
-  // Code generated before service contexts existed: its handlers would get `serviceContext: undefined`.
-  if (typeof entry.createServiceContext !== 'function') {
-    throw new ServiceHostError('not-generated', `the generated server code of "${name}" has no createServiceContext`, [
-      'run `grpcforge generate` (it creates src/context.ts once and exports it from src/gen/server/index.ts)',
-    ]);
-  }
+async function createServiceContextOf(name: string, entry: ResolvedServerModule): Promise<unknown> {
   try {
     return await entry.createServiceContext();
   } catch (error) {

@@ -1,15 +1,21 @@
 import { composeServerMiddleware, type ServerMiddleware } from 'nice-grpc';
 import { createAuthMiddleware, type AuthContext, type AuthOptions, type ServiceContextExtension } from '../middleware/auth.js';
-import { createErrorMappingMiddleware, type ErrorMappingOptions } from '../middleware/error-mapping.js';
+import { createErrorMappingMiddleware, toServerError, type ErrorMappingOptions } from '../middleware/error-mapping.js';
 import { createRequestLoggerMiddleware, type RequestLoggerOptions } from '../middleware/request-logger.js';
 import { createTerminatorMiddleware } from '../middleware/terminator.js';
 import { createCodecMiddleware, type MethodCodecs } from './wire-codec.js';
+import type { ServiceMiddlewareList } from './service-middleware.js';
 
 /** Options of {@link createPipeline}: the logger and auth stages run when their options are given. */
 export interface PipelineOptions<ServiceContext = unknown> {
   readonly logger?: RequestLoggerOptions;
   readonly auth?: AuthOptions<ServiceContext>;
   readonly errors?: ErrorMappingOptions;
+  /**
+   * The service's own middleware (its `src/middleware/index.ts`), composed after auth and before error mapping; an
+   * error of theirs that is not a `ServerError` becomes INTERNAL, as a handler's would.
+   */
+  readonly middleware?: ServiceMiddlewareList<ServiceContext>;
   /** Handed to every handler (and to auth hooks) as `context.serviceContext`. */
   readonly serviceContext: ServiceContext;
   /** Aborted when the server shuts down: streaming calls then end (see `createTerminatorMiddleware`). */
@@ -30,8 +36,8 @@ type NoExtension = object;
 export type MiddlewareExtension<Middleware> = Middleware extends ServerMiddleware<infer Ext, never> ? Ext : never;
 
 /**
- * The server middleware, outermost first: service context → request logger → telemetry (when given) → auth →
- * terminator (when `terminate` is given) → error mapping → codec (when `codecs` are given) (→ handler),
+ * The server middleware, outermost first: service context → request logger → telemetry (when given) → auth → the
+ * service's own middleware (when given) → terminator (when `terminate` is given) → error mapping → codec (when `codecs` are given) (→ handler),
  * composed with nice-grpc's `composeServerMiddleware`, so the context each stage adds (the principal, the service
  * context) reaches handlers through the types. The logger is outside auth so it records refused calls and the
  * principal auth resolved; error mapping is inside so the logger sees the final status.
@@ -50,7 +56,16 @@ export function createPipeline<ServiceContext>(options: PipelineOptions<ServiceC
   // Innermost: the logger outside sees the bytes of the wire, error mapping sees a response that cannot be encoded.
   const errors = options.codecs ? composeServerMiddleware(mapping, createCodecMiddleware(options.codecs)) : mapping;
   // Inside auth, outside error mapping: a stream ended by shutdown reaches the logger as UNAVAILABLE, not CANCELLED.
-  const inner = options.terminate ? composeServerMiddleware(createTerminatorMiddleware(options.terminate), errors) : errors;
+  const terminated = options.terminate ? composeServerMiddleware(createTerminatorMiddleware(options.terminate), errors) : errors;
+  // The team's own: they see the principal, and the status error mapping gave a handler's error.
+  const stages = options.middleware?.stages ?? [];
+  const inner =
+    stages.length === 0
+      ? terminated
+      : composeServerMiddleware(
+          [createServiceMiddlewareGuard(options.errors?.onUnexpectedError), ...stages].reduce(composeServerMiddleware),
+          terminated,
+        );
   return composeServerMiddleware<Outer & AuthContext, NoExtension, NoExtension>(authenticated, inner);
 }
 
@@ -64,6 +79,17 @@ function createServiceContextMiddleware<ServiceContext>(
 ): ServerMiddleware<ServiceContextExtension<ServiceContext>> {
   return async function* serviceContext(call, context) {
     return yield* call.next(call.request, { ...context, serviceContext: value });
+  };
+}
+
+/** Around the service's own middleware: an error of theirs that is not a `ServerError` becomes INTERNAL. */
+function createServiceMiddlewareGuard(onUnexpectedError: ErrorMappingOptions['onUnexpectedError']): ServerMiddleware {
+  return async function* serviceMiddlewareGuard(call, context) {
+    try {
+      return yield* call.next(call.request, context);
+    } catch (error) {
+      throw toServerError(error, call.method.path, context.signal, onUnexpectedError);
+    }
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Metadata } from 'nice-grpc';
+import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { CallRecord } from '../logstore/call-record.js';
 
@@ -19,11 +20,19 @@ export interface AuthHookCall<ServiceContext = unknown> {
 /**
  * A service's own auth adjustments, from its user-owned `src/middleware/auth.ts` (scaffolded once by
  * `grpcforge generate`). The policy itself (which method is public, which roles it needs) stays in grpcforge.yaml.
- * Order per call: API key, JWT, client certificate → `resolvePrincipal` (only when none of them identified the
- * caller) → `enrichPrincipal` (when there is a caller) → the policy.
+ * Order per call: the call credential (API key, JWT, or one of `authenticators`), else the client certificate →
+ * `resolvePrincipal` (only when none of them identified the caller) → `enrichPrincipal` (when there is a caller) →
+ * the policy.
  * @typeParam ServiceContext the type of `src/context.ts`'s service context.
  */
 export interface AuthHooks<ServiceContext = unknown> {
+  /**
+   * The service's own authenticators (an OAuth2 token introspection, say), each claiming a call credential of its
+   * own: they join API keys and JWTs under the same ambiguity rule (one call credential per call). One that claims
+   * `authorization: Bearer` takes bearer tokens over from the built-in JWT verifier, which then must not be
+   * configured (`auth.jwt`).
+   */
+  readonly authenticators?: readonly Authenticator<ServiceContext>[];
   /**
    * Turns a credential of the service's own into the caller, for example a session token checked by calling another
    * service through `call.serviceContext`. Return `undefined` for an anonymous call; throw a `ServerError` to refuse.
@@ -45,7 +54,7 @@ export interface LoggingHooks {
 
 /**
  * Types the hooks of a user-owned `src/middleware/auth.ts`.
- * @example export const authHooks = defineAuthHooks<ServiceContext>({ resolvePrincipal: async (call) => ... })
+ * @example export const authHooks = defineAuthHooks<ServiceContext>({ authenticators: [introspection], resolvePrincipal: async (call) => ... })
  */
 export function defineAuthHooks<ServiceContext = unknown>(hooks: AuthHooks<ServiceContext>): AuthHooks<ServiceContext> {
   return hooks;

@@ -17,12 +17,14 @@ export interface ServiceRegistration<ServiceContext = unknown> {
 }
 
 /**
- * Pairs a definition with its implementation, type-checking one against the other. Generated server wiring calls it.
+ * Pairs a definition with its implementation, type-checking one against the other. Generated server wiring calls it,
+ * with the service's middleware list type, so handlers may read what those middleware add to the context.
+ * @typeParam Middleware the type of the service's middleware list (`typeof middleware`); none by default.
  * @example defineService(AuthServiceDefinition, { login, validateToken })
  */
-export function defineService<Definition extends CompatServiceDefinition, ServiceContext = unknown>(
+export function defineService<Definition extends CompatServiceDefinition, ServiceContext = unknown, Middleware = undefined>(
   definition: Definition,
-  implementation: ServiceImplementation<Definition, HandlerContextExtension<ServiceContext>>,
+  implementation: ServiceImplementation<Definition, HandlerContextExtension<ServiceContext, Middleware>>,
 ): ServiceRegistration<ServiceContext> {
   return { definition, implementation };
 }

@@ -20,6 +20,7 @@ import type { ServerLimits } from '../vocabulary/server-limits.js';
 import { createPipeline } from './pipeline.js';
 import { createRequestStreamCloser } from './request-stream-closer.js';
 import type { AuthHooks, LoggingHooks } from './service-hooks.js';
+import type { ServiceMiddlewareList } from './service-middleware.js';
 import { createPeerIdentityInterceptor } from '../auth/mtls.js';
 import type { ServiceRegistration } from './service-registration.js';
 import { readServiceDefinition } from './service-definition.js';
@@ -76,6 +77,11 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
   readonly recordCall?: (call: CallRecord) => void;
   /** The service's own request-log hooks (its `src/middleware/logging.ts`). */
   readonly loggingHooks?: LoggingHooks;
+  /**
+   * The service's own middleware (its `src/middleware/index.ts`), composed after auth and before error mapping: they
+   * see the principal, and what they add to the context reaches the handlers.
+   */
+  readonly middleware?: ServiceMiddlewareList<ServiceContext>;
   /**
    * Largest request message accepted, in bytes; a larger one is answered RESOURCE_EXHAUSTED (and recorded). The
    * same as {@link ServerLimits.maxReceiveMessageBytes}, which wins when both are given.
@@ -217,6 +223,7 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     ...(sink ? { logger: { record: sink, ...(accounting ? { tracker: accounting } : {}) } } : {}),
     ...(telemetry ? { telemetry: telemetry.middleware } : {}),
     ...(options.auth ? { auth: withAuthHooks(options.auth, options.authHooks) } : {}),
+    ...(options.middleware ? { middleware: options.middleware } : {}),
     errors: options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {},
   });
   const add = (
@@ -288,7 +295,10 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   };
 }
 
-/** The auth options with the service's hooks; a hook in `hooks` wins over one already in `auth`. */
+/**
+ * The auth options with the service's hooks: a hook in `hooks` wins over one already in `auth`; the authenticators of
+ * both are consulted, those of `auth` first.
+ */
 function withAuthHooks<ServiceContext>(
   auth: AuthOptions<ServiceContext>,
   hooks: AuthHooks<ServiceContext> | undefined,
@@ -296,5 +306,11 @@ function withAuthHooks<ServiceContext>(
   if (!hooks) return auth;
   const resolvePrincipal = hooks.resolvePrincipal ?? auth.resolvePrincipal;
   const enrichPrincipal = hooks.enrichPrincipal ?? auth.enrichPrincipal;
-  return { ...auth, ...(resolvePrincipal ? { resolvePrincipal } : {}), ...(enrichPrincipal ? { enrichPrincipal } : {}) };
+  const authenticators = [...(auth.authenticators ?? []), ...(hooks.authenticators ?? [])];
+  return {
+    ...auth,
+    ...(resolvePrincipal ? { resolvePrincipal } : {}),
+    ...(enrichPrincipal ? { enrichPrincipal } : {}),
+    ...(authenticators.length > 0 ? { authenticators } : {}),
+  };
 }

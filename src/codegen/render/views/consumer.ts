@@ -2,6 +2,7 @@ import { parseEnvReferences, wholeEnvReference } from '@grpcforge/runtime/vocabu
 import type { ResolvedConsume } from '../../../config/resolved.js';
 import type { ContractService } from '../../../contract/model.js';
 import { methodLocalName, tsProtoServiceNames } from '../../../contract/names.js';
+import { generatedStubModulePath } from '@grpcforge/runtime/vocabulary';
 import { runtimeImport, type CodegenRuntimeValue } from '../../runtime-symbols.js';
 import { commentLines, importSpecifier, lowerFirst, stringLiteral, wrapText, type HeaderView } from './common.js';
 
@@ -12,7 +13,7 @@ export function clientPath(service: ContractService): string {
 
 /** Path of a consumed service's test stub, relative to the service folder. */
 export function stubPath(service: ContractService): string {
-  return `src/gen/stubs/${service.fullName}.ts`;
+  return generatedStubModulePath(service.fullName);
 }
 
 /** The consuming service's TLS paths (workspace-relative, `${SERVICE}` replaced), when it dials with TLS. */
@@ -205,7 +206,7 @@ export function buildStubView(service: ContractService, names: ConsumedNames, pb
   const firstMethod = service.methods[0];
   return {
     ...header,
-    runtimeImport: runtimeImport(['startStub'], ['RunningStub', 'StubOptions']),
+    runtimeImport: runtimeImport(['startStub'], ['GeneratedStubModule', 'RunningStub', 'StubOptions']),
     fullName: service.fullName,
     definition: tsProtoServiceNames(service).definition,
     implementation: tsProtoServiceNames(service).implementation,

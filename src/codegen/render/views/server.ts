@@ -1,6 +1,11 @@
 import { posix } from 'node:path';
 import type { ContractMethod, ContractService, MethodKind } from '../../../contract/model.js';
 import { handlerExportName, handlerFilePath, methodLocalName, tsProtoServiceNames } from '../../../contract/names.js';
+import {
+  GENERATED_SERVER_MODULE_EXPORTS,
+  GENERATED_SERVER_MODULE_PATH,
+  SERVICE_MIDDLEWARE_PATH,
+} from '@grpcforge/runtime/vocabulary';
 import { runtimeImport } from '../../runtime-symbols.js';
 import { commentLines, importSpecifier, lowerFirst, type HeaderView } from './common.js';
 
@@ -34,6 +39,20 @@ export function wiringPath(service: ContractService): string {
 /** Path of a serving service's user-owned context module, relative to the service folder. */
 export const CONTEXT_PATH = 'src/context.ts';
 
+/** Path of a serving service's user-owned auth hooks, relative to the service folder. */
+export const AUTH_HOOKS_PATH = 'src/middleware/auth.ts';
+
+/** Path of a serving service's user-owned request-log hooks, relative to the service folder. */
+export const LOGGING_HOOKS_PATH = 'src/middleware/logging.ts';
+
+/** The user-owned module each re-exported name of the server module comes from. */
+const REEXPORTED_FROM = [
+  [GENERATED_SERVER_MODULE_EXPORTS.createServiceContext, CONTEXT_PATH],
+  [GENERATED_SERVER_MODULE_EXPORTS.authHooks, AUTH_HOOKS_PATH],
+  [GENERATED_SERVER_MODULE_EXPORTS.loggingHooks, LOGGING_HOOKS_PATH],
+  [GENERATED_SERVER_MODULE_EXPORTS.middleware, SERVICE_MIDDLEWARE_PATH],
+] as const;
+
 /** View of `templates/gen/server-wiring.ts.hbs`. */
 export function buildWiringView(service: ContractService, names: ServedNames, pbFile: string, header: HeaderView) {
   const self = wiringPath(service);
@@ -42,6 +61,7 @@ export function buildWiringView(service: ContractService, names: ServedNames, pb
     ...names,
     runtimeImport: runtimeImport(['defineService'], ['HandlerContextExtension', 'ServiceRegistration']),
     contextImport: importSpecifier(self, CONTEXT_PATH),
+    middlewareImport: importSpecifier(self, SERVICE_MIDDLEWARE_PATH),
     fullName: service.fullName,
     pbImport: importSpecifier(self, pbFile),
     commentLines: commentLines(service.comment),
@@ -64,13 +84,14 @@ export function buildServerIndexView(
   descriptorBase64: string,
   header: HeaderView,
 ) {
-  const self = 'src/gen/server/index.ts';
+  const self = GENERATED_SERVER_MODULE_PATH;
   const chunks: string[] = [];
   for (let offset = 0; offset < descriptorBase64.length; offset += 100) chunks.push(descriptorBase64.slice(offset, offset + 100));
   return {
     ...header,
-    runtimeImport: runtimeImport(['decodeBase64'], ['ServiceRegistration']),
+    runtimeImport: runtimeImport(['decodeBase64'], ['CheckedServerModule', 'ServiceRegistration']),
     serviceName,
+    reexports: REEXPORTED_FROM.map(([name, path]) => ({ name, importPath: importSpecifier(self, path) })),
     services: served.map(({ service, names }) => ({
       registration: names.registration,
       importPath: importSpecifier(self, wiringPath(service)),
