@@ -57,3 +57,15 @@ test("a registered engine's URL is shown as its dialect redacts it; any scheme:/
       'logStore.url secretdb:host=db;password=***;user=${GF_TEST_UNSET_USER}: environment variable GF_TEST_UNSET_USER is not set and has no default',
   );
 });
+
+test('a malformed reference in a store URL is reported without the part of the password it runs on into', async () => {
+  await assert.rejects(
+    openServiceLogStore(
+      { enabled: true, url: 'postgres://u:pa${s3cret@db/logs', postgres: { poolSize: 1, statementTimeoutMs: 1000 } },
+      { baseDir: '/nonexistent', env: {} },
+    ),
+    (error: Error) =>
+      error.message ===
+      'logStore.url postgres://u:***@db/logs: holds a "${" that starts no variable reference (expected ${NAME} or ${NAME:-default}, NAME of letters, digits and _ not starting with a digit)',
+  );
+});

@@ -298,7 +298,8 @@ function expandSetting(value: string, env: EnvironmentValues, code: ServiceHostE
         ]),
     );
   } catch (error) {
-    if (error instanceof EnvReferenceError) throw new ServiceHostError(code, `${setting}: ${error.message}`);
+    // The setting's name is redacted; the malformed part, which may run on into a password, is not quoted.
+    if (error instanceof EnvReferenceError) throw new ServiceHostError(code, `${setting}: ${error.redactedMessage}`);
     throw error;
   }
 }
