@@ -119,7 +119,7 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
 
 /** Rule `env-reference`: the values expanded from the environment hold no malformed reference. */
 function checkEnvReferences(config: ResolvedConfig, errors: ConfigProblem[]): void {
-  // A store URL may hold a password, which the malformed part runs on into: its message does not quote it.
+  // A store URL or a header value may hold a secret, which the malformed part runs on into: its message does not quote it.
   const check = (segments: (string | number)[], value: string, mayHoldSecret = false) => {
     try {
       parseEnvReferences(value);
@@ -135,7 +135,7 @@ function checkEnvReferences(config: ResolvedConfig, errors: ConfigProblem[]): vo
   }
   check(['logStore', 'url'], config.logStore.url, true);
   for (const [name, value] of Object.entries(config.telemetry?.otlp?.headers ?? {})) {
-    check(['telemetry', 'otlp', 'headers', name], value);
+    check(['telemetry', 'otlp', 'headers', name], value, true);
   }
 }
 
