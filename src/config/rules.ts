@@ -119,12 +119,13 @@ export function checkConfigRules(config: ResolvedConfig, written: WrittenConfig)
 
 /** Rule `env-reference`: the values expanded from the environment hold no malformed reference. */
 function checkEnvReferences(config: ResolvedConfig, errors: ConfigProblem[]): void {
-  const check = (segments: (string | number)[], value: string) => {
+  // A store URL or a header value may hold a secret, which the malformed part runs on into: its message does not quote it.
+  const check = (segments: (string | number)[], value: string, mayHoldSecret = false) => {
     try {
       parseEnvReferences(value);
     } catch (error) {
       if (!(error instanceof EnvReferenceError)) throw error;
-      errors.push(problem(segments, error.message, 'env-reference'));
+      errors.push(problem(segments, mayHoldSecret ? error.redactedMessage : error.message, 'env-reference'));
     }
   };
   for (const service of config.services) {
@@ -132,9 +133,9 @@ function checkEnvReferences(config: ResolvedConfig, errors: ConfigProblem[]): vo
       check(['services', service.name, 'consumes', consume.index, 'target'], consume.target);
     }
   }
-  check(['logStore', 'url'], config.logStore.url);
+  check(['logStore', 'url'], config.logStore.url, true);
   for (const [name, value] of Object.entries(config.telemetry?.otlp?.headers ?? {})) {
-    check(['telemetry', 'otlp', 'headers', name], value);
+    check(['telemetry', 'otlp', 'headers', name], value, true);
   }
 }
 

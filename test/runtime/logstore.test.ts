@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { CompiledQuery, Kysely, Migrator, SqliteDialect, type Migration } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, SqliteDialect, type KyselyPlugin, type Migration } from 'kysely';
+import { createApiKey } from '../../packages/runtime/src/logstore/api-keys.ts';
 import type { CallRecord } from '../../packages/runtime/src/logstore/call-record.ts';
 import { createLogStore } from '../../packages/runtime/src/logstore/create-log-store.ts';
 import { createRequestId } from '../../packages/runtime/src/logstore/request-id.ts';
@@ -413,5 +414,42 @@ describe('API keys', () => {
     }
     assert.equal((await store.apiKeys.list()).length, 2, 'nothing was stored for the refused names');
     await store.close();
+  });
+});
+
+describe('API keys created by two processes at once', () => {
+  test('a key of the same name inserted between the check and the insert is a duplicate name, not a database error', async () => {
+    const path = join(await tempDir(), 'keys.db');
+    const store = await createLogStore({ url: `sqlite:${path}`, writer: false });
+    const other = new Database(path);
+    try {
+      // The other process's insert lands just before this one's (after this one found no key of the name).
+      const otherId = 'aaaaaaaaaaaa';
+      const racing: KyselyPlugin = {
+        transformQuery: ({ node }) => {
+          if (node.kind === 'InsertQueryNode' && node.into?.table.identifier.name === 'api_keys') {
+            other
+              .prepare(
+                "insert into api_keys (id, name, prefix, hash, roles, created_at, request_count) values (?, 'ops', ?, ?, '[]', 0, 0)",
+              )
+              .run(otherId, `gfk_${otherId}`, 'other-hash');
+          }
+          return node;
+        },
+        transformResult: async ({ result }) => result,
+      };
+      assert.deepEqual(await createApiKey(store.db.withPlugin(racing), { name: 'ops' }), {
+        kind: 'duplicate-name',
+        existingId: otherId,
+        message: `an API key named "ops" exists (id ${otherId})`,
+      });
+      assert.deepEqual(
+        (await store.apiKeys.list()).map((record) => record.id),
+        [otherId],
+      );
+    } finally {
+      other.close();
+      await store.close();
+    }
   });
 });

@@ -169,7 +169,12 @@ describe('grpcforge.yaml', () => {
     [
       'a malformed variable reference in the store URL',
       'version: 1\nservices: {}\nlogStore:\n  url: "postgres://u:${1PW}@db/logs"\n',
-      'grpcforge.yaml:4:3: logStore.url: "${1PW}" is not a variable reference (expected ${NAME} or ${NAME:-default}, NAME of letters, digits and _ not starting with a digit)',
+      'grpcforge.yaml:4:3: logStore.url: holds a "${" that starts no variable reference (expected ${NAME} or ${NAME:-default}, NAME of letters, digits and _ not starting with a digit)',
+    ],
+    [
+      'a password holding "${" in the store URL, without quoting it',
+      'version: 1\nservices: {}\nlogStore:\n  url: "postgres://u:pa${s3cret@db/logs"\n',
+      'grpcforge.yaml:4:3: logStore.url: holds a "${" that starts no variable reference (expected ${NAME} or ${NAME:-default}, NAME of letters, digits and _ not starting with a digit)',
     ],
   ];
   for (const [name, yaml, expected] of cases) {

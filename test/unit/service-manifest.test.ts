@@ -170,7 +170,7 @@ test('a malformed ${...} in the store URL or an OTLP header is a ServiceHostErro
       error.code === 'log-store-failed' &&
       error.message.startsWith('logStore.url postgres://app:***@db/') &&
       !error.message.includes('s3cret') &&
-      error.message.includes('"${1PW}" is not a variable reference'),
+      error.message.includes(': holds a "${" that starts no variable reference (expected ${NAME}'),
   );
   const settings = {
     serviceName: 'auth',
@@ -183,6 +183,6 @@ test('a malformed ${...} in the store URL or an OTLP header is a ServiceHostErro
     (error: unknown) =>
       error instanceof ServiceHostError &&
       error.code === 'telemetry-config' &&
-      error.message.startsWith('telemetry.otlp.headers.authorization: "${TOKEN"'),
+      error.message.startsWith('telemetry.otlp.headers.authorization: holds a "${" that starts no variable reference'),
   );
 });

@@ -4,7 +4,6 @@ import { isAbsolute, resolve } from 'node:path';
 import type { ServerCredentials } from '@grpc/grpc-js';
 import { EnvReferenceError, expandEnvReferences, type EnvironmentValues } from '../vocabulary/env-references.js';
 import type { LogStore } from '../logstore/create-log-store.js';
-import { redactConnectionString } from '../logstore/redact-connection-string.js';
 import type { AuthOptions } from '../middleware/auth.js';
 import type { OtlpProtocol, TelemetryOptions } from '../telemetry/options.js';
 import { ServiceHostError, messageOf, type ServiceHostErrorCode } from './host-error.js';
@@ -53,9 +52,13 @@ export async function openServiceLogStore(
   settings: ManifestLogStoreSettings,
   options: OpenServiceLogStoreOptions,
 ): Promise<LogStore> {
-  const { createLogStore } = await import('../logstore/create-log-store.js');
+  const [{ createLogStore }, { redactLogStoreUrl }] = await Promise.all([
+    import('../logstore/create-log-store.js'),
+    import('../logstore/dialect-registry.js'),
+  ]);
   const written = options.url ?? settings.url;
-  const named = redactConnectionString(written);
+  // As its engine redacts it: a registered engine's URL may hold a password where no URL parser looks.
+  const named = redactLogStoreUrl(written);
   const url = expandSetting(written, options.env ?? process.env, 'log-store-failed', `logStore.url ${named}`);
   if (!url) throw new ServiceHostError('log-store-failed', `logStore.url ${named} is empty once expanded from the environment`);
   try {
@@ -295,7 +298,8 @@ function expandSetting(value: string, env: EnvironmentValues, code: ServiceHostE
         ]),
     );
   } catch (error) {
-    if (error instanceof EnvReferenceError) throw new ServiceHostError(code, `${setting}: ${error.message}`);
+    // The setting's name is redacted; the malformed part, which may run on into a password, is not quoted.
+    if (error instanceof EnvReferenceError) throw new ServiceHostError(code, `${setting}: ${error.redactedMessage}`);
     throw error;
   }
 }

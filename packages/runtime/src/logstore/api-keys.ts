@@ -69,8 +69,8 @@ export type CreateApiKeyResult =
 /**
  * Creates a key: 12 hex characters of id and 32 bytes of randomness (base64url). The caller branches on the
  * result's `kind` (see {@link CreateApiKeyResult}).
- * @throws Error only when the database fails (locked, unreachable, or a key of the same name inserted at the same
- *   moment by another process): never relabel it as a duplicate name.
+ * @throws Error only when the database fails (locked, unreachable): never relabel it as a duplicate name. A key of
+ *   the same name inserted by another process between the check and the insert is a `duplicate-name` too.
  */
 export async function createApiKey(db: Kysely<LogStoreDatabase>, options: CreateApiKeyOptions): Promise<CreateApiKeyResult> {
   const unsafe = unsafePrincipalCharacter(options.name);
@@ -84,14 +84,18 @@ export async function createApiKey(db: Kysely<LogStoreDatabase>, options: Create
   }
   const id = randomBytes(6).toString('hex');
   const key = `${API_KEY_PREFIX}${id}_${randomBytes(32).toString('base64url')}`;
-  const existing = await db.selectFrom('api_keys').select('id').where('name', '=', options.name).executeTakeFirst();
-  if (existing) {
-    return {
-      kind: 'duplicate-name',
-      existingId: existing.id,
-      message: `an API key named "${options.name}" exists (id ${existing.id})`,
-    };
-  }
+  const duplicate = async (): Promise<CreateApiKeyResult | undefined> => {
+    const existing = await db.selectFrom('api_keys').select('id').where('name', '=', options.name).executeTakeFirst();
+    return existing
+      ? {
+          kind: 'duplicate-name',
+          existingId: existing.id,
+          message: `an API key named "${options.name}" exists (id ${existing.id})`,
+        }
+      : undefined;
+  };
+  const taken = await duplicate();
+  if (taken) return taken;
   const row = {
     id,
     name: options.name,
@@ -104,7 +108,15 @@ export async function createApiKey(db: Kysely<LogStoreDatabase>, options: Create
     last_used_at: null,
     request_count: 0,
   };
-  await db.insertInto('api_keys').values(row).execute();
+  try {
+    await db.insertInto('api_keys').values(row).execute();
+  } catch (error) {
+    // Another process may have created a key of this name since the check (the name is unique): that is the same
+    // outcome as the check finding it. Any other failure (a locked or unreachable database) is thrown as it is.
+    const raced = await duplicate().catch(() => undefined);
+    if (raced) return raced;
+    throw error;
+  }
   return { kind: 'created', key, record: toRecord(row) };
 }
 

@@ -1,6 +1,7 @@
 import type { LogStoreDialect } from './dialect.js';
 import { postgresDialect } from './dialects/postgres/dialect.js';
 import { sqliteDialect } from './dialects/sqlite/dialect.js';
+import { redactConnectionString } from './redact-connection-string.js';
 
 /** Dialects by URL scheme; the built-in ones first. */
 const bySchemes = new Map<string, LogStoreDialect>();
@@ -53,4 +54,13 @@ export function resolveLogStoreUrl(url: string): ResolvedLogStoreUrl {
     `unsupported log store URL${scheme ? ` (scheme ${scheme}:)` : ''} (expected sqlite:<path>, sqlite::memory: or postgres://…; ` +
       `schemes known: ${known})`,
   );
+}
+
+/**
+ * A store URL fit for messages: as its dialect redacts it ({@link LogStoreDialect.redactUrl}), then any password of a
+ * `scheme://` URL as `***` ({@link redactConnectionString}), since a URL of an engine not registered may still be
+ * taken by a dialect that redacts nothing (SQLite takes any URL ending in `.db`).
+ */
+export function redactLogStoreUrl(url: string): string {
+  return redactConnectionString(findLogStoreDialect(url)?.redactUrl(url) ?? url);
 }

@@ -19,14 +19,18 @@ export interface EnvReference {
 export class EnvReferenceError extends Error {
   /** The malformed part, from `${` to the next `}` or the end of the value. */
   readonly reference: string;
+  /**
+   * The message without the malformed part, for a value that may hold a secret (a store URL whose password holds
+   * `${`: the part runs on into it).
+   */
+  readonly redactedMessage: string;
 
   constructor(reference: string) {
-    super(
-      `"${reference}" is not a variable reference ` +
-        '(expected ${NAME} or ${NAME:-default}, NAME of letters, digits and _ not starting with a digit)',
-    );
+    const expected = '(expected ${NAME} or ${NAME:-default}, NAME of letters, digits and _ not starting with a digit)';
+    super(`"${reference}" is not a variable reference ${expected}`);
     this.name = 'EnvReferenceError';
     this.reference = reference;
+    this.redactedMessage = `holds a "\${" that starts no variable reference ${expected}`;
   }
 }
 
