@@ -4,7 +4,7 @@ import { readServerModule, type GeneratedServerModule, type ResolvedServerModule
 import type { RunningServer } from '../server/start-server.js';
 import type { LogStore } from '../logstore/create-log-store.js';
 import type { InstanceRegistration } from '../logstore/instances.js';
-import { redactConnectionString } from '../logstore/redact-connection-string.js';
+import { redactLogStoreUrl } from '../logstore/dialect-registry.js';
 import type { LogWriterCounters } from '../logstore/log-writer.js';
 import { describeDropped } from '../logstore/writer-protocol.js';
 import type { RunningStub } from '../stub/start-stub.js';
@@ -191,7 +191,7 @@ export async function startServiceHost(options: ServiceHostOptions): Promise<Run
       `${settings.health ? ', health' : ''}${settings.reflection ? ', reflection' : ''}` +
       (credentials ? (manifest.tls?.requireClientCert ? ', mTLS' : ', TLS') : ', plaintext') +
       `, auth default ${authSettings.default}` +
-      (store ? `, log store ${redactConnectionString(logStore.url)}` : ', no log store'),
+      (store ? `, log store ${redactLogStoreUrl(logStore.url)}` : ', no log store'),
   );
   if (server.telemetry?.prometheusAddress) status(`metrics on http://${server.telemetry.prometheusAddress}/metrics`);
   return { ...lifecycle, server, shutdownTimeoutMs };

@@ -28,7 +28,7 @@ export const sqliteDialect: LogStoreDialect = {
       isAccessError: isNotWritable,
       // An in-memory database exists only on this connection: its writer runs here. The connection is this
       // thread's: kysely closes it.
-      ...(path === ':memory:' ? { openInlineWriter: () => createSqliteWriteConnection(sqlite, path, false) } : {}),
+      ...(path === ':memory:' ? { openInlineWriter: () => createSqliteWriteConnection(sqlite, path, false, db) } : {}),
     };
   },
   openWriter: async (path) => {

@@ -51,8 +51,15 @@ const ROLLUP_KEY = ['bucket_ms', 'bucket_start', 'service', 'method', 'status_co
  * it runs, blocking on the disk stalls no request.
  * @param path - the database file, watched for deletion or replacement; `:memory:` for none.
  * @param ownsConnection - whether `close` closes it (not the caller's connection of a `:memory:` store: kysely does).
+ * @param reader - the store's own kysely over the same connection (`:memory:`): each run holds its connection, so the
+ *   store's queries wait for the run instead of landing inside its transaction (the run awaits between statements).
  */
-export function createSqliteWriteConnection(sqlite: Database, path: string, ownsConnection = true): LogStoreWriteConnection {
+export function createSqliteWriteConnection(
+  sqlite: Database,
+  path: string,
+  ownsConnection = true,
+  reader?: Kysely<LogStoreDatabase>,
+): LogStoreWriteConnection {
   const db = new Kysely<LogStoreDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
   const insertRow = sqlite.prepare(db.insertInto('request_logs').values(ROW).compile().sql);
   const selectRollup = sqlite.prepare<unknown[], CallRollupTable>(
@@ -125,16 +132,19 @@ export function createSqliteWriteConnection(sqlite: Database, path: string, owns
   return {
     db,
     // IMMEDIATE: the write lock is taken before the rollups are read, so another process's writer cannot interleave.
-    // Nothing else uses this connection meanwhile: the writer core runs one request at a time.
+    // The writer core runs one request at a time; on a shared connection the reader's queries wait (see `reader`).
     transaction: async (write) => {
-      sqlite.exec('begin immediate');
-      try {
-        await write(rows);
-        sqlite.exec('commit');
-      } catch (error) {
-        if (sqlite.inTransaction) sqlite.exec('rollback');
-        throw error;
-      }
+      const run = async () => {
+        sqlite.exec('begin immediate');
+        try {
+          await write(rows);
+          sqlite.exec('commit');
+        } catch (error) {
+          if (sqlite.inTransaction) sqlite.exec('rollback');
+          throw error;
+        }
+      };
+      await (reader ? reader.connection().execute(run) : run());
     },
     addKeyUsage: async (uses) => {
       for (const [id, count, lastUsedAt] of uses) addUsage.run(count, lastUsedAt, id);
