@@ -88,6 +88,10 @@ export function createSqliteWriteConnection(
     'update api_keys set request_count = request_count + ?, last_used_at = max(coalesce(last_used_at, 0), ?) where id = ?',
   );
 
+  const addUsages = sqlite.transaction((uses: Parameters<LogStoreWriteConnection['addKeyUsage']>[0]) => {
+    for (const [id, count, lastUsedAt] of uses) addUsage.run(count, lastUsedAt, id);
+  });
+
   const rows: LogStoreRowWriter = {
     insertRows: async (batches: readonly RowBatch[]) => {
       for (const { numbers, strings, count } of batches)
@@ -146,9 +150,8 @@ export function createSqliteWriteConnection(
       };
       await (reader ? reader.connection().execute(run) : run());
     },
-    addKeyUsage: async (uses) => {
-      for (const [id, count, lastUsedAt] of uses) addUsage.run(count, lastUsedAt, id);
-    },
+    // One transaction: a busy error part-way would otherwise leave some keys counted, and the retry count them again.
+    addKeyUsage: async (uses) => addUsages(uses),
     // A write rolled back: a read-only file or folder fails here, at start-up, not at the first batch. Taking the
     // write lock alone is not enough: it succeeds on a read-only file in a folder its owner may write.
     probe: async () => {
