@@ -1,4 +1,4 @@
-import { DEFAULT_SERVER_LIMITS } from '@grpcforge/runtime/vocabulary';
+import { DEFAULT_SERVER_LIMITS, OTLP_PROTOCOLS } from '@grpcforge/runtime/vocabulary';
 import { z } from 'zod';
 
 /**
@@ -194,9 +194,6 @@ const logStoreSchema = z
 
 const listenAddress = (what: string) =>
   z.string().regex(LISTEN, { error: 'expected HOST:PORT, for example "127.0.0.1:9464"' }).describe(what);
-
-/** The OTLP transports, named as `OTEL_EXPORTER_OTLP_PROTOCOL` names them (the runtime's `OtlpProtocol`). */
-export const OTLP_PROTOCOLS = ['http/json', 'http/protobuf', 'grpc'] as const;
 
 const telemetrySchema = z
   .strictObject({

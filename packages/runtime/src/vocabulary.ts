@@ -73,3 +73,6 @@ export {
   SERVICE_MIDDLEWARE_PATH,
   generatedStubModulePath,
 } from './vocabulary/generated-module.js';
+export { OTLP_PROTOCOLS } from './vocabulary/otlp.js';
+export type { OtlpProtocol } from './vocabulary/otlp.js';
+export { LISTEN_ENV, LOG_STORE_URL_ENV, OTLP_ENDPOINT_ENV } from './vocabulary/runtime-env.js';

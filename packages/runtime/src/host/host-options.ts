@@ -2,6 +2,8 @@ import type { X509Certificate as X509CertificateClass } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { ServerCredentials } from '@grpc/grpc-js';
+import { OTLP_PROTOCOLS } from '../vocabulary/otlp.js';
+import { OTLP_ENDPOINT_ENV } from '../vocabulary/runtime-env.js';
 import { EnvReferenceError, expandEnvReferences, type EnvironmentValues } from '../vocabulary/env-references.js';
 import type { LogStore } from '../logstore/create-log-store.js';
 import type { AuthOptions } from '../middleware/auth.js';
@@ -21,7 +23,6 @@ import type {
  */
 
 /** The OTLP protocols, in the order messages list them. */
-const OTLP_PROTOCOL_NAMES: readonly OtlpProtocol[] = ['http/json', 'http/protobuf', 'grpc'];
 
 /** Where relative paths resolve and where variables are read. */
 export interface HostEnvironment {
@@ -231,18 +232,18 @@ function checkCaFile(pem: Buffer, file: string, X509Certificate: typeof X509Cert
 function otlpProtocolFromEnv(env: NodeJS.ProcessEnv): OtlpProtocol {
   const value = env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim();
   if (!value) return 'http/json';
-  const protocol = OTLP_PROTOCOL_NAMES.find((known) => known === value);
+  const protocol = OTLP_PROTOCOLS.find((known) => known === value);
   if (protocol) return protocol;
   throw new ServiceHostError(
     'telemetry-config',
-    `OTEL_EXPORTER_OTLP_PROTOCOL: "${value}" is not an OTLP protocol: expected one of: ${OTLP_PROTOCOL_NAMES.join(', ')}`,
+    `OTEL_EXPORTER_OTLP_PROTOCOL: "${value}" is not an OTLP protocol: expected one of: ${OTLP_PROTOCOLS.join(', ')}`,
     ['fix or unset it, or set telemetry.otlp.protocol in grpcforge.yaml (which takes precedence)'],
   );
 }
 
 /** `OTEL_EXPORTER_OTLP_ENDPOINT` when set and not empty: an http or https URL, else a `telemetry-config` error. */
 function otlpEndpointFromEnv(env: NodeJS.ProcessEnv): string | undefined {
-  const value = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  const value = env[OTLP_ENDPOINT_ENV]?.trim();
   if (!value) return undefined;
   const protocol = URL.canParse(value) ? new URL(value).protocol : '';
   if (protocol !== 'http:' && protocol !== 'https:') {

@@ -7,10 +7,9 @@ import { ServiceHostError, messageOf } from './host-error.js';
 import { startServiceHost, type RunningServiceHost, type ServerEntry, type ServiceHostOverrides } from './service-host.js';
 import { SERVICE_MANIFEST_VERSION, type ServiceManifest } from './service-manifest.js';
 
-/** The variable that replaces the manifest's listen address: `host:port` (`0.0.0.0:50051` in a container). */
-export const LISTEN_ENV = 'GRPCFORGE_LISTEN';
-/** The variable that replaces the manifest's `logStore.url` (it may hold `${VAR}` references too). */
-export const LOG_STORE_URL_ENV = 'GRPCFORGE_LOG_STORE_URL';
+import { LISTEN_ENV, LOG_STORE_URL_ENV } from '../vocabulary/runtime-env.js';
+
+export { LISTEN_ENV, LOG_STORE_URL_ENV };
 
 /** Options of {@link runBuiltService}. */
 export interface RunBuiltServiceOptions {

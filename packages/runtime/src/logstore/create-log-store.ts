@@ -26,6 +26,7 @@ import { migrationProvider } from './migrations/index.js';
 import { createRequestLogReader, type RequestLogs } from './request-logs.js';
 import { createLogStatistics, type LogStatistics } from './statistics.js';
 import { createWriterCore } from './writer-core.js';
+import { HOUR_MS } from '../vocabulary/time.js';
 
 /** Options of {@link createLogStore}. */
 export interface LogStoreOptions extends LogWriterOptions, LogStoreConnectOptions {
@@ -166,7 +167,7 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
       pruning ??= prune().finally(() => (pruning = undefined));
     };
     schedule();
-    retentionTimer = setInterval(schedule, 3_600_000);
+    retentionTimer = setInterval(schedule, HOUR_MS);
     retentionTimer.unref();
   }
 

@@ -1,9 +1,7 @@
 import type { CallRollupTable } from './database.js';
 import { SketchMerger, newLatencySketch, type LatencySketch } from './latency-sketch.js';
+// Rollup resolutions: one minute and one hour. Queries read hours where a window covers whole hours.
 import { HOUR_MS, MINUTE_MS } from '../vocabulary/time.js';
-
-/** Rollup resolutions, ms: one minute and one hour. Queries read hours where a window covers whole hours. */
-export { HOUR_MS, MINUTE_MS };
 
 /** The totals of one (bucket, service, method, status code) key that a batch adds. */
 export interface RollupDelta {

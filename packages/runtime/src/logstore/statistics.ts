@@ -1,7 +1,7 @@
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { CallRollupTable, LogStoreDatabase } from './database.js';
 import { SketchMerger, decodeSketch, sketchQuantile, type DecodedSketch } from './latency-sketch.js';
-import { HOUR_MS, MINUTE_MS } from './rollups.js';
+import { HOUR_MS, MINUTE_MS } from '../vocabulary/time.js';
 
 /**
  * Which calls a statistic covers. Times in ms since the epoch; rollups are per minute, so `since` counts from the

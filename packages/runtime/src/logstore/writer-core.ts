@@ -1,6 +1,7 @@
 import type { LogStoreDialect, LogStoreWriteConnection } from './dialect.js';
 import { N, S, STRING_STRIDE, NUMBER_STRIDE, type RowBatch } from './row-batch.js';
-import { HOUR_MS, MINUTE_MS, RollupAccumulator, mergedRollupRow, type RollupDelta } from './rollups.js';
+import { RollupAccumulator, mergedRollupRow, type RollupDelta } from './rollups.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../vocabulary/time.js';
 import { writerRuns, type RowsRequest, type WriterReply, type WriterRequest } from './writer-protocol.js';
 
 /** Options of {@link createWriterCore}. */
@@ -76,7 +77,7 @@ export function createWriterCore(
   options: WriterCoreOptions = {},
 ): WriterHandler {
   const { db } = connection;
-  const maxLockWaitMs = options.maxLockWaitMs ?? 60_000;
+  const maxLockWaitMs = options.maxLockWaitMs ?? MINUTE_MS;
   const pruneChunk = options.pruneChunk ?? 5000;
 
   const withRetry = async <T>(write: () => Promise<T>): Promise<T> => {
@@ -163,7 +164,7 @@ export function createWriterCore(
         .executeTakeFirst();
       const start = oldest?.start;
       if (start === null || start === undefined) continue;
-      const cutoff = Math.min(before - bucketMs + 1, start + 86_400_000);
+      const cutoff = Math.min(before - bucketMs + 1, start + DAY_MS);
       const deleted = await db
         .deleteFrom('call_rollups')
         .where('bucket_ms', '=', bucketMs)

@@ -1,4 +1,6 @@
 import type { OptionalFeature } from '../optional-packages.js';
+import type { OtlpProtocol } from '../vocabulary/otlp.js';
+
 /**
  * Options of a server's OpenTelemetry export ({@link ServerBaseOptions.telemetry}). Plain data: `grpcforge serve`
  * maps the `telemetry:` section of `grpcforge.yaml` onto it (`buildTelemetryOptions`), tests build it by hand.
@@ -23,7 +25,7 @@ export interface TelemetryOptions {
  * `http/protobuf` (OTLP/HTTP, binary protobuf) or `grpc` (the OTLP gRPC services `TraceService/Export` and
  * `MetricsService/Export`, for a collector that listens on gRPC only, such as one built with grpcforge).
  */
-export type OtlpProtocol = 'http/json' | 'http/protobuf' | 'grpc';
+export type { OtlpProtocol };
 
 /** Where, how and how often OTLP data is sent. */
 export interface OtlpExportOptions {

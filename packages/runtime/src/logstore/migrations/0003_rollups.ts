@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { LogStoreDatabase } from '../database.js';
-import { HOUR_MS, RollupAccumulator, mergedRollupRow } from '../rollups.js';
+import { RollupAccumulator, mergedRollupRow } from '../rollups.js';
+import { HOUR_MS } from '../../vocabulary/time.js';
 import type { DialectColumnTypes } from './column-types.js';
 
 /** The row counters an instance's heartbeat stores. */
