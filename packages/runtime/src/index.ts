@@ -124,6 +124,7 @@ export type {
 export { createLogStore } from './logstore/create-log-store.js';
 export type { ApiKeyStore, InstanceStore, LogStore, LogStoreOptions } from './logstore/create-log-store.js';
 export { registerLogStoreDialect } from './logstore/dialect-registry.js';
+export { requestLogRowsOf } from './logstore/row-batch.js';
 export type {
   LogStoreCapabilities,
   LogStoreConnectOptions,

@@ -1,36 +1,8 @@
 import { sql, type Kysely } from 'kysely';
-import type { LogStoreDatabase, LogStoreWriteConnection, RowBatch } from '../../../packages/runtime/src/index.ts';
-import { N, NUMBER_STRIDE, S, STRING_STRIDE } from '../../../packages/runtime/src/logstore/row-batch.ts';
+import { requestLogRowsOf, type LogStoreDatabase, type LogStoreWriteConnection } from '../../../packages/runtime/src/index.ts';
 
 /** Rows per INSERT: 16 bound values each, well under SQLite's 32,766 parameters. */
 const ROWS_PER_STATEMENT = 1000;
-
-/** The rows of a batch as kysely values, in batch order. */
-function* rowsOf(batches: readonly RowBatch[]) {
-  for (const { numbers, strings, count } of batches)
-    for (let row = 0; row < count; row++) {
-      const text = (offset: number) => strings[row * STRING_STRIDE + offset] ?? null;
-      const number = (offset: number) => numbers[row * NUMBER_STRIDE + offset] ?? 0;
-      yield {
-        request_id: text(S.requestId) ?? '',
-        started_at: number(N.startedAt),
-        service: text(S.service) ?? '',
-        method: text(S.method) ?? '',
-        kind: text(S.kind) ?? '',
-        status_code: number(N.statusCode),
-        duration_ms: number(N.durationMs),
-        principal: text(S.principal),
-        api_key_id: text(S.apiKeyId),
-        peer: text(S.peer),
-        request_bytes: number(N.requestBytes),
-        response_bytes: number(N.responseBytes),
-        request_messages: number(N.requestMessages),
-        response_messages: number(N.responseMessages),
-        error_message: text(S.errorMessage),
-        trace_id: text(S.traceId),
-      };
-    }
-}
 
 /**
  * The test engine's write connection: every statement through kysely's query builder and its own SQLite driver
@@ -45,7 +17,7 @@ export function createKyselySqliteWriteConnection(db: Kysely<LogStoreDatabase>):
         try {
           await write({
             insertRows: async (batches) => {
-              const rows = [...rowsOf(batches)];
+              const rows = [...requestLogRowsOf(batches)];
               for (let at = 0; at < rows.length; at += ROWS_PER_STATEMENT)
                 await connection
                   .insertInto('request_logs')

@@ -1,4 +1,5 @@
 import type { CallRecord } from './call-record.js';
+import type { RequestLogTable } from './database.js';
 
 /**
  * A batch of calls as it crosses to the writer thread: columnar, so one `postMessage` carries a whole batch. Numbers
@@ -93,4 +94,34 @@ export class RowBatchBuilder {
     this.#count = 0;
     return batch;
   }
+}
+
+/**
+ * The rows of `batches` as `request_logs` rows (without the store's own `id`), in batch order: for an engine that
+ * inserts row objects (kysely's `insertInto('request_logs').values(rows)`) instead of reading the columns itself.
+ */
+export function* requestLogRowsOf(batches: readonly RowBatch[]): Generator<Omit<RequestLogTable, 'id'>> {
+  for (const { numbers, strings, count } of batches)
+    for (let row = 0; row < count; row++) {
+      const text = (offset: number) => strings[row * STRING_STRIDE + offset] ?? null;
+      const number = (offset: number) => numbers[row * NUMBER_STRIDE + offset] ?? 0;
+      yield {
+        request_id: text(S.requestId) ?? '',
+        started_at: number(N.startedAt),
+        service: text(S.service) ?? '',
+        method: text(S.method) ?? '',
+        kind: text(S.kind) ?? '',
+        status_code: number(N.statusCode),
+        duration_ms: number(N.durationMs),
+        principal: text(S.principal),
+        api_key_id: text(S.apiKeyId),
+        peer: text(S.peer),
+        request_bytes: number(N.requestBytes),
+        response_bytes: number(N.responseBytes),
+        request_messages: number(N.requestMessages),
+        response_messages: number(N.responseMessages),
+        error_message: text(S.errorMessage),
+        trace_id: text(S.traceId),
+      };
+    }
 }
