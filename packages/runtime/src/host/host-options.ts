@@ -22,8 +22,6 @@ import type {
  * resolved against the workspace root.
  */
 
-/** The OTLP protocols, in the order messages list them. */
-
 /** Where relative paths resolve and where variables are read. */
 export interface HostEnvironment {
   /** Absolute path of the workspace root: relative paths of the settings resolve against it. */

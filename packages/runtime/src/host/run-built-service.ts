@@ -6,9 +6,9 @@ import { ALLOW_GRPC_TRACE_ENV, grpcTracing, installGrpcLogger } from './grpc-log
 import { ServiceHostError, messageOf } from './host-error.js';
 import { startServiceHost, type RunningServiceHost, type ServerEntry, type ServiceHostOverrides } from './service-host.js';
 import { SERVICE_MANIFEST_VERSION, type ServiceManifest } from './service-manifest.js';
-
 import { LISTEN_ENV, LOG_STORE_URL_ENV } from '../vocabulary/runtime-env.js';
 
+// The names live in the shared vocabulary (deploy writes what the host reads); the runtime's entry point keeps them.
 export { LISTEN_ENV, LOG_STORE_URL_ENV };
 
 /** Options of {@link runBuiltService}. */
