@@ -115,7 +115,7 @@ const GRPCFORGE_PACKAGE: LocalPackage = { flag: '--grpcforge-spec', name: 'grpcf
 const RUNTIME_PACKAGE: LocalPackage = { flag: '--runtime-spec', name: '@grpcforge/runtime', builtFile: 'dist/index.js' };
 
 /** A path given as a package's spec: a tarball, or that package's folder once built. */
-function checkLocalSpec(path: string, given: string, expected: LocalPackage = GRPCFORGE_PACKAGE): string {
+function checkLocalSpec(path: string, given: string, expected: LocalPackage): string {
   const stats = statSync(path, { throwIfNoEntry: false });
   if (!stats) {
     throw new UserError('bad-flag', `${expected.flag} "${given}": "${path}" does not exist`, [

@@ -1,6 +1,6 @@
 import type { ApiKeyRecord, CallStats, LogStore, MethodCallStats, RequestLog, TimelineBucket } from '@grpcforge/runtime';
 import { parseStatusCode } from '@grpcforge/runtime';
-import { HOUR_MS, MINUTE_MS } from '@grpcforge/runtime/vocabulary';
+import { DAY_MS, MINUTE_MS } from '@grpcforge/runtime/vocabulary';
 import { selectInstances, type ListedInstance } from '@grpcforge/runtime/admin';
 import type {
   ApiKeyJson,
@@ -270,7 +270,7 @@ export function createDashboardApi({ store, shapes, defaultWindow, workspace, no
         name,
         roles,
         now: at,
-        ...(expiresInDays !== undefined ? { expiresAt: at + expiresInDays * 24 * HOUR_MS } : {}),
+        ...(expiresInDays !== undefined ? { expiresAt: at + expiresInDays * DAY_MS } : {}),
       });
       if (created.kind === 'duplicate-name') throw new DashboardRequestError(409, created.message);
       if (created.kind === 'invalid-name') throw new DashboardRequestError(400, created.message);

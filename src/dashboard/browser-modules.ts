@@ -8,9 +8,20 @@ import { basename, join } from 'node:path';
  * in `dist/dashboard/browser/*.js` and are read as they are. Run from the sources (tests and benches through tsx),
  * the folder beside this file holds only the `.ts` files: each is transpiled once, at start-up, with the TypeScript
  * the CLI depends on (types are checked by `npm run typecheck`, not here), so the sources never need a build first.
+ * Read once per process: every dashboard app (tests and benches start many) shares the result.
  * @returns the JavaScript of each module by name (`overview`, `common`, …).
  */
-export async function loadBrowserModules(): Promise<ReadonlyMap<string, string>> {
+export function loadBrowserModules(): Promise<ReadonlyMap<string, string>> {
+  loaded ??= readBrowserModules().catch((error: unknown) => {
+    loaded = undefined;
+    throw error;
+  });
+  return loaded;
+}
+
+let loaded: Promise<ReadonlyMap<string, string>> | undefined;
+
+async function readBrowserModules(): Promise<ReadonlyMap<string, string>> {
   const folder = fileURLToPath(new URL('./browser/', import.meta.url));
   const files = await readdir(folder);
   const built = files.filter((file) => file.endsWith('.js'));

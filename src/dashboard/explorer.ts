@@ -20,8 +20,6 @@ export const EXPLORER_MAX_RESPONSE_BYTES = 1024 * 1024;
 export const API_KEY_PLACEHOLDER = '$GRPCFORGE_API_KEY';
 export const BEARER_TOKEN_PLACEHOLDER = '$GRPCFORGE_BEARER_TOKEN';
 
-export type { ExplorerTarget } from '@grpcforge/runtime/vocabulary';
-
 /**
  * The targets: every serving instance in the store (newest first), then every `listen:` address of the workspace
  * that no instance has (port 0, which is no address, left out).

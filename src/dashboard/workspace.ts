@@ -7,7 +7,7 @@
 import type { CatalogService, ExplorerCallAnswer } from '@grpcforge/runtime/vocabulary';
 
 // The catalog's and the explorer's answers are JSON shapes of the API, declared with the others.
-export type { CatalogMethod, CatalogService, ExplorerCallAnswer } from '@grpcforge/runtime/vocabulary';
+export type { CatalogService, ExplorerCallAnswer } from '@grpcforge/runtime/vocabulary';
 
 /** One service of `grpcforge.yaml`. */
 export interface WorkspaceService {

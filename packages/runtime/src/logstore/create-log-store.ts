@@ -96,9 +96,7 @@ export interface LogStore {
 export async function createLogStore(options: LogStoreOptions): Promise<LogStore> {
   const { dialect, location } = resolveLogStoreUrl(options.url);
   const connect: LogStoreConnectOptions = options.postgres ? { postgres: options.postgres } : {};
-  const core = {
-    ...(options.maxLockWaitMs !== undefined ? { maxLockWaitMs: options.maxLockWaitMs } : {}),
-  };
+  const core = options.maxLockWaitMs !== undefined ? { maxLockWaitMs: options.maxLockWaitMs } : {};
   const opened = await dialect.openReader(location, connect);
   const { db, label, explain } = opened;
 

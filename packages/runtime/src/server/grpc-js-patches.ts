@@ -161,14 +161,13 @@ function serverPatchState(serverClass: { readonly prototype: object }): ServerPa
 /**
  * Hands each HTTP/2 server that a grpc-js server constructed with `grpcServerOptions` (nice-grpc's
  * `createServer(options)` hands them on as they are) creates when it binds to `observer`; observers added first run
- * first. Call before `listen`, after {@link requireGrpcJsServerPatches} made sure the patches it needs applied.
- * @returns false when this grpc-js has no `_setupHandlers` to wrap: nothing is observed then (without
- *   `createHttp2Server`, {@link Http2ServerObserver.http2Options} alone are not applied).
+ * first. Call before `listen`, after {@link requireGrpcJsServerPatches} made sure the patches it needs applied
+ * (without `_setupHandlers` nothing is observed; without `createHttp2Server`, {@link Http2ServerObserver.http2Options}
+ * alone are not applied).
  */
-export function observeHttp2Servers(grpcServerOptions: object, observer: Http2ServerObserver): boolean {
+export function observeHttp2Servers(grpcServerOptions: object, observer: Http2ServerObserver): void {
   const { setupHandlers, observers } = serverPatchState(GrpcServer);
   if (setupHandlers) observers.set(grpcServerOptions, [...(observers.get(grpcServerOptions) ?? []), observer]);
-  return setupHandlers;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { composeServerMiddleware, type ServerMiddleware } from 'nice-grpc';
 import { createAuthMiddleware, type AuthContext, type AuthOptions, type ServiceContextExtension } from '../middleware/auth.js';
-import { createErrorMappingMiddleware, toServerError, type ErrorMappingOptions } from '../middleware/error-mapping.js';
+import { createErrorMappingMiddleware, type ErrorMappingOptions } from '../middleware/error-mapping.js';
 import { createRequestLoggerMiddleware, type RequestLoggerOptions } from '../middleware/request-logger.js';
 import { createTerminatorMiddleware } from '../middleware/terminator.js';
 import { createCodecMiddleware, type MethodCodecs } from './wire-codec.js';
@@ -57,15 +57,11 @@ export function createPipeline<ServiceContext>(options: PipelineOptions<ServiceC
   const errors = options.codecs ? composeServerMiddleware(mapping, createCodecMiddleware(options.codecs)) : mapping;
   // Inside auth, outside error mapping: a stream ended by shutdown reaches the logger as UNAVAILABLE, not CANCELLED.
   const terminated = options.terminate ? composeServerMiddleware(createTerminatorMiddleware(options.terminate), errors) : errors;
-  // The team's own: they see the principal, and the status error mapping gave a handler's error.
+  // The team's own: they see the principal, and the status error mapping gave a handler's error. Error mapping also
+  // goes around them (it holds no state), so an error of theirs that is not a ServerError becomes INTERNAL.
   const stages = options.middleware?.stages ?? [];
   const inner =
-    stages.length === 0
-      ? terminated
-      : composeServerMiddleware(
-          [createServiceMiddlewareGuard(options.errors?.onUnexpectedError), ...stages].reduce(composeServerMiddleware),
-          terminated,
-        );
+    stages.length === 0 ? terminated : composeServerMiddleware([mapping, ...stages].reduce(composeServerMiddleware), terminated);
   return composeServerMiddleware<Outer & AuthContext, NoExtension, NoExtension>(authenticated, inner);
 }
 
@@ -79,17 +75,6 @@ function createServiceContextMiddleware<ServiceContext>(
 ): ServerMiddleware<ServiceContextExtension<ServiceContext>> {
   return async function* serviceContext(call, context) {
     return yield* call.next(call.request, { ...context, serviceContext: value });
-  };
-}
-
-/** Around the service's own middleware: an error of theirs that is not a `ServerError` becomes INTERNAL. */
-function createServiceMiddlewareGuard(onUnexpectedError: ErrorMappingOptions['onUnexpectedError']): ServerMiddleware {
-  return async function* serviceMiddlewareGuard(call, context) {
-    try {
-      return yield* call.next(call.request, context);
-    } catch (error) {
-      throw toServerError(error, call.method.path, context.signal, onUnexpectedError);
-    }
   };
 }
 

@@ -181,17 +181,16 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   // ts-proto definitions are served as bytes: the pipeline decodes and encodes (once), the logger counts the wire.
   const registrations = options.services.map((registration) => ({
     registration,
+    shape: readServiceDefinition(registration.definition),
     wire: toWireDefinition(registration.definition),
   }));
+  const serviceNames = registrations.flatMap(({ shape }) => shape.fullName ?? []);
   const codecs: MethodCodecs = new Map(registrations.flatMap(({ wire }) => (wire ? [...wire.codecs] : [])));
   // Loaded only here: a server without telemetry never loads the OpenTelemetry SDK.
   const telemetry = options.telemetry
     ? await (
         await importOptional(telemetryFeatures(options.telemetry), () => import('../telemetry/start-telemetry.js'))
-      ).startTelemetry(
-        options.telemetry,
-        registrations.flatMap(({ registration }) => readServiceDefinition(registration.definition).fullName ?? []),
-      )
+      ).startTelemetry(options.telemetry, serviceNames)
     : undefined;
   // What the accounting records: the log store's row (redacted) and the telemetry's duration (not redacted).
   const recordCall = options.recordCall;
@@ -207,8 +206,8 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   const served = new Set<string>();
   let accounting: CallAccounting | undefined;
   if (sink) {
-    for (const { registration } of registrations) {
-      for (const method of readServiceDefinition(registration.definition).methods) {
+    for (const { shape } of registrations) {
+      for (const method of shape.methods) {
         logged.set(method.path, splitMethodPath(method.path, callKindOf(method.requestStream, method.responseStream)));
       }
     }
@@ -240,11 +239,8 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   // Health and reflection bypass the pipeline (always public, not logged: load balancers poll them); only the
   // terminator wraps them.
   const withPipeline = server.with(pipeline);
-  const serviceNames: string[] = [];
   for (const { registration, wire } of registrations) {
     add(withPipeline, wire?.definition ?? registration.definition, registration.implementation);
-    const fullName = readServiceDefinition(registration.definition).fullName;
-    if (fullName) serviceNames.push(fullName);
   }
   const health = HealthState();
   if (options.health ?? true) {

@@ -1,8 +1,7 @@
-import { parseEnvReferences, wholeEnvReference } from '@grpcforge/runtime/vocabulary';
+import { generatedStubModulePath, parseEnvReferences, wholeEnvReference } from '@grpcforge/runtime/vocabulary';
 import type { ResolvedConsume } from '../../../config/resolved.js';
 import type { ContractService } from '../../../contract/model.js';
 import { methodLocalName, tsProtoServiceNames } from '../../../contract/names.js';
-import { generatedStubModulePath } from '@grpcforge/runtime/vocabulary';
 import { runtimeImport, type CodegenRuntimeValue } from '../../runtime-symbols.js';
 import { commentLines, importSpecifier, lowerFirst, stringLiteral, wrapText, type HeaderView } from './common.js';
 
