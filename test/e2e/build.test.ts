@@ -88,7 +88,7 @@ describe('grpcforge build (example workspace)', () => {
       AUTH_ADDR: `dns:///${auth.address}`,
     });
     try {
-      assert.match(auth.stderr(), /serving auth\.v1\.AuthService \(3 RPCs\)/);
+      await auth.waitForStderr(/serving auth\.v1\.AuthService \(3 RPCs\)/);
       const login = runCli(['call', auth.address, 'auth.v1.AuthService/Login', '-d', '{"username":"ada","password":"demo"}'], ws);
       assert.equal(login.code, 0, login.stderr);
       const { token } = JSON.parse(login.stdout) as { token: string };

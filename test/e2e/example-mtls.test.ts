@@ -25,7 +25,7 @@ test('example workspace: one switch and certs init give mTLS between user and au
   assert.equal(runCli(['generate'], ws).code, 0);
 
   const auth = await startServe(ws, 'auth');
-  assert.match(auth.stderr(), /mTLS/);
+  await auth.waitForStderr(/mTLS/);
   const user = await startServe(ws, 'user', { AUTH_ADDR: auth.address });
   const runtime = (await import(pathToFileURL(join(ws, 'node_modules/@grpcforge/runtime/dist/index.js')).href)) as Runtime;
   const cwd = process.cwd();

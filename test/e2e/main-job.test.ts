@@ -113,8 +113,7 @@ describe('init -> generate -> serve (example workspace)', () => {
       // ListSessions needs the admin role (grpcforge.yaml auth.methods): the pipeline enforces it.
       await expectStatus(collect(client.listSessions({})), runtime.Status.UNAUTHENTICATED, /^no credentials$/);
       // The operator reads the refusal on serve's stderr (rate-limited: one line per reason per minute).
-      assert.match(
-        auth.stderr(),
+      await auth.waitForStderr(
         /^grpcforge auth: UNAUTHENTICATED \/auth\.v1\.AuthService\/ListSessions from \S+: no credentials$/m,
       );
       const sessions = await collect(client.listSessions({}, { metadata: runtime.Metadata({ 'x-api-key': adminKey }) }));

@@ -60,7 +60,7 @@ describe('serve with mTLS', () => {
 
   test('a client with a certificate is the principal, and the log store records it', async () => {
     const server = await startServe(ws, 'greeter');
-    assert.match(server.stderr(), /mTLS/);
+    await server.waitForStderr(/mTLS/);
     const runtime = (await import(pathToFileURL(join(ws, 'node_modules/@grpcforge/runtime/dist/index.js')).href)) as Runtime;
     const pb = (await import(pathToFileURL(join(ws, 'services/greeter/src/gen/pb/helloworld.ts')).href)) as Record<
       string,

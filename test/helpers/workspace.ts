@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -124,6 +125,11 @@ export interface ServeProcess {
   readonly port: number;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
+  /**
+   * Waits (5 s at most) until stderr matches `pattern`, and returns the match: the process writes its stderr
+   * asynchronously, so a line logged during a call may reach the pipe after the call's response.
+   */
+  waitForStderr(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
   /** Sends SIGTERM and waits for the exit code. */
   stop(): Promise<number | null>;
 }
@@ -155,7 +161,11 @@ async function startListening(
 ): Promise<ServeProcess> {
   const child = spawn(process.execPath, args, { cwd, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const stderrChanged = new EventEmitter();
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    stderrChanged.emit('data');
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   children.add(child);
   const address = await new Promise<string>((resolve, reject) => {
@@ -174,6 +184,22 @@ async function startListening(
     pid: child.pid!,
     port: Number(address.slice(address.lastIndexOf(':') + 1)),
     stderr: () => stderr,
+    waitForStderr: (pattern, ms = 5_000) =>
+      new Promise<RegExpMatchArray>((resolve, reject) => {
+        const check = () => {
+          const match = pattern.exec(stderr);
+          if (!match) return;
+          clearTimeout(timer);
+          stderrChanged.off('data', check);
+          resolve(match);
+        };
+        const timer = setTimeout(() => {
+          stderrChanged.off('data', check);
+          reject(new Error(`${label}: stderr did not match ${String(pattern)} in ${ms} ms: ${stderr}`));
+        }, ms);
+        stderrChanged.on('data', check);
+        check();
+      }),
     stop: async () => {
       child.kill('SIGTERM');
       return exited;
