@@ -5,6 +5,8 @@
  * included, and a value is defined once instead of being copied between layers and kept equal by tests.
  * @packageDocumentation
  */
+export { DEFENCE_COUNTERS, DEFENCE_COUNTER_NAMES, zeroDefenceCounts } from './vocabulary/defence-counters.js';
+export type { DefenceCounterName, DefenceCountsJson } from './vocabulary/defence-counters.js';
 export { BUILTIN_SERVICE_NAMES, HEALTH_SERVICE_NAME, REFLECTION_SERVICE_NAMES } from './vocabulary/builtin-services.js';
 export {
   EnvReferenceError,

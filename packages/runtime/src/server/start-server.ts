@@ -18,6 +18,8 @@ import {
 } from './server-limits.js';
 import type { ServerLimits } from '../vocabulary/server-limits.js';
 import { createPipeline } from './pipeline.js';
+import { createDefenceCounters } from './defence-counters.js';
+import type { DefenceCountsJson } from '../vocabulary/defence-counters.js';
 import { createRequestStreamCloser } from './request-stream-closer.js';
 import type { AuthHooks, LoggingHooks } from './service-hooks.js';
 import type { ServiceMiddlewareList } from './service-middleware.js';
@@ -123,6 +125,8 @@ export interface RunningServer {
   readonly health: HealthState;
   /** The telemetry endpoints, when the server runs with {@link ServerOptions.telemetry}. */
   readonly telemetry?: RunningTelemetry;
+  /** What the server's defences refused, closed or counted instead of storing, since it started. */
+  defenceCounts(): DefenceCountsJson;
   /**
    * Stops accepting calls, reports NOT_SERVING and ends streaming calls with UNAVAILABLE: response streams
    * (server-streaming and bidi calls, health Watch) at once, request streams (client-streaming and bidi calls) at the
@@ -164,6 +168,8 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     ...grpcServerOptionsOf(limits),
   };
   const server = createServer(grpcOptions);
+  // What the defences (connection guard, accounting, auth throttle) count instead of storing a row each.
+  const defences = createDefenceCounters();
   // The metadata budget and keepalive enforcement, which grpc-js does not offer, on the HTTP/2 servers it creates.
   const guard = createConnectionGuard(limits);
   observeHttp2Servers(grpcOptions, {
@@ -265,6 +271,7 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     port,
     address: hostPort(options.host, port),
     health,
+    defenceCounts: () => defences.snapshot(),
     ...(telemetry ? { telemetry: { prometheusAddress: telemetry.prometheusAddress } } : {}),
     async shutdown(timeoutMs) {
       health.setStatus('unhealthy');
