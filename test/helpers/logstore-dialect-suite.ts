@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { createLogStore, type CallRecord, type LogStore, type LogStoreCapabilities } from '../../packages/runtime/src/index.ts';
+import { STORED_TEXT_MAX_BYTES } from '../../packages/runtime/src/vocabulary.ts';
 import { requestIdOf } from './dashboard.ts';
 import { createTestApiKey } from './api-keys.ts';
 
@@ -36,6 +37,7 @@ export function call(index: number, startedAt = base + index * 997): CallRecord 
     responseMessages: 1,
     errorMessage: statusCode === 0 ? null : `failed ${index}`,
     traceId: index % 5 === 0 ? index.toString(16).padStart(32, '0') : null,
+    rawPath: null,
   };
 }
 
@@ -173,6 +175,38 @@ export function describeLogStoreDialect(dialect: SuiteDialect): void {
         const stored = await store.logs.get(hostile.requestId);
         const nul = dialect.capabilities.acceptsNulInText ? '\u0000' : '\uFFFD';
         assert.deepEqual([stored?.errorMessage, stored?.principal], [`bad${nul}input`, `jwt:ev${nul}il`]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('a call to a method not served keeps its raw path; over-long texts are cut to their bound, whole characters', async () => {
+      const store = await createLogStore({ url: await dialect.fresh() });
+      try {
+        // 'é' is 2 bytes and '😀' 4 (a surrogate pair): the cut never splits one.
+        const long = (unit: string) => `x${unit.repeat(5000)}`;
+        const unknown = { ...call(1), service: '_unknown', method: '_unknown', kind: 'unknown', rawPath: long('😀') } as const;
+        const hostile = { ...call(2), service: long('é'), method: long('m'), principal: long('😀'), errorMessage: long('é') };
+        store.logs.record(unknown);
+        store.logs.record(hostile);
+        await store.flush();
+        const [storedUnknown, storedHostile] = await Promise.all([
+          store.logs.get(unknown.requestId),
+          store.logs.get(hostile.requestId),
+        ]);
+        const bytes = (text: string | null | undefined) => Buffer.byteLength(text ?? '');
+        // 1 + 4k bytes: the largest under the bound ends on a whole emoji.
+        assert.equal(storedUnknown?.rawPath, `x${'😀'.repeat((STORED_TEXT_MAX_BYTES.rawPath - 1) >> 2)}`);
+        assert.deepEqual([storedUnknown?.service, storedUnknown?.method, storedUnknown?.kind], ['_unknown', '_unknown', 'unknown']);
+        assert.equal(storedHostile?.rawPath, null);
+        assert.equal(storedHostile?.service, `x${'é'.repeat((STORED_TEXT_MAX_BYTES.service - 1) >> 1)}`);
+        assert.equal(bytes(storedHostile?.method), STORED_TEXT_MAX_BYTES.method);
+        assert.ok(bytes(storedHostile?.principal) <= STORED_TEXT_MAX_BYTES.principal);
+        assert.ok(!storedHostile?.principal?.includes('\uFFFD'), 'no half character');
+        assert.equal(storedHostile?.errorMessage, `x${'é'.repeat((STORED_TEXT_MAX_BYTES.errorMessage - 1) >> 1)}`);
+        // The rollups carry the cut names too: statistics group them as the rows do.
+        const methods = await store.statistics.methods({ since: 0 });
+        assert.ok(methods.some((entry) => entry.service === storedHostile?.service && entry.method === storedHostile.method));
       } finally {
         await store.close();
       }

@@ -176,12 +176,12 @@ describe('call accounting', { timeout: 30_000 }, () => {
     assert.deepEqual([row.method, Status[row.statusCode]], ['Chat', 'DEADLINE_EXCEEDED']);
   });
 
-  test('an unknown method and an unknown service are recorded as UNIMPLEMENTED, kind unknown', async () => {
+  test('an unknown method and an unknown service are recorded as UNIMPLEMENTED, kind unknown, in their buckets', async () => {
     const channel = createChannel(server.address);
     try {
-      for (const [definition, service, method] of [
-        [UnknownDefinition, 'test.v1.EchoService', 'Missing'],
-        [UnknownServiceDefinition, 'test.v1.Nope', 'Missing'],
+      for (const [definition, service, method, rawPath] of [
+        [UnknownDefinition, 'test.v1.EchoService', '_unknown', '/test.v1.EchoService/Missing'],
+        [UnknownServiceDefinition, '_unknown', '_unknown', '/test.v1.Nope/Missing'],
       ] as const) {
         const count = rows.length + 1;
         const unknown = createClient(definition, channel) as unknown as { missing(request: EchoMessage): Promise<unknown> };
@@ -195,6 +195,7 @@ describe('call accounting', { timeout: 30_000 }, () => {
           [row.service, row.method, row.kind, Status[row.statusCode], row.principal],
           [service, method, 'unknown', 'UNIMPLEMENTED', null],
         );
+        assert.equal(row.rawPath, rawPath);
         assert.match(row.errorMessage ?? '', /does not implement the method/);
         assert.match(row.peer ?? '', /^127\.0\.0\.1:\d+$/);
         assert.ok(row.durationMs >= 0);
@@ -288,8 +289,8 @@ describe('call accounting', { timeout: 30_000 }, () => {
       methods
         .find((entry) => entry.service === service && entry.method === method)
         ?.byStatus.map((entry) => Status[entry.statusCode]);
-    assert.deepEqual(codesOf('test.v1.EchoService', 'Missing'), ['UNIMPLEMENTED']);
-    assert.deepEqual(codesOf('test.v1.Nope', 'Missing'), ['UNIMPLEMENTED']);
+    assert.deepEqual(codesOf('test.v1.EchoService', '_unknown'), ['UNIMPLEMENTED']);
+    assert.deepEqual(codesOf('_unknown', '_unknown'), ['UNIMPLEMENTED']);
     assert.ok(codesOf('test.v1.EchoService', 'Echo')?.includes('RESOURCE_EXHAUSTED'));
     assert.ok(codesOf('test.v1.EchoService', 'Echo')?.includes('DEADLINE_EXCEEDED'));
     const cancelled = await store.logs.list({ method: 'Chat', statusCode: Status.CANCELLED });

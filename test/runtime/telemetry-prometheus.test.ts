@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createChannel, createClient } from 'nice-grpc';
 import { defineService, startServer, type RunningServer } from '../../packages/runtime/src/index.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
+import { countOf, scrape } from '../helpers/prometheus.ts';
 
 // The Prometheus endpoint: its own port, the text format, rpc.server.call.duration as a histogram in seconds, and
 // label values bounded by what the server serves: no client can add a label value by calling made-up paths.
@@ -51,7 +52,10 @@ describe('Prometheus endpoint', () => {
     for (const path of ['/nope.Service/Missing', '/nope.Service/Missing', '/nope.Service/Other', '/other.v9.Thing/Gone']) {
       assert.equal(await rawCall(raw, path), grpc.status.UNIMPLEMENTED);
     }
-    assert.equal(await rawCall(raw, '/test.v1.EchoService/Missing'), grpc.status.UNIMPLEMENTED);
+    // ... and a served method's path with an extra segment: not Echo's.
+    for (const path of ['/test.v1.EchoService/Missing', '/test.v1.EchoService/Echo/zzz']) {
+      assert.equal(await rawCall(raw, path), grpc.status.UNIMPLEMENTED);
+    }
     // Health is served outside the pipeline: not counted.
     assert.equal(await rawCall(raw, '/grpc.health.v1.Health/Check'), grpc.status.OK);
   });
@@ -64,7 +68,7 @@ describe('Prometheus endpoint', () => {
   test('GET /metrics: the server duration histogram in seconds with the RPC labels; unknown methods collapse', async () => {
     // Unknown paths are recorded when their stream closes, a moment after the client got its answer.
     let samples = await scrape(metricsUrl);
-    for (let i = 0; i < 20 && countOf(samples, { rpc_method: '_OTHER', rpc_service: '_OTHER' }) < 4; i++) {
+    for (let i = 0; i < 20 && countOf(samples, { rpc_method: '_OTHER' }) < 6; i++) {
       await sleep(50);
       samples = await scrape(metricsUrl);
     }
@@ -90,10 +94,12 @@ describe('Prometheus endpoint', () => {
     assert.equal(buckets.find((s) => s.labels.le === '+Inf')?.value, 2);
     // A response stream is one call, timed to its end.
     assert.equal(countOf(samples, { rpc_method: 'test.v1.EchoService/Repeat', rpc_status_code: 'OK' }), 1);
-    // Four calls of three made-up paths: one series, not three.
-    assert.equal(countOf(samples, { rpc_method: '_OTHER', rpc_service: '_OTHER', rpc_status_code: 'UNIMPLEMENTED' }), 4);
-    // An unknown method of a served service keeps its (bounded) service.
-    assert.equal(countOf(samples, { rpc_method: '_OTHER', rpc_service: 'test.v1.EchoService' }), 1);
+    // Four calls of three made-up paths: one series, not three; rpc.method `_OTHER` (the conventions' value for a method
+    // not recognised), rpc.service the store's bucket `_unknown`, as `grpcforge stats` shows `_unknown/_unknown`.
+    assert.equal(countOf(samples, { rpc_method: '_OTHER', rpc_service: '_unknown', rpc_status_code: 'UNIMPLEMENTED' }), 4);
+    // An unknown method of a served service keeps its (bounded) service: stats' `test.v1.EchoService/_unknown`.
+    assert.equal(countOf(samples, { rpc_method: '_OTHER', rpc_service: 'test.v1.EchoService' }), 2);
+    assert.equal(countOf(samples, { rpc_method: 'test.v1.EchoService/Echo', rpc_status_code: 'UNIMPLEMENTED' }), 0);
     const values = samples.flatMap((s) => Object.values(s.labels));
     for (const made of ['nope', 'Missing', 'Gone', 'other.v9', 'Health']) {
       assert.ok(!values.some((value) => value.includes(made)), `no label value mentions ${made}`);
@@ -102,7 +108,7 @@ describe('Prometheus endpoint', () => {
       samples.filter((s) => s.name === `${name}_count`).map((s) => `${s.labels.rpc_service ?? ''} ${s.labels.rpc_method ?? ''}`),
     );
     assert.deepEqual([...series].sort(), [
-      '_OTHER _OTHER',
+      '_unknown _OTHER',
       'test.v1.EchoService _OTHER',
       'test.v1.EchoService test.v1.EchoService/Echo',
       'test.v1.EchoService test.v1.EchoService/Repeat',
@@ -132,40 +138,4 @@ function rawCall(client: grpc.Client, path: string): Promise<number> {
       (error) => resolve(error?.code ?? 0),
     );
   });
-}
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Fetches and parses the Prometheus text exposition format (version 0.0.4): `name{label="value",...} value`. */
-async function scrape(url: string): Promise<Sample[] & { units: Map<string, string> }> {
-  const response = await fetch(url);
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
-  const text = await response.text();
-  const samples = Object.assign([] as Sample[], { units: new Map<string, string>() });
-  for (const line of text.split('\n')) {
-    const unit = /^# UNIT (\S+) (\S+)$/.exec(line);
-    if (unit) samples.units.set(unit[1]!, unit[2]!);
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/.exec(line);
-    assert.ok(match, `not a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const label of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[label[1]!] = label[2]!.replace(/\\(.)/g, (_, char: string) => (char === 'n' ? '\n' : char));
-    }
-    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
-  }
-  return samples;
-}
-
-/** The `_count` of the server duration series whose labels include `labels`, summed. */
-function countOf(samples: readonly Sample[], labels: Record<string, string>): number {
-  return samples
-    .filter((s) => s.name === 'rpc_server_call_duration_count')
-    .filter((s) => Object.entries(labels).every(([key, value]) => s.labels[key] === value))
-    .reduce((sum, s) => sum + s.value, 0);
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseStatusCode, type LogStore } from '@grpcforge/runtime';
 import { selectInstances } from '@grpcforge/runtime/admin';
+import { UNKNOWN_BUCKET, UNKNOWN_BUCKET_NOTE } from '@grpcforge/runtime/vocabulary';
 import { formatDuration, parseDuration } from '../../util/duration.js';
 import { UserError } from '../../util/errors.js';
 import { loadConfigFor } from '../context.js';
@@ -280,6 +281,8 @@ export async function runStats(flags: StatsFlags, command: Command): Promise<voi
         methods.map((m) => [`${m.service}/${m.method}`, m.calls, m.errors, ms(m.p50Ms), ms(m.p95Ms), ms(m.p99Ms), ms(m.maxMs)]),
       ))
         out(line);
+      if (methods.some((m) => m.method === UNKNOWN_BUCKET))
+        out(`${UNKNOWN_BUCKET}: ${UNKNOWN_BUCKET_NOTE} (grpcforge logs --method ${UNKNOWN_BUCKET} --json: their paths)`);
     }
     if (timeline.length > 0) {
       out('');

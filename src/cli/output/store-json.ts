@@ -54,6 +54,7 @@ export function requestLogJson(log: RequestLog): RequestLogJson {
     responseMessages: log.responseMessages,
     errorMessage: log.errorMessage,
     traceId: log.traceId ?? null,
+    rawPath: log.rawPath ?? null,
   };
 }
 

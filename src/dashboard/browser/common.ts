@@ -134,7 +134,9 @@ export function callRow(log: RequestLogJson): HTMLTableRowElement {
   const row = document.createElement('tr');
   row.dataset.id = String(log.id);
   cell(row, log.startedAt);
-  cell(row, `${log.service}/${log.method}`);
+  // A call to a method not served is stored under its bucket (`<service>/_unknown`); the path it asked for shows on hover.
+  const method = cell(row, `${log.service}/${log.method}`);
+  if (log.rawPath !== null) method.title = log.rawPath;
   const status = cell(row, log.status);
   if (log.statusCode !== 0) status.className = 'error';
   cell(row, log.durationMs.toFixed(2));

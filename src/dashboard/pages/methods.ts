@@ -1,3 +1,4 @@
+import { UNKNOWN_BUCKET, UNKNOWN_BUCKET_NOTE } from '@grpcforge/runtime/vocabulary';
 import type { DashboardWindow } from '../api.js';
 import { emptyNote, renderPage } from './layout.js';
 import { windowSelector } from './overview.js';
@@ -31,7 +32,9 @@ export function renderMethodsPage(defaultWindow: DashboardWindow): string {
 </table>
 ${emptyNote('no call in this window')}
 <p class="muted">impact = p95 ms × calls per second over the window: where time is spent. Bytes are the window's
-totals. Click a column to sort by it (again to reverse).</p>`,
+totals. Click a column to sort by it (again to reverse).</p>
+<p class="muted"><code>&lt;service&gt;/${UNKNOWN_BUCKET}</code>, <code>${UNKNOWN_BUCKET}/${UNKNOWN_BUCKET}</code>: ${UNKNOWN_BUCKET_NOTE}, one row
+per served service and one for every other; the paths they asked for are on the requests page.</p>`,
     module: '/assets/methods.js',
   });
 }

@@ -17,9 +17,9 @@ export interface RequestLogTable {
   /** Random, time-ordered id of the call (UUIDv7). */
   request_id: string;
   started_at: number;
-  /** Fully-qualified service, for example `auth.v1.AuthService`. */
+  /** Fully-qualified service, for example `auth.v1.AuthService`, or `_unknown`; at most 256 bytes. */
   service: string;
-  /** Method name, for example `Login`. */
+  /** Method name, for example `Login`, or `_unknown`; at most 256 bytes. */
   method: string;
   /** `unary`, `serverStreaming`, `clientStreaming`, `bidiStreaming`, or `unknown` (no such method). */
   kind: string;
@@ -38,6 +38,8 @@ export interface RequestLogTable {
   error_message: string | null;
   /** W3C trace id of the call's server span (32 hex digits), when traced. */
   trace_id: string | null;
+  /** The `:path` of a call to a method not served (service or method `_unknown`), truncated; null for other calls. */
+  raw_path: string | null;
 }
 
 /** An API key: only its hash is stored. */

@@ -61,6 +61,7 @@ export function toRequestLog(row: Selectable<RequestLogTable>): RequestLog {
     responseMessages: row.response_messages,
     errorMessage: row.error_message,
     traceId: row.trace_id,
+    rawPath: row.raw_path,
   };
 }
 

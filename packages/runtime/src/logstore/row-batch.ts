@@ -1,5 +1,6 @@
 import type { CallRecord } from './call-record.js';
 import type { RequestLogTable } from './database.js';
+import { STORED_TEXT_MAX_BYTES as MAX, truncateUtf8 } from '../vocabulary/stored-calls.js';
 
 /**
  * A batch of calls as it crosses to the writer thread: columnar, so one `postMessage` carries a whole batch. Numbers
@@ -35,10 +36,15 @@ export const S = {
   peer: 6,
   errorMessage: 7,
   traceId: 8,
+  rawPath: 9,
 } as const;
-export const STRING_STRIDE = 9;
+export const STRING_STRIDE = 10;
 
-/** Collects records into a {@link RowBatch} of at most `capacity` rows. */
+/**
+ * Collects records into a {@link RowBatch} of at most `capacity` rows. Every row of the store is made here: its service,
+ * method, principal, error message and raw path are cut to {@link STORED_TEXT_MAX_BYTES} (UTF-8, at a character
+ * boundary), whatever their source (a client's path, a credential's subject, a handler's message).
+ */
 export class RowBatchBuilder {
   readonly #capacity: number;
   #numbers: Float64Array;
@@ -70,14 +76,15 @@ export class RowBatchBuilder {
     numbers[n + N.responseMessages] = record.responseMessages;
     this.#strings.push(
       record.requestId,
-      record.service,
-      record.method,
+      truncateUtf8(record.service, MAX.service),
+      truncateUtf8(record.method, MAX.method),
       record.kind,
-      record.principal,
+      boundText(record.principal, MAX.principal),
       record.apiKeyId,
       record.peer,
-      record.errorMessage,
+      boundText(record.errorMessage, MAX.errorMessage),
       record.traceId ?? null,
+      boundText(record.rawPath, MAX.rawPath),
     );
     this.#count++;
   }
@@ -122,6 +129,12 @@ export function* requestLogRowsOf(batches: readonly RowBatch[]): Generator<Omit<
         response_messages: number(N.responseMessages),
         error_message: text(S.errorMessage),
         trace_id: text(S.traceId),
+        raw_path: text(S.rawPath),
       };
     }
+}
+
+/** `text` cut to `maxBytes` of UTF-8; null for null or absent. */
+function boundText(text: string | null | undefined, maxBytes: number): string | null {
+  return text == null ? null : truncateUtf8(text, maxBytes);
 }

@@ -49,6 +49,8 @@ export interface MethodOfPath {
   readonly service: string;
   readonly method: string;
   readonly kind: CallKind;
+  /** The path as the client sent it (truncated), for a path the server does not serve only. */
+  readonly rawPath?: string;
 }
 
 /** Service and method of a path `/pkg.Service/Method` (empty strings for parts it lacks). */

@@ -5,6 +5,7 @@ import { Status, type Metadata } from 'nice-grpc';
 import type { CallRecord } from '../logstore/call-record.js';
 import { createRequestId } from '../logstore/request-id.js';
 import { observeHttp2Servers } from './grpc-js-patches.js';
+import { unknownMethodOf } from './unknown-method.js';
 import { splitMethodPath, type CallTracker, type MethodOfPath, type TrackedCall } from '../middleware/request-logger.js';
 
 /**
@@ -53,8 +54,8 @@ export interface CallAccounting extends CallTracker {
  *   ended normally and it returned OK), what grpc-js sent when grpc-js answered first (DEADLINE_EXCEEDED when its
  *   deadline timer fired, RESOURCE_EXHAUSTED for an oversize message), DEADLINE_EXCEEDED once the deadline passed;
  * - a call that never reaches it (an unknown service or method, a unary request over the size limit or past its
- *   deadline before it arrived whole) is recorded when its stream closes, under its method path, kind `unknown`
- *   for unknown paths.
+ *   deadline before it arrived whole) is recorded when its stream closes, under its method, or for a path not served
+ *   under its bucket with kind `unknown` and the raw path (`unknown-method.ts`).
  *
  * grpc-js answers unknown paths before any server interceptor runs and offers no public hook for them, so the
  * accounting listens to the HTTP/2 server's `stream` event, which it gets from the patch of grpc-js's
@@ -84,7 +85,7 @@ export function createCallAccounting(options: CallAccountingOptions): CallAccoun
   };
 
   const recordUnreached = (entry: Entry, statusCode: number, errorMessage: string | null) => {
-    const { service, method, kind } = entry.method;
+    const { service, method, kind, rawPath } = entry.method;
     done(entry, {
       requestId: createRequestId(entry.startedAt),
       startedAt: entry.startedAt,
@@ -101,6 +102,7 @@ export function createCallAccounting(options: CallAccountingOptions): CallAccoun
       requestMessages: 0,
       responseMessages: 0,
       errorMessage,
+      rawPath: rawPath ?? null,
     });
   };
 
@@ -112,7 +114,7 @@ export function createCallAccounting(options: CallAccountingOptions): CallAccoun
     let method = logged.get(path);
     if (!method) {
       if (served.has(path)) return; // health, reflection: served outside the logger, not recorded
-      method = splitMethodPath(path, 'unknown');
+      method = unknownMethodOf(path, served);
     }
     const entry = new Entry(method, stream, headers['grpc-timeout']);
     // The stream forgets its session when it closes; the peer is read then only for calls the logger does not see.

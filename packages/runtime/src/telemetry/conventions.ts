@@ -19,7 +19,12 @@ export const METRIC_RPC_CLIENT_CALL_DURATION = 'rpc.client.call.duration';
  */
 export const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
-/** Value of `rpc.method` (and `rpc.service`) for a method the server does not serve: bounds the label cardinality. */
+/**
+ * Value of `rpc.method` for a method the server does not serve: the conventions require it ("When the method is not
+ * recognized [...] the attribute MUST be set to `_OTHER`",
+ * https://opentelemetry.io/docs/specs/semconv/registry/attributes/rpc/). `rpc.service` then carries the log store's
+ * bucket (`<service>` or `_unknown`), so the series match `grpcforge stats`' `<service>/_unknown` rows.
+ */
 export const OTHER = '_OTHER';
 
 const STATUS_NAMES: ReadonlyMap<number, string> = new Map(
@@ -37,8 +42,8 @@ export function statusName(code: number): string {
 export type RpcAttributes = Record<string, string | number>;
 
 /**
- * The attributes of a call of `service`/`method` (fully-qualified service name, RPC name as in the contract, or
- * {@link OTHER} for both parts of an unknown path), for spans and metrics.
+ * The attributes of a call of `service`/`method` (fully-qualified service name, or the `_unknown` bucket; RPC name as
+ * in the contract, or {@link OTHER} for a method not served), for spans and metrics.
  */
 export function rpcAttributes(service: string, method: string): RpcAttributes {
   return {

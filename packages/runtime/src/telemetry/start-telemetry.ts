@@ -39,8 +39,10 @@ export interface ServerTelemetry {
   /**
    * Records `rpc.server.call.duration` for a finished call, with the status its client saw (the server's call
    * accounting calls it for every call, unknown paths included). A call of a method the server does not serve counts
-   * under `rpc.method` `_OTHER` (and `rpc.service` `_OTHER` unless the service is served), so no client can grow the
-   * label set.
+   * under `rpc.method` `_OTHER`, as the RPC semantic conventions require for a method the server does not recognise,
+   * and `rpc.service` the store's bucket: the served service of its path, or `_unknown` (`UNKNOWN_BUCKET`), which the
+   * accounting already put in the record's `service`. So the series are the rows of `grpcforge stats`
+   * (`<service>/_unknown` is `rpc_service="<service>",rpc_method="_OTHER"`) and no client can grow the label set.
    */
   recordServerCall(call: CallRecord): void;
   /** `host:port` of the Prometheus endpoint, when one is served. */
@@ -59,10 +61,9 @@ let contextManagerChecked = false;
  * Prometheus endpoint, and the client middleware of the process's generated clients. Registers an AsyncLocalStorage context
  * manager unless the application registered one; registers no global tracer or meter provider (two servers in one
  * process keep their own `service.name`).
- * @param servedServices fully-qualified names of the services the server serves (for the `_OTHER` collapsing).
  * @throws Error when the Prometheus port cannot be bound.
  */
-export async function startTelemetry(options: TelemetryOptions, servedServices: readonly string[]): Promise<ServerTelemetry> {
+export async function startTelemetry(options: TelemetryOptions): Promise<ServerTelemetry> {
   if (!contextManagerChecked) {
     contextManagerChecked = true;
     const manager = new AsyncLocalStorageContextManager().enable();
@@ -115,15 +116,12 @@ export async function startTelemetry(options: TelemetryOptions, servedServices: 
   };
   running.push(instruments);
   installClientTelemetry(createClientTelemetryMiddleware(() => running.at(-1)));
-  const served = new Set(servedServices);
   return {
     middleware: createServerTelemetryMiddleware(instruments),
     recordServerCall(call) {
       if (!serverDuration) return;
-      const known = call.kind !== 'unknown';
-      const service = known || served.has(call.service) ? call.service : OTHER;
       serverDuration.record(call.durationMs / 1000, {
-        ...rpcAttributes(service, known ? call.method : OTHER),
+        ...rpcAttributes(call.service, call.kind === 'unknown' ? OTHER : call.method),
         ...statusAttributes(call.statusCode),
       });
     },

@@ -29,9 +29,12 @@ export interface RequestLogJson {
   readonly requestId: string;
   /** When the server received the call. */
   readonly startedAt: IsoTime;
-  /** Fully-qualified proto service, `auth.v1.AuthService`. */
+  /**
+   * Fully-qualified proto service, `auth.v1.AuthService`; for a call to a method the server does not serve (kind
+   * `unknown`), the served service of its path or `_unknown`.
+   */
   readonly service: string;
-  /** The method's name, `Login`. */
+  /** The method's name, `Login`; `_unknown` for a method the server does not serve. */
   readonly method: string;
   readonly kind: CallKindJson;
   /** gRPC status code, 0 (OK) to 16. */
@@ -58,6 +61,11 @@ export interface RequestLogJson {
   readonly errorMessage: string | null;
   /** The W3C trace id (32 hex digits) when the call was traced; null otherwise. */
   readonly traceId: string | null;
+  /**
+   * The `:path` the client sent, for a call to a method the server does not serve (at most 256 bytes of UTF-8); null
+   * otherwise. Added in version 2 (shapes gain fields without a new version).
+   */
+  readonly rawPath: string | null;
 }
 
 /** How many calls ended with one status. */
@@ -102,11 +110,14 @@ export interface CallStatsJson {
   readonly byStatus: readonly StatusCountJson[];
 }
 
-/** The totals of one method (`grpcforge stats --by method --json`; the methods page). */
+/**
+ * The totals of one method (`grpcforge stats --by method --json`; the methods page). Calls to methods the server does
+ * not serve are one entry per served service (`method` `_unknown`) and one `_unknown/_unknown`.
+ */
 export interface MethodStatsJson extends CallStatsJson {
-  /** Fully-qualified proto service. */
+  /** Fully-qualified proto service, or `_unknown`. */
   readonly service: string;
-  /** The method's name. */
+  /** The method's name, or `_unknown`. */
   readonly method: string;
 }
 

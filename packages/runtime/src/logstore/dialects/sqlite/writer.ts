@@ -23,6 +23,7 @@ const ROW: Omit<RequestLogTable, 'id'> = {
   response_messages: 0,
   error_message: null,
   trace_id: null,
+  raw_path: null,
 };
 
 /** Placeholder rollup row, in the column order the upsert binds. */
@@ -116,6 +117,7 @@ export function createSqliteWriteConnection(
             numbers[n + N.responseMessages],
             strings[s + S.errorMessage],
             strings[s + S.traceId],
+            strings[s + S.rawPath],
           );
         }
     },
