@@ -326,7 +326,8 @@ describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_0
     assert.equal(await column('peer'), '127.0.0.1:50002');
     assert.equal(await column('errorMessage'), 'failed 2');
     assert.equal(await column('traceId'), '–');
-    assert.equal(await page.locator('dl#columns dt').count(), 18);
+    assert.equal(await column('rawPath'), '–');
+    assert.equal(await page.locator('dl#columns dt').count(), 19);
     assert.equal(await page.textContent('h1'), `Request ${requestIds[2]!}`);
     await page.close();
   });

@@ -37,6 +37,7 @@ function call(index: number, overrides: Partial<CallRecord> = {}): CallRecord {
     responseMessages: 1,
     errorMessage: index % 10 === 0 ? 'unauthenticated' : null,
     traceId: null,
+    rawPath: null,
     ...overrides,
   };
 }
