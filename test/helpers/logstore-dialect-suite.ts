@@ -194,19 +194,20 @@ export function describeLogStoreDialect(dialect: SuiteDialect): void {
           store.logs.get(unknown.requestId),
           store.logs.get(hostile.requestId),
         ]);
+        assert.ok(storedUnknown && storedHostile);
         const bytes = (text: string | null | undefined) => Buffer.byteLength(text ?? '');
         // 1 + 4k bytes: the largest under the bound ends on a whole emoji.
-        assert.equal(storedUnknown?.rawPath, `x${'😀'.repeat((STORED_TEXT_MAX_BYTES.rawPath - 1) >> 2)}`);
-        assert.deepEqual([storedUnknown?.service, storedUnknown?.method, storedUnknown?.kind], ['_unknown', '_unknown', 'unknown']);
-        assert.equal(storedHostile?.rawPath, null);
-        assert.equal(storedHostile?.service, `x${'é'.repeat((STORED_TEXT_MAX_BYTES.service - 1) >> 1)}`);
-        assert.equal(bytes(storedHostile?.method), STORED_TEXT_MAX_BYTES.method);
-        assert.ok(bytes(storedHostile?.principal) <= STORED_TEXT_MAX_BYTES.principal);
-        assert.ok(!storedHostile?.principal?.includes('\uFFFD'), 'no half character');
-        assert.equal(storedHostile?.errorMessage, `x${'é'.repeat((STORED_TEXT_MAX_BYTES.errorMessage - 1) >> 1)}`);
+        assert.equal(storedUnknown.rawPath, `x${'😀'.repeat((STORED_TEXT_MAX_BYTES.rawPath - 1) >> 2)}`);
+        assert.deepEqual([storedUnknown.service, storedUnknown.method, storedUnknown.kind], ['_unknown', '_unknown', 'unknown']);
+        assert.equal(storedHostile.rawPath, null);
+        assert.equal(storedHostile.service, `x${'é'.repeat((STORED_TEXT_MAX_BYTES.service - 1) >> 1)}`);
+        assert.equal(bytes(storedHostile.method), STORED_TEXT_MAX_BYTES.method);
+        assert.ok(bytes(storedHostile.principal) <= STORED_TEXT_MAX_BYTES.principal);
+        assert.ok(!storedHostile.principal?.includes('\uFFFD'), 'no half character');
+        assert.equal(storedHostile.errorMessage, `x${'é'.repeat((STORED_TEXT_MAX_BYTES.errorMessage - 1) >> 1)}`);
         // The rollups carry the cut names too: statistics group them as the rows do.
         const methods = await store.statistics.methods({ since: 0 });
-        assert.ok(methods.some((entry) => entry.service === storedHostile?.service && entry.method === storedHostile.method));
+        assert.ok(methods.some((entry) => entry.service === storedHostile.service && entry.method === storedHostile.method));
       } finally {
         await store.close();
       }
