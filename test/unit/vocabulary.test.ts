@@ -6,6 +6,7 @@ import {
   parseEnvReferences,
   replaceEnvReferences,
   substituteService,
+  truncateUtf8,
   wholeEnvReference,
 } from '../../packages/runtime/src/vocabulary.ts';
 
@@ -62,5 +63,29 @@ describe('the vocabulary: ${VAR} references', () => {
   test('${SERVICE} is the service name; other references stay', () => {
     assert.equal(substituteService('certs/${SERVICE}.pem', 'auth'), 'certs/auth.pem');
     assert.equal(substituteService('${DIR}/${SERVICE}/${SERVICE}.key', 'a'), '${DIR}/a/a.key');
+  });
+});
+
+describe('the vocabulary: stored text bounds', () => {
+  test('truncateUtf8 keeps at most maxBytes of UTF-8 and never splits a character', () => {
+    const table: [text: string, maxBytes: number, expected: string][] = [
+      ['short', 256, 'short'],
+      ['abcdef', 4, 'abcd'],
+      // é is 2 bytes, € 3, 😀 4 (a surrogate pair).
+      ['éé', 3, 'é'],
+      ['a€', 3, 'a'],
+      ['a€', 4, 'a€'],
+      ['😀😀', 7, '😀'],
+      ['😀😀', 8, '😀😀'],
+      // A lone surrogate becomes U+FFFD (3 bytes) when encoded.
+      ['\ud83dab', 4, '\ud83da'],
+      ['', 0, ''],
+      ['x', 0, ''],
+    ];
+    for (const [text, maxBytes, expected] of table) {
+      const cut = truncateUtf8(text, maxBytes);
+      assert.equal(cut, expected, `${JSON.stringify(text)} in ${maxBytes} bytes`);
+      assert.ok(Buffer.byteLength(cut) <= maxBytes);
+    }
   });
 });
