@@ -1,5 +1,5 @@
 import { ServerError, Status, type CompatServiceDefinition, type ServerMiddleware, type ServiceDefinition } from 'nice-grpc';
-import { TOP_LEVEL_ONLY, checkWireFormat, type MessageWireShape } from './check-wire-format.js';
+import { checkWireFormat, type MessageWireShape } from './check-wire-format.js';
 import { isTsProtoDefinition } from './service-definition.js';
 
 /** The message functions of a ts-proto type: what grpc-js would otherwise call to (de)serialise. */
@@ -49,8 +49,10 @@ const identity = (bytes: Uint8Array): Uint8Array => bytes;
  * encoding a message a second time, a response that cannot be encoded is an INTERNAL error the pipeline maps and
  * logs, and a request that cannot be decoded reaches the logger too.
  * @param requestShapes each method's request shape by gRPC path, from the contract's descriptors
- *   (`readRequestWireShapes`), so that strict decoding walks into sub-messages; a method without one has its
- *   requests checked at the top level only.
+ *   (`readRequestWireShapes`). The requests of a method with a shape are checked strictly, sub-messages included; a
+ *   method without one (no descriptor set, or a definition the set does not describe) is left to its request type's
+ *   decoder, since only the descriptors say that its messages are protobuf (a ts-proto-shaped definition may carry
+ *   another codec: the runtime's tests serve JSON).
  * @returns `undefined` for a definition that is not ts-proto's (it is served as it is).
  */
 export function toWireDefinition(
@@ -63,7 +65,7 @@ export function toWireDefinition(
   const codecs = new Map<string, MethodCodec>();
   for (const [key, method] of Object.entries<TsProtoMethod>(methods)) {
     const path = `/${fullName}/${method.name}`;
-    codecs.set(path, methodCodec(path, method, requestShapes?.get(path) ?? TOP_LEVEL_ONLY));
+    codecs.set(path, methodCodec(path, method, requestShapes?.get(path)));
     wire[key] = {
       path,
       requestStream: method.requestStream,
@@ -84,11 +86,11 @@ function encodeMessage(codec: MessageCodec, message: unknown): Uint8Array {
 }
 
 /** A method's codec, built once per path so that a call allocates nothing for it. */
-function methodCodec(path: string, method: TsProtoMethod, requestShape: MessageWireShape): MethodCodec {
+function methodCodec(path: string, method: TsProtoMethod, requestShape: MessageWireShape | undefined): MethodCodec {
   return {
     decodeRequest(bytes) {
       try {
-        checkWireFormat(bytes, requestShape);
+        if (requestShape) checkWireFormat(bytes, requestShape);
         return method.requestType.decode(bytes);
       } catch (error) {
         // The reason names the caller's own bytes only (an offset, a field number): the caller may see it.
