@@ -56,8 +56,9 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
   /** TCP port; 0 binds a free one, reported in {@link RunningServer.port}. */
   readonly port: number;
   /**
-   * FileDescriptorSet (protobuf binary) covering the served services and their imports. Required for reflection;
-   * with it, strict request decoding also checks the sub-messages of each request (without it, the top level only).
+   * FileDescriptorSet (protobuf binary) covering the served services and their imports. Required for reflection
+   * and for strict request decoding: the requests of the methods it describes are checked for malformed wire format,
+   * sub-messages included, before ts-proto decodes them (`checkWireFormat`); without it they are left to ts-proto.
    */
   readonly descriptorSet?: Uint8Array;
   /** Serve `grpc.health.v1.Health`. @defaultValue true */
