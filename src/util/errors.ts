@@ -15,6 +15,7 @@ export const GRPCFORGE_ERROR_CODES = {
   'ambiguous-stub': '`serve --stub` names a service name that serves several gRPC services',
   'bad-duration': 'a duration flag or setting is not a number with a unit such as 30s, 15m or 7d',
   'bad-flag': 'a command-line flag or argument is malformed, out of range or not allowed with another',
+  'bad-header-file': '`call -H @file`: the header file cannot be read, or a line of it is not `name: value`',
   'bad-request': '`call -d`: a request message is not JSON or does not fit the request type',
   'buf-failed': 'the buf CLI could not be run, or failed for a reason other than the contracts',
   'buf-yaml-missing': 'the contract folder has no buf.yaml',

@@ -61,11 +61,8 @@ export async function runCall(address: string, target: string | undefined, flags
   const channelOptions = callChannelOptions({ servername: flags.servername });
   const metadata = Metadata();
   const deadlineMs = parseWholeNumber(flags.deadline, '--deadline', undefined, 1);
-  for (const header of flags.header ?? []) {
-    const separator = header.indexOf(':');
-    if (separator <= 0) throw new UserError('bad-flag', `-H: expected key:value, got "${header}"`);
-    metadata.append(header.slice(0, separator).trim().toLowerCase(), header.slice(separator + 1).trim());
-  }
+  const { readCallHeaders, shellQuoteHeader } = await import('../../call/call-headers.js');
+  for (const header of await readCallHeaders(flags.header ?? [], process.env)) metadata.append(header.name, header.value);
   const { createReflectionClient } = await import('../../call/reflection-client.js');
   const dynamic = await import('../../call/dynamic-call.js');
   const reflection = createReflectionClient(address, { credentials, metadata, channelOptions });
@@ -73,7 +70,7 @@ export async function runCall(address: string, target: string | undefined, flags
   try {
     const source = await descriptorSource(reflection, command, dynamic);
     if (flags.list) {
-      if (flags.printCurl) err(`$ ${curlCommand(address, undefined, flags, [], source.schema)}`);
+      if (flags.printCurl) err(`$ ${curlCommand(address, undefined, flags, [], source.schema, shellQuoteHeader)}`);
       const listed = [];
       for (const service of source.services) {
         const registry = await source.registryFor(service);
@@ -95,7 +92,8 @@ export async function runCall(address: string, target: string | undefined, flags
     const resolved = await resolveTarget(source, target, dynamic);
     const requests = await readRequests(flags.data, resolved.kind === 'clientStreaming' || resolved.kind === 'bidiStreaming');
     if (flags.printCurl) {
-      err(`$ ${curlCommand(address, resolved.path, flags, Array.isArray(requests) ? requests : undefined, source.schema)}`);
+      const sent = Array.isArray(requests) ? requests : undefined;
+      err(`$ ${curlCommand(address, resolved.path, flags, sent, source.schema, shellQuoteHeader)}`);
     }
     await dynamic.invokeDynamic(resolved, {
       address,
@@ -245,7 +243,8 @@ async function workspaceDescriptors(command: Command): Promise<{ descriptorSet: 
 /**
  * The same call with buf curl: its TLS flags, headers, body and deadline, `--schema` when the workspace contracts
  * stand in for reflection, `--list-methods` for `--list` (`path` undefined). `requests` undefined (a request stream
- * read from stdin) is `-d @-`: buf curl reads stdin too.
+ * read from stdin) is `-d @-`: buf curl reads stdin too. Headers keep their `${VAR}` references for the shell to expand
+ * (`quoteHeader`, lazy-loaded with the header reader).
  */
 function curlCommand(
   address: string,
@@ -253,6 +252,7 @@ function curlCommand(
   flags: CallFlags,
   requests: readonly JsonValue[] | undefined,
   schema: string | undefined,
+  quoteHeader: (flag: string) => string,
 ): string {
   const tls = usesTls(flags);
   const parts = ['buf', 'curl', '--protocol', 'grpc'];
@@ -261,7 +261,7 @@ function curlCommand(
   if (flags.cert) parts.push('--cert', shellQuote(flags.cert), '--key', shellQuote(flags.key ?? ''));
   if (flags.servername) parts.push('--servername', shellQuote(flags.servername));
   if (schema) parts.push('--schema', shellQuote(schema));
-  for (const header of flags.header ?? []) parts.push('-H', shellQuote(header));
+  for (const header of flags.header ?? []) parts.push('-H', quoteHeader(header));
   if (path === undefined) {
     parts.push('--list-methods', `${tls ? 'https' : 'http'}://${address}`);
     return parts.join(' ');

@@ -56,7 +56,9 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
   /** TCP port; 0 binds a free one, reported in {@link RunningServer.port}. */
   readonly port: number;
   /**
-   * FileDescriptorSet (protobuf binary) covering the served services and their imports. Required for reflection.
+   * FileDescriptorSet (protobuf binary) covering the served services and their imports. Required for reflection
+   * and for strict request decoding: the requests of the methods it describes are checked for malformed wire format,
+   * sub-messages included, before ts-proto decodes them (`checkWireFormat`); without it they are left to ts-proto.
    */
   readonly descriptorSet?: Uint8Array;
   /** Serve `grpc.health.v1.Health`. @defaultValue true */
@@ -184,11 +186,16 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   const redact = options.loggingHooks?.redactCall;
   const terminating = new AbortController();
   const terminator = createTerminatorMiddleware(terminating.signal);
+  // Strict decoding walks into sub-messages where the contract says a field is one: read once, from the descriptors,
+  // only when a set is given (the module loads protobuf-es's descriptor code, as reflection does).
+  const requestShapes = options.descriptorSet
+    ? (await import('./request-wire-shapes.js')).readRequestWireShapes(options.descriptorSet)
+    : undefined;
   // ts-proto definitions are served as bytes: the pipeline decodes and encodes (once), the logger counts the wire.
   const registrations = options.services.map((registration) => ({
     registration,
     shape: readServiceDefinition(registration.definition),
-    wire: toWireDefinition(registration.definition),
+    wire: toWireDefinition(registration.definition, requestShapes),
   }));
   const serviceNames = registrations.flatMap(({ shape }) => shape.fullName ?? []);
   const codecs: MethodCodecs = new Map(registrations.flatMap(({ wire }) => (wire ? [...wire.codecs] : [])));

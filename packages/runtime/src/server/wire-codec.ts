@@ -1,4 +1,5 @@
 import { ServerError, Status, type CompatServiceDefinition, type ServerMiddleware, type ServiceDefinition } from 'nice-grpc';
+import { checkWireFormat, type MessageWireShape } from './check-wire-format.js';
 import { isTsProtoDefinition } from './service-definition.js';
 
 /** The message functions of a ts-proto type: what grpc-js would otherwise call to (de)serialise. */
@@ -20,7 +21,12 @@ interface TsProtoMethod {
 
 /** How the codec stage turns one method's bytes into messages and back. */
 export interface MethodCodec {
-  /** @throws ServerError INTERNAL when the bytes are not a request of the method. */
+  /**
+   * The request of the bytes, checked strictly first ({@link checkWireFormat}): bytes ts-proto's decoder would read
+   * only in part (a tag of 0, a stray END_GROUP) are refused, not answered with the fields before them.
+   * @throws ServerError INTERNAL when the bytes are not a request of the method, as grpc-go answers a request it
+   *   cannot unmarshal (`codes.Internal, "grpc: error unmarshalling request: %v"` in grpc-go's server.go).
+   */
   decodeRequest(bytes: Uint8Array): unknown;
   /** @throws Error naming the method path when the message cannot be encoded. */
   encodeResponse(message: unknown): Uint8Array;
@@ -42,16 +48,24 @@ const identity = (bytes: Uint8Array): Uint8Array => bytes;
  * {@link createCodecMiddleware}, inside the pipeline, so the request logger counts the bytes of the wire without
  * encoding a message a second time, a response that cannot be encoded is an INTERNAL error the pipeline maps and
  * logs, and a request that cannot be decoded reaches the logger too.
+ * @param requestShapes each method's request shape by gRPC path, from the contract's descriptors
+ *   (`readRequestWireShapes`). The requests of a method with a shape are checked strictly, sub-messages included; a
+ *   method without one (no descriptor set, or a definition the set does not describe) is left to its request type's
+ *   decoder, since only the descriptors say that its messages are protobuf (a ts-proto-shaped definition may carry
+ *   another codec: the runtime's tests serve JSON).
  * @returns `undefined` for a definition that is not ts-proto's (it is served as it is).
  */
-export function toWireDefinition(definition: CompatServiceDefinition): WireDefinition | undefined {
+export function toWireDefinition(
+  definition: CompatServiceDefinition,
+  requestShapes?: ReadonlyMap<string, MessageWireShape>,
+): WireDefinition | undefined {
   if (!isTsProtoDefinition(definition)) return undefined;
   const { fullName, methods } = definition;
   const wire: ServiceDefinition = {};
   const codecs = new Map<string, MethodCodec>();
   for (const [key, method] of Object.entries<TsProtoMethod>(methods)) {
     const path = `/${fullName}/${method.name}`;
-    codecs.set(path, methodCodec(path, method));
+    codecs.set(path, methodCodec(path, method, requestShapes?.get(path)));
     wire[key] = {
       path,
       requestStream: method.requestStream,
@@ -72,13 +86,16 @@ function encodeMessage(codec: MessageCodec, message: unknown): Uint8Array {
 }
 
 /** A method's codec, built once per path so that a call allocates nothing for it. */
-function methodCodec(path: string, method: TsProtoMethod): MethodCodec {
+function methodCodec(path: string, method: TsProtoMethod, requestShape: MessageWireShape | undefined): MethodCodec {
   return {
     decodeRequest(bytes) {
       try {
+        if (requestShape) checkWireFormat(bytes, requestShape);
         return method.requestType.decode(bytes);
-      } catch {
-        throw new ServerError(Status.INTERNAL, 'the request could not be decoded');
+      } catch (error) {
+        // The reason names the caller's own bytes only (an offset, a field number): the caller may see it.
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new ServerError(Status.INTERNAL, `the request could not be decoded: ${reason}`);
       }
     },
     encodeResponse(message) {
