@@ -48,7 +48,7 @@ function rawUnary(session: http2.ClientHttp2Session, path: string, headers: http
     stream.on('response', (head) => {
       if (head['grpc-status'] !== undefined) status = Number(head['grpc-status']);
     });
-    stream.on('trailers', (trailers) => {
+    stream.on('trailers', (trailers: http2.IncomingHttpHeaders) => {
       if (trailers['grpc-status'] !== undefined) status = Number(trailers['grpc-status']);
     });
     stream.on('error', () => {});

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 
@@ -12,7 +12,7 @@ export function pinSelf(core: number): void {
 
 /** A child process spoken to in lines: a line in, answers out (`<word> <rest>`). */
 export interface LineProcess {
-  readonly child: ChildProcess;
+  readonly child: ChildProcessWithoutNullStreams;
   /** Sends `line`; resolves with the rest of the first stdout line starting with `answer ` (or equal to it). */
   ask(line: string | undefined, answer: string, timeoutMs?: number): Promise<string>;
   /** stderr so far. */
@@ -34,10 +34,10 @@ export async function startLineProcess(
     ? spawn('taskset', ['-c', String(core), ...command], { stdio: ['pipe', 'pipe', 'pipe'], env })
     : spawn(command[0] ?? '', command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env });
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const waiters: { prefix: string; resolve: (rest: string) => void }[] = [];
   const head: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     const index = waiters.findIndex(({ prefix }) => line === prefix || line.startsWith(`${prefix} `));
     const [waiter] = index >= 0 ? waiters.splice(index, 1) : [];
     if (waiter) waiter.resolve(line.slice(waiter.prefix.length + 1));
@@ -49,7 +49,7 @@ export async function startLineProcess(
   exited.catch(() => {});
   const ask = (line: string | undefined, answer: string, timeoutMs = 120_000) => {
     const answered = new Promise<string>((resolve) => waiters.push({ prefix: answer, resolve }));
-    if (line !== undefined) child.stdin?.write(`${line}\n`);
+    if (line !== undefined) child.stdin.write(`${line}\n`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`${script}: no "${answer}" within ${timeoutMs} ms: ${stderr}`)), timeoutMs);

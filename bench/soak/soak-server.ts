@@ -47,8 +47,8 @@ async function stats() {
     .execute();
   const methods = await store.statistics.methods({ since: 0 });
   return {
-    rows: byStatus.reduce((sum, entry) => sum + Number(entry.rows), 0),
-    rowsByStatus: Object.fromEntries(byStatus.map((entry) => [entry.status_code, Number(entry.rows)])),
+    rows: byStatus.reduce((sum, entry) => sum + entry.rows, 0),
+    rowsByStatus: Object.fromEntries(byStatus.map((entry) => [entry.status_code, entry.rows])),
     methods: methods.length,
     fds: readdirSync('/proc/self/fd').length,
     defences: server.defenceCounts(),

@@ -32,7 +32,7 @@ for (const name of only) {
   if (!SCENARIOS.includes(name)) throw new Error(`--only: "${name}" is not a scenario (expected ${SCENARIOS.join(', ')})`);
 }
 /** How long a latency window lasts, in ms. */
-const WINDOW_MS = quick ? 2000 : 5000;
+const WINDOW_MS = quick ? 2000 : 3000;
 /** Slowloris: sockets of each kind; how long after opening them the closed ones are counted. */
 const SLOW_SOCKETS = quick ? 200 : 2000;
 const HANDSHAKE_WAIT_MS = quick ? 8000 : 15_000;
@@ -64,14 +64,15 @@ const stats = async (server: LineProcess) => JSON.parse(await server.ask('stats'
 
 /** The legitimate client's latencies while `work` runs. */
 async function measure<T>(legit: LineProcess, work: () => Promise<T>): Promise<{ latencies: Latencies; result: T }> {
-  legit.child.stdin?.write('start\n');
+  legit.child.stdin.write('start\n');
   const result = await work();
   const latencies = JSON.parse(await legit.ask('stop', 'latencies')) as Latencies;
   return { latencies, result };
 }
 
 /** Rows the attack left: the rows stored during its window less the legitimate client's calls. */
-const attackRows = (before: ServerStats, after: ServerStats, legit: Latencies) => after.rows - before.rows - legit.calls - legit.errors;
+const attackRows = (before: ServerStats, after: ServerStats, legit: Latencies) =>
+  after.rows - before.rows - legit.calls - legit.errors;
 
 /** `after - before` of each counter that moved. */
 function delta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
@@ -189,7 +190,9 @@ function medians(values: readonly unknown[]): unknown {
 }
 
 pinSelf(1);
-log(`soak: ${quick ? 'quick, ' : ''}${rounds} round(s), ${canPin ? 'server on CPU 0, attacker and client on CPU 1' : 'not pinned'}`);
+log(
+  `soak: ${quick ? 'quick, ' : ''}${rounds} round(s), ${canPin ? 'server on CPU 0, attacker and client on CPU 1' : 'not pinned'}`,
+);
 const results: Record<string, object> = {};
 for (const name of only) {
   const server = await startLineProcess(here('./soak-server.ts'), [], 0);
@@ -204,15 +207,11 @@ for (const name of only) {
       done.push(figures);
     }
   } finally {
-    legit.child.stdin?.end();
+    legit.child.stdin.end();
     await server.ask('stop', 'stopped').catch((error: unknown) => log(String(error)));
   }
   results[name] = { median: medians(done), rounds: done };
 }
 console.log(
-  JSON.stringify(
-    { node: process.version, quick, rounds, pinned: canPin, windowMs: WINDOW_MS, scenarios: results },
-    null,
-    2,
-  ),
+  JSON.stringify({ node: process.version, quick, rounds, pinned: canPin, windowMs: WINDOW_MS, scenarios: results }, null, 2),
 );

@@ -29,7 +29,9 @@ describe('grpcforge status', () => {
         await store.instances.heartbeat(
           id,
           id === 'auth-3' ? undefined : 'stopped',
-          id === 'auth-3' ? { ...zeroDefenceCounts(), connectionsRefused: 3, tlsHandshakeFailures: 1, streamsReset: 120 } : undefined,
+          id === 'auth-3'
+            ? { ...zeroDefenceCounts(), connectionsRefused: 3, tlsHandshakeFailures: 1, streamsReset: 120 }
+            : undefined,
         );
       }
       // user stopped on its address; a second auth replica elsewhere, killed a minute ago (unresponsive, listed),
@@ -74,7 +76,9 @@ describe('grpcforge status', () => {
     assert.doesNotMatch(text.stdout, /50052|50062|\b10[01]\b/);
     // The defences that acted, under the table, one line per instance that has any.
     const lines = text.stdout.split('\n').filter((line) => line.includes('defences:'));
-    assert.deepEqual(lines, ['auth 127.0.0.1:50051 defences: 3 connections refused, 1 TLS handshake failures, 120 streams reset']);
+    assert.deepEqual(lines, [
+      'auth 127.0.0.1:50051 defences: 3 connections refused, 1 TLS handshake failures, 120 streams reset',
+    ]);
     const [newest, killed] = (JSON.parse(json.stdout) as StatusJson).instances;
     assert.deepEqual(newest?.defences, {
       connectionsRefused: 3,

@@ -73,7 +73,11 @@ describe('--json shapes of the store commands (version 2)', () => {
         startedAt: now - 300_000,
         services: [AUTH],
       });
-      await store.instances.heartbeat('instance-1', 'stopped', { ...zeroDefenceCounts(), handshakeTimeouts: 20, streamsReset: 1000 });
+      await store.instances.heartbeat('instance-1', 'stopped', {
+        ...zeroDefenceCounts(),
+        handshakeTimeouts: 20,
+        streamsReset: 1000,
+      });
       await store.apiKeys.create({ name: 'ops', roles: ['admin'] });
     });
   });

@@ -26,7 +26,9 @@ function dropped(instance: InstanceJson) {
 function defences(instance: InstanceJson) {
   const counted = Object.entries(instance.defences)
     .filter(([, count]) => count > 0)
-    .map(([name, count]) => `${count} ${name.replace(/[A-Z]/g, (letter) => ` ${letter.toLowerCase()}`).replace(/^tls\b/, 'TLS')}`);
+    .map(
+      ([name, count]) => `${count} ${name.replace(/[A-Z]/g, (letter) => ` ${letter.toLowerCase()}`).replace(/^tls\b/, 'TLS')}`,
+    );
   return counted.length ? counted.join(', ') : '-';
 }
 

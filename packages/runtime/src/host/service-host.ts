@@ -312,7 +312,8 @@ async function hostLifecycle(hosted: Hosted, options: HostProcessOptions): Promi
         }
         // The `stopping` mark is best effort and bounded: a store that cannot be written (PostgreSQL down) must not
         // delay or skip the drain, nor eat the grace period the orchestrator gives.
-        if (store) await settleWithin(store.instances.heartbeat(instanceId, 'stopping', hosted.defenceCounts?.()), STOPPING_MARK_MS);
+        if (store)
+          await settleWithin(store.instances.heartbeat(instanceId, 'stopping', hosted.defenceCounts?.()), STOPPING_MARK_MS);
         let outcome: 'drained' | 'forced';
         try {
           outcome = await hosted.close();
