@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { zeroDefenceCounts } from '../../packages/runtime/src/vocabulary.ts';
 import type { Browser, Page } from 'playwright-core';
 import type { CallRecord } from '../../packages/runtime/src/logstore/call-record.ts';
 import { createLogStore, type LogStore } from '../../packages/runtime/src/index.ts';
@@ -368,7 +369,11 @@ describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_0
         startedAt: Date.now() - 65_000,
         services: [AUTH, USER],
       });
-      await store.instances.heartbeat('instance-live');
+      await store.instances.heartbeat('instance-live', undefined, {
+        ...zeroDefenceCounts(),
+        handshakeTimeouts: 20,
+        tlsHandshakeFailures: 1,
+      });
     });
     const page = await newPage();
     // A new tab: the token from the address once, then through the nav bar.
@@ -383,6 +388,7 @@ describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_0
     assert.equal(live[8], '0', 'restarts');
     assert.equal(live[9], `${AUTH}, ${USER}`);
     assert.equal(live[12], '0');
+    assert.equal(live[13], '20 handshake timeouts, 1 TLS handshake failures', 'the defences that acted');
     const old = await cells('instance-old');
     assert.deepEqual([old[2], old[9]], ['unresponsive', AUTH]);
     assert.match(old[7]!, /^\d+m \d+s$/);
@@ -391,7 +397,7 @@ describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_0
     await page.check('#show-stopped');
     await page.locator('#instances tbody tr[data-id="instance-stopped"]').waitFor();
     const stopped = await cells('instance-stopped');
-    assert.deepEqual([stopped[2], stopped[9]], ['stopped', USER]);
+    assert.deepEqual([stopped[2], stopped[9], stopped[13]], ['stopped', USER, '-']);
     assert.match(stopped[6]!, /^ran /);
     assert.equal(await page.textContent('#hidden-note'), '');
     await page.close();

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { zeroDefenceCounts } from '../../packages/runtime/src/vocabulary.ts';
 import { AUTH, callRecord, registerInstance, storeWorkspace, thisMinute, withStore } from '../helpers/dashboard.ts';
 import {
   childEnv,
@@ -125,7 +126,7 @@ describe('serve messages', () => {
       });
     });
     const status = JSON.parse(runCli(['status', '--json'], ws).stdout) as {
-      instances: { address: string; pid: number; state: string }[];
+      instances: { address: string; pid: number; state: string; defences: Record<string, number> }[];
     };
     const pid = status.instances.find((instance) => instance.address === address)?.pid;
     assert.ok(pid && pid !== npx.pid, `the server's own pid (${String(pid)}), not npx's`);
@@ -143,7 +144,10 @@ describe('serve messages', () => {
     for (let waited = 0; alive() && waited < 10_000; waited += 100) await sleep(100);
     assert.equal(alive(), false, 'the node process of serve exited');
     const after = JSON.parse(runCli(['status', '--all', '--json'], ws).stdout) as typeof status;
-    assert.equal(after.instances.find((instance) => instance.address === address)?.state, 'stopped');
+    const stopped = after.instances.find((instance) => instance.address === address);
+    assert.equal(stopped?.state, 'stopped');
+    // The defence counters as its last heartbeat stored them: every one, none acted.
+    assert.deepEqual(stopped.defences, zeroDefenceCounts());
   });
 
   test('"1 call written", singular', async () => {

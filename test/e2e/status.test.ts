@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { AUTH, USER, registerInstance, storeWorkspace, withStore } from '../helpers/dashboard.ts';
 import { runCli } from '../helpers/workspace.ts';
+import { zeroDefenceCounts } from '../../packages/runtime/src/vocabulary.ts';
 
 // `grpcforge status` over a store filled by hand: the running instances by default, earlier runs of a service on the
 // same host and address folded into the newest (what `grpcforge dev`'s restarts leave), --all for the stopped ones.
 
 interface StatusJson {
-  instances: { id: string; state: string; restarts: number }[];
+  instances: { id: string; state: string; restarts: number; defences: Record<string, number> }[];
 }
 
 describe('grpcforge status', () => {
@@ -25,7 +26,13 @@ describe('grpcforge status', () => {
           startedAt: now - 60_000 + index * 10_000,
           services: [AUTH],
         });
-        await store.instances.heartbeat(id, id === 'auth-3' ? undefined : 'stopped');
+        await store.instances.heartbeat(
+          id,
+          id === 'auth-3' ? undefined : 'stopped',
+          id === 'auth-3'
+            ? { ...zeroDefenceCounts(), connectionsRefused: 3, tlsHandshakeFailures: 1, streamsReset: 120 }
+            : undefined,
+        );
       }
       // user stopped on its address; a second auth replica elsewhere, killed a minute ago (unresponsive, listed),
       // and one killed three days ago (unresponsive too long: gone).
@@ -67,6 +74,22 @@ describe('grpcforge status', () => {
     assert.match(text.stdout, /^SERVICE +STATUS +ADDRESS +PID +HOST +UPTIME +HEARTBEAT +RESTARTS +CALLS +DROPPED$/m);
     assert.match(text.stdout, /^auth +serving +127\.0\.0\.1:50051 +102 +ci +\S+ +\S+ ago +2 +0 +0$/m);
     assert.doesNotMatch(text.stdout, /50052|50062|\b10[01]\b/);
+    // The defences that acted, under the table, one line per instance that has any.
+    const lines = text.stdout.split('\n').filter((line) => line.includes('defences:'));
+    assert.deepEqual(lines, [
+      'auth 127.0.0.1:50051 defences: 3 connections refused, 1 TLS handshake failures, 120 streams reset',
+    ]);
+    const [newest, killed] = (JSON.parse(json.stdout) as StatusJson).instances;
+    assert.deepEqual(newest?.defences, {
+      connectionsRefused: 3,
+      handshakeTimeouts: 0,
+      headerTimeouts: 0,
+      tlsHandshakeFailures: 1,
+      rapidResetGoaways: 0,
+      streamsReset: 120,
+      authThrottled: 0,
+    });
+    assert.deepEqual(killed?.defences, zeroDefenceCounts());
     assert.equal(text.stderr, '2 stopped instances not shown (--all lists them)\n');
   });
 

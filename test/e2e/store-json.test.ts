@@ -5,6 +5,7 @@ import { before, describe, test } from 'node:test';
 import type { CallRecord } from '../../packages/runtime/src/logstore/call-record.ts';
 import { AUTH, callRecord, registerInstance, storeWorkspace, thisMinute, withStore } from '../helpers/dashboard.ts';
 import { repoRoot, runCli } from '../helpers/workspace.ts';
+import { zeroDefenceCounts } from '../../packages/runtime/src/vocabulary.ts';
 
 // The `--json` shapes of logs, stats, status and keys (shape version 2) pinned by snapshots in
 // fixtures/json-shapes/: a renamed or removed field fails here. `UPDATE_GOLDENS=1` rewrites them. Values that change
@@ -72,7 +73,11 @@ describe('--json shapes of the store commands (version 2)', () => {
         startedAt: now - 300_000,
         services: [AUTH],
       });
-      await store.instances.heartbeat('instance-1', 'stopped');
+      await store.instances.heartbeat('instance-1', 'stopped', {
+        ...zeroDefenceCounts(),
+        handshakeTimeouts: 20,
+        streamsReset: 1000,
+      });
       await store.apiKeys.create({ name: 'ops', roles: ['admin'] });
     });
   });

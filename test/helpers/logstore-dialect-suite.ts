@@ -4,6 +4,7 @@ import { createLogStore, type CallRecord, type LogStore, type LogStoreCapabiliti
 import { STORED_TEXT_MAX_BYTES } from '../../packages/runtime/src/vocabulary.ts';
 import { requestIdOf } from './dashboard.ts';
 import { createTestApiKey } from './api-keys.ts';
+import { zeroDefenceCounts } from '../../packages/runtime/src/vocabulary.ts';
 
 /** One engine as the shared suite sees it. */
 export interface SuiteDialect {
@@ -241,12 +242,16 @@ export function describeLogStoreDialect(dialect: SuiteDialect): void {
             services: ['auth.v1.AuthService'],
           });
         }
-        await store.instances.heartbeat('replica-b', 'stopped');
+        const defences = { ...zeroDefenceCounts(), handshakeTimeouts: 2_000, streamsReset: 3_000_000_000 };
+        await store.instances.heartbeat('replica-b', 'stopped', defences);
         const instances = await store.instances.list();
         const byId = new Map(instances.map((instance) => [instance.id, instance]));
         assert.equal(byId.get('replica-a')?.state, 'serving');
         assert.equal(byId.get('replica-b')?.state, 'stopped');
         assert.deepEqual(byId.get('replica-a')?.services, ['auth.v1.AuthService']);
+        // The defence counters, a column each (past 2^31: they are bigint); zero until a heartbeat brings them.
+        assert.deepEqual(byId.get('replica-b')?.defences, defences);
+        assert.deepEqual(byId.get('replica-a')?.defences, zeroDefenceCounts());
       });
     });
 

@@ -21,6 +21,7 @@ import {
   startServer,
   type ServiceManifest,
 } from '../../packages/runtime/src/index.ts';
+import { zeroDefenceCounts } from '../../packages/runtime/src/vocabulary.ts';
 import { createTestCertificates } from '../helpers/certs.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 import { childEnv, repoRoot, tempDir } from '../helpers/workspace.ts';
@@ -114,6 +115,7 @@ describe('service host', () => {
       running.map((instance) => [instance.service, instance.address, instance.state]),
       [['echo', host.address, 'serving']],
     );
+    assert.deepEqual(running[0]?.defences, zeroDefenceCounts(), 'every defence counter, from registration on');
     const client = createServiceClient(EchoDefinition, { target: host.address, retry: false }) as unknown as EchoClient;
     const call = client.echo({ text: 'slow', delayMs: 800 });
     await host.waitFor(/call started/);

@@ -5,7 +5,9 @@ import * as grpc from '@grpc/grpc-js';
 import { createChannel, createClient } from 'nice-grpc';
 import { defineService, startServer, type RunningServer } from '../../packages/runtime/src/index.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
-import { countOf, scrape } from '../helpers/prometheus.ts';
+import { countOf, scrape, type Sample } from '../helpers/prometheus.ts';
+import { startTelemetry } from '../../packages/runtime/src/telemetry/start-telemetry.ts';
+import { zeroDefenceCounts } from '../../packages/runtime/src/vocabulary.ts';
 
 // The Prometheus endpoint: its own port, the text format, rpc.server.call.duration as a histogram in seconds, and
 // label values bounded by what the server serves: no client can add a label value by calling made-up paths.
@@ -117,6 +119,25 @@ describe('Prometheus endpoint', () => {
     assert.equal(info?.labels.service_name, 'echo');
   });
 
+  test('the defence counters: one counter each, `grpcforge_server_defence_<name>_total`, zero while no defence acted', async () => {
+    const samples = await scrape(metricsUrl);
+    const defences = samples.filter((s) => s.name.startsWith('grpcforge_server_defence_'));
+    assert.deepEqual(
+      defences.map((s) => [s.name, s.value]),
+      [
+        ['grpcforge_server_defence_connections_refused_total', 0],
+        ['grpcforge_server_defence_handshake_timeouts_total', 0],
+        ['grpcforge_server_defence_header_timeouts_total', 0],
+        ['grpcforge_server_defence_tls_handshake_failures_total', 0],
+        ['grpcforge_server_defence_rapid_reset_goaways_total', 0],
+        ['grpcforge_server_defence_streams_reset_total', 0],
+        ['grpcforge_server_defence_auth_throttled_total', 0],
+      ],
+    );
+    assert.deepEqual(server.defenceCounts(), zeroDefenceCounts());
+    assert.equal(samples.units.get('grpcforge_server_defence_streams_reset_total'), '{stream}');
+  });
+
   test('other paths are 404', async () => {
     const response = await fetch(metricsUrl.replace('/metrics', '/'));
     assert.equal(response.status, 404);
@@ -139,3 +160,28 @@ function rawCall(client: grpc.Client, path: string): Promise<number> {
     );
   });
 }
+
+describe('defence counters in Prometheus', () => {
+  // Nothing on this branch counts into a server's defences yet (the connection guard, the accounting and auth do,
+  // once merged): the counts come from the getter startServer hands to the telemetry, here a plain object.
+  test('each scrape reads the counts anew', async () => {
+    const counts = { ...zeroDefenceCounts(), rapidResetGoaways: 2, authThrottled: 3000 };
+    const telemetry = await startTelemetry(
+      { serviceName: 'echo', traces: false, prometheus: { host: '127.0.0.1', port: 0 } },
+      () => counts,
+    );
+    try {
+      const url = `http://${telemetry.prometheusAddress ?? ''}/metrics`;
+      const valueOf = (samples: Sample[], name: string) => samples.find((s) => s.name === name)?.value;
+      let samples = await scrape(url);
+      assert.equal(valueOf(samples, 'grpcforge_server_defence_rapid_reset_goaways_total'), 2);
+      assert.equal(valueOf(samples, 'grpcforge_server_defence_auth_throttled_total'), 3000);
+      assert.equal(valueOf(samples, 'grpcforge_server_defence_streams_reset_total'), 0);
+      counts.authThrottled = 3500;
+      samples = await scrape(url);
+      assert.equal(valueOf(samples, 'grpcforge_server_defence_auth_throttled_total'), 3500);
+    } finally {
+      await telemetry.shutdown(0);
+    }
+  });
+});

@@ -7,6 +7,7 @@
  */
 export { DEFENCE_COUNTERS, DEFENCE_COUNTER_NAMES, zeroDefenceCounts } from './vocabulary/defence-counters.js';
 export type { DefenceCounterName, DefenceCountsJson } from './vocabulary/defence-counters.js';
+export { defenceCounterWords, describeDefenceCounts } from './vocabulary/describe-defence-counts.js';
 export { BUILTIN_SERVICE_NAMES, HEALTH_SERVICE_NAME, REFLECTION_SERVICE_NAMES } from './vocabulary/builtin-services.js';
 export {
   EnvReferenceError,

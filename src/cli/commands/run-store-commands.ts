@@ -23,6 +23,7 @@ import {
   timelineBucketJson,
 } from '../output/store-json.js';
 import { formatTable } from '../output/table.js';
+import { describeDefenceCounts } from '@grpcforge/runtime/vocabulary';
 import type {
   ApiKeysJson,
   CreatedApiKeyJson,
@@ -335,6 +336,11 @@ export async function runStatus(flags: { json?: boolean; all?: boolean }, comman
       ]),
       { index: 1, styleOf: (state) => INSTANCE_STATE_STYLES[state] },
     );
+    // Under the table, only for the instances whose defences acted: most never do, and seven zero columns would hide it.
+    for (const instance of instances) {
+      const defences = describeDefenceCounts(instance.defences);
+      if (defences) out(`${escapeText(instance.service)} ${instance.address} defences: ${defences}`);
+    }
     if (instances.length === 0) err(hidden > 0 ? 'no instance is running' : 'no instance has registered in this store');
     if (hidden > 0) err(`${plural(hidden, 'stopped instance')} not shown (--all lists them)`);
   });

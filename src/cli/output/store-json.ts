@@ -112,6 +112,7 @@ export function instanceJson(instance: ListedInstance, now: number): InstanceJso
     rowsWritten: instance.rowsWritten,
     rowsDropped: instance.rowsDropped,
     droppedBy: instance.droppedBy,
+    defences: instance.defences,
     restarts: instance.restarts,
   };
 }

@@ -19,6 +19,19 @@ function dropped(instance: InstanceJson) {
   return String(instance.rowsDropped) + (reasons.length ? ` (${reasons.join(', ')})` : '');
 }
 
+/**
+ * `3 connections refused, 120 streams reset`: the defence counters that are not zero, named as `grpcforge status`
+ * names them (the vocabulary's `defenceCounterWords`: this page imports types only); `-` when none is.
+ */
+function defences(instance: InstanceJson) {
+  const counted = Object.entries(instance.defences)
+    .filter(([, count]) => count > 0)
+    .map(
+      ([name, count]) => `${count} ${name.replace(/[A-Z]/g, (letter) => ` ${letter.toLowerCase()}`).replace(/^tls\b/, 'TLS')}`,
+    );
+  return counted.length ? counted.join(', ') : '-';
+}
+
 const showStopped = $('show-stopped', HTMLInputElement);
 
 async function load() {
@@ -47,6 +60,7 @@ async function load() {
       cell(row, instance.callsRecorded);
       cell(row, instance.rowsWritten);
       cell(row, dropped(instance));
+      cell(row, defences(instance));
       body.append(row);
     }
     $('empty').textContent =

@@ -14,6 +14,7 @@ const COLUMNS = [
   'calls recorded',
   'rows written',
   'rows dropped',
+  'defences',
 ];
 
 /**

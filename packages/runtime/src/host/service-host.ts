@@ -7,6 +7,8 @@ import type { InstanceRegistration } from '../logstore/instances.js';
 import { redactLogStoreUrl } from '../logstore/dialect-registry.js';
 import type { LogWriterCounters } from '../logstore/log-writer.js';
 import { describeDropped } from '../logstore/writer-protocol.js';
+import type { DefenceCountsJson } from '../vocabulary/defence-counters.js';
+import { describeDefenceCounts } from '../vocabulary/describe-defence-counts.js';
 import type { RunningStub } from '../stub/start-stub.js';
 import { setClientFileBase } from '../client/file-base.js';
 import { MissingPackageError } from '../optional-packages.js';
@@ -177,8 +179,12 @@ export async function startServiceHost(options: ServiceHostOptions): Promise<Run
         await store?.flush();
         return outcome;
       },
+      defenceCounts: () => server.defenceCounts(),
       closed: (outcome, counters) => {
         if (counters) status(`log store: ${describeCounters(counters)}`);
+        // Only when a defence acted: a quiet stop stays as short as it was.
+        const defences = describeDefenceCounts(server.defenceCounts());
+        if (defences) status(`defences: ${defences}`);
         status(outcome === 'drained' ? 'stopped: every call finished' : 'stopped: calls still running were cancelled');
       },
     },
@@ -258,6 +264,8 @@ interface Hosted {
   readonly drainingFor?: number;
   /** Stops serving (and flushes what it recorded). */
   readonly close: () => Promise<'drained' | 'forced'>;
+  /** The server's defence counters, stored with each heartbeat; a stub has none. */
+  readonly defenceCounts?: () => DefenceCountsJson;
   /** After the store closed: report. */
   readonly closed?: (outcome: 'drained' | 'forced', counters: LogWriterCounters | undefined) => void;
 }
@@ -284,7 +292,10 @@ async function hostLifecycle(hosted: Hosted, options: HostProcessOptions): Promi
       await store.close();
       throw new ServiceHostError('log-store-failed', `cannot register the instance in the log store: ${messageOf(error)}`);
     }
-    heartbeat = setInterval(() => void store.instances.heartbeat(instanceId).catch(() => {}), HEARTBEAT_MS);
+    heartbeat = setInterval(
+      () => void store.instances.heartbeat(instanceId, undefined, hosted.defenceCounts?.()).catch(() => {}),
+      HEARTBEAT_MS,
+    );
     heartbeat.unref();
   }
   const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
@@ -301,7 +312,8 @@ async function hostLifecycle(hosted: Hosted, options: HostProcessOptions): Promi
         }
         // The `stopping` mark is best effort and bounded: a store that cannot be written (PostgreSQL down) must not
         // delay or skip the drain, nor eat the grace period the orchestrator gives.
-        if (store) await settleWithin(store.instances.heartbeat(instanceId, 'stopping'), STOPPING_MARK_MS);
+        if (store)
+          await settleWithin(store.instances.heartbeat(instanceId, 'stopping', hosted.defenceCounts?.()), STOPPING_MARK_MS);
         let outcome: 'drained' | 'forced';
         try {
           outcome = await hosted.close();
@@ -309,7 +321,7 @@ async function hostLifecycle(hosted: Hosted, options: HostProcessOptions): Promi
           if (heartbeat) clearInterval(heartbeat);
           if (store) {
             await store.instances
-              .heartbeat(instanceId, 'stopped')
+              .heartbeat(instanceId, 'stopped', hosted.defenceCounts?.())
               .catch((error: unknown) => status(`log store: cannot mark the instance stopped: ${messageOf(error)}`));
             // Every call has finished or been cancelled, so every row is queued: close flushes them, then closes.
             await store.close();

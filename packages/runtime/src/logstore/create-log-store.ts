@@ -27,6 +27,7 @@ import { createRequestLogReader, type RequestLogs } from './request-logs.js';
 import { createLogStatistics, type LogStatistics } from './statistics.js';
 import { createWriterCore } from './writer-core.js';
 import { HOUR_MS } from '../vocabulary/time.js';
+import type { DefenceCountsJson } from '../vocabulary/defence-counters.js';
 
 /** Options of {@link createLogStore}. */
 export interface LogStoreOptions extends LogWriterOptions, LogStoreConnectOptions {
@@ -65,8 +66,11 @@ export interface ApiKeyStore {
 /** Server instances: registered and kept alive by `serve` (through the writer), listed by `status`. */
 export interface InstanceStore {
   register(instance: InstanceRegistration): Promise<void>;
-  /** Stores the heartbeat time, the row counters of this process and, when given, a new status. */
-  heartbeat(id: string, status?: 'serving' | 'stopping' | 'stopped'): Promise<void>;
+  /**
+   * Stores the heartbeat time, the row counters of this process and, when given, a new status and the server's
+   * defence counters (running totals).
+   */
+  heartbeat(id: string, status?: 'serving' | 'stopping' | 'stopped', defences?: DefenceCountsJson): Promise<void>;
   list(limit?: number): Promise<ServerInstance[]>;
 }
 
@@ -197,10 +201,18 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
         const reply = await writer.request((seq) => ({ type: 'registerInstance', seq, instance: instanceRow(instance) }));
         if (reply.type === 'failed') throw new Error(`cannot register the instance: ${reply.message}`);
       },
-      heartbeat: async (id, status) => {
+      heartbeat: async (id, status, defences) => {
         await writer.flush(); // the counters it stores are then of committed rows
         const counters = writer.counters();
-        await writer.request((seq) => ({ type: 'heartbeat', seq, id, now: Date.now(), counters, ...(status ? { status } : {}) }));
+        await writer.request((seq) => ({
+          type: 'heartbeat',
+          seq,
+          id,
+          now: Date.now(),
+          counters,
+          ...(status ? { status } : {}),
+          ...(defences ? { defences } : {}),
+        }));
       },
       list: (limit) => listInstances(db, limit),
     },

@@ -82,6 +82,14 @@ export interface ServerInstanceTable {
   dropped_write_error: Generated<number>;
   /** Rows dropped because the database file was deleted or replaced, or the writer thread died. */
   dropped_store_gone: Generated<number>;
+  /** The defence counters (the vocabulary's `DEFENCE_COUNTERS`), running totals as of the last heartbeat. */
+  defence_connections_refused: Generated<number>;
+  defence_handshake_timeouts: Generated<number>;
+  defence_header_timeouts: Generated<number>;
+  defence_tls_handshake_failures: Generated<number>;
+  defence_rapid_reset_goaways: Generated<number>;
+  defence_streams_reset: Generated<number>;
+  defence_auth_throttled: Generated<number>;
 }
 
 /**

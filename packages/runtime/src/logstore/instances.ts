@@ -2,6 +2,7 @@ import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { LogStoreDatabase, ServerInstanceTable } from './database.js';
 import { totalDropped, type DroppedBy } from './writer-protocol.js';
 import { DAY_MS } from '../vocabulary/time.js';
+import { DEFENCE_COUNTER_NAMES, type DefenceCounterName, type DefenceCountsJson } from '../vocabulary/defence-counters.js';
 
 /** How long an instance may go without a heartbeat (sent every 10 s) before it counts as unresponsive, in ms. */
 export const UNRESPONSIVE_AFTER_MS = 30_000;
@@ -33,6 +34,37 @@ export interface ServerInstance {
   readonly rowsWritten: number;
   readonly rowsDropped: number;
   readonly droppedBy: DroppedBy;
+  /** What its defences refused, closed or counted instead of storing (zero for a stub, or before its first heartbeat). */
+  readonly defences: DefenceCountsJson;
+}
+
+/**
+ * The `server_instances` column of each defence counter (migration 0006). A counter added to the vocabulary fails
+ * the type check here until a migration adds its column.
+ */
+const DEFENCE_COLUMNS = {
+  connectionsRefused: 'defence_connections_refused',
+  handshakeTimeouts: 'defence_handshake_timeouts',
+  headerTimeouts: 'defence_header_timeouts',
+  tlsHandshakeFailures: 'defence_tls_handshake_failures',
+  rapidResetGoaways: 'defence_rapid_reset_goaways',
+  streamsReset: 'defence_streams_reset',
+  authThrottled: 'defence_auth_throttled',
+} as const satisfies Record<DefenceCounterName, keyof ServerInstanceTable>;
+
+type DefenceColumn = (typeof DEFENCE_COLUMNS)[DefenceCounterName];
+
+/** The columns a heartbeat sets from a server's defence counters. */
+export function defenceColumns(counts: DefenceCountsJson): Record<DefenceColumn, number> {
+  return Object.fromEntries(DEFENCE_COUNTER_NAMES.map((name) => [DEFENCE_COLUMNS[name], counts[name]])) as Record<
+    DefenceColumn,
+    number
+  >;
+}
+
+/** An instance row's defence counters. */
+function defenceCountsOf(row: Selectable<ServerInstanceTable>): DefenceCountsJson {
+  return Object.fromEntries(DEFENCE_COUNTER_NAMES.map((name) => [name, row[DEFENCE_COLUMNS[name]]])) as DefenceCountsJson;
 }
 
 /** An instance as `serve` registers it. Times in ms since the epoch. */
@@ -83,6 +115,7 @@ function toInstance(row: Selectable<ServerInstanceTable>, now: number): ServerIn
     rowsWritten: row.rows_written,
     rowsDropped: totalDropped(droppedBy),
     droppedBy,
+    defences: defenceCountsOf(row),
   };
 }
 

@@ -2,6 +2,7 @@ import type { LogStoreDialect, LogStoreWriteConnection } from './dialect.js';
 import { N, S, STRING_STRIDE, NUMBER_STRIDE, type RowBatch } from './row-batch.js';
 import { RollupAccumulator, mergedRollupRow, type RollupDelta } from './rollups.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../vocabulary/time.js';
+import { defenceColumns } from './instances.js';
 import { writerRuns, type RowsRequest, type WriterReply, type WriterRequest } from './writer-protocol.js';
 
 /** Options of {@link createWriterCore}. */
@@ -208,6 +209,7 @@ export function createWriterCore(
                       dropped_store_gone: counters.droppedBy.storeGone,
                     }
                   : {}),
+                ...(request.defences ? defenceColumns(request.defences) : {}),
               })
               .where('id', '=', request.id)
               .execute(),

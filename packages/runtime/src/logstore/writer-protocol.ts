@@ -1,6 +1,7 @@
 import type { Insertable } from 'kysely';
 import type { ServerInstanceTable } from './database.js';
 import type { RowBatch } from './row-batch.js';
+import type { DefenceCountsJson } from '../vocabulary/defence-counters.js';
 
 /** Why rows were not written. */
 export type DropReason = 'queueFull' | 'writeError' | 'storeGone';
@@ -50,6 +51,8 @@ export type WriterRequest =
       readonly now: number;
       readonly status?: string;
       readonly counters?: InstanceCounters;
+      /** The server's defence counters, when it has any (a stub has none). */
+      readonly defences?: DefenceCountsJson;
     }
   | { readonly type: 'prune'; readonly seq: number; readonly before: number }
   | { readonly type: 'probe'; readonly seq: number }

@@ -203,7 +203,7 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   const telemetry = options.telemetry
     ? await (
         await importOptional(telemetryFeatures(options.telemetry), () => import('../telemetry/start-telemetry.js'))
-      ).startTelemetry(options.telemetry)
+      ).startTelemetry(options.telemetry, () => defences.snapshot())
     : undefined;
   // What the accounting records: the log store's row (redacted) and the telemetry's duration (not redacted).
   const recordCall = options.recordCall;

@@ -14,6 +14,15 @@ export const METRIC_RPC_SERVER_CALL_DURATION = 'rpc.server.call.duration';
 export const METRIC_RPC_CLIENT_CALL_DURATION = 'rpc.client.call.duration';
 
 /**
+ * The name of a defence counter's metric, an observable (monotonic) counter of grpcforge's own, outside the semantic
+ * conventions: `grpcforge.server.defence.<name in snake_case>` (`connectionsRefused` →
+ * `grpcforge.server.defence.connections_refused`, scraped as `grpcforge_server_defence_connections_refused_total`).
+ */
+export function defenceMetricName(name: string): string {
+  return `grpcforge.server.defence.${name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)}`;
+}
+
+/**
  * Bucket boundaries of both duration histograms, in seconds: the ones the conventions recommend for
  * `rpc.server.call.duration` (5 ms to 10 s).
  */

@@ -1,5 +1,5 @@
 import { hostPort } from '../host-port.js';
-import { context, type Histogram } from '@opentelemetry/api';
+import { context, type Histogram, type Meter } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
@@ -18,6 +18,7 @@ import { installClientTelemetry } from './client-hook.js';
 import { createClientTelemetryMiddleware } from './client-middleware.js';
 import {
   DURATION_BUCKETS_S,
+  defenceMetricName,
   METRIC_RPC_CLIENT_CALL_DURATION,
   METRIC_RPC_SERVER_CALL_DURATION,
   OTHER,
@@ -28,6 +29,7 @@ import { telemetryFeatures, type OtlpExportOptions, type TelemetryOptions } from
 import { importOptional } from '../optional-packages.js';
 import type { TelemetryInstruments } from './propagation.js';
 import { createServerTelemetryMiddleware } from './server-middleware.js';
+import { DEFENCE_COUNTERS, DEFENCE_COUNTER_NAMES, type DefenceCountsJson } from '../vocabulary/defence-counters.js';
 
 /** Instrumentation scope of everything grpcforge records. */
 const SCOPE = 'grpcforge';
@@ -61,9 +63,14 @@ let contextManagerChecked = false;
  * Prometheus endpoint, and the client middleware of the process's generated clients. Registers an AsyncLocalStorage context
  * manager unless the application registered one; registers no global tracer or meter provider (two servers in one
  * process keep their own `service.name`).
+ * @param defenceCounts the server's defence counters, read at each collection: each one is exported as an observable
+ *   counter (see {@link defenceMetricName}).
  * @throws Error when the Prometheus port cannot be bound.
  */
-export async function startTelemetry(options: TelemetryOptions): Promise<ServerTelemetry> {
+export async function startTelemetry(
+  options: TelemetryOptions,
+  defenceCounts?: () => DefenceCountsJson,
+): Promise<ServerTelemetry> {
   if (!contextManagerChecked) {
     contextManagerChecked = true;
     const manager = new AsyncLocalStorageContextManager().enable();
@@ -114,6 +121,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<ServerT
     tracer: tracerProvider?.getTracer(SCOPE),
     clientDuration: histogram(METRIC_RPC_CLIENT_CALL_DURATION, 'Duration of outgoing gRPC calls.'),
   };
+  if (meter && defenceCounts) observeDefenceCounts(meter, defenceCounts);
   running.push(instruments);
   installClientTelemetry(createClientTelemetryMiddleware(() => running.at(-1)));
   return {
@@ -141,6 +149,41 @@ export async function startTelemetry(options: TelemetryOptions): Promise<ServerT
       if (prometheus) await closeServer(prometheus.server);
     },
   };
+}
+
+/** The unit of each defence counter's metric (UCUM annotations: what one count is). */
+const DEFENCE_UNITS: Record<keyof typeof DEFENCE_COUNTERS, string> = {
+  connectionsRefused: '{connection}',
+  handshakeTimeouts: '{connection}',
+  headerTimeouts: '{connection}',
+  tlsHandshakeFailures: '{handshake}',
+  rapidResetGoaways: '{connection}',
+  streamsReset: '{stream}',
+  authThrottled: '{call}',
+};
+
+/**
+ * Exports every defence counter as an observable counter, all read from one snapshot per collection (a batch
+ * callback), so a scrape shows counts of the same instant.
+ */
+function observeDefenceCounts(meter: Meter, defenceCounts: () => DefenceCountsJson): void {
+  const counters = DEFENCE_COUNTER_NAMES.map(
+    (name) =>
+      [
+        name,
+        meter.createObservableCounter(defenceMetricName(name), {
+          description: `${DEFENCE_COUNTERS[name][0]?.toUpperCase() ?? ''}${DEFENCE_COUNTERS[name].slice(1)}.`,
+          unit: DEFENCE_UNITS[name],
+        }),
+      ] as const,
+  );
+  meter.addBatchObservableCallback(
+    (result) => {
+      const counts = defenceCounts();
+      for (const [name, counter] of counters) result.observe(counter, counts[name]);
+    },
+    counters.map(([, counter]) => counter),
+  );
 }
 
 /** Makers of the OTLP span and metric exporters of one protocol. */

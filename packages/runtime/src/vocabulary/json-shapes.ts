@@ -12,6 +12,8 @@
  * Type-only: this module has no values, so a browser page may import it and nothing of it reaches the page.
  */
 
+import type { DefenceCountsJson } from './defence-counters.js';
+
 /** The version every `--json` shape and every API answer carries as `version`. */
 export type StoreJsonVersion = 2;
 
@@ -175,6 +177,11 @@ export interface InstanceJson {
   /** Rows its writer dropped, all reasons. */
   readonly rowsDropped: number;
   readonly droppedBy: DroppedByJson;
+  /**
+   * What its defences refused, closed or counted instead of storing a row each, running totals since it started, as
+   * of its last heartbeat (every counter, zeros included; see `DEFENCE_COUNTERS`). Added in shape version 2.
+   */
+  readonly defences: DefenceCountsJson;
   /** Earlier runs on the same service, host and address folded into this one (`grpcforge dev` restarts). */
   readonly restarts: number;
 }

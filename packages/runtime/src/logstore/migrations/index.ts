@@ -5,6 +5,7 @@ import { migration0002 } from './0002_stats_indexes.js';
 import { createMigration0003, type MigrationProgress } from './0003_rollups.js';
 import { migration0004 } from './0004_trace_id.js';
 import { migration0005 } from './0005_raw_path.js';
+import { migration0006 } from './0006_defence_counters.js';
 
 /**
  * Every migration, by name, in order. They are modules, not files read at run time, so they ship inside the
@@ -19,6 +20,7 @@ export function migrationProvider(types: DialectColumnTypes, onProgress?: Migrat
         '0003_rollups': createMigration0003(types, onProgress),
         '0004_trace_id': migration0004,
         '0005_raw_path': migration0005,
+        '0006_defence_counters': migration0006,
       };
     },
   };
