@@ -19,7 +19,7 @@ export {
 } from './vocabulary/env-references.js';
 export type { EnvReference, EnvironmentValues } from './vocabulary/env-references.js';
 export { DEFAULT_SERVER_LIMITS } from './vocabulary/server-limits.js';
-export type { KeepaliveEnforcement, ResolvedServerLimits, ServerLimits } from './vocabulary/server-limits.js';
+export type { KeepaliveEnforcement, ResolvedServerLimits, ServerLimits, StreamResetBudget } from './vocabulary/server-limits.js';
 export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, WEEK_MS } from './vocabulary/time.js';
 export type {
   ApiErrorJson,
