@@ -66,12 +66,15 @@ function rawSocket(server: RunningServer, bytes?: Buffer, localAddress?: string)
 
 interface Client {
   readonly session: ClientHttp2Session;
-  readonly goaway: { code?: number; data?: string };
+  readonly goaway: { code?: number; data?: string | undefined };
 }
 
 /** A node:http2 client that remembers the first GOAWAY it got (closing sends another, without debug data). */
 function http2Client(server: RunningServer, localAddress?: string): Client {
-  const session = connect(`http://${server.address}`, localAddress ? { localAddress } : {});
+  const session = connect(`http://${server.address}`, {
+    // From `localAddress` (loopback takes any 127.x.y.z), a peer of its own.
+    createConnection: () => createConnection({ host: '127.0.0.1', port: server.port, ...(localAddress ? { localAddress } : {}) }),
+  });
   const goaway: Client['goaway'] = {};
   session.on('goaway', (code: number, _last: number, data?: Buffer) => {
     if (goaway.code !== undefined) return;
