@@ -43,8 +43,9 @@ export function grpcServerOptionsOf(limits: ResolvedServerLimits): Record<string
 
 /**
  * Options for node:http2's `createServer` that grpc-js does not expose: room for header lists of 8 times the metadata
- * budget (at least 256 KiB, about what node:http2 decodes), so the budget, not the HTTP/2 layer, answers the calls
- * over it. SETTINGS_MAX_HEADER_LIST_SIZE is advisory (RFC 9113 §6.5.2): it tells clients the ceiling.
+ * budget (at least 256 KiB decoded, more than the 147,456 encoded bytes nghttp2 takes in one header block; see
+ * `ServerLimits.maxMetadataBytes`), so the budget, not the HTTP/2 layer, answers the calls over it.
+ * SETTINGS_MAX_HEADER_LIST_SIZE is advisory (RFC 9113 §6.5.2): it tells clients the ceiling.
  */
 export function http2ServerOptionsOf(limits: ResolvedServerLimits): {
   maxHeaderListPairs: number;

@@ -20,8 +20,14 @@ export interface ServerLimits {
    * field's name and value plus 32 bytes (RFC 7541 §4.1, the size SETTINGS_MAX_HEADER_LIST_SIZE is about, RFC 9113
    * §6.5.2). A call over it is answered RESOURCE_EXHAUSTED with a gRPC status (trailers-only), the connection stays
    * open (today's 128-field limit of node:http2, which resets the stream with ENHANCE_YOUR_CALM, is raised to what
-   * the budget needs). Header lists node:http2 itself cannot take (about 256 KiB) still close the connection with
-   * GOAWAY before any check can run. @defaultValue 8 KiB
+   * the budget needs). Two lines are fixed inside nghttp2 (node:http2's HTTP/2 library), which fails the whole
+   * connection before any check can run and which Node offers no option to move: a single field whose name or value
+   * takes more than 65,536 bytes in HPACK encoding (`NGHTTP2_HD_MAX_NV`; Huffman coding makes that about 102 KiB of
+   * `a`s but exactly 64 KiB of `~`s) is a COMPRESSION_ERROR (RFC 9113 §4.3: the connection's HPACK state cannot
+   * skip it), and a header block that needs more than 8 CONTINUATION frames (`NGHTTP2_DEFAULT_MAX_CONTINUATIONS`,
+   * nghttp2 1.61's answer to CVE-2024-28182; clients built on nghttp2, Node and grpc-js among them, cut header blocks
+   * into 16 KiB frames, so 9 × 16,384 = 147,456 encoded bytes) gets GOAWAY INTERNAL_ERROR. Below both, a call over
+   * the budget fails alone. @defaultValue 8 KiB
    */
   readonly maxMetadataBytes?: number;
   /**
