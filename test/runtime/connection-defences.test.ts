@@ -13,7 +13,7 @@ import {
   type ServerLimits,
 } from '../../packages/runtime/src/index.ts';
 import { createTestCertificates, type TestCertificates } from '../helpers/certs.ts';
-import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
+import { EchoDefinition } from '../helpers/json-definition.ts';
 import { tempDir } from '../helpers/workspace.ts';
 
 // The connection defences (issue 21) with real sockets on 127.0.0.1: what a slow, silent, greedy or resetting client
@@ -100,7 +100,7 @@ function handshake(client: Client): Promise<boolean> {
 async function echo(server: RunningServer, text: string, credentials = ChannelCredentials.createInsecure()): Promise<string> {
   const client = createServiceClient(EchoDefinition, { target: server.address, credentials, deadlineMs: 10_000 });
   try {
-    return ((await client.echo({ text })) as EchoMessage).text ?? '';
+    return (await client.echo({ text })).text ?? '';
   } finally {
     closeServiceClient(client);
   }
