@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { connect, constants, type ClientHttp2Session } from 'node:http2';
+import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import { createConnection, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
@@ -85,6 +85,18 @@ function http2Client(server: RunningServer, localAddress?: string): Client {
   return { session, goaway };
 }
 
+/** A raw Echo call's stream on `client`'s connection, its errors ignored. */
+function echoStream(client: Client): ClientHttp2Stream {
+  const stream = client.session.request({
+    ':method': 'POST',
+    ':path': '/test.v1.EchoService/Echo',
+    'content-type': 'application/grpc',
+    te: 'trailers',
+  });
+  stream.on('error', () => undefined);
+  return stream;
+}
+
 /**
  * Whether a node:http2 client got the server's SETTINGS (true) or was closed first (false); its `connect` comes with
  * the TCP connection, before the server could refuse it.
@@ -113,13 +125,7 @@ describe('handshake and header timeouts', () => {
       // Opened first, so its header clock runs out before the quiet client's: it made a call, it stays.
       const active = http2Client(server);
       assert.equal(await handshake(active), true);
-      const stream = active.session.request({
-        ':method': 'POST',
-        ':path': '/test.v1.EchoService/Echo',
-        'content-type': 'application/grpc',
-        te: 'trailers',
-      });
-      stream.on('error', () => undefined);
+      const stream = echoStream(active);
       stream.resume();
       stream.end(Buffer.from([0, 0, 0, 0, 2, 0x7b, 0x7d]));
       assert.equal(await within(stream, 'close'), true);
@@ -271,13 +277,7 @@ describe('rapid reset', () => {
   async function resetFlood(client: Client, most: number): Promise<number> {
     let sent = 0;
     for (; sent < most && !client.session.closed && !client.session.destroyed; sent++) {
-      const stream = client.session.request({
-        ':method': 'POST',
-        ':path': '/test.v1.EchoService/Echo',
-        'content-type': 'application/grpc',
-        te: 'trailers',
-      });
-      stream.on('error', () => undefined);
+      const stream = echoStream(client);
       stream.close(constants.NGHTTP2_CANCEL);
       // Lets the frames out and the server's answer in.
       if (sent % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
