@@ -120,7 +120,7 @@ async function echo(server: RunningServer, text: string, credentials = ChannelCr
 
 describe('handshake and header timeouts', () => {
   test('silent, preface-only and unacknowledged-SETTINGS connections are destroyed; one without a request gets GOAWAY header_timeout', async () => {
-    const server = await serve({ handshakeTimeoutMs: 300, headerTimeoutMs: 1500, connectionIdleMs: 0 });
+    const server = await serve({ handshakeTimeoutMs: 1000, headerTimeoutMs: 3000, connectionIdleMs: 0 });
     try {
       // Opened first, so its header clock runs out before the quiet client's: it made a call, it stays.
       const active = http2Client(server);
@@ -193,7 +193,7 @@ describe('TLS connections', () => {
   before(async () => {
     certs = createTestCertificates(await tempDir());
     server = await serve(
-      { handshakeTimeoutMs: 300 },
+      { handshakeTimeoutMs: 1000 },
       ServerCredentials.createSsl(null, [{ cert_chain: certs.serverCert, private_key: certs.serverKey }], false),
     );
   });
@@ -235,7 +235,16 @@ describe('TLS connections', () => {
     assert.equal(counts.tlsHandshakeFailures, before.tlsHandshakeFailures);
   });
 
-  test('a TLS gRPC client is served', async () => {
+  test('a TLS client that finished the handshake outlives the handshake timeout; a TLS gRPC client is served', async () => {
+    const before = server.defenceCounts();
+    const session = connect(`https://127.0.0.1:${server.port}`, { ca: certs.ca, checkServerIdentity: () => undefined });
+    session.on('error', () => undefined);
+    assert.equal(await within(session, 'localSettings'), true);
+    // Opened after it, so closed after its handshake clock ran out.
+    assert.equal(await within(rawSocket(server), 'close'), true);
+    assert.equal(session.closed || session.destroyed, false);
+    assert.equal(server.defenceCounts().handshakeTimeouts, before.handshakeTimeouts + 1);
+    session.close();
     assert.equal(await echo(server, 'over tls', ChannelCredentials.createSsl(certs.ca)), 'over tls');
   });
 });
