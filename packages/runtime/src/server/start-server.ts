@@ -154,6 +154,7 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   requireGrpcJsServerPatches(patchGrpcJsServer(), [
     'metadata-budget',
     'keepalive-enforcement',
+    'connection-defences',
     'request-stream-closing',
     ...(options.recordCall || options.telemetry ? (['call-accounting'] as const) : []),
   ]);
