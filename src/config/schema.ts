@@ -269,6 +269,7 @@ const telemetrySchema = z
 /** Schema of the whole file. */
 const bytes = (fallback: number) => z.number().int().positive().default(fallback);
 const ms = (fallback: number) => z.number().int().nonnegative().default(fallback);
+const count = (fallback: number) => z.number().int().nonnegative().default(fallback);
 
 const serverLimitsSchema = z
   .strictObject({
@@ -311,6 +312,33 @@ const serverLimitsSchema = z
       })
       .default(DEFAULT_SERVER_LIMITS.keepalive)
       .describe('Keepalive enforcement (gRFC A8): how often clients may ping.'),
+    handshakeTimeoutMs: ms(DEFAULT_SERVER_LIMITS.handshakeTimeoutMs).describe(
+      'A connection that has not finished its TLS handshake and HTTP/2 preface and SETTINGS exchange this long after it was accepted is destroyed, in ms (default 5000; 0: never).',
+    ),
+    headerTimeoutMs: ms(DEFAULT_SERVER_LIMITS.headerTimeoutMs).describe(
+      "A connection that has sent no request's headers this long after it was accepted is sent GOAWAY and closed, in ms (default 10000; 0: never).",
+    ),
+    maxConnections: count(DEFAULT_SERVER_LIMITS.maxConnections).describe(
+      'Most connections open at once on the server; more are closed as soon as they are accepted (default 10000; 0: no cap).',
+    ),
+    maxConnectionsPerPeer: count(DEFAULT_SERVER_LIMITS.maxConnectionsPerPeer).describe(
+      'Most connections open at once from one remote IP address; more are closed as soon as they are accepted (default 1000; 0: no cap). Behind a proxy that rewrites source addresses, every client shares its address.',
+    ),
+    streamResets: z
+      .strictObject({
+        burst: count(DEFAULT_SERVER_LIMITS.streamResets.burst).describe(
+          'Streams a client may reset on one connection at once, the token bucket size (default 200; 0: no budget).',
+        ),
+        perSecond: z
+          .number()
+          .nonnegative()
+          .default(DEFAULT_SERVER_LIMITS.streamResets.perSecond)
+          .describe('Resets per second the bucket refills (default 50).'),
+      })
+      .default(DEFAULT_SERVER_LIMITS.streamResets)
+      .describe(
+        'Rapid-reset defence (CVE-2023-44487): past this budget of client-reset streams a connection gets GOAWAY ENHANCE_YOUR_CALM "too_many_resets".',
+      ),
   })
   .describe('Limits of every served connection and call, against runaway and hostile clients.');
 

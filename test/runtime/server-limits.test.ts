@@ -133,6 +133,38 @@ describe('server limits', () => {
     );
   });
 
+  test("nghttp2's fixed lines: one field of 65,536 encoded bytes or a 9-frame header block fails the call, one byte or frame more the connection", async () => {
+    // '~' has a 13-bit Huffman code, so HPACK sends it as it is: encoded bytes are the characters.
+    const fields = (count: number, size: number) =>
+      Object.fromEntries(Array.from({ length: count }, (_, i) => [`x-f-${String(i).padStart(3, '0')}`, '~'.repeat(size)]));
+    const below = open(server);
+    try {
+      for (const metadata of [{ 'x-big': '~'.repeat(65_536) }, fields(140, 1000)]) {
+        const outcome = await call(below.session, metadata, below.goaway);
+        assert.equal(statusOf(outcome), '8');
+        assert.equal(outcome.goaway, undefined);
+      }
+      assert.equal(statusOf(await call(below.session, {}, below.goaway)), '0');
+    } finally {
+      below.session.close();
+    }
+    // One field over NGHTTP2_HD_MAX_NV: COMPRESSION_ERROR; a block of more than 147,456 bytes (8 CONTINUATIONs): GOAWAY.
+    for (const [metadata, code] of [
+      [{ 'x-big': '~'.repeat(65_537) }, constants.NGHTTP2_COMPRESSION_ERROR],
+      [fields(150, 1000), undefined],
+    ] as const) {
+      const over = open(server);
+      try {
+        const outcome = await call(over.session, metadata, over.goaway);
+        assert.equal(statusOf(outcome), undefined);
+        assert.notEqual(outcome.goaway, undefined);
+        if (code !== undefined) assert.equal(outcome.goaway, code);
+      } finally {
+        over.session.destroy();
+      }
+    }
+  });
+
   test('many small pairs count against the budget: RESOURCE_EXHAUSTED, not ENHANCE_YOUR_CALM', async () => {
     const { session, goaway } = open(server);
     try {

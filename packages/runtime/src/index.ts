@@ -59,7 +59,7 @@ export type {
 export { createScenarioHandlers } from './stub/scenario.js';
 export type { FieldMatcher, Scenario, ScenarioOptions, ScenarioOutcome, ScenarioRule } from './stub/scenario.js';
 export { DEFAULT_SERVER_LIMITS } from './vocabulary/server-limits.js';
-export type { KeepaliveEnforcement, ResolvedServerLimits, ServerLimits } from './vocabulary/server-limits.js';
+export type { KeepaliveEnforcement, ResolvedServerLimits, ServerLimits, StreamResetBudget } from './vocabulary/server-limits.js';
 export { createHandlerContext } from './testing/handler-context.js';
 export type { HandlerContextOptions, TestHandlerContext } from './testing/handler-context.js';
 

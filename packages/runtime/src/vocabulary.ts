@@ -20,7 +20,7 @@ export {
 } from './vocabulary/env-references.js';
 export type { EnvReference, EnvironmentValues } from './vocabulary/env-references.js';
 export { DEFAULT_SERVER_LIMITS } from './vocabulary/server-limits.js';
-export type { KeepaliveEnforcement, ResolvedServerLimits, ServerLimits } from './vocabulary/server-limits.js';
+export type { KeepaliveEnforcement, ResolvedServerLimits, ServerLimits, StreamResetBudget } from './vocabulary/server-limits.js';
 export { STORED_TEXT_MAX_BYTES, UNKNOWN_BUCKET, UNKNOWN_BUCKET_NOTE, truncateUtf8 } from './vocabulary/stored-calls.js';
 export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, WEEK_MS } from './vocabulary/time.js';
 export type {

@@ -43,6 +43,11 @@ export const SUPPORTED_GRPC_JS_RANGE = '~1.14';
 export const SERVER_FEATURE_PATCHES = {
   'metadata-budget': { label: 'the metadata budget (limits.maxMetadataBytes)', needs: ['setupHandlers', 'createHttp2Server'] },
   'keepalive-enforcement': { label: 'keepalive enforcement (limits.keepalive)', needs: ['setupHandlers'] },
+  'connection-defences': {
+    label:
+      'the connection defences (limits.handshakeTimeoutMs, headerTimeoutMs, maxConnections, maxConnectionsPerPeer, streamResets)',
+    needs: ['setupHandlers'],
+  },
   'call-accounting': {
     label: 'call accounting (recording the calls grpc-js answers itself: unknown methods, oversize requests)',
     needs: ['setupHandlers'],

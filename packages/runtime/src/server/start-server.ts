@@ -156,6 +156,7 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   requireGrpcJsServerPatches(patchGrpcJsServer(), [
     'metadata-budget',
     'keepalive-enforcement',
+    'connection-defences',
     'request-stream-closing',
     ...(options.recordCall || options.telemetry ? (['call-accounting'] as const) : []),
   ]);
@@ -172,8 +173,9 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   const server = createServer(grpcOptions);
   // What the defences (connection guard, accounting, auth throttle) count instead of storing a row each.
   const defences = createDefenceCounters();
-  // The metadata budget and keepalive enforcement, which grpc-js does not offer, on the HTTP/2 servers it creates.
-  const guard = createConnectionGuard(limits);
+  // The connection defences, the metadata budget and keepalive enforcement, which grpc-js does not offer, on the
+  // HTTP/2 servers it creates.
+  const guard = createConnectionGuard(limits, defences);
   observeHttp2Servers(grpcOptions, {
     http2Options: http2ServerOptionsOf(limits),
     admit: (stream, headers, rawHeaders) => guard.onStream(stream, headers, rawHeaders),

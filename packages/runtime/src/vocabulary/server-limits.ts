@@ -1,4 +1,4 @@
-import { MINUTE_MS } from './time.js';
+import { MINUTE_MS, SECOND_MS } from './time.js';
 
 /**
  * Per-connection and per-call limits of a server. Every field is optional; {@link DEFAULT_SERVER_LIMITS} fills the
@@ -20,8 +20,14 @@ export interface ServerLimits {
    * field's name and value plus 32 bytes (RFC 7541 §4.1, the size SETTINGS_MAX_HEADER_LIST_SIZE is about, RFC 9113
    * §6.5.2). A call over it is answered RESOURCE_EXHAUSTED with a gRPC status (trailers-only), the connection stays
    * open (today's 128-field limit of node:http2, which resets the stream with ENHANCE_YOUR_CALM, is raised to what
-   * the budget needs). Header lists node:http2 itself cannot take (about 256 KiB) still close the connection with
-   * GOAWAY before any check can run. @defaultValue 8 KiB
+   * the budget needs). Two lines are fixed inside nghttp2 (node:http2's HTTP/2 library), which fails the whole
+   * connection before any check can run and which Node offers no option to move: a single field whose name or value
+   * takes more than 65,536 bytes in HPACK encoding (`NGHTTP2_HD_MAX_NV`; Huffman coding makes that about 102 KiB of
+   * `a`s but exactly 64 KiB of `~`s) is a COMPRESSION_ERROR (RFC 9113 §4.3: the connection's HPACK state cannot
+   * skip it), and a header block that needs more than 8 CONTINUATION frames (`NGHTTP2_DEFAULT_MAX_CONTINUATIONS`,
+   * nghttp2 1.61's answer to CVE-2024-28182; clients built on nghttp2, Node and grpc-js among them, cut header blocks
+   * into 16 KiB frames, so 9 × 16,384 = 147,456 encoded bytes) gets GOAWAY INTERNAL_ERROR. Below both, a call over
+   * the budget fails alone. @defaultValue 8 KiB
    */
   readonly maxMetadataBytes?: number;
   /**
@@ -50,6 +56,49 @@ export interface ServerLimits {
   readonly maxConnectionAgeGraceMs?: number;
   /** How the server treats clients' keepalive pings (gRPC's keepalive enforcement, gRFC A8). */
   readonly keepalive?: KeepaliveEnforcement;
+  /**
+   * A connection that has not finished its handshake this long after it was accepted is destroyed (counted
+   * `handshakeTimeouts`): the TLS handshake if any, the client's connection preface with its SETTINGS (RFC 9113 §3.4)
+   * and the client's acknowledgement of the server's SETTINGS. Bounds slowloris: silent sockets, a preface alone.
+   * @defaultValue 5000 (5 seconds)
+   */
+  readonly handshakeTimeoutMs?: number;
+  /**
+   * A connection that has sent no request's headers this long after it was accepted is sent GOAWAY (NO_ERROR, debug
+   * data `header_timeout`) and closed (counted `headerTimeouts`). Later idleness is
+   * {@link ServerLimits.connectionIdleMs}'s. @defaultValue 10000 (10 seconds)
+   */
+  readonly headerTimeoutMs?: number;
+  /**
+   * Most connections open at once on the server (all its addresses together); a connection over it is destroyed as
+   * soon as it is accepted, before any TLS or HTTP/2 (counted `connectionsRefused`). 0: no cap. Keep it under the
+   * process's file descriptor limit (`ulimit -n`). @defaultValue 10000
+   */
+  readonly maxConnections?: number;
+  /**
+   * Most connections open at once from one remote IP address; one over it is destroyed as soon as it is accepted
+   * (counted `connectionsRefused`). 0: no cap. Behind a proxy or load balancer that rewrites the source address (SNAT)
+   * every client shares the proxy's address: raise it or set 0 there. @defaultValue 1000
+   */
+  readonly maxConnectionsPerPeer?: number;
+  /** The rapid-reset defence (CVE-2023-44487): how many streams a client may reset on one connection. */
+  readonly streamResets?: StreamResetBudget;
+}
+
+/**
+ * A per-connection token bucket of streams the client reset (RST_STREAM) before the server completed them: each such
+ * reset takes a token, {@link StreamResetBudget.perSecond} tokens come back each second up to
+ * {@link StreamResetBudget.burst}; a reset without a token gets the connection GOAWAY ENHANCE_YOUR_CALM with debug
+ * data `too_many_resets` and closes it (counted `rapidResetGoaways`). The same shape as nghttp2's
+ * `nghttp2_option_set_stream_reset_rate_limit` (burst 1000, 33/s, which Node applies and answers with GOAWAY
+ * INTERNAL_ERROR): a smaller burst ends an attacking connection five times sooner, and a higher rate leaves clients
+ * that cancel many calls (deadlines, hedging, a user's navigation) alone. 0 for `burst` turns the budget off.
+ */
+export interface StreamResetBudget {
+  /** Resets allowed at once, the bucket's size. @defaultValue 200 */
+  readonly burst?: number;
+  /** Resets allowed per second after the burst, the bucket's refill. @defaultValue 50 */
+  readonly perSecond?: number;
 }
 
 /**
@@ -80,6 +129,11 @@ export interface ResolvedServerLimits {
   readonly maxConnectionAgeMs: number;
   readonly maxConnectionAgeGraceMs: number;
   readonly keepalive: Required<KeepaliveEnforcement>;
+  readonly handshakeTimeoutMs: number;
+  readonly headerTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerPeer: number;
+  readonly streamResets: Required<StreamResetBudget>;
 }
 
 /** The limits of a server that sets none; also the defaults of grpcforge.yaml's `server.limits`. */
@@ -92,4 +146,9 @@ export const DEFAULT_SERVER_LIMITS: ResolvedServerLimits = {
   maxConnectionAgeMs: 30 * MINUTE_MS,
   maxConnectionAgeGraceMs: 5 * MINUTE_MS,
   keepalive: { minPingIntervalMs: 5 * MINUTE_MS, permitWithoutCalls: false, maxPingStrikes: 2 },
+  handshakeTimeoutMs: 5 * SECOND_MS,
+  headerTimeoutMs: 10 * SECOND_MS,
+  maxConnections: 10_000,
+  maxConnectionsPerPeer: 1000,
+  streamResets: { burst: 200, perSecond: 50 },
 };

@@ -1,0 +1,73 @@
+import type { Http2Session, ServerHttp2Stream } from 'node:http2';
+import { constants as http2Constants } from 'node:http2';
+import { performance } from 'node:perf_hooks';
+import { goAwayAndClose } from './connection-key.js';
+import type { DefenceCounters } from './defence-counters.js';
+
+/** A token bucket's size and refill; see the vocabulary's `StreamResetBudget`. */
+export interface StreamResetBudgetLimits {
+  /** Tokens at once (the bucket's size); 0 turns the budget off. */
+  readonly burst: number;
+  /** Tokens that come back per second. */
+  readonly perSecond: number;
+}
+
+/**
+ * The rapid-reset defence (CVE-2023-44487): a per-connection budget of streams the client reset before the server
+ * completed them. On Node 20 such a stream's `close` comes with a non-zero `rstCode` (RST_STREAM received while the
+ * stream was open on the server; `aborted` is emitted only when the server's side was not ended yet, and grpc-js
+ * often has written its trailers by then); a RST_STREAM for a stream the server already completed is ignored by
+ * nghttp2 and leaves `rstCode` 0 (a call the server served). grpc-js never resets a server stream and grpcforge does
+ * so with NO_ERROR only (the request-stream closer), so with the session up a non-zero `rstCode` is the client's
+ * doing (or node:http2's answer to a protocol error, as hostile). Each such reset takes a token of a bucket of `burst` tokens refilled at `perSecond`; a reset
+ * without a token gets the connection GOAWAY ENHANCE_YOUR_CALM (last stream id: the last one it opened) with debug
+ * data `too_many_resets`, then the connection closes (destroyed after a second if the client holds streams open),
+ * counted `rapidResetGoaways`. The fixes after the CVE bound the same thing: nghttp2 1.57
+ * (`nghttp2_option_set_stream_reset_rate_limit`, a token bucket of incoming RST_STREAM, burst 1000 and 33/s, then
+ * GOAWAY, which Node 20.8.1+ applies), Go's x/net/http2 (CVE-2023-39325: handlers bounded by
+ * MAX_CONCURRENT_STREAMS, and a connection whose queue of reset-early requests grows past that is closed with
+ * ENHANCE_YOUR_CALM) and grpc-go 1.58.3 (the same handler bound).
+ */
+export interface StreamResetBudget {
+  /** Applies the budget to a new connection. */
+  onSession(session: Http2Session): void;
+}
+
+/** A {@link StreamResetBudget} of `limits`. */
+export function createStreamResetBudget(limits: StreamResetBudgetLimits, defences: DefenceCounters): StreamResetBudget {
+  const { burst, perSecond } = limits;
+  return {
+    onSession(session) {
+      if (burst <= 0) return;
+      const take = tokenBucket(burst, perSecond);
+      let lastStreamId = 0;
+      session.on('stream', (stream: ServerHttp2Stream) => {
+        lastStreamId = Math.max(lastStreamId, stream.id ?? 0);
+        stream.once('close', () => {
+          if (stream.rstCode === http2Constants.NGHTTP2_NO_ERROR) return;
+          // A session going down resets its open streams: not the client's doing.
+          if (session.closed || session.destroyed || take()) return;
+          defences.count('rapidResetGoaways');
+          goAwayAndClose(session, http2Constants.NGHTTP2_ENHANCE_YOUR_CALM, 'too_many_resets', lastStreamId);
+        });
+      });
+    },
+  };
+}
+
+/**
+ * A token bucket, full at first, of `size` tokens refilled at `perSecond` (monotonic clock).
+ * @returns a function that takes a token and says whether there was one.
+ */
+function tokenBucket(size: number, perSecond: number): () => boolean {
+  let tokens = size;
+  let at = performance.now();
+  return () => {
+    const now = performance.now();
+    tokens = Math.min(size, tokens + ((now - at) / 1000) * perSecond);
+    at = now;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+}
