@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { createConnection } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { createChannel, createClient } from 'nice-grpc';
 import { defineService, startServer, type RunningServer } from '../../packages/runtime/src/index.ts';
 import { EchoDefinition, type EchoMessage } from '../helpers/json-definition.ts';
 import { countOf, scrape, type Sample } from '../helpers/prometheus.ts';
-import { startTelemetry } from '../../packages/runtime/src/telemetry/start-telemetry.ts';
 import { zeroDefenceCounts } from '../../packages/runtime/src/vocabulary.ts';
 
 // The Prometheus endpoint: its own port, the text format, rpc.server.call.duration as a histogram in seconds, and
@@ -25,17 +25,7 @@ describe('Prometheus endpoint', () => {
       reflection: false,
       // No OTLP: Prometheus scrapes the metrics (spans are made, around streams too, and go nowhere).
       telemetry: { serviceName: 'echo', prometheus: { host: '127.0.0.1', port: 0 } },
-      services: [
-        defineService(EchoDefinition, {
-          echo: async (request: EchoMessage) => ({ text: request.text ?? '' }),
-          repeat: async function* (request: EchoMessage) {
-            yield { text: request.text ?? '' };
-            yield { text: request.text ?? '' };
-          },
-          collect: async () => ({}),
-          chat: async function* () {},
-        }),
-      ],
+      services: [echoService()],
     });
     const address = server.telemetry?.prometheusAddress;
     assert.match(address ?? '', /^127\.0\.0\.1:\d+$/);
@@ -162,26 +152,44 @@ function rawCall(client: grpc.Client, path: string): Promise<number> {
 }
 
 describe('defence counters in Prometheus', () => {
-  // Nothing on this branch counts into a server's defences yet (the connection guard, the accounting and auth do,
-  // once merged): the counts come from the getter startServer hands to the telemetry, here a plain object.
-  test('each scrape reads the counts anew', async () => {
-    const counts = { ...zeroDefenceCounts(), rapidResetGoaways: 2, authThrottled: 3000 };
-    const telemetry = await startTelemetry(
-      { serviceName: 'echo', traces: false, prometheus: { host: '127.0.0.1', port: 0 } },
-      () => counts,
-    );
+  test('a connection closed by the handshake timeout is counted, and each scrape reads the counts anew', async () => {
+    const server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      reflection: false,
+      limits: { handshakeTimeoutMs: 100 },
+      telemetry: { serviceName: 'echo', traces: false, prometheus: { host: '127.0.0.1', port: 0 } },
+      services: [echoService()],
+    });
     try {
-      const url = `http://${telemetry.prometheusAddress ?? ''}/metrics`;
-      const valueOf = (samples: Sample[], name: string) => samples.find((s) => s.name === name)?.value;
+      const url = `http://${server.telemetry?.prometheusAddress ?? ''}/metrics`;
+      const valueOf = (samples: Sample[], name: string) => samples.find((sample) => sample.name === name)?.value;
       let samples = await scrape(url);
-      assert.equal(valueOf(samples, 'grpcforge_server_defence_rapid_reset_goaways_total'), 2);
-      assert.equal(valueOf(samples, 'grpcforge_server_defence_auth_throttled_total'), 3000);
-      assert.equal(valueOf(samples, 'grpcforge_server_defence_streams_reset_total'), 0);
-      counts.authThrottled = 3500;
+      assert.equal(valueOf(samples, 'grpcforge_server_defence_handshake_timeouts_total'), 0);
+      assert.equal(valueOf(samples, 'grpcforge_server_defence_rapid_reset_goaways_total'), 0);
+      // A TCP connection that never sends the HTTP/2 preface: the server closes it.
+      const silent = createConnection({ host: '127.0.0.1', port: server.port });
+      silent.on('error', () => undefined);
+      // Read (and drop) so that the server's close reaches 'close'.
+      silent.resume();
+      await new Promise((resolve) => silent.once('close', resolve));
       samples = await scrape(url);
-      assert.equal(valueOf(samples, 'grpcforge_server_defence_auth_throttled_total'), 3500);
+      assert.equal(valueOf(samples, 'grpcforge_server_defence_handshake_timeouts_total'), 1);
+      assert.equal(server.defenceCounts().handshakeTimeouts, 1);
     } finally {
-      await telemetry.shutdown(0);
+      await server.shutdown(1000);
     }
   });
 });
+
+function echoService() {
+  return defineService(EchoDefinition, {
+    echo: async (request: EchoMessage) => ({ text: request.text ?? '' }),
+    repeat: async function* (request: EchoMessage) {
+      yield { text: request.text ?? '' };
+      yield { text: request.text ?? '' };
+    },
+    collect: async () => ({}),
+    chat: async function* () {},
+  });
+}
