@@ -7,12 +7,14 @@ import {
   type Authenticator,
   type AuthenticatorOutcome,
 } from '../auth/authenticator.js';
+import { createAuthThrottle, throttledFailure, type AuthThrottleOptions } from '../auth/auth-throttle.js';
 import type { JwtVerifier } from '../auth/jwt.js';
 import { createJwtAuthenticator } from '../auth/jwt-authenticator.js';
 import { createMtlsAuthenticator, type MtlsAuthOptions } from '../auth/mtls-authenticator.js';
 import { resolveMethodRule, type AuthPolicy, type MethodRule } from '../auth/policy.js';
 import { describePrincipal, permissionDenied, type Principal } from '../auth/principal.js';
 import { attachCallAuth, createAuthRefusalLog, noCallerFailure, type AuthFailure, type AuthRefusal } from '../auth/refusals.js';
+import type { DefenceCounters } from '../server/defence-counters.js';
 import type { AuthHookCall, AuthHooks } from '../server/service-hooks.js';
 import { callInfoOf } from './call-info.js';
 import { toServerError, type ErrorMappingOptions } from './error-mapping.js';
@@ -42,6 +44,18 @@ export interface AuthOptions<ServiceContext = unknown> extends AuthHooks<Service
    * @defaultValue {@link createAuthRefusalLog}`()`: rate-limited lines on stderr
    */
   readonly onRefused?: (refusal: AuthRefusal) => void;
+  /**
+   * The failed-authentication throttle (grpcforge.yaml `auth.throttle`): token buckets of failed authentications per
+   * peer address and per presented API key (its public prefix). Past them a call that presents a credential is
+   * refused RESOURCE_EXHAUSTED before anything is verified (no hash, no store lookup, no signature check), with
+   * `too many failed authentications: retry in <n> s` and the trailer `grpc-retry-pushback-ms` (gRPC's server
+   * pushback); one such refusal per address per minute is stored as a row, the others are counted in
+   * `defences` (`authThrottled`). `false` turns it off.
+   * @defaultValue on, with `DEFAULT_AUTH_THROTTLE` (30 failures per minute per address, burst 30; 10 per key, burst 10)
+   */
+  readonly throttle?: AuthThrottleOptions | false;
+  /** The server's defence counters, where throttled calls are counted (`startServer` passes its own). */
+  readonly defences?: DefenceCounters;
 }
 
 /** The context auth gives handlers: the resolved caller, or `undefined` on public methods called anonymously. */
@@ -95,6 +109,7 @@ export function createAuthMiddleware<ServiceContext = unknown>(
     return credential.kind === 'metadata' ? [{ authenticator, credential, scheme: schemePattern(credential.scheme) }] : [];
   });
   const fallbacks = authenticators.filter((authenticator) => authenticator.credential.kind === 'fallback');
+  const throttle = options.throttle === false ? undefined : createAuthThrottle(options.throttle);
 
   // The policy does not change while the server runs: resolve each method's rule once.
   const rules = new Map<string, MethodRule>();
@@ -132,6 +147,16 @@ export function createAuthMiddleware<ServiceContext = unknown>(
     if (presented && 'ambiguity' in presented) {
       throw refuse(Status.UNAUTHENTICATED, authFailure('ambiguous-credentials', presented.ambiguity));
     }
+    // Guessing is limited before anything is verified: a throttled call costs no hash, no lookup, no signature check.
+    const throttleKey = presented && throttle ? presented.authenticator.throttleKey?.(presented.value) : undefined;
+    const verdict = presented && throttle?.check(context.peer, throttleKey);
+    if (verdict) {
+      options.defences?.count('authThrottled');
+      context.trailer.set('grpc-retry-pushback-ms', String(verdict.retryAfterMs));
+      const info = callInfoOf(context.signal);
+      if (info && !verdict.stored) info.stored = false;
+      throw refuse(Status.RESOURCE_EXHAUSTED, throttledFailure(verdict));
+    }
     const hookCall: AuthHookCall<ServiceContext> = {
       method: call.method.path,
       metadata: context.metadata,
@@ -162,6 +187,8 @@ export function createAuthMiddleware<ServiceContext = unknown>(
         throw refuse(Status.UNAVAILABLE, authFailure('credentials-unavailable', outcome.unavailable));
       }
     }
+    // The presented credential failed verification (also on a public method, where the call goes on anonymously).
+    if (presented && failure) throttle?.failed(context.peer, throttleKey);
     if (!principal && failure && fallbacks.length > 0) {
       const names = fallbacks.map((fallback) => fallback.name).join(', ');
       failure = { ...failure, detail: `${failure.detail}; ${names} found no caller either` };
