@@ -38,35 +38,49 @@ export interface ThrottleVerdict {
   readonly rowIntervalMs: number;
 }
 
+/** A presented credential being verified: settled once its authenticator answered. */
+export interface ThrottleAttempt {
+  /** The verification ended: `failed` takes a token from the address's bucket and the key's. */
+  settle(failed: boolean, now?: number): void;
+}
+
 /** The throttle of failed authentications, per address and per presented key (token buckets, in memory). */
 export interface AuthThrottle {
   /**
    * Before a presented credential is verified: the refusal when its address, or its key from an address that itself
-   * failed within the last minute, has no failure left; `undefined` to verify it.
+   * failed within the last minute, has no failure left; else the attempt to settle once it was verified. A
+   * credential being verified holds one of its address's tokens until then (one per distinct value: the same key
+   * sent by many calls at once holds one), so that guesses sent all at once cannot outrun the bucket.
    * @param peer the caller as grpc-js reports it (`127.0.0.1:53412`, `::1:53412`).
    * @param key what the credential claims to be, readable without verifying it (an API key's `gfk_<id>`).
+   * @param credential the presented value: tells concurrent calls with one credential from guesses.
    * @param now ms since the epoch.
    */
-  check(peer: string, key: string | undefined, now?: number): ThrottleVerdict | undefined;
-  /** A presented credential failed verification: takes a token from its address's bucket and its key's. */
-  failed(peer: string, key: string | undefined, now?: number): void;
+  begin(
+    peer: string,
+    key: string | undefined,
+    credential: string,
+    now?: number,
+  ): { readonly throttled: ThrottleVerdict } | { readonly attempt: ThrottleAttempt };
 }
 
-/** A bucket's tokens as of `at`, and, for an address, its last failure and its rows of throttled calls. */
+/** An address's (or a key's) bucket as of `at`; for an address also its last failure, rows and credentials in flight. */
 interface Tracked {
   tokens: number;
   at: number;
   failedAt: number;
   rowAt: number | undefined;
   unstored: number;
+  /** Credentials of this address being verified, with how many calls carry each. */
+  pending: Map<string, number> | undefined;
 }
 
 /**
  * Token buckets of failed authentications ({@link AuthThrottle}). A call is refused without verification when its
- * address has no token left, or when its presented key has none and the address failed within the last minute (so
- * the key's owner, calling from an address that did not fail, is never refused because others guessed its secret).
- * Successes take nothing and are never refused because of another address. Both tables are LRU-bounded by
- * `maxTracked`.
+ * address has no token left (tokens held by credentials being verified count as spent), or when its presented key
+ * has none and the address failed within the last minute (so the key's owner, calling from an address that did not
+ * fail, is never refused because others guessed its secret). Successes take nothing. Both tables are LRU-bounded by
+ * `maxTracked`: a forgotten address or key starts over with a full bucket.
  */
 export function createAuthThrottle(options: AuthThrottleOptions = {}): AuthThrottle {
   const perPeer = options.perPeer ?? DEFAULT_AUTH_THROTTLE.perPeer;
@@ -76,69 +90,87 @@ export function createAuthThrottle(options: AuthThrottleOptions = {}): AuthThrot
   const peers = new Map<string, Tracked>();
   const keys = new Map<string, Tracked>();
 
-  /** The entry (refilled to `now` and made the most recently used), creating it with a full bucket when asked. */
-  function entry(table: Map<string, Tracked>, name: string, bucket: AuthThrottleBucket | false, now: number, create: true): Tracked;
-  function entry(
-    table: Map<string, Tracked>,
-    name: string,
-    bucket: AuthThrottleBucket | false,
-    now: number,
-    create: false,
-  ): Tracked | undefined;
-  function entry(table: Map<string, Tracked>, name: string, bucket: AuthThrottleBucket | false, now: number, create: boolean) {
+  /** The entry, refilled to `now` and made the most recently used; created with a full bucket when missing. */
+  const entry = (table: Map<string, Tracked>, name: string, bucket: AuthThrottleBucket | false, now: number): Tracked => {
     let found = table.get(name);
     if (found) {
       // Map keeps insertion order: re-inserting makes it the most recently used, the first one the least.
       table.delete(name);
       if (bucket) found.tokens = Math.min(bucket.burst, found.tokens + ((now - found.at) * bucket.failuresPerMinute) / MINUTE_MS);
       found.at = now;
-    } else if (create) {
+    } else {
       if (table.size >= maxTracked) table.delete(table.keys().next().value!);
-      found = { tokens: bucket ? bucket.burst : 0, at: now, failedAt: -Infinity, rowAt: undefined, unstored: 0 };
+      found = {
+        tokens: bucket ? bucket.burst : 0,
+        at: now,
+        failedAt: -Infinity,
+        rowAt: undefined,
+        unstored: 0,
+        pending: undefined,
+      };
     }
-    if (found) table.set(name, found);
+    table.set(name, found);
     return found;
-  }
+  };
+
+  /** The limit a call is over, with the tokens of the bucket that refuses it; `undefined` when it is over none. */
+  const over = (byPeer: Tracked, key: string | undefined, credential: string, now: number) => {
+    const pending = byPeer.pending;
+    // Another call is verifying this very credential: this one adds no guess (and holds no token of its own).
+    if (pending?.has(credential)) return undefined;
+    const available = byPeer.tokens - (pending?.size ?? 0);
+    if (perPeer && available < 1) return { scope: 'peer' as const, bucket: perPeer, tokens: available };
+    if (!perKey || key === undefined || now - byPeer.failedAt >= MINUTE_MS) return undefined;
+    const byKey = keys.has(key) ? entry(keys, key, perKey, now) : undefined;
+    return byKey && byKey.tokens < 1 ? { scope: 'key' as const, bucket: perKey, tokens: byKey.tokens } : undefined;
+  };
 
   return {
-    check(peer, key, now = Date.now()) {
+    begin(peer, key, credential, now = Date.now()) {
       const address = throttleAddressOf(peer);
-      const byPeer = entry(peers, address, perPeer, now, false);
-      if (!byPeer) return undefined;
-      let scope: 'peer' | 'key' | undefined;
-      let bucket: AuthThrottleBucket | undefined;
-      let tokens = 0;
-      if (perPeer && byPeer.tokens < 1) [scope, bucket, tokens] = ['peer', perPeer, byPeer.tokens];
-      else if (perKey && key !== undefined && now - byPeer.failedAt < MINUTE_MS) {
-        const byKey = entry(keys, key, perKey, now, false);
-        if (byKey && byKey.tokens < 1) [scope, bucket, tokens] = ['key', perKey, byKey.tokens];
+      const byPeer = entry(peers, address, perPeer, now);
+      const limit = over(byPeer, key, credential, now);
+      if (limit) {
+        const stored = byPeer.rowAt === undefined || now - byPeer.rowAt >= rowIntervalMs;
+        const unstoredBefore = stored ? byPeer.unstored : 0;
+        if (stored) {
+          byPeer.rowAt = now;
+          byPeer.unstored = 0;
+        } else byPeer.unstored++;
+        const throttled: ThrottleVerdict = {
+          scope: limit.scope,
+          address,
+          key: limit.scope === 'key' ? key : undefined,
+          bucket: limit.bucket,
+          retryAfterMs: Math.ceil(((1 - limit.tokens) * MINUTE_MS) / limit.bucket.failuresPerMinute),
+          stored,
+          unstoredBefore,
+          rowIntervalMs,
+        };
+        return { throttled };
       }
-      if (!scope || !bucket) return undefined;
-      const stored = byPeer.rowAt === undefined || now - byPeer.rowAt >= rowIntervalMs;
-      const unstoredBefore = stored ? byPeer.unstored : 0;
-      if (stored) {
-        byPeer.rowAt = now;
-        byPeer.unstored = 0;
-      } else byPeer.unstored++;
-      return {
-        scope,
-        address,
-        key: scope === 'key' ? key : undefined,
-        bucket,
-        retryAfterMs: Math.ceil(((1 - tokens) * MINUTE_MS) / bucket.failuresPerMinute),
-        stored,
-        unstoredBefore,
-        rowIntervalMs,
+      const pending = (byPeer.pending ??= new Map());
+      pending.set(credential, (pending.get(credential) ?? 0) + 1);
+      let settled = false;
+      const attempt: ThrottleAttempt = {
+        settle(failed, at = Date.now()) {
+          if (settled) return;
+          settled = true;
+          const calls = pending.get(credential) ?? 1;
+          if (calls > 1) pending.set(credential, calls - 1);
+          else pending.delete(credential);
+          if (!failed) return;
+          // The address's entry may have been forgotten meanwhile: its failure then starts a fresh one.
+          const failing = entry(peers, address, perPeer, at);
+          failing.tokens = Math.max(0, failing.tokens - 1);
+          failing.failedAt = at;
+          if (perKey && key !== undefined) {
+            const byKey = entry(keys, key, perKey, at);
+            byKey.tokens = Math.max(0, byKey.tokens - 1);
+          }
+        },
       };
-    },
-    failed(peer, key, now = Date.now()) {
-      const byPeer = entry(peers, throttleAddressOf(peer), perPeer, now, true);
-      byPeer.tokens = Math.max(0, byPeer.tokens - 1);
-      byPeer.failedAt = now;
-      if (perKey && key !== undefined) {
-        const byKey = entry(keys, key, perKey, now, true);
-        byKey.tokens = Math.max(0, byKey.tokens - 1);
-      }
+      return { attempt };
     },
   };
 }

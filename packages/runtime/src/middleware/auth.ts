@@ -148,9 +148,10 @@ export function createAuthMiddleware<ServiceContext = unknown>(
       throw refuse(Status.UNAUTHENTICATED, authFailure('ambiguous-credentials', presented.ambiguity));
     }
     // Guessing is limited before anything is verified: a throttled call costs no hash, no lookup, no signature check.
-    const throttleKey = presented && throttle ? presented.authenticator.throttleKey?.(presented.value) : undefined;
-    const verdict = presented && throttle?.check(context.peer, throttleKey);
-    if (verdict) {
+    const gate =
+      presented && throttle?.begin(context.peer, presented.authenticator.throttleKey?.(presented.value), presented.value);
+    if (gate && 'throttled' in gate) {
+      const verdict = gate.throttled;
       options.defences?.count('authThrottled');
       context.trailer.set('grpc-retry-pushback-ms', String(verdict.retryAfterMs));
       const info = callInfoOf(context.signal);
@@ -167,28 +168,32 @@ export function createAuthMiddleware<ServiceContext = unknown>(
     let principal: Principal | undefined;
     // Why the presented credential identified nobody (the last word unless a later authenticator finds the caller).
     let failure: AuthFailure | undefined;
-    for (const authenticator of authenticators) {
-      const { kind } = authenticator.credential;
-      // Only the presented call credential's authenticator; the certificate's only without a call credential.
-      if (kind === 'metadata' ? authenticator !== presented?.authenticator : kind === 'peer-certificate' && presented) {
-        continue;
+    try {
+      for (const authenticator of authenticators) {
+        const { kind } = authenticator.credential;
+        // Only the presented call credential's authenticator; the certificate's only without a call credential.
+        if (kind === 'metadata' ? authenticator !== presented?.authenticator : kind === 'peer-certificate' && presented) {
+          continue;
+        }
+        const outcome: AuthenticatorOutcome = await authenticator.authenticate(
+          kind === 'metadata' ? presented?.value : undefined,
+          hookCall,
+        );
+        if (outcome === undefined) continue;
+        if ('principal' in outcome) {
+          principal = outcome.principal;
+          break;
+        }
+        if (!('unavailable' in outcome)) failure ??= outcome.failure;
+        else if (rule !== 'public') {
+          throw refuse(Status.UNAVAILABLE, authFailure('credentials-unavailable', outcome.unavailable));
+        }
       }
-      const outcome: AuthenticatorOutcome = await authenticator.authenticate(
-        kind === 'metadata' ? presented?.value : undefined,
-        hookCall,
-      );
-      if (outcome === undefined) continue;
-      if ('principal' in outcome) {
-        principal = outcome.principal;
-        break;
-      }
-      if (!('unavailable' in outcome)) failure ??= outcome.failure;
-      else if (rule !== 'public') {
-        throw refuse(Status.UNAVAILABLE, authFailure('credentials-unavailable', outcome.unavailable));
-      }
+    } finally {
+      // A refused credential counts, also on a public method (where the call goes on anonymously); an authenticator
+      // that threw, or a key source that is down, does not.
+      if (gate) gate.attempt.settle(failure !== undefined);
     }
-    // The presented credential failed verification (also on a public method, where the call goes on anonymously).
-    if (presented && failure) throttle?.failed(context.peer, throttleKey);
     if (!principal && failure && fallbacks.length > 0) {
       const names = fallbacks.map((fallback) => fallback.name).join(', ');
       failure = { ...failure, detail: `${failure.detail}; ${names} found no caller either` };
