@@ -1,4 +1,9 @@
-import { DEFAULT_AUTH_THROTTLE, DEFAULT_SERVER_LIMITS, OTLP_PROTOCOLS, type AuthThrottleBucket } from '@grpcforge/runtime/vocabulary';
+import {
+  DEFAULT_AUTH_THROTTLE,
+  DEFAULT_SERVER_LIMITS,
+  OTLP_PROTOCOLS,
+  type AuthThrottleBucket,
+} from '@grpcforge/runtime/vocabulary';
 import { z } from 'zod';
 
 /**

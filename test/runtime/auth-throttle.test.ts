@@ -88,7 +88,7 @@ async function startFixture(throttle: AuthThrottleOptions | false): Promise<Fixt
   });
   const clients: EchoClient[] = [];
   cleanups.push(async () => {
-    for (const client of clients) closeServiceClient(client as never);
+    for (const client of clients) closeServiceClient(client);
     await server.shutdown(1000);
     await store.close();
   });
@@ -133,6 +133,16 @@ async function statusOf(call: Promise<unknown>): Promise<string> {
   }
 }
 
+/** The error a call was refused with. */
+async function refusalOf(call: Promise<unknown>): Promise<ClientError> {
+  const error = await call.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  assert.ok(error instanceof ClientError, `expected a refusal, got ${String(error)}`);
+  return error;
+}
+
 function tally(statuses: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
@@ -163,22 +173,24 @@ describe('auth throttle: credential guessing', () => {
     // The owner's own key from the throttled address: refused without being looked at.
     const checksBefore = fixture.verified.length;
     let pushback: string | undefined;
-    let refusal: ClientError | undefined;
-    await guesser
-      .echo({}, { ...withKey(fixture.ownerKey), onTrailer: (trailer) => (pushback = trailer.get('grpc-retry-pushback-ms')) })
-      .catch((error: unknown) => (refusal = error as ClientError));
-    assert.equal(refusal && Status[refusal.code], 'RESOURCE_EXHAUSTED');
+    const refusal = await refusalOf(
+      guesser.echo(
+        {},
+        { ...withKey(fixture.ownerKey), onTrailer: (trailer) => (pushback = trailer.get('grpc-retry-pushback-ms')) },
+      ),
+    );
+    assert.equal(Status[refusal.code], 'RESOURCE_EXHAUSTED');
     assert.match(refusal.details, /^too many failed authentications: retry in \d+ s$/);
-    assert.ok(Number(pushback) > 0, `grpc-retry-pushback-ms: ${pushback}`);
+    assert.ok(Number(pushback) > 0, `grpc-retry-pushback-ms: ${String(pushback)}`);
     assert.equal(fixture.verified.length, checksBefore);
     assert.equal(fixture.server.defenceCounts().authThrottled, 196);
     assert.equal(await statusOf(owner.echo({}, withKey(fixture.ownerKey))), 'OK');
 
     // Rows: the 5 verified failures, one throttled call (the first), the owner's calls; the other 195 only counted.
     const rows = await fixture.rows();
-    const byStatus = tally(rows.map((row) => Status[row.statusCode]));
+    const byStatus = tally(rows.map((row) => Status[row.statusCode] ?? String(row.statusCode)));
     assert.deepEqual(byStatus, { UNAUTHENTICATED: 5, RESOURCE_EXHAUSTED: 1, OK: 21 });
-    const throttled = rows.find((row) => row.statusCode === Number(Status.RESOURCE_EXHAUSTED))!;
+    const throttled = rows.find((row) => row.statusCode === (Status.RESOURCE_EXHAUSTED as number))!;
     assert.match(
       throttled.errorMessage ?? '',
       /^too many failed authentications: retry in \d+ s \(not verified: 127\.0\.0\.1 is over auth\.throttle\.perPeer \(1 per minute, burst 5\); 0 more throttled calls from this address since its previous row were counted as authThrottled, not stored: one row per address per 60 s\)$/,
@@ -195,7 +207,12 @@ describe('auth throttle: credential guessing', () => {
     const guesser = fixture.client();
     const statuses: string[] = [];
     for (let index = 0; index < 6; index++) statuses.push(await statusOf(guesser.echo({}, withKey(wrongKey(index, prefix)))));
-    assert.deepEqual(statuses, ['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', ...Array(3).fill('RESOURCE_EXHAUSTED')]);
+    assert.deepEqual(statuses, [
+      'UNAUTHENTICATED',
+      'UNAUTHENTICATED',
+      'UNAUTHENTICATED',
+      ...Array<string>(3).fill('RESOURCE_EXHAUSTED'),
+    ]);
     assert.equal(fixture.verified.length, 3);
 
     // The owner, on an address that did not fail, is verified and let in.
@@ -209,7 +226,7 @@ describe('auth throttle: credential guessing', () => {
     assert.equal(await statusOf(guesser.echo({}, withKey(wrongKey(12)))), 'UNAUTHENTICATED');
     assert.equal(fixture.server.defenceCounts().authThrottled, 4);
 
-    const throttled = (await fixture.rows()).filter((row) => row.statusCode === Number(Status.RESOURCE_EXHAUSTED));
+    const throttled = (await fixture.rows()).filter((row) => row.statusCode === (Status.RESOURCE_EXHAUSTED as number));
     assert.deepEqual(
       throttled.map((row) => [
         row.peer?.replace(/:\d+$/, ''),
@@ -254,9 +271,8 @@ describe('principals over the length bound', () => {
         .setExpirationTime('5m')
         .sign(new TextEncoder().encode(SECRET));
     const bearer = async (sub: string) => ({ metadata: Metadata({ authorization: `Bearer ${await token(sub)}` }) });
-    let refusal: ClientError | undefined;
-    await client.echo({}, await bearer('x'.repeat(4000))).catch((error: unknown) => (refusal = error as ClientError));
-    assert.equal(refusal && Status[refusal.code], 'UNAUTHENTICATED');
+    const refusal = await refusalOf(client.echo({}, await bearer('x'.repeat(4000))));
+    assert.equal(Status[refusal.code], 'UNAUTHENTICATED');
     assert.equal(refusal.details, 'invalid token');
     assert.deepEqual(await client.echo({}, await bearer('y'.repeat(256))), { text: 'y'.repeat(256) });
     const [refused, passed] = await fixture.rows();

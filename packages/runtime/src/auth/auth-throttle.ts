@@ -149,7 +149,7 @@ export function createAuthThrottle(options: AuthThrottleOptions = {}): AuthThrot
         };
         return { throttled };
       }
-      const pending = (byPeer.pending ??= new Map());
+      const pending = (byPeer.pending ??= new Map<string, number>());
       pending.set(credential, (pending.get(credential) ?? 0) + 1);
       let settled = false;
       const attempt: ThrottleAttempt = {

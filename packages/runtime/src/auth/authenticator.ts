@@ -84,11 +84,7 @@ const REASON_MESSAGES: Record<AuthenticatorRefusalReason, string> = {
  * `message (why)`. `why` must hold no secret (never the token or key itself).
  * @example authFailure('invalid-token', 'introspection: active false') // message 'invalid token'
  */
-export function authFailure(
-  reason: AuthenticatorRefusalReason,
-  why: string,
-  apiKeyId?: string,
-): AuthFailure {
+export function authFailure(reason: AuthenticatorRefusalReason, why: string, apiKeyId?: string): AuthFailure {
   const message = REASON_MESSAGES[reason];
   return { reason, message, detail: `${message} (${why})`, ...(apiKeyId ? { apiKeyId } : {}) };
 }

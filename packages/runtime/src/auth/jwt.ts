@@ -8,7 +8,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { PRINCIPAL_KINDS, type Principal } from './principal.js';
-import { MAX_PRINCIPAL_ID_LENGTH, principalIdTooLong, printableText, unsafePrincipalCharacter } from './principal-text.js';
+import { principalIdTooLong, printableText, unsafePrincipalCharacter } from './principal-text.js';
 
 /** How bearer tokens are verified (with `jose`). Exactly one of `secret`, `publicKey`, `jwksUrl`, `jwks`. */
 export interface JwtOptions {
@@ -46,7 +46,7 @@ export type JwtVerifier = (token: string) => Promise<JwtResult>;
 
 /**
  * Builds a verifier: allow-listed algorithms, `exp` required, issuer and audience checked when configured; a `sub`
- * longer than {@link MAX_PRINCIPAL_ID_LENGTH} (256) characters, or a `sub` or role holding a control character (CR,
+ * longer than `MAX_PRINCIPAL_ID_LENGTH` (256) characters, or a `sub` or role holding a control character (CR,
  * LF, ANSI escapes: see {@link unsafePrincipalCharacter}), is `invalid`.
  * @throws Error when not exactly one key source is configured or the public key does not parse.
  */
