@@ -39,8 +39,8 @@ export interface AuthOptions<ServiceContext = unknown> extends AuthHooks<Service
    */
   readonly mtls?: MtlsAuthOptions;
   /**
-   * Receives every refused call (UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE for an unreachable key source) with
-   * the operator's detail; must not block.
+   * Receives every refused call (UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE for an unreachable key source,
+   * RESOURCE_EXHAUSTED when throttled) with the operator's detail; must not block.
    * @defaultValue {@link createAuthRefusalLog}`()`: rate-limited lines on stderr
    */
   readonly onRefused?: (refusal: AuthRefusal) => void;
@@ -78,12 +78,15 @@ export interface ServiceContextExtension<ServiceContext = unknown> {
  *    `AUTH_MESSAGES.ambiguousCredentials` on every method, before any of them is verified. An `authorization` value
  *    with another scheme (`Basic ...`) is no authenticator's credential: it is left to `resolvePrincipal` and is not
  *    ambiguous with an API key (but a second `authorization` value still is);
- * 2. the presented call credential's authenticator; its failure is final: the call does not fall back to the client
+ * 2. the failed-authentication throttle (`throttle`): a call credential from an address, or an API key from an
+ *    address that failed too, past its bucket is RESOURCE_EXHAUSTED on every method, public ones included, before it
+ *    is verified (see `createAuthThrottle`); a credential that then fails verification takes a token;
+ * 3. the presented call credential's authenticator; its failure is final: the call does not fall back to the client
  *    certificate;
- * 3. else the certificate's (`peer-certificate`): with a call credential present the certificate only authenticates
+ * 4. else the certificate's (`peer-certificate`): with a call credential present the certificate only authenticates
  *    the channel (a service with its own certificate calling on behalf of a user, as the example's user service does
  *    with a bearer token; refusing the pair would forbid exactly that relay);
- * 4. else the `fallback` ones (`resolvePrincipal`); then `enrichPrincipal` adjusts whoever was found.
+ * 5. else the `fallback` ones (`resolvePrincipal`); then `enrichPrincipal` adjusts whoever was found.
  *
  * No or bad credentials on a non-public method is UNAUTHENTICATED with a message that says which
  * (`AUTH_MESSAGES`: `no credentials`, `invalid API key`, `API key revoked`, `token expired`, ...) and reveals
