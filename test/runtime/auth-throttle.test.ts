@@ -18,7 +18,7 @@ import {
   type RequestLog,
   type RunningServer,
 } from '../../packages/runtime/src/index.ts';
-import { throttleAddressOf } from '../../packages/runtime/src/auth/auth-throttle.ts';
+import { createAuthThrottle, throttledFailure, throttleAddressOf } from '../../packages/runtime/src/auth/auth-throttle.ts';
 import { createJwtVerifier } from '../../packages/runtime/src/auth/jwt.ts';
 import { certificateIdentity } from '../../packages/runtime/src/auth/mtls.ts';
 import { createTestApiKey } from '../helpers/api-keys.ts';
@@ -309,4 +309,35 @@ test('the throttle counts an address by its IP: IPv4 without the port, IPv4-mapp
     ].map(throttleAddressOf),
     ['127.0.0.1', '10.1.2.3', '0:0:0:0::/64', '2001:db8:1:2::/64', '2001:db8:0:0::/64', 'fe80:0:0:0::/64', 'unknown'],
   );
+});
+
+test('the throttle by the clock: tokens come back at the rate, one row per address per interval says how many were only counted, memory is LRU-bounded', () => {
+  const throttle = createAuthThrottle({ perPeer: { failuresPerMinute: 1, burst: 2 }, perKey: false, maxTracked: 3 });
+  const fail = (peer: string, at: number) => {
+    const gate = throttle.begin(peer, undefined, `guess-${at}`, at);
+    assert.ok('attempt' in gate, `${peer} at ${at} ms was throttled`);
+    gate.attempt.settle(true, at);
+  };
+  const verdictAt = (peer: string, at: number) => {
+    const gate = throttle.begin(peer, undefined, `probe-${at}`, at);
+    if ('attempt' in gate) gate.attempt.settle(false, at);
+    return 'throttled' in gate ? gate.throttled : undefined;
+  };
+  fail('10.0.0.1:1', 0);
+  fail('10.0.0.1:2', 0);
+  const first = verdictAt('10.0.0.1:3', 0);
+  assert.deepEqual([first?.stored, first?.unstoredBefore, first?.retryAfterMs], [true, 0, 60_000]);
+  for (const at of [1000, 2000, 3000, 4000, 59_000]) assert.equal(verdictAt('10.0.0.1:3', at)?.stored, false);
+  // 1 per minute: a token is back after 60 s, and is spent by the next failure.
+  assert.equal(verdictAt('10.0.0.1:3', 60_000), undefined);
+  fail('10.0.0.1:4', 60_000);
+  const later = verdictAt('10.0.0.1:3', 61_000);
+  assert.deepEqual([later?.stored, later?.unstoredBefore], [true, 5]);
+  assert.match(
+    throttledFailure(later!).detail,
+    /; 5 more throttled calls from this address since its previous row were counted as authThrottled, not stored: one row per address per 60 s\)$/,
+  );
+  // Three other addresses push the throttled one out: it is forgotten and starts over with a full bucket.
+  for (const peer of ['10.0.0.2:1', '10.0.0.3:1', '10.0.0.4:1']) fail(peer, 62_000);
+  assert.equal(verdictAt('10.0.0.1:3', 62_000), undefined);
 });

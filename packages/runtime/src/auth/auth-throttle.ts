@@ -159,6 +159,8 @@ export function createAuthThrottle(options: AuthThrottleOptions = {}): AuthThrot
           const calls = pending.get(credential) ?? 1;
           if (calls > 1) pending.set(credential, calls - 1);
           else pending.delete(credential);
+          // The map holds credentials only while they are verified: an idle address keeps none, not even a map.
+          if (pending.size === 0 && byPeer.pending === pending) byPeer.pending = undefined;
           if (!failed) return;
           // The address's entry may have been forgotten meanwhile: its failure then starts a fresh one.
           const failing = entry(peers, address, perPeer, at);
