@@ -66,6 +66,7 @@ export function toServiceManifest(
         ]),
       ),
       apiKeys: auth.apiKeys,
+      throttle: auth.throttle,
       ...(auth.jwt ? { jwt: jwtOf(auth.jwt, path) } : {}),
       ...(auth.mtls
         ? {

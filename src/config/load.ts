@@ -188,6 +188,7 @@ function normaliseConfig(written: WrittenConfig, configPath: string): ResolvedCo
             ...(written.auth.jwt.publicKey !== undefined ? { publicKey: absolute(written.auth.jwt.publicKey) } : {}),
           }
         : undefined,
+      throttle: written.auth.throttle,
     },
     tls: written.tls?.enabled ? tlsFiles : undefined,
     tlsFiles,

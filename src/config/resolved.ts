@@ -1,4 +1,4 @@
-import type { ResolvedServerLimits } from '@grpcforge/runtime/vocabulary';
+import type { AuthThrottleSettings, ResolvedServerLimits } from '@grpcforge/runtime/vocabulary';
 
 /** `grpcforge.yaml` after validation and normalisation: absolute paths, defaults applied, services sorted by name. */
 export interface ResolvedConfig {
@@ -75,6 +75,8 @@ export interface ResolvedAuthSettings {
   readonly jwt: ResolvedJwtSettings | undefined;
   /** Roles per client-certificate identity, when certificates are accepted as callers. */
   readonly mtls: { readonly roles: Readonly<Record<string, readonly string[]>>; readonly allowCommonName: boolean } | undefined;
+  /** The failed-authentication throttle, every bucket filled in; `false` when turned off. */
+  readonly throttle: AuthThrottleSettings | false;
 }
 
 /** JWT settings; the key source is read when the server starts. */

@@ -1,4 +1,9 @@
-import { DEFAULT_SERVER_LIMITS, OTLP_PROTOCOLS } from '@grpcforge/runtime/vocabulary';
+import {
+  DEFAULT_AUTH_THROTTLE,
+  DEFAULT_SERVER_LIMITS,
+  OTLP_PROTOCOLS,
+  type AuthThrottleBucket,
+} from '@grpcforge/runtime/vocabulary';
 import { z } from 'zod';
 
 /**
@@ -96,6 +101,52 @@ const methodRule = z
   })
   .describe('What a method requires: "public", "authenticated", or { roles: [...] } (any one of the roles).');
 
+/** One bucket of `auth.throttle`: failures per minute and burst, or `false` to turn it off. */
+const throttleBucket = (defaults: AuthThrottleBucket, description: string) =>
+  z
+    .union(
+      [
+        z.literal(false),
+        z.strictObject({
+          failuresPerMinute: z
+            .number()
+            .positive()
+            .default(defaults.failuresPerMinute)
+            .describe('Failed authentications allowed per minute once the burst is spent (the refill rate).'),
+          burst: z
+            .int()
+            .min(1)
+            .default(defaults.burst)
+            .describe('Failed authentications allowed in a row before the per-minute rate applies.'),
+        }),
+      ],
+      { error: 'expected false or { failuresPerMinute, burst }' },
+    )
+    .default({ ...defaults })
+    .describe(description);
+
+const throttleSchema = z
+  .union(
+    [
+      z.literal(false),
+      z.strictObject({
+        perPeer: throttleBucket(
+          DEFAULT_AUTH_THROTTLE.perPeer,
+          'Failed authentications per peer address (the IP; an IPv6 address by its /64). Past it, every call from the address that presents a credential is refused without verification.',
+        ),
+        perKey: throttleBucket(
+          DEFAULT_AUTH_THROTTLE.perKey,
+          "Failed authentications per presented API key (its gfk_<id> prefix), from any address. Past it, the key is refused without verification from addresses that failed within the last minute; the key's owner elsewhere keeps working.",
+        ),
+      }),
+    ],
+    { error: 'expected false or { perPeer, perKey }' },
+  )
+  .default({ perPeer: { ...DEFAULT_AUTH_THROTTLE.perPeer }, perKey: { ...DEFAULT_AUTH_THROTTLE.perKey } })
+  .describe(
+    'Credential-guessing throttle (token buckets in memory): past a limit, a call presenting a credential is RESOURCE_EXHAUSTED ("too many failed authentications: retry in N s", trailer grpc-retry-pushback-ms) without being verified; one such call per address per minute is stored, the rest counted as authThrottled. false turns it off.',
+  );
+
 const authSchema = z
   .strictObject({
     default: z
@@ -147,6 +198,7 @@ const authSchema = z
       })
       .optional()
       .describe('Accept JWT bearer tokens (authorization: Bearer), verified with jose. Exactly one key source.'),
+    throttle: throttleSchema,
   })
   .describe('Who may call what. Failures are UNAUTHENTICATED; a caller without a required role is PERMISSION_DENIED.');
 
@@ -403,7 +455,12 @@ export const configSchema = z
       })
       .default({ annotateVersion: true })
       .describe('Settings of `grpcforge generate`.'),
-    auth: authSchema.default({ default: 'authenticated', methods: {}, apiKeys: true }),
+    auth: authSchema.default({
+      default: 'authenticated',
+      methods: {},
+      apiKeys: true,
+      throttle: { perPeer: { ...DEFAULT_AUTH_THROTTLE.perPeer }, perKey: { ...DEFAULT_AUTH_THROTTLE.perKey } },
+    }),
     logStore: logStoreSchema.default({ enabled: true, url: 'sqlite:.grpcforge/grpcforge.db' }),
     tls: tlsSchema.optional(),
     telemetry: telemetrySchema.optional(),

@@ -145,6 +145,8 @@ describe('pipeline: auth and request logging', () => {
         apiKeys: { verify: (key) => store.apiKeys.verify(key), countUse: (id, at) => store.apiKeys.countUse(id, at) },
         jwt: await createJwtVerifier({ secret: SECRET, issuer: 'https://issuer.test', audience: 'grpcforge-test' }),
         apiKeyCacheMs: 0,
+        // This suite refuses dozens of credentials from one address; the throttle has its own (auth-throttle.test.ts).
+        throttle: false,
         onRefused: (refusal) => onRefused(refusal),
       },
       onUnexpectedError: () => {},

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { DEFAULT_AUTH_THROTTLE } from '../../packages/runtime/src/vocabulary.ts';
+import { buildServiceAuthOptions } from '../../packages/runtime/src/host/host-options.ts';
 import { toServiceManifest } from '../../src/build/service-manifest.ts';
-import { loadConfigOrThrow } from '../../src/config/load.ts';
+import { loadConfig, loadConfigOrThrow } from '../../src/config/load.ts';
 import { repoRoot, tempDir, writeFiles } from '../helpers/workspace.ts';
 import { ServiceHostError, buildServiceTelemetryOptions, openServiceLogStore } from '../../packages/runtime/src/index.ts';
 
@@ -45,6 +47,7 @@ describe('toServiceManifest', () => {
           'auth.v1.AuthService/ListSessions': { roles: ['admin'] },
         },
         apiKeys: true,
+        throttle: DEFAULT_AUTH_THROTTLE,
         mtls: { roles: { 'spiffe://platform/user': ['service'] }, allowCommonName: false },
       },
       logStore: {
@@ -184,5 +187,30 @@ test('a malformed ${...} in the store URL or an OTLP header is a ServiceHostErro
       error instanceof ServiceHostError &&
       error.code === 'telemetry-config' &&
       error.message.startsWith('telemetry.otlp.headers.authorization: holds a "${" that starts no variable reference'),
+  );
+});
+
+test('auth.throttle: on by default, each bucket filled in, false turns it (or one bucket) off; the host passes it to auth', async () => {
+  const manifestOf = async (throttle: string) => {
+    const yaml = `version: 1\nservices:\n  auth:\n    serves: [auth.v1.AuthService]\n    listen: 127.0.0.1:50051\n${throttle}`;
+    return roundTrip(toServiceManifest((await configOf(yaml)).config, 'auth')) as ReturnType<typeof toServiceManifest>;
+  };
+  assert.deepEqual((await manifestOf('')).auth.throttle, DEFAULT_AUTH_THROTTLE);
+  assert.equal((await manifestOf('auth:\n  throttle: false\n')).auth.throttle, false);
+  const tuned = await manifestOf('auth:\n  throttle:\n    perPeer: { burst: 5 }\n    perKey: false\n');
+  assert.deepEqual(tuned.auth.throttle, { perPeer: { failuresPerMinute: 30, burst: 5 }, perKey: false });
+  const options = await buildServiceAuthOptions(tuned.auth, undefined, { baseDir: '/' });
+  assert.deepEqual(options.throttle, { perPeer: { failuresPerMinute: 30, burst: 5 }, perKey: false });
+  const dir = await tempDir();
+  await writeFiles(dir, {
+    'grpcforge.yaml': 'version: 1\nservices: {}\nauth:\n  throttle: { perPeer: { burst: 0 }, perKey: yes }\n',
+  });
+  const { errors } = await loadConfig(join(dir, 'grpcforge.yaml'));
+  assert.deepEqual(
+    errors.map((error) => `${error.path}: ${error.message}`),
+    [
+      'auth.throttle.perPeer.burst: Too small: expected number to be >=1, got 0',
+      'auth.throttle.perKey: expected false or { failuresPerMinute, burst }, got "yes"',
+    ],
   );
 });

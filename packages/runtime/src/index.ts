@@ -27,6 +27,8 @@ export { authFailure, defineAuthenticator } from './auth/authenticator.js';
 export type { AuthCredential, Authenticator, AuthenticatorOutcome } from './auth/authenticator.js';
 export { AUTH_MESSAGES, createAuthRefusalLog } from './auth/refusals.js';
 export type { AuthFailure, AuthRefusal, AuthRefusalLogOptions, AuthRefusalReason } from './auth/refusals.js';
+export { MAX_PRINCIPAL_ID_LENGTH } from './auth/principal-text.js';
+export type { AuthThrottleOptions } from './auth/auth-throttle.js';
 export { defineAuthHooks, defineLoggingHooks } from './server/service-hooks.js';
 export { defineMiddleware } from './server/service-middleware.js';
 export type { ServiceMiddlewareContext, ServiceMiddlewareList } from './server/service-middleware.js';

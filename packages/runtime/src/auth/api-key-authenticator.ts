@@ -55,6 +55,10 @@ export function createApiKeyAuthenticator(verifier: ApiKeyVerifier | undefined, 
       const outcome = await check(verifier, key);
       return 'kind' in outcome ? { principal: outcome } : { failure: outcome };
     },
+    throttleKey(key) {
+      const id = presentedKeyId(key);
+      return id === undefined ? undefined : `${API_KEY_PREFIX}${id}`;
+    },
   };
 }
 

@@ -54,10 +54,20 @@ export interface Authenticator<ServiceContext = unknown> {
     presented: string | undefined,
     call: AuthHookCall<ServiceContext>,
   ): AuthenticatorOutcome | Promise<AuthenticatorOutcome>;
+  /**
+   * For a `metadata` credential: whom the presented value claims to be, read without verifying it and holding no
+   * secret (an API key's public prefix `gfk_<id>`), so that failures are also limited per claimed key
+   * (`auth.throttle.perKey`); `undefined`, or no such method, when the credential names nobody before it is verified
+   * (bearer tokens: only the address is throttled).
+   */
+  throttleKey?(presented: string): string | undefined;
 }
 
-/** The client message of each refusal reason an authenticator may give (`permission-denied` is the policy's). */
-const REASON_MESSAGES: Record<Exclude<AuthRefusalReason, 'permission-denied'>, string> = {
+/** A refusal reason an authenticator may give: `permission-denied` is the policy's, `auth-throttled` the throttle's. */
+type AuthenticatorRefusalReason = Exclude<AuthRefusalReason, 'permission-denied' | 'auth-throttled'>;
+
+/** The client message of each refusal reason an authenticator may give. */
+const REASON_MESSAGES: Record<AuthenticatorRefusalReason, string> = {
   'no-credentials': AUTH_MESSAGES.noCredentials,
   'invalid-api-key': AUTH_MESSAGES.invalidApiKey,
   'api-key-revoked': AUTH_MESSAGES.apiKeyRevoked,
@@ -74,11 +84,7 @@ const REASON_MESSAGES: Record<Exclude<AuthRefusalReason, 'permission-denied'>, s
  * `message (why)`. `why` must hold no secret (never the token or key itself).
  * @example authFailure('invalid-token', 'introspection: active false') // message 'invalid token'
  */
-export function authFailure(
-  reason: Exclude<AuthRefusalReason, 'permission-denied'>,
-  why: string,
-  apiKeyId?: string,
-): AuthFailure {
+export function authFailure(reason: AuthenticatorRefusalReason, why: string, apiKeyId?: string): AuthFailure {
   const message = REASON_MESSAGES[reason];
   return { reason, message, detail: `${message} (${why})`, ...(apiKeyId ? { apiKeyId } : {}) };
 }

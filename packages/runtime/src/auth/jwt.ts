@@ -8,7 +8,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { PRINCIPAL_KINDS, type Principal } from './principal.js';
-import { printableText, unsafePrincipalCharacter } from './principal-text.js';
+import { principalIdTooLong, printableText, unsafePrincipalCharacter } from './principal-text.js';
 
 /** How bearer tokens are verified (with `jose`). Exactly one of `secret`, `publicKey`, `jwksUrl`, `jwks`. */
 export interface JwtOptions {
@@ -45,8 +45,9 @@ export type JwtResult =
 export type JwtVerifier = (token: string) => Promise<JwtResult>;
 
 /**
- * Builds a verifier: allow-listed algorithms, `exp` required, issuer and audience checked when configured; a `sub` or
- * role holding a control character (CR, LF, ANSI escapes: see {@link unsafePrincipalCharacter}) is `invalid`.
+ * Builds a verifier: allow-listed algorithms, `exp` required, issuer and audience checked when configured; a `sub`
+ * longer than `MAX_PRINCIPAL_ID_LENGTH` (256) characters, or a `sub` or role holding a control character (CR,
+ * LF, ANSI escapes: see {@link unsafePrincipalCharacter}), is `invalid`.
  * @throws Error when not exactly one key source is configured or the public key does not parse.
  */
 export async function createJwtVerifier(options: JwtOptions): Promise<JwtVerifier> {
@@ -74,8 +75,11 @@ export async function createJwtVerifier(options: JwtOptions): Promise<JwtVerifie
         ...(options.audience !== undefined ? { audience: options.audience } : {}),
       });
       if (!payload.sub) return { ok: false, reason: 'invalid', detail: 'token has no sub' };
+      // A sub of kilobytes would be stored and shown with every call; one with CR, LF, ESC... would forge lines in
+      // logs and terminals: the token is refused.
+      const tooLong = principalIdTooLong(payload.sub, 'sub');
+      if (tooLong) return { ok: false, reason: 'invalid', detail: tooLong };
       const roles = rolesOf(payload, rolesClaim);
-      // A sub or role with CR, LF, ESC... would forge lines in logs and terminals: the token is refused.
       const unsafe = [payload.sub, ...roles].map(unsafePrincipalCharacter).find((found) => found !== undefined);
       if (unsafe) return { ok: false, reason: 'invalid', detail: `sub or ${rolesClaim} holds the control character ${unsafe}` };
       return { ok: true, principal: { id: payload.sub, kind: PRINCIPAL_KINDS.jwt, roles, claims: payload } };

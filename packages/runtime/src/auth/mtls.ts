@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { ServerInterceptingCall, type ServerInterceptor } from '@grpc/grpc-js';
-import { unsafePrincipalCharacter } from './principal-text.js';
+import { principalIdTooLong, unsafePrincipalCharacter } from './principal-text.js';
 
 /**
  * Metadata key that carries the verified client certificate's SPIFFE ID (its one URI SAN) from the transport to the
@@ -52,7 +52,8 @@ export type CertificateIdentity =
  *   port or user info), and it is the identity;
  * - no URI SAN: the subject CN, as `kind: 'commonName'` (the caller decides whether to accept it), unless the CN is
  *   missing, repeated, holds a control character (CR, LF, ANSI escapes), or claims the `spiffe:` namespace, which
- *   only a URI SAN may.
+ *   only a URI SAN may;
+ * - an identity (SPIFFE ID or CN) longer than `MAX_PRINCIPAL_ID_LENGTH` (256) characters identifies nothing.
  * The subject is never consulted when there is a URI SAN.
  */
 export function certificateIdentity(certificate: CertificateFacts): CertificateIdentity {
@@ -64,7 +65,9 @@ export function certificateIdentity(certificate: CertificateFacts): CertificateI
   if (uris.length > 1) return { kind: 'none', reason: `${uris.length} URI SANs (an SVID has exactly one)` };
   if (uris.length === 1) {
     const uri = uris[0]!.value;
-    return isSpiffeId(uri) ? { kind: 'spiffe', id: uri } : { kind: 'none', reason: 'the URI SAN is not a SPIFFE ID' };
+    if (!isSpiffeId(uri)) return { kind: 'none', reason: 'the URI SAN is not a SPIFFE ID' };
+    const tooLong = principalIdTooLong(uri, 'the SPIFFE ID');
+    return tooLong ? { kind: 'none', reason: tooLong } : { kind: 'spiffe', id: uri };
   }
   const commonName = certificate.subject?.CN;
   if (Array.isArray(commonName)) return { kind: 'none', reason: 'more than one subject CN' };
@@ -74,6 +77,8 @@ export function certificateIdentity(certificate: CertificateFacts): CertificateI
   }
   const unsafe = unsafePrincipalCharacter(commonName);
   if (unsafe) return { kind: 'none', reason: `a CN with the control character ${unsafe}` };
+  const tooLong = principalIdTooLong(commonName, 'the CN');
+  if (tooLong) return { kind: 'none', reason: tooLong };
   return { kind: 'commonName', id: commonName };
 }
 

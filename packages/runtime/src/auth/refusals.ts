@@ -26,6 +26,11 @@ export const AUTH_MESSAGES = {
   ambiguousCredentials: 'ambiguous credentials: send one x-api-key or one authorization: Bearer, not both and not twice',
   /** UNAVAILABLE: the key source (a JWKS endpoint) cannot be reached. */
   credentialsUnavailable: 'cannot verify credentials right now',
+  /**
+   * RESOURCE_EXHAUSTED, before any verification: the caller's address (or its key) failed to authenticate more often
+   * than `auth.throttle` allows; the message goes on with `: retry in <n> s` (also `grpc-retry-pushback-ms`).
+   */
+  authThrottled: 'too many failed authentications',
 } as const;
 
 /** Why auth refused a call: one value per client message (and `permission-denied`), the key of the stderr rate limit. */
@@ -39,6 +44,7 @@ export type AuthRefusalReason =
   | 'certificate-not-accepted'
   | 'ambiguous-credentials'
   | 'credentials-unavailable'
+  | 'auth-throttled'
   | 'permission-denied';
 
 /** A refusal before it is given: what the client is told and what the operator is told. */
@@ -112,7 +118,13 @@ export function createAuthRefusalLog(options: AuthRefusalLogOptions = {}): (refu
     setTimeout(() => {
       windows.delete(refusal.reason);
       if (window.suppressed === 0) return;
-      const label = refusal.reason === 'permission-denied' ? 'permission denied' : refusal.message;
+      // Both carry per-call text (the roles, the seconds to wait): the summary names the reason only.
+      const label =
+        refusal.reason === 'permission-denied'
+          ? 'permission denied'
+          : refusal.reason === 'auth-throttled'
+            ? AUTH_MESSAGES.authThrottled
+            : refusal.message;
       write(
         `grpcforge auth: ${window.suppressed} more ${Status[refusal.code]} ${JSON.stringify(label)} in the last ` +
           `${seconds} (one line per reason per ${seconds})\n`,

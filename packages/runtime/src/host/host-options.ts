@@ -137,6 +137,7 @@ export async function buildServiceAuthOptions(
       : {}),
     ...(jwt ? { jwt } : {}),
     ...(auth.mtls ? { mtls: { roles: auth.mtls.roles, allowCommonName: auth.mtls.allowCommonName } } : {}),
+    ...(auth.throttle === undefined ? {} : { throttle: auth.throttle }),
   };
 }
 

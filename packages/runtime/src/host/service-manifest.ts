@@ -1,5 +1,6 @@
 import type { MethodRule } from '../auth/policy.js';
 import type { ResolvedServerLimits } from '../vocabulary/server-limits.js';
+import type { AuthThrottleSettings } from '../vocabulary/auth-throttle.js';
 import type { OtlpProtocol } from '../telemetry/options.js';
 
 /** The manifest format this runtime reads ({@link ServiceManifest.version}). */
@@ -75,6 +76,11 @@ export interface ManifestAuthSettings {
   readonly jwt?: ManifestJwtSettings;
   /** Client certificates as callers: roles per identity. */
   readonly mtls?: { readonly roles: Readonly<Record<string, readonly string[]>>; readonly allowCommonName: boolean };
+  /**
+   * The failed-authentication throttle, every bucket filled in; `false`: off. Absent (a manifest built before it
+   * existed): on, with `DEFAULT_AUTH_THROTTLE`.
+   */
+  readonly throttle?: AuthThrottleSettings | false;
 }
 
 /** JWT verification; exactly the key sources the config names are set. */

@@ -7,12 +7,14 @@ import {
   type Authenticator,
   type AuthenticatorOutcome,
 } from '../auth/authenticator.js';
+import { createAuthThrottle, throttledFailure, type AuthThrottleOptions } from '../auth/auth-throttle.js';
 import type { JwtVerifier } from '../auth/jwt.js';
 import { createJwtAuthenticator } from '../auth/jwt-authenticator.js';
 import { createMtlsAuthenticator, type MtlsAuthOptions } from '../auth/mtls-authenticator.js';
 import { resolveMethodRule, type AuthPolicy, type MethodRule } from '../auth/policy.js';
 import { describePrincipal, permissionDenied, type Principal } from '../auth/principal.js';
 import { attachCallAuth, createAuthRefusalLog, noCallerFailure, type AuthFailure, type AuthRefusal } from '../auth/refusals.js';
+import type { DefenceCounters } from '../server/defence-counters.js';
 import type { AuthHookCall, AuthHooks } from '../server/service-hooks.js';
 import { callInfoOf } from './call-info.js';
 import { toServerError, type ErrorMappingOptions } from './error-mapping.js';
@@ -37,11 +39,23 @@ export interface AuthOptions<ServiceContext = unknown> extends AuthHooks<Service
    */
   readonly mtls?: MtlsAuthOptions;
   /**
-   * Receives every refused call (UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE for an unreachable key source) with
-   * the operator's detail; must not block.
+   * Receives every refused call (UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE for an unreachable key source,
+   * RESOURCE_EXHAUSTED when throttled) with the operator's detail; must not block.
    * @defaultValue {@link createAuthRefusalLog}`()`: rate-limited lines on stderr
    */
   readonly onRefused?: (refusal: AuthRefusal) => void;
+  /**
+   * The failed-authentication throttle (grpcforge.yaml `auth.throttle`): token buckets of failed authentications per
+   * peer address and per presented API key (its public prefix). Past them a call that presents a credential is
+   * refused RESOURCE_EXHAUSTED before anything is verified (no hash, no store lookup, no signature check), with
+   * `too many failed authentications: retry in <n> s` and the trailer `grpc-retry-pushback-ms` (gRPC's server
+   * pushback); one such refusal per address per minute is stored as a row, the others are counted in
+   * `defences` (`authThrottled`). `false` turns it off.
+   * @defaultValue on, with `DEFAULT_AUTH_THROTTLE` (30 failures per minute per address, burst 30; 10 per key, burst 10)
+   */
+  readonly throttle?: AuthThrottleOptions | false;
+  /** The server's defence counters, where throttled calls are counted (`startServer` passes its own). */
+  readonly defences?: DefenceCounters;
 }
 
 /** The context auth gives handlers: the resolved caller, or `undefined` on public methods called anonymously. */
@@ -64,12 +78,15 @@ export interface ServiceContextExtension<ServiceContext = unknown> {
  *    `AUTH_MESSAGES.ambiguousCredentials` on every method, before any of them is verified. An `authorization` value
  *    with another scheme (`Basic ...`) is no authenticator's credential: it is left to `resolvePrincipal` and is not
  *    ambiguous with an API key (but a second `authorization` value still is);
- * 2. the presented call credential's authenticator; its failure is final: the call does not fall back to the client
+ * 2. the failed-authentication throttle (`throttle`): a call credential from an address, or an API key from an
+ *    address that failed too, past its bucket is RESOURCE_EXHAUSTED on every method, public ones included, before it
+ *    is verified (see `createAuthThrottle`); a credential that then fails verification takes a token;
+ * 3. the presented call credential's authenticator; its failure is final: the call does not fall back to the client
  *    certificate;
- * 3. else the certificate's (`peer-certificate`): with a call credential present the certificate only authenticates
+ * 4. else the certificate's (`peer-certificate`): with a call credential present the certificate only authenticates
  *    the channel (a service with its own certificate calling on behalf of a user, as the example's user service does
  *    with a bearer token; refusing the pair would forbid exactly that relay);
- * 4. else the `fallback` ones (`resolvePrincipal`); then `enrichPrincipal` adjusts whoever was found.
+ * 5. else the `fallback` ones (`resolvePrincipal`); then `enrichPrincipal` adjusts whoever was found.
  *
  * No or bad credentials on a non-public method is UNAUTHENTICATED with a message that says which
  * (`AUTH_MESSAGES`: `no credentials`, `invalid API key`, `API key revoked`, `token expired`, ...) and reveals
@@ -95,6 +112,7 @@ export function createAuthMiddleware<ServiceContext = unknown>(
     return credential.kind === 'metadata' ? [{ authenticator, credential, scheme: schemePattern(credential.scheme) }] : [];
   });
   const fallbacks = authenticators.filter((authenticator) => authenticator.credential.kind === 'fallback');
+  const throttle = options.throttle === false ? undefined : createAuthThrottle(options.throttle);
 
   // The policy does not change while the server runs: resolve each method's rule once.
   const rules = new Map<string, MethodRule>();
@@ -132,6 +150,17 @@ export function createAuthMiddleware<ServiceContext = unknown>(
     if (presented && 'ambiguity' in presented) {
       throw refuse(Status.UNAUTHENTICATED, authFailure('ambiguous-credentials', presented.ambiguity));
     }
+    // Guessing is limited before anything is verified: a throttled call costs no hash, no lookup, no signature check.
+    const gate =
+      presented && throttle?.begin(context.peer, presented.authenticator.throttleKey?.(presented.value), presented.value);
+    if (gate && 'throttled' in gate) {
+      const verdict = gate.throttled;
+      options.defences?.count('authThrottled');
+      context.trailer.set('grpc-retry-pushback-ms', String(verdict.retryAfterMs));
+      const info = callInfoOf(context.signal);
+      if (info && !verdict.stored) info.stored = false;
+      throw refuse(Status.RESOURCE_EXHAUSTED, throttledFailure(verdict));
+    }
     const hookCall: AuthHookCall<ServiceContext> = {
       method: call.method.path,
       metadata: context.metadata,
@@ -142,25 +171,31 @@ export function createAuthMiddleware<ServiceContext = unknown>(
     let principal: Principal | undefined;
     // Why the presented credential identified nobody (the last word unless a later authenticator finds the caller).
     let failure: AuthFailure | undefined;
-    for (const authenticator of authenticators) {
-      const { kind } = authenticator.credential;
-      // Only the presented call credential's authenticator; the certificate's only without a call credential.
-      if (kind === 'metadata' ? authenticator !== presented?.authenticator : kind === 'peer-certificate' && presented) {
-        continue;
+    try {
+      for (const authenticator of authenticators) {
+        const { kind } = authenticator.credential;
+        // Only the presented call credential's authenticator; the certificate's only without a call credential.
+        if (kind === 'metadata' ? authenticator !== presented?.authenticator : kind === 'peer-certificate' && presented) {
+          continue;
+        }
+        const outcome: AuthenticatorOutcome = await authenticator.authenticate(
+          kind === 'metadata' ? presented?.value : undefined,
+          hookCall,
+        );
+        if (outcome === undefined) continue;
+        if ('principal' in outcome) {
+          principal = outcome.principal;
+          break;
+        }
+        if (!('unavailable' in outcome)) failure ??= outcome.failure;
+        else if (rule !== 'public') {
+          throw refuse(Status.UNAVAILABLE, authFailure('credentials-unavailable', outcome.unavailable));
+        }
       }
-      const outcome: AuthenticatorOutcome = await authenticator.authenticate(
-        kind === 'metadata' ? presented?.value : undefined,
-        hookCall,
-      );
-      if (outcome === undefined) continue;
-      if ('principal' in outcome) {
-        principal = outcome.principal;
-        break;
-      }
-      if (!('unavailable' in outcome)) failure ??= outcome.failure;
-      else if (rule !== 'public') {
-        throw refuse(Status.UNAVAILABLE, authFailure('credentials-unavailable', outcome.unavailable));
-      }
+    } finally {
+      // A refused credential counts, also on a public method (where the call goes on anonymously); an authenticator
+      // that threw, or a key source that is down, does not.
+      if (gate) gate.attempt.settle(failure !== undefined);
     }
     if (!principal && failure && fallbacks.length > 0) {
       const names = fallbacks.map((fallback) => fallback.name).join(', ');

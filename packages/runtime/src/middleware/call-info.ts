@@ -1,5 +1,6 @@
 import type { ServerError } from 'nice-grpc';
 import type { Principal } from '../auth/principal.js';
+import type { CallRecord } from '../logstore/call-record.js';
 
 /**
  * What the inner middleware tell the request logger about a call: the principal auth resolved (also for calls it
@@ -20,6 +21,11 @@ export interface CallInfo {
   errorDetailOf?: ServerError | undefined;
   /** The id of the API key a refused call presented (a caller's key is `principal.apiKeyId`). */
   apiKeyId?: string | undefined;
+  /**
+   * `false`: the call is counted, not stored as a row (a throttled refusal past the first of its address's window:
+   * see {@link isStoredCall}). Telemetry still counts it.
+   */
+  stored?: boolean;
 }
 
 // Keyed by the call's AbortSignal, which every stage passes on unchanged: the logger's bookkeeping stays out of the
@@ -34,4 +40,20 @@ export function attachCallInfo(signal: AbortSignal, info: CallInfo): void {
 /** The logger's record of a call, or `undefined` when no request logger runs. */
 export function callInfoOf(signal: AbortSignal): CallInfo | undefined {
   return infos.get(signal);
+}
+
+/** Marks a record the store must not get; a symbol, so it survives `{ ...record }` copies and no JSON shows it. */
+const UNSTORED = Symbol('grpcforge.unstoredCall');
+
+/**
+ * `record` marked as counted only, not stored ({@link CallInfo.stored} `false`): the request logger hands it on like
+ * any other (to the call accounting and telemetry), and the server's sink leaves it out of the log store.
+ */
+export function unstoredCall(record: CallRecord): CallRecord {
+  return Object.assign(record, { [UNSTORED]: true });
+}
+
+/** Whether `record` goes to the log store: every record but those {@link unstoredCall} marked. */
+export function isStoredCall(record: CallRecord): boolean {
+  return !(UNSTORED in record);
 }

@@ -3,16 +3,19 @@ import { ServerError, Status, type Metadata, type ServerMiddleware } from 'nice-
 import { describePrincipal } from '../auth/principal.js';
 import type { CallKind, CallRecord } from '../logstore/call-record.js';
 import { traceIdOfCall } from '../telemetry/trace-id.js';
-import { attachCallInfo, type CallInfo } from './call-info.js';
+import { attachCallInfo, isStoredCall, unstoredCall, type CallInfo } from './call-info.js';
 import { createRequestId } from '../logstore/request-id.js';
 
 /** Options of {@link createRequestLoggerMiddleware}. */
 export interface RequestLoggerOptions {
-  /** Where finished calls go; must not block (the log store only enqueues). */
+  /**
+   * Where finished calls go; must not block (the log store only enqueues). Calls auth only counted (throttled
+   * refusals past the first per address per minute) do not come here.
+   */
   readonly record: (call: CallRecord) => void;
   /**
-   * Changes a record before it is recorded, for example to blank error messages of some methods. Every call stays a
-   * record.
+   * Changes a record before it is recorded, for example to blank error messages of some methods. Every call that is
+   * recorded stays a record.
    */
   readonly redact?: (call: CallRecord) => CallRecord;
   /**
@@ -68,7 +71,8 @@ export function callKindOf(requestStream: boolean, responseStream: boolean): Cal
  * Outermost server middleware: records every call that reaches a method (ones auth refuses too) with its status,
  * duration, principal, peer, and message counts and sizes (the bytes on the wire). Never records metadata, so
  * credentials cannot leak: a call auth refused is stored with auth's reason as its error message and the presented
- * API key's id (from its non-secret prefix). Under `startServer`, the server's accounting also records the calls that never reach a
+ * API key's id (from its non-secret prefix); of the calls auth's throttle refuses without verifying them, one per
+ * address per minute is recorded, saying how many before it were only counted (`CallInfo.stored`). Under `startServer`, the server's accounting also records the calls that never reach a
  * method (unknown paths, oversize requests, expired deadlines) and settles each status with what the client saw.
  */
 export function createRequestLoggerMiddleware(options: RequestLoggerOptions): ServerMiddleware {
@@ -83,7 +87,11 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
     return entry;
   };
   const { tracker, redact, record } = options;
-  const direct: TrackedCall = { finish: (call) => record(redact ? redact(call) : call) };
+  const direct: TrackedCall = {
+    finish: (call) => {
+      if (isStoredCall(call)) record(redact ? redact(call) : call);
+    },
+  };
 
   return async function* requestLogger(call, context) {
     const startedAt = Date.now();
@@ -137,7 +145,7 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
       throw error;
     } finally {
       if (context.signal.aborted && statusCode === Status.OK) statusCode = Status.CANCELLED;
-      tracked.finish({
+      const finished: CallRecord = {
         requestId: createRequestId(startedAt),
         startedAt,
         service,
@@ -154,7 +162,9 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
         responseMessages,
         errorMessage,
         traceId: traceIdOfCall(context.signal) ?? null,
-      });
+      };
+      // A call auth only counted (a throttled refusal) still ends in the accounting and telemetry, not in the store.
+      tracked.finish(info.stored === false ? unstoredCall(finished) : finished);
     }
   };
 }

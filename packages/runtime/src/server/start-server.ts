@@ -7,6 +7,7 @@ import type { AuthOptions } from '../middleware/auth.js';
 import type { CallRecord } from '../logstore/call-record.js';
 import { callKindOf, splitMethodPath, type MethodOfPath } from '../middleware/request-logger.js';
 import { createTerminatorMiddleware } from '../middleware/terminator.js';
+import { isStoredCall } from '../middleware/call-info.js';
 import { createCallAccounting, type CallAccounting } from './call-accounting.js';
 import { observeHttp2Servers, patchGrpcJsServer, requireGrpcJsServerPatches } from './grpc-js-patches.js';
 import {
@@ -76,7 +77,8 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
   /**
    * Record every call (the log store's `record`): the ones that reach a method, and the ones grpc-js answers itself
    * (unknown service or method, a request over {@link ServerOptions.maxReceiveMessageBytes}, a deadline that passed
-   * before the request arrived), each with the status its client saw. No logger stage when omitted.
+   * before the request arrived), each with the status its client saw; of the calls auth's throttle refuses, one per
+   * address per minute (the others are counted in {@link RunningServer.defenceCounts}). No logger stage when omitted.
    */
   readonly recordCall?: (call: CallRecord) => void;
   /** The service's own request-log hooks (its `src/middleware/logging.ts`). */
@@ -213,7 +215,7 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     telemetry || recordCall
       ? (call: CallRecord) => {
           telemetry?.recordServerCall(call);
-          recordCall?.(redact ? redact(call) : call);
+          if (isStoredCall(call)) recordCall?.(redact ? redact(call) : call);
         }
       : undefined;
   // Every call is accounted for from its HTTP/2 stream on, also the ones that never reach the logger.
@@ -236,7 +238,7 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     serviceContext: options.serviceContext as ServiceContext,
     ...(sink ? { logger: { record: sink, ...(accounting ? { tracker: accounting } : {}) } } : {}),
     ...(telemetry ? { telemetry: telemetry.middleware } : {}),
-    ...(options.auth ? { auth: withAuthHooks(options.auth, options.authHooks) } : {}),
+    ...(options.auth ? { auth: { ...withAuthHooks(options.auth, options.authHooks), defences } } : {}),
     ...(options.middleware ? { middleware: options.middleware } : {}),
     errors: options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {},
   });
