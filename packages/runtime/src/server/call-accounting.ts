@@ -5,6 +5,7 @@ import { Status, type Metadata } from 'nice-grpc';
 import type { CallRecord } from '../logstore/call-record.js';
 import { createRequestId } from '../logstore/request-id.js';
 import { observeHttp2Servers } from './grpc-js-patches.js';
+import { holdFinalStatus } from './final-status-hold.js';
 import { splitMethodPath, type CallTracker, type MethodOfPath, type TrackedCall } from '../middleware/request-logger.js';
 
 /**
@@ -115,6 +116,7 @@ export function createCallAccounting(options: CallAccountingOptions): CallAccoun
       method = splitMethodPath(path, 'unknown');
     }
     const entry = new Entry(method, stream, headers['grpc-timeout']);
+    if (method.kind === 'clientStreaming' || method.kind === 'bidiStreaming') holdFinalStatus(stream);
     // The stream forgets its session when it closes; the peer is read then only for calls the logger does not see.
     const session = stream.session;
     inFlight.add(entry);
