@@ -36,7 +36,9 @@ for (let i = 0; i < Number(countText); i++) {
     // gRPC interop's cancel_after_first_response, with nice-grpc's AbortSignal.
     const controller = new AbortController();
     try {
-      for await (const _response of client.chat(forever(), { signal: controller.signal })) controller.abort();
+      for await (const response of client.chat(forever(), { signal: controller.signal })) {
+        if (response.text !== undefined) controller.abort();
+      }
       saw(grpc.status.OK);
     } catch (error) {
       saw((error as { code?: number }).code ?? (error instanceof Error && error.name === 'AbortError' ? 1 : 2));

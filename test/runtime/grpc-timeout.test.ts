@@ -34,7 +34,12 @@ function h2Frame(type: number, flags: number, streamId: number, payload: Buffer)
 /** HPACK literal fields without indexing, new names, no Huffman (RFC 7541 section 6.2.2); short strings only. */
 function hpack(fields: readonly (readonly [string, string])[]): Buffer {
   return Buffer.concat(
-    fields.flatMap(([name, value]) => [Buffer.from([0, name.length]), Buffer.from(name), Buffer.from([value.length]), Buffer.from(value)]),
+    fields.flatMap(([name, value]) => [
+      Buffer.from([0, name.length]),
+      Buffer.from(name),
+      Buffer.from([value.length]),
+      Buffer.from(value),
+    ]),
   );
 }
 

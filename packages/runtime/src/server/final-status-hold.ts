@@ -24,21 +24,17 @@ export function holdFinalStatus(stream: ServerHttp2Stream): void {
   stream.once('end', () => {
     inputEnded = true;
   });
-  const sendTrailers = stream.sendTrailers;
-  const respond = stream.respond;
+  const sendTrailers = stream.sendTrailers.bind(stream);
+  const respond = stream.respond.bind(stream);
   // Own properties on this stream only: node:http2's prototype methods stay as they are for every other stream.
-  stream.sendTrailers = function heldSendTrailers(this: ServerHttp2Stream, headers: OutgoingHttpHeaders) {
-    if (!inputEnded) return sendTrailers.call(this, headers);
-    later(this, () => sendTrailers.call(this, headers));
+  stream.sendTrailers = (headers: OutgoingHttpHeaders) => {
+    if (!inputEnded) return sendTrailers(headers);
+    later(stream, () => sendTrailers(headers));
   };
-  stream.respond = function heldRespond(
-    this: ServerHttp2Stream,
-    headers?: OutgoingHttpHeaders,
-    options?: ServerStreamResponseOptions,
-  ) {
+  stream.respond = (headers?: OutgoingHttpHeaders, options?: ServerStreamResponseOptions) => {
     // Only a trailers-only response (headers that end the stream) carries the final status.
-    if (!inputEnded || !options?.endStream) return respond.call(this, headers, options);
-    later(this, () => respond.call(this, headers, options));
+    if (!inputEnded || !options?.endStream) return respond(headers, options);
+    later(stream, () => respond(headers, options));
   };
 }
 

@@ -45,7 +45,11 @@ export function admitGrpcTimeout(stream: ServerHttp2Stream, headers: IncomingHtt
   if (value === undefined) return true;
   const timeoutMs = typeof value === 'string' ? parseGrpcTimeout(value) : undefined;
   if (timeoutMs === undefined) {
-    answer(stream, Status.INTERNAL, `malformed grpc-timeout ${JSON.stringify(String(value))}: expected 1 to 8 digits and one unit of H M S m u n`);
+    answer(
+      stream,
+      Status.INTERNAL,
+      `malformed grpc-timeout ${JSON.stringify(String(value))}: expected 1 to 8 digits and one unit of H M S m u n`,
+    );
     // A request body may follow; it is not read.
     stream.on('error', () => undefined);
     stream.resume();
