@@ -1,8 +1,9 @@
 import type { Http2Session, OutgoingHttpHeaders, ServerHttp2Stream, ServerStreamResponseOptions } from 'node:http2';
 
 /**
- * Holds back, for a moment, the final status (trailers, or a trailers-only response) of a call whose client ended its
- * request stream, so that a reset right behind that end reaches the stream while it is still open.
+ * Holds back the final status (trailers, or a trailers-only response) of a call whose client ended its request
+ * stream until the client answered two PINGs (see `later`), so that a reset right behind that end reaches the stream
+ * while it is still open.
  *
  * Why: a gRPC client that cancels a client-streaming or bidi call, or whose deadline passes, ends its side (an empty
  * DATA frame with END_STREAM) and resets the stream (RST_STREAM CANCEL) in two writes, one right after the other
@@ -12,12 +13,13 @@ import type { Http2Session, OutgoingHttpHeaders, ServerHttp2Stream, ServerStream
  * a closed stream and node:http2 reports nothing of it (no stream, no event), though the client, which cancelled before
  * it read those trailers, saw CANCELLED (or DEADLINE_EXCEEDED). Measured on Node 20 with a grpc-js client in another
  * process: 9 of 50 cancelled bidi calls, 16 of 50 bidi and 13 of 50 client-streaming calls past their deadline closed
- * OK that way. Held until the next poll of the sockets has come and gone, the reset closes the open stream with its
- * code (`rstCode`, the `close` event) and the status is never sent: the accounting records what the client saw.
+ * OK that way (the race tests in test/runtime/call-accounting-races.test.ts: 8, 23 and 10 of 50 in another run). Held,
+ * the reset closes the open stream with its code (`rstCode`, the `close` event) and the status is never sent: the
+ * accounting records what the client saw (0 of 50 wrong in each race).
  *
  * Only calls with a request stream are held, and only once the client ended it: a unary or server-streaming client
- * sends its end with its request, long before any reset. The cost is the hold's delay on the status of those calls
- * ({@link FINAL_STATUS_HOLD_MS}); their response messages are not delayed.
+ * sends its end with its request, long before any reset. The cost: the status of those calls reaches the client two
+ * round trips later (at most {@link MAX_FINAL_STATUS_HOLD_MS}); their response messages are not delayed.
  */
 export function holdFinalStatus(stream: ServerHttp2Stream): void {
   let inputEnded = false;
@@ -67,9 +69,12 @@ function later(stream: ServerHttp2Stream, send: () => void): void {
     clearTimeout(timer);
     if (!stream.closed && !stream.destroyed) send();
   };
-  const timer = setTimeout(run, MAX_FINAL_STATUS_HOLD_MS);
+  // Unref'd: a stream held when the process is done with everything else is not worth waiting for.
+  const timer = setTimeout(run, MAX_FINAL_STATUS_HOLD_MS).unref();
   const session = stream.session;
-  if (!session || session.destroyed || session.closed) {
+  // A closed session (the client sent GOAWAY, as it does when it shuts its channel right after a cancel) still reads
+  // frames and answers PINGs until its streams are done: only a destroyed one cannot.
+  if (!session || session.destroyed) {
     run();
     return;
   }
@@ -92,15 +97,17 @@ function ping(session: Http2Session, trips: RoundTrips): void {
   const batch = trips.next;
   trips.next = [];
   trips.inFlight = true;
-  const settle = () => {
+  const settle = (error: Error | null) => {
     trips.inFlight = false;
-    for (const run of batch) run();
+    // A PING cancelled (ERR_HTTP2_PING_CANCEL) means the connection is going away: its streams close with it, and
+    // a status sent now would beat a reset still on its way. Those sends wait for their bound instead.
+    if (!error) for (const run of batch) run();
     if (trips.next.length > 0) ping(session, trips);
   };
   try {
     // False when too many PINGs are outstanding (maxOutstandingPings): each waiting send's bound applies then.
     if (!session.ping(settle)) trips.inFlight = false;
   } catch {
-    settle(); // the session is closing: nothing more will arrive
+    trips.inFlight = false; // the session is going away: the sends wait for their bound
   }
 }
