@@ -58,8 +58,15 @@ export interface CallAccounting extends CallTracker {
  *   ended normally and it returned OK), what grpc-js sent when grpc-js answered first (DEADLINE_EXCEEDED when its
  *   deadline timer fired, RESOURCE_EXHAUSTED for an oversize message), DEADLINE_EXCEEDED once the deadline passed;
  * - a call that never reaches it (an unknown service or method, a unary request over the size limit or past its
- *   deadline before it arrived whole) is recorded when its stream closes, under its method path, kind `unknown`
- *   for unknown paths.
+ *   deadline before it arrived whole, a malformed `grpc-timeout`) is recorded when its stream closes, under its method
+ *   path, kind `unknown` for unknown paths; unless the client reset it before any status was sent (the rapid-reset
+ *   pattern): nothing ran and nobody saw a status, so it is counted in {@link CallAccountingOptions.defences}
+ *   (`streamsReset`), not stored.
+ *
+ * The final status of a client-streaming or bidi call whose client ended its input is held until the client answered
+ * two PINGs (`final-status-hold.ts`): a client that cancels, or whose deadline passes, ends its side and resets the
+ * stream right after, and the reset must reach the stream while it is open for the accounting to see it. The deadline
+ * is `grpc-timeout` read as grpc-js reads it (`grpc-timeout.ts`, shared with the server's admit step).
  *
  * grpc-js answers unknown paths before any server interceptor runs and offers no public hook for them, so the
  * accounting listens to the HTTP/2 server's `stream` event, which it gets from the patch of grpc-js's

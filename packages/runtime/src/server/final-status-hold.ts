@@ -81,8 +81,19 @@ function later(stream: ServerHttp2Stream, send: () => void): void {
   afterRoundTrip(session, () => (stream.closed || stream.destroyed ? run() : afterRoundTrip(session, run)));
 }
 
-/** Runs `then` once the client answered a PING sent after now. */
+/**
+ * How long each of the two steps of a hold lasts, in ms, on a connection closing (GOAWAY sent or received: a server
+ * draining, a client shutting its channel), where node:http2 cancels every PING at once: a time, not a round trip,
+ * well within the 1 s a draining server gives an answered stream before it resets it (`request-stream-closer.ts`).
+ */
+export const CLOSING_HOLD_STEP_MS = 20;
+
+/** Runs `then` once the client answered a PING sent after now (on a closing connection, after a fixed time). */
 function afterRoundTrip(session: Http2Session, then: () => void): void {
+  if (session.closed) {
+    setTimeout(then, CLOSING_HOLD_STEP_MS).unref();
+    return;
+  }
   let trips = roundTrips.get(session);
   if (!trips) {
     trips = { next: [], inFlight: false };
@@ -99,15 +110,18 @@ function ping(session: Http2Session, trips: RoundTrips): void {
   trips.inFlight = true;
   const settle = (error: Error | null) => {
     trips.inFlight = false;
-    // A PING cancelled (ERR_HTTP2_PING_CANCEL) means the connection is going away: its streams close with it, and
-    // a status sent now would beat a reset still on its way. Those sends wait for their bound instead.
-    if (!error) for (const run of batch) run();
+    // A PING cancelled (ERR_HTTP2_PING_CANCEL): the connection started closing meanwhile, and a status sent now could
+    // beat a reset still on its way; those wait a closing connection's step instead.
+    for (const then of batch) {
+      if (error) setTimeout(then, CLOSING_HOLD_STEP_MS).unref();
+      else then();
+    }
     if (trips.next.length > 0) ping(session, trips);
   };
   try {
     // False when too many PINGs are outstanding (maxOutstandingPings): each waiting send's bound applies then.
     if (!session.ping(settle)) trips.inFlight = false;
   } catch {
-    trips.inFlight = false; // the session is going away: the sends wait for their bound
+    settle(new Error('the session is gone')); // destroyed meanwhile: its streams are closed, nothing is sent
   }
 }
