@@ -6,6 +6,9 @@ import type { CallRecord } from '../logstore/call-record.js';
 import { createRequestId } from '../logstore/request-id.js';
 import { observeHttp2Servers } from './grpc-js-patches.js';
 import { unknownMethodOf } from './unknown-method.js';
+import { holdFinalStatus } from './final-status-hold.js';
+import { parseGrpcTimeout } from './grpc-timeout.js';
+import type { DefenceCounters } from './defence-counters.js';
 import { splitMethodPath, type CallTracker, type MethodOfPath, type TrackedCall } from '../middleware/request-logger.js';
 
 /**
@@ -31,6 +34,8 @@ export interface CallAccountingOptions {
   readonly logged: ReadonlyMap<string, MethodOfPath>;
   /** Every path the server serves (logged or not, such as health and reflection): the others are unknown. */
   readonly served: ReadonlySet<string>;
+  /** The server's defence counters: streams the client reset before a handler took them are counted there. */
+  readonly defences: DefenceCounters;
 }
 
 /** The server's accounting of calls: the logger's tracker, the stream observer, and the wait at shutdown. */
@@ -54,8 +59,15 @@ export interface CallAccounting extends CallTracker {
  *   ended normally and it returned OK), what grpc-js sent when grpc-js answered first (DEADLINE_EXCEEDED when its
  *   deadline timer fired, RESOURCE_EXHAUSTED for an oversize message), DEADLINE_EXCEEDED once the deadline passed;
  * - a call that never reaches it (an unknown service or method, a unary request over the size limit or past its
- *   deadline before it arrived whole) is recorded when its stream closes, under its method, or for a path not served
- *   under its bucket with kind `unknown` and the raw path (`unknown-method.ts`).
+ *   deadline before it arrived whole, a malformed `grpc-timeout`) is recorded when its stream closes, under its
+ *   method, or for a path not served under its bucket with kind `unknown` and the raw path (`unknown-method.ts`);
+ *   unless the client reset it before any status was sent (the rapid-reset pattern): nothing ran and nobody saw a
+ *   status, so it is counted in {@link CallAccountingOptions.defences} (`streamsReset`), not stored.
+ *
+ * The final status of a client-streaming or bidi call whose client ended its input is held until the client answered
+ * two PINGs (`final-status-hold.ts`): a client that cancels, or whose deadline passes, ends its side and resets the
+ * stream right after, and the reset must reach the stream while it is open for the accounting to see it. The deadline
+ * is `grpc-timeout` read as grpc-js reads it (`grpc-timeout.ts`, shared with the server's admit step).
  *
  * grpc-js answers unknown paths before any server interceptor runs and offers no public hook for them, so the
  * accounting listens to the HTTP/2 server's `stream` event, which it gets from the patch of grpc-js's
@@ -71,12 +83,13 @@ export function createCallAccounting(options: CallAccountingOptions): CallAccoun
   let waiters: (() => void)[] = [];
   let nextId = 0;
 
-  const done = (entry: Entry, call: CallRecord) => {
+  /** Takes an entry out of the accounting, with its record (none for a stream counted instead). */
+  const done = (entry: Entry, call: CallRecord | undefined) => {
     if (entry.recorded) return;
     entry.recorded = true;
     inFlight.delete(entry);
     if (entry.id !== undefined) entries.delete(entry.id);
-    emit(call);
+    if (call) emit(call);
     if (inFlight.size === 0 && waiters.length > 0) {
       const resolve = waiters;
       waiters = [];
@@ -117,6 +130,7 @@ export function createCallAccounting(options: CallAccountingOptions): CallAccoun
       method = unknownMethodOf(path, served);
     }
     const entry = new Entry(method, stream, headers['grpc-timeout']);
+    if (method.kind === 'clientStreaming' || method.kind === 'bidiStreaming') holdFinalStatus(stream);
     // The stream forgets its session when it closes; the peer is read then only for calls the logger does not see.
     const session = stream.session;
     inFlight.add(entry);
@@ -133,6 +147,13 @@ export function createCallAccounting(options: CallAccountingOptions): CallAccoun
       // The logger of a call whose input just completed starts a few microtasks later; let it claim the call first.
       setImmediate(() => {
         if (entry.claimed) return;
+        // Reset by the client before any handler took it and before any status was sent (rapid reset sends HEADERS
+        // and RST_STREAM at once): nothing ran, nobody saw a status; counted, not a row each.
+        if (stream.rstCode !== http2Constants.NGHTTP2_NO_ERROR && sentStatus(stream) === undefined) {
+          options.defences.count('streamsReset');
+          done(entry, undefined);
+          return;
+        }
         const outcome = streamOutcome(entry, stream);
         recordUnreached(entry, outcome?.code ?? Status.CANCELLED, outcome?.message ?? CLOSED_MESSAGE);
       });
@@ -215,7 +236,8 @@ class Entry {
     readonly stream: ServerHttp2Stream | undefined,
     timeout: string | string[] | undefined,
   ) {
-    const timeoutMs = typeof timeout === 'string' ? parseGrpcTimeout(timeout) : Infinity;
+    // Read as grpc-js reads it (the server's admit step answers a malformed value before grpc-js sees it).
+    const timeoutMs = (typeof timeout === 'string' ? parseGrpcTimeout(timeout) : undefined) ?? Infinity;
     this.deadline = this.startedAt + timeoutMs;
     this.deadlineTolerance = Math.min(MAX_DEADLINE_TOLERANCE_MS, timeoutMs / 2);
   }
@@ -278,13 +300,4 @@ function peerOf(session: ServerHttp2Stream['session']): string | null {
   const socket = session?.socket;
   if (!socket?.remoteAddress) return null;
   return socket.remotePort ? `${socket.remoteAddress}:${socket.remotePort}` : socket.remoteAddress;
-}
-
-const GRPC_TIMEOUT = /^(\d{1,8})\s*([HMSmun])$/;
-const TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
-
-/** A `grpc-timeout` header in ms, as grpc-js reads it; Infinity when it is malformed (grpc-js then answers INTERNAL). */
-function parseGrpcTimeout(value: string): number {
-  const match = GRPC_TIMEOUT.exec(value);
-  return match ? Math.trunc(Number(match[1]) * TIMEOUT_UNIT_MS[match[2]!]!) : Infinity;
 }

@@ -20,6 +20,7 @@ import {
 import type { ServerLimits } from '../vocabulary/server-limits.js';
 import { createPipeline } from './pipeline.js';
 import { createDefenceCounters } from './defence-counters.js';
+import { admitGrpcTimeout } from './grpc-timeout.js';
 import type { DefenceCountsJson } from '../vocabulary/defence-counters.js';
 import { createRequestStreamCloser } from './request-stream-closer.js';
 import type { AuthHooks, LoggingHooks } from './service-hooks.js';
@@ -183,6 +184,8 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     admit: (stream, headers, rawHeaders) => guard.onStream(stream, headers, rawHeaders),
     observe: (http2Server) => guardHttp2Server(http2Server, guard),
   });
+  // grpc-timeout read per the gRPC spec before grpc-js reads it: malformed values answered INTERNAL, long ones enforced.
+  observeHttp2Servers(grpcOptions, { admit: admitGrpcTimeout });
   // Calls with a request stream, of every service (reflection's too): their clients may keep sending after the status.
   const requestStreaming = new Set<string>();
   const closer = createRequestStreamCloser(requestStreaming);
@@ -228,7 +231,7 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
         logged.set(method.path, splitMethodPath(method.path, callKindOf(method.requestStream, method.responseStream)));
       }
     }
-    accounting = createCallAccounting({ record: sink, logged, served });
+    accounting = createCallAccounting({ record: sink, logged, served, defences });
     accounting.observe(grpcOptions);
   }
   const pipeline = createPipeline<ServiceContext>({
