@@ -26,8 +26,12 @@ export const STORED_TEXT_MAX_BYTES = {
   service: 256,
   /** Method name. */
   method: 256,
-  /** The principal, `jwt:<sub>`. */
-  principal: 256,
+  /**
+   * The principal, `<kind>:<id>`: auth refuses an id of more than 256 characters at verification
+   * (`MAX_PRINCIPAL_ID_LENGTH`), at most 768 bytes of UTF-8, so every principal the built-in authenticators verify is
+   * stored whole; this cuts what a team's own authenticator returns beyond that.
+   */
+  principal: 1024,
   /** The raw `:path` of a call to a method not served. */
   rawPath: 256,
   /** The status message of a failed call (a handler's `ServerError` message may echo its input). */
