@@ -386,6 +386,9 @@ const serverLimitsSchema = z
           .nonnegative()
           .default(DEFAULT_SERVER_LIMITS.streamResets.perSecond)
           .describe('Resets per second the bucket refills (default 50).'),
+        penaltyMs: ms(DEFAULT_SERVER_LIMITS.streamResets.penaltyMs).describe(
+          'After a connection got GOAWAY for its resets, new connections from the same IP address are closed at once for this long, in ms (default 10000; 0: off).',
+        ),
       })
       .default(DEFAULT_SERVER_LIMITS.streamResets)
       .describe(

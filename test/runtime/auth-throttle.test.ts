@@ -41,6 +41,8 @@ interface Fixture {
   readonly server: RunningServer;
   /** Every key the verifier checked, in order. */
   readonly verified: string[];
+  /** The reason of every refusal the auth stage made, in order. */
+  readonly refusals: string[];
   readonly ownerKey: string;
   client(target?: string): EchoClient;
   /** Every row, oldest first. */
@@ -56,6 +58,7 @@ async function startFixture(throttle: AuthThrottleOptions | false): Promise<Fixt
   const store = await createLogStore({ url: `sqlite:${join(await tempDir(), 'logs.db')}`, flushIntervalMs: 10 });
   const ownerKey = (await createTestApiKey(store, { name: 'owner' })).key;
   const verified: string[] = [];
+  const refusals: string[] = [];
   const server = await startServer({
     host: '127.0.0.1',
     port: 0,
@@ -83,7 +86,7 @@ async function startFixture(throttle: AuthThrottleOptions | false): Promise<Fixt
       },
       jwt: await createJwtVerifier({ secret: SECRET }),
       throttle,
-      onRefused: () => {},
+      onRefused: (refusal) => refusals.push(refusal.reason),
     },
   });
   const clients: EchoClient[] = [];
@@ -96,6 +99,7 @@ async function startFixture(throttle: AuthThrottleOptions | false): Promise<Fixt
     store,
     server,
     verified,
+    refusals,
     ownerKey,
     client(target = server.address) {
       const client = createServiceClient(EchoDefinition, { target, retry: false }) as unknown as EchoClient;
@@ -152,6 +156,29 @@ function tally(statuses: readonly string[]): Record<string, number> {
 const ownerPrefix = (key: string) => key.slice(0, 'gfk_'.length + 12);
 
 describe('auth throttle: credential guessing', () => {
+  test('once an address is throttled and its row of the minute taken, its guesses are refused at the HTTP/2 stream: no call, no auth stage, no row', async () => {
+    const fixture = await startFixture({ perPeer: { failuresPerMinute: 1, burst: 3 }, perKey: false });
+    const guesser = fixture.client();
+    const statuses: string[] = [];
+    for (let index = 0; index < 50; index++) statuses.push(await statusOf(guesser.echo({}, withKey(wrongKey(index)))));
+    assert.deepEqual(tally(statuses), { UNAUTHENTICATED: 3, RESOURCE_EXHAUSTED: 47 });
+    // The auth stage refused the 3 verified guesses and the sampled throttled call; the other 46 never reached it.
+    assert.deepEqual(tally(fixture.refusals), { 'invalid-api-key': 3, 'auth-throttled': 1 });
+    assert.equal(fixture.verified.length, 3);
+    assert.equal(fixture.server.defenceCounts().authThrottled, 47);
+    let pushback: string | undefined;
+    const refusal = await refusalOf(
+      guesser.echo({}, { ...withKey(wrongKey(99)), onTrailer: (trailer) => (pushback = trailer.get('grpc-retry-pushback-ms')) }),
+    );
+    assert.match(refusal.details, /^too many failed authentications: retry in \d+ s$/);
+    assert.ok(Number(pushback) > 0, `grpc-retry-pushback-ms: ${String(pushback)}`);
+    const rows = await fixture.rows();
+    assert.deepEqual(tally(rows.map((row) => Status[row.statusCode] ?? String(row.statusCode))), {
+      UNAUTHENTICATED: 3,
+      RESOURCE_EXHAUSTED: 1,
+    });
+  });
+
   test('a flood of wrong keys from one address is RESOURCE_EXHAUSTED past the burst without verification; a client on another address keeps succeeding; one row per address per minute', async () => {
     const fixture = await startFixture({ perPeer: { failuresPerMinute: 1, burst: 5 }, perKey: false });
     const owner = fixture.client((await peerProxy(fixture, '127.0.0.2')).address);

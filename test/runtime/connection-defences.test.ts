@@ -294,17 +294,38 @@ describe('rapid reset', () => {
     return sent;
   }
 
-  test('past the reset budget the connection gets GOAWAY ENHANCE_YOUR_CALM too_many_resets; another client is served', async () => {
+  test('past the reset budget the connection gets GOAWAY ENHANCE_YOUR_CALM too_many_resets, its address is refused for the penalty; another client is served', async () => {
     const server = await serve({ streamResets: { burst: 20, perSecond: 1 } });
     try {
-      const attacker = http2Client(server);
+      const attacker = http2Client(server, '127.0.0.2');
       assert.equal(await handshake(attacker), true);
       const closed = within(attacker.session, 'close');
       await resetFlood(attacker, 5000);
       assert.equal(await closed, true);
       assert.deepEqual(attacker.goaway, { code: constants.NGHTTP2_ENHANCE_YOUR_CALM, data: 'too_many_resets' });
       assert.equal(server.defenceCounts().rapidResetGoaways, 1);
+      // Reconnecting at once from the same address: closed as soon as it is accepted (the default 10 s penalty).
+      const again = http2Client(server, '127.0.0.2');
+      assert.equal(await handshake(again), false);
+      assert.equal(server.defenceCounts().connectionsRefused, 1);
       assert.equal(await echo(server, 'after the flood'), 'after the flood');
+    } finally {
+      await server.shutdown(1000);
+    }
+  });
+
+  test('penaltyMs 0: the address may reconnect at once, with a fresh budget', async () => {
+    const server = await serve({ streamResets: { burst: 20, perSecond: 1, penaltyMs: 0 } });
+    try {
+      const attacker = http2Client(server, '127.0.0.2');
+      assert.equal(await handshake(attacker), true);
+      const closed = within(attacker.session, 'close');
+      await resetFlood(attacker, 5000);
+      assert.equal(await closed, true);
+      const again = http2Client(server, '127.0.0.2');
+      assert.equal(await handshake(again), true);
+      assert.equal(server.defenceCounts().connectionsRefused, 0);
+      again.session.close();
     } finally {
       await server.shutdown(1000);
     }

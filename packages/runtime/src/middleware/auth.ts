@@ -7,7 +7,13 @@ import {
   type Authenticator,
   type AuthenticatorOutcome,
 } from '../auth/authenticator.js';
-import { createAuthThrottle, throttledFailure, type AuthThrottleOptions } from '../auth/auth-throttle.js';
+import {
+  createAuthThrottle,
+  isAuthThrottle,
+  throttledFailure,
+  type AuthThrottle,
+  type AuthThrottleOptions,
+} from '../auth/auth-throttle.js';
 import type { JwtVerifier } from '../auth/jwt.js';
 import { createJwtAuthenticator } from '../auth/jwt-authenticator.js';
 import { createMtlsAuthenticator, type MtlsAuthOptions } from '../auth/mtls-authenticator.js';
@@ -51,9 +57,11 @@ export interface AuthOptions<ServiceContext = unknown> extends AuthHooks<Service
    * `too many failed authentications: retry in <n> s` and the trailer `grpc-retry-pushback-ms` (gRPC's server
    * pushback); one such refusal per address per minute is stored as a row, the others are counted in
    * `defences` (`authThrottled`). `false` turns it off.
+   * An {@link AuthThrottle} itself is used as it is: `startServer` makes one to share it with its stream-level early
+   * refusal ({@link AuthThrottle.refuseEarly}).
    * @defaultValue on, with `DEFAULT_AUTH_THROTTLE` (30 failures per minute per address, burst 30; 10 per key, burst 10)
    */
-  readonly throttle?: AuthThrottleOptions | false;
+  readonly throttle?: AuthThrottleOptions | AuthThrottle | false;
   /** The server's defence counters, where throttled calls are counted (`startServer` passes its own). */
   readonly defences?: DefenceCounters;
 }
@@ -112,7 +120,12 @@ export function createAuthMiddleware<ServiceContext = unknown>(
     return credential.kind === 'metadata' ? [{ authenticator, credential, scheme: schemePattern(credential.scheme) }] : [];
   });
   const fallbacks = authenticators.filter((authenticator) => authenticator.credential.kind === 'fallback');
-  const throttle = options.throttle === false ? undefined : createAuthThrottle(options.throttle);
+  const throttle =
+    options.throttle === false
+      ? undefined
+      : isAuthThrottle(options.throttle)
+        ? options.throttle
+        : createAuthThrottle(options.throttle);
 
   // The policy does not change while the server runs: resolve each method's rule once.
   const rules = new Map<string, MethodRule>();

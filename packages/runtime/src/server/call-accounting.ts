@@ -7,6 +7,7 @@ import { createRequestId } from '../logstore/request-id.js';
 import { observeHttp2Servers } from './grpc-js-patches.js';
 import { unknownMethodOf } from './unknown-method.js';
 import { holdFinalStatus } from './final-status-hold.js';
+import { isUnstored } from './unstored-streams.js';
 import { parseGrpcTimeout } from './grpc-timeout.js';
 import type { DefenceCounters } from './defence-counters.js';
 import { splitMethodPath, type CallTracker, type MethodOfPath, type TrackedCall } from '../middleware/request-logger.js';
@@ -147,9 +148,12 @@ export function createCallAccounting(options: CallAccountingOptions): CallAccoun
       // The logger of a call whose input just completed starts a few microtasks later; let it claim the call first.
       setImmediate(() => {
         if (entry.claimed) return;
-        // Reset by the client before any handler took it and before any status was sent (rapid reset sends HEADERS
-        // and RST_STREAM at once): nothing ran, nobody saw a status; counted, not a row each.
-        if (stream.rstCode !== http2Constants.NGHTTP2_NO_ERROR && sentStatus(stream) === undefined) {
+        // Answered and counted by a defence (a throttled guess): no row.
+        if (isUnstored(stream)) {
+          done(entry, undefined);
+          return;
+        }
+        if (stream.rstCode !== http2Constants.NGHTTP2_NO_ERROR && isRapidReset(entry, stream)) {
           options.defences.count('streamsReset');
           done(entry, undefined);
           return;
@@ -265,6 +269,20 @@ function streamOutcome(entry: Entry, stream: ServerHttp2Stream): { code: number;
   if (now >= entry.deadline) return { code: Status.DEADLINE_EXCEEDED, message: DEADLINE_MESSAGE };
   if (stream.closed || stream.destroyed) return { code: Status.CANCELLED, message: CLOSED_MESSAGE };
   return undefined;
+}
+
+/**
+ * Whether a stream the client reset before any handler took it is the rapid-reset pattern, counted (`streamsReset`)
+ * instead of stored: nothing ran and nobody saw a status. Either no status was sent (HEADERS, then RST_STREAM at
+ * once), or the only one sent is grpc-js's answer to a request of a served method that ended without a message
+ * (UNIMPLEMENTED, which for a served method means nothing else): node:http2's own client ends a stream (an empty
+ * END_STREAM) before it resets it, so `close(NGHTTP2_CANCEL)` right after `request()` looks like that. A status a
+ * client may have read and then reset after, as Go's HTTP/2 client does while still sending (RESOURCE_EXHAUSTED for an
+ * oversize request, DEADLINE_EXCEEDED, UNIMPLEMENTED for a path not served), keeps its row.
+ */
+function isRapidReset(entry: Entry, stream: ServerHttp2Stream): boolean {
+  const sent = sentStatus(stream);
+  return sent === undefined || (sent.code === (Status.UNIMPLEMENTED as number) && entry.method.kind !== 'unknown');
 }
 
 const DEADLINE_MESSAGE = 'the deadline passed';

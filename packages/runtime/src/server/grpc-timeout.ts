@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { constants as http2Constants } from 'node:http2';
 import { Status } from 'nice-grpc';
+import { answerTrailersOnly } from './trailers-only.js';
 
 /**
  * `grpc-timeout` as gRPC's PROTOCOL-HTTP2.md defines it: `TimeoutValue TimeoutUnit`, the value a positive integer of
@@ -45,14 +46,11 @@ export function admitGrpcTimeout(stream: ServerHttp2Stream, headers: IncomingHtt
   if (value === undefined) return true;
   const timeoutMs = typeof value === 'string' ? parseGrpcTimeout(value) : undefined;
   if (timeoutMs === undefined) {
-    answer(
+    answerTrailersOnly(
       stream,
       Status.INTERNAL,
       `malformed grpc-timeout ${JSON.stringify(String(value))}: expected 1 to 8 digits and one unit of H M S m u n`,
     );
-    // A request body may follow; it is not read.
-    stream.on('error', () => undefined);
-    stream.resume();
     return false;
   }
   if (timeoutMs > MAX_TIMER_MS) {
@@ -73,7 +71,7 @@ function enforceLongDeadline(stream: ServerHttp2Stream, deadline: number): void 
       return;
     }
     if (stream.closed || stream.destroyed) return;
-    if (!stream.headersSent) answer(stream, Status.DEADLINE_EXCEEDED, 'Deadline exceeded');
+    if (!stream.headersSent) answerTrailersOnly(stream, Status.DEADLINE_EXCEEDED, 'Deadline exceeded');
     else stream.close(http2Constants.NGHTTP2_CANCEL);
   };
   arm();
@@ -81,18 +79,3 @@ function enforceLongDeadline(stream: ServerHttp2Stream, deadline: number): void 
 }
 
 /** Answers a call with a status and nothing else (a trailers-only response). */
-function answer(stream: ServerHttp2Stream, code: Status, message: string): void {
-  try {
-    stream.respond(
-      {
-        [http2Constants.HTTP2_HEADER_STATUS]: 200,
-        [http2Constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc+proto',
-        'grpc-status': String(code),
-        'grpc-message': encodeURI(message),
-      },
-      { endStream: true },
-    );
-  } catch {
-    stream.destroy();
-  }
-}

@@ -8,6 +8,7 @@ import { createConnectionCaps } from './connection-caps.js';
 import { createConnectionTimeouts } from './connection-timeouts.js';
 import type { DefenceCounters } from './defence-counters.js';
 import { createStreamResetBudget } from './stream-reset-budget.js';
+import { answerTrailersOnly } from './trailers-only.js';
 
 /** Without calls and `keepalive.permitWithoutCalls`, pings are allowed this often (gRPC core's). */
 const PING_INTERVAL_WITHOUT_CALLS_MS = 2 * HOUR_MS;
@@ -103,28 +104,14 @@ export function createConnectionGuard(limits: ResolvedServerLimits, defences: De
   const resets = createStreamResetBudget(limits.streamResets, defences);
   return {
     onConnection(socket) {
-      if (caps.admit(socket)) timeouts.onConnection(socket);
+      if (resets.admit(socket) && caps.admit(socket)) timeouts.onConnection(socket);
     },
     onStream(stream, _headers, rawHeaders) {
       const size = headerListSize(rawHeaders);
       if (size <= limits.maxMetadataBytes) return true;
       const message = `request metadata of ${size} bytes is over the server's limit of ${limits.maxMetadataBytes} bytes`;
-      try {
-        stream.respond(
-          {
-            [http2Constants.HTTP2_HEADER_STATUS]: 200,
-            [http2Constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc+proto',
-            'grpc-status': String(Status.RESOURCE_EXHAUSTED),
-            'grpc-message': encodeURI(message),
-          },
-          { endStream: true },
-        );
-      } catch {
-        stream.destroy();
-      }
       // A request body may follow; it is not read.
-      stream.on('error', () => undefined);
-      stream.resume();
+      answerTrailersOnly(stream, Status.RESOURCE_EXHAUSTED, message);
       return false;
     },
     onSession(session) {

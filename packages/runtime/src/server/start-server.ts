@@ -21,6 +21,8 @@ import type { ServerLimits } from '../vocabulary/server-limits.js';
 import { createPipeline } from './pipeline.js';
 import { createDefenceCounters } from './defence-counters.js';
 import { admitGrpcTimeout } from './grpc-timeout.js';
+import { createEarlyThrottle } from './early-throttle.js';
+import { createAuthThrottle, isAuthThrottle } from '../auth/auth-throttle.js';
 import type { DefenceCountsJson } from '../vocabulary/defence-counters.js';
 import { createRequestStreamCloser } from './request-stream-closer.js';
 import type { AuthHooks, LoggingHooks } from './service-hooks.js';
@@ -186,6 +188,14 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   });
   // grpc-timeout read per the gRPC spec before grpc-js reads it: malformed values answered INTERNAL, long ones enforced.
   observeHttp2Servers(grpcOptions, { admit: admitGrpcTimeout });
+  // The failed-authentication throttle, shared by the auth stage and its early refusal at the HTTP/2 stream.
+  const throttle =
+    options.auth && options.auth.throttle !== false
+      ? isAuthThrottle(options.auth.throttle)
+        ? options.auth.throttle
+        : createAuthThrottle(options.auth.throttle)
+      : undefined;
+  if (throttle) observeHttp2Servers(grpcOptions, { admit: createEarlyThrottle(throttle, defences) });
   // Calls with a request stream, of every service (reflection's too): their clients may keep sending after the status.
   const requestStreaming = new Set<string>();
   const closer = createRequestStreamCloser(requestStreaming);
@@ -241,7 +251,9 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
     serviceContext: options.serviceContext as ServiceContext,
     ...(sink ? { logger: { record: sink, ...(accounting ? { tracker: accounting } : {}) } } : {}),
     ...(telemetry ? { telemetry: telemetry.middleware } : {}),
-    ...(options.auth ? { auth: { ...withAuthHooks(options.auth, options.authHooks), defences } } : {}),
+    ...(options.auth
+      ? { auth: { ...withAuthHooks(options.auth, options.authHooks), defences, ...(throttle ? { throttle } : {}) } }
+      : {}),
     ...(options.middleware ? { middleware: options.middleware } : {}),
     errors: options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {},
   });

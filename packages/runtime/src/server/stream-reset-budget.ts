@@ -1,4 +1,5 @@
 import type { Http2Session, ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
 import { constants as http2Constants } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import { goAwayAndClose } from './connection-key.js';
@@ -10,6 +11,8 @@ export interface StreamResetBudgetLimits {
   readonly burst: number;
   /** Tokens that come back per second. */
   readonly perSecond: number;
+  /** How long a peer address whose connection got GOAWAY is refused new connections, in ms; 0: not at all. */
+  readonly penaltyMs: number;
 }
 
 /**
@@ -31,12 +34,41 @@ export interface StreamResetBudgetLimits {
 export interface StreamResetBudget {
   /** Applies the budget to a new connection. */
   onSession(session: Http2Session): void;
+  /**
+   * Whether a TCP connection just accepted may stay: false (and the socket destroyed, counted `connectionsRefused`)
+   * while its IP address serves a penalty for an earlier connection's resets.
+   */
+  admit(socket: Socket): boolean;
 }
+
+/** Most addresses remembered as penalised at once: a flood from many addresses cannot grow the table without bound. */
+const MAX_PENALISED_ADDRESSES = 10_000;
 
 /** A {@link StreamResetBudget} of `limits`. */
 export function createStreamResetBudget(limits: StreamResetBudgetLimits, defences: DefenceCounters): StreamResetBudget {
-  const { burst, perSecond } = limits;
+  const { burst, perSecond, penaltyMs } = limits;
+  // Address -> until when (performance.now() ms) its new connections are refused; in insertion order, oldest first.
+  const penalised = new Map<string, number>();
+  const penalise = (address: string | undefined) => {
+    if (penaltyMs <= 0 || !address) return;
+    penalised.delete(address);
+    penalised.set(address, performance.now() + penaltyMs);
+    if (penalised.size > MAX_PENALISED_ADDRESSES) penalised.delete(penalised.keys().next().value!);
+  };
   return {
+    admit(socket) {
+      if (penalised.size === 0) return true;
+      const address = socket.remoteAddress ?? '';
+      const until = penalised.get(address);
+      if (until === undefined) return true;
+      if (performance.now() >= until) {
+        penalised.delete(address);
+        return true;
+      }
+      socket.destroy();
+      defences.count('connectionsRefused');
+      return false;
+    },
     onSession(session) {
       if (burst <= 0) return;
       const take = tokenBucket(burst, perSecond);
@@ -48,6 +80,7 @@ export function createStreamResetBudget(limits: StreamResetBudgetLimits, defence
           // A session going down resets its open streams: not the client's doing.
           if (session.closed || session.destroyed || take()) return;
           defences.count('rapidResetGoaways');
+          penalise(session.socket.remoteAddress);
           goAwayAndClose(session, http2Constants.NGHTTP2_ENHANCE_YOUR_CALM, 'too_many_resets', lastStreamId);
         });
       });

@@ -99,6 +99,13 @@ export interface StreamResetBudget {
   readonly burst?: number;
   /** Resets allowed per second after the burst, the bucket's refill. @defaultValue 50 */
   readonly perSecond?: number;
+  /**
+   * After a connection got GOAWAY for its resets, new connections from the same IP address are closed as soon as they
+   * are accepted (counted `connectionsRefused`) for this long, in ms: an attacker that reconnects at once would
+   * otherwise cost the server a TLS and HTTP/2 handshake and a fresh budget per connection. 0 turns it off.
+   * @defaultValue 10000
+   */
+  readonly penaltyMs?: number;
 }
 
 /**
@@ -150,5 +157,5 @@ export const DEFAULT_SERVER_LIMITS: ResolvedServerLimits = {
   headerTimeoutMs: 10 * SECOND_MS,
   maxConnections: 10_000,
   maxConnectionsPerPeer: 1000,
-  streamResets: { burst: 200, perSecond: 50 },
+  streamResets: { burst: 200, perSecond: 50, penaltyMs: 10_000 },
 };

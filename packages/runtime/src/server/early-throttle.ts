@@ -1,0 +1,34 @@
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import { Status } from 'nice-grpc';
+import { throttledFailure, type AuthThrottle } from '../auth/auth-throttle.js';
+import type { DefenceCounters } from './defence-counters.js';
+import { answerTrailersOnly } from './trailers-only.js';
+import { markUnstored } from './unstored-streams.js';
+
+/**
+ * An `admit` step (`observeHttp2Servers`) that refuses, at the HTTP/2 stream and before grpc-js builds a call, a call
+ * presenting a built-in credential (`x-api-key`, `authorization`) from an address the failed-authentication throttle
+ * already refuses, unless it is the address's sampled row ({@link AuthThrottle.refuseEarly}): RESOURCE_EXHAUSTED with
+ * the same message and `grpc-retry-pushback-ms` trailer the auth stage sends, counted `authThrottled`, no row. A
+ * flood of guesses then costs the server a header check per call instead of grpc-js's call, the pipeline and a row,
+ * so the legitimate clients sharing its CPU keep their latency. Calls with a team's own authenticator's credential
+ * are throttled in the auth stage, as before.
+ */
+export function createEarlyThrottle(
+  throttle: AuthThrottle,
+  defences: DefenceCounters,
+): (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => boolean {
+  return (stream, headers) => {
+    if (headers['x-api-key'] === undefined && headers.authorization === undefined) return true;
+    const socket = stream.session?.socket;
+    if (!socket?.remoteAddress) return true;
+    const verdict = throttle.refuseEarly(`${socket.remoteAddress}:${socket.remotePort ?? 0}`);
+    if (!verdict) return true;
+    defences.count('authThrottled');
+    markUnstored(stream);
+    answerTrailersOnly(stream, Status.RESOURCE_EXHAUSTED, throttledFailure(verdict).message, {
+      'grpc-retry-pushback-ms': String(verdict.retryAfterMs),
+    });
+    return false;
+  };
+}
