@@ -184,15 +184,18 @@ describe('auth throttle: credential guessing', () => {
     const owner = fixture.client((await peerProxy(fixture, '127.0.0.2')).address);
     const guesser = fixture.client();
     const guesses = Array.from({ length: 200 }, (_, index) => wrongKey(index));
-    // All at once: guesses in flight hold the address's tokens, so concurrency cannot outrun the burst.
-    const [flood, legit] = await Promise.all([
-      Promise.all(guesses.map((guess) => statusOf(guesser.echo({ text: 'guess' }, withKey(guess))))),
+    // One guess fails first; then all at once: on an address that failed, guesses in flight hold its tokens, so
+    // concurrency cannot outrun the burst.
+    const first = await statusOf(guesser.echo({ text: 'guess' }, withKey(guesses[0]!)));
+    const [rest, legit] = await Promise.all([
+      Promise.all(guesses.slice(1).map((guess) => statusOf(guesser.echo({ text: 'guess' }, withKey(guess))))),
       (async () => {
         const statuses: string[] = [];
         for (let call = 0; call < 20; call++) statuses.push(await statusOf(owner.echo({}, withKey(fixture.ownerKey))));
         return statuses;
       })(),
     ]);
+    const flood = [first, ...rest];
     assert.deepEqual(tally(flood), { UNAUTHENTICATED: 5, RESOURCE_EXHAUSTED: 195 });
     assert.deepEqual(tally(legit), { OK: 20 });
     assert.equal(fixture.verified.filter((key) => key !== fixture.ownerKey).length, 5, 'only the burst was verified');
@@ -284,6 +287,25 @@ describe('auth throttle: credential guessing', () => {
     const client = fixture.client();
     const statuses = await Promise.all(Array.from({ length: 50 }, () => statusOf(client.echo({}, withKey(fixture.ownerKey)))));
     assert.deepEqual(tally(statuses), { OK: 50 });
+  });
+
+  test('an address that never failed is not throttled for how many distinct credentials it verifies at once (a gateway)', async () => {
+    const fixture = await startFixture({ perPeer: { failuresPerMinute: 1, burst: 2 }, perKey: false });
+    const client = fixture.client();
+    const tokens = await Promise.all(
+      Array.from({ length: 50 }, (_, index) =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject(`user-${index}`)
+          .setExpirationTime('5m')
+          .sign(new TextEncoder().encode(SECRET)),
+      ),
+    );
+    const statuses = await Promise.all(
+      tokens.map((token) => statusOf(client.echo({}, { metadata: Metadata({ authorization: `Bearer ${token}` }) }))),
+    );
+    assert.deepEqual(tally(statuses), { OK: 50 });
+    assert.equal(fixture.server.defenceCounts().authThrottled, 0);
   });
 });
 

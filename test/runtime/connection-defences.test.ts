@@ -331,6 +331,36 @@ describe('rapid reset', () => {
     }
   });
 
+  test('resets at the deadline of their calls (an overloaded server, not an attack) take nothing from the budget', async () => {
+    const server = await serve({ streamResets: { burst: 20, perSecond: 1 } });
+    try {
+      const client = http2Client(server);
+      assert.equal(await handshake(client), true);
+      // 100 calls with a 200 ms deadline, each reset by the client at 190 ms, as a client's deadline timer does: its
+      // clock started before the server's, which has not answered DEADLINE_EXCEEDED yet.
+      const streams = Array.from({ length: 100 }, () => {
+        const stream = client.session.request({
+          ':method': 'POST',
+          ':path': '/test.v1.EchoService/Echo',
+          'content-type': 'application/grpc',
+          te: 'trailers',
+          'grpc-timeout': '200m',
+        });
+        stream.on('error', () => undefined);
+        return stream;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 190));
+      for (const stream of streams) stream.close(constants.NGHTTP2_CANCEL);
+      // A ping answered after the resets were read: the server has seen them all.
+      await new Promise<void>((resolve) => client.session.ping(() => resolve()));
+      assert.equal(client.goaway.code, undefined);
+      assert.equal(server.defenceCounts().rapidResetGoaways, 0);
+      client.session.close();
+    } finally {
+      await server.shutdown(1000);
+    }
+  });
+
   test('a client that cancels some calls stays within the default budget', async () => {
     const server = await serve({});
     try {

@@ -126,7 +126,10 @@ export function createAuthThrottle(options: AuthThrottleOptions = {}): AuthThrot
     const pending = byPeer.pending;
     // Another call is verifying this very credential: this one adds no guess (and holds no token of its own).
     if (pending?.has(credential)) return undefined;
-    const available = byPeer.tokens - (pending?.size ?? 0);
+    // Credentials being verified hold a token only on an address that failed within the last minute: one that never
+    // failed (a gateway passing on many users' tokens at once) is not refused for how many it verifies at once.
+    const holding = now - byPeer.failedAt < MINUTE_MS ? (pending?.size ?? 0) : 0;
+    const available = byPeer.tokens - holding;
     if (perPeer && available < 1) return { scope: 'peer' as const, bucket: perPeer, tokens: available };
     if (!perKey || key === undefined || now - byPeer.failedAt >= MINUTE_MS) return undefined;
     const byKey = keys.has(key) ? entry(keys, key, perKey, now) : undefined;
@@ -137,9 +140,12 @@ export function createAuthThrottle(options: AuthThrottleOptions = {}): AuthThrot
     refuseEarly(peer, now = Date.now()) {
       if (!perPeer) return undefined;
       const address = throttleAddressOf(peer);
-      const byPeer = peers.get(address);
-      if (!byPeer) return undefined;
-      const tokens = Math.min(perPeer.burst, byPeer.tokens + ((now - byPeer.at) * perPeer.failuresPerMinute) / MINUTE_MS);
+      // Only an address that failed within the last minute can be out of tokens.
+      const known = peers.get(address);
+      if (!known || now - known.failedAt >= MINUTE_MS) return undefined;
+      // Refilled to now and made the most recently used, so a flood from it does not let it be forgotten.
+      const byPeer = entry(peers, address, perPeer, now);
+      const tokens = byPeer.tokens;
       const available = tokens - (byPeer.pending?.size ?? 0);
       const rowDue = byPeer.rowAt === undefined || now - byPeer.rowAt >= rowIntervalMs;
       if (available >= 1 || rowDue) return undefined;

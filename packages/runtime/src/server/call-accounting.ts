@@ -281,6 +281,8 @@ function streamOutcome(entry: Entry, stream: ServerHttp2Stream): { code: number;
  * oversize request, DEADLINE_EXCEEDED, UNIMPLEMENTED for a path not served), keeps its row.
  */
 function isRapidReset(entry: Entry, stream: ServerHttp2Stream): boolean {
+  // Reset at its deadline (a slow upload, the client's timer ahead of the server's): DEADLINE_EXCEEDED, a row.
+  if (Date.now() >= entry.deadline - entry.deadlineTolerance) return false;
   const sent = sentStatus(stream);
   return sent === undefined || (sent.code === (Status.UNIMPLEMENTED as number) && entry.method.kind !== 'unknown');
 }

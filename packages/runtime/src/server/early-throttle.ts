@@ -7,7 +7,7 @@ import { markUnstored } from './unstored-streams.js';
 
 /**
  * An `admit` step (`observeHttp2Servers`) that refuses, at the HTTP/2 stream and before grpc-js builds a call, a call
- * presenting a built-in credential (`x-api-key`, `authorization`) from an address the failed-authentication throttle
+ * presenting a built-in credential (`x-api-key`, `authorization: Bearer`) from an address the failed-authentication throttle
  * already refuses, unless it is the address's sampled row ({@link AuthThrottle.refuseEarly}): RESOURCE_EXHAUSTED with
  * the same message and `grpc-retry-pushback-ms` trailer the auth stage sends, counted `authThrottled`, no row. A
  * flood of guesses then costs the server a header check per call instead of grpc-js's call, the pipeline and a row,
@@ -19,7 +19,11 @@ export function createEarlyThrottle(
   defences: DefenceCounters,
 ): (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => boolean {
   return (stream, headers) => {
-    if (headers['x-api-key'] === undefined && headers.authorization === undefined) return true;
+    // The credentials the built-in authenticators claim: an API key, a Bearer token (another scheme, such as Basic,
+    // is the service's own `resolvePrincipal`'s, which the auth stage does not throttle either).
+    const authorization = headers.authorization;
+    const bearer = typeof authorization === 'string' && /^bearer /i.test(authorization);
+    if (headers['x-api-key'] === undefined && !bearer) return true;
     const socket = stream.session?.socket;
     if (!socket?.remoteAddress) return true;
     const verdict = throttle.refuseEarly(`${socket.remoteAddress}:${socket.remotePort ?? 0}`);

@@ -67,7 +67,13 @@ function later(stream: ServerHttp2Stream, send: () => void): void {
     if (done) return;
     done = true;
     clearTimeout(timer);
-    if (!stream.closed && !stream.destroyed) send();
+    if (stream.closed || stream.destroyed) return;
+    try {
+      send();
+    } catch {
+      // Another answer went first (a long deadline's expiry, `grpc-timeout.ts`): node:http2 refuses a second one.
+      stream.destroy();
+    }
   };
   // Unref'd: a stream held when the process is done with everything else is not worth waiting for.
   const timer = setTimeout(run, MAX_FINAL_STATUS_HOLD_MS).unref();

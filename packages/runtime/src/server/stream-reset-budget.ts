@@ -1,8 +1,9 @@
-import type { Http2Session, ServerHttp2Stream } from 'node:http2';
+import type { Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { constants as http2Constants } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import { goAwayAndClose } from './connection-key.js';
+import { parseGrpcTimeout } from './grpc-timeout.js';
 import type { DefenceCounters } from './defence-counters.js';
 
 /** A token bucket's size and refill; see the vocabulary's `StreamResetBudget`. */
@@ -73,12 +74,19 @@ export function createStreamResetBudget(limits: StreamResetBudgetLimits, defence
       if (burst <= 0) return;
       const take = tokenBucket(burst, perSecond);
       let lastStreamId = 0;
-      session.on('stream', (stream: ServerHttp2Stream) => {
+      session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
         lastStreamId = Math.max(lastStreamId, stream.id ?? 0);
+        const arrived = performance.now();
+        const timeout = headers['grpc-timeout'];
+        const timeoutMs = typeof timeout === 'string' ? parseGrpcTimeout(timeout) : undefined;
         stream.once('close', () => {
           if (stream.rstCode === http2Constants.NGHTTP2_NO_ERROR) return;
           // A session going down resets its open streams: not the client's doing.
-          if (session.closed || session.destroyed || take()) return;
+          if (session.closed || session.destroyed) return;
+          // A client resets a call when its deadline passes: however many, that is an overloaded server, not an attack
+          // (the server sees the deadline later than the client by the request's latency: a tenth of it is allowed).
+          if (timeoutMs !== undefined && performance.now() - arrived >= timeoutMs * 0.9) return;
+          if (take()) return;
           defences.count('rapidResetGoaways');
           penalise(session.socket.remoteAddress);
           goAwayAndClose(session, http2Constants.NGHTTP2_ENHANCE_YOUR_CALM, 'too_many_resets', lastStreamId);
