@@ -179,6 +179,25 @@ describe('auth throttle: credential guessing', () => {
     });
   });
 
+  test('a connection that keeps guessing through 100 early refusals gets GOAWAY, and its address is refused new connections; another address is served', async () => {
+    const fixture = await startFixture({ perPeer: { failuresPerMinute: 1, burst: 3 }, perKey: false });
+    const owner = fixture.client((await peerProxy(fixture, '127.0.0.2')).address);
+    const guesser = fixture.client();
+    const statuses: string[] = [];
+    // 3 verified, 1 stored throttled call, then 100 refused at the stream: the 100th ends the connection.
+    for (let index = 0; index < 104; index++) statuses.push(await statusOf(guesser.echo({}, withKey(wrongKey(index)))));
+    assert.deepEqual(tally(statuses), { UNAUTHENTICATED: 3, RESOURCE_EXHAUSTED: 101 });
+    assert.equal(fixture.server.defenceCounts().authThrottled, 101);
+    // The client reconnects (a call it sent before it read the GOAWAY may still be refused on the old connection):
+    // closed at accept while its address serves the penalty (10 s by default).
+    const after: string[] = [];
+    while (after.length < 5 && after.at(-1) !== 'UNAVAILABLE')
+      after.push(await statusOf(guesser.echo({}, withKey(wrongKey(999)))));
+    assert.equal(after.at(-1), 'UNAVAILABLE', after.join(', '));
+    assert.ok(fixture.server.defenceCounts().connectionsRefused >= 1);
+    assert.equal(await statusOf(owner.echo({}, withKey(fixture.ownerKey))), 'OK');
+  });
+
   test('a flood of wrong keys from one address is RESOURCE_EXHAUSTED past the burst without verification; a client on another address keeps succeeding; one row per address per minute', async () => {
     const fixture = await startFixture({ perPeer: { failuresPerMinute: 1, burst: 5 }, perKey: false });
     const owner = fixture.client((await peerProxy(fixture, '127.0.0.2')).address);

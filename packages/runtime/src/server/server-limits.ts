@@ -95,6 +95,8 @@ export interface ConnectionGuard {
    * the handshake timeout, which is counted as such.
    */
   onTlsClientError(error: Error): void;
+  /** Refuses new connections from `address` for `streamResets.penaltyMs` (see the stream-reset budget). */
+  penalise(address: string | undefined): void;
 }
 
 /** A {@link ConnectionGuard} for `limits`, counting what it refuses and closes into `defences`. */
@@ -106,6 +108,7 @@ export function createConnectionGuard(limits: ResolvedServerLimits, defences: De
     onConnection(socket) {
       if (resets.admit(socket) && caps.admit(socket)) timeouts.onConnection(socket);
     },
+    penalise: (address) => resets.penalise(address),
     onStream(stream, _headers, rawHeaders) {
       const size = headerListSize(rawHeaders);
       if (size <= limits.maxMetadataBytes) return true;

@@ -195,7 +195,8 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
         ? options.auth.throttle
         : createAuthThrottle(options.auth.throttle)
       : undefined;
-  if (throttle) observeHttp2Servers(grpcOptions, { admit: createEarlyThrottle(throttle, defences) });
+  if (throttle)
+    observeHttp2Servers(grpcOptions, { admit: createEarlyThrottle(throttle, defences, (address) => guard.penalise(address)) });
   // Calls with a request stream, of every service (reflection's too): their clients may keep sending after the status.
   const requestStreaming = new Set<string>();
   const closer = createRequestStreamCloser(requestStreaming);

@@ -40,6 +40,11 @@ export interface StreamResetBudget {
    * while its IP address serves a penalty for an earlier connection's resets.
    */
   admit(socket: Socket): boolean;
+  /**
+   * Refuses new connections from `address` (a socket's `remoteAddress`) for the penalty; also used by the auth
+   * throttle's early refusal for a connection that keeps guessing. Nothing when `penaltyMs` is 0.
+   */
+  penalise(address: string | undefined): void;
 }
 
 /** Most addresses remembered as penalised at once: a flood from many addresses cannot grow the table without bound. */
@@ -57,6 +62,7 @@ export function createStreamResetBudget(limits: StreamResetBudgetLimits, defence
     if (penalised.size > MAX_PENALISED_ADDRESSES) penalised.delete(penalised.keys().next().value!);
   };
   return {
+    penalise,
     admit(socket) {
       if (penalised.size === 0) return true;
       const address = socket.remoteAddress ?? '';
