@@ -17,13 +17,13 @@ export const MAX_EARLY_REFUSALS_PER_CONNECTION = 100;
 
 /**
  * An `admit` step (`observeHttp2Servers`) that refuses, at the HTTP/2 stream and before grpc-js builds a call, a call
- * presenting a built-in credential (`x-api-key`, `authorization: Bearer`) from an address the failed-authentication throttle
- * already refuses, unless it is the address's sampled row ({@link AuthThrottle.refuseEarly}): RESOURCE_EXHAUSTED with
- * the same message and `grpc-retry-pushback-ms` trailer the auth stage sends, counted `authThrottled`, no row. A
- * flood of guesses then costs the server a header check per call instead of grpc-js's call, the pipeline and a row,
- * so the legitimate clients sharing its CPU keep their latency. A connection that gets
- * {@link MAX_EARLY_REFUSALS_PER_CONNECTION} of them is sent GOAWAY and its address penalised (`penalise`). Calls with a team's own authenticator's credential
- * are throttled in the auth stage, as before.
+ * presenting a built-in credential (`x-api-key`, `authorization: Bearer`) from an address the failed-authentication
+ * throttle already refuses, unless it is the address's sampled row ({@link AuthThrottle.refuseEarly}):
+ * RESOURCE_EXHAUSTED with the same message and `grpc-retry-pushback-ms` trailer the auth stage sends, counted
+ * `authThrottled`, no row. A flood of guesses then costs the server a header check per call instead of grpc-js's call,
+ * the pipeline and a row, so the legitimate clients sharing its CPU keep their latency. A connection that gets
+ * {@link MAX_EARLY_REFUSALS_PER_CONNECTION} of them is sent GOAWAY and its address penalised (`penalise`). Calls with
+ * a team's own authenticator's credential are throttled in the auth stage, as before.
  */
 export function createEarlyThrottle(
   throttle: AuthThrottle,
