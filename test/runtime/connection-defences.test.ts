@@ -337,7 +337,7 @@ describe('rapid reset', () => {
       const client = http2Client(server);
       assert.equal(await handshake(client), true);
       // 100 calls with a 200 ms deadline, each reset by the client at 190 ms, as a client's deadline timer does: its
-      // clock started before the server's, which has not answered DEADLINE_EXCEEDED yet.
+      // clock started before the server's. A call the server has already answered DEADLINE_EXCEEDED is not reset.
       const streams = Array.from({ length: 100 }, () => {
         const stream = client.session.request({
           ':method': 'POST',
@@ -349,6 +349,9 @@ describe('rapid reset', () => {
         stream.on('error', () => undefined);
         return stream;
       });
+      // The server starts each call's clock when it reads the headers: a ping answered after them bounds that time,
+      // so the resets below come at least 190 ms after it on the server's clock too, however loaded the machine.
+      await new Promise<void>((resolve) => client.session.ping(() => resolve()));
       await new Promise((resolve) => setTimeout(resolve, 190));
       for (const stream of streams) stream.close(constants.NGHTTP2_CANCEL);
       // A ping answered after the resets were read: the server has seen them all.
