@@ -18,6 +18,20 @@ export {
   ResourceExhaustedError,
   UnavailableError,
 } from './errors.js';
+export type { DomainErrorOptions } from './errors.js';
+export { RichClientError, RichServerError, isRichClientError } from './error-details/rich-errors.js';
+export { createErrorDetailsClientMiddleware } from './error-details/client-middleware.js';
+export { decodeStatusDetails, encodeStatusDetails } from './error-details/status-details.js';
+export type { DecodedStatus } from './error-details/status-details.js';
+export type {
+  ErrorDetails,
+  ErrorInfoDetail,
+  FieldViolationDetail,
+  HelpLinkDetail,
+  PreconditionViolationDetail,
+  QuotaViolationDetail,
+  ResourceInfoDetail,
+} from './vocabulary/error-details.js';
 
 // Handlers and their context.
 export type { HandlerContext, HandlerContextExtension } from './server/context.js';

@@ -8,6 +8,22 @@
 export { DEFENCE_COUNTERS, DEFENCE_COUNTER_NAMES, zeroDefenceCounts } from './vocabulary/defence-counters.js';
 export type { DefenceCounterName, DefenceCountsJson } from './vocabulary/defence-counters.js';
 export { defenceCounterWords, describeDefenceCounts } from './vocabulary/describe-defence-counts.js';
+export {
+  ERROR_DETAIL_KINDS,
+  STATUS_DETAILS_TRAILER,
+  describeFirstViolation,
+  hasErrorDetails,
+} from './vocabulary/error-details.js';
+export type {
+  ErrorDetailKind,
+  ErrorDetails,
+  ErrorInfoDetail,
+  FieldViolationDetail,
+  HelpLinkDetail,
+  PreconditionViolationDetail,
+  QuotaViolationDetail,
+  ResourceInfoDetail,
+} from './vocabulary/error-details.js';
 export { DEFAULT_AUTH_THROTTLE } from './vocabulary/auth-throttle.js';
 export type { AuthThrottleBucket, AuthThrottleSettings } from './vocabulary/auth-throttle.js';
 export { BUILTIN_SERVICE_NAMES, HEALTH_SERVICE_NAME, REFLECTION_SERVICE_NAMES } from './vocabulary/builtin-services.js';

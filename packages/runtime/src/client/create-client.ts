@@ -14,6 +14,7 @@ import { readServiceDefinition } from '../server/service-definition.js';
 import { clientFilePath, describeClientFileBase } from './file-base.js';
 import { createTlsChannelCredentials } from './tls-credentials.js';
 import { Metadata, Status, type ClientMiddleware } from 'nice-grpc-common';
+import { createErrorDetailsClientMiddleware } from '../error-details/client-middleware.js';
 import { clientTelemetryMiddleware } from '../telemetry/client-hook.js';
 import { describeEnvValue, resolveEnvValue, type EnvValue } from './env.js';
 
@@ -117,7 +118,8 @@ export function createServiceClient<Definition extends CompatServiceDefinition>(
       ...options.channelOptions,
     });
   // Outermost last: credentials, then the deadline (it spans every attempt), then retries.
-  let factory = createClientFactory().use(retryMiddleware).use(deadlineMiddleware);
+  // Error details innermost of the three: a retried call's last error is the one thrown, with its own details.
+  let factory = createClientFactory().use(retryMiddleware).use(deadlineMiddleware).use(createErrorDetailsClientMiddleware());
   const callCredentials = expandCredentials(options.callCredentials, serviceNameOf(definition));
   if (callCredentials) factory = factory.use(createCallCredentialsMiddleware(callCredentials));
   // Outermost: one client span per call (retries included), a pass-through while no server of the process traces.

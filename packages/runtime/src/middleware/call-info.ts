@@ -19,6 +19,10 @@ export interface CallInfo {
    * handler that caught a refusal (from `requireRole`) and threw another status does not get the refusal's detail.
    */
   errorDetailOf?: ServerError | undefined;
+  /** The reason of the error's `errorInfo` detail (a declared error reason), for the row's `error_reason`. */
+  errorReason?: string | undefined;
+  /** The field path of the error's first `badRequest` violation (validation's), for the row's `violation_field`. */
+  violationField?: string | undefined;
   /** The id of the API key a refused call presented (a caller's key is `principal.apiKeyId`). */
   apiKeyId?: string | undefined;
   /**

@@ -1,5 +1,8 @@
-import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
+import { ServerError, Status, type CallContext, type ServerMiddleware } from 'nice-grpc';
+import { RichServerError } from '../error-details/rich-errors.js';
+import { encodeStatusDetails } from '../error-details/status-details.js';
 import { DomainError } from '../errors.js';
+import { STATUS_DETAILS_TRAILER, hasErrorDetails, type ErrorDetails } from '../vocabulary/error-details.js';
 import { callInfoOf } from './call-info.js';
 
 /** Options of {@link createErrorMappingMiddleware}. */
@@ -10,6 +13,12 @@ export interface ErrorMappingOptions {
    * @defaultValue writes the error and its stack to stderr
    */
   readonly onUnexpectedError?: (error: unknown, methodPath: string) => void;
+  /**
+   * Whether a `debugInfo` detail (a stack trace, google.rpc.DebugInfo) may reach the client; when `false` it is
+   * dropped from the details sent, as it is meant for the service's own developers.
+   * @defaultValue false
+   */
+  readonly debugInfo?: boolean;
 }
 
 /** The message clients get for INTERNAL: details stay on the server. */
@@ -23,13 +32,48 @@ export const INTERNAL_ERROR_MESSAGE = 'internal server error';
  */
 export function createErrorMappingMiddleware(options: ErrorMappingOptions = {}): ServerMiddleware {
   const report = options.onUnexpectedError ?? reportToStderr;
+  const debugInfo = options.debugInfo ?? false;
   return async function* errorMapping(call, context) {
     try {
       return yield* call.next(call.request, context);
     } catch (error) {
-      throw toServerError(error, call.method.path, context.signal, report);
+      const serverError = toServerError(error, call.method.path, context.signal, report);
+      sendErrorDetails(context, serverError, errorDetailsOf(error), debugInfo);
+      throw serverError;
     }
   };
+}
+
+/** The rich error model's details of a thrown error: a `DomainError`'s or a `RichServerError`'s, else none. */
+export function errorDetailsOf(error: unknown): ErrorDetails | undefined {
+  if (error instanceof DomainError) return error.details;
+  if (error instanceof RichServerError) return error.errorDetails;
+  return undefined;
+}
+
+/**
+ * Sets `grpc-status-details-bin` (a google.rpc.Status with the same code and message as the call's status) when
+ * `details` holds anything to send, and tells the request logger the error's reason and first violated field.
+ */
+function sendErrorDetails(
+  context: CallContext,
+  status: ServerError,
+  details: ErrorDetails | undefined,
+  debugInfo: boolean,
+): void {
+  if (!hasErrorDetails(details)) return;
+  const sent: ErrorDetails = debugInfo || details.debugInfo === undefined ? details : withoutDebugInfo(details);
+  const info = callInfoOf(context.signal);
+  if (info) {
+    info.errorReason = sent.errorInfo?.reason;
+    info.violationField = sent.badRequest?.fieldViolations[0]?.field;
+  }
+  if (!hasErrorDetails(sent)) return;
+  context.trailer.set(STATUS_DETAILS_TRAILER, encodeStatusDetails(status.code, status.details, sent));
+}
+
+function withoutDebugInfo(details: ErrorDetails): ErrorDetails {
+  return Object.fromEntries(Object.entries(details).filter(([kind]) => kind !== 'debugInfo'));
 }
 
 /**

@@ -1,0 +1,205 @@
+import { create, fromBinary, toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
+import { anyPack, type Any } from '@bufbuild/protobuf/wkt';
+import {
+  BadRequestSchema,
+  DebugInfoSchema,
+  ErrorInfoSchema,
+  HelpSchema,
+  LocalizedMessageSchema,
+  PreconditionFailureSchema,
+  QuotaFailureSchema,
+  RequestInfoSchema,
+  ResourceInfoSchema,
+  RetryInfoSchema,
+} from '../gen/google/rpc/error_details_pb.js';
+import { StatusSchema } from '../gen/google/rpc/status_pb.js';
+import { ERROR_DETAIL_KINDS, type ErrorDetailKind, type ErrorDetails } from '../vocabulary/error-details.js';
+
+/** A google.rpc.Status as plain data: what `grpc-status-details-bin` carries. */
+export interface DecodedStatus {
+  /** The gRPC status code (0–16). */
+  readonly code: number;
+  readonly message: string;
+  readonly details: ErrorDetails;
+}
+
+const TYPE_URL_PREFIX = 'type.googleapis.com/';
+
+/** How each kind of detail maps to and from its google.rpc message. */
+interface DetailCodec<Kind extends ErrorDetailKind, Desc extends DescMessage> {
+  readonly schema: Desc;
+  toMessage(value: NonNullable<ErrorDetails[Kind]>): MessageShape<Desc>;
+  fromMessage(message: MessageShape<Desc>): NonNullable<ErrorDetails[Kind]>;
+  /** Joins a second entry of the same type into the first (lists); other kinds keep the first. */
+  join?(first: NonNullable<ErrorDetails[Kind]>, next: NonNullable<ErrorDetails[Kind]>): NonNullable<ErrorDetails[Kind]>;
+}
+
+type Codecs = { readonly [Kind in ErrorDetailKind]: DetailCodec<Kind, DescMessage> };
+
+function codec<Kind extends ErrorDetailKind, Desc extends DescMessage>(
+  value: DetailCodec<Kind, Desc>,
+): DetailCodec<Kind, DescMessage> {
+  return value;
+}
+
+const MAX_SAFE_SECONDS = BigInt(Number.MAX_SAFE_INTEGER) / 1000n;
+
+const CODECS: Codecs = {
+  errorInfo: codec({
+    schema: ErrorInfoSchema,
+    toMessage: (value) =>
+      create(ErrorInfoSchema, { reason: value.reason, domain: value.domain, metadata: { ...value.metadata } }),
+    fromMessage: (message) => ({ reason: message.reason, domain: message.domain, metadata: { ...message.metadata } }),
+  }),
+  badRequest: codec({
+    schema: BadRequestSchema,
+    toMessage: (value) =>
+      create(BadRequestSchema, {
+        fieldViolations: value.fieldViolations.map((violation) => ({
+          field: violation.field,
+          description: violation.description,
+          reason: violation.reason ?? '',
+        })),
+      }),
+    fromMessage: (message) => ({
+      fieldViolations: message.fieldViolations.map((violation) => ({
+        field: violation.field,
+        description: violation.description,
+        ...(violation.reason ? { reason: violation.reason } : {}),
+      })),
+    }),
+    join: (first, next) => ({ fieldViolations: [...first.fieldViolations, ...next.fieldViolations] }),
+  }),
+  retryInfo: codec({
+    schema: RetryInfoSchema,
+    toMessage: (value) => {
+      const ms = Math.max(0, Math.round(value.retryDelayMs));
+      return create(RetryInfoSchema, {
+        retryDelay: { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 },
+      });
+    },
+    fromMessage: (message) => {
+      const seconds = message.retryDelay?.seconds ?? 0n;
+      const clamped = seconds > MAX_SAFE_SECONDS ? MAX_SAFE_SECONDS : seconds < 0n ? 0n : seconds;
+      return { retryDelayMs: Number(clamped) * 1000 + Math.round((message.retryDelay?.nanos ?? 0) / 1_000_000) };
+    },
+  }),
+  quotaFailure: codec({
+    schema: QuotaFailureSchema,
+    toMessage: (value) =>
+      create(QuotaFailureSchema, {
+        violations: value.violations.map((violation) => ({ subject: violation.subject, description: violation.description })),
+      }),
+    fromMessage: (message) => ({
+      violations: message.violations.map((violation) => ({ subject: violation.subject, description: violation.description })),
+    }),
+    join: (first, next) => ({ violations: [...first.violations, ...next.violations] }),
+  }),
+  preconditionFailure: codec({
+    schema: PreconditionFailureSchema,
+    toMessage: (value) =>
+      create(PreconditionFailureSchema, { violations: value.violations.map((violation) => ({ ...violation })) }),
+    fromMessage: (message) => ({
+      violations: message.violations.map((violation) => ({
+        type: violation.type,
+        subject: violation.subject,
+        description: violation.description,
+      })),
+    }),
+    join: (first, next) => ({ violations: [...first.violations, ...next.violations] }),
+  }),
+  resourceInfo: codec({
+    schema: ResourceInfoSchema,
+    toMessage: (value) =>
+      create(ResourceInfoSchema, {
+        resourceType: value.resourceType,
+        resourceName: value.resourceName,
+        owner: value.owner ?? '',
+        description: value.description ?? '',
+      }),
+    fromMessage: (message) => ({
+      resourceType: message.resourceType,
+      resourceName: message.resourceName,
+      ...(message.owner ? { owner: message.owner } : {}),
+      ...(message.description ? { description: message.description } : {}),
+    }),
+  }),
+  requestInfo: codec({
+    schema: RequestInfoSchema,
+    toMessage: (value) => create(RequestInfoSchema, { requestId: value.requestId, servingData: value.servingData ?? '' }),
+    fromMessage: (message) => ({
+      requestId: message.requestId,
+      ...(message.servingData ? { servingData: message.servingData } : {}),
+    }),
+  }),
+  help: codec({
+    schema: HelpSchema,
+    toMessage: (value) => create(HelpSchema, { links: value.links.map((link) => ({ ...link })) }),
+    fromMessage: (message) => ({ links: message.links.map((link) => ({ description: link.description, url: link.url })) }),
+    join: (first, next) => ({ links: [...first.links, ...next.links] }),
+  }),
+  localizedMessage: codec({
+    schema: LocalizedMessageSchema,
+    toMessage: (value) => create(LocalizedMessageSchema, { locale: value.locale, message: value.message }),
+    fromMessage: (message) => ({ locale: message.locale, message: message.message }),
+  }),
+  debugInfo: codec({
+    schema: DebugInfoSchema,
+    toMessage: (value) => create(DebugInfoSchema, { stackEntries: [...value.stackEntries], detail: value.detail }),
+    fromMessage: (message) => ({ stackEntries: [...message.stackEntries], detail: message.detail }),
+  }),
+};
+
+const KIND_BY_TYPE_NAME = new Map<string, ErrorDetailKind>(
+  ERROR_DETAIL_KINDS.map((kind) => [CODECS[kind].schema.typeName, kind]),
+);
+
+/**
+ * Encodes a google.rpc.Status with its details, as the value of `grpc-status-details-bin` (the binary message; gRPC
+ * base64-encodes `-bin` metadata on the wire itself). Entries are packed as `google.protobuf.Any` with
+ * `type.googleapis.com/google.rpc.<Type>` URLs, in the order of `ERROR_DETAIL_KINDS`, then `unknown` as given.
+ * @param code the gRPC status code (0–16), which must equal the call's `grpc-status`
+ * @param message the status message, which should equal the call's `grpc-message`
+ */
+export function encodeStatusDetails(code: number, message: string, details: ErrorDetails): Uint8Array {
+  const packed: Any[] = [];
+  for (const kind of ERROR_DETAIL_KINDS) {
+    const value = details[kind];
+    if (value === undefined) continue;
+    const entry = CODECS[kind] as DetailCodec<typeof kind, DescMessage>;
+    packed.push(anyPack(entry.schema, entry.toMessage(value as never)));
+  }
+  for (const other of details.unknown ?? [])
+    packed.push({ $typeName: 'google.protobuf.Any', typeUrl: other.typeUrl, value: other.value });
+  return toBinary(StatusSchema, create(StatusSchema, { code, message, details: packed }));
+}
+
+/**
+ * Decodes the value of `grpc-status-details-bin` (as grpc-go's `status.FromError` and grpc-java's
+ * `StatusProto.fromThrowable` do).
+ * @throws Error when the bytes are not a google.rpc.Status, or an entry of a known type does not decode
+ */
+export function decodeStatusDetails(bytes: Uint8Array): DecodedStatus {
+  const status = fromBinary(StatusSchema, bytes);
+  const details: Record<string, unknown> = {};
+  const unknown: { typeUrl: string; value: Uint8Array }[] = [];
+  for (const entry of status.details) {
+    const typeName = entry.typeUrl.slice(entry.typeUrl.lastIndexOf('/') + 1);
+    const kind = KIND_BY_TYPE_NAME.get(typeName);
+    if (kind === undefined) {
+      unknown.push({ typeUrl: entry.typeUrl, value: entry.value });
+      continue;
+    }
+    const entryCodec = CODECS[kind] as DetailCodec<typeof kind, DescMessage>;
+    const value = entryCodec.fromMessage(fromBinary(entryCodec.schema, entry.value));
+    const previous = details[kind] as typeof value | undefined;
+    details[kind] = previous === undefined ? value : entryCodec.join ? entryCodec.join(previous, value) : previous;
+  }
+  if (unknown.length > 0) details['unknown'] = unknown;
+  return { code: status.code, message: status.message, details: details };
+}
+
+/** The type URL of a kind of detail, e.g. `type.googleapis.com/google.rpc.BadRequest`. */
+export function errorDetailTypeUrl(kind: ErrorDetailKind): string {
+  return TYPE_URL_PREFIX + CODECS[kind].schema.typeName;
+}
