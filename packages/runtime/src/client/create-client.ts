@@ -103,7 +103,8 @@ const ROUND_ROBIN = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] 
  * backoff for unary methods the contract marks IDEMPOTENT or NO_SIDE_EFFECTS, credentials on every call, TLS/mTLS,
  * and, once a server of this process runs with `telemetry`, a client span and `rpc.client.call.duration` per call
  * with the W3C trace context (`traceparent`, `tracestate`) in its metadata.
- * Errors are nice-grpc `ClientError`s carrying the method path and the status code.
+ * Errors are nice-grpc `ClientError`s carrying the method path and the status code; a status that came with
+ * `grpc-status-details-bin` is a `RichClientError` with the decoded `errorDetails`.
  * @throws Error when the target references an unset environment variable without a default, or a TLS file is missing.
  * @example const client = createServiceClient(AuthServiceDefinition, { target: '127.0.0.1:50051', deadlineMs: 2000 });
  */
@@ -117,9 +118,10 @@ export function createServiceClient<Definition extends CompatServiceDefinition>(
       'grpc.service_config': ROUND_ROBIN,
       ...options.channelOptions,
     });
-  // Outermost last: credentials, then the deadline (it spans every attempt), then retries.
-  // Error details innermost of the three: a retried call's last error is the one thrown, with its own details.
-  let factory = createClientFactory().use(retryMiddleware).use(deadlineMiddleware).use(createErrorDetailsClientMiddleware());
+  // Outermost last: credentials, then the deadline (it spans every attempt), then retries, then error details.
+  // Error details innermost: each attempt's error is read with that attempt's trailer, so a call that ends otherwise
+  // (the deadline, after an attempt that had details) never carries an earlier attempt's details.
+  let factory = createClientFactory().use(createErrorDetailsClientMiddleware()).use(retryMiddleware).use(deadlineMiddleware);
   const callCredentials = expandCredentials(options.callCredentials, serviceNameOf(definition));
   if (callCredentials) factory = factory.use(createCallCredentialsMiddleware(callCredentials));
   // Outermost: one client span per call (retries included), a pass-through while no server of the process traces.
@@ -128,7 +130,8 @@ export function createServiceClient<Definition extends CompatServiceDefinition>(
     options.retry === false
       ? { retry: false }
       : {
-          retryMaxAttempts: options.retry?.maxAttempts ?? 3,
+          // nice-grpc's retryMaxAttempts counts the retries, not the first attempt.
+          retryMaxAttempts: Math.max(0, (options.retry?.maxAttempts ?? 3) - 1),
           retryBaseDelayMs: options.retry?.baseDelayMs ?? 100,
           retryMaxDelayMs: options.retry?.maxDelayMs ?? 2000,
           retryableStatuses: RETRYABLE,

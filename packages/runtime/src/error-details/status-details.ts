@@ -43,12 +43,18 @@ function codec<Kind extends ErrorDetailKind, Desc extends DescMessage>(
 }
 
 const MAX_SAFE_SECONDS = BigInt(Number.MAX_SAFE_INTEGER) / 1000n;
+const MAX_SAFE_MS = Number(MAX_SAFE_SECONDS) * 1000;
 
 const CODECS: Codecs = {
   errorInfo: codec({
     schema: ErrorInfoSchema,
     toMessage: (value) =>
-      create(ErrorInfoSchema, { reason: value.reason, domain: value.domain, metadata: { ...value.metadata } }),
+      create(ErrorInfoSchema, {
+        reason: value.reason,
+        domain: value.domain,
+        // Strings by type; JavaScript callers that pass a number (`{ limit: 10 }`) get its text, not a failed encode.
+        metadata: Object.fromEntries(Object.entries(value.metadata ?? {}).map(([key, text]) => [key, String(text as unknown)])),
+      }),
     fromMessage: (message) => ({ reason: message.reason, domain: message.domain, metadata: { ...message.metadata } }),
   }),
   badRequest: codec({
@@ -73,14 +79,18 @@ const CODECS: Codecs = {
   retryInfo: codec({
     schema: RetryInfoSchema,
     toMessage: (value) => {
-      const ms = Math.max(0, Math.round(value.retryDelayMs));
+      // A delay that is not a finite number of ms (NaN from arithmetic on a missing header) is sent as 0, not thrown:
+      // error mapping encodes while answering an error, where a RangeError from BigInt would replace the status.
+      const ms = Number.isFinite(value.retryDelayMs) ? Math.min(Math.max(0, Math.round(value.retryDelayMs)), MAX_SAFE_MS) : 0;
       return create(RetryInfoSchema, {
         retryDelay: { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 },
       });
     },
     fromMessage: (message) => {
       const seconds = message.retryDelay?.seconds ?? 0n;
-      const clamped = seconds > MAX_SAFE_SECONDS ? MAX_SAFE_SECONDS : seconds < 0n ? 0n : seconds;
+      // A negative Duration (seconds and nanos share its sign) is no delay.
+      if (seconds < 0n || (seconds === 0n && (message.retryDelay?.nanos ?? 0) < 0)) return { retryDelayMs: 0 };
+      const clamped = seconds > MAX_SAFE_SECONDS ? MAX_SAFE_SECONDS : seconds;
       return { retryDelayMs: Number(clamped) * 1000 + Math.round((message.retryDelay?.nanos ?? 0) / 1_000_000) };
     },
   }),
@@ -177,7 +187,8 @@ export function encodeStatusDetails(code: number, message: string, details: Erro
 /**
  * Decodes the value of `grpc-status-details-bin` (as grpc-go's `status.FromError` and grpc-java's
  * `StatusProto.fromThrowable` do).
- * @throws Error when the bytes are not a google.rpc.Status, or an entry of a known type does not decode
+ * An entry of a known type whose bytes do not decode as that type is kept, undecoded, in `unknown`.
+ * @throws Error when the bytes are not a google.rpc.Status
  */
 export function decodeStatusDetails(bytes: Uint8Array): DecodedStatus {
   const status = fromBinary(StatusSchema, bytes);
@@ -187,16 +198,31 @@ export function decodeStatusDetails(bytes: Uint8Array): DecodedStatus {
     const typeName = entry.typeUrl.slice(entry.typeUrl.lastIndexOf('/') + 1);
     const kind = KIND_BY_TYPE_NAME.get(typeName);
     if (kind === undefined) {
-      unknown.push({ typeUrl: entry.typeUrl, value: entry.value });
+      unknown.push({ typeUrl: entry.typeUrl, value: copyOf(entry.value) });
       continue;
     }
     const entryCodec = CODECS[kind] as DetailCodec<typeof kind, DescMessage>;
-    const value = entryCodec.fromMessage(fromBinary(entryCodec.schema, entry.value));
+    let value: ReturnType<typeof entryCodec.fromMessage>;
+    try {
+      value = entryCodec.fromMessage(fromBinary(entryCodec.schema, entry.value));
+    } catch {
+      // One malformed entry does not cost the caller the others (nor the status's own code and message).
+      unknown.push({ typeUrl: entry.typeUrl, value: copyOf(entry.value) });
+      continue;
+    }
     const previous = details[kind] as typeof value | undefined;
     details[kind] = previous === undefined ? value : entryCodec.join ? entryCodec.join(previous, value) : previous;
   }
   if (unknown.length > 0) details['unknown'] = unknown;
   return { code: status.code, message: status.message, details: details };
+}
+
+/**
+ * A plain `Uint8Array` of its own: decoded from a trailer's `Buffer`, the bytes would be a `Buffer` view that keeps the
+ * whole trailer alive.
+ */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
 }
 
 /** The type URL of a kind of detail, e.g. `type.googleapis.com/google.rpc.BadRequest`. */

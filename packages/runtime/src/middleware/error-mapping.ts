@@ -1,4 +1,4 @@
-import { ServerError, Status, type CallContext, type ServerMiddleware } from 'nice-grpc';
+import { ServerError, Status, type CallContext, type Metadata, type ServerMiddleware } from 'nice-grpc';
 import { RichServerError } from '../error-details/rich-errors.js';
 import { encodeStatusDetails } from '../error-details/status-details.js';
 import { DomainError } from '../errors.js';
@@ -27,7 +27,9 @@ export const INTERNAL_ERROR_MESSAGE = 'internal server error';
 /**
  * Server middleware that maps handler errors to gRPC statuses at one boundary:
  * a `ServerError` passes through unchanged; a {@link DomainError} (NotFoundError, InvalidArgumentError, ...) becomes
- * its status with its message; an abort (the client cancelled, or shutdown) becomes CANCELLED;
+ * its status with its message (a `RichServerError` when it has details); the details of either (`DomainError.details`,
+ * `RichServerError.errorDetails`, less `debugInfo` unless {@link ErrorMappingOptions.debugInfo}) go to the client as a
+ * google.rpc.Status in `grpc-status-details-bin`; an abort (the client cancelled, or shutdown) becomes CANCELLED;
  * anything else becomes INTERNAL with {@link INTERNAL_ERROR_MESSAGE}, and the full error goes to `onUnexpectedError`.
  */
 export function createErrorMappingMiddleware(options: ErrorMappingOptions = {}): ServerMiddleware {
@@ -38,7 +40,7 @@ export function createErrorMappingMiddleware(options: ErrorMappingOptions = {}):
       return yield* call.next(call.request, context);
     } catch (error) {
       const serverError = toServerError(error, call.method.path, context.signal, report);
-      sendErrorDetails(context, serverError, errorDetailsOf(error), debugInfo);
+      sendErrorDetails(context, serverError, call.method.path, debugInfo, report);
       throw serverError;
     }
   };
@@ -51,25 +53,61 @@ export function errorDetailsOf(error: unknown): ErrorDetails | undefined {
   return undefined;
 }
 
+/** The trailers (one object per call) whose `grpc-status-details-bin` error mapping set. */
+const detailsSent = new WeakSet<Metadata>();
+
 /**
  * Sets `grpc-status-details-bin` (a google.rpc.Status with the same code and message as the call's status) when
- * `details` holds anything to send, and tells the request logger the error's reason and first violated field.
+ * `status` has details to send, and tells the request logger the error's reason and first violated field. A status
+ * without details takes back what an inner error mapping set for another status (error mapping also runs around the
+ * service's own middleware, which may catch one error and throw another): grpc-go and grpc-java clients take the
+ * code and message of `grpc-status-details-bin` over `grpc-status`, so it must never describe another status.
  */
 function sendErrorDetails(
   context: CallContext,
   status: ServerError,
-  details: ErrorDetails | undefined,
+  methodPath: string,
   debugInfo: boolean,
+  report: (error: unknown, methodPath: string) => void,
 ): void {
-  if (!hasErrorDetails(details)) return;
-  const sent: ErrorDetails = debugInfo || details.debugInfo === undefined ? details : withoutDebugInfo(details);
+  const details = errorDetailsOf(status);
+  const sent = !hasErrorDetails(details) || debugInfo || details.debugInfo === undefined ? details : withoutDebugInfo(details);
+  if (!hasErrorDetails(sent)) {
+    forgetErrorDetails(context);
+    return;
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeStatusDetails(status.code, status.details, sent);
+  } catch (error) {
+    // The status still goes out, without details; the encoding failure is a bug of whoever built the details.
+    report(new Error(`cannot encode the error details of ${Status[status.code]}`, { cause: error }), methodPath);
+    forgetErrorDetails(context);
+    return;
+  }
+  context.trailer.set(STATUS_DETAILS_TRAILER, bytes);
+  detailsSent.add(context.trailer);
   const info = callInfoOf(context.signal);
   if (info) {
     info.errorReason = sent.errorInfo?.reason;
     info.violationField = sent.badRequest?.fieldViolations[0]?.field;
   }
-  if (!hasErrorDetails(sent)) return;
-  context.trailer.set(STATUS_DETAILS_TRAILER, encodeStatusDetails(status.code, status.details, sent));
+}
+
+/**
+ * Takes back the `grpc-status-details-bin` an error mapping set for this call, and the reason and field it gave the
+ * logger, because the call now ends with another status. A trailer the handler set itself is left alone.
+ * Also for stages outside error mapping that replace a call's error (the terminator's UNAVAILABLE at shutdown).
+ */
+export function forgetErrorDetails(context: Pick<CallContext, 'trailer' | 'signal'>): void {
+  if (!detailsSent.has(context.trailer)) return;
+  detailsSent.delete(context.trailer);
+  context.trailer.delete(STATUS_DETAILS_TRAILER);
+  const info = callInfoOf(context.signal);
+  if (info) {
+    info.errorReason = undefined;
+    info.violationField = undefined;
+  }
 }
 
 function withoutDebugInfo(details: ErrorDetails): ErrorDetails {
@@ -88,7 +126,11 @@ export function toServerError(
   report: (error: unknown, methodPath: string) => void = reportToStderr,
 ): ServerError {
   if (error instanceof ServerError) return error;
-  if (error instanceof DomainError) return new ServerError(error.status, error.message);
+  // With its details, so the service's own middleware (outside error mapping) and outer stages see them too.
+  if (error instanceof DomainError)
+    return hasErrorDetails(error.details)
+      ? new RichServerError(error.status, error.message, error.details)
+      : new ServerError(error.status, error.message);
   if (isAbort(error) || signal.aborted) return new ServerError(Status.CANCELLED, 'the call was cancelled');
   report(error, methodPath);
   // The request logger stores the real message; the client only gets the generic one.

@@ -1,6 +1,7 @@
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc';
 import { attachCallAuth, callAuthOf } from '../auth/refusals.js';
 import { attachCallInfo, callInfoOf } from './call-info.js';
+import { forgetErrorDetails } from './error-mapping.js';
 
 /** What a streaming call ended by shutdown reports: UNAVAILABLE tells clients to reconnect, to another replica. */
 export const SHUTTING_DOWN_MESSAGE = 'the server is shutting down';
@@ -48,7 +49,11 @@ export function createTerminatorMiddleware(terminate: AbortSignal): ServerMiddle
       if (requests?.isCut && !context.signal.aborted) throw new ServerError(Status.UNAVAILABLE, SHUTTING_DOWN_MESSAGE);
       return response;
     } catch (error) {
-      if (isEndedByShutdown()) throw new ServerError(Status.UNAVAILABLE, SHUTTING_DOWN_MESSAGE);
+      if (isEndedByShutdown()) {
+        // The handler's error no longer ends the call: its details (grpc-status-details-bin) go with it.
+        forgetErrorDetails(context);
+        throw new ServerError(Status.UNAVAILABLE, SHUTTING_DOWN_MESSAGE);
+      }
       throw error;
     }
   };

@@ -73,6 +73,11 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
   readonly credentials?: ServerCredentials;
   /** Where unexpected handler errors go. @defaultValue stderr */
   readonly onUnexpectedError?: ErrorMappingOptions['onUnexpectedError'];
+  /**
+   * How errors reach clients: `debugInfo` lets a `debugInfo` detail (a stack trace) through to them
+   * (`server.errors.debugInfo`). @defaultValue `{ debugInfo: false }`
+   */
+  readonly errors?: Pick<ErrorMappingOptions, 'debugInfo'>;
   /** Authenticate callers and enforce the per-method policy; no auth stage when omitted. */
   readonly auth?: AuthOptions<ServiceContext>;
   /** The service's own auth hooks (its `src/middleware/auth.ts`); they apply when {@link ServerOptions.auth} is set. */
@@ -256,7 +261,10 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
       ? { auth: { ...withAuthHooks(options.auth, options.authHooks), defences, ...(throttle ? { throttle } : {}) } }
       : {}),
     ...(options.middleware ? { middleware: options.middleware } : {}),
-    errors: options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {},
+    errors: {
+      ...(options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {}),
+      ...(options.errors?.debugInfo === undefined ? {} : { debugInfo: options.errors.debugInfo }),
+    },
   });
   const add = (
     target: { add(definition: CompatServiceDefinition, implementation: never): void },

@@ -2,7 +2,7 @@
  * The rich error model (google.rpc.Status, https://google.aip.dev/193) as plain data: the details an error carries to
  * the client in the `grpc-status-details-bin` trailer, one optional entry per type of googleapis'
  * `google/rpc/error_details.proto`. Handlers give them to `DomainError`/`RichServerError`; clients read them from
- * `RichClientError.details`; `grpcforge call --json`, the dashboard and the store show the same shapes.
+ * `RichClientError.errorDetails`; `grpcforge call --json`, the dashboard and the store show the same shapes.
  *
  * A Status may hold several entries of one type: on decoding, the lists of `BadRequest`, `QuotaFailure`,
  * `PreconditionFailure` and `Help` are joined and the first entry of any other type is kept. An entry of a type that
