@@ -84,6 +84,17 @@ function echoError(text: string | undefined): Error {
       return new InvalidArgumentError('bad', { details: { debugInfo: { stackEntries: ['at x'], detail: 'secret' } } });
     case 'nan-delay':
       return new UnavailableError('try later', { details: { retryInfo: { retryDelayMs: Number.NaN } } });
+    case 'many-violations':
+      return new InvalidArgumentError('invalid request: items[0].name: value is required', {
+        details: {
+          badRequest: {
+            fieldViolations: Array.from({ length: 2000 }, (_, index) => ({
+              field: `items[${index}].name`,
+              description: 'value is required',
+            })),
+          },
+        },
+      });
     case 'replace':
       return new ResourceExhaustedError('replaced by the middleware', { details: EVERY_KIND });
     default:
@@ -150,7 +161,7 @@ function inventoryService() {
 }
 
 interface EchoClient {
-  echo(request: EchoMessage, options?: { metadata?: Metadata }): Promise<EchoMessage>;
+  echo(request: EchoMessage, options?: { metadata?: Metadata; deadline?: number }): Promise<EchoMessage>;
   repeat(request: EchoMessage): AsyncIterable<EchoMessage>;
   collect(requests: AsyncIterable<EchoMessage>): Promise<EchoMessage>;
 }
@@ -280,6 +291,17 @@ describe('error details', () => {
   test('a retry delay that is not a number is sent as 0 ms, and the status is kept', async () => {
     const error = await rejection(client.echo({ text: 'nan-delay' }));
     assertRich(error, Status.UNAVAILABLE, 'try later', { retryInfo: { retryDelayMs: 0 } });
+  });
+
+  test('details past the budget arrive trimmed to their first violations (past 64 KiB the trailer would never arrive)', async () => {
+    // The deadline only turns a regression (a call that never ends) into a failure.
+    const error = await rejection(client.echo({ text: 'many-violations' }, { deadline: 10_000 }));
+    assert.ok(error instanceof RichClientError, String(error));
+    assert.equal(Status[error.code], 'INVALID_ARGUMENT');
+    const kept = error.errorDetails.badRequest?.fieldViolations ?? [];
+    assert.ok(kept.length > 10 && kept.length < 2000, `${kept.length} violations`);
+    assert.deepEqual(kept[0], { field: 'items[0].name', description: 'value is required' });
+    assert.equal(kept.at(-1)?.field, `items[${kept.length - 1}].name`);
   });
 
   test('a server-streaming call that fails after two messages ends with its details', async () => {

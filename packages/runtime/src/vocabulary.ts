@@ -13,6 +13,7 @@ export {
   STATUS_DETAILS_TRAILER,
   describeFirstViolation,
   hasErrorDetails,
+  STATUS_DETAILS_MAX_BYTES,
 } from './vocabulary/error-details.js';
 export type {
   ErrorDetailKind,

@@ -13,7 +13,13 @@ import {
   RetryInfoSchema,
 } from '../gen/google/rpc/error_details_pb.js';
 import { StatusSchema } from '../gen/google/rpc/status_pb.js';
-import { ERROR_DETAIL_KINDS, type ErrorDetailKind, type ErrorDetails } from '../vocabulary/error-details.js';
+import {
+  ERROR_DETAIL_KINDS,
+  STATUS_DETAILS_MAX_BYTES,
+  hasErrorDetails,
+  type ErrorDetailKind,
+  type ErrorDetails,
+} from '../vocabulary/error-details.js';
 
 /** A google.rpc.Status as plain data: what `grpc-status-details-bin` carries. */
 export interface DecodedStatus {
@@ -182,6 +188,86 @@ export function encodeStatusDetails(code: number, message: string, details: Erro
   for (const other of details.unknown ?? [])
     packed.push({ $typeName: 'google.protobuf.Any', typeUrl: other.typeUrl, value: other.value });
   return toBinary(StatusSchema, create(StatusSchema, { code, message, details: packed }));
+}
+
+/** The kinds left out, in turn, of details too large even with one entry per list: the least telling first. */
+const DROP_ORDER: readonly (ErrorDetailKind | 'unknown')[] = [
+  'debugInfo',
+  'unknown',
+  'help',
+  'localizedMessage',
+  'requestInfo',
+  'resourceInfo',
+  'preconditionFailure',
+  'quotaFailure',
+  'retryInfo',
+  'badRequest',
+  'errorInfo',
+];
+
+/**
+ * {@link encodeStatusDetails} within `maxBytes`: details that encode larger are trimmed, first by keeping only the
+ * first entries of their lists (the longest number that fits: the first violation is the one a status message names),
+ * then by leaving out whole kinds in {@link DROP_ORDER}.
+ * @param maxBytes @defaultValue {@link STATUS_DETAILS_MAX_BYTES}
+ * @returns `undefined` when not even the status's code and message with one kind fit (a message near `maxBytes`)
+ */
+export function encodeStatusDetailsWithin(
+  code: number,
+  message: string,
+  details: ErrorDetails,
+  maxBytes: number = STATUS_DETAILS_MAX_BYTES,
+): Uint8Array | undefined {
+  const whole = encodeStatusDetails(code, message, details);
+  if (whole.byteLength <= maxBytes) return whole;
+  // The longest cap on every list that fits, by bisection: each step is one encode, and only oversized errors get here.
+  let fitting: Uint8Array | undefined;
+  let low = 1;
+  let high = longestList(details) - 1;
+  while (low <= high) {
+    const cap = Math.floor((low + high) / 2);
+    const bytes = encodeStatusDetails(code, message, withListsCapped(details, cap));
+    if (bytes.byteLength <= maxBytes) {
+      fitting = bytes;
+      low = cap + 1;
+    } else high = cap - 1;
+  }
+  if (fitting) return fitting;
+  let left: ErrorDetails = withListsCapped(details, 1);
+  for (const kind of DROP_ORDER) {
+    if (left[kind] === undefined) continue;
+    left = Object.fromEntries(Object.entries(left).filter(([name]) => name !== kind));
+    if (!hasErrorDetails(left)) return undefined;
+    const bytes = encodeStatusDetails(code, message, left);
+    if (bytes.byteLength <= maxBytes) return bytes;
+  }
+  return undefined;
+}
+
+function longestList(details: ErrorDetails): number {
+  return Math.max(
+    details.badRequest?.fieldViolations.length ?? 0,
+    details.quotaFailure?.violations.length ?? 0,
+    details.preconditionFailure?.violations.length ?? 0,
+    details.help?.links.length ?? 0,
+    details.debugInfo?.stackEntries.length ?? 0,
+    details.unknown?.length ?? 0,
+  );
+}
+
+/** `details` with at most `cap` entries in each list. */
+function withListsCapped(details: ErrorDetails, cap: number): ErrorDetails {
+  return {
+    ...details,
+    ...(details.badRequest && { badRequest: { fieldViolations: details.badRequest.fieldViolations.slice(0, cap) } }),
+    ...(details.quotaFailure && { quotaFailure: { violations: details.quotaFailure.violations.slice(0, cap) } }),
+    ...(details.preconditionFailure && {
+      preconditionFailure: { violations: details.preconditionFailure.violations.slice(0, cap) },
+    }),
+    ...(details.help && { help: { links: details.help.links.slice(0, cap) } }),
+    ...(details.debugInfo && { debugInfo: { ...details.debugInfo, stackEntries: details.debugInfo.stackEntries.slice(0, cap) } }),
+    ...(details.unknown && { unknown: details.unknown.slice(0, cap) }),
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { ServerError, Status, type CallContext, type Metadata, type ServerMiddleware } from 'nice-grpc';
 import { RichServerError } from '../error-details/rich-errors.js';
-import { encodeStatusDetails } from '../error-details/status-details.js';
+import { encodeStatusDetailsWithin } from '../error-details/status-details.js';
 import { DomainError } from '../errors.js';
 import { STATUS_DETAILS_TRAILER, hasErrorDetails, type ErrorDetails } from '../vocabulary/error-details.js';
 import { callInfoOf } from './call-info.js';
@@ -76,12 +76,14 @@ function sendErrorDetails(
     forgetErrorDetails(context);
     return;
   }
-  let bytes: Uint8Array;
+  let bytes: Uint8Array | undefined;
   try {
-    bytes = encodeStatusDetails(status.code, status.details, sent);
+    bytes = encodeStatusDetailsWithin(status.code, status.details, sent);
   } catch (error) {
     // The status still goes out, without details; the encoding failure is a bug of whoever built the details.
     report(new Error(`cannot encode the error details of ${Status[status.code]}`, { cause: error }), methodPath);
+  }
+  if (!bytes) {
     forgetErrorDetails(context);
     return;
   }

@@ -95,6 +95,14 @@ export interface ErrorDetails {
 /** The trailer that carries the binary google.rpc.Status (gRPC's rich error model; grpc-go's `status.FromError`). */
 export const STATUS_DETAILS_TRAILER = 'grpc-status-details-bin';
 
+/**
+ * The most a server sends in `grpc-status-details-bin`, in bytes of the binary google.rpc.Status (base64 on the wire
+ * makes it a third more). grpc-java clients refuse a status whose metadata passes 8 KiB by default, and a trailer past
+ * the client's HTTP/2 header list limit (64 KiB for Node) never arrives at all; details that would be larger are
+ * trimmed: lists keep their first entries, then kinds are left out, `debugInfo` first and `errorInfo` last.
+ */
+export const STATUS_DETAILS_MAX_BYTES = 4096;
+
 /** The kinds of {@link ErrorDetails}, in the order they are encoded. */
 export const ERROR_DETAIL_KINDS = [
   'errorInfo',
