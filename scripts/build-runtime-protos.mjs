@@ -4,8 +4,8 @@
 // as protobuf-es itself keeps its well-known types: generated once, committed, and checked by a unit test
 // (test/unit/runtime-protos.test.ts) that runs this script into a temporary folder and compares.
 //
-// Source: googleapis' google/rpc/{status,error_details,code}.proto as copied into fixtures/contracts/googleapis-rpc
-// (commit and licence there).
+// Source: googleapis' google/rpc/{status,error_details}.proto as copied into fixtures/contracts/googleapis-rpc
+// (licence there; the commit in fixtures/contracts/README.md).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, cpSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
