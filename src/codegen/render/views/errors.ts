@@ -28,13 +28,21 @@ export interface ErrorCatalogNames {
  * Names of a catalog's exports, from its enum's short name: the stem is the name without a trailing `Reason` or
  * `Reasons`, then without a trailing `Error` or `Errors` (`AuthErrorReason`, `AuthErrors` and `AuthReason` all give
  * `Auth`); the constructors are `<stem>Errors`, the domain `<stem>ErrorDomain`, the table `<stem>ErrorReasons`, the
- * stem lower-cased first (`authErrors`). An enum named only `ErrorReason` gives `errors`, `errorDomain`,
+ * stem's leading capitals lower-cased (`authErrors`, `httpErrors` for `HTTPErrorReason`). An enum named only `ErrorReason` gives `errors`, `errorDomain`,
  * `errorReasons`. Each catalog has its own module, so two catalogs' names never meet in one file.
  */
 export function errorCatalogNames(catalog: Pick<ContractErrorCatalog, 'name'>): ErrorCatalogNames {
-  const stem = lowerFirst(catalog.name.replace(/Reasons?$/, '').replace(/Errors?$/, ''));
+  const stem = lowerInitials(catalog.name.replace(/Reasons?$/, '').replace(/Errors?$/, ''));
   const named = (suffix: string) => (stem ? `${stem}${suffix}` : lowerFirst(suffix));
   return { constructors: named('Errors'), domain: named('ErrorDomain'), reasons: named('ErrorReasons') };
+}
+
+/** `Auth` → `auth`, `HTTPCode` → `httpCode`, `HTTP` → `http`: a PascalCase name's leading capitals lower-cased. */
+function lowerInitials(name: string): string {
+  const capitals = /^[A-Z]+/.exec(name)?.[0] ?? '';
+  // In `HTTPCode` the last capital of the run starts the next word.
+  const run = capitals.length > 1 && capitals.length < name.length ? capitals.length - 1 : capitals.length;
+  return name.slice(0, run).toLowerCase() + name.slice(run);
 }
 
 /** `INVALID_CREDENTIALS` → `InvalidCredentials`. */
@@ -125,9 +133,9 @@ export function buildErrorCatalogView(catalog: ContractErrorCatalog, roles: Erro
     reasonsName: names.reasons,
     constructorsName: names.constructors,
     reasonsDocLines: [
-      ...wrapText(`The error reasons \`${catalog.file}\` declares in \`${catalog.fullName}\`, each with the status code it is answered with.`).map(
-        (line) => ` ${line}`,
-      ),
+      ...wrapText(
+        `The error reasons \`${catalog.file}\` declares in \`${catalog.fullName}\`, each with the status code it is answered with.`,
+      ).map((line) => ` ${line}`),
       ...commentLines(catalog.comment),
     ],
     reasons: catalog.reasons.map((reason) => ({ reason: reason.reason, code: reason.code })),
