@@ -115,7 +115,7 @@ function readCatalog(
   const enumPath = sourcePath(descEnum);
   const reasons = values.map((value): ContractErrorReason => {
     const at = `${file}: enum value ${descEnum.typeName}.${value.name}`;
-    const rule = getExtension(value.proto.options!, ruleExtension) as unknown as ErrorRuleValue;
+    const rule = errorRuleOf(getExtension(value.proto.options!, ruleExtension));
     if (!value.name.startsWith(prefix) || value.name.length === prefix.length) {
       throw new UserError('contract-invalid', `${at}: an error reason's name starts with its enum's prefix "${prefix}"`, [
         `rename it ${prefix}${value.name} (buf lint's ENUM_VALUE_PREFIX asks for the same)`,
@@ -164,6 +164,15 @@ function readCatalog(
     comment: comments.get(enumPath.join('.')) ?? '',
     reasons,
   };
+}
+
+/**
+ * The decoded `(grpcforge.v1.error)` as {@link ErrorRuleValue}. The registry builds the message from the descriptors in
+ * the set (there is no generated grpcforge.v1.ErrorRule here), so its fields are read by name; unset ones are empty.
+ */
+function errorRuleOf(value: unknown): ErrorRuleValue {
+  const rule = value as Partial<ErrorRuleValue>;
+  return { code: rule.code ?? '', metadata: rule.metadata ?? [], message: rule.message ?? '' };
 }
 
 /** One reason means one thing in its domain: the same (domain, reason) in two catalogs is refused. */

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   ClientError,
@@ -19,6 +21,7 @@ import {
   isLoginDisabled,
 } from '../../fixtures/codegen/error-catalog/expected/services/gateway/src/gen/errors/auth.v1.AuthErrorReason.ts';
 import { isExpired } from '../../fixtures/codegen/error-catalog/expected/services/gateway/src/gen/errors/auth.v1.Session.TokenErrorReason.ts';
+import { repoRoot } from '../helpers/workspace.ts';
 
 /** What a call rejected with (the test fails when it resolves). */
 async function rejection(call: Promise<unknown>): Promise<unknown> {
@@ -114,4 +117,13 @@ describe('golden error-catalog: a declared reason from handler to consumer', () 
     assert.equal(isInvalidCredentials(authErrors.invalidCredentials({ username: 'ada' })), false); // the server's side
     assert.equal(isInvalidCredentials(undefined), false);
   });
+});
+
+test('golden error-catalog: its grpcforge/v1/errors.proto is the one workspaces get (templates/vendor)', async () => {
+  const path = 'grpcforge/v1/errors.proto';
+  assert.equal(
+    await readFile(join(repoRoot, 'fixtures/codegen/error-catalog/proto', path), 'utf8'),
+    await readFile(join(repoRoot, 'templates/vendor', path), 'utf8'),
+    `fixtures/codegen/error-catalog/proto/${path} differs from templates/vendor/${path}: copy it again`,
+  );
 });
