@@ -258,11 +258,15 @@ describe('error catalog names in generated code', () => {
     assert.equal(upperSnakeCase('V2Reason'), 'V2_REASON');
   });
 
-  test('two reasons with one generated name are a name clash', () => {
+  test('two reasons with one generated name, or a guard named as the runtime helper, are a name clash', () => {
     const header = { sources: [], via: '', version: '' };
     assert.throws(
       () => buildErrorCatalogView(catalog('DemoErrorReason', ['A_1B', 'A1B']), { serves: true, consumes: true }, header),
       (error: unknown) => error instanceof UserError && error.code === 'name-clash' && /A_1B.*A1B.*"a1b"/.test(error.message),
+    );
+    assert.throws(
+      () => buildErrorCatalogView(catalog('DemoErrorReason', ['CATALOG_ERROR']), { serves: false, consumes: true }, header),
+      (error: unknown) => error instanceof UserError && error.code === 'name-clash' && /"isCatalogError"/.test(error.message),
     );
   });
 });

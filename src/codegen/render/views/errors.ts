@@ -1,6 +1,11 @@
 import type { ContractErrorCatalog, ContractErrorReason } from '../../../contract/model.js';
 import { UserError } from '../../../util/errors.js';
-import { runtimeImport, type CodegenRuntimeType, type CodegenRuntimeValue } from '../../runtime-symbols.js';
+import {
+  CODEGEN_RUNTIME_VALUES,
+  runtimeImport,
+  type CodegenRuntimeType,
+  type CodegenRuntimeValue,
+} from '../../runtime-symbols.js';
 import { commentLines, lowerFirst, stringLiteral, wrapText, type HeaderView } from './common.js';
 
 /** Path of an error catalog's generated module, relative to the service folder: `src/gen/errors/auth.v1.AuthErrorReason.ts`. */
@@ -28,8 +33,9 @@ export interface ErrorCatalogNames {
  * Names of a catalog's exports, from its enum's short name: the stem is the name without a trailing `Reason` or
  * `Reasons`, then without a trailing `Error` or `Errors` (`AuthErrorReason`, `AuthErrors` and `AuthReason` all give
  * `Auth`); the constructors are `<stem>Errors`, the domain `<stem>ErrorDomain`, the table `<stem>ErrorReasons`, the
- * stem's leading capitals lower-cased (`authErrors`, `httpErrors` for `HTTPErrorReason`). An enum named only `ErrorReason` gives `errors`, `errorDomain`,
- * `errorReasons`. Each catalog has its own module, so two catalogs' names never meet in one file.
+ * stem's leading capitals lower-cased (`authErrors`; `httpErrors` for `HTTPErrorReason`). An enum named only
+ * `ErrorReason` gives `errors`, `errorDomain`, `errorReasons`. Each catalog has its own module, so two catalogs' names
+ * never meet in one file, and none of these can be a runtime helper's name (`catalogError`, `isCatalogError`).
  */
 export function errorCatalogNames(catalog: Pick<ContractErrorCatalog, 'name'>): ErrorCatalogNames {
   const stem = lowerInitials(catalog.name.replace(/Reasons?$/, '').replace(/Errors?$/, ''));
@@ -55,7 +61,8 @@ function pascalReason(reason: string): string {
 
 /**
  * The constructor key and guard name of every reason of a catalog: `invalidCredentials` and `isInvalidCredentials`.
- * @throws UserError `name-clash` when two reasons give the same name (`A_1B` and `A1B` are both `a1b`).
+ * @throws UserError `name-clash` when two reasons give the same name (`A_1B` and `A1B` are both `a1b`), or for the
+ *   reason `CATALOG_ERROR`, whose guard would be the runtime's `isCatalogError` that the guards call.
  */
 export function errorReasonNames(catalog: ContractErrorCatalog): Map<string, { key: string; guard: string }> {
   const names = new Map<string, { key: string; guard: string }>();
@@ -68,6 +75,13 @@ export function errorReasonNames(catalog: ContractErrorCatalog): Map<string, { k
         'name-clash',
         `error reasons ${other} and ${enumValueName} of ${catalog.fullName} would both be named "${lowerFirst(pascal)}"`,
         [`rename one of them in ${catalog.file}`],
+      );
+    }
+    if ((CODEGEN_RUNTIME_VALUES as readonly string[]).includes(`is${pascal}`)) {
+      throw new UserError(
+        'name-clash',
+        `error reason ${enumValueName} of ${catalog.fullName}: its guard would be "is${pascal}", the runtime helper generated guards call`,
+        [`rename it in ${catalog.file}`],
       );
     }
     owners.set(pascal, enumValueName);
