@@ -19,6 +19,7 @@ import {
   stubPath,
   type ClientTlsPaths,
 } from './render/views/consumer.js';
+import { buildErrorCatalogView, errorCatalogPath } from './render/views/errors.js';
 import {
   AUTH_HOOKS_PATH,
   buildHandlerView,
@@ -176,6 +177,16 @@ function planService(
       'generated',
       renderTemplate('gen/stub.ts.hbs', buildStubView(contractService, names, pbFile(contractService), sources)),
     );
+  }
+
+  // A catalog belongs to the services of its package: their handlers get its constructors, their consumers its guards.
+  const servedPackages = new Set(served.map((contractService) => contractService.packageName));
+  const consumedPackages = new Set(consumed.map((entry) => entry.service.packageName));
+  for (const catalog of input.contract.errorCatalogs) {
+    const roles = { serves: servedPackages.has(catalog.package), consumes: consumedPackages.has(catalog.package) };
+    if (!roles.serves && !roles.consumes) continue;
+    const view = buildErrorCatalogView(catalog, roles, header([catalog.file]));
+    add(errorCatalogPath(catalog), 'generated', renderTemplate('gen/error-catalog.ts.hbs', view));
   }
   return files;
 }

@@ -15,6 +15,8 @@ export const CODEGEN_RUNTIME_VALUES = [
   'fromEnv',
   'fromEnvTemplate',
   'startStub',
+  'catalogError',
+  'isCatalogError',
 ] as const;
 
 /** Types generated code uses. */
@@ -27,6 +29,9 @@ export const CODEGEN_RUNTIME_TYPES = [
   'ServiceClientOptions',
   'ServiceRegistration',
   'StubOptions',
+  'CatalogClientError',
+  'CatalogMetadataValue',
+  'DomainError',
 ] as const;
 
 /** A value of {@link CODEGEN_RUNTIME_VALUES}. */

@@ -1,5 +1,6 @@
 import { createFileRegistry, fromBinary } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema, MethodOptions_IdempotencyLevel, type FileDescriptorProto } from '@bufbuild/protobuf/wkt';
+import { readErrorCatalogs } from './error-catalogs.js';
 import type { ContractMethod, ContractService, ContractSet, IdempotencyLevel, MethodKind } from './model.js';
 
 // Field numbers in descriptor.proto, used to find comments in SourceCodeInfo.
@@ -16,13 +17,20 @@ const KINDS: Record<string, MethodKind> = {
 /**
  * Builds the contract model from a FileDescriptorSet (protobuf binary, as `buf build` writes it). Pure.
  * @throws Error when the bytes are not a FileDescriptorSet or a file's imports are missing from it.
+ * @throws UserError `contract-invalid` for a malformed error catalog (see {@link readErrorCatalogs}).
  */
 export function buildContractSet(descriptorSet: Uint8Array): ContractSet {
   const set = fromBinary(FileDescriptorSetSchema, descriptorSet);
   const registry = createFileRegistry(set);
   const services: ContractService[] = [];
+  const commentsByFile = new Map<string, Map<string, string>>();
+  const commentsOf = (file: FileDescriptorProto) => {
+    let comments = commentsByFile.get(file.name);
+    if (!comments) commentsByFile.set(file.name, (comments = commentsByPath(file)));
+    return comments;
+  };
   for (const file of registry.files) {
-    const comments = commentsByPath(file.proto);
+    const comments = commentsOf(file.proto);
     file.services.forEach((service, serviceIndex) => {
       services.push({
         fullName: service.typeName,
@@ -49,6 +57,7 @@ export function buildContractSet(descriptorSet: Uint8Array): ContractSet {
     files: set.file
       .map((file) => ({ path: file.name, packageName: file.package, dependencies: [...file.dependency] }))
       .sort((a, b) => a.path.localeCompare(b.path)),
+    errorCatalogs: readErrorCatalogs(registry, commentsOf),
     descriptorSet,
   };
 }

@@ -15,6 +15,8 @@ export interface ContractSet {
   readonly services: readonly ContractService[];
   /** The proto files, sorted by path. */
   readonly files: readonly ContractFile[];
+  /** Error catalogs (enums whose values carry `(grpcforge.v1.error)`), sorted by fully-qualified name. */
+  readonly errorCatalogs: readonly ContractErrorCatalog[];
   /** The FileDescriptorSet as buf built it (with source info), protobuf binary. */
   readonly descriptorSet: Uint8Array;
 }
@@ -60,4 +62,42 @@ export interface ContractMethod {
   /** Leading comment, without comment markers; empty when none. */
   readonly comment: string;
   readonly deprecated: boolean;
+}
+
+/**
+ * An error catalog: an enum whose values carry `(grpcforge.v1.error)` (grpcforge's `grpcforge/v1/errors.proto`). Each
+ * such value is an error reason, sent as google.rpc.ErrorInfo with the status code it declares. A catalog belongs to
+ * the services of its proto package: they get typed constructors, their consumers typed guards.
+ */
+export interface ContractErrorCatalog {
+  /** Fully-qualified enum name, for example `auth.v1.AuthErrorReason`. */
+  readonly fullName: string;
+  /** Short enum name, for example `AuthErrorReason`. */
+  readonly name: string;
+  /** google.rpc.ErrorInfo.domain of every reason: `(grpcforge.v1.error_domain)`, else the proto package. */
+  readonly domain: string;
+  /** The proto package, for example `auth.v1`. */
+  readonly package: string;
+  /** Path of the .proto file that declares the enum, relative to the module root. */
+  readonly file: string;
+  /** Leading comment of the enum, without comment markers; empty when none. */
+  readonly comment: string;
+  /** The reasons, in declaration order (values without the option, such as `..._UNSPECIFIED`, are not reasons). */
+  readonly reasons: readonly ContractErrorReason[];
+}
+
+/** One error reason of a {@link ContractErrorCatalog}. */
+export interface ContractErrorReason {
+  /** The value name minus the enum's UPPER_SNAKE_CASE prefix: `INVALID_CREDENTIALS`; google.rpc.ErrorInfo.reason. */
+  readonly reason: string;
+  /** The enum value as declared: `AUTH_ERROR_REASON_INVALID_CREDENTIALS`. */
+  readonly enumValueName: string;
+  /** The gRPC status code name it is answered with, for example `UNAUTHENTICATED` (never `OK`). */
+  readonly code: string;
+  /** google.rpc.ErrorInfo.metadata keys every error of this reason carries, lowerCamelCase, as declared. */
+  readonly metadataKeys: readonly string[];
+  /** The status message when the handler gives none: the declared one, else the reason in lower-case words. */
+  readonly message: string;
+  /** Leading comment of the enum value, without comment markers; empty when none. */
+  readonly comment: string;
 }

@@ -16,3 +16,6 @@ export type { HandlerContextExtension } from './server/context.js';
 export type { CheckedServerModule, GeneratedStubModule } from './host/generated-module.js';
 export { startStub } from './stub/start-stub.js';
 export type { RunningStub, StubOptions } from './stub/start-stub.js';
+export { catalogError, isCatalogError } from './error-details/catalog.js';
+export type { CatalogClientError, CatalogMetadataValue } from './error-details/catalog.js';
+export type { DomainError } from './errors.js';
