@@ -28,7 +28,9 @@ const TOO_SHORT = 'value length must be at least 3 characters';
 /** Every kind a server sends by default (DebugInfo stays on the server), and one entry of a type outside google.rpc. */
 const EVERY_KIND: ErrorDetails = {
   errorInfo: { reason: 'INVALID_CREDENTIALS', domain: 'auth.v1', metadata: { username: 'bob' } },
-  badRequest: { fieldViolations: [{ field: 'email', description: 'value must be a valid email address', reason: 'string.email' }] },
+  badRequest: {
+    fieldViolations: [{ field: 'email', description: 'value must be a valid email address', reason: 'string.email' }],
+  },
   retryInfo: { retryDelayMs: 1500 },
   quotaFailure: { violations: [{ subject: 'project:7', description: 'daily registrations exhausted' }] },
   preconditionFailure: { violations: [{ type: 'TOS', subject: 'shop.example', description: 'terms not accepted' }] },
@@ -167,12 +169,7 @@ describe('error details through grpcforge call, buf curl and a raw grpc-js clien
     assert.equal(refused.message, `invalid request: username: ${TOO_SHORT}`);
     assert.deepEqual(
       refused.details.map((detail) => [detail.type, decodeAny(detail.type, Buffer.from(detail.value, 'base64'))]),
-      [
-        [
-          'google.rpc.BadRequest',
-          { fieldViolations: [{ field: 'username', description: TOO_SHORT, reason: 'string.min_len' }] },
-        ],
-      ],
+      [['google.rpc.BadRequest', { fieldViolations: [{ field: 'username', description: TOO_SHORT, reason: 'string.min_len' }] }]],
     );
 
     const denied = await curl('{"username":"bob"}');

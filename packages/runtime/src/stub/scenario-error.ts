@@ -193,7 +193,8 @@ export function scenarioErrorDetails(error: unknown, where: string, defaultDomai
       if (details.errorInfo) {
         throw new ShapeError(`${at}: ${shortcut.join(', ')} and details.errorInfo both give the ErrorInfo: write one`);
       }
-      if (fields.reason === undefined) throw new ShapeError(`${at}.reason: missing (${shortcut.join(', ')} go with a reason)`);
+      if (fields.reason === undefined)
+        throw new ShapeError(`${at}.reason: missing (an ErrorInfo with ${shortcut.join(' and ')} needs a reason)`);
       return {
         ...details,
         errorInfo: errorInfo({ reason: fields.reason, domain: fields.domain, metadata: fields.metadata }, at, defaultDomain),
