@@ -44,7 +44,7 @@ const EVERY_KIND: ErrorDetails = {
 describe('error details through grpcforge call, buf curl and a raw grpc-js client', () => {
   let address: string;
   let cwd: string;
-  let shutdown: () => Promise<void>;
+  let shutdown: () => Promise<unknown>;
   /** googleapis' google/rpc protos, built by buf: the reflection registry an independent client decodes with. */
   let rpcRegistry: FileRegistry;
 
@@ -54,7 +54,7 @@ describe('error details through grpcforge call, buf curl and a raw grpc-js clien
       services: [
         defineService(definition, {
           register: async (request: JsonMessage, context: CallContext) => {
-            const username = String(request.username ?? '');
+            const username = typeof request.username === 'string' ? request.username : '';
             if (username.length < 3) {
               const violation = { field: 'username', description: TOO_SHORT, reason: 'string.min_len' };
               throw new InvalidArgumentError(`invalid request: username: ${TOO_SHORT}`, {

@@ -169,7 +169,7 @@ function errorDetails(value: unknown, where: string, defaultDomain: string): Err
       detail: optionalText(debug.detail, `${at('debugInfo')}.detail`) ?? '',
     };
   }
-  return details as ErrorDetails;
+  return details;
 }
 
 /**
