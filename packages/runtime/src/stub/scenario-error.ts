@@ -2,7 +2,8 @@ import type { ErrorDetails, ErrorInfoDetail } from '../vocabulary/error-details.
 
 /**
  * The error details a scenario writes (YAML or JSON): the {@link ErrorDetails} shape, with `retryInfo.retryDelayMs` in
- * ms. Entries of unknown types (`unknown`) cannot be written in a scenario.
+ * ms. Entries of unknown types (`unknown`) cannot be written in a scenario. A `debugInfo` is checked like the rest,
+ * but error mapping drops it unless the server allows DebugInfo (`ErrorMappingOptions.debugInfo`), which stubs do not.
  */
 export type ScenarioErrorDetails = Omit<ErrorDetails, 'unknown'>;
 
