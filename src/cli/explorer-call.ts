@@ -2,8 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import type { FileRegistry, JsonValue } from '@bufbuild/protobuf';
 import { ChannelCredentials, ClientError, Metadata, Status } from 'nice-grpc';
+import { describeErrorDetails } from '@grpcforge/runtime/vocabulary';
 import { resolveMethodName, splitMethodName } from '../call/method-names.js';
 import { createReflectionClient, type ReflectionClient } from '../call/reflection-client.js';
+import { errorDetailsJson, statusDetailsOf } from '../call/status-details.js';
 import { callTlsCredentials } from '../call/tls.js';
 import {
   invokeDynamic,
@@ -93,6 +95,7 @@ export function createExplorer(config: ResolvedConfig, descriptorSet: Uint8Array
       let descriptors: 'reflection' | 'contracts' = 'reflection';
       const headers: Record<string, string[]> = {};
       let trailers: Record<string, string[]> = {};
+      let trailer: Metadata | undefined;
       const responses: JsonValue[] = [];
       let bytes = 0;
       let truncated = false;
@@ -132,7 +135,10 @@ export function createExplorer(config: ResolvedConfig, descriptorSet: Uint8Array
           deadlineMs: request.deadlineMs,
           signal: stop.signal,
           onHeader: (header) => Object.assign(headers, metadataJson(header)),
-          onTrailer: (trailer) => (trailers = metadataJson(trailer)),
+          onTrailer: (received) => {
+            trailer = received;
+            trailers = metadataJson(received);
+          },
           onResponse: (response) => {
             if (truncated) return;
             const size = Buffer.byteLength(JSON.stringify(response));
@@ -156,7 +162,16 @@ export function createExplorer(config: ResolvedConfig, descriptorSet: Uint8Array
             `the dashboard stopped reading after ${String(responses.length)} responses (at most ${String(request.maxResponses)}, ${String(request.maxResponseBytes)} bytes of JSON)`,
           );
         }
-        if (error instanceof ClientError) return answer(error.code, error.details);
+        if (error instanceof ClientError) {
+          const read = statusDetailsOf(trailer);
+          return {
+            ...answer(error.code, error.details),
+            ...(read?.details
+              ? { details: errorDetailsJson(read.details), detailsText: describeErrorDetails(read.details) }
+              : {}),
+            ...(read?.problem ? { detailsProblem: read.problem } : {}),
+          };
+        }
         throw error;
       } finally {
         reflection?.close();

@@ -65,7 +65,28 @@ interface Answer {
   truncated: boolean;
   descriptors: string;
   commands: { grpcforge: string; bufCurl: string };
+  details?: Record<string, unknown>;
+  detailsText?: string[];
 }
+
+const TOO_SHORT = 'value length must be at least 3 characters';
+
+/** A stub of auth answering with error details, the way validation and a declared error reason would. */
+const DETAILS_SCENARIO = `service: auth.v1.AuthService
+methods:
+  Login:
+    - match: { username: al }
+      error:
+        code: INVALID_ARGUMENT
+        message: "invalid request: username: ${TOO_SHORT}"
+        details:
+          badRequest:
+            fieldViolations:
+              - { field: username, description: ${TOO_SHORT}, reason: string.min_len }
+    - match: { username: bob }
+      error: { code: UNAUTHENTICATED, message: wrong username or password, reason: INVALID_CREDENTIALS, metadata: { username: bob } }
+    - respond: { token: t1 }
+`;
 
 /** The API with the token; a body makes it a JSON POST. */
 async function request<T = { error: string }>(path: string, body?: unknown, auth = true): Promise<Reply<T>> {
@@ -362,6 +383,59 @@ describe('grpcforge dashboard: service catalog and API explorer', { timeout: 120
     assert.equal(refused.length, 1, watch.problems.join('\n'));
     assertClean(base, { ...watch, problems: watch.problems.filter((problem) => !refused.includes(problem)) });
     await page.close();
+  });
+
+  test('an error with details: the answer carries them, the page shows the violation next to the request', async () => {
+    await writeFile(join(ws, 'auth-details.yaml'), DETAILS_SCENARIO);
+    const stub = await startServe(ws, AUTH, {}, ['--stub', '--scenario', 'auth-details.yaml']);
+    try {
+      // The stub registers as a serving instance: a target of the explorer.
+      const refused = await explorerCall({
+        target: stub.address,
+        method: `${AUTH}/Login`,
+        requests: [{ username: 'al', password: 'demo' }],
+      });
+      assert.equal(refused.status, 200, JSON.stringify(refused.body));
+      assert.deepEqual(
+        [refused.body.status, refused.body.message],
+        ['INVALID_ARGUMENT', `invalid request: username: ${TOO_SHORT}`],
+      );
+      assert.deepEqual(refused.body.details, {
+        badRequest: { fieldViolations: [{ field: 'username', description: TOO_SHORT, reason: 'string.min_len' }] },
+      });
+      assert.deepEqual(refused.body.detailsText, [`bad request: username: ${TOO_SHORT} [string.min_len]`]);
+      assert.equal(typeof refused.body.trailers['grpc-status-details-bin']?.[0], 'string', 'the raw trailer, in base64');
+
+      const { page, ...watch } = await openPage((browser ??= await launchChromium()));
+      await page.goto(`${base}/explorer#token=${token}`);
+      await page.locator('body[data-ready="true"]').waitFor();
+      await page.fill('#method', `${AUTH}/Login`);
+      await page.selectOption('#target', stub.address);
+      await page.fill('#request', '{"username":"al","password":"demo"}');
+      await page.click('#send');
+      await page.locator('#status', { hasText: /^INVALID_ARGUMENT \(3\)$/ }).waitFor();
+      const row = page.locator('#violations tbody tr[data-field="username"]');
+      await row.waitFor();
+      assert.deepEqual(await row.locator('td').allTextContents(), ['username', TOO_SHORT, 'string.min_len']);
+      assert.ok(await page.isVisible('#violations'));
+      assert.equal(await page.textContent('#error-details'), `bad request: username: ${TOO_SHORT} [string.min_len]`);
+
+      // ErrorInfo from the scenario's reason shortcut: in the answer; no violation, so the table hides again.
+      await page.fill('#request', '{"username":"bob","password":"demo"}');
+      await page.click('#send');
+      await page.locator('#status', { hasText: /^UNAUTHENTICATED \(16\)$/ }).waitFor();
+      assert.equal(await page.textContent('#error-details'), 'error info: INVALID_CREDENTIALS (auth.v1) username=bob');
+      assert.ok(await page.isHidden('#violations'));
+
+      await page.fill('#request', '{"username":"grace","password":"demo"}');
+      await page.click('#send');
+      await page.locator('#status', { hasText: /^OK \(0\)$/ }).waitFor();
+      assert.equal(await page.textContent('#error-details'), '–');
+      assertClean(base, watch);
+      await page.close();
+    } finally {
+      await stub.stop();
+    }
   });
 
   test('without contracts the dashboard still starts: one warning, and the catalog says why', async () => {

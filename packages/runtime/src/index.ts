@@ -74,6 +74,7 @@ export type {
 } from './stub/start-stub.js';
 export { createScenarioHandlers } from './stub/scenario.js';
 export type { FieldMatcher, Scenario, ScenarioOptions, ScenarioOutcome, ScenarioRule } from './stub/scenario.js';
+export type { ScenarioError, ScenarioErrorDetails } from './stub/scenario-error.js';
 export { DEFAULT_SERVER_LIMITS } from './vocabulary/server-limits.js';
 export type { KeepaliveEnforcement, ResolvedServerLimits, ServerLimits, StreamResetBudget } from './vocabulary/server-limits.js';
 export { createHandlerContext } from './testing/handler-context.js';

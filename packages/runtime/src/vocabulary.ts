@@ -25,6 +25,8 @@ export type {
   QuotaViolationDetail,
   ResourceInfoDetail,
 } from './vocabulary/error-details.js';
+export { describeErrorDetails } from './vocabulary/describe-error-details.js';
+export type { ErrorDetailsJson } from './vocabulary/describe-error-details.js';
 export { DEFAULT_AUTH_THROTTLE } from './vocabulary/auth-throttle.js';
 export type { AuthThrottleBucket, AuthThrottleSettings } from './vocabulary/auth-throttle.js';
 export { BUILTIN_SERVICE_NAMES, HEALTH_SERVICE_NAME, REFLECTION_SERVICE_NAMES } from './vocabulary/builtin-services.js';

@@ -23,7 +23,10 @@ export function registerCall(program: Command): void {
     .option('--key <file>', 'client key (PEM) for mTLS')
     .option('--servername <name>', 'TLS server name: sent as SNI and checked against the certificate; implies --tls')
     .option('--list', 'list the services and methods the server exposes')
-    .option('--json', 'machine output: one JSON document {version, status, responses} (or {version, services} with --list)')
+    .option(
+      '--json',
+      'machine output: one JSON document {version, status, details?, responses} (or {version, services} with --list)',
+    )
     .option('--print-curl', 'also print the equivalent buf curl command (on stderr)')
     .option('--deadline <ms>', 'deadline of the call, in ms')
     .addHelpText(
@@ -31,7 +34,10 @@ export function registerCall(program: Command): void {
       `
 Responses print as proto JSON, one message each; 64-bit integers keep their exact value (numbers beyond 2^53
 are read as their digits). An error prints its status code name and message; TLS and connection failures are
-explained in one line ("the server requires a client certificate: pass --cert and --key").
+explained in one line ("the server requires a client certificate: pass --cert and --key"). The error's details
+(google.rpc.Status in grpc-status-details-bin) follow, one line each: "bad request: username: value length must be
+at least 3 characters [string.min_len]", "error info: INVALID_CREDENTIALS (auth.v1) username=bob", "retry info:
+retry after 1500 ms"; --json has them as "details" (BadRequest as badRequest.fieldViolations, ErrorInfo as errorInfo).
 
 Exit codes: 0 OK; 64 + the gRPC status code when the call fails (69 NOT_FOUND, 78 UNAVAILABLE, 80
 UNAUTHENTICATED: grpcurl's convention); 2 for usage errors (bad flag, bad JSON, unknown method).

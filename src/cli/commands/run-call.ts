@@ -9,6 +9,7 @@ import { UserError, errorMessage } from '../../util/errors.js';
 import { shellQuote } from '../../util/shell.js';
 import { loadConfigFor } from '../context.js';
 import { parseWholeNumber } from '../flags.js';
+import { escapeText } from '../output/escape.js';
 import { err, errLabelled, out, printJson } from '../output/print.js';
 import type * as DynamicCallModule from '../../call/dynamic-call.js';
 
@@ -67,6 +68,7 @@ export async function runCall(address: string, target: string | undefined, flags
   const dynamic = await import('../../call/dynamic-call.js');
   const reflection = createReflectionClient(address, { credentials, metadata, channelOptions });
   const responses: JsonValue[] = [];
+  let trailer: Metadata | undefined;
   try {
     const source = await descriptorSource(reflection, command, dynamic);
     if (flags.list) {
@@ -102,6 +104,7 @@ export async function runCall(address: string, target: string | undefined, flags
       requests,
       channelOptions,
       onResponse: (response) => (flags.json ? responses.push(response) : out(JSON.stringify(response, null, 2))),
+      onTrailer: (received) => (trailer = received),
       ...(deadlineMs !== undefined ? { deadlineMs } : {}),
     });
     if (flags.json) printJson({ version: CALL_JSON_VERSION, status: { code: 0, name: 'OK', message: '' }, responses });
@@ -113,8 +116,21 @@ export async function runCall(address: string, target: string | undefined, flags
           ? explainConnectionFailure(error.details, address, { tls: useTls, clientCert: flags.cert !== undefined })
           : undefined) ?? error.details;
       const name = Status[error.code];
-      if (flags.json) printJson({ version: CALL_JSON_VERSION, status: { code: error.code, name, message }, responses });
-      else errLabelled('red', `ERROR: ${name}: ${message}`);
+      const { statusDetailsOf, errorDetailsJson } = await import('../../call/status-details.js');
+      const read = statusDetailsOf(trailer);
+      if (flags.json) {
+        const status = { code: error.code, name, message };
+        const details = read?.details && { details: errorDetailsJson(read.details) };
+        printJson({ version: CALL_JSON_VERSION, status, ...details, responses });
+      } else {
+        errLabelled('red', `ERROR: ${name}: ${escapeText(message)}`);
+        if (read?.details) {
+          const { describeErrorDetails } = await import('@grpcforge/runtime/vocabulary');
+          for (const line of describeErrorDetails(read.details)) err(`  ${escapeText(line)}`);
+        }
+      }
+      // Details that do not decode are the server's bug: say so in one line, and still report the status.
+      if (read?.problem) errLabelled('yellow', `note: ${read.problem}`);
       process.exitCode = CALL_EXIT_STATUS_BASE + error.code;
       return;
     }

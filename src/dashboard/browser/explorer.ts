@@ -106,7 +106,33 @@ const metadataText = (metadata: Readonly<Record<string, readonly string[]>>) =>
     .flatMap(([name, values]) => values.map((value) => `${name}: ${value}`))
     .join('\n');
 
+/**
+ * The error's field violations in the table under the request (hidden when there are none), and every detail as a
+ * line in the answer, as `grpcforge call` prints them.
+ */
+function showDetails(reply: ExplorerCallJson | undefined) {
+  const violations = reply?.details?.badRequest?.fieldViolations ?? [];
+  $('violations').hidden = violations.length === 0;
+  $('violations')
+    .querySelector('tbody')!
+    .replaceChildren(
+      ...violations.map((violation) => {
+        const row = document.createElement('tr');
+        row.dataset.field = violation.field;
+        for (const text of [violation.field, violation.description, violation.reason ?? '']) {
+          const cell = document.createElement('td');
+          cell.textContent = text;
+          row.append(cell);
+        }
+        return row;
+      }),
+    );
+  const lines = [...(reply?.detailsText ?? []), ...(reply?.detailsProblem ? [`(${reply.detailsProblem})`] : [])];
+  $('error-details').textContent = lines.join('\n') || '–';
+}
+
 function show(reply: ExplorerCallJson) {
+  showDetails(reply);
   $('result').hidden = false;
   $('status').textContent = `${reply.status} (${reply.statusCode})`;
   $('status').className = reply.statusCode === 0 ? 'ok' : 'error';
@@ -142,6 +168,7 @@ async function send() {
     show(await api<ExplorerCallJson>('explorer/call', body));
   } catch (error) {
     $('result').hidden = true;
+    showDetails(undefined);
     say(messageOf(error));
   } finally {
     button.disabled = false;

@@ -4,7 +4,8 @@ import { renderPage } from './layout.js';
  * The HTML of `/explorer`: a form that calls one method of a running service through `POST /api/v1/explorer/call`
  * (target, method, request JSON prefilled from the catalog's template, metadata, an API key or a bearer token in
  * password inputs that nothing stores, a deadline), and the answer: status, duration, responses as JSON lines,
- * headers, trailers and the equivalent commands.
+ * headers, trailers and the equivalent commands. An error's details (google.rpc.Status) show in the answer, and its
+ * field violations (BadRequest) in a table under the request they are about.
  */
 export function renderExplorerPage(): string {
   return renderPage({
@@ -26,6 +27,10 @@ export function renderExplorerPage(): string {
 </div>
 <label>request: JSON; for a stream, one message a line (JSON lines)
 <textarea id="request" name="request" rows="10" cols="90" spellcheck="false"></textarea></label>
+<div id="violations" hidden>
+<p class="error">The server refused these fields of the request (google.rpc.BadRequest):</p>
+<table class="text"><thead><tr><th>field</th><th>description</th><th>rule</th></tr></thead><tbody></tbody></table>
+</div>
 <label>metadata: name: value, one a line
 <textarea id="metadata" name="metadata" rows="2" cols="90" spellcheck="false"></textarea></label>
 <p><button type="submit" id="send">Send</button>
@@ -36,6 +41,7 @@ export function renderExplorerPage(): string {
 <dl class="columns">
 <dt>status</dt><dd id="status"></dd>
 <dt>message</dt><dd id="status-message"></dd>
+<dt>details</dt><dd id="error-details" class="details"></dd>
 <dt>duration</dt><dd id="duration"></dd>
 <dt>responses</dt><dd id="response-count"></dd>
 <dt>descriptors</dt><dd id="descriptors"></dd>

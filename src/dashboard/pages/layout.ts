@@ -143,4 +143,5 @@ pre { background: #f6f7f9; padding: 8px 12px; white-space: pre-wrap; word-break:
 .deprecated { color: #b02020; font-size: 12px; }
 dd.ok { color: #2a7a2a; } dd.error { color: #b02020; }
 details.template summary { cursor: pointer; color: #3b6fd8; }
+dd.details { white-space: pre-wrap; } #violations p.error { color: #b02020; margin: 4px 0; }
 `;

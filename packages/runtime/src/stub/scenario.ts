@@ -2,7 +2,10 @@ import { createFileRegistry, fromBinary, fromJson, type DescMessage, type JsonVa
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { ServerError, Status, type CallContext, type TsProtoServiceDefinition } from 'nice-grpc';
 import { RE2JS } from 're2js';
+import { RichServerError } from '../error-details/rich-errors.js';
 import { parseStatusCode } from '../errors.js';
+import type { ErrorDetails } from '../vocabulary/error-details.js';
+import { scenarioErrorDetails, type ScenarioError } from './scenario-error.js';
 
 /** A value matcher on a request field (the field path is dotted, in proto JSON names: `user.id`). */
 export type FieldMatcher =
@@ -23,8 +26,11 @@ export interface ScenarioOutcome {
   readonly respond?: Readonly<Record<string, unknown>>;
   /** For server-streaming and bidi RPCs: the messages to send, in order. */
   readonly stream?: readonly Readonly<Record<string, unknown>>[];
-  /** A gRPC error: code name (`NOT_FOUND`) or number, and its message. */
-  readonly error?: { readonly code: string | number; readonly message?: string };
+  /**
+   * A gRPC error: code name (`NOT_FOUND`) or number, its message, and the details sent in `grpc-status-details-bin`
+   * (`details`, the `ErrorDetails` shape; `reason`, `domain` and `metadata` are a shortcut for `details.errorInfo`).
+   */
+  readonly error?: ScenarioError;
   /** Wait this long before answering (ms); with `stream`, between messages too. */
   readonly delayMs?: number;
 }
@@ -60,10 +66,11 @@ export interface ScenarioOptions {
 }
 
 /**
- * Turns a scenario into handlers for {@link startStub}: each call is matched against the RPC's rules in order.
+ * Turns a scenario into handlers for {@link startStub}: each call is matched against the RPC's rules in order. An
+ * `error` with details answers with a `RichServerError`, so the stub sends them in `grpc-status-details-bin`.
  * @throws Error naming the rule (`scenario: Login[1].respond: ...`) when the scenario names an RPC the definition
- * lacks, an unknown status code, a regex that is not RE2 syntax, or (with `descriptorSet`) a body that does not fit
- * the response type.
+ * lacks, an unknown status code, error details of the wrong shape (`scenario: Login[1].error.details.badRequest:
+ * ...`), a regex that is not RE2 syntax, or (with `descriptorSet`) a body that does not fit the response type.
  */
 export function createScenarioHandlers(
   definition: TsProtoServiceDefinition,
@@ -74,6 +81,9 @@ export function createScenarioHandlers(
     throw new Error(`scenario is for ${scenario.service}, not ${definition.fullName}`);
   }
   const checkBodies = options.descriptorSet ? bodyChecker(options.descriptorSet, definition.fullName) : undefined;
+  // ErrorInfo's domain when a rule names none: the service's proto package, as a contract's error catalog has it.
+  const domain = definition.fullName.slice(0, Math.max(0, definition.fullName.lastIndexOf('.')));
+  const errorDetails = new Map<ScenarioOutcome, ErrorDetails>();
   const handlers: Record<string, unknown> = {};
   for (const [rpc, rules] of Object.entries(scenario.methods)) {
     const entry = Object.entries(definition.methods).find(([, method]) => method.name === rpc);
@@ -94,7 +104,11 @@ export function createScenarioHandlers(
         ]),
       ];
       for (const [where, outcome] of outcomes) {
-        if (outcome.error) statusOf(outcome.error.code);
+        if (outcome.error !== undefined) {
+          const details = scenarioErrorDetails(outcome.error, where, domain);
+          statusOf(outcome.error.code, where);
+          if (details) errorDetails.set(outcome, details);
+        }
         checkBodies?.(method.name, where, outcome);
       }
     });
@@ -113,7 +127,11 @@ export function createScenarioHandlers(
     const message = (value: Readonly<Record<string, unknown>> | undefined) =>
       responseCodec.fromJSON ? responseCodec.fromJSON(value ?? {}) : (value ?? {});
     const fail = (outcome: ScenarioOutcome) => {
-      if (outcome.error) throw new ServerError(statusOf(outcome.error.code), outcome.error.message ?? '');
+      if (!outcome.error) return;
+      const status = statusOf(outcome.error.code);
+      const details = errorDetails.get(outcome);
+      if (details) throw new RichServerError(status, outcome.error.message ?? '', details);
+      throw new ServerError(status, outcome.error.message ?? '');
     };
     const firstOf = async (requests: AsyncIterable<unknown>) => {
       const all: unknown[] = [];
@@ -181,9 +199,11 @@ function bodyChecker(descriptorSet: Uint8Array, service: string) {
 const isList = (value: unknown): boolean => Array.isArray(value);
 
 /** A status by its number or its name (`NOT_FOUND`, case-insensitive), as scenario files write it. */
-function statusOf(code: string | number): Status {
+function statusOf(code: string | number, where?: string): Status {
   const status = parseStatusCode(code);
-  if (status === undefined) throw new Error(`scenario: "${code}" is not a gRPC status code`);
+  if (status === undefined) {
+    throw new Error(`scenario: ${where === undefined ? '' : `${where}.error.code: `}"${code}" is not a gRPC status code`);
+  }
   return status;
 }
 

@@ -13,6 +13,7 @@
  */
 
 import type { DefenceCountsJson } from './defence-counters.js';
+import type { ErrorDetailsJson } from './describe-error-details.js';
 
 /** The version every `--json` shape and every API answer carries as `version`. */
 export type StoreJsonVersion = 2;
@@ -452,6 +453,12 @@ export interface ExplorerCallAnswer {
   readonly truncated: boolean;
   /** Where the method's descriptors came from: `reflection`, or `contracts` when the server has no reflection. */
   readonly descriptors: 'reflection' | 'contracts';
+  /** The error's details, decoded from `grpc-status-details-bin` (google.rpc.Status); absent when it sent none. */
+  readonly details?: ErrorDetailsJson;
+  /** `details` as lines for people, what `grpcforge call` prints under the status (`describeErrorDetails`). */
+  readonly detailsText?: readonly string[];
+  /** Why `grpc-status-details-bin` could not be decoded, when it was sent but is not a google.rpc.Status. */
+  readonly detailsProblem?: string;
 }
 
 /** The same call as commands, credentials as environment variables (`$GRPCFORGE_API_KEY`), never their values. */
