@@ -98,7 +98,10 @@ try {
   curl(user.address, 'user.v1.UserService/ListUsers', {}, bearer);
 
   step("errors declared in the contract: a request breaking LoginRequest's rules, then a declared reason");
-  for (const body of [{ username: 'x', password: 'demo' }, { username: 'ada', password: 'wrong' }]) {
+  for (const body of [
+    { username: 'x', password: 'demo' },
+    { username: 'ada', password: 'wrong' },
+  ]) {
     const args = [cli, 'call', auth.address, 'auth.v1.AuthService/Login', '-d', JSON.stringify(body)];
     echo(process.execPath, args, workspace);
     // Both calls fail (INVALID_ARGUMENT with BadRequest details, UNAUTHENTICATED): their output is what matters.

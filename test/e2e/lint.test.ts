@@ -63,7 +63,7 @@ describe('grpcforge lint', () => {
     await edit(
       USER,
       (text) =>
-        `${text.replace('  ];\n}\n\nmessage GetUserRequest', '  ];\n  UserStatus status = 4;\n}\n\nmessage GetUserRequest')}` +
+        text.replace('  ];\n}\n\nmessage GetUserRequest', '  ];\n  UserStatus status = 4;\n}\n\nmessage GetUserRequest') +
         '\nenum UserStatus {\n  USER_STATUS_UNSPECIFIED = 0;\n  USER_STATUS_ACTIVE = 1;\n  USER_STATUS_BLOCKED = 2;\n}\n',
     );
     assert.equal(runCli(['generate'], ws).code, 0);
