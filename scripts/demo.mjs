@@ -1,6 +1,6 @@
 // `npm run demo`: the main job on the embedded example, end to end, with real processes and sockets:
 // grpcforge init -> generate -> serve auth and user -> calls through server reflection, one of which crosses
-// from user to auth through user's generated client.
+// from user to auth through user's generated client; errors the contract declares (a rule violation, a reason).
 import { spawn, spawnSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -96,6 +96,18 @@ try {
   const bearer = [`authorization: Bearer ${login.token}`];
   const response = JSON.parse(curl(user.address, 'user.v1.UserService/GetUser', { id: 'u2' }, bearer));
   curl(user.address, 'user.v1.UserService/ListUsers', {}, bearer);
+
+  step("errors declared in the contract: a request breaking LoginRequest's rules, then a declared reason");
+  for (const body of [
+    { username: 'x', password: 'demo' },
+    { username: 'ada', password: 'wrong' },
+  ]) {
+    const args = [cli, 'call', auth.address, 'auth.v1.AuthService/Login', '-d', JSON.stringify(body)];
+    echo(process.execPath, args, workspace);
+    // Both calls fail (INVALID_ARGUMENT with BadRequest details, UNAUTHENTICATED): their output is what matters.
+    const answer = spawnSync(process.execPath, args, { cwd: workspace, encoding: 'utf8' });
+    process.stdout.write(answer.stdout + answer.stderr);
+  }
 
   step('the pipeline: ListSessions needs the admin role (grpcforge.yaml auth.methods)');
   const refused = spawnSync(

@@ -248,12 +248,21 @@ export interface PlanWorkspaceOptions {
 }
 
 /** The example's files that an empty workspace replaces or leaves out (paths relative to `templates/workspace/`). */
-const EXAMPLE_ONLY = /^(?:grpcforge\.yaml|README\.md|proto\/.*|services\/.*)$/;
+const EXAMPLE_ONLY = /^(?:grpcforge\.yaml|buf\.yaml|README\.md|proto\/.*|services\/.*)$/;
+
+/**
+ * Where the example's contracts find `templates/vendor/` (protovalidate's `buf/validate/validate.proto` with its
+ * licence, grpcforge's `grpcforge/v1/errors.proto`): inside the one buf module, so the imports resolve offline, with
+ * no `deps:` on the Buf Schema Registry, and also for tools given `-I proto`. buf.yaml leaves them out of lint and
+ * breaking; buf.gen.yaml maps them away from ts-proto (they are imported for their options only).
+ */
+const VENDOR_TARGET = 'proto/';
 
 /**
  * The example workspace, computed from `templates/workspace/` without touching the disk: `*.hbs` files are rendered,
- * `_gitignore` becomes `.gitignore` (npm drops dot-files named .gitignore from packages). With `empty`, the
- * example's own files give way to `templates/workspace-empty/`.
+ * `_gitignore` becomes `.gitignore` (npm drops dot-files named .gitignore from packages); the contracts' vendored
+ * imports come from `templates/vendor/` (see {@link VENDOR_TARGET}). With `empty`, the example's own files give way
+ * to `templates/workspace-empty/`, and nothing is vendored.
  */
 export async function planWorkspace(
   packageName: string,
@@ -277,10 +286,10 @@ export async function planWorkspace(
     allowScripts: allowScriptsOf(grpcforgeSpec).map(jsonText),
   };
   const files: WorkspaceFile[] = [];
-  const addFolder = async (folder: string, include: (path: string) => boolean) => {
+  const addFolder = async (folder: string, include: (path: string) => boolean, targetPrefix = '') => {
     const root = fileURLToPath(new URL(`${folder}/`, templatesDir()));
     for (const path of (await listFilesRecursive(root)).filter(include)) {
-      const target = path.replace(/(^|\/)_gitignore$/, '$1.gitignore').replace(/\.hbs$/, '');
+      const target = targetPrefix + path.replace(/(^|\/)_gitignore$/, '$1.gitignore').replace(/\.hbs$/, '');
       const content = path.endsWith('.hbs')
         ? renderTemplate(`${folder}/${path}`, view)
         : (await readFile(join(root, path), 'utf8')).replace(/\r\n/g, '\n');
@@ -289,6 +298,7 @@ export async function planWorkspace(
   };
   await addFolder('workspace', (path) => !empty || !EXAMPLE_ONLY.test(path));
   if (empty) await addFolder('workspace-empty', () => true);
+  else await addFolder('vendor', () => true, VENDOR_TARGET);
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
 

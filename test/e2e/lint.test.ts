@@ -60,11 +60,11 @@ describe('grpcforge lint', () => {
     await linkWorkspace(ws);
     await writeFile(join(repo, '.gitignore'), 'node_modules/\n.grpcforge/*.db*\n');
     // An enum, so that deleting one of its values can be tested.
-    await edit(USER, (text) =>
-      text.replace(
-        '  string email = 3;\n}',
-        '  string email = 3;\n  UserStatus status = 4;\n}\n\nenum UserStatus {\n  USER_STATUS_UNSPECIFIED = 0;\n  USER_STATUS_ACTIVE = 1;\n  USER_STATUS_BLOCKED = 2;\n}',
-      ),
+    await edit(
+      USER,
+      (text) =>
+        text.replace('  ];\n}\n\nmessage GetUserRequest', '  ];\n  UserStatus status = 4;\n}\n\nmessage GetUserRequest') +
+        '\nenum UserStatus {\n  USER_STATUS_UNSPECIFIED = 0;\n  USER_STATUS_ACTIVE = 1;\n  USER_STATUS_BLOCKED = 2;\n}\n',
     );
     assert.equal(runCli(['generate'], ws).code, 0);
     git('add', '-A');
@@ -91,7 +91,7 @@ describe('grpcforge lint', () => {
   const compatible: [string, () => Promise<void>][] = [
     [
       'add a field',
-      () => edit(AUTH, (t) => t.replace('  string password = 2;\n', '  string password = 2;\n  string otp_code = 3;\n')),
+      () => edit(AUTH, (t) => t.replace('message LoginRequest {\n', 'message LoginRequest {\n  string otp_code = 3;\n')),
     ],
     [
       'add an RPC',
@@ -180,14 +180,14 @@ describe('grpcforge lint', () => {
     },
     {
       name: 'rename a field',
-      change: () => edit(AUTH, (t) => t.replace('string username = 1;', 'string login = 1;')),
+      change: () => edit(AUTH, (t) => t.replace('string username = 1 ', 'string login = 1 ')),
       rule: 'FIELD_SAME_NAME',
       consumer: 'user (consumes auth.v1.AuthService)',
       element: /"username"/,
     },
     {
       name: 'renumber a field',
-      change: () => edit(AUTH, (t) => t.replace('string password = 2;', 'string password = 5;')),
+      change: () => edit(AUTH, (t) => t.replace('string password = 2 ', 'string password = 5 ')),
       rule: 'FIELD_NO_DELETE',
       consumer: 'user (consumes auth.v1.AuthService)',
       element: /"password"/,
@@ -387,7 +387,7 @@ describe('grpcforge lint', () => {
   test('GitHub Actions format: one ::error annotation per finding with file, line and col', async () => {
     await onBranch(
       'gha',
-      () => edit(AUTH, (t) => t.replace('string username = 1;', 'string UserName = 1;')),
+      () => edit(AUTH, (t) => t.replace('string username = 1 ', 'string UserName = 1 ')),
       () => {
         const result = runCli(['lint', '--against', 'main', '--no-drift', '--format', 'github-actions'], ws);
         assert.equal(result.code, 1);
@@ -428,7 +428,7 @@ describe('grpcforge lint', () => {
     execFileSync(join(repoRoot, 'node_modules/.bin/buf'), ['build', '-o', image], { cwd: ws });
     await onBranch(
       'image',
-      () => edit(AUTH, (t) => t.replace('string password = 2;', 'string password = 9;')),
+      () => edit(AUTH, (t) => t.replace('string password = 2 ', 'string password = 9 ')),
       () => {
         const { code, report } = lint('--against-image', image, '--no-drift');
         assert.equal(code, 1);
@@ -461,7 +461,7 @@ describe('grpcforge lint', () => {
       assert.match(clean.stdout, /^::notice title=grpcforge lint::grpcforge lint: clean$/m);
       await onBranch(
         'ci-breaking',
-        () => edit(AUTH, (t) => t.replace('string password = 2;', 'string password = 4;')),
+        () => edit(AUTH, (t) => t.replace('string password = 2 ', 'string password = 4 ')),
         () => {
           const broken = spawnSync('bash', ['-c', command], {
             cwd: ws,

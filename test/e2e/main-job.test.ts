@@ -382,7 +382,7 @@ describe('init -> generate -> serve (example workspace)', () => {
   test('a malformed contract names file:line:col, exits 2 and writes nothing', async () => {
     const protoPath = join(ws, 'proto/user/v1/user.proto');
     const original = await readFile(protoPath, 'utf8');
-    await writeFile(protoPath, original.replace('string display_name = 2;', 'strin display_name = 2;'));
+    await writeFile(protoPath, original.replace('string display_name = 2 ', 'strin display_name = 2 '));
     const files = (await listFilesRecursive(join(ws, 'services'))).map((path) => `services/${path}`);
     const beforeHashes = await hashTree(ws, files);
     const result = runCli(['generate'], ws);

@@ -79,6 +79,7 @@ describe('contract model from buf build', () => {
   test('the example contracts: idempotency levels and all four kinds', async () => {
     const dir = await tempDir();
     await cp(join(repoRoot, 'templates/workspace/proto'), join(dir, 'proto'), { recursive: true });
+    await cp(join(repoRoot, 'templates/vendor'), join(dir, 'proto'), { recursive: true }); // as init vendors it
     await cp(join(repoRoot, 'templates/workspace/buf.yaml'), join(dir, 'buf.yaml'));
     const { contract } = await loadContract(join(dir, 'proto'), dir);
     const methods = contract.services.flatMap((service) => service.methods);

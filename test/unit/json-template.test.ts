@@ -27,7 +27,7 @@ function messagesOf(registry: FileRegistry): DescMessage[] {
 }
 
 const ROOTS = {
-  example: join(repoRoot, 'templates/workspace/proto'),
+  example: join(repoRoot, 'fixtures/codegen/example/proto'), // init's contracts with what it vendors (buf/validate, ...)
   googleapis: join(publicContracts, 'googleapis'),
   'grpc-node examples': join(publicContracts, 'grpc-node/examples/protos'),
   'grpc-node test': join(publicContracts, 'grpc-node/test/proto'),

@@ -43,6 +43,9 @@ export function registerInit(program: Command): void {
       `
 The example is a small platform: auth serves auth.v1.AuthService, user serves user.v1.UserService and calls
 auth through its generated client. Between them the contracts use all four RPC kinds and pass buf lint STANDARD.
+They declare validation rules (buf.validate) and auth's error reasons: the files they import for that are vendored
+into proto/ (buf/validate/ with its licence, grpcforge/v1/), so buf needs no registry, and are neither linted nor
+generated.
 With --empty, the workspace has the same buf.yaml, buf.gen.yaml, package.json, tsconfig.json and .gitignore, but no
 contract and no service yet: bring your own (README.md in it lists the steps).
 
