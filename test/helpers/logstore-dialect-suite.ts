@@ -291,8 +291,9 @@ export function describeLogStoreDialect(dialect: SuiteDialect): void {
           ],
         );
         const [stored] = await store.logs.list({ statusCode: 9 });
-        assert.equal(stored?.errorReason, cutReason);
-        assert.equal(stored?.violationField, `f${'😀'.repeat((STORED_TEXT_MAX_BYTES.violationField - 1) >> 2)}`);
+        assert.ok(stored);
+        assert.equal(stored.errorReason, cutReason);
+        assert.equal(stored.violationField, `f${'😀'.repeat((STORED_TEXT_MAX_BYTES.violationField - 1) >> 2)}`);
       } finally {
         await store.close();
       }
