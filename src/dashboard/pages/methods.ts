@@ -42,7 +42,7 @@ per served service and one for every other; the paths they asked for are on the 
 ${emptyTable('errors-by-reason', ['method', 'status', 'reason', 'calls'])}
 <p id="errors-empty" class="muted" hidden>no failed call in this window</p>
 <p class="muted">Failed calls per method, status and the reason of their <code>ErrorInfo</code> detail, the largest
-first; — : errors whose details named no reason. A row opens those calls on the requests page.</p>`,
+first; – : errors whose details named no reason. A row opens those calls on the requests page.</p>`,
     module: '/assets/methods.js',
   });
 }
