@@ -1,4 +1,12 @@
-import type { ApiKeyRecord, CallStats, LogStore, MethodCallStats, RequestLog, TimelineBucket } from '@grpcforge/runtime';
+import type {
+  ApiKeyRecord,
+  CallStats,
+  ErrorReasonCount,
+  LogStore,
+  MethodCallStats,
+  RequestLog,
+  TimelineBucket,
+} from '@grpcforge/runtime';
 import { parseStatusCode } from '@grpcforge/runtime';
 import { DAY_MS, MINUTE_MS } from '@grpcforge/runtime/vocabulary';
 import { selectInstances, type ListedInstance } from '@grpcforge/runtime/admin';
@@ -7,6 +15,8 @@ import type {
   ApiKeysJson,
   CallStatsJson,
   CreatedApiKeyJson,
+  ErrorReasonCountJson,
+  ErrorsByReasonJson,
   InstanceJson,
   InstancesJson,
   IsoTime,
@@ -40,6 +50,8 @@ export interface DashboardShapes {
   readonly methodStats: (stats: MethodCallStats) => MethodStatsJson;
   readonly timelineBucket: (bucket: TimelineBucket) => TimelineBucketJson;
   readonly requestLog: (log: RequestLog) => RequestLogJson;
+  /** `stats --json`'s shape of one group of `errorsByReason`. */
+  readonly errorReasonCount: (group: ErrorReasonCount) => ErrorReasonCountJson;
   readonly instance: (instance: ListedInstance, now: number) => InstanceJson;
   /** `keys list --json`'s shape of one key (never the key itself). */
   readonly apiKey: (record: ApiKeyRecord, now: number) => ApiKeyJson;
@@ -186,6 +198,25 @@ export function createDashboardApi({ store, shapes, defaultWindow, workspace, no
       const { window, since } = windowOf(query);
       const methods = await store.statistics.methods({ since });
       return { version: shapes.version, window, since: shapes.isoTime(since), methods: methods.map(shapes.methodStats) };
+    },
+
+    /**
+     * `{ version, window, since, errorsByReason: [{ service, method, code, status, reason, count }] }`: the window's
+     * failed calls by method, status and error reason, largest first; one method's with `service` and `method`.
+     */
+    async errors(query: ApiQuery): Promise<ErrorsByReasonJson> {
+      const { window, since } = windowOf(query);
+      const groups = await store.statistics.errorsByReason({
+        since,
+        ...(query.service ? { service: query.service } : {}),
+        ...(query.method ? { method: query.method } : {}),
+      });
+      return {
+        version: shapes.version,
+        window,
+        since: shapes.isoTime(since),
+        errorsByReason: groups.map(shapes.errorReasonCount),
+      };
     },
 
     /** `{ version, window, since, bucketMs, timeline: [{ start, ...totals }] }`: only buckets with calls. */

@@ -166,6 +166,7 @@ export async function createDashboardApp({
   app.get('/api/v1/requests/:requestId', async (c) => c.json(await api.request(c.req.param('requestId'))));
   app.get('/api/v1/instances', async (c) => c.json(await api.instances(c.req.query())));
   app.get('/api/v1/map', async (c) => c.json(await api.map(c.req.query())));
+  app.get('/api/v1/errors', async (c) => c.json(await api.errors(c.req.query())));
   app.get('/api/v1/tail', (c) => {
     // A browser reconnecting sends the last id it got: go on from there; else start with the last calls.
     const lastEventId = c.req.header('last-event-id');

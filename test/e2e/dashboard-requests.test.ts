@@ -49,10 +49,16 @@ function call(
     principal,
     peer: `127.0.0.1:${String(50_000 + index)}`,
     errorMessage: statusCode === 0 ? null : `failed ${String(index)}`,
+    // What the error's details said, for call 2 only.
+    errorReason: index === 2 ? 'USER_NOT_FOUND' : null,
+    violationField: index === 2 ? 'user_id' : null,
   });
 }
 
-/** Six calls, oldest first: 0 OK, 1 OK ci, 2 NOT_FOUND ops, 3 OK ci slow, 4 INTERNAL, 5 UNAUTHENTICATED. */
+/**
+ * Six calls, oldest first: 0 OK, 1 OK ci, 2 NOT_FOUND ops (reason USER_NOT_FOUND, field user_id), 3 OK ci slow,
+ * 4 INTERNAL, 5 UNAUTHENTICATED.
+ */
 const PLAN = [
   [AUTH, 'Login', 0, 2, null],
   [AUTH, 'Login', 0, 4, 'apikey:ci'],
@@ -269,6 +275,53 @@ describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_0
     }
   });
 
+  test('errors API: the failed calls by method, status and reason, one method with service and method', async () => {
+    const errors = async (query: string) => {
+      const response = await fetch(`${base}/api/v1/errors?${query}`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(10_000),
+      });
+      return { status: response.status, body: (await response.json()) as { errorsByReason: unknown[]; error: string } };
+    };
+    const all = await errors('window=1h');
+    assert.equal(all.status, 200);
+    assert.deepEqual(all.body.errorsByReason, [
+      { service: AUTH, method: 'Login', code: 5, status: 'NOT_FOUND', reason: 'USER_NOT_FOUND', count: 1 },
+      { service: AUTH, method: 'Login', code: 16, status: 'UNAUTHENTICATED', reason: null, count: 1 },
+      { service: USER, method: 'GetUser', code: 13, status: 'INTERNAL', reason: null, count: 1 },
+    ]);
+    const one = await errors(`window=1h&service=${USER}&method=GetUser`);
+    assert.deepEqual(
+      one.body.errorsByReason.map((group) => (group as { method: string }).method),
+      ['GetUser'],
+    );
+    const refused = await errors('window=2h');
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.error, /^window: "2h" is not a window/);
+  });
+
+  test("the requests page shows an error's reason; the methods page groups errors by reason and opens their calls", async () => {
+    const page = await newPage();
+    await page.goto(`${base}/requests?errorsOnly=true#token=${token}`);
+    await rowsAre(page, ids(5, 4, 2));
+    const failed = page.locator('#calls tbody tr', { hasText: requestIds[2]! }).locator('td');
+    assert.equal(await failed.nth(3).textContent(), 'USER_NOT_FOUND, field user_id');
+
+    await page.goto(`${base}/methods`);
+    await page.selectOption('#window', '1h');
+    const rows = page.locator('#errors-by-reason tbody tr');
+    await rows.nth(2).waitFor();
+    const cells = async (index: number) => rows.nth(index).locator('td').allTextContents();
+    assert.deepEqual(await cells(0), [`${AUTH}/Login`, 'NOT_FOUND', 'USER_NOT_FOUND', '1']);
+    assert.deepEqual(await cells(1), [`${AUTH}/Login`, 'UNAUTHENTICATED', '–', '1']);
+    assert.deepEqual(await cells(2), [`${USER}/GetUser`, 'INTERNAL', '–', '1']);
+    assert.ok(await page.isHidden('#errors-empty'));
+    // A group opens its calls: that method, that status, errors only, over the window.
+    await Promise.all([page.waitForURL('**/requests?**'), rows.nth(0).locator('a').click()]);
+    await rowsAre(page, ids(2));
+    assert.equal(await page.inputValue('select[name="code"]'), 'NOT_FOUND');
+  });
+
   test('the requests page lists the calls, filters by status, pages, and opens one request', async () => {
     const page = await newPage();
     await page.goto(`${base}/requests#token=${token}`);
@@ -280,6 +333,7 @@ describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_0
       new Date(startTimes[3]!).toISOString(),
       `${USER}/GetUser`,
       'OK',
+      '–',
       '250.00',
       'apikey:ci',
       '127.0.0.1:50003',
@@ -328,7 +382,9 @@ describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_0
     assert.equal(await column('errorMessage'), 'failed 2');
     assert.equal(await column('traceId'), '–');
     assert.equal(await column('rawPath'), '–');
-    assert.equal(await page.locator('dl#columns dt').count(), 19);
+    assert.equal(await column('errorReason'), 'USER_NOT_FOUND');
+    assert.equal(await column('violationField'), 'user_id');
+    assert.equal(await page.locator('dl#columns dt').count(), 21);
     assert.equal(await page.textContent('h1'), `Request ${requestIds[2]!}`);
     await page.close();
   });

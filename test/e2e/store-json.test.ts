@@ -55,6 +55,7 @@ function call(index: number, now: number): CallRecord {
     requestBytes: 12,
     responseBytes: 30,
     errorMessage: index === 3 ? 'no such session' : null,
+    errorReason: index === 3 ? 'SESSION_NOT_FOUND' : null,
   });
 }
 
@@ -105,6 +106,17 @@ describe('--json shapes of the store commands (version 2)', () => {
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout) as { totals: { percentiles: string; p50Ms: number; calls: number } };
     assert.deepEqual([report.totals.percentiles, report.totals.p50Ms, report.totals.calls], ['exact', 3, 4]);
+  });
+
+  test('stats and logs in text: errors by reason, and the reason on an error row', () => {
+    const stats = runCli(['stats'], ws);
+    assert.equal(stats.code, 0, stats.stderr);
+    const section = stats.stdout.slice(stats.stdout.indexOf('errors by reason:'));
+    assert.match(section, /^errors by reason:\n {2}METHOD +STATUS +REASON +CALLS\n/);
+    assert.match(section, /\n {2}auth\.v1\.AuthService\/ValidateToken +NOT_FOUND +SESSION_NOT_FOUND +1\n/);
+    const logs = runCli(['logs', '--errors'], ws);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /no such session \[reason SESSION_NOT_FOUND\]/);
   });
 
   test('status --all --json', async () => {

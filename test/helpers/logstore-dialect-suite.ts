@@ -1,16 +1,21 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { createLogStore, type CallRecord, type LogStore, type LogStoreCapabilities } from '../../packages/runtime/src/index.ts';
+import { Migrator } from 'kysely';
+import { createLogStore, type CallRecord, type LogStore, type LogStoreDialect } from '../../packages/runtime/src/index.ts';
+import { migrationProvider } from '../../packages/runtime/src/logstore/migrations/index.ts';
 import { STORED_TEXT_MAX_BYTES } from '../../packages/runtime/src/vocabulary.ts';
 import { requestIdOf } from './dashboard.ts';
 import { createTestApiKey } from './api-keys.ts';
 import { zeroDefenceCounts } from '../../packages/runtime/src/vocabulary.ts';
 
-/** One engine as the shared suite sees it. */
-export interface SuiteDialect {
-  readonly name: string;
-  /** What the shared code does differently for it. */
-  readonly capabilities: LogStoreCapabilities;
+/**
+ * One engine as the shared suite sees it: its name, capabilities (what the shared code does differently for it), and
+ * what the upgrade test needs to migrate a store to an earlier version (column types, location, reader).
+ */
+export interface SuiteDialect extends Pick<
+  LogStoreDialect,
+  'name' | 'capabilities' | 'columnTypes' | 'locationOf' | 'openReader'
+> {
   /** A new, empty store's URL. */
   fresh(): Promise<string>;
 }
@@ -18,7 +23,10 @@ export interface SuiteDialect {
 export const MINUTE = 60_000;
 const base = Math.floor(Date.now() / MINUTE) * MINUTE - 30 * MINUTE;
 
-/** Call `index`: every 7th NOT_FOUND, every 11th INTERNAL; durations 1..100 ms; two principals. */
+/**
+ * Call `index`: every 7th NOT_FOUND (the even ones with the reason `USER_NOT_FOUND`), every 11th INTERNAL; durations
+ * 1..100 ms; two principals.
+ */
 export function call(index: number, startedAt = base + index * 997): CallRecord {
   const statusCode = index % 11 === 0 ? 13 : index % 7 === 0 ? 5 : 0;
   return {
@@ -39,6 +47,8 @@ export function call(index: number, startedAt = base + index * 997): CallRecord 
     errorMessage: statusCode === 0 ? null : `failed ${index}`,
     traceId: index % 5 === 0 ? index.toString(16).padStart(32, '0') : null,
     rawPath: null,
+    errorReason: statusCode === 5 && index % 2 === 0 ? 'USER_NOT_FOUND' : null,
+    violationField: null,
   };
 }
 
@@ -212,6 +222,134 @@ export function describeLogStoreDialect(dialect: SuiteDialect): void {
       } finally {
         await store.close();
       }
+    });
+
+    test('errors by reason: per method, status and reason, largest first; errors without a reason as null', async () => {
+      await withStore(url, async (store) => {
+        // The shared calls: the counts of every (service, method, status, reason), computed here from the records.
+        const expected = new Map<string, number>();
+        for (const record of CALLS.filter((entry) => entry.statusCode !== 0)) {
+          const key = JSON.stringify([record.service, record.method, record.statusCode, record.errorReason ?? null]);
+          expected.set(key, (expected.get(key) ?? 0) + 1);
+        }
+        const groups = await store.statistics.errorsByReason({ since: base });
+        assert.deepEqual(
+          new Map(
+            groups.map((group) => [JSON.stringify([group.service, group.method, group.statusCode, group.reason]), group.calls]),
+          ),
+          expected,
+        );
+        assert.deepEqual(
+          groups.map((group) => group.calls),
+          groups.map((group) => group.calls).sort((a, b) => b - a),
+          'largest first',
+        );
+        const summary = await store.statistics.summary({ since: base });
+        assert.equal(
+          groups.reduce((sum, group) => sum + group.calls, 0),
+          summary.errors,
+          'the groups add up to the errors',
+        );
+        const getUser = await store.statistics.errorsByReason({ since: base, service: 'user.v1.UserService', method: 'GetUser' });
+        assert.ok(getUser.length > 0 && getUser.every((group) => group.method === 'GetUser'));
+        assert.equal((await store.statistics.errorsByReason({ since: base, limit: 2 })).length, 2);
+      });
+      const store = await createLogStore({ url: await dialect.fresh() });
+      try {
+        const now = Math.floor(Date.now() / MINUTE) * MINUTE - 5 * MINUTE;
+        let index = 0;
+        const record = (overrides: Partial<CallRecord>, startedAt = now + index * 100) =>
+          store.logs.record({ ...call(index, startedAt), requestId: requestIdOf(startedAt, index++), ...overrides });
+        const getUser = { service: 'user.v1.UserService', method: 'GetUser' };
+        const login = { service: 'auth.v1.AuthService', method: 'Login' };
+        for (let n = 0; n < 3; n++) record({ ...getUser, statusCode: 5, errorReason: 'USER_NOT_FOUND', violationField: null });
+        record({ ...getUser, statusCode: 5, errorReason: null, violationField: null });
+        for (let n = 0; n < 2; n++) record({ ...login, statusCode: 3, errorReason: null, violationField: 'username' });
+        for (let n = 0; n < 2; n++)
+          record({ ...login, statusCode: 16, errorReason: 'INVALID_CREDENTIALS', violationField: null });
+        for (let n = 0; n < 5; n++) record({ ...login, statusCode: 0, errorReason: null, violationField: null });
+        // Before the window: not counted.
+        record({ ...getUser, statusCode: 5, errorReason: 'USER_NOT_FOUND' }, now - 60 * MINUTE);
+        // Over-long texts are cut to their bounds, whole characters.
+        const hostile = { ...getUser, statusCode: 9, errorReason: `R${'é'.repeat(100)}`, violationField: `f${'😀'.repeat(200)}` };
+        record(hostile);
+        await store.flush();
+        const cutReason = `R${'é'.repeat((STORED_TEXT_MAX_BYTES.errorReason - 1) >> 1)}`;
+        assert.deepEqual(await store.statistics.errorsByReason({ since: now }), [
+          { ...getUser, statusCode: 5, reason: 'USER_NOT_FOUND', calls: 3 },
+          { ...login, statusCode: 3, reason: null, calls: 2 },
+          { ...login, statusCode: 16, reason: 'INVALID_CREDENTIALS', calls: 2 },
+          { ...getUser, statusCode: 5, reason: null, calls: 1 },
+          { ...getUser, statusCode: 9, reason: cutReason, calls: 1 },
+        ]);
+        const failed = await store.logs.list({ errorsOnly: true, service: 'auth.v1.AuthService', statusCode: 3 });
+        assert.deepEqual(
+          failed.map((log) => [log.errorReason, log.violationField]),
+          [
+            [null, 'username'],
+            [null, 'username'],
+          ],
+        );
+        const [stored] = await store.logs.list({ statusCode: 9 });
+        assert.ok(stored);
+        assert.equal(stored.errorReason, cutReason);
+        assert.equal(stored.violationField, `f${'😀'.repeat((STORED_TEXT_MAX_BYTES.violationField - 1) >> 2)}`);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('a store of the previous version (migrated to 0006) upgrades: its rows read without a reason, new ones with', async () => {
+      const upgraded = await dialect.fresh();
+      const opened = await dialect.openReader(dialect.locationOf(upgraded), {});
+      const now = Math.floor(Date.now() / MINUTE) * MINUTE - 5 * MINUTE;
+      const old = call(7, now);
+      try {
+        const migrator = new Migrator({ db: opened.db, provider: migrationProvider(dialect.columnTypes) });
+        const { error } = await migrator.migrateTo('0006_defence_counters');
+        assert.equal(error, undefined);
+        // A row as 0006 stored it: no reason, no violation columns yet.
+        await opened.db
+          .insertInto('request_logs')
+          .values({
+            request_id: old.requestId,
+            started_at: old.startedAt,
+            service: old.service,
+            method: old.method,
+            kind: old.kind,
+            status_code: old.statusCode,
+            duration_ms: old.durationMs,
+            principal: old.principal,
+            api_key_id: old.apiKeyId,
+            peer: old.peer,
+            request_bytes: old.requestBytes,
+            response_bytes: old.responseBytes,
+            request_messages: old.requestMessages,
+            response_messages: old.responseMessages,
+            error_message: old.errorMessage,
+            trace_id: old.traceId ?? null,
+            raw_path: null,
+          })
+          .execute();
+      } finally {
+        await opened.db.destroy();
+      }
+      await withStore(upgraded, async (store) => {
+        const fresh = { ...call(8, now + 1000), statusCode: 5, errorReason: 'USER_NOT_FOUND', violationField: null };
+        store.logs.record(fresh);
+        await store.flush();
+        assert.deepEqual(
+          [(await store.logs.get(old.requestId))?.errorReason, (await store.logs.get(fresh.requestId))?.errorReason],
+          [null, 'USER_NOT_FOUND'],
+        );
+        assert.deepEqual(
+          (await store.statistics.errorsByReason({ since: now })).map((group) => [group.statusCode, group.reason, group.calls]),
+          [
+            [5, 'USER_NOT_FOUND', 1],
+            [5, null, 1],
+          ],
+        );
+      });
     });
 
     test('API keys: created, verified, use counted through the writer, revoked', async () => {

@@ -167,6 +167,7 @@ export type {
   StatusCount,
   TimelineBucket,
 } from './logstore/statistics.js';
+export type { ErrorReasonCount, ErrorsByReasonWindow } from './logstore/statistics.js';
 export type { InstanceRegistration, InstanceState, ServerInstance } from './logstore/instances.js';
 export { UNRESPONSIVE_AFTER_MS } from './logstore/instances.js';
 export type { LogWriterCounters } from './logstore/log-writer.js';

@@ -90,6 +90,7 @@ export type {
   VersionedJson,
   WindowedJson,
 } from './vocabulary/json-shapes.js';
+export type { ErrorReasonCountJson, ErrorsByReasonJson } from './vocabulary/json-shapes.js';
 export {
   GENERATED_SERVER_MODULE_EXPORTS,
   GENERATED_SERVER_MODULE_PATH,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseStatusCode, type LogStore } from '@grpcforge/runtime';
+import { parseStatusCode, type LogStore, type RequestLog } from '@grpcforge/runtime';
 import { selectInstances } from '@grpcforge/runtime/admin';
 import { UNKNOWN_BUCKET, UNKNOWN_BUCKET_NOTE } from '@grpcforge/runtime/vocabulary';
 import { formatDuration, parseDuration } from '../../util/duration.js';
@@ -15,6 +15,7 @@ import {
   callStatsJson,
   describeDropped,
   droppedJson,
+  errorReasonCountJson,
   instanceJson,
   isoTime,
   methodStatsJson,
@@ -114,6 +115,9 @@ function printTable(
     out(line);
 }
 
+/** The REASON of errors whose details named none (no `errorInfo`: a plain status, or a validation error). */
+const NO_REASON = '(no reason)';
+
 /** `12.34`: a latency for tables. */
 const ms = (value: number) => value.toFixed(2);
 
@@ -191,6 +195,18 @@ export async function runKeysRevoke(idOrName: string, command: Command): Promise
   });
 }
 
+/**
+ * The ERROR cell of `logs`: the message, then what its details said, `user 42 not found [reason USER_NOT_FOUND]`,
+ * `invalid request: … [field username]`.
+ */
+function errorCell(log: RequestLog): string {
+  const said = [
+    ...(log.errorReason ? [`reason ${log.errorReason}`] : []),
+    ...(log.violationField ? [`field ${log.violationField}`] : []),
+  ];
+  return `${log.errorMessage ?? ''}${said.length > 0 ? ` [${said.join(', ')}]` : ''}`.trim();
+}
+
 /** `grpcforge logs`: stored calls, or one call with `--request-id`. */
 export async function runLogs(flags: LogsFlags, command: Command): Promise<void> {
   const limit = parseWholeNumber(flags.limit, '--limit', 50, 1);
@@ -228,7 +244,7 @@ export async function runLogs(flags: LogsFlags, command: Command): Promise<void>
         log.principal ?? '-',
         log.peer ?? '-',
         log.requestId,
-        log.errorMessage ?? '',
+        errorCell(log),
       ]),
       { index: 2, styleOf: statusStyle },
     );
@@ -247,12 +263,13 @@ export async function runStats(flags: StatsFlags, command: Command): Promise<voi
   await withStore(command, async (store) => {
     // Totals and per-method figures from one read of the rollups; --exact reads the raw rows for the totals.
     const breakdown = await store.statistics.breakdown(window);
-    const [totals, methods, timeline, recentErrors, instances] = [
+    const [totals, methods, timeline, recentErrors, instances, errorsByReason] = [
       flags.exact ? await store.statistics.exactSummary(window) : breakdown.totals,
       breakdown.methods,
       await store.statistics.timeline(window, bucketMs),
       await store.logs.list({ ...window, errorsOnly: true, limit: 10 }),
       await store.instances.list(1000),
+      await store.statistics.errorsByReason(window),
     ];
     // Instances alive during the window (their counters are as of their last heartbeat).
     const dropped = droppedJson(instances.filter((instance) => instance.lastHeartbeatAt >= window.since));
@@ -265,6 +282,7 @@ export async function runStats(flags: StatsFlags, command: Command): Promise<voi
         timeline: timeline.map(timelineBucketJson),
         recentErrors: recentErrors.map(requestLogJson),
         dropped,
+        errorsByReason: errorsByReason.map(errorReasonCountJson),
       } satisfies StatsJson);
     }
     out(`calls in the last ${formatDuration(windowMs)}: ${totals.calls}, success ${(totals.successRate * 100).toFixed(2)}%`);
@@ -292,6 +310,20 @@ export async function runStats(flags: StatsFlags, command: Command): Promise<voi
         timeline.map((bucket) => [iso(bucket.start), bucket.calls, bucket.errors, ms(bucket.p95Ms)]),
       ))
         out(line);
+    }
+    if (errorsByReason.length > 0) {
+      out('');
+      out('errors by reason:');
+      for (const line of formatTable(
+        ['METHOD', 'STATUS', 'REASON', 'CALLS'],
+        errorsByReason.map((group) => [
+          `${group.service}/${group.method}`,
+          statusName(group.statusCode),
+          group.reason ?? NO_REASON,
+          group.calls,
+        ]),
+      ))
+        out(`  ${line}`);
     }
     if (recentErrors.length > 0) {
       out('');

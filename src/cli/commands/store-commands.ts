@@ -63,7 +63,7 @@ export function registerLogs(program: Command): void {
 export function registerStats(program: Command): void {
   program
     .command('stats')
-    .description('calls, success rate, p50/p95/p99 latency, per method, timeline and recent errors, from per-minute rollups')
+    .description('calls, success rate, p50/p95/p99 latency, per method, timeline, errors by reason and recent errors')
     .option('--since <duration>', 'window to cover, counted in whole minutes (default: 24h)')
     .option('--service <name>', 'only this fully-qualified service')
     .option('--bucket <duration>', 'timeline bucket size, a whole number of minutes (default: 1h)')

@@ -2,12 +2,21 @@ import { Status } from 'nice-grpc-common';
 // The module itself, not the runtime's index: the CLI loads this at start-up.
 import type { DashboardShapes } from '../../dashboard/api.js';
 import { describeDropped, totalDropped, type ListedInstance } from '@grpcforge/runtime/admin';
-import type { ApiKeyRecord, CallStats, MethodCallStats, RequestLog, ServerInstance, TimelineBucket } from '@grpcforge/runtime';
+import type {
+  ApiKeyRecord,
+  CallStats,
+  ErrorReasonCount,
+  MethodCallStats,
+  RequestLog,
+  ServerInstance,
+  TimelineBucket,
+} from '@grpcforge/runtime';
 import type {
   ApiKeyJson,
   ApiKeyStateJson,
   CallStatsJson,
   DroppedJson,
+  ErrorReasonCountJson,
   InstanceJson,
   IsoTime,
   MethodStatsJson,
@@ -55,6 +64,8 @@ export function requestLogJson(log: RequestLog): RequestLogJson {
     errorMessage: log.errorMessage,
     traceId: log.traceId ?? null,
     rawPath: log.rawPath ?? null,
+    errorReason: log.errorReason ?? null,
+    violationField: log.violationField ?? null,
   };
 }
 
@@ -93,6 +104,16 @@ export const methodStatsJson = (stats: MethodCallStats): MethodStatsJson => ({
 export const timelineBucketJson = (bucket: TimelineBucket): TimelineBucketJson => ({
   start: isoTime(bucket.start),
   ...callStatsJson(bucket),
+});
+
+/** One group of failed calls by method, status and error reason. */
+export const errorReasonCountJson = (group: ErrorReasonCount): ErrorReasonCountJson => ({
+  service: group.service,
+  method: group.method,
+  code: group.statusCode,
+  status: statusName(group.statusCode),
+  reason: group.reason,
+  count: group.calls,
 });
 
 /** `status --json`'s shape of one instance; `restarts`: the earlier runs folded into it. */
@@ -160,6 +181,7 @@ export const dashboardShapes = (): DashboardShapes => ({
   methodStats: methodStatsJson,
   timelineBucket: timelineBucketJson,
   requestLog: requestLogJson,
+  errorReasonCount: errorReasonCountJson,
   instance: instanceJson,
   apiKey: apiKeyJson,
 });

@@ -139,6 +139,7 @@ export function callRow(log: RequestLogJson): HTMLTableRowElement {
   if (log.rawPath !== null) method.title = log.rawPath;
   const status = cell(row, log.status);
   if (log.statusCode !== 0) status.className = 'error';
+  cell(row, errorReasonText(log));
   cell(row, log.durationMs.toFixed(2));
   cell(row, log.principal);
   cell(row, log.peer);
@@ -146,6 +147,18 @@ export function callRow(log: RequestLogJson): HTMLTableRowElement {
   id.append(requestLink(log.requestId));
   row.append(id);
   return row;
+}
+
+/**
+ * What a failed call's details said, for its `reason` cell: `USER_NOT_FOUND`, `field username`, or both; null (an
+ * en dash) when they said neither.
+ */
+export function errorReasonText(log: Pick<RequestLogJson, 'errorReason' | 'violationField'>): string | null {
+  const said = [
+    ...(log.errorReason === null ? [] : [log.errorReason]),
+    ...(log.violationField === null ? [] : [`field ${log.violationField}`]),
+  ];
+  return said.length > 0 ? said.join(', ') : null;
 }
 
 /** `status calls, …` of a `byStatus` list. */

@@ -1,7 +1,10 @@
-import type { MethodStatsJson, MethodsJson } from '@grpcforge/runtime/vocabulary';
+import type { ErrorReasonCountJson, ErrorsByReasonJson, MethodStatsJson, MethodsJson } from '@grpcforge/runtime/vocabulary';
 import { $, api, cell, messageOf, reloadEvery10s, say, statusCounts, tableBody, windowMsOf } from './common.js';
 
-/** `/assets/methods.js`: the methods table from `GET /api/v1/methods`, every 10 s, sorted in the page. */
+/**
+ * `/assets/methods.js`: the methods table from `GET /api/v1/methods`, every 10 s, sorted in the page; the errors by
+ * reason from `GET /api/v1/errors`, each row a link to its calls on the requests page.
+ */
 
 const ms = (value: number) => value.toFixed(2);
 
@@ -81,14 +84,53 @@ function show() {
   $('sorted-by').textContent = `sorted by ${label}${sort.descending ? ' ↓' : ' ↑'}`;
 }
 
+/** The requests page with the calls of one group: its method, status, errors only, over the window. */
+function callsOf(group: ErrorReasonCountJson, window: string): string {
+  const query = new URLSearchParams({
+    service: group.service,
+    method: group.method,
+    code: group.status,
+    errorsOnly: 'true',
+    since: window,
+  });
+  return `/requests?${query.toString()}`;
+}
+
+function showErrors(groups: readonly ErrorReasonCountJson[], window: string) {
+  const body = tableBody('errors-by-reason');
+  body.replaceChildren(
+    ...groups.map((group) => {
+      const row = document.createElement('tr');
+      row.dataset.method = `${group.service}/${group.method}`;
+      const method = document.createElement('td');
+      const link = document.createElement('a');
+      link.href = callsOf(group, window);
+      link.textContent = `${group.service}/${group.method}`;
+      method.append(link);
+      row.append(method);
+      cell(row, group.status).className = 'error';
+      const reason = cell(row, group.reason);
+      if (group.reason === null) reason.title = 'the errors named no reason (no ErrorInfo detail)';
+      cell(row, String(group.count));
+      return row;
+    }),
+  );
+  $('errors-empty').hidden = groups.length > 0;
+}
+
 async function load() {
   const selected = $('window', HTMLSelectElement).value;
   try {
-    const reply = await api<MethodsJson>(`methods?window=${encodeURIComponent(selected)}`);
+    const window = encodeURIComponent(selected);
+    const [reply, errors] = await Promise.all([
+      api<MethodsJson>(`methods?window=${window}`),
+      api<ErrorsByReasonJson>(`errors?window=${window}`),
+    ]);
     say('');
     $('since').textContent = `since ${reply.since}`;
     rows = reply.methods.map((method) => values(method, windowMsOf(selected)));
     show();
+    showErrors(errors.errorsByReason, selected);
   } catch (error) {
     say(`cannot load the methods: ${messageOf(error)}`);
   }

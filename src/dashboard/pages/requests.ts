@@ -3,7 +3,11 @@ import { DASHBOARD_WINDOWS } from '../api.js';
 import { emptyNote, emptyTable, escapeHtml, renderPage } from './layout.js';
 
 /** The calls table (`#calls`) of the requests and live tail pages, filled by `callRow` of common.js. */
-export const CALLS_TABLE = emptyTable('calls', ['time', 'method', 'status', 'ms', 'principal', 'peer', 'request id'], 'text');
+export const CALLS_TABLE = emptyTable(
+  'calls',
+  ['time', 'method', 'status', 'reason', 'ms', 'principal', 'peer', 'request id'],
+  'text',
+);
 
 const option = (value: string, label = value) => `<option value="${escapeHtml(value)}">${escapeHtml(label)}</option>`;
 

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { requestLogRowsOf, type LogStoreDatabase, type LogStoreWriteConnection } from '../../../packages/runtime/src/index.ts';
 
-/** Rows per INSERT: 17 bound values each, well under SQLite's 32,766 parameters. */
+/** Rows per INSERT: 19 bound values each, well under SQLite's 32,766 parameters. */
 const ROWS_PER_STATEMENT = 1000;
 
 /**

@@ -45,4 +45,14 @@ export interface CallRecord {
    * null (or absent) otherwise. Stored up to 256 bytes of UTF-8.
    */
   readonly rawPath?: string | null;
+  /**
+   * The reason of the error's `errorInfo` detail (a declared error reason, `USER_NOT_FOUND`); null (or absent) when the
+   * error had none. Stored up to 64 bytes of UTF-8.
+   */
+  readonly errorReason?: string | null;
+  /**
+   * The field path of the error's first `badRequest` violation (`user.email`, `items[0].name`); null (or absent)
+   * when it had none. Stored up to 256 bytes of UTF-8.
+   */
+  readonly violationField?: string | null;
 }

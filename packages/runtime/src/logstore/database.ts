@@ -40,6 +40,10 @@ export interface RequestLogTable {
   trace_id: string | null;
   /** The `:path` of a call to a method not served (service or method `_unknown`), truncated; null for other calls. */
   raw_path: string | null;
+  /** The reason of the error's `errorInfo` detail, truncated; null when it had none (and for rows before 0007). */
+  error_reason: string | null;
+  /** The field path of the error's first `badRequest` violation, truncated; null when it had none. */
+  violation_field: string | null;
 }
 
 /** An API key: only its hash is stored. */

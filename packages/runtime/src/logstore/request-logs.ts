@@ -62,6 +62,8 @@ export function toRequestLog(row: Selectable<RequestLogTable>): RequestLog {
     errorMessage: row.error_message,
     traceId: row.trace_id,
     rawPath: row.raw_path,
+    errorReason: row.error_reason,
+    violationField: row.violation_field,
   };
 }
 

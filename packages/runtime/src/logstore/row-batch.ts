@@ -37,12 +37,14 @@ export const S = {
   errorMessage: 7,
   traceId: 8,
   rawPath: 9,
+  errorReason: 10,
+  violationField: 11,
 } as const;
-export const STRING_STRIDE = 10;
+export const STRING_STRIDE = 12;
 
 /**
  * Collects records into a {@link RowBatch} of at most `capacity` rows. Every row of the store is made here: its service,
- * method, principal, error message and raw path are cut to {@link STORED_TEXT_MAX_BYTES} (UTF-8, at a character
+ * method, principal, error message, raw path, error reason and violation field are cut to {@link STORED_TEXT_MAX_BYTES} (UTF-8, at a character
  * boundary), whatever their source (a client's path, a credential's subject, a handler's message).
  */
 export class RowBatchBuilder {
@@ -85,6 +87,8 @@ export class RowBatchBuilder {
       boundText(record.errorMessage, MAX.errorMessage),
       record.traceId ?? null,
       boundText(record.rawPath, MAX.rawPath),
+      boundText(record.errorReason, MAX.errorReason),
+      boundText(record.violationField, MAX.violationField),
     );
     this.#count++;
   }
@@ -130,6 +134,8 @@ export function* requestLogRowsOf(batches: readonly RowBatch[]): Generator<Omit<
         error_message: text(S.errorMessage),
         trace_id: text(S.traceId),
         raw_path: text(S.rawPath),
+        error_reason: text(S.errorReason),
+        violation_field: text(S.violationField),
       };
     }
 }

@@ -1,4 +1,4 @@
-import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { CallRollupTable, LogStoreDatabase } from './database.js';
 import { SketchMerger, decodeSketch, sketchQuantile, type DecodedSketch } from './latency-sketch.js';
 import { HOUR_MS, MINUTE_MS } from '../vocabulary/time.js';
@@ -76,6 +76,23 @@ export interface StatsBreakdown {
   readonly groups: Readonly<Record<string, CallStats>>;
 }
 
+/** How many failed calls of one method ended with one status and one error reason. */
+export interface ErrorReasonCount {
+  readonly service: string;
+  readonly method: string;
+  /** gRPC status code number (never 0: only errors are counted). */
+  readonly statusCode: number;
+  /** The reason of the errors' `errorInfo` detail (`USER_NOT_FOUND`); null for errors that carried none. */
+  readonly reason: string | null;
+  readonly calls: number;
+}
+
+/** {@link StatsWindow} of {@link LogStatistics.errorsByReason}, and how many groups to return. */
+export interface ErrorsByReasonWindow extends StatsWindow {
+  /** At most this many groups, the largest. @defaultValue 100 */
+  readonly limit?: number;
+}
+
 /** The statistics of the log store, read from rollups: they cost the same at 10M rows as at 10k. */
 export interface LogStatistics {
   /** Totals over the window. */
@@ -95,6 +112,13 @@ export interface LogStatistics {
   timeline(window: StatsWindow, bucketMs: number): Promise<TimelineBucket[]>;
   /** Like `summary`, with exact percentiles from the raw rows (reads every row of the window: slower). */
   exactSummary(window: StatsWindow): Promise<CallStats>;
+  /**
+   * Failed calls (status other than OK) per service, method, status code and error reason, the largest group first
+   * (ties by service, method, code, then reason, nulls last). Read from the raw rows of the window, not rollups: the cost grows with
+   * the window's errors, which a partial index on failed rows only covers (migration 0007), not with its calls.
+   * The window is widened to whole minutes as the rollups read it, so the counts add up to `summary`'s errors.
+   */
+  errorsByReason(window: ErrorsByReasonWindow): Promise<ErrorReasonCount[]>;
 }
 
 /** Accumulates rollup rows into one {@link CallStats}. */
@@ -309,6 +333,37 @@ export function createLogStatistics(db: Kysely<LogStoreDatabase>): LogStatistics
         p99Ms: rank(0.99),
         exact: true,
       });
+    },
+    async errorsByReason(window) {
+      const since = Math.floor(window.since / MINUTE_MS) * MINUTE_MS;
+      const until = window.until === undefined ? undefined : Math.ceil(window.until / MINUTE_MS) * MINUTE_MS;
+      const rows = await db
+        .selectFrom('request_logs')
+        .select(['service', 'method', 'status_code', 'error_reason'])
+        .select((eb) => eb.fn.countAll<number | string | bigint>().as('calls'))
+        // Spelled as the partial index's predicate, a literal and not a bound value, so the planner may use the index.
+        .where(sql<SqlBool>`status_code <> 0`)
+        .where('started_at', '>=', since)
+        .$if(until !== undefined, (query) => query.where('started_at', '<', until ?? 0))
+        .$if(window.service !== undefined, (query) => query.where('service', '=', window.service ?? ''))
+        .$if(window.method !== undefined, (query) => query.where('method', '=', window.method ?? ''))
+        .groupBy(['service', 'method', 'status_code', 'error_reason'])
+        .orderBy('calls', 'desc')
+        .orderBy('service')
+        .orderBy('method')
+        .orderBy('status_code')
+        // Explicit: SQLite sorts nulls first, PostgreSQL last; the errors without a reason come after the named ones.
+        .orderBy('error_reason', (order) => order.asc().nullsLast())
+        .limit(window.limit ?? 100)
+        .execute();
+      // PostgreSQL's count(*) is a bigint, which its driver hands over as a string.
+      return rows.map((row) => ({
+        service: row.service,
+        method: row.method,
+        statusCode: row.status_code,
+        reason: row.error_reason,
+        calls: Number(row.calls),
+      }));
     },
   };
   return statistics;

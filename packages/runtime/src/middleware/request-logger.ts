@@ -69,11 +69,13 @@ export function callKindOf(requestStream: boolean, responseStream: boolean): Cal
 
 /**
  * Outermost server middleware: records every call that reaches a method (ones auth refuses too) with its status,
- * duration, principal, peer, and message counts and sizes (the bytes on the wire). Never records metadata, so
- * credentials cannot leak: a call auth refused is stored with auth's reason as its error message and the presented
- * API key's id (from its non-secret prefix); of the calls auth's throttle refuses without verifying them, one per
- * address per minute is recorded, saying how many before it were only counted (`CallInfo.stored`). Under `startServer`, the server's accounting also records the calls that never reach a
- * method (unknown paths, oversize requests, expired deadlines) and settles each status with what the client saw.
+ * duration, principal, peer, message counts and sizes (the bytes on the wire), and the reason and first violated
+ * field of an error's details (as error mapping found them). Never records metadata, so credentials cannot leak: a
+ * call auth refused is stored with auth's reason as its error message and the presented API key's id (from its
+ * non-secret prefix); of the calls auth's throttle refuses without verifying them, one per address per minute is
+ * recorded, saying how many before it were only counted (`CallInfo.stored`). Under `startServer`, the server's
+ * accounting also records the calls that never reach a method (unknown paths, oversize requests, expired deadlines)
+ * and settles each status with what the client saw.
  */
 export function createRequestLoggerMiddleware(options: RequestLoggerOptions): ServerMiddleware {
   // Per method path, computed once: service and method names, and kind.
@@ -162,6 +164,8 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
         responseMessages,
         errorMessage,
         traceId: traceIdOfCall(context.signal) ?? null,
+        errorReason: info.errorReason ?? null,
+        violationField: info.violationField ?? null,
       };
       // A call auth only counted (a throttled refusal) still ends in the accounting and telemetry, not in the store.
       tracked.finish(info.stored === false ? unstoredCall(finished) : finished);

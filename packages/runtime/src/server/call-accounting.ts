@@ -168,7 +168,15 @@ export function createCallAccounting(options: CallAccountingOptions): CallAccoun
   const recordLogged = (entry: Entry, call: CallRecord) => {
     const outcome = entry.stream ? streamOutcome(entry, entry.stream) : undefined;
     if (outcome === undefined || outcome.code === call.statusCode) done(entry, call);
-    else done(entry, { ...call, statusCode: outcome.code, errorMessage: outcome.message ?? call.errorMessage });
+    // The client got another status than the handler's error, so not its details either: no reason, no violation.
+    else
+      done(entry, {
+        ...call,
+        statusCode: outcome.code,
+        errorMessage: outcome.message ?? call.errorMessage,
+        errorReason: null,
+        violationField: null,
+      });
   };
 
   const untracked = (): TrackedCall => {

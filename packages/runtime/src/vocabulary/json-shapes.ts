@@ -69,6 +69,16 @@ export interface RequestLogJson {
    * otherwise. Added in version 2 (shapes gain fields without a new version).
    */
   readonly rawPath: string | null;
+  /**
+   * The reason of the error's `errorInfo` detail (a declared error reason, `USER_NOT_FOUND`; at most 64 bytes of
+   * UTF-8); null when the call did not fail with one, and for calls stored before it was recorded. Added in version 2.
+   */
+  readonly errorReason: string | null;
+  /**
+   * The field path of the error's first `badRequest` violation (`user.email`, validation's; at most 256 bytes of
+   * UTF-8); null when the error had none. Added in version 2.
+   */
+  readonly violationField: string | null;
 }
 
 /** How many calls ended with one status. */
@@ -315,6 +325,8 @@ export interface StatsJson extends VersionedJson {
   /** The last 10 failed calls, newest first. */
   readonly recentErrors: readonly RequestLogJson[];
   readonly dropped: DroppedJson;
+  /** The window's failed calls per method, status and error reason, the largest group first (at most 100). */
+  readonly errorsByReason: readonly ErrorReasonCountJson[];
 }
 
 /** `GET /api/v1/keys`, as `grpcforge keys list --json`, newest first. */
@@ -493,4 +505,29 @@ export interface DashboardPageConfigJson {
   readonly csrfCookie: string;
   /** Each window's length by name (`1h`), in ms. */
   readonly windowMs: Readonly<Record<string, number>>;
+}
+
+/**
+ * How many failed calls of one method ended with one status and one error reason (`grpcforge stats --json`'s
+ * `errorsByReason`; the methods page's "errors by reason"). Only calls that did not end OK are counted.
+ */
+export interface ErrorReasonCountJson {
+  /** Fully-qualified proto service, or `_unknown`. */
+  readonly service: string;
+  /** The method's name, or `_unknown`. */
+  readonly method: string;
+  /** gRPC status code, 1 to 16. */
+  readonly code: number;
+  /** Its name, `NOT_FOUND`. */
+  readonly status: string;
+  /** The reason of the errors' `errorInfo` detail, `USER_NOT_FOUND`; null for the errors that carried none. */
+  readonly reason: string | null;
+  /** Number of calls. */
+  readonly count: number;
+}
+
+/** `GET /api/v1/errors`: the window's failed calls by method, status and reason (one method's with `service` and `method`). */
+export interface ErrorsByReasonJson extends WindowedJson {
+  /** The largest group first, at most 100. */
+  readonly errorsByReason: readonly ErrorReasonCountJson[];
 }

@@ -36,6 +36,13 @@ export const STORED_TEXT_MAX_BYTES = {
   rawPath: 256,
   /** The status message of a failed call (a handler's `ServerError` message may echo its input). */
   errorMessage: 2048,
+  /**
+   * The reason of an error's `errorInfo` detail: google.rpc.ErrorInfo asks for at most 63 characters of
+   * `[A-Z][A-Z0-9_]+[A-Z0-9]`; this keeps one such reason whole and cuts what else a handler sets.
+   */
+  errorReason: 64,
+  /** The field path of an error's first `badRequest` violation (protovalidate's, `items[2].name`). */
+  violationField: 256,
 } as const;
 
 /**

@@ -6,6 +6,7 @@ import { createMigration0003, type MigrationProgress } from './0003_rollups.js';
 import { migration0004 } from './0004_trace_id.js';
 import { migration0005 } from './0005_raw_path.js';
 import { migration0006 } from './0006_defence_counters.js';
+import { migration0007 } from './0007_error_reason.js';
 
 /**
  * Every migration, by name, in order. They are modules, not files read at run time, so they ship inside the
@@ -21,6 +22,7 @@ export function migrationProvider(types: DialectColumnTypes, onProgress?: Migrat
         '0004_trace_id': migration0004,
         '0005_raw_path': migration0005,
         '0006_defence_counters': migration0006,
+        '0007_error_reason': migration0007,
       };
     },
   };

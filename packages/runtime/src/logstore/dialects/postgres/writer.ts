@@ -39,6 +39,8 @@ function rowColumns(batches: readonly RowBatch[]) {
     errorMessage: text(S.errorMessage),
     traceId: text(S.traceId),
     rawPath: text(S.rawPath),
+    errorReason: text(S.errorReason),
+    violationField: text(S.violationField),
   };
 }
 
@@ -54,7 +56,7 @@ const keyOf = (bucketMs: number, bucketStart: number, service: string, method: s
 
 /**
  * The writer's connection to a PostgreSQL store (kysely over the writer thread's pool of 2): each run of row batches
- * is one transaction, its rows one `INSERT … SELECT FROM unnest(…)` (17 array parameters, whatever the row count: far
+ * is one transaction, its rows one `INSERT … SELECT FROM unnest(…)` (19 array parameters, whatever the row count: far
  * from the 65,535 bind-parameter limit), its rollups merged under row locks so replicas writing the same minute add
  * up instead of overwriting each other: missing keys are inserted empty (`ON CONFLICT DO NOTHING`), every key is
  * locked `FOR UPDATE` in key order and read; the merged rows go back in one `INSERT … ON CONFLICT DO UPDATE`.
@@ -69,12 +71,13 @@ export function createPostgresWriteConnection(db: Kysely<LogStoreDatabase>): Log
             const c = rowColumns(batches);
             await sql`insert into request_logs (request_id, started_at, service, method, kind, status_code, duration_ms,
                 principal, api_key_id, peer, request_bytes, response_bytes, request_messages, response_messages,
-                error_message, trace_id, raw_path)
+                error_message, trace_id, raw_path, error_reason, violation_field)
               select * from unnest(${c.requestId}::text[], ${c.startedAt}::bigint[], ${c.service}::text[],
                 ${c.method}::text[], ${c.kind}::text[], ${c.statusCode}::integer[], ${c.durationMs}::double precision[],
                 ${c.principal}::text[], ${c.apiKeyId}::text[], ${c.peer}::text[], ${c.requestBytes}::integer[],
                 ${c.responseBytes}::integer[], ${c.requestMessages}::integer[], ${c.responseMessages}::integer[],
-                ${c.errorMessage}::text[], ${c.traceId}::text[], ${c.rawPath}::text[])`.execute(trx);
+                ${c.errorMessage}::text[], ${c.traceId}::text[], ${c.rawPath}::text[],
+                ${c.errorReason}::text[], ${c.violationField}::text[])`.execute(trx);
           },
           readRollups: async (deltas) => {
             await sql`insert into call_rollups (bucket_ms, bucket_start, service, method, status_code, calls,

@@ -24,6 +24,8 @@ const ROW: Omit<RequestLogTable, 'id'> = {
   error_message: null,
   trace_id: null,
   raw_path: null,
+  error_reason: null,
+  violation_field: null,
 };
 
 /** Placeholder rollup row, in the column order the upsert binds. */
@@ -118,6 +120,8 @@ export function createSqliteWriteConnection(
             strings[s + S.errorMessage],
             strings[s + S.traceId],
             strings[s + S.rawPath],
+            strings[s + S.errorReason],
+            strings[s + S.violationField],
           );
         }
     },
