@@ -38,6 +38,7 @@ import {
   type TelemetryOptions,
 } from '../telemetry/options.js';
 import { importOptional } from '../optional-packages.js';
+import type { MethodValidators, ValidationOptions } from '../validation/method-validators.js';
 
 /** Options of {@link startServer}. Plain data: `grpcforge serve` maps `grpcforge.yaml` onto it, tests build it by hand. */
 export type ServerOptions<ServiceContext = unknown> = ServerBaseOptions<ServiceContext> & ServiceContextOption<ServiceContext>;
@@ -109,6 +110,22 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
    * counted (load balancers poll them). Shutdown flushes the exporters (up to 2 s).
    */
   readonly telemetry?: TelemetryOptions;
+  /**
+   * Validation against the contract's `buf.validate` rules (protovalidate), read from
+   * {@link ServerOptions.descriptorSet}: requests are validated by default when a set is given (stubs too), responses
+   * only when asked. Only methods whose messages (or what they contain) have rules are validated; every rule is
+   * compiled when the server starts. Without a descriptor set nothing is validated.
+   * @defaultValue `{ requests: true, responses: false }`
+   */
+  readonly validation?: ValidationOptions;
+  /** How errors reach clients. */
+  readonly errors?: {
+    /**
+     * Send a `debugInfo` detail (google.rpc.DebugInfo: a stack trace) to clients; otherwise it is dropped.
+     * @defaultValue false
+     */
+    readonly debugInfo?: boolean;
+  };
 }
 
 /**
@@ -217,6 +234,8 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   }));
   const serviceNames = registrations.flatMap(({ shape }) => shape.fullName ?? []);
   const codecs: MethodCodecs = new Map(registrations.flatMap(({ wire }) => (wire ? [...wire.codecs] : [])));
+  // Planned and compiled before anything listens: a rule that does not compile stops the start, never a request.
+  const validators = await methodValidatorsOf(options, codecs.keys());
   // Loaded only here: a server without telemetry never loads the OpenTelemetry SDK.
   const telemetry = options.telemetry
     ? await (
@@ -256,7 +275,11 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
       ? { auth: { ...withAuthHooks(options.auth, options.authHooks), defences, ...(throttle ? { throttle } : {}) } }
       : {}),
     ...(options.middleware ? { middleware: options.middleware } : {}),
-    errors: options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {},
+    ...(validators ? { validators } : {}),
+    errors: {
+      ...(options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {}),
+      ...(options.errors?.debugInfo === undefined ? {} : { debugInfo: options.errors.debugInfo }),
+    },
   });
   const add = (
     target: { add(definition: CompatServiceDefinition, implementation: never): void },
@@ -323,6 +346,23 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
       return outcome;
     },
   };
+}
+
+/**
+ * The validation of the served methods that have rules, or undefined when nothing is to be validated. protovalidate
+ * (and its CEL and RE2 engines) is loaded only when a descriptor set is given and validation is on.
+ * @throws ValidationRulesError when a rule does not compile.
+ */
+async function methodValidatorsOf(
+  options: Pick<ServerBaseOptions, 'descriptorSet' | 'validation'>,
+  paths: Iterable<string>,
+): Promise<MethodValidators | undefined> {
+  const requests = options.validation?.requests ?? true;
+  const responses = options.validation?.responses ?? false;
+  if (!options.descriptorSet || (!requests && !responses)) return undefined;
+  const { createMethodValidators } = await import('../validation/method-validators.js');
+  const validators = createMethodValidators(options.descriptorSet, paths, { requests, responses });
+  return validators.size > 0 ? validators : undefined;
 }
 
 /**
