@@ -1,6 +1,7 @@
 import { logStoreSettingsOf } from '../build/service-manifest.js';
 import type { ResolvedConfig } from '../config/resolved.js';
-import { ServiceHostError, openServiceLogStore, type LogStore } from '@grpcforge/runtime';
+import { ServiceHostError, ValidationRulesError, openServiceLogStore, type LogStore } from '@grpcforge/runtime';
+import { ValidationRulesUserError } from '../contract/validation-rules.js';
 import { UserError } from '../util/errors.js';
 
 /**
@@ -9,10 +10,12 @@ import { UserError } from '../util/errors.js';
  */
 
 /**
- * A {@link ServiceHostError} of the runtime as the CLI's `UserError` (same code, message and hints: exit 2);
- * anything else unchanged.
+ * A {@link ServiceHostError} of the runtime as the CLI's `UserError` (same code, message and hints: exit 2), a
+ * {@link ValidationRulesError} as a `ValidationRulesUserError`; anything else unchanged.
  */
 export function toUserError(error: unknown): unknown {
+  // A stub (`serve --stub`) starts outside the service host: its broken rules arrive as the runtime's own error.
+  if (error instanceof ValidationRulesError) return new ValidationRulesUserError(error);
   return error instanceof ServiceHostError ? new UserError(error.code, error.message, error.hints, { cause: error }) : error;
 }
 
