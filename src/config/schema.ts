@@ -444,7 +444,7 @@ const serverErrorsSchema = z
       .boolean()
       .default(false)
       .describe(
-        'Send a google.rpc.DebugInfo detail (a stack trace a handler attached) to clients; when false it is dropped from grpc-status-details-bin. Turn it on only where callers are the service\'s own developers.',
+        "Send a google.rpc.DebugInfo detail (a stack trace a handler attached) to clients; when false it is dropped from grpc-status-details-bin. Turn it on only where callers are the service's own developers.",
       ),
   })
   .describe('How errors and their details (google.rpc.Status in grpc-status-details-bin) reach clients.');

@@ -98,8 +98,9 @@ describe('request validation from buf.validate rules', () => {
     );
     assert.deepEqual(handled, [], 'the handler was not reached');
     const row = rows.at(-1);
-    assert.equal(row?.method, 'Login');
-    assert.equal(Status[row?.statusCode ?? 0], 'INVALID_ARGUMENT');
+    assert.ok(row);
+    assert.equal(row.method, 'Login');
+    assert.equal(Status[row.statusCode], 'INVALID_ARGUMENT');
   });
 
   test('a valid request reaches the handler', async () => {
@@ -184,7 +185,10 @@ describe('request validation from buf.validate rules', () => {
       (error: unknown) => {
         assert.ok(error instanceof ValidationRulesError, String(error));
         assert.equal(error.problems.length, 1);
-        assert.match(error.message, /^buf\.validate rules do not compile: broken\/v1\/broken\.proto: broken\.v1\.Profile\.nickname: /);
+        assert.match(
+          error.message,
+          /^buf\.validate rules do not compile: broken\/v1\/broken\.proto: broken\.v1\.Profile\.nickname: /,
+        );
         assert.deepEqual(
           { ...error.problems[0], reason: undefined },
           { file: 'broken/v1/broken.proto', message: 'broken.v1.Profile', field: 'nickname', reason: undefined },

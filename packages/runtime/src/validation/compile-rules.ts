@@ -65,7 +65,12 @@ export function compileRules(validator: Validator, messages: Iterable<DescMessag
       if (reported.has(reason)) continue;
       reported.add(reason);
       const field = fieldOfRule(message, reason) ?? probed;
-      problems.push({ file: message.file.proto.name, message: message.typeName, ...(field ? { field: field.name } : {}), reason });
+      problems.push({
+        file: message.file.proto.name,
+        message: message.typeName,
+        ...(field ? { field: field.name } : {}),
+        reason,
+      });
     }
   }
   return problems;
