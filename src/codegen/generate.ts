@@ -107,7 +107,6 @@ async function planWithOneRun(
   // service the contract lacks) is the one to report, so the run's rejection waits.
   union.catch(() => undefined);
   const [loaded, { addTsProtoFiles, planOwnFiles }] = await Promise.all([loadContract(), import('./plan.js')]);
-  await (await import('../contract/validation-rules.js')).checkContractValidationRules(config, loaded.contract);
   for (const service of config.services) {
     const roles = [
       ...service.serves.map((name) => `serves ${name}`),

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { buildPlan } from '../../src/codegen/generate.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { loadContract } from '../../src/contract/load-contract.ts';
 import { ValidationRulesUserError } from '../../src/contract/validation-rules.ts';
+import { checkWorkspaceValidationRules } from '../../src/cli/runtime-options.ts';
 import { repoRoot, runCli, tempDir, writeFiles } from '../helpers/workspace.ts';
 
 // generate compiles the buf.validate rules of what the workspace serves and consumes (fixtures/validation): a CEL
@@ -25,10 +25,11 @@ async function workspace(services: string): Promise<string> {
   return dir;
 }
 
-async function plan(dir: string) {
+/** The check `generate` runs on the workspace in `dir` once its contract is built. */
+async function check(dir: string): Promise<void> {
   const { config } = await loadConfig(join(dir, 'grpcforge.yaml'));
   assert.ok(config, 'grpcforge.yaml is valid');
-  return buildPlan(config, await loadContract(config.contract.root, config.workspaceDir));
+  await checkWorkspaceValidationRules(config, (await loadContract(config.contract.root, config.workspaceDir)).contract);
 }
 
 describe('generate checks the buf.validate rules', () => {
@@ -37,8 +38,8 @@ describe('generate checks the buf.validate rules', () => {
     broken = await workspace('  signup:\n    serves: [broken.v1.BrokenService]\n    listen: 127.0.0.1:50071\n');
   });
 
-  test('a rule that does not compile fails the plan, naming file, message and field', async () => {
-    await assert.rejects(plan(broken), (error: unknown) => {
+  test('a rule that does not compile fails the check, naming file, message and field', async () => {
+    await assert.rejects(check(broken), (error: unknown) => {
       assert.ok(error instanceof ValidationRulesUserError, String(error));
       assert.equal(error.code, 'validation-rules-invalid');
       assert.equal(error.details.length, 1);
@@ -51,13 +52,11 @@ describe('generate checks the buf.validate rules', () => {
     const consumer = await workspace(
       '  caller:\n    consumes:\n      - service: broken.v1.BrokenService\n        target: 127.0.0.1:50073\n',
     );
-    await assert.rejects(plan(consumer), ValidationRulesUserError);
+    await assert.rejects(check(consumer), ValidationRulesUserError);
   });
 
-  test('rules that compile pass, and services the broken one is not among are not checked against it', async () => {
-    const shop = await workspace('  shop:\n    serves: [shop.v1.ShopService]\n    listen: 127.0.0.1:50072\n');
-    const generated = await plan(shop);
-    assert.ok(generated.files.some((file) => file.path.endsWith('shop/v1/shop.ts')));
+  test('rules that compile pass; a service that is neither served nor consumed is not checked', async () => {
+    await check(await workspace('  shop:\n    serves: [shop.v1.ShopService]\n    listen: 127.0.0.1:50072\n'));
   });
 
   test('`grpcforge generate` exits 2 with the rule on stderr', () => {
