@@ -11,6 +11,7 @@ import {
   defineService,
   startServer,
   startStub,
+  NotFoundError,
   type CallRecord,
   type FieldViolationDetail,
   type RunningServer,
@@ -296,5 +297,46 @@ describe('stubs validate requests with the contract rules', () => {
     } finally {
       await stub.close();
     }
+  });
+});
+
+describe('errors.debugInfo (server.errors.debugInfo)', () => {
+  test('a DebugInfo detail reaches the client only when the server allows it', async () => {
+    const debugInfo = { stackEntries: ['at login (login.ts:1:1)'], detail: 'no row in users' };
+    const received: (object | undefined)[] = [];
+    for (const errors of [undefined, { debugInfo: false }, { debugInfo: true }]) {
+      const server = await startServer({
+        host: '127.0.0.1',
+        port: 0,
+        health: false,
+        reflection: false,
+        ...(errors ? { errors } : {}),
+        services: [
+          defineService(ShopServiceDefinition, {
+            login: async () => {
+              throw new NotFoundError('no such user', {
+                details: { resourceInfo: { resourceType: 'user', resourceName: 'ada' }, debugInfo },
+              });
+            },
+            placeOrder: async () => ({ orderId: '' }),
+            importLogins: async () => ({ importedCount: 0 }),
+            ping: async (request) => request,
+          }),
+        ],
+      });
+      const client = createServiceClient(ShopServiceDefinition, { target: server.address, retry: false });
+      try {
+        await assert.rejects(client.login(valid), (error: unknown) => {
+          assert.ok(error instanceof RichClientError, String(error));
+          assert.equal(error.errorDetails.resourceInfo?.resourceName, 'ada');
+          received.push(error.errorDetails.debugInfo);
+          return true;
+        });
+      } finally {
+        closeServiceClient(client);
+        await server.shutdown(1000);
+      }
+    }
+    assert.deepEqual(received, [undefined, undefined, debugInfo]);
   });
 });
