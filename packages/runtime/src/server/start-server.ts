@@ -134,6 +134,9 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
  */
 const ANSWERED_STREAM_GRACE_MS = 1000;
 
+/** Where protovalidate's rules are declared (the `buf.validate` package), as contracts import it. */
+const VALIDATE_PROTO = 'buf/validate/validate.proto';
+
 /** How long shutdown waits, once the server stopped, for the calls it cancelled to be recorded. */
 const RECORD_WAIT_MS = 2000;
 
@@ -360,6 +363,10 @@ async function methodValidatorsOf(
   const requests = options.validation?.requests ?? true;
   const responses = options.validation?.responses ?? false;
   if (!options.descriptorSet || (!requests && !responses)) return undefined;
+  // No message can carry rules unless a file imports validate.proto, whose path is then in the set's bytes (a file's
+  // name or dependency): a contract without rules does not load protovalidate nor read the set again.
+  const set = options.descriptorSet;
+  if (Buffer.from(set.buffer, set.byteOffset, set.byteLength).indexOf(VALIDATE_PROTO) < 0) return undefined;
   const { createMethodValidators } = await import('../validation/method-validators.js');
   const validators = createMethodValidators(options.descriptorSet, paths, { requests, responses });
   return validators.size > 0 ? validators : undefined;
