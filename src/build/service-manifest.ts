@@ -56,6 +56,8 @@ export function toServiceManifest(
       reflection: server.reflection,
       limits: { ...server.limits, keepalive: { ...server.limits.keepalive } },
       shutdownTimeoutMs: server.shutdownTimeoutMs,
+      validation: { ...server.validation },
+      errors: { ...server.errors },
     },
     auth: {
       default: auth.default,

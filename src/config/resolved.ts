@@ -181,6 +181,10 @@ export interface ResolvedServerSettings {
   readonly reflection: boolean;
   /** `server.limits`: sizes in bytes, times in ms (0: no limit); every default filled in. */
   readonly limits: ResolvedServerLimits;
+  /** `server.validation`: what is validated against the contract's buf.validate rules. */
+  readonly validation: { readonly requests: boolean; readonly responses: boolean };
+  /** `server.errors`: whether a DebugInfo detail may reach clients. */
+  readonly errors: { readonly debugInfo: boolean };
 }
 
 /** A problem found in `grpcforge.yaml`, with where it is. */

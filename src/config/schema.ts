@@ -411,6 +411,44 @@ const servicesSchema = z
   )
   .describe('The services of the workspace, by name (lower-case, digits and dashes); empty (or null) for none yet.');
 
+/** `server.validation` when it is not written: requests validated, responses not. */
+const DEFAULT_SERVER_VALIDATION = { requests: true, responses: false };
+
+/** `server.validation`: what is checked against the contract's `buf.validate` rules (protovalidate). */
+const serverValidationSchema = z
+  .strictObject({
+    requests: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Validate each request message against the contract's buf.validate rules, after auth and before the handler; a violation is answered INVALID_ARGUMENT with google.rpc.BadRequest details. Methods whose messages have no rules are not checked. Stubs validate too.",
+      ),
+    responses: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Validate each response message against the contract's buf.validate rules; a violation is a handler bug, answered INTERNAL (the violation goes to the request log). For tests and development.",
+      ),
+  })
+  .describe(
+    "Request and response validation from the contract's buf.validate rules (protovalidate). Every rule is compiled at start: a CEL expression that does not compile stops generate and serve, naming its file and field.",
+  );
+
+/** `server.errors` when it is not written. */
+const DEFAULT_SERVER_ERRORS = { debugInfo: false };
+
+/** `server.errors`: what error details reach clients. */
+const serverErrorsSchema = z
+  .strictObject({
+    debugInfo: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Send a google.rpc.DebugInfo detail (a stack trace a handler attached) to clients; when false it is dropped from grpc-status-details-bin. Turn it on only where callers are the service's own developers.",
+      ),
+  })
+  .describe('How errors and their details (google.rpc.Status in grpc-status-details-bin) reach clients.');
+
 export const configSchema = z
   .strictObject({
     version: z.literal(1).describe('Version of this file format. Always 1.'),
@@ -444,8 +482,17 @@ export const configSchema = z
           .default(true)
           .describe('Serve gRPC server reflection (v1 and v1alpha) so buf curl and grpcurl need no .proto.'),
         limits: serverLimitsSchema.default(DEFAULT_SERVER_LIMITS),
+        validation: serverValidationSchema.default(DEFAULT_SERVER_VALIDATION),
+        errors: serverErrorsSchema.default(DEFAULT_SERVER_ERRORS),
       })
-      .default({ shutdownTimeoutMs: 10_000, health: true, reflection: true, limits: DEFAULT_SERVER_LIMITS })
+      .default({
+        shutdownTimeoutMs: 10_000,
+        health: true,
+        reflection: true,
+        limits: DEFAULT_SERVER_LIMITS,
+        validation: DEFAULT_SERVER_VALIDATION,
+        errors: DEFAULT_SERVER_ERRORS,
+      })
       .describe('Settings of `grpcforge serve` shared by every service.'),
     codegen: z
       .strictObject({

@@ -46,6 +46,7 @@ export const GRPCFORGE_ERROR_CODES = {
   'unknown-method': '`call` names an RPC the service does not have (or names it ambiguously)',
   'unknown-request': '`logs --request-id` names no stored call',
   'unknown-service': 'a command names a service that is not in grpcforge.yaml or the contracts',
+  'validation-rules-invalid': 'a buf.validate rule of the contract does not compile (a CEL expression, a rule of the wrong type)',
   // A host code listed here would be documented twice: its type, `never`, then refuses any description.
 } as const satisfies Record<string, string> & Partial<Record<ServiceHostErrorCode, never>>;
 

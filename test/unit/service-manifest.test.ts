@@ -38,6 +38,8 @@ describe('toServiceManifest', () => {
         reflection: true,
         limits: config.server.limits,
         shutdownTimeoutMs: 10000,
+        validation: { requests: true, responses: false },
+        errors: { debugInfo: false },
       },
       auth: {
         default: 'authenticated',

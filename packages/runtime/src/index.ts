@@ -185,3 +185,9 @@ export { parseStatusCode } from './errors.js';
 export { createTlsChannelCredentials } from './client/tls-credentials.js';
 export { createJwtVerifier } from './auth/jwt.js';
 export type { JwtOptions, JwtResult, JwtVerifier } from './auth/jwt.js';
+
+// Request validation against the contract's buf.validate rules (protovalidate): the start-time compile check.
+export { checkValidationRules } from './validation/check-validation-rules.js';
+export { ValidationRulesError, describeRuleProblem } from './validation/validation-rules-error.js';
+export type { ValidationRuleProblem } from './validation/validation-rules-error.js';
+export type { ValidationOptions } from './validation/method-validators.js';

@@ -51,7 +51,17 @@ Examples:
       ]);
       const progress = flags.json ? () => {} : (line: string) => err(`generating ${line}`);
       // The contracts are built only when the cache cannot answer (a no-op run starts neither buf nor ts-proto).
-      const { plan, report } = await generateFromConfig(config, () => loadWorkspaceContract(config, configPath), {
+      const loadChecked = async () => {
+        const loaded = await loadWorkspaceContract(config, configPath);
+        // A buf.validate rule that does not compile fails generate, not the server's start. The check loads the
+        // runtime (protovalidate): only for contracts that import validate.proto.
+        const { importsValidationRules } = await import('../../contract/validation-rules.js');
+        if (importsValidationRules(loaded.contract)) {
+          await (await import('../runtime-options.js')).checkWorkspaceValidationRules(config, loaded.contract);
+        }
+        return loaded;
+      };
+      const { plan, report } = await generateFromConfig(config, loadChecked, {
         dryRun: flags.check === true,
         cache: flags.cache !== false,
         onProgress: progress,

@@ -181,6 +181,9 @@ const OPTIONAL: readonly (readonly [string, Check])[] = [
   ['telemetry.serviceName', 'string'],
   ['telemetry.traces', 'boolean'],
   ['telemetry.metrics', 'boolean'],
+  ['server.validation.requests', 'boolean'],
+  ['server.validation.responses', 'boolean'],
+  ['server.errors.debugInfo', 'boolean'],
 ];
 
 /** The first thing wrong with a parsed manifest, or `undefined`. */

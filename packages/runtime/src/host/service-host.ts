@@ -12,6 +12,7 @@ import { describeDefenceCounts } from '../vocabulary/describe-defence-counts.js'
 import type { RunningStub } from '../stub/start-stub.js';
 import { setClientFileBase } from '../client/file-base.js';
 import { MissingPackageError } from '../optional-packages.js';
+import { ValidationRulesError, describeRuleProblem } from '../validation/validation-rules-error.js';
 import { ServiceHostError, messageOf } from './host-error.js';
 import {
   buildServiceAuthOptions,
@@ -158,6 +159,8 @@ export async function startServiceHost(options: ServiceHostOptions): Promise<Run
     health: manifest.server.health,
     reflection: manifest.server.reflection,
     limits: manifest.server.limits,
+    ...(manifest.server.validation ? { validation: manifest.server.validation } : {}),
+    ...(manifest.server.errors ? { errors: manifest.server.errors } : {}),
     serviceContext,
     auth,
     ...(entry.authHooks ? { authHooks: entry.authHooks } : {}),
@@ -405,6 +408,9 @@ function startError(error: unknown, host: string, port: number): ServiceHostErro
     return new ServiceHostError('port-in-use', `cannot listen on ${host}:${port}: the port is already in use`, [
       'stop the process listening there, or listen elsewhere (GRPCFORGE_LISTEN=host:port)',
     ]);
+  }
+  if (error instanceof ValidationRulesError) {
+    return new ServiceHostError('start-failed', error.message, error.problems.map(describeRuleProblem), { cause: error });
   }
   if (/^OTLP /.test(message)) return new ServiceHostError('telemetry-config', `telemetry.otlp: ${message}`, [], { cause: error });
   if (/No address added|EACCES|EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN/.test(message)) {

@@ -62,6 +62,13 @@ export interface ManifestServerSettings {
   readonly limits: ResolvedServerLimits;
   /** How long in-flight calls may run after a stop signal before they are cancelled, in ms. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * What is validated against the contract's buf.validate rules (`server.validation`); absent in manifests of older
+   * builds: requests only.
+   */
+  readonly validation?: { readonly requests: boolean; readonly responses: boolean };
+  /** `server.errors`; absent in manifests of older builds: DebugInfo details are not sent. */
+  readonly errors?: { readonly debugInfo: boolean };
 }
 
 /** The `auth` section. */

@@ -5,6 +5,8 @@ import { createRequestLoggerMiddleware, type RequestLoggerOptions } from '../mid
 import { createTerminatorMiddleware } from '../middleware/terminator.js';
 import { createCodecMiddleware, type MethodCodecs } from './wire-codec.js';
 import type { ServiceMiddlewareList } from './service-middleware.js';
+import type { MethodValidators } from '../validation/method-validators.js';
+import { withValidation } from '../validation/with-validation.js';
 
 /** Options of {@link createPipeline}: the logger and auth stages run when their options are given. */
 export interface PipelineOptions<ServiceContext = unknown> {
@@ -23,6 +25,13 @@ export interface PipelineOptions<ServiceContext = unknown> {
   /** Codecs of methods served as bytes (`toWireDefinition`): decoded and encoded innermost, once. */
   readonly codecs?: MethodCodecs;
   /**
+   * The `buf.validate` checks of the methods that have rules (`createMethodValidators`), run on the bytes inside
+   * error mapping, after auth and the service's middleware, right before the handler: a request is validated once
+   * decoded, a response once encoded. Only methods served with {@link PipelineOptions.codecs} are validated; a method
+   * without a check runs no validation code.
+   */
+  readonly validators?: MethodValidators;
+  /**
    * The telemetry stage (a server span per call, see `createServerTelemetryMiddleware`), right inside the logger:
    * the span covers auth and the handler, and the trace id is set before the logger records the call.
    */
@@ -37,7 +46,8 @@ export type MiddlewareExtension<Middleware> = Middleware extends ServerMiddlewar
 
 /**
  * The server middleware, outermost first: service context → request logger → telemetry (when given) → auth → the
- * service's own middleware (when given) → terminator (when `terminate` is given) → error mapping → codec (when `codecs` are given) (→ handler),
+ * service's own middleware (when given) → terminator (when `terminate` is given) → error mapping → codec (when `codecs` are given),
+ * with validation inside it for the methods that have `validators` (→ handler),
  * composed with nice-grpc's `composeServerMiddleware`, so the context each stage adds (the principal, the service
  * context) reaches handlers through the types. The logger is outside auth so it records refused calls and the
  * principal auth resolved; error mapping is inside so the logger sees the final status.
@@ -54,7 +64,9 @@ export function createPipeline<ServiceContext>(options: PipelineOptions<ServiceC
   const authenticated = composeServerMiddleware<Outer, AuthContext, NoExtension>(outer, auth);
   const mapping = createErrorMappingMiddleware(options.errors ?? {});
   // Innermost: the logger outside sees the bytes of the wire, error mapping sees a response that cannot be encoded.
-  const errors = options.codecs ? composeServerMiddleware(mapping, createCodecMiddleware(options.codecs)) : mapping;
+  // Validation is part of a ruled method's codec, so a violation is mapped like any handler error.
+  const codecs = options.codecs && options.validators ? withValidation(options.codecs, options.validators) : options.codecs;
+  const errors = codecs ? composeServerMiddleware(mapping, createCodecMiddleware(codecs)) : mapping;
   // Inside auth, outside error mapping: a stream ended by shutdown reaches the logger as UNAVAILABLE, not CANCELLED.
   const terminated = options.terminate ? composeServerMiddleware(createTerminatorMiddleware(options.terminate), errors) : errors;
   // The team's own: they see the principal, and the status error mapping gave a handler's error. Error mapping also

@@ -38,6 +38,7 @@ import {
   type TelemetryOptions,
 } from '../telemetry/options.js';
 import { importOptional } from '../optional-packages.js';
+import type { MethodValidators, ValidationOptions } from '../validation/method-validators.js';
 
 /** Options of {@link startServer}. Plain data: `grpcforge serve` maps `grpcforge.yaml` onto it, tests build it by hand. */
 export type ServerOptions<ServiceContext = unknown> = ServerBaseOptions<ServiceContext> & ServiceContextOption<ServiceContext>;
@@ -114,6 +115,14 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
    * counted (load balancers poll them). Shutdown flushes the exporters (up to 2 s).
    */
   readonly telemetry?: TelemetryOptions;
+  /**
+   * Validation against the contract's `buf.validate` rules (protovalidate), read from
+   * {@link ServerOptions.descriptorSet}: requests are validated by default when a set is given (stubs too), responses
+   * only when asked. Only methods whose messages (or what they contain) have rules are validated; every rule is
+   * compiled when the server starts. Without a descriptor set nothing is validated.
+   * @defaultValue `{ requests: true, responses: false }`
+   */
+  readonly validation?: ValidationOptions;
 }
 
 /**
@@ -121,6 +130,9 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
  * is reset (see `createRequestStreamCloser`), in ms; at most half the drain time.
  */
 const ANSWERED_STREAM_GRACE_MS = 1000;
+
+/** Where protovalidate's rules are declared (the `buf.validate` package), as contracts import it. */
+const VALIDATE_PROTO = 'buf/validate/validate.proto';
 
 /** How long shutdown waits, once the server stopped, for the calls it cancelled to be recorded. */
 const RECORD_WAIT_MS = 2000;
@@ -222,6 +234,8 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
   }));
   const serviceNames = registrations.flatMap(({ shape }) => shape.fullName ?? []);
   const codecs: MethodCodecs = new Map(registrations.flatMap(({ wire }) => (wire ? [...wire.codecs] : [])));
+  // Planned and compiled before anything listens: a rule that does not compile stops the start, never a request.
+  const validators = await methodValidatorsOf(options, codecs.keys());
   // Loaded only here: a server without telemetry never loads the OpenTelemetry SDK.
   const telemetry = options.telemetry
     ? await (
@@ -261,6 +275,7 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
       ? { auth: { ...withAuthHooks(options.auth, options.authHooks), defences, ...(throttle ? { throttle } : {}) } }
       : {}),
     ...(options.middleware ? { middleware: options.middleware } : {}),
+    ...(validators ? { validators } : {}),
     errors: {
       ...(options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {}),
       ...(options.errors?.debugInfo === undefined ? {} : { debugInfo: options.errors.debugInfo }),
@@ -331,6 +346,27 @@ export async function startServer<ServiceContext = unknown>(options: ServerOptio
       return outcome;
     },
   };
+}
+
+/**
+ * The validation of the served methods that have rules, or undefined when nothing is to be validated. protovalidate
+ * (and its CEL and RE2 engines) is loaded only when a descriptor set is given and validation is on.
+ * @throws ValidationRulesError when a rule does not compile.
+ */
+async function methodValidatorsOf(
+  options: Pick<ServerBaseOptions, 'descriptorSet' | 'validation'>,
+  paths: Iterable<string>,
+): Promise<MethodValidators | undefined> {
+  const requests = options.validation?.requests ?? true;
+  const responses = options.validation?.responses ?? false;
+  if (!options.descriptorSet || (!requests && !responses)) return undefined;
+  // No message can carry rules unless a file imports validate.proto, whose path is then in the set's bytes (a file's
+  // name or dependency): a contract without rules does not load protovalidate nor read the set again.
+  const set = options.descriptorSet;
+  if (Buffer.from(set.buffer, set.byteOffset, set.byteLength).indexOf(VALIDATE_PROTO) < 0) return undefined;
+  const { createMethodValidators } = await import('../validation/method-validators.js');
+  const validators = createMethodValidators(options.descriptorSet, paths, { requests, responses });
+  return validators.size > 0 ? validators : undefined;
 }
 
 /**
