@@ -134,8 +134,11 @@ describe('strict decoding of requests', () => {
     await client.getUser(hex(request));
     assert.equal(seen.at(-1), 'u1');
     assert.equal(Status[rows.at(-1)?.statusCode ?? -1], 'OK');
-    await client.getUser(hex('08 07'));
-    assert.equal(seen.at(-1), '');
+    // id "u1", then field 1 again as a varint: skipped, so the handler sees "u1". protobuf-es refuses such bytes;
+    // validation (the example's id has a pattern) reads ts-proto's encoding of the request instead.
+    await client.getUser(hex('0a 02 75 31  08 07'));
+    assert.equal(seen.at(-1), 'u1');
+    assert.equal(Status[rows.at(-1)?.statusCode ?? -1], 'OK');
     // A sub-message with an unknown field and an unknown group of its own.
     await client.importUsers(one(hex('0a 07 0a 01 61 48 01 5b 5c')));
     assert.equal(seen.at(-1), 'a');

@@ -28,6 +28,11 @@ export interface MethodCodec {
    *   cannot unmarshal (`codes.Internal, "grpc: error unmarshalling request: %v"` in grpc-go's server.go).
    */
   decodeRequest(bytes: Uint8Array): unknown;
+  /**
+   * A decoded request encoded again by ts-proto: the bytes of what the handler sees, without the fields ts-proto
+   * skipped (a known field sent with another wire type). For validation, whose protobuf-es reader refuses those.
+   */
+  encodeRequest(message: unknown): Uint8Array;
   /** @throws Error naming the method path when the message cannot be encoded. */
   encodeResponse(message: unknown): Uint8Array;
 }
@@ -97,6 +102,9 @@ function methodCodec(path: string, method: TsProtoMethod, requestShape: MessageW
         const reason = error instanceof Error ? error.message : String(error);
         throw new ServerError(Status.INTERNAL, `the request could not be decoded: ${reason}`);
       }
+    },
+    encodeRequest(message) {
+      return encodeMessage(method.requestType, message);
     },
     encodeResponse(message) {
       try {

@@ -18,7 +18,7 @@ export function withValidation(codecs: MethodCodecs, validators: MethodValidator
         ? (bytes) => {
             // Malformed bytes are refused by the codec first (INTERNAL), as for a method without rules.
             const message = codec.decodeRequest(bytes);
-            request(bytes);
+            request(bytes, () => codec.encodeRequest(message));
             return message;
           }
         : (bytes) => codec.decodeRequest(bytes),
@@ -29,6 +29,7 @@ export function withValidation(codecs: MethodCodecs, validators: MethodValidator
             return bytes;
           }
         : (message) => codec.encodeResponse(message),
+      encodeRequest: (message) => codec.encodeRequest(message),
     };
     validated.set(path, wrapped);
   }
