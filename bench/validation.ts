@@ -80,6 +80,16 @@ const swallow = (run: (bytes: Uint8Array) => unknown) => (bytes: Uint8Array) => 
   }
 };
 
+/** `run` on ts-proto's encoding of the decoded `bytes`, decoded once outside the timing, as the codec has. */
+const reencodeThen = (run: (bytes: Uint8Array) => unknown) => {
+  const decoded = new Map<Uint8Array, LoginRequest>();
+  return (bytes: Uint8Array) => {
+    let message = decoded.get(bytes);
+    if (!message) decoded.set(bytes, (message = LoginRequest.decode(bytes)));
+    return run(LoginRequest.encode(message).finish());
+  };
+};
+
 const perMessage = {
   tsProtoDecode: measure((bytes) => LoginRequest.decode(bytes), valid),
   fromBinary: measure((bytes) => fromBinary(schema, bytes, { readUnknownFields: false }), valid),
@@ -87,10 +97,11 @@ const perMessage = {
     (bytes) => validator.validate(schema, fromBinary(schema, bytes, { readUnknownFields: false })),
     valid,
   ),
-  // What the codec adds for a method with rules: the request validator (fromBinary + validate), on a valid message.
-  requestValidatorValid: measure(validateRequest, valid),
+  // What the codec adds for a method with rules, after its ts-proto decode: ts-proto's encoding of the decoded
+  // request (what is validated is what the handler sees) and the request validator (fromBinary + validate).
+  requestValidatorValid: measure(reencodeThen(validateRequest), valid),
   // 3 violations: the InvalidArgumentError with its BadRequest is built and thrown.
-  requestValidatorInvalid: measure(swallow(validateRequest), invalid),
+  requestValidatorInvalid: measure(swallow(reencodeThen(validateRequest)), invalid),
 };
 
 // 2. A method without rules, validation on vs off, through a real server (one HTTP/2 connection, N in flight).

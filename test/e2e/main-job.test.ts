@@ -125,6 +125,63 @@ describe('init -> generate -> serve (example workspace)', () => {
       runtime.closeServiceClient(client);
     });
 
+    test("the contract's rules and its declared reason: typed in the generated client, shown by grpcforge call", async () => {
+      const { createAuthServiceClient } = await importFromWorkspace<AuthClientModule>(
+        'services/user/src/gen/clients/auth.v1.AuthService.ts',
+      );
+      const { isInvalidCredentials } = await importFromWorkspace<{ isInvalidCredentials: (error: unknown) => boolean }>(
+        'services/user/src/gen/errors/auth.v1.AuthErrorReason.ts',
+      );
+      const client = createAuthServiceClient({ target: auth.address });
+      // LoginRequest.username: at least 3 characters (buf.validate), checked before the handler runs.
+      await assert.rejects(client.login({ username: 'x', password: 'demo' }), (error: unknown) => {
+        assert.ok(runtime.isRichClientError(error), `expected a RichClientError, got ${String(error)}`);
+        assert.equal(error.code, runtime.Status.INVALID_ARGUMENT);
+        assert.match(error.details, /^invalid request: username: /);
+        assert.deepEqual(
+          error.errorDetails.badRequest?.fieldViolations.map((violation) => [violation.field, violation.reason]),
+          [['username', 'string.min_len']],
+        );
+        assert.equal(isInvalidCredentials(error), false);
+        return true;
+      });
+      // The handler throws the contract's INVALID_CREDENTIALS with its generated constructor; the guard narrows it.
+      await assert.rejects(client.login({ username: 'ada', password: 'wrong' }), (error: unknown) => {
+        assert.ok(isInvalidCredentials(error));
+        assert.ok(runtime.isRichClientError(error));
+        assert.equal(error.code, runtime.Status.UNAUTHENTICATED);
+        assert.deepEqual(error.errorDetails.errorInfo, {
+          reason: 'INVALID_CREDENTIALS',
+          domain: 'auth.v1',
+          metadata: { username: 'ada' },
+        });
+        return true;
+      });
+      const violation = runCli(
+        ['call', auth.address, 'auth.v1.AuthService/Login', '-d', '{"username":"x","password":"demo"}'],
+        ws,
+      );
+      assert.equal(violation.code, 64 + runtime.Status.INVALID_ARGUMENT, violation.stderr);
+      assert.match(violation.stderr, /^ {2}bad request: username: .+ \[string\.min_len\]$/m);
+      const reason = runCli(
+        ['call', auth.address, 'auth.v1.AuthService/Login', '-d', '{"username":"ada","password":"wrong"}'],
+        ws,
+      );
+      assert.equal(reason.code, 64 + runtime.Status.UNAUTHENTICATED, reason.stderr);
+      assert.match(reason.stderr, /^ {2}error info: INVALID_CREDENTIALS \(auth\.v1\) username=ada$/m);
+      // buf curl (connect-go) prints the status and the type of each detail it read from grpc-status-details-bin.
+      const curled = curl(['-d', '{"username":"x","password":"demo"}', `http://${auth.address}/auth.v1.AuthService/Login`]);
+      assert.notEqual(curled.code, 0);
+      const printed = JSON.parse(curled.stderr) as { code: string; message: string; details?: { type: string }[] };
+      assert.equal(printed.code, 'invalid_argument');
+      assert.equal(printed.message, 'invalid request: username: must be at least 3 characters [string.min_len]');
+      assert.deepEqual(
+        printed.details?.map((detail) => detail.type),
+        ['google.rpc.BadRequest'],
+      );
+      runtime.closeServiceClient(client);
+    });
+
     test('all four kinds on user, each resolving the caller through auth (user -> auth)', async () => {
       const { UserServiceDefinition } = await importFromWorkspace<UserPbModule>('services/user/src/gen/pb/user/v1/user.ts');
       const client = runtime.createServiceClient(UserServiceDefinition, {
@@ -288,8 +345,8 @@ describe('init -> generate -> serve (example workspace)', () => {
   test('an edited handler survives regeneration (generate --check: exit 0, then 1 once a generated file is edited), and a non-ServerError reaches clients as INTERNAL', async () => {
     const loginPath = join(ws, 'services/auth/src/handlers/auth.v1.AuthService/login.ts');
     const edited = (await readFile(loginPath, 'utf8')).replace(
-      "if (!request.username || request.password !== 'demo') {",
-      "if (request.username === 'boom') throw new Error('database password is hunter2');\n  if (!request.username || request.password !== 'demo') {",
+      "if (request.password !== 'demo') {",
+      "if (request.username === 'boom') throw new Error('database password is hunter2');\n  if (request.password !== 'demo') {",
     );
     await writeFile(loginPath, edited);
     const generate = runCli(['generate'], ws);

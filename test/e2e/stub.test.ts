@@ -182,7 +182,7 @@ describe('serve --stub with a scenario', () => {
     const health = runCli(['call', stub.address, 'grpc.health.v1.Health/Check', '-d', '{"service":"auth.v1.AuthService"}'], ws);
     assert.equal(health.code, 0, health.stderr);
     assert.deepEqual(JSON.parse(health.stdout), { status: 'SERVING' });
-    const login = runCli(['call', stub.address, 'auth.v1.AuthService/Login', '-d', '{"username":"ada"}'], ws);
+    const login = runCli(['call', stub.address, 'auth.v1.AuthService/Login', '-d', '{"username":"ada","password":"x"}'], ws);
     assert.equal(login.code, 0, login.stderr);
     assert.doesNotMatch(login.stderr, /no reflection/, 'described by the stub itself');
     assert.deepEqual(JSON.parse(login.stdout), { token: 'other' });

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   ClientError,
   Metadata,
+  PermissionDeniedError,
   ServerError,
   Status,
   closeServiceClient,
@@ -11,6 +12,7 @@ import {
   defineService,
   fromEnv,
   fromEnvTemplate,
+  isRichClientError,
   startServer,
   type CallRecord,
   type RunningServer,
@@ -58,6 +60,10 @@ describe('service context and resolvePrincipal', () => {
           const token = metadata.get('x-session');
           if (token === 'broken') throw new ServerError(Status.UNAVAILABLE, 'session store down');
           if (token === 'bug') throw new TypeError('session.subject of undefined');
+          if (token === 'locked') {
+            const errorInfo = { reason: 'ACCOUNT_LOCKED', domain: 'auth.v1', metadata: { session: token } };
+            throw new PermissionDeniedError('the account is locked', { details: { errorInfo } });
+          }
           serviceContext.lookups++;
           const session = token ? serviceContext.sessions.get(token) : undefined;
           return session ? { id: session.subject, kind: 'custom', roles: session.roles } : undefined;
@@ -94,6 +100,18 @@ describe('service context and resolvePrincipal', () => {
       assert.equal(error.details, 'session store down');
       return true;
     });
+    // Auth runs outside error mapping: the details of a hook's error still reach the client, and the row its reason.
+    await assert.rejects(client.echo({ text: 'hi' }, { metadata: Metadata({ 'x-session': 'locked' }) }), (error: unknown) => {
+      assert.ok(isRichClientError(error), String(error));
+      assert.equal(Status[error.code], 'PERMISSION_DENIED');
+      assert.deepEqual(error.errorDetails.errorInfo, {
+        reason: 'ACCOUNT_LOCKED',
+        domain: 'auth.v1',
+        metadata: { session: 'locked' },
+      });
+      return true;
+    });
+    assert.equal(rows.at(-1)?.errorReason, 'ACCOUNT_LOCKED');
   });
 
   test('a bug in a hook is INTERNAL with the generic message; the real one goes to the log store only', async () => {

@@ -46,6 +46,27 @@ export function createErrorMappingMiddleware(options: ErrorMappingOptions = {}):
   };
 }
 
+/**
+ * Server middleware that sends the details of a `RichServerError` thrown by stages outside error mapping — auth's
+ * authenticators and hooks, the service's own code run by auth, which map their errors with {@link toServerError} —
+ * in `grpc-status-details-bin`, as error mapping does for handlers. An error whose details an inner error mapping
+ * already sent (or took back) passes unchanged. Goes right outside auth.
+ */
+export function createOuterErrorDetailsMiddleware(options: ErrorMappingOptions = {}): ServerMiddleware {
+  const report = options.onUnexpectedError ?? reportToStderr;
+  const debugInfo = options.debugInfo ?? false;
+  return async function* outerErrorDetails(call, context) {
+    try {
+      return yield* call.next(call.request, context);
+    } catch (error) {
+      if (error instanceof RichServerError && !detailsSent.has(context.trailer)) {
+        sendErrorDetails(context, error, call.method.path, debugInfo, report);
+      }
+      throw error;
+    }
+  };
+}
+
 /** The rich error model's details of a thrown error: a `DomainError`'s or a `RichServerError`'s, else none. */
 export function errorDetailsOf(error: unknown): ErrorDetails | undefined {
   if (error instanceof DomainError) return error.details;
@@ -91,8 +112,9 @@ function sendErrorDetails(
   detailsSent.add(context.trailer);
   const info = callInfoOf(context.signal);
   if (info) {
-    info.errorReason = sent.errorInfo?.reason;
-    info.violationField = sent.badRequest?.fieldViolations[0]?.field;
+    info.errorReason = sent.errorInfo?.reason || undefined;
+    // A rule of the message itself has no field (''): nothing to store.
+    info.violationField = sent.badRequest?.fieldViolations[0]?.field || undefined;
   }
 }
 

@@ -1,6 +1,10 @@
 import { composeServerMiddleware, type ServerMiddleware } from 'nice-grpc';
 import { createAuthMiddleware, type AuthContext, type AuthOptions, type ServiceContextExtension } from '../middleware/auth.js';
-import { createErrorMappingMiddleware, type ErrorMappingOptions } from '../middleware/error-mapping.js';
+import {
+  createErrorMappingMiddleware,
+  createOuterErrorDetailsMiddleware,
+  type ErrorMappingOptions,
+} from '../middleware/error-mapping.js';
 import { createRequestLoggerMiddleware, type RequestLoggerOptions } from '../middleware/request-logger.js';
 import { createTerminatorMiddleware } from '../middleware/terminator.js';
 import { createCodecMiddleware, type MethodCodecs } from './wire-codec.js';
@@ -61,7 +65,12 @@ export function createPipeline<ServiceContext>(options: PipelineOptions<ServiceC
   type Outer = ServiceContextExtension<ServiceContext>;
   const traced = options.telemetry ? composeServerMiddleware(logger, options.telemetry) : logger;
   const outer = composeServerMiddleware<Outer, NoExtension, NoExtension>(serviceContext, traced);
-  const authenticated = composeServerMiddleware<Outer, AuthContext, NoExtension>(outer, auth);
+  // Details of errors auth maps itself (its authenticators' and hooks'), which run outside error mapping.
+  const withDetails = composeServerMiddleware<Outer, NoExtension, NoExtension>(
+    outer,
+    createOuterErrorDetailsMiddleware(options.errors ?? {}),
+  );
+  const authenticated = composeServerMiddleware<Outer, AuthContext, NoExtension>(withDetails, auth);
   const mapping = createErrorMappingMiddleware(options.errors ?? {});
   // Innermost: the logger outside sees the bytes of the wire, error mapping sees a response that cannot be encoded.
   // Validation is part of a ruled method's codec, so a violation is mapped like any handler error.

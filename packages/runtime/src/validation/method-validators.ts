@@ -24,12 +24,12 @@ export interface ValidationOptions {
 /** A method's checks, on the messages' bytes as they cross the wire. */
 export interface MethodValidator {
   /**
-   * Reads one request message's bytes with protobuf-es and validates it; `canonical` gives ts-proto's encoding of
-   * the decoded request, read instead when protobuf-es refuses the bytes as sent.
+   * Reads one request message's bytes with protobuf-es and validates it. The bytes are ts-proto's encoding of the
+   * request the handler gets, so what is validated is what the handler sees.
    * @throws InvalidArgumentError with `details.badRequest` on a violation; ServerError INTERNAL when protobuf-es
    *   cannot read the bytes; Error (unexpected: INTERNAL) when a rule fails to evaluate (protovalidate's RuntimeError).
    */
-  readonly request?: (bytes: Uint8Array, canonical: () => Uint8Array) => void;
+  readonly request?: (bytes: Uint8Array) => void;
   /**
    * Reads one encoded response message and validates it.
    * @throws Error naming the method and the first violation, or the rule that failed to evaluate (INTERNAL).
@@ -92,24 +92,14 @@ export function createMethodValidators(
   return validators;
 }
 
-function requestValidator(
-  validator: Validator,
-  path: string,
-  schema: DescMessage,
-): (bytes: Uint8Array, canonical: () => Uint8Array) => void {
-  return (bytes, canonical) => {
+function requestValidator(validator: Validator, path: string, schema: DescMessage): (bytes: Uint8Array) => void {
+  return (bytes) => {
     let message;
     try {
       message = fromBinary(schema, bytes, { readUnknownFields: false });
-    } catch {
-      // ts-proto read these bytes (the codec ran first), as protobuf's parsers do, skipping a known field sent with
-      // another wire type; protobuf-es refuses that. Validate what the handler sees: ts-proto's own encoding of it.
-      try {
-        message = fromBinary(schema, canonical(), { readUnknownFields: false });
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new ServerError(Status.INTERNAL, `the request could not be decoded: ${reason}`);
-      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ServerError(Status.INTERNAL, `the request could not be decoded: ${reason}`);
     }
     const result = validator.validate(schema, message);
     if (result.kind === 'invalid') throw invalidRequestError(result.violations);
