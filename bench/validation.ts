@@ -1,14 +1,16 @@
 // Request validation's cost (buf.validate rules, protovalidate), in two parts:
 // 1. In process, per message: a LoginRequest (3 string rules: min_len/max_len, min_len, email) read with protobuf-es's
 //    fromBinary and validated, side by side with ts-proto's decode of the same bytes (what the codec does anyway):
-//    µs per message, p50 and p99 over rounds.
+//    µs per message, p50 and p99 over rounds; then the example's own auth.v1.LoginRequest (what `init` writes).
 // 2. Through a real server on 127.0.0.1: unary Ping (its messages have no rules) with validation on (the default)
 //    against the same server with `validation: { requests: false }`: a method without rules must pay nothing.
 //   node --import tsx bench/validation.ts [--rounds 200] [--messages 2000] [--calls 3000] [--server-rounds 6]
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createFileRegistry, fromBinary } from '@bufbuild/protobuf';
+import { create, createFileRegistry, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { createValidator } from '@bufbuild/protovalidate';
 import {
@@ -90,6 +92,29 @@ const reencodeThen = (run: (bytes: Uint8Array) => unknown) => {
   };
 };
 
+// The example's own LoginRequest (what `init` writes: username 3–64 characters and an RE2 pattern, password 1–128),
+// from a copy of the workspace's contracts with the vendored validate.proto, as `generate` builds them.
+const exampleDir = mkdtempSync(join(tmpdir(), 'grpcforge-bench-validation-'));
+const exampleSet = await (async () => {
+  try {
+    const templates = join(import.meta.dirname, '../templates');
+    cpSync(join(templates, 'workspace/buf.yaml'), join(exampleDir, 'buf.yaml'));
+    cpSync(join(templates, 'workspace/proto'), join(exampleDir, 'proto'), { recursive: true });
+    cpSync(join(templates, 'vendor'), join(exampleDir, 'proto'), { recursive: true });
+    return await buildDescriptorSet(exampleDir, exampleDir);
+  } finally {
+    rmSync(exampleDir, { recursive: true, force: true });
+  }
+})();
+const exampleRegistry = createFileRegistry(fromBinary(FileDescriptorSetSchema, exampleSet));
+const exampleSchema = exampleRegistry.getMessage('auth.v1.LoginRequest');
+if (!exampleSchema) throw new Error('auth.v1.LoginRequest is not in the example contracts');
+const exampleValidator = createValidator({ registry: exampleRegistry });
+const exampleValid = toBinary(exampleSchema, create(exampleSchema, { username: 'ada', password: 'demo' }));
+if (exampleValidator.validate(exampleSchema, fromBinary(exampleSchema, exampleValid)).kind !== 'valid') {
+  throw new Error('the example LoginRequest should be valid');
+}
+
 const perMessage = {
   tsProtoDecode: measure((bytes) => LoginRequest.decode(bytes), valid),
   fromBinary: measure((bytes) => fromBinary(schema, bytes, { readUnknownFields: false }), valid),
@@ -102,6 +127,11 @@ const perMessage = {
   requestValidatorValid: measure(reencodeThen(validateRequest), valid),
   // 3 violations: the InvalidArgumentError with its BadRequest is built and thrown.
   requestValidatorInvalid: measure(swallow(reencodeThen(validateRequest)), invalid),
+  // The example's auth.v1.LoginRequest (a pattern rule too): fromBinary + validate.
+  exampleLoginRequest: measure(
+    (bytes) => exampleValidator.validate(exampleSchema, fromBinary(exampleSchema, bytes, { readUnknownFields: false })),
+    exampleValid,
+  ),
 };
 
 // 2. A method without rules, validation on vs off, through a real server (one HTTP/2 connection, N in flight).

@@ -1,5 +1,6 @@
 import type { ResolvedConfig, ResolvedService } from '../config/resolved.js';
-import { buildDescriptorSubset } from '../contract/descriptor-subset.js';
+import { buildDescriptorSubset, descriptorSetImports } from '../contract/descriptor-subset.js';
+import { VALIDATE_PROTO } from '../contract/validation-rules.js';
 import type { ContractService, ContractSet } from '../contract/model.js';
 import { handlerFilePath, methodNamesOf, tsProtoModulePath, uniqueShortNames } from '../contract/names.js';
 import { relative } from 'node:path';
@@ -172,11 +173,18 @@ function planService(
       clientTlsPaths(input.config, service),
     );
     add(clientPath(contractService), 'generated', renderTemplate('gen/client.ts.hbs', clientView));
-    add(
-      stubPath(contractService),
-      'generated',
-      renderTemplate('gen/stub.ts.hbs', buildStubView(contractService, names, pbFile(contractService), sources)),
+    // A stub validates requests by the same rules as the real server: it carries the service's descriptors when
+    // they hold any buf.validate rule (otherwise it has nothing to check, and stays small).
+    const stubDescriptors = buildDescriptorSubset(input.contract, [contractService.fullName]);
+    const withRules = descriptorSetImports(stubDescriptors, VALIDATE_PROTO);
+    const stubView = buildStubView(
+      contractService,
+      names,
+      pbFile(contractService),
+      sources,
+      withRules ? Buffer.from(stubDescriptors).toString('base64') : undefined,
     );
+    add(stubPath(contractService), 'generated', renderTemplate('gen/stub.ts.hbs', stubView));
   }
 
   // A catalog belongs to the services of its package: their handlers get its constructors, their consumers its guards.

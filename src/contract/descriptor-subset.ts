@@ -24,3 +24,11 @@ export function buildDescriptorSubset(contract: ContractSet, serviceNames: reado
   for (const root of [...roots].sort()) visit(root);
   return toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: ordered }));
 }
+
+/**
+ * Whether a FileDescriptorSet (protobuf binary) holds the file `fileName`, e.g. `buf/validate/validate.proto`: a
+ * subset built by {@link buildDescriptorSubset} holds it when a file of the services imports it.
+ */
+export function descriptorSetImports(descriptorSet: Uint8Array, fileName: string): boolean {
+  return fromBinary(FileDescriptorSetSchema, descriptorSet).file.some((file) => file.name === fileName);
+}

@@ -286,9 +286,9 @@ describe('grpcforge dashboard: requests, live tail, instances', { timeout: 150_0
     const all = await errors('window=1h');
     assert.equal(all.status, 200);
     assert.deepEqual(all.body.errorsByReason, [
-      { service: AUTH, method: 'Login', code: 5, status: 'NOT_FOUND', reason: 'USER_NOT_FOUND', count: 1 },
-      { service: AUTH, method: 'Login', code: 16, status: 'UNAUTHENTICATED', reason: null, count: 1 },
-      { service: USER, method: 'GetUser', code: 13, status: 'INTERNAL', reason: null, count: 1 },
+      { service: AUTH, method: 'Login', statusCode: 5, status: 'NOT_FOUND', reason: 'USER_NOT_FOUND', calls: 1 },
+      { service: AUTH, method: 'Login', statusCode: 16, status: 'UNAUTHENTICATED', reason: null, calls: 1 },
+      { service: USER, method: 'GetUser', statusCode: 13, status: 'INTERNAL', reason: null, calls: 1 },
     ]);
     const one = await errors(`window=1h&service=${USER}&method=GetUser`);
     assert.deepEqual(

@@ -121,6 +121,34 @@ describe('serve --stub with a scenario', () => {
     await stub.stop();
   });
 
+  test("the generated in-process stub validates requests by the contract's rules, as the real server does", async () => {
+    const { startAuthServiceStub } = (await import(
+      pathToFileURL(join(ws, 'services/user/src/gen/stubs/auth.v1.AuthService.ts')).href
+    )) as {
+      startAuthServiceStub: (handlers: object) => Promise<{
+        client: AuthStubClient;
+        calls: readonly unknown[];
+        close(): Promise<void>;
+      }>;
+    };
+    const stub = await startAuthServiceStub({ login: async () => ({ token: 'stubbed' }) });
+    try {
+      assert.equal((await stub.client.login({ username: 'ada', password: 'demo' })).token, 'stubbed');
+      await assert.rejects(stub.client.login({ username: 'x', password: 'demo' }), (error: unknown) => {
+        assert.ok(runtime.isRichClientError(error), String(error));
+        assert.equal(error.code, runtime.Status.INVALID_ARGUMENT);
+        assert.deepEqual(
+          error.errorDetails.badRequest?.fieldViolations.map((violation) => violation.field),
+          ['username'],
+        );
+        return true;
+      });
+      assert.equal(stub.calls.length, 1, 'a refused request never reaches the handlers');
+    } finally {
+      await stub.close();
+    }
+  });
+
   test('scenario errors are found at load, exit 2 naming the rule: RPC, regex (RE2 only), response bodies', async () => {
     const files: Record<string, string> = {
       'bad-scenario.yaml': 'methods:\n  Logout:\n    - respond: {}\n',

@@ -110,10 +110,10 @@ export const timelineBucketJson = (bucket: TimelineBucket): TimelineBucketJson =
 export const errorReasonCountJson = (group: ErrorReasonCount): ErrorReasonCountJson => ({
   service: group.service,
   method: group.method,
-  code: group.statusCode,
+  statusCode: group.statusCode,
   status: statusName(group.statusCode),
   reason: group.reason,
-  count: group.calls,
+  calls: group.calls,
 });
 
 /** `status --json`'s shape of one instance; `restarts`: the earlier runs folded into it. */

@@ -111,7 +111,7 @@ function showErrors(groups: readonly ErrorReasonCountJson[], window: string) {
       cell(row, group.status).className = 'error';
       const reason = cell(row, group.reason);
       if (group.reason === null) reason.title = 'the errors named no reason (no ErrorInfo detail)';
-      cell(row, String(group.count));
+      cell(row, String(group.calls));
       return row;
     }),
   );

@@ -119,7 +119,10 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
    * Validation against the contract's `buf.validate` rules (protovalidate), read from
    * {@link ServerOptions.descriptorSet}: requests are validated by default when a set is given (stubs too), responses
    * only when asked. Only methods whose messages (or what they contain) have rules are validated; every rule is
-   * compiled when the server starts. Without a descriptor set nothing is validated.
+   * compiled when the server starts. Without a descriptor set nothing is validated, and neither are services given
+   * as hand-written definitions rather than ts-proto's (validation runs in the codec of methods served as bytes).
+   * A request stream's message is validated as the handler reads it: a handler that catches errors around its
+   * `for await` sees the INVALID_ARGUMENT and should let it through.
    * @defaultValue `{ requests: true, responses: false }`
    */
   readonly validation?: ValidationOptions;

@@ -517,13 +517,13 @@ export interface ErrorReasonCountJson {
   /** The method's name, or `_unknown`. */
   readonly method: string;
   /** gRPC status code, 1 to 16. */
-  readonly code: number;
+  readonly statusCode: number;
   /** Its name, `NOT_FOUND`. */
   readonly status: string;
   /** The reason of the errors' `errorInfo` detail, `USER_NOT_FOUND`; null for the errors that carried none. */
   readonly reason: string | null;
   /** Number of calls. */
-  readonly count: number;
+  readonly calls: number;
 }
 
 /** `GET /api/v1/errors`: the window's failed calls by method, status and reason (one method's with `service` and `method`). */

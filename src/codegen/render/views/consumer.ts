@@ -201,11 +201,27 @@ export function buildClientView(
 }
 
 /** View of `templates/gen/stub.ts.hbs`. */
-export function buildStubView(service: ContractService, names: ConsumedNames, pbFile: string, header: HeaderView) {
+export function buildStubView(
+  service: ContractService,
+  names: ConsumedNames,
+  pbFile: string,
+  header: HeaderView,
+  /** The service's FileDescriptorSet in base64 when its messages have buf.validate rules: the stub validates. */
+  descriptorBase64?: string,
+) {
   const firstMethod = service.methods[0];
+  const chunks: string[] = [];
+  for (let offset = 0; offset < (descriptorBase64?.length ?? 0); offset += 100) {
+    chunks.push((descriptorBase64 ?? '').slice(offset, offset + 100));
+  }
   return {
     ...header,
-    runtimeImport: runtimeImport(['startStub'], ['GeneratedStubModule', 'RunningStub', 'StubOptions']),
+    runtimeImport: runtimeImport(descriptorBase64 === undefined ? ['startStub'] : ['decodeBase64', 'startStub'], [
+      'GeneratedStubModule',
+      'RunningStub',
+      'StubOptions',
+    ]),
+    descriptorChunks: chunks,
     fullName: service.fullName,
     definition: tsProtoServiceNames(service).definition,
     implementation: tsProtoServiceNames(service).implementation,
