@@ -136,7 +136,7 @@ describe('scenario errors with details', () => {
       ],
       [
         { code: 3, details: { badRequests: [] } },
-        'Echo[1].error.details: unknown key "badRequests" (expected badRequest, errorInfo, retryInfo, quotaFailure, ' +
+        'Echo[1].error.details: unknown key "badRequests" (expected errorInfo, badRequest, retryInfo, quotaFailure, ' +
           'preconditionFailure, resourceInfo, requestInfo, help, localizedMessage, debugInfo)',
       ],
       [

@@ -1,4 +1,4 @@
-import type { ErrorDetails, ErrorInfoDetail } from '../vocabulary/error-details.js';
+import { ERROR_DETAIL_KINDS, type ErrorDetails, type ErrorInfoDetail } from '../vocabulary/error-details.js';
 
 /**
  * The error details a scenario writes (YAML or JSON): the {@link ErrorDetails} shape, with `retryInfo.retryDelayMs` in
@@ -94,18 +94,8 @@ function errorInfo(value: unknown, where: string, defaultDomain: string): ErrorI
   };
 }
 
-const DETAIL_KEYS = [
-  'badRequest',
-  'errorInfo',
-  'retryInfo',
-  'quotaFailure',
-  'preconditionFailure',
-  'resourceInfo',
-  'requestInfo',
-  'help',
-  'localizedMessage',
-  'debugInfo',
-] as const satisfies readonly (keyof ScenarioErrorDetails)[];
+/** Every kind of detail a scenario may write: those the runtime encodes (not `unknown`, which is bytes). */
+const DETAIL_KEYS = ERROR_DETAIL_KINDS satisfies readonly (keyof ScenarioErrorDetails)[];
 
 /** Checks every kind of detail a scenario may write, and builds it. */
 function errorDetails(value: unknown, where: string, defaultDomain: string): ErrorDetails {
