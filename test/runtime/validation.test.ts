@@ -320,6 +320,17 @@ describe('stubs validate requests with the contract rules', () => {
     } finally {
       await stub.close();
     }
+    // `validation: { requests: false }` (server.validation.requests, which `serve --stub` passes on): no check.
+    const unchecked = await startStub(
+      ShopServiceDefinition,
+      { login: async () => ({ token: 'stubbed' }) },
+      { descriptorSet: await buildDescriptorSet(fixture, fixture), health: false, validation: { requests: false } },
+    );
+    try {
+      assert.deepEqual(await unchecked.client.login({ ...valid, email: 'nope' }), { token: 'stubbed' });
+    } finally {
+      await unchecked.close();
+    }
   });
 });
 

@@ -155,6 +155,9 @@ async function serveStub(config: ResolvedConfig, name: string, flags: ServeFlags
           host: flags.host ?? '127.0.0.1',
           port: stubPort,
           descriptorSet,
+          // grpcforge.yaml's server settings, as `serve` applies them to the real service.
+          validation: config.server.validation,
+          errors: config.server.errors,
         }),
       ...(config.logStore.enabled && flags.logStore
         ? { logStore: logStoreSettingsOf(config.logStore, config.workspaceDir) }

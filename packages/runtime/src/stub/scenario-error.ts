@@ -3,7 +3,8 @@ import { ERROR_DETAIL_KINDS, type ErrorDetails, type ErrorInfoDetail } from '../
 /**
  * The error details a scenario writes (YAML or JSON): the {@link ErrorDetails} shape, with `retryInfo.retryDelayMs` in
  * ms. Entries of unknown types (`unknown`) cannot be written in a scenario. A `debugInfo` is checked like the rest,
- * but error mapping drops it unless the server allows DebugInfo (`ErrorMappingOptions.debugInfo`), which stubs do not.
+ * but error mapping drops it unless the stub allows DebugInfo (`StubOptions.errors.debugInfo`, which `serve --stub`
+ * takes from `server.errors.debugInfo`).
  */
 export type ScenarioErrorDetails = Omit<ErrorDetails, 'unknown'>;
 

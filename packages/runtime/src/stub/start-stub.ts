@@ -8,7 +8,7 @@ import {
   type TsProtoServiceDefinition,
 } from 'nice-grpc';
 import { closeServiceClient, createServiceClient, type ClientCallOptions } from '../client/create-client.js';
-import { startServer } from '../server/start-server.js';
+import { startServer, type ServerOptions } from '../server/start-server.js';
 import { defineService } from '../server/service-registration.js';
 
 /** The method keys of a ts-proto definition (`validateToken`, ...). */
@@ -76,9 +76,14 @@ export interface StubOptions {
   readonly health?: boolean;
   /**
    * FileDescriptorSet (protobuf binary) with the service and its imports: given, the stub serves server reflection
-   * (v1 and v1alpha), so `grpcforge call` and `buf curl` work against it. @defaultValue none (no reflection)
+   * (v1 and v1alpha), so `grpcforge call` and `buf curl` work against it, and validates requests by the contract's
+   * `buf.validate` rules, as the real server does. @defaultValue none (no reflection, no validation)
    */
   readonly descriptorSet?: Uint8Array;
+  /** As the server's (`server.validation`): with a descriptor set, requests are validated unless `requests: false`. */
+  readonly validation?: ServerOptions['validation'];
+  /** As the server's (`server.errors`): whether a DebugInfo detail of a handler's error reaches the client. */
+  readonly errors?: ServerOptions['errors'];
 }
 
 type AnyHandler = (request: unknown, context: CallContext) => unknown;
@@ -141,6 +146,8 @@ export async function startStub<Definition extends TsProtoServiceDefinition>(
     health: options.health ?? true,
     reflection: options.descriptorSet !== undefined,
     ...(options.descriptorSet ? { descriptorSet: options.descriptorSet } : {}),
+    ...(options.validation ? { validation: options.validation } : {}),
+    ...(options.errors ? { errors: options.errors } : {}),
   });
   let client: Client<Definition, ClientCallOptions> | undefined;
   const callsTo = <Method extends StubMethod<Definition>>(method: Method) =>
