@@ -1,6 +1,6 @@
 import type { ResolvedConfig, ResolvedService } from '../config/resolved.js';
 import { buildDescriptorSubset, descriptorSetImports } from '../contract/descriptor-subset.js';
-import { VALIDATE_PROTO } from '../contract/validation-rules.js';
+import { VALIDATE_PROTO } from '@grpcforge/runtime/vocabulary';
 import type { ContractService, ContractSet } from '../contract/model.js';
 import { handlerFilePath, methodNamesOf, tsProtoModulePath, uniqueShortNames } from '../contract/names.js';
 import { relative } from 'node:path';

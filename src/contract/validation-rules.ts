@@ -1,8 +1,6 @@
+import { VALIDATE_PROTO } from '@grpcforge/runtime/vocabulary';
 import { UserError } from '../util/errors.js';
 import type { ContractSet } from './model.js';
-
-/** Where protovalidate's rules are declared (the `buf.validate` package), as contracts import it. */
-export const VALIDATE_PROTO = 'buf/validate/validate.proto';
 
 /**
  * Whether any file of the contract imports protovalidate's `validate.proto`: without it no message can carry

@@ -27,6 +27,7 @@ export type {
 } from './vocabulary/error-details.js';
 export { describeErrorDetails } from './vocabulary/describe-error-details.js';
 export type { ErrorDetailsJson } from './vocabulary/describe-error-details.js';
+export { VALIDATE_PROTO } from './vocabulary/validation.js';
 export { DEFAULT_AUTH_THROTTLE } from './vocabulary/auth-throttle.js';
 export type { AuthThrottleBucket, AuthThrottleSettings } from './vocabulary/auth-throttle.js';
 export { BUILTIN_SERVICE_NAMES, HEALTH_SERVICE_NAME, REFLECTION_SERVICE_NAMES } from './vocabulary/builtin-services.js';

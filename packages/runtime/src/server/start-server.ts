@@ -38,6 +38,7 @@ import {
   type TelemetryOptions,
 } from '../telemetry/options.js';
 import { importOptional } from '../optional-packages.js';
+import { VALIDATE_PROTO } from '../vocabulary/validation.js';
 import type { MethodValidators, ValidationOptions } from '../validation/method-validators.js';
 
 /** Options of {@link startServer}. Plain data: `grpcforge serve` maps `grpcforge.yaml` onto it, tests build it by hand. */
@@ -133,9 +134,6 @@ export interface ServerBaseOptions<ServiceContext = unknown> {
  * is reset (see `createRequestStreamCloser`), in ms; at most half the drain time.
  */
 const ANSWERED_STREAM_GRACE_MS = 1000;
-
-/** Where protovalidate's rules are declared (the `buf.validate` package), as contracts import it. */
-const VALIDATE_PROTO = 'buf/validate/validate.proto';
 
 /** How long shutdown waits, once the server stopped, for the calls it cancelled to be recorded. */
 const RECORD_WAIT_MS = 2000;
