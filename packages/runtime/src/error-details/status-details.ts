@@ -19,6 +19,10 @@ import {
   hasErrorDetails,
   type ErrorDetailKind,
   type ErrorDetails,
+  type FieldViolationDetail,
+  type HelpLinkDetail,
+  type PreconditionViolationDetail,
+  type QuotaViolationDetail,
 } from '../vocabulary/error-details.js';
 
 /** A google.rpc.Status as plain data: what `grpc-status-details-bin` carries. */
@@ -36,8 +40,19 @@ interface DetailCodec<Kind extends ErrorDetailKind, Desc extends DescMessage> {
   readonly schema: Desc;
   toMessage(value: NonNullable<ErrorDetails[Kind]>): MessageShape<Desc>;
   fromMessage(message: MessageShape<Desc>): NonNullable<ErrorDetails[Kind]>;
-  /** Joins a second entry of the same type into the first (lists); other kinds keep the first. */
-  join?(first: NonNullable<ErrorDetails[Kind]>, next: NonNullable<ErrorDetails[Kind]>): NonNullable<ErrorDetails[Kind]>;
+  /**
+   * The kind's list, when it has one: what trimming caps. With `joins`, a second entry of the same type decoded from
+   * one Status adds its items to the first; other kinds keep the first entry.
+   */
+  readonly list?: DetailList<NonNullable<ErrorDetails[Kind]>>;
+}
+
+/** The list of a kind of detail: read, and replaced (a copy of the detail with other items). */
+interface DetailList<Value> {
+  items(value: Value): readonly unknown[];
+  withItems(value: Value, items: readonly unknown[]): Value;
+  /** Whether entries of the type decoded from one Status are joined into one. */
+  readonly joins: boolean;
 }
 
 type Codecs = { readonly [Kind in ErrorDetailKind]: DetailCodec<Kind, DescMessage> };
@@ -80,7 +95,11 @@ const CODECS: Codecs = {
         ...(violation.reason ? { reason: violation.reason } : {}),
       })),
     }),
-    join: (first, next) => ({ fieldViolations: [...first.fieldViolations, ...next.fieldViolations] }),
+    list: {
+      items: (value) => value.fieldViolations,
+      withItems: (_, items) => ({ fieldViolations: items as FieldViolationDetail[] }),
+      joins: true,
+    },
   }),
   retryInfo: codec({
     schema: RetryInfoSchema,
@@ -109,7 +128,11 @@ const CODECS: Codecs = {
     fromMessage: (message) => ({
       violations: message.violations.map((violation) => ({ subject: violation.subject, description: violation.description })),
     }),
-    join: (first, next) => ({ violations: [...first.violations, ...next.violations] }),
+    list: {
+      items: (value) => value.violations,
+      withItems: (_, items) => ({ violations: items as QuotaViolationDetail[] }),
+      joins: true,
+    },
   }),
   preconditionFailure: codec({
     schema: PreconditionFailureSchema,
@@ -122,7 +145,11 @@ const CODECS: Codecs = {
         description: violation.description,
       })),
     }),
-    join: (first, next) => ({ violations: [...first.violations, ...next.violations] }),
+    list: {
+      items: (value) => value.violations,
+      withItems: (_, items) => ({ violations: items as PreconditionViolationDetail[] }),
+      joins: true,
+    },
   }),
   resourceInfo: codec({
     schema: ResourceInfoSchema,
@@ -152,7 +179,11 @@ const CODECS: Codecs = {
     schema: HelpSchema,
     toMessage: (value) => create(HelpSchema, { links: value.links.map((link) => ({ ...link })) }),
     fromMessage: (message) => ({ links: message.links.map((link) => ({ description: link.description, url: link.url })) }),
-    join: (first, next) => ({ links: [...first.links, ...next.links] }),
+    list: {
+      items: (value) => value.links,
+      withItems: (_, items) => ({ links: items as HelpLinkDetail[] }),
+      joins: true,
+    },
   }),
   localizedMessage: codec({
     schema: LocalizedMessageSchema,
@@ -163,6 +194,11 @@ const CODECS: Codecs = {
     schema: DebugInfoSchema,
     toMessage: (value) => create(DebugInfoSchema, { stackEntries: [...value.stackEntries], detail: value.detail }),
     fromMessage: (message) => ({ stackEntries: [...message.stackEntries], detail: message.detail }),
+    list: {
+      items: (value) => value.stackEntries,
+      withItems: (value, items) => ({ ...value, stackEntries: items as string[] }),
+      joins: false,
+    },
   }),
 };
 
@@ -244,30 +280,30 @@ export function encodeStatusDetailsWithin(
   return undefined;
 }
 
+/** The lists of `details` that trimming caps: every kind's with a list, and the entries of unknown types. */
+function listsOf(details: ErrorDetails): (readonly unknown[])[] {
+  const lists = ERROR_DETAIL_KINDS.flatMap((kind) => {
+    const value = details[kind];
+    const list = CODECS[kind].list;
+    return value !== undefined && list ? [list.items(value as never)] : [];
+  });
+  return details.unknown ? [...lists, details.unknown] : lists;
+}
+
 function longestList(details: ErrorDetails): number {
-  return Math.max(
-    details.badRequest?.fieldViolations.length ?? 0,
-    details.quotaFailure?.violations.length ?? 0,
-    details.preconditionFailure?.violations.length ?? 0,
-    details.help?.links.length ?? 0,
-    details.debugInfo?.stackEntries.length ?? 0,
-    details.unknown?.length ?? 0,
-  );
+  return Math.max(0, ...listsOf(details).map((items) => items.length));
 }
 
 /** `details` with at most `cap` entries in each list. */
 function withListsCapped(details: ErrorDetails, cap: number): ErrorDetails {
-  return {
-    ...details,
-    ...(details.badRequest && { badRequest: { fieldViolations: details.badRequest.fieldViolations.slice(0, cap) } }),
-    ...(details.quotaFailure && { quotaFailure: { violations: details.quotaFailure.violations.slice(0, cap) } }),
-    ...(details.preconditionFailure && {
-      preconditionFailure: { violations: details.preconditionFailure.violations.slice(0, cap) },
-    }),
-    ...(details.help && { help: { links: details.help.links.slice(0, cap) } }),
-    ...(details.debugInfo && { debugInfo: { ...details.debugInfo, stackEntries: details.debugInfo.stackEntries.slice(0, cap) } }),
-    ...(details.unknown && { unknown: details.unknown.slice(0, cap) }),
-  };
+  const capped: Record<string, unknown> = { ...details };
+  for (const kind of ERROR_DETAIL_KINDS) {
+    const value = details[kind];
+    const list = CODECS[kind].list;
+    if (value !== undefined && list) capped[kind] = list.withItems(value as never, list.items(value as never).slice(0, cap));
+  }
+  if (details.unknown) capped['unknown'] = details.unknown.slice(0, cap);
+  return capped;
 }
 
 /**
@@ -297,7 +333,13 @@ export function decodeStatusDetails(bytes: Uint8Array): DecodedStatus {
       continue;
     }
     const previous = details[kind] as typeof value | undefined;
-    details[kind] = previous === undefined ? value : entryCodec.join ? entryCodec.join(previous, value) : previous;
+    const list = entryCodec.list;
+    details[kind] =
+      previous === undefined
+        ? value
+        : list?.joins
+          ? list.withItems(previous, [...list.items(previous), ...list.items(value)])
+          : previous;
   }
   if (unknown.length > 0) details['unknown'] = unknown;
   return { code: status.code, message: status.message, details: details };
