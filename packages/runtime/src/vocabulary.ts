@@ -11,7 +11,6 @@ export { defenceCounterWords, describeDefenceCounts } from './vocabulary/describ
 export {
   ERROR_DETAIL_KINDS,
   STATUS_DETAILS_TRAILER,
-  describeFirstViolation,
   hasErrorDetails,
   STATUS_DETAILS_MAX_BYTES,
 } from './vocabulary/error-details.js';

@@ -33,8 +33,6 @@ export interface DecodedStatus {
   readonly details: ErrorDetails;
 }
 
-const TYPE_URL_PREFIX = 'type.googleapis.com/';
-
 /** How each kind of detail maps to and from its google.rpc message. */
 interface DetailCodec<Kind extends ErrorDetailKind, Desc extends DescMessage> {
   readonly schema: Desc;
@@ -351,9 +349,4 @@ export function decodeStatusDetails(bytes: Uint8Array): DecodedStatus {
  */
 function copyOf(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
-}
-
-/** The type URL of a kind of detail, e.g. `type.googleapis.com/google.rpc.BadRequest`. */
-export function errorDetailTypeUrl(kind: ErrorDetailKind): string {
-  return TYPE_URL_PREFIX + CODECS[kind].schema.typeName;
 }

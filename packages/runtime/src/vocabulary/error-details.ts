@@ -125,13 +125,3 @@ export function hasErrorDetails(details: ErrorDetails | undefined): details is E
   if (!details) return false;
   return ERROR_DETAIL_KINDS.some((kind) => details[kind] !== undefined) || (details.unknown?.length ?? 0) > 0;
 }
-
-/**
- * The first field violation of a BadRequest, as `field: description` for a status message or a log line, e.g.
- * `username: value length must be at least 3 characters`.
- * @returns `undefined` when `details` holds no field violation
- */
-export function describeFirstViolation(details: ErrorDetails | undefined): string | undefined {
-  const first = details?.badRequest?.fieldViolations[0];
-  return first ? `${first.field}: ${first.description}` : undefined;
-}
