@@ -1,0 +1,110 @@
+import type { Kysely, Migration } from 'kysely';
+import type { CallRollupTable, LogStoreDatabase } from '../database.js';
+import { summedRollupRow } from '../rollups.js';
+import { HOUR_MS, MINUTE_MS } from '../../vocabulary/time.js';
+import type { MigrationProgress } from './0003_rollups.js';
+
+/** Stored rollups read per step of the backfill (bounded memory whatever the store's size). */
+const BACKFILL_CHUNK = 5000;
+/** Rollups written per INSERT: 14 values each, under SQLite's 32,766 bound parameters. */
+const INSERT_CHUNK = 500;
+
+/** The new resolutions and the stored one each is summed from. */
+const BACKFILLS = [
+  { bucketMs: 5 * MINUTE_MS, fromBucketMs: MINUTE_MS },
+  { bucketMs: 6 * HOUR_MS, fromBucketMs: HOUR_MS },
+] as const;
+
+/**
+ * Two more rollup resolutions (`ROLLUP_BUCKETS_MS`): 5 minutes (the 6-hour timeline's buckets) and 6 hours (a week
+ * in ~30 rollups per key instead of ~170), so every dashboard window reads a few thousand rollup rows at most.
+ * No schema change: `call_rollups` keys rows by `bucket_ms`. Backfilled from the stored minute and hour rollups (not
+ * the raw rows: a 10M-row store has ~270k rollups), in primary-key order, a chunk at a time, in one transaction (a
+ * crash leaves the store as 0007 left it, and the next open runs this again).
+ */
+export function createMigration0008(onProgress: MigrationProgress = () => {}): Migration {
+  return {
+    async up(untyped: Kysely<unknown>) {
+      const typed = untyped as Kysely<LogStoreDatabase>;
+      const inTransaction = (work: (db: Kysely<LogStoreDatabase>) => Promise<void>) =>
+        typed.isTransaction ? work(typed) : typed.transaction().execute(work);
+      await inTransaction(async (db) => {
+        for (const { bucketMs, fromBucketMs } of BACKFILLS) await backfill(db, bucketMs, fromBucketMs, onProgress);
+      });
+    },
+    async down(untyped: Kysely<unknown>) {
+      const db = untyped as Kysely<LogStoreDatabase>;
+      await db
+        .deleteFrom('call_rollups')
+        .where(
+          'bucket_ms',
+          'in',
+          BACKFILLS.map(({ bucketMs }) => bucketMs),
+        )
+        .execute();
+    },
+  };
+}
+
+/**
+ * Rollups of `bucketMs` summed from the stored ones of `fromBucketMs`, walked in primary-key order (bucket start,
+ * then key): a coarse bucket is complete once the walk passes its end, so each is written once.
+ */
+async function backfill(
+  db: Kysely<LogStoreDatabase>,
+  bucketMs: number,
+  fromBucketMs: number,
+  onProgress: MigrationProgress,
+): Promise<void> {
+  let open = new Map<string, CallRollupTable[]>();
+  let openStart: number | undefined;
+  let written = 0;
+  const flush = async () => {
+    const rows = [...open.values()].map((parts) => summedRollupRow(bucketMs, openStart ?? 0, parts));
+    open = new Map();
+    for (let at = 0; at < rows.length; at += INSERT_CHUNK) {
+      await db
+        .insertInto('call_rollups')
+        .values(rows.slice(at, at + INSERT_CHUNK))
+        .execute();
+    }
+    written += rows.length;
+  };
+  let after: Pick<CallRollupTable, 'bucket_start' | 'service' | 'method' | 'status_code'> | undefined;
+  for (;;) {
+    const cursor = after;
+    const rows = await db
+      .selectFrom('call_rollups')
+      .selectAll()
+      .where('bucket_ms', '=', fromBucketMs)
+      .$if(cursor !== undefined, (query) =>
+        query.where((eb) =>
+          eb(
+            eb.refTuple('bucket_start', 'service', 'method', 'status_code'),
+            '>',
+            eb.tuple(cursor?.bucket_start ?? 0, cursor?.service ?? '', cursor?.method ?? '', cursor?.status_code ?? 0),
+          ),
+        ),
+      )
+      .orderBy('bucket_start')
+      .orderBy('service')
+      .orderBy('method')
+      .orderBy('status_code')
+      .limit(BACKFILL_CHUNK)
+      .execute();
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      const start = row.bucket_start - (row.bucket_start % bucketMs);
+      if (openStart !== undefined && start !== openStart) await flush();
+      openStart = start;
+      const key = `${row.service}\u0000${row.method}\u0000${row.status_code}`;
+      const parts = open.get(key);
+      if (parts) parts.push(row);
+      else open.set(key, [row]);
+    }
+    const last = rows.at(-1);
+    if (last) after = last;
+  }
+  await flush();
+  if (written > 0) onProgress(`backfilled ${written} rollups of ${bucketMs / MINUTE_MS} minutes`);
+}
