@@ -20,7 +20,8 @@ const BACKFILLS = [
  * in ~30 rollups per key instead of ~170), so every dashboard window reads a few thousand rollup rows at most.
  * No schema change: `call_rollups` keys rows by `bucket_ms`. Backfilled from the stored minute and hour rollups (not
  * the raw rows: a 10M-row store has ~270k rollups), in primary-key order, a chunk at a time, in one transaction (a
- * crash leaves the store as 0007 left it, and the next open runs this again).
+ * crash leaves the store as 0007 left it, and the next open runs this again). Rollups of these resolutions already
+ * there (a store 0003 backfilled in this version) are replaced.
  */
 export function createMigration0008(onProgress: MigrationProgress = () => {}): Migration {
   return {
@@ -29,7 +30,12 @@ export function createMigration0008(onProgress: MigrationProgress = () => {}): M
       const inTransaction = (work: (db: Kysely<LogStoreDatabase>) => Promise<void>) =>
         typed.isTransaction ? work(typed) : typed.transaction().execute(work);
       await inTransaction(async (db) => {
-        for (const { bucketMs, fromBucketMs } of BACKFILLS) await backfill(db, bucketMs, fromBucketMs, onProgress);
+        for (const { bucketMs, fromBucketMs } of BACKFILLS) {
+          // Migration 0003 sums its backfill with today's RollupAccumulator, so a store that ran it in this same
+          // open already has these resolutions: rebuilt here from the minutes and hours, the same sums.
+          await db.deleteFrom('call_rollups').where('bucket_ms', '=', bucketMs).execute();
+          await backfill(db, bucketMs, fromBucketMs, onProgress);
+        }
       });
     },
     async down(untyped: Kysely<unknown>) {
