@@ -302,7 +302,7 @@ const rollupRows = await sql<{ n: number; keys: number }>`
 );
 const lastCallAgeS = Math.round((Date.now() - lastStartedAt) / 1000);
 console.error(
-  `store ${storePath}: ~${storedRows} rows, ${rollupRows.rows[0]?.n ?? 0} rollup rows over ` +
+  `store ${postgres ? 'PostgreSQL (throwaway cluster)' : storePath}: ~${storedRows} rows, ${rollupRows.rows[0]?.n ?? 0} rollup rows over ` +
     `${rollupRows.rows[0]?.keys ?? 0} keys (service/method/code), last call ${lastCallAgeS} s ago`,
 );
 if (lastCallAgeS > 300) console.error(`note: the last call is ${lastCallAgeS} s old: the 15m window reads less data`);

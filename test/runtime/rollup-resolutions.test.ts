@@ -3,7 +3,11 @@ import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { CallRecord } from '../../packages/runtime/src/logstore/call-record.ts';
 import { createLogStore } from '../../packages/runtime/src/logstore/create-log-store.ts';
-import { decodeSketch } from '../../packages/runtime/src/logstore/latency-sketch.ts';
+import {
+  SketchMerger,
+  decodeSketch,
+  newLatencySketch,
+} from '../../packages/runtime/src/logstore/latency-sketch.ts';
 import { createMigration0008 } from '../../packages/runtime/src/logstore/migrations/0008_coarser_rollups.ts';
 import { ROLLUP_BUCKETS_MS } from '../../packages/runtime/src/logstore/rollups.ts';
 import { coverOf } from '../../packages/runtime/src/logstore/statistics.ts';
@@ -60,6 +64,24 @@ async function rollupsOf(db: Kysely<LogStoreDatabase>, bucketMs: number) {
 }
 
 describe('rollup resolutions (minute, 5 minutes, hour, 6 hours)', () => {
+  test("sketches decoded from the wire format hold the library's bins (its own encoding and the merger's)", () => {
+    const live = newLatencySketch();
+    for (let index = 0; index < 5000; index++) live.accept(index % 7 === 0 ? 0 : 0.01 * 1.003 ** index);
+    const merger = new SketchMerger();
+    merger.addEncoded(live.toProto());
+    const again = new SketchMerger();
+    again.addEncoded(merger.encode());
+    for (const sketch of [merger.sketch(), again.sketch()]) {
+      assert.equal(sketch.count, live.count);
+      assert.equal(sketch.zeroCount, live.zeroCount);
+      for (const q of [0, 0.25, 0.5, 0.9, 0.99, 1]) assert.equal(sketch.getValueAtQuantile(q), live.getValueAtQuantile(q));
+    }
+    assert.throws(() => decodeSketch(live.toProto().subarray(0, 20)), /truncated/);
+    const other = newLatencySketch();
+    other.accept(-1);
+    assert.throws(() => decodeSketch(other.toProto()), /negative/);
+  });
+
   test('a cover reads every minute of a window once, from the coarsest buckets that fit', () => {
     for (const [since, until] of [
       [T0, undefined],

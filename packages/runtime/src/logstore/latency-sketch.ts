@@ -63,12 +63,19 @@ export interface DecodedSketch {
 class WireReader {
   #at: number;
   readonly #end: number;
+  readonly #bytes: Uint8Array;
   readonly #view: DataView;
 
   constructor(bytes: Uint8Array, from = 0, to = bytes.length) {
+    this.#bytes = bytes;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#at = from;
     this.#end = to;
+  }
+
+  /** The whole message's bytes (fields are addressed by offset into them). */
+  get bytes(): Uint8Array {
+    return this.#bytes;
   }
 
   get done(): boolean {
@@ -117,9 +124,10 @@ class WireReader {
     else throw new Error(`a latency sketch with wire type ${wireType}`);
   }
 
-  /** A sub-reader over `[from, to)` of the same bytes. */
-  sub(bytes: Uint8Array, [from, to]: [number, number]): WireReader {
-    return new WireReader(bytes, from, to);
+  /** A reader of the next length-delimited field's bytes (a sub-message), moving past them. */
+  message(): WireReader {
+    const [from, to] = this.delimited();
+    return new WireReader(this.#bytes, from, to);
   }
 }
 
@@ -130,7 +138,7 @@ interface WireStore {
   sparse: [number, number][];
 }
 
-function readStore(bytes: Uint8Array, reader: WireReader): WireStore {
+function readStore(reader: WireReader): WireStore {
   const store: WireStore = { first: 0, contiguous: new Float64Array(0), sparse: [] };
   const unpacked: number[] = [];
   while (!reader.done) {
@@ -139,7 +147,7 @@ function readStore(bytes: Uint8Array, reader: WireReader): WireStore {
     const wireType = tag % 8;
     if (field === 1 && wireType === 2) {
       // map<sint32, double> binCounts: each entry a message { 1: key, 2: value }.
-      const entry = reader.sub(bytes, reader.delimited());
+      const entry = reader.message();
       let key = 0;
       let count = 0;
       while (!entry.done) {
@@ -151,8 +159,8 @@ function readStore(bytes: Uint8Array, reader: WireReader): WireStore {
       store.sparse.push([key, count]);
     } else if (field === 2 && wireType === 2) {
       const [from, to] = reader.delimited();
-      const packed = reader.sub(bytes, [from, to]);
-      const counts = new Float64Array((to - from) / 8);
+      const packed = new WireReader(reader.bytes, from, to);
+      const counts = new Float64Array(Math.floor((to - from) / 8));
       for (let index = 0; index < counts.length; index++) counts[index] = packed.double();
       store.contiguous = counts;
     } else if (field === 2 && wireType === 1) {
@@ -184,15 +192,15 @@ export function decodeSketch(encoded: Uint8Array): DecodedSketch {
     const field = Math.floor(tag / 8);
     const wireType = tag % 8;
     if (field === 1 && wireType === 2) {
-      const mapping = reader.sub(encoded, reader.delimited());
+      const mapping = reader.message();
       while (!mapping.done) {
         const mappingTag = mapping.varint();
         if (mappingTag === 9) gamma = mapping.double();
         else if (mappingTag === 17) indexOffset = mapping.double();
         else mapping.skip(mappingTag % 8);
       }
-    } else if (field === 2 && wireType === 2) positive = readStore(encoded, reader.sub(encoded, reader.delimited()));
-    else if (field === 3 && wireType === 2) negative = readStore(encoded, reader.sub(encoded, reader.delimited()));
+    } else if (field === 2 && wireType === 2) positive = readStore(reader.message());
+    else if (field === 3 && wireType === 2) negative = readStore(reader.message());
     else if (field === 4 && wireType === 1) zeros = reader.double();
     else reader.skip(wireType);
   }
