@@ -74,7 +74,11 @@ describe('rollup resolutions (minute, 5 minutes, hour, 6 hours)', () => {
     for (const sketch of [merger.sketch(), again.sketch()]) {
       assert.equal(sketch.count, live.count);
       assert.equal(sketch.zeroCount, live.zeroCount);
-      for (const q of [0, 0.25, 0.5, 0.9, 0.99, 1]) assert.equal(sketch.getValueAtQuantile(q), live.getValueAtQuantile(q));
+      // The same bins; the library's value of a bin may differ in the last digits after a round trip of its mapping.
+      for (const q of [0, 0.25, 0.5, 0.9, 0.99, 1]) {
+        const expected = live.getValueAtQuantile(q);
+        assert.ok(Math.abs(sketch.getValueAtQuantile(q) - expected) <= 1e-12 * expected, `quantile ${q}`);
+      }
     }
     assert.throws(() => decodeSketch(live.toProto().subarray(0, 20)), /truncated/);
     const other = newLatencySketch();
