@@ -3,11 +3,7 @@ import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { CallRecord } from '../../packages/runtime/src/logstore/call-record.ts';
 import { createLogStore } from '../../packages/runtime/src/logstore/create-log-store.ts';
-import {
-  SketchMerger,
-  decodeSketch,
-  newLatencySketch,
-} from '../../packages/runtime/src/logstore/latency-sketch.ts';
+import { SketchMerger, decodeSketch, newLatencySketch } from '../../packages/runtime/src/logstore/latency-sketch.ts';
 import { createMigration0008 } from '../../packages/runtime/src/logstore/migrations/0008_coarser_rollups.ts';
 import { ROLLUP_BUCKETS_MS } from '../../packages/runtime/src/logstore/rollups.ts';
 import { coverOf } from '../../packages/runtime/src/logstore/statistics.ts';
@@ -97,7 +93,7 @@ describe('rollup resolutions (minute, 5 minutes, hour, 6 hours)', () => {
       const minutes = new Set<number>();
       const last = until ?? since + 9 * 24 * HOUR;
       for (const cover of covers) {
-        assert.ok(ROLLUP_BUCKETS_MS.includes(cover.bucketMs as never));
+        assert.ok(ROLLUP_BUCKETS_MS.includes(cover.bucketMs));
         assert.equal(cover.from % cover.bucketMs, 0);
         for (let minute = cover.from; minute < (cover.to ?? last); minute += MINUTE) {
           assert.ok(!minutes.has(minute), `minute ${minute} read twice`);
@@ -184,7 +180,12 @@ describe('rollup resolutions (minute, 5 minutes, hour, 6 hours)', () => {
     let before: number | undefined;
     let pages = 0;
     for (;;) {
-      const page = await store.logs.page({ principal: 'jwt:rare', scanRows: 700, limit: 20, ...(before ? { beforeId: before } : {}) });
+      const page = await store.logs.page({
+        principal: 'jwt:rare',
+        scanRows: 700,
+        limit: 20,
+        ...(before ? { beforeId: before } : {}),
+      });
       pages++;
       assert.ok(page.logs.length <= 20);
       found.push(...page.logs.map((log) => log.id));
@@ -194,7 +195,10 @@ describe('rollup resolutions (minute, 5 minutes, hour, 6 hours)', () => {
     }
     // Every match once, newest first, as the unbounded list finds them.
     const all = await store.logs.list({ principal: 'jwt:rare', limit: 100 });
-    assert.deepEqual(found, all.map((log) => log.id));
+    assert.deepEqual(
+      found,
+      all.map((log) => log.id),
+    );
     assert.equal(found.length, 30);
     assert.ok(pages >= Math.ceil(5000 / 700));
     // Unbounded, the page is the list's, its cursor the last id of a full page.

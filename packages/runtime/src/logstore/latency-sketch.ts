@@ -45,7 +45,6 @@ interface ProtoCodec {
 /** The index mapping of every sketch the store writes (logarithmic, 1%). */
 const MAPPING: ProtoMapping = codec.decode(newLatencySketch().toProto()).mapping ?? {};
 
-
 /** The bins of an encoded sketch: contiguous counts from index `first`, sparse `[index, count]` pairs, zeros. */
 export interface DecodedSketch {
   readonly first: number;
