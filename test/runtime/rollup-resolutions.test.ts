@@ -8,6 +8,7 @@ import { createMigration0008 } from '../../packages/runtime/src/logstore/migrati
 import { ROLLUP_BUCKETS_MS } from '../../packages/runtime/src/logstore/rollups.ts';
 import { coverOf } from '../../packages/runtime/src/logstore/statistics.ts';
 import type { Kysely } from 'kysely';
+import { callRecord } from '../helpers/dashboard.ts';
 import type { LogStoreDatabase } from '../../packages/runtime/src/logstore/database.ts';
 
 const MINUTE = 60_000;
@@ -19,27 +20,15 @@ const T0 = Date.UTC(2026, 0, 1, 3, 17, 23);
 function calls(count: number): CallRecord[] {
   let seed = 11;
   const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
-  return Array.from({ length: count }, (_, index) => ({
-    requestId: `r${index}`,
-    startedAt: T0 + Math.floor(index * ((8 * 24 * HOUR) / count)),
-    service: 'user.v1.UserService',
-    method: index % 3 === 0 ? 'GetUser' : 'ListUsers',
-    kind: 'unary' as const,
-    statusCode: index % 17 === 0 ? 5 : 0,
-    durationMs: 0.1 * Math.exp(random() * Math.log(50_000)),
-    principal: null,
-    apiKeyId: null,
-    peer: '127.0.0.1:1',
-    requestBytes: 10,
-    responseBytes: 20,
-    requestMessages: 1,
-    responseMessages: 1,
-    errorMessage: null,
-    traceId: null,
-    rawPath: null,
-    errorReason: null,
-    violationField: null,
-  }));
+  return Array.from({ length: count }, (_, index) =>
+    callRecord(index, {
+      startedAt: T0 + Math.floor(index * ((8 * 24 * HOUR) / count)),
+      service: 'user.v1.UserService',
+      method: index % 3 === 0 ? 'GetUser' : 'ListUsers',
+      statusCode: index % 17 === 0 ? 5 : 0,
+      durationMs: 0.1 * Math.exp(random() * Math.log(50_000)),
+    }),
+  );
 }
 
 /** The rollups of `bucketMs`, in key order, sketches decoded (to compare bins, not bytes). */

@@ -92,6 +92,12 @@ class WireReader {
     }
   }
 
+  /** The next field's number and wire type. */
+  tag(): [field: number, wireType: number] {
+    const tag = this.varint();
+    return [Math.floor(tag / 8), tag % 8];
+  }
+
   /** A zigzag-encoded `sint32`. */
   sint32(): number {
     const value = this.varint();
@@ -141,9 +147,7 @@ function readStore(reader: WireReader): WireStore {
   const store: WireStore = { first: 0, contiguous: new Float64Array(0), sparse: [] };
   const unpacked: number[] = [];
   while (!reader.done) {
-    const tag = reader.varint();
-    const field = Math.floor(tag / 8);
-    const wireType = tag % 8;
+    const [field, wireType] = reader.tag();
     if (field === 1 && wireType === 2) {
       // map<sint32, double> binCounts: each entry a message { 1: key, 2: value }.
       const entry = reader.message();
@@ -187,9 +191,7 @@ export function decodeSketch(encoded: Uint8Array): DecodedSketch {
   let negative: WireStore | undefined;
   let zeros = 0;
   while (!reader.done) {
-    const tag = reader.varint();
-    const field = Math.floor(tag / 8);
-    const wireType = tag % 8;
+    const [field, wireType] = reader.tag();
     if (field === 1 && wireType === 2) {
       const mapping = reader.message();
       while (!mapping.done) {

@@ -153,6 +153,16 @@ export function mergedRollupRow(delta: RollupDelta, stored: CallRollupTable | un
   };
 }
 
+/** The columns of a rollup that add up across buckets. */
+const SUMMED_COLUMNS = [
+  'calls',
+  'duration_sum_ms',
+  'request_bytes',
+  'response_bytes',
+  'request_messages',
+  'response_messages',
+] as const;
+
 /**
  * One rollup row of `bucketMs` summing stored rollup rows of finer buckets inside it (of one key): what the writer
  * would have written had it known the coarser resolution (migration 0008's backfill). Sketches decoded once each,
@@ -179,14 +189,9 @@ export function summedRollupRow(bucketMs: number, bucketStart: number, rows: rea
     latency_sketch: new Uint8Array(0),
   };
   for (const row of rows) {
-    sum.calls += row.calls;
-    sum.duration_sum_ms += row.duration_sum_ms;
+    for (const column of SUMMED_COLUMNS) sum[column] += row[column];
     sum.duration_min_ms = Math.min(sum.duration_min_ms, row.duration_min_ms);
     sum.duration_max_ms = Math.max(sum.duration_max_ms, row.duration_max_ms);
-    sum.request_bytes += row.request_bytes;
-    sum.response_bytes += row.response_bytes;
-    sum.request_messages += row.request_messages;
-    sum.response_messages += row.response_messages;
     sketch.addEncoded(row.latency_sketch);
   }
   return { ...sum, latency_sketch: sketch.encode() };

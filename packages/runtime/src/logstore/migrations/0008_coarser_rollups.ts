@@ -26,17 +26,10 @@ const BACKFILLS = [
 export function createMigration0008(onProgress: MigrationProgress = () => {}): Migration {
   return {
     async up(untyped: Kysely<unknown>) {
-      const typed = untyped as Kysely<LogStoreDatabase>;
-      const inTransaction = (work: (db: Kysely<LogStoreDatabase>) => Promise<void>) =>
-        typed.isTransaction ? work(typed) : typed.transaction().execute(work);
-      await inTransaction(async (db) => {
-        for (const { bucketMs, fromBucketMs } of BACKFILLS) {
-          // Migration 0003 sums its backfill with today's RollupAccumulator, so a store that ran it in this same
-          // open already has these resolutions: rebuilt here from the minutes and hours, the same sums.
-          await db.deleteFrom('call_rollups').where('bucket_ms', '=', bucketMs).execute();
-          await backfill(db, bucketMs, fromBucketMs, onProgress);
-        }
-      });
+      const db = untyped as Kysely<LogStoreDatabase>;
+      // kysely's Migrator runs a migration in a transaction on PostgreSQL, not on SQLite: one is opened here then.
+      if (db.isTransaction) await backfillAll(db, onProgress);
+      else await db.transaction().execute((transaction) => backfillAll(transaction, onProgress));
     },
     async down(untyped: Kysely<unknown>) {
       const db = untyped as Kysely<LogStoreDatabase>;
@@ -50,6 +43,16 @@ export function createMigration0008(onProgress: MigrationProgress = () => {}): M
         .execute();
     },
   };
+}
+
+/** Every resolution of {@link BACKFILLS}, rebuilt. */
+async function backfillAll(db: Kysely<LogStoreDatabase>, onProgress: MigrationProgress): Promise<void> {
+  for (const { bucketMs, fromBucketMs } of BACKFILLS) {
+    // Migration 0003 sums its backfill with today's RollupAccumulator, so a store that ran it in this same open
+    // already has these resolutions: rebuilt here from the minutes and hours, the same sums.
+    await db.deleteFrom('call_rollups').where('bucket_ms', '=', bucketMs).execute();
+    await backfill(db, bucketMs, fromBucketMs, onProgress);
+  }
 }
 
 /**
@@ -66,6 +69,7 @@ async function backfill(
   let openStart: number | undefined;
   let written = 0;
   const flush = async () => {
+    if (open.size === 0) return;
     const rows = [...open.values()].map((parts) => summedRollupRow(bucketMs, openStart ?? 0, parts));
     open = new Map();
     for (let at = 0; at < rows.length; at += INSERT_CHUNK) {
@@ -76,13 +80,28 @@ async function backfill(
     }
     written += rows.length;
   };
-  let after: Pick<CallRollupTable, 'bucket_start' | 'service' | 'method' | 'status_code'> | undefined;
-  for (;;) {
+  for await (const row of rollupsInKeyOrder(db, fromBucketMs)) {
+    const start = row.bucket_start - (row.bucket_start % bucketMs);
+    if (start !== openStart) await flush();
+    openStart = start;
+    const key = `${row.service}\u0000${row.method}\u0000${row.status_code}`;
+    const parts = open.get(key);
+    if (parts) parts.push(row);
+    else open.set(key, [row]);
+  }
+  await flush();
+  if (written > 0) onProgress(`backfilled ${written} rollups of ${bucketMs / MINUTE_MS} minutes`);
+}
+
+/** The stored rollups of `bucketMs` in primary-key order, read {@link BACKFILL_CHUNK} at a time (keyset on the key). */
+async function* rollupsInKeyOrder(db: Kysely<LogStoreDatabase>, bucketMs: number): AsyncGenerator<CallRollupTable> {
+  let after: CallRollupTable | undefined;
+  do {
     const cursor = after;
-    const rows = await db
+    const chunk = await db
       .selectFrom('call_rollups')
       .selectAll()
-      .where('bucket_ms', '=', fromBucketMs)
+      .where('bucket_ms', '=', bucketMs)
       .$if(cursor !== undefined, (query) =>
         query.where((eb) =>
           eb(
@@ -98,19 +117,7 @@ async function backfill(
       .orderBy('status_code')
       .limit(BACKFILL_CHUNK)
       .execute();
-    if (rows.length === 0) break;
-    for (const row of rows) {
-      const start = row.bucket_start - (row.bucket_start % bucketMs);
-      if (openStart !== undefined && start !== openStart) await flush();
-      openStart = start;
-      const key = `${row.service}\u0000${row.method}\u0000${row.status_code}`;
-      const parts = open.get(key);
-      if (parts) parts.push(row);
-      else open.set(key, [row]);
-    }
-    const last = rows.at(-1);
-    if (last) after = last;
-  }
-  await flush();
-  if (written > 0) onProgress(`backfilled ${written} rollups of ${bucketMs / MINUTE_MS} minutes`);
+    yield* chunk;
+    after = chunk.length === BACKFILL_CHUNK ? chunk.at(-1) : undefined;
+  } while (after);
 }
