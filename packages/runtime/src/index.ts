@@ -156,7 +156,7 @@ export type { RowBatch } from './logstore/row-batch.js';
 export type { RollupDelta } from './logstore/rollups.js';
 export type { CallKind, CallRecord } from './logstore/call-record.js';
 export type { ApiKeyRecord, ApiKeyRejection, CreateApiKeyOptions, CreateApiKeyResult } from './logstore/api-keys.js';
-export type { LogQuery, RequestLog, RequestLogs } from './logstore/request-logs.js';
+export type { LogPageQuery, LogQuery, RequestLog, RequestLogPage, RequestLogs } from './logstore/request-logs.js';
 export type {
   CallStats,
   LogStatistics,

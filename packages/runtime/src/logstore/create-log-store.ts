@@ -181,7 +181,7 @@ export async function createLogStore(options: LogStoreOptions): Promise<LogStore
   const reader = createRequestLogReader(db);
   return {
     db,
-    logs: { record: writer.record, list: reader.list, get: reader.get },
+    logs: { record: writer.record, list: reader.list, page: reader.page, get: reader.get },
     statistics: createLogStatistics(db),
     apiKeys: {
       create: (createOptions) => createApiKey(db, createOptions),

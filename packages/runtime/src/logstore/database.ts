@@ -98,11 +98,11 @@ export interface ServerInstanceTable {
 
 /**
  * Per-bucket totals of calls by service, method and status code, maintained by the writer in the same transaction as
- * the rows: `stats`, per-method and timeline read these, never the raw rows. Buckets are one minute or one hour
- * (`bucket_ms`), aligned to the epoch.
+ * the rows: `stats`, per-method and timeline read these, never the raw rows. Buckets are one minute, 5 minutes, one
+ * hour or 6 hours (`bucket_ms`, `ROLLUP_BUCKETS_MS`; the last two since migration 0008), aligned to the epoch.
  */
 export interface CallRollupTable {
-  /** 60000 or 3600000. */
+  /** 60000, 300000, 3600000 or 21600000. */
   bucket_ms: number;
   /** Start of the bucket, ms since the epoch, a multiple of `bucket_ms`. */
   bucket_start: number;

@@ -45,43 +45,179 @@ interface ProtoCodec {
 /** The index mapping of every sketch the store writes (logarithmic, 1%). */
 const MAPPING: ProtoMapping = codec.decode(newLatencySketch().toProto()).mapping ?? {};
 
-function hasCounts(store: ProtoStore | null | undefined): boolean {
-  return (store?.contiguousBinCounts ?? []).some((count) => count !== 0) || Object.keys(store?.binCounts ?? {}).length > 0;
+/** The bins of an encoded sketch: contiguous counts from index `first`, sparse `[index, count]` pairs, zeros. */
+export interface DecodedSketch {
+  readonly first: number;
+  readonly contiguous: ArrayLike<number>;
+  readonly sparse: readonly (readonly [number, number])[];
+  readonly zeros: number;
+}
+
+/**
+ * Reads the protobuf wire format of the DDSketch messages (sketches.proto of DataDog/sketches-go), only as far as
+ * {@link decodeSketch} needs. The library's generated decoder builds an object per message, a JS array of the packed
+ * counts and an object of the sparse ones; statistics decode thousands of rollup sketches per request, and this
+ * reads the counts straight into one Float64Array.
+ */
+class WireReader {
+  #at: number;
+  readonly #end: number;
+  readonly #bytes: Uint8Array;
+  readonly #view: DataView;
+
+  constructor(bytes: Uint8Array, from = 0, to = bytes.length) {
+    this.#bytes = bytes;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#at = from;
+    this.#end = to;
+  }
+
+  /** The whole message's bytes (fields are addressed by offset into them). */
+  get bytes(): Uint8Array {
+    return this.#bytes;
+  }
+
+  get done(): boolean {
+    return this.#at >= this.#end;
+  }
+
+  /** An unsigned varint (up to 2^53). @throws Error past the end. */
+  varint(): number {
+    let value = 0;
+    for (let shift = 1; ; shift *= 128) {
+      if (this.#at >= this.#end) throw new Error('a truncated latency sketch');
+      const byte = this.#view.getUint8(this.#at++);
+      value += (byte & 0x7f) * shift;
+      if (byte < 0x80) return value;
+    }
+  }
+
+  /** The next field's number and wire type. */
+  tag(): [field: number, wireType: number] {
+    const tag = this.varint();
+    return [Math.floor(tag / 8), tag % 8];
+  }
+
+  /** A zigzag-encoded `sint32`. */
+  sint32(): number {
+    const value = this.varint();
+    return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+  }
+
+  double(): number {
+    if (this.#at + 8 > this.#end) throw new Error('a truncated latency sketch');
+    const value = this.#view.getFloat64(this.#at, true);
+    this.#at += 8;
+    return value;
+  }
+
+  /** The bounds of a length-delimited field's bytes, moving past them. */
+  delimited(): [from: number, to: number] {
+    const length = this.varint();
+    const from = this.#at;
+    if (from + length > this.#end) throw new Error('a truncated latency sketch');
+    this.#at += length;
+    return [from, this.#at];
+  }
+
+  /** Moves past a field of `wireType` that is not read. */
+  skip(wireType: number): void {
+    if (wireType === 0) this.varint();
+    else if (wireType === 1) this.#at += 8;
+    else if (wireType === 2) this.delimited();
+    else if (wireType === 5) this.#at += 4;
+    else throw new Error(`a latency sketch with wire type ${wireType}`);
+  }
+
+  /** A reader of the next length-delimited field's bytes (a sub-message), moving past them. */
+  message(): WireReader {
+    const [from, to] = this.delimited();
+    return new WireReader(this.#bytes, from, to);
+  }
+}
+
+/** A `Store` message: its contiguous counts, its sparse ones. */
+interface WireStore {
+  first: number;
+  contiguous: Float64Array;
+  sparse: [number, number][];
+}
+
+function readStore(reader: WireReader): WireStore {
+  const store: WireStore = { first: 0, contiguous: new Float64Array(0), sparse: [] };
+  const unpacked: number[] = [];
+  while (!reader.done) {
+    const [field, wireType] = reader.tag();
+    if (field === 1 && wireType === 2) {
+      // map<sint32, double> binCounts: each entry a message { 1: key, 2: value }.
+      const entry = reader.message();
+      let key = 0;
+      let count = 0;
+      while (!entry.done) {
+        const entryTag = entry.varint();
+        if (entryTag === 8) key = entry.sint32();
+        else if (entryTag === 17) count = entry.double();
+        else entry.skip(entryTag % 8);
+      }
+      store.sparse.push([key, count]);
+    } else if (field === 2 && wireType === 2) {
+      const [from, to] = reader.delimited();
+      const packed = new WireReader(reader.bytes, from, to);
+      const counts = new Float64Array(Math.floor((to - from) / 8));
+      for (let index = 0; index < counts.length; index++) counts[index] = packed.double();
+      store.contiguous = counts;
+    } else if (field === 2 && wireType === 1) {
+      unpacked.push(reader.double());
+    } else if (field === 3 && wireType === 0) {
+      store.first = reader.sint32();
+    } else {
+      reader.skip(wireType);
+    }
+  }
+  if (unpacked.length > 0) store.contiguous = Float64Array.from([...store.contiguous, ...unpacked]);
+  return store;
+}
+
+/**
+ * Decodes a sketch in the DDSketch protobuf format.
+ * @throws Error when the bytes are not a DDSketch of this store's mapping (another relative accuracy), hold
+ * negative values (durations never are), or are truncated.
+ */
+export function decodeSketch(encoded: Uint8Array): DecodedSketch {
+  const reader = new WireReader(encoded);
+  let gamma: number | undefined;
+  let indexOffset = 0;
+  let positive: WireStore | undefined;
+  let negative: WireStore | undefined;
+  let zeros = 0;
+  while (!reader.done) {
+    const [field, wireType] = reader.tag();
+    if (field === 1 && wireType === 2) {
+      const mapping = reader.message();
+      while (!mapping.done) {
+        const mappingTag = mapping.varint();
+        if (mappingTag === 9) gamma = mapping.double();
+        else if (mappingTag === 17) indexOffset = mapping.double();
+        else mapping.skip(mappingTag % 8);
+      }
+    } else if (field === 2 && wireType === 2) positive = readStore(reader.message());
+    else if (field === 3 && wireType === 2) negative = readStore(reader.message());
+    else if (field === 4 && wireType === 1) zeros = reader.double();
+    else reader.skip(wireType);
+  }
+  if (gamma !== MAPPING.gamma || indexOffset !== (MAPPING.indexOffset ?? 0)) {
+    throw new Error(`a latency sketch with another mapping (gamma ${gamma ?? '?'}, expected ${MAPPING.gamma ?? '?'})`);
+  }
+  if (negative && (negative.contiguous.some((count) => count !== 0) || negative.sparse.length > 0)) {
+    throw new Error('a latency sketch with negative durations');
+  }
+  return { first: positive?.first ?? 0, contiguous: positive?.contiguous ?? [], sparse: positive?.sparse ?? [], zeros };
 }
 
 /**
  * Merges sketches given as bytes (the DDSketch protobuf format) by adding their bins. Produces the merged sketch as
  * bytes (for a rollup row) or as a {@link LatencySketch} (for percentiles).
  */
-/** The bins of an encoded sketch: contiguous counts from index `first`, sparse `[index, count]` pairs, zeros. */
-export interface DecodedSketch {
-  readonly first: number;
-  readonly contiguous: readonly number[];
-  readonly sparse: readonly (readonly [number, number])[];
-  readonly zeros: number;
-}
-
-/**
- * Decodes a sketch in the DDSketch protobuf format.
- * @throws Error when the bytes are not a DDSketch of this store's mapping (another relative accuracy), or hold
- * negative values (durations never are).
- */
-export function decodeSketch(encoded: Uint8Array): DecodedSketch {
-  const decoded = codec.decode(encoded);
-  const mapping = decoded.mapping;
-  if (mapping?.gamma !== MAPPING.gamma || (mapping?.indexOffset ?? 0) !== (MAPPING.indexOffset ?? 0)) {
-    throw new Error(`a latency sketch with another mapping (gamma ${mapping?.gamma ?? '?'}, expected ${MAPPING.gamma ?? '?'})`);
-  }
-  if (hasCounts(decoded.negativeValues)) throw new Error('a latency sketch with negative durations');
-  const store = decoded.positiveValues;
-  return {
-    first: store?.contiguousBinIndexOffset ?? 0,
-    contiguous: store?.contiguousBinCounts ?? [],
-    sparse: Object.entries(store?.binCounts ?? {}).map(([key, count]) => [Number(key), count] as const),
-    zeros: decoded.zeroCount ?? 0,
-  };
-}
-
 export class SketchMerger {
   #offset = 0;
   #bins = new Float64Array(0);
@@ -103,8 +239,18 @@ export class SketchMerger {
 
   /** Adds a sketch decoded by {@link decodeSketch} (decode once, add to several mergers). */
   addDecoded({ first, contiguous, sparse, zeros }: DecodedSketch): void {
-    if (contiguous.length > 0) this.#ensure(first, first + contiguous.length - 1);
-    for (let index = 0; index < contiguous.length; index++) this.#add(first + index, contiguous[index] ?? 0);
+    if (contiguous.length > 0) {
+      this.#ensure(first, first + contiguous.length - 1);
+      const bins = this.#bins;
+      const at = first - this.#offset;
+      let count = 0;
+      for (let index = 0; index < contiguous.length; index++) {
+        const add = contiguous[index] ?? 0;
+        bins[at + index] = (bins[at + index] ?? 0) + add;
+        count += add;
+      }
+      this.#count += count;
+    }
     for (const [key, count] of sparse) {
       this.#ensure(key, key);
       this.#add(key, count);

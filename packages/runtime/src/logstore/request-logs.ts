@@ -23,6 +23,27 @@ export interface LogQuery {
   readonly limit?: number;
 }
 
+/** A {@link LogQuery} for {@link RequestLogs.page}: one bounded step of a walk through the rows. */
+export interface LogPageQuery extends LogQuery {
+  /**
+   * Look at most at this many rows (the newest older than `beforeId`, by row id), so a filter that matches few or no
+   * calls answers in bounded time; the page then holds fewer than `limit` calls and `nextBefore` goes on from where
+   * it stopped. Unset: walk until `limit` calls match or the rows end.
+   */
+  readonly scanRows?: number;
+}
+
+/** One page of calls, and where the next one starts. */
+export interface RequestLogPage {
+  /** The calls found, the last to finish first. */
+  readonly logs: RequestLog[];
+  /**
+   * The `beforeId` of the next page: the id of the last call listed when the page is full, or the id where a
+   * bounded walk (`scanRows`) stopped; null when no older row is left to look at.
+   */
+  readonly nextBefore: number | null;
+}
+
 /** A stored call: its record and the store's row id (newer calls have larger ids). */
 export interface RequestLog extends CallRecord {
   readonly id: number;
@@ -37,6 +58,8 @@ export interface RequestLogs {
   readonly record: (call: CallRecord) => boolean;
   /** Calls matching the query, the last to finish first (by row id, which follows commit order). */
   list(query?: LogQuery): Promise<RequestLog[]>;
+  /** Like `list`, a page at a time, with the cursor of the next page; `scanRows` bounds the rows it walks. */
+  page(query?: LogPageQuery): Promise<RequestLogPage>;
   /** One call by its request id. */
   get(requestId: string): Promise<RequestLog | undefined>;
 }
@@ -85,16 +108,38 @@ function matches(query: LogQuery) {
 
 /** The read side of {@link RequestLogs} over a kysely connection. */
 export function createRequestLogReader(db: Kysely<LogStoreDatabase>): Omit<RequestLogs, 'record'> {
+  const list = async (query: LogQuery, fromId?: number) => {
+    const rows = await db
+      .selectFrom('request_logs')
+      .where(matches(query))
+      .$if(fromId !== undefined, (select) => select.where('id', '>=', fromId ?? 0))
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(query.limit ?? 50)
+      .execute();
+    return rows.map(toRequestLog);
+  };
+  const idBound = (bound: 'min' | 'max') =>
+    db
+      .selectFrom('request_logs')
+      .select((eb) => eb.fn[bound]<number | null>('id').as('id'))
+      .executeTakeFirst()
+      .then((row) => row?.id ?? undefined);
   return {
-    async list(query = {}) {
-      const rows = await db
-        .selectFrom('request_logs')
-        .where(matches(query))
-        .selectAll()
-        .orderBy('id', 'desc')
-        .limit(query.limit ?? 50)
-        .execute();
-      return rows.map(toRequestLog);
+    list: (query = {}) => list(query),
+    async page(query = {}) {
+      const limit = query.limit ?? 50;
+      if (query.scanRows === undefined) {
+        const logs = await list(query);
+        return { logs, nextBefore: logs.length === limit ? (logs.at(-1)?.id ?? null) : null };
+      }
+      // A range of row ids, walked on the primary key: at most `scanRows` rows whatever the filter matches.
+      const upper = query.beforeId ?? ((await idBound('max')) ?? 0) + 1;
+      const from = Math.max(0, upper - query.scanRows);
+      const logs = await list({ ...query, beforeId: upper }, from);
+      if (logs.length === limit) return { logs, nextBefore: logs.at(-1)?.id ?? null };
+      const oldest = await idBound('min');
+      return { logs, nextBefore: oldest !== undefined && oldest < from ? from : null };
     },
     async get(requestId) {
       // A UUIDv7 carries its call's start time: the time index finds the row. Older ids (v4) need a scan.

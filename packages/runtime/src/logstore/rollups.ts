@@ -1,7 +1,14 @@
 import type { CallRollupTable } from './database.js';
 import { SketchMerger, newLatencySketch, type LatencySketch } from './latency-sketch.js';
-// Rollup resolutions: one minute and one hour. Queries read hours where a window covers whole hours.
 import { HOUR_MS, MINUTE_MS } from '../vocabulary/time.js';
+
+/**
+ * The rollup resolutions (bucket sizes in ms), finest first: each divides the next, so a window is covered by the
+ * coarsest buckets that fit and finer ones at its edges (`statistics.coverOf`). One minute is what every call is
+ * summed into; 5 minutes serve the 6-hour timeline's buckets, hours the day, 6 hours the week (a 7-day window reads
+ * ~30 rollups per key instead of ~170). Each resolution costs the writer one more rollup row per key and batch.
+ */
+export const ROLLUP_BUCKETS_MS = [MINUTE_MS, 5 * MINUTE_MS, HOUR_MS, 6 * HOUR_MS] as const;
 
 /** The totals of one (bucket, service, method, status code) key that a batch adds. */
 export interface RollupDelta {
@@ -41,8 +48,8 @@ function emptyDelta(bucketMs: number, bucketStart: number, service: string, meth
 }
 
 /**
- * Sums calls into per-minute and per-hour rollup deltas. Per call it touches one minute key; hours are summed from
- * the minutes once, in {@link RollupAccumulator.deltas}.
+ * Sums calls into rollup deltas of every resolution of {@link ROLLUP_BUCKETS_MS}. Per call it touches one minute
+ * key; the coarser buckets are summed from the minutes once, in {@link RollupAccumulator.deltas}.
  */
 export class RollupAccumulator {
   readonly #minutes = new Map<string, RollupDelta>();
@@ -81,23 +88,30 @@ export class RollupAccumulator {
     return this.#minutes.size;
   }
 
-  /** The minute deltas, then the hour deltas summed from them. */
+  /** The minute deltas, then those of each coarser resolution, summed from the minutes. */
   *deltas(): Generator<RollupDelta> {
-    const hours = new Map<string, RollupDelta>();
-    // Hours are summed first: a caller merges stored rows into each delta it is handed.
-    for (const minute of this.#minutes.values()) {
-      const hour = minute.bucketStart - (minute.bucketStart % HOUR_MS);
-      const key = `${hour}\u0000${minute.service}\u0000${minute.method}\u0000${minute.statusCode}`;
-      let delta = hours.get(key);
-      if (!delta) {
-        delta = emptyDelta(HOUR_MS, hour, minute.service, minute.method, minute.statusCode);
-        hours.set(key, delta);
-      }
-      addDelta(delta, minute);
-    }
-    yield* this.#minutes.values();
-    yield* hours.values();
+    // Every coarser bucket is summed first (a caller merges stored rows into each delta it is handed), each from the
+    // resolution below it: fewer sketch merges than from the minutes every time.
+    const tiers: RollupDelta[][] = [[...this.#minutes.values()]];
+    for (const bucketMs of ROLLUP_BUCKETS_MS.slice(1)) tiers.push([...coarserDeltas(tiers.at(-1) ?? [], bucketMs).values()]);
+    for (const deltas of tiers) yield* deltas;
   }
+}
+
+/** The deltas of `bucketMs` buckets summed from finer ones. */
+function coarserDeltas(finer: Iterable<RollupDelta>, bucketMs: number): Map<string, RollupDelta> {
+  const deltas = new Map<string, RollupDelta>();
+  for (const from of finer) {
+    const start = from.bucketStart - (from.bucketStart % bucketMs);
+    const key = `${start}\u0000${from.service}\u0000${from.method}\u0000${from.statusCode}`;
+    let delta = deltas.get(key);
+    if (!delta) {
+      delta = emptyDelta(bucketMs, start, from.service, from.method, from.statusCode);
+      deltas.set(key, delta);
+    }
+    addDelta(delta, from);
+  }
+  return deltas;
 }
 
 function addDelta(into: RollupDelta, from: RollupDelta): void {
@@ -137,4 +151,48 @@ export function mergedRollupRow(delta: RollupDelta, stored: CallRollupTable | un
     response_messages: delta.responseMessages + (stored?.response_messages ?? 0),
     latency_sketch: sketch.encode(),
   };
+}
+
+/** The columns of a rollup that add up across buckets. */
+const SUMMED_COLUMNS = [
+  'calls',
+  'duration_sum_ms',
+  'request_bytes',
+  'response_bytes',
+  'request_messages',
+  'response_messages',
+] as const;
+
+/**
+ * One rollup row of `bucketMs` summing stored rollup rows of finer buckets inside it (of one key): what the writer
+ * would have written had it known the coarser resolution (migration 0008's backfill). Sketches decoded once each,
+ * merged bins encoded once.
+ * @throws Error when a sketch cannot be decoded (see `decodeSketch`).
+ */
+export function summedRollupRow(bucketMs: number, bucketStart: number, rows: readonly CallRollupTable[]): CallRollupTable {
+  const sketch = new SketchMerger();
+  const first = rows[0];
+  const sum: CallRollupTable = {
+    bucket_ms: bucketMs,
+    bucket_start: bucketStart,
+    service: first?.service ?? '',
+    method: first?.method ?? '',
+    status_code: first?.status_code ?? 0,
+    calls: 0,
+    duration_sum_ms: 0,
+    duration_min_ms: Number.POSITIVE_INFINITY,
+    duration_max_ms: 0,
+    request_bytes: 0,
+    response_bytes: 0,
+    request_messages: 0,
+    response_messages: 0,
+    latency_sketch: new Uint8Array(0),
+  };
+  for (const row of rows) {
+    for (const column of SUMMED_COLUMNS) sum[column] += row[column];
+    sum.duration_min_ms = Math.min(sum.duration_min_ms, row.duration_min_ms);
+    sum.duration_max_ms = Math.max(sum.duration_max_ms, row.duration_max_ms);
+    sketch.addEncoded(row.latency_sketch);
+  }
+  return { ...sum, latency_sketch: sketch.encode() };
 }

@@ -1,7 +1,7 @@
 import type { LogStoreDialect, LogStoreWriteConnection } from './dialect.js';
 import { N, S, STRING_STRIDE, NUMBER_STRIDE, type RowBatch } from './row-batch.js';
-import { RollupAccumulator, mergedRollupRow, type RollupDelta } from './rollups.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../vocabulary/time.js';
+import { ROLLUP_BUCKETS_MS, RollupAccumulator, mergedRollupRow, type RollupDelta } from './rollups.js';
+import { DAY_MS, MINUTE_MS } from '../vocabulary/time.js';
 import { defenceColumns } from './instances.js';
 import { writerRuns, type RowsRequest, type WriterReply, type WriterRequest } from './writer-protocol.js';
 
@@ -156,7 +156,7 @@ export function createWriterCore(
     let changes = Number(rows.numDeletedRows);
     // A rollup goes once its whole bucket is older than the cutoff; a step covers at most a day of buckets, walking
     // the primary key (bucket_ms, bucket_start, ...), so a first prune of a long history is many short transactions.
-    for (const bucketMs of [MINUTE_MS, HOUR_MS]) {
+    for (const bucketMs of ROLLUP_BUCKETS_MS) {
       if (changes >= pruneChunk) break;
       const oldest = await db
         .selectFrom('call_rollups')

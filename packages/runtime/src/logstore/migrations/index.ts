@@ -7,6 +7,7 @@ import { migration0004 } from './0004_trace_id.js';
 import { migration0005 } from './0005_raw_path.js';
 import { migration0006 } from './0006_defence_counters.js';
 import { migration0007 } from './0007_error_reason.js';
+import { createMigration0008 } from './0008_coarser_rollups.js';
 
 /**
  * Every migration, by name, in order. They are modules, not files read at run time, so they ship inside the
@@ -23,6 +24,7 @@ export function migrationProvider(types: DialectColumnTypes, onProgress?: Migrat
         '0005_raw_path': migration0005,
         '0006_defence_counters': migration0006,
         '0007_error_reason': migration0007,
+        '0008_coarser_rollups': createMigration0008(onProgress),
       };
     },
   };
