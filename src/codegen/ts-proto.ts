@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import type { ResolvedConfig, ResolvedService } from '../config/resolved.js';
-import { runBufGenerate } from '../contract/buf.js';
+import { runBufGenerate, type BufImage } from '../contract/buf.js';
 import type { ContractSet } from '../contract/model.js';
 import { UserError } from '../util/errors.js';
 
@@ -93,15 +93,26 @@ export async function generateTsProtoFiles(
 
 /**
  * Runs ts-proto through `buf generate` once for the whole workspace, with the type filter set to the union of what
- * every service serves and consumes. Needs only the config, so it can start while `buf build` loads the contract.
+ * every service serves and consumes. Needs only the config (and the image, when given), so it can start before the
+ * contract model is loaded.
+ * @param image the contracts compiled once (`buildImage` of contract/buf.ts): buf generates from it instead of compiling again.
  * @returns the files, keyed by path relative to a service folder; empty when no service serves or consumes anything.
- * @throws UserError `contract-invalid` when buf or the plugin fails.
+ * @throws UserError `contract-invalid` when buf or the plugin fails (or the image's rejection).
  */
-export function runUnionTsProto(config: ResolvedConfig, bufDir: string): Promise<Map<string, string>> {
-  return runTypes(config, bufDir, unionTypesOf(config));
+export function runUnionTsProto(
+  config: ResolvedConfig,
+  bufDir: string,
+  image?: Promise<BufImage>,
+): Promise<Map<string, string>> {
+  return runTypes(config, bufDir, unionTypesOf(config), image);
 }
 
-async function runTypes(config: ResolvedConfig, bufDir: string, types: readonly string[]): Promise<Map<string, string>> {
+async function runTypes(
+  config: ResolvedConfig,
+  bufDir: string,
+  types: readonly string[],
+  image?: Promise<BufImage>,
+): Promise<Map<string, string>> {
   if (types.length === 0) return new Map();
   return runBufGenerate({
     bufDir,
@@ -109,6 +120,7 @@ async function runTypes(config: ResolvedConfig, bufDir: string, types: readonly 
     template: config.contract.template,
     types,
     pluginPath: tsProtoPluginPath(config.workspaceDir),
+    ...(image ? { image } : {}),
   });
 }
 
