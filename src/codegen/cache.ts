@@ -4,7 +4,6 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import type { ResolvedConfig } from '../config/resolved.js';
 import { readTextIfExists, toPosix, writeFileAtomic } from '../util/fs.js';
 import { grpcforgeVersion } from '../util/version.js';
@@ -55,6 +54,8 @@ interface ReplayKey {
   /** The resolved config's buf workspace folder and template, absolute. */
   readonly bufDir: string;
   readonly template: string;
+  /** Each `local` of the template's plugins, as written (the template's bytes are among the inputs' files). */
+  readonly locals: readonly (readonly string[])[];
 }
 
 /** Shape of the cache file. Contents are stored once and referred to by index (services share ts-proto files). */
@@ -90,20 +91,29 @@ interface InputPaths {
   readonly template: string;
 }
 
-/** {@link computeInputs} from the paths alone; `config` is the resolved config's hash. */
-async function inputsAt(where: InputPaths, bufDir: string, config: string): Promise<GenerateInputs> {
+/**
+ * {@link computeInputs} from the paths alone; `config` is the resolved config's hash. `locals`, the template's
+ * plugins as a replay key recorded them, spare parsing the template (and loading yaml): if the template changed
+ * since, its hash differs and so do the inputs.
+ */
+async function inputsAt(
+  where: InputPaths,
+  bufDir: string,
+  config: string,
+  locals?: readonly (readonly string[])[],
+): Promise<GenerateInputs> {
   const paths = [where.configPath, where.template, ...(await listBufInputs(bufDir))];
   // Read and hashed concurrently; the record is keyed in sorted order whatever the order they finish in.
   const hashes = await Promise.all(paths.map(async (path) => sha256(await readFile(path))));
   const files: Record<string, string> = {};
   paths.forEach((path, index) => (files[toPosix(relative(where.workspaceDir, path))] = hashes[index]!));
-  const template = await readFile(where.template, 'utf8');
+  const plugins = locals ?? (await localPluginsOf(await readFile(where.template, 'utf8')));
   return {
     grpcforge: grpcforgeVersion(),
     generator: await generatorFingerprint(),
     buf: packageVersion(require.resolve('@bufbuild/buf/package.json')),
     tsProto: tsProtoVersion(where.workspaceDir),
-    plugins: resolveLocalPlugins(template, where.workspaceDir, bufDir),
+    plugins: resolveLocalPlugins(plugins, where.workspaceDir, bufDir),
     config,
     files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b))),
   };
@@ -128,7 +138,8 @@ export async function readReplayablePlan(configPath: string): Promise<Generation
   const key = cache?.replay;
   if (!cache || key?.configPath !== absolutePath) return undefined;
   try {
-    const inputs = await inputsAt({ workspaceDir, configPath: absolutePath, template: key.template }, key.bufDir, cache.inputs.config);
+    const where = { workspaceDir, configPath: absolutePath, template: key.template };
+    const inputs = await inputsAt(where, key.bufDir, cache.inputs.config, key.locals);
     return JSON.stringify(cache.inputs) === JSON.stringify(inputs) ? planOf(cache) : undefined;
   } catch {
     return undefined; // a file went missing: the full path reports it
@@ -184,6 +195,7 @@ export async function writeCache(
     configPath: replay.config.configPath,
     bufDir: replay.bufDir,
     template: replay.config.contract.template,
+    locals: await localPluginsOf(await readFile(replay.config.contract.template, 'utf8')),
   };
   const cache: CacheFile = {
     format: FORMAT,
@@ -293,18 +305,27 @@ function tsProtoVersion(workspaceDir: string): string {
  * relative to `bufDir`, where buf runs), and every argument that names a file (`local: [node, tools/gen.mjs]`): a
  * changed plugin or script changes the key. What such a script imports is not followed (`--no-cache` then).
  */
-function resolveLocalPlugins(templateText: string, workspaceDir: string, bufDir: string): Record<string, string> {
-  const template = parse(templateText) as { plugins?: { local?: unknown }[] } | null;
+function resolveLocalPlugins(
+  locals: readonly (readonly string[])[],
+  workspaceDir: string,
+  bufDir: string,
+): Record<string, string> {
   const folders = [...tsProtoPluginPath(workspaceDir), ...(process.env.PATH ?? '').split(delimiter)];
   const plugins: Record<string, string> = {};
-  for (const plugin of template?.plugins ?? []) {
-    const local = [plugin.local ?? []].flat().map(String);
+  for (const local of locals) {
     const [command, ...args] = local;
     if (!command) continue;
     const files = args.filter((arg) => !arg.startsWith('-')).map((arg) => locate(arg, [], bufDir));
     plugins[local.join(' ')] = [locate(command, folders, bufDir), ...files.filter((file) => file !== 'not found')].join('\0');
   }
   return plugins;
+}
+
+/** The `local` of each plugin of a buf.gen.yaml (a command, or a command and its arguments), as strings. */
+async function localPluginsOf(templateText: string): Promise<string[][]> {
+  const { parse } = await import('yaml');
+  const template = parse(templateText) as { plugins?: { local?: unknown }[] } | null;
+  return (template?.plugins ?? []).map((plugin) => [plugin.local ?? []].flat().map(String));
 }
 
 function locate(command: string, folders: readonly string[], bufDir: string): string {

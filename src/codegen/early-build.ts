@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { buildImage, findBufWorkspace, type BufImage } from '../contract/buf.js';
 import { CACHE_PATH } from './cache.js';
 
@@ -29,6 +28,7 @@ export async function startEarlyImage(configPath: string, useCache: boolean): Pr
   const workspaceDir = dirname(absolutePath);
   if (useCache && existsSync(join(workspaceDir, CACHE_PATH))) return undefined;
   try {
+    const { parse } = await import('yaml');
     const written = parse(await readFile(absolutePath, 'utf8')) as { contract?: { root?: unknown } } | null;
     const root = written?.contract?.root ?? 'proto';
     if (typeof root !== 'string' || root === '') return undefined;

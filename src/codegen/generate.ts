@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../config/resolved.js';
-import { buildImage, findBufWorkspace, imageToDescriptorSet } from '../contract/buf.js';
+import { buildImage, findBufWorkspace } from '../contract/buf.js';
 import type { LoadedContract } from '../contract/load-contract.js';
 import { grpcforgeVersion } from '../util/version.js';
 import { computeInputs, readCachedPlan, writeCache, type GenerateInputs } from './cache.js';
@@ -162,7 +162,9 @@ async function planWithOneRun(
   // Loading the model and the planning modules keeps the main thread busy: they start once buf generate has been
   // spawned (its continuation was queued first), so that the run starts the moment the image is written.
   await image?.catch(() => undefined);
-  const built = image?.then((compiled) => imageToDescriptorSet(compiled.bytes));
+  const built = image?.then(async (compiled) =>
+    (await import('../contract/buf-image.js')).imageToDescriptorSet(compiled.bytes),
+  );
   built?.catch(() => undefined);
   try {
     return await planFromRun(config, tsProto, template.tsProtoOut, union, loadContract(built), onProgress);

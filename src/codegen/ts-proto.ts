@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { parse } from 'yaml';
 import type { ResolvedConfig, ResolvedService } from '../config/resolved.js';
 import { runBufGenerate, type BufImage } from '../contract/buf.js';
 import type { ContractSet } from '../contract/model.js';
@@ -30,6 +29,8 @@ export async function readGenerateTemplate(templatePath: string): Promise<Genera
       'grpcforge init writes one; contract.template in grpcforge.yaml points elsewhere',
     ]);
   }
+  // yaml is loaded here, not at the top: a run the cache answers never reads the template this way.
+  const { parse } = await import('yaml');
   const template = parse(text) as { version?: unknown; plugins?: unknown } | null;
   const fail = (key: string, message: string) => new UserError('template-invalid', `${file}: ${key}: ${message}`);
   if (template?.version !== 'v2') throw fail('version', `expected "v2", got ${JSON.stringify(template?.version)}`);
