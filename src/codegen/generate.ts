@@ -162,9 +162,7 @@ async function planWithOneRun(
   // Loading the model and the planning modules keeps the main thread busy: they start once buf generate has been
   // spawned (its continuation was queued first), so that the run starts the moment the image is written.
   await image?.catch(() => undefined);
-  const built = image?.then(async (compiled) =>
-    (await import('../contract/buf-image.js')).imageToDescriptorSet(compiled.bytes),
-  );
+  const built = image?.then(async (compiled) => (await import('../contract/buf-image.js')).imageToDescriptorSet(compiled.bytes));
   built?.catch(() => undefined);
   try {
     return await planFromRun(config, tsProto, template.tsProtoOut, union, loadContract(built), onProgress);

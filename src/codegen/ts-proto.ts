@@ -100,11 +100,7 @@ export async function generateTsProtoFiles(
  * @returns the files, keyed by path relative to a service folder; empty when no service serves or consumes anything.
  * @throws UserError `contract-invalid` when buf or the plugin fails (or the image's rejection).
  */
-export function runUnionTsProto(
-  config: ResolvedConfig,
-  bufDir: string,
-  image?: Promise<BufImage>,
-): Promise<Map<string, string>> {
+export function runUnionTsProto(config: ResolvedConfig, bufDir: string, image?: Promise<BufImage>): Promise<Map<string, string>> {
   return runTypes(config, bufDir, unionTypesOf(config), image);
 }
 

@@ -57,10 +57,10 @@ Examples:
       const { startEarlyImage, disposeEarlyImage } = await import('../../codegen/early-build.js');
       const early = await startEarlyImage(configPath, useCache);
       let config;
-      let warned = false;
+      let warnings = 0;
       try {
         config = await loadWorkspaceConfig(configPath, (line) => {
-          warned = true;
+          warnings++;
           errLabelled('yellow', line);
         });
       } catch (error) {
@@ -85,7 +85,7 @@ Examples:
         onProgress: progress,
         // A rerun may skip loading the config only when loading it printed nothing and the services note below is
         // not due: the replay prints the report alone.
-        replayable: !warned && config.services.length > 0,
+        replayable: warnings === 0 && config.services.length > 0,
         ...(early ? { early } : {}),
       });
       const noServices =
@@ -101,18 +101,17 @@ Examples:
  * Applies the cached plan when the cache can answer before grpcforge.yaml is loaded (`readReplayablePlan`), and
  * prints what a full load would have printed. `false` when it cannot: nothing was printed or written.
  */
-async function replayFromCache(
-  configPath: string,
-  flags: GenerateFlags,
-  progress: (line: string) => void,
-): Promise<boolean> {
+async function replayFromCache(configPath: string, flags: GenerateFlags, progress: (line: string) => void): Promise<boolean> {
   const [{ readReplayablePlan }, { applyCachedPlan }] = await Promise.all([
     import('../../codegen/cache.js'),
     import('../../codegen/generate.js'),
   ]);
   const plan = await readReplayablePlan(configPath);
   if (!plan) return false;
-  const report = await applyCachedPlan(dirname(resolve(configPath)), plan, { dryRun: flags.check === true, onProgress: progress });
+  const report = await applyCachedPlan(dirname(resolve(configPath)), plan, {
+    dryRun: flags.check === true,
+    onProgress: progress,
+  });
   await printReport(plan, report, flags);
   return true;
 }
