@@ -13,11 +13,12 @@ import { repoRoot, runCli, tempDir } from '../helpers/workspace.ts';
 
 const ECHO = 'services/echo/src/gen/pb/kinds/v1/echo.ts';
 
+/** The rpc-kinds golden case (echo serves, caller consumes) in a new folder, without its expected output. */
 async function workspace(): Promise<string> {
   const dir = await tempDir('grpcforge-replay-');
-  for (const input of ['grpcforge.yaml', 'buf.yaml', 'buf.gen.yaml', 'proto']) {
-    await cp(join(repoRoot, 'fixtures/codegen/rpc-kinds', input), join(dir, input), { recursive: true });
-  }
+  const fixture = join(repoRoot, 'fixtures/codegen/rpc-kinds');
+  const inputs = ['grpcforge.yaml', 'buf.yaml', 'buf.gen.yaml', 'proto'];
+  await Promise.all(inputs.map((input) => cp(join(fixture, input), join(dir, input), { recursive: true })));
   return dir;
 }
 
