@@ -21,7 +21,7 @@ export interface GlobalOptions {
 export async function configPathFor(command: Command): Promise<string> {
   const explicit = command.optsWithGlobals<GlobalOptions>().config;
   if (explicit !== undefined) return explicit;
-  const { findConfigFile } = await import('../config/load.js');
+  const { findConfigFile } = await import('../config/find.js');
   return findConfigFile(process.cwd());
 }
 
@@ -73,9 +73,14 @@ export async function loadWorkspaceConfig(configPath: string, warn: (line: strin
 /**
  * The second half of {@link loadWorkspace}: builds the contracts with buf and checks that every service the config
  * names exists.
+ * @param built the contracts' FileDescriptorSet when the caller compiles them itself (see `loadContract`).
  * @throws UserError `contract-invalid` (buf's file:line:col lines), `config-invalid` for a name the contracts lack.
  */
-export async function loadWorkspaceContract(config: ResolvedConfig, configPath = config.configPath): Promise<LoadedContract> {
+export async function loadWorkspaceContract(
+  config: ResolvedConfig,
+  configPath = config.configPath,
+  built?: Promise<Uint8Array>,
+): Promise<LoadedContract> {
   const [{ formatConfigProblem, locateConfigProblems }, { checkServiceNamesExist }, { loadContract }, { rpcNamesOf }] =
     await Promise.all([
       import('../config/load.js'),
@@ -83,7 +88,7 @@ export async function loadWorkspaceContract(config: ResolvedConfig, configPath =
       import('../contract/load-contract.js'),
       import('../contract/names.js'),
     ]);
-  const contract = await loadContract(config.contract.root, config.workspaceDir);
+  const contract = await loadContract(config.contract.root, config.workspaceDir, built);
   const rootLabel = `${toPosix(relative(config.workspaceDir, config.contract.root)) || '.'}/`;
   const problems = checkServiceNamesExist(
     config,

@@ -1,18 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { GrpcforgeError, InternalError, UserError } from '../util/errors.js';
 import { grpcforgeIssuesUrl, grpcforgeVersion, installedVersion } from '../util/version.js';
-import { registerGenerate } from './commands/generate.js';
-import { registerBuild } from './commands/build.js';
-import { registerCall } from './commands/call.js';
-import { registerCerts } from './commands/certs.js';
-import { registerCompletion } from './commands/completion.js';
-import { registerDashboard } from './commands/dashboard.js';
-import { registerDeploy } from './commands/deploy.js';
-import { registerDev } from './commands/dev.js';
-import { registerInit } from './commands/init.js';
-import { registerLint } from './commands/lint.js';
-import { registerServe } from './commands/serve.js';
-import { registerKeys, registerLogs, registerStats, registerStatus } from './commands/store-commands.js';
 import { formatInternalError } from './output/internal-error.js';
 import { err, errLabelled, styleErr } from './output/print.js';
 
@@ -23,8 +11,42 @@ const EXIT_ERROR = 2;
 // its implementation (config, contracts, codegen, the store, nice-grpc) with import() when it runs. So `--help` and
 // `--version` cost little more than starting Node (bench/cli-startup.ts; test/e2e/cli-startup.test.ts checks it).
 
-/** Builds the commander program. */
-export function createProgram(): Command {
+type Register = (program: Command) => void;
+
+/** Every command's registration, in the order `--help` lists them, each loaded from its own module. */
+const COMMANDS: readonly (readonly [name: string, load: () => Promise<Register>])[] = [
+  ['init', async () => (await import('./commands/init.js')).registerInit],
+  ['generate', async () => (await import('./commands/generate.js')).registerGenerate],
+  ['serve', async () => (await import('./commands/serve.js')).registerServe],
+  ['dev', async () => (await import('./commands/dev.js')).registerDev],
+  ['lint', async () => (await import('./commands/lint.js')).registerLint],
+  ['build', async () => (await import('./commands/build.js')).registerBuild],
+  ['certs', async () => (await import('./commands/certs.js')).registerCerts],
+  ['call', async () => (await import('./commands/call.js')).registerCall],
+  ['keys', async () => (await import('./commands/store-commands.js')).registerKeys],
+  ['logs', async () => (await import('./commands/store-commands.js')).registerLogs],
+  ['stats', async () => (await import('./commands/store-commands.js')).registerStats],
+  ['status', async () => (await import('./commands/store-commands.js')).registerStatus],
+  ['dashboard', async () => (await import('./commands/dashboard.js')).registerDashboard],
+  ['deploy', async () => (await import('./commands/deploy.js')).registerDeploy],
+  ['completion', async () => (await import('./commands/completion.js')).registerCompletion],
+];
+
+/**
+ * Commands whose run, when the command is named first (`grpcforge generate …`), needs no other command registered:
+ * the others' modules are not loaded. `generate` is run after every change (a no-op answered from its cache costs
+ * little more than starting Node); its help, flags and errors do not depend on the other commands.
+ */
+const STANDALONE = new Set(['generate']);
+
+/**
+ * Builds the commander program.
+ * @param argv the process's arguments: when they name a standalone command first, only that one is registered.
+ */
+export async function createProgram(argv: readonly string[] = []): Promise<Command> {
+  const first = argv[2];
+  const wanted = first !== undefined && STANDALONE.has(first) ? COMMANDS.filter(([name]) => name === first) : COMMANDS;
+  const registers = await Promise.all(wanted.map(([, load]) => load()));
   const program = new Command('grpcforge')
     .version(grpcforgeVersion(), '-V, --version')
     .description('From .proto contracts to running, typed gRPC services on Node.js (buf + ts-proto + nice-grpc).')
@@ -32,21 +54,7 @@ export function createProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (text, write) => write(styleErr('red', text)) })
     .exitOverride();
-  registerInit(program);
-  registerGenerate(program);
-  registerServe(program);
-  registerDev(program);
-  registerLint(program);
-  registerBuild(program);
-  registerCerts(program);
-  registerCall(program);
-  registerKeys(program);
-  registerLogs(program);
-  registerStats(program);
-  registerStatus(program);
-  registerDashboard(program);
-  registerDeploy(program);
-  registerCompletion(program);
+  for (const register of registers) register(program);
   program.addHelpText(
     'after',
     `
@@ -72,7 +80,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw error;
   });
   try {
-    await createProgram().parseAsync([...argv]);
+    await (await createProgram(argv)).parseAsync([...argv]);
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version exit 0; usage errors were printed by commander.

@@ -4,7 +4,6 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import type { ResolvedConfig } from '../config/resolved.js';
 import { readTextIfExists, toPosix, writeFileAtomic } from '../util/fs.js';
 import { grpcforgeVersion } from '../util/version.js';
@@ -44,10 +43,27 @@ export interface GenerateInputs {
   readonly files: Readonly<Record<string, string>>;
 }
 
+/**
+ * What a rerun needs to find the cache's inputs before grpcforge.yaml is validated: loading and resolving the config
+ * is a pure function of its bytes and its path (and of grpcforge's code, in {@link GenerateInputs.generator}), so the
+ * same bytes at the same path resolve to the config whose hash is {@link GenerateInputs.config}.
+ */
+interface ReplayKey {
+  /** Absolute path of grpcforge.yaml (its bytes are among {@link GenerateInputs.files}). */
+  readonly configPath: string;
+  /** The resolved config's buf workspace folder and template, absolute. */
+  readonly bufDir: string;
+  readonly template: string;
+  /** Each `local` of the template's plugins, as written (the template's bytes are among the inputs' files). */
+  readonly locals: readonly (readonly string[])[];
+}
+
 /** Shape of the cache file. Contents are stored once and referred to by index (services share ts-proto files). */
 interface CacheFile {
   readonly format: typeof FORMAT;
   readonly inputs: GenerateInputs;
+  /** Present when a rerun may answer from the cache before loading the config ({@link readReplayablePlan}). */
+  readonly replay?: ReplayKey;
   readonly plan: {
     readonly files: readonly (Omit<PlannedFile, 'content'> & { readonly content: number })[];
     readonly services: GenerationPlan['services'];
@@ -64,33 +80,85 @@ const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).
  * @param bufDir the folder of the buf.yaml that covers the contracts.
  */
 export async function computeInputs(config: ResolvedConfig, bufDir: string): Promise<GenerateInputs> {
+  const where = { workspaceDir: config.workspaceDir, configPath: config.configPath, template: config.contract.template };
+  return inputsAt(where, bufDir, sha256(JSON.stringify(config)));
+}
+
+/** Where a workspace's inputs are: its folder, grpcforge.yaml and buf.gen.yaml, absolute. */
+interface InputPaths {
+  readonly workspaceDir: string;
+  readonly configPath: string;
+  readonly template: string;
+}
+
+/**
+ * {@link computeInputs} from the paths alone; `config` is the resolved config's hash. `locals`, the template's
+ * plugins as a replay key recorded them, spare parsing the template (and loading yaml): if the template changed
+ * since, its hash differs and so do the inputs.
+ */
+async function inputsAt(
+  where: InputPaths,
+  bufDir: string,
+  config: string,
+  locals?: readonly (readonly string[])[],
+): Promise<GenerateInputs> {
+  const paths = [where.configPath, where.template, ...(await listBufInputs(bufDir))];
+  // Read and hashed concurrently; the record is keyed in sorted order whatever the order they finish in.
+  const hashes = await Promise.all(paths.map(async (path) => sha256(await readFile(path))));
   const files: Record<string, string> = {};
-  const add = async (path: string) => {
-    files[toPosix(relative(config.workspaceDir, path))] = sha256(await readFile(path));
-  };
-  await add(config.configPath);
-  await add(config.contract.template);
-  for (const path of await listBufInputs(bufDir)) await add(path);
-  const template = await readFile(config.contract.template, 'utf8');
+  paths.forEach((path, index) => (files[toPosix(relative(where.workspaceDir, path))] = hashes[index]!));
+  const plugins = locals ?? (await localPluginsOf(await readFile(where.template, 'utf8')));
   return {
     grpcforge: grpcforgeVersion(),
     generator: await generatorFingerprint(),
     buf: packageVersion(require.resolve('@bufbuild/buf/package.json')),
-    tsProto: tsProtoVersion(config.workspaceDir),
-    plugins: resolveLocalPlugins(template, config.workspaceDir, bufDir),
-    config: sha256(JSON.stringify(config)),
+    tsProto: tsProtoVersion(where.workspaceDir),
+    plugins: resolveLocalPlugins(plugins, where.workspaceDir, bufDir),
+    config,
     files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b))),
   };
 }
 
 /** The cached plan when the cache was written for exactly these inputs, else `undefined` (missing, damaged, stale). */
 export async function readCachedPlan(workspaceDir: string, inputs: GenerateInputs): Promise<GenerationPlan | undefined> {
+  const cache = await readCacheFile(workspaceDir);
+  return cache && JSON.stringify(cache.inputs) === JSON.stringify(inputs) ? planOf(cache) : undefined;
+}
+
+/**
+ * The cached plan, found before grpcforge.yaml is loaded: when the last run left a replay key (it printed no
+ * warning for the config), grpcforge.yaml has the same bytes at the same path, and every other input is unchanged.
+ * Else `undefined`, and the caller loads the config as usual.
+ * @param configPath grpcforge.yaml, absolute or relative to the current folder.
+ */
+export async function readReplayablePlan(configPath: string): Promise<GenerationPlan | undefined> {
+  const absolutePath = resolve(configPath);
+  const workspaceDir = dirname(absolutePath);
+  const cache = await readCacheFile(workspaceDir);
+  const key = cache?.replay;
+  if (!cache || key?.configPath !== absolutePath) return undefined;
+  try {
+    const where = { workspaceDir, configPath: absolutePath, template: key.template };
+    const inputs = await inputsAt(where, key.bufDir, cache.inputs.config, key.locals);
+    return JSON.stringify(cache.inputs) === JSON.stringify(inputs) ? planOf(cache) : undefined;
+  } catch {
+    return undefined; // a file went missing: the full path reports it
+  }
+}
+
+async function readCacheFile(workspaceDir: string): Promise<CacheFile | undefined> {
   const text = await readTextIfExists(join(workspaceDir, CACHE_PATH));
   if (text === undefined) return undefined;
   try {
     const cache = JSON.parse(text) as CacheFile;
-    if ((cache as { format?: unknown }).format !== FORMAT || JSON.stringify(cache.inputs) !== JSON.stringify(inputs))
-      return undefined;
+    return (cache as { format?: unknown }).format === FORMAT ? cache : undefined;
+  } catch {
+    return undefined; // edited or from another grpcforge: a full run rewrites it
+  }
+}
+
+function planOf(cache: CacheFile): GenerationPlan | undefined {
+  try {
     const files = cache.plan.files.map((file) => {
       const content = cache.contents[file.content];
       if (typeof content !== 'string') throw new Error('damaged');
@@ -102,8 +170,17 @@ export async function readCachedPlan(workspaceDir: string, inputs: GenerateInput
   }
 }
 
-/** Writes the cache file (and the `.gitignore` of its folder). */
-export async function writeCache(workspaceDir: string, inputs: GenerateInputs, plan: GenerationPlan): Promise<void> {
+/**
+ * Writes the cache file (and the `.gitignore` of its folder).
+ * @param replay the config and its buf workspace, when a rerun may find the plan before loading the config
+ *   ({@link readReplayablePlan}); the caller passes it only when loading the config printed nothing.
+ */
+export async function writeCache(
+  workspaceDir: string,
+  inputs: GenerateInputs,
+  plan: GenerationPlan,
+  replay?: { readonly config: ResolvedConfig; readonly bufDir: string },
+): Promise<void> {
   const contents: string[] = [];
   const index = new Map<string, number>();
   const files = plan.files.map((file) => {
@@ -114,9 +191,16 @@ export async function writeCache(workspaceDir: string, inputs: GenerateInputs, p
     }
     return { path: file.path, ownership: file.ownership, service: file.service, content: at };
   });
+  const replayKey: ReplayKey | undefined = replay && {
+    configPath: replay.config.configPath,
+    bufDir: replay.bufDir,
+    template: replay.config.contract.template,
+    locals: await localPluginsOf(await readFile(replay.config.contract.template, 'utf8')),
+  };
   const cache: CacheFile = {
     format: FORMAT,
     inputs,
+    ...(replayKey ? { replay: replayKey } : {}),
     plan: { files, services: plan.services, notes: plan.notes },
     contents,
   };
@@ -158,7 +242,11 @@ async function listBufInputs(bufDir: string): Promise<string[]> {
 }
 
 let generator: Promise<string> | undefined;
-/** grpcforge's templates (content) and its codegen and contract modules (size, mtime), hashed once per process. */
+/**
+ * grpcforge's templates (content) and its codegen, contract and config modules and the runtime's vocabulary (size,
+ * mtime), hashed once per process. The config modules count because a rerun may skip loading the config
+ * ({@link readReplayablePlan}); the vocabulary holds the config's defaults.
+ */
 function generatorFingerprint(): Promise<string> {
   generator ??= (async () => {
     const hash = createHash('sha256');
@@ -168,15 +256,22 @@ function generatorFingerprint(): Promise<string> {
       for (const path of await listAll(root)) hash.update(`${toPosix(relative(root, path))}\0`).update(await readFile(path));
     }
     const here = dirname(fileURLToPath(import.meta.url));
-    for (const root of [here, join(here, '..', 'contract')]) {
-      for (const path of await listAll(root)) {
-        const stats = await stat(path);
-        hash.update(`${toPosix(relative(here, path))}\0${stats.size}\0${stats.mtimeMs}\0`);
-      }
+    const modules = [here, join(here, '..', 'contract'), join(here, '..', 'config')].map(listAll);
+    for (const path of [...(await Promise.all(modules)).flat(), vocabularyPath()]) {
+      const stats = await stat(path).catch(() => undefined);
+      hash.update(`${toPosix(relative(here, path))}\0${stats ? `${stats.size}\0${stats.mtimeMs}` : 'missing'}\0`);
     }
     return hash.digest('hex');
   })();
   return generator;
+}
+
+function vocabularyPath(): string {
+  try {
+    return fileURLToPath(import.meta.resolve('@grpcforge/runtime/vocabulary'));
+  } catch {
+    return 'no vocabulary';
+  }
 }
 
 async function listAll(root: string): Promise<string[]> {
@@ -210,18 +305,27 @@ function tsProtoVersion(workspaceDir: string): string {
  * relative to `bufDir`, where buf runs), and every argument that names a file (`local: [node, tools/gen.mjs]`): a
  * changed plugin or script changes the key. What such a script imports is not followed (`--no-cache` then).
  */
-function resolveLocalPlugins(templateText: string, workspaceDir: string, bufDir: string): Record<string, string> {
-  const template = parse(templateText) as { plugins?: { local?: unknown }[] } | null;
+function resolveLocalPlugins(
+  locals: readonly (readonly string[])[],
+  workspaceDir: string,
+  bufDir: string,
+): Record<string, string> {
   const folders = [...tsProtoPluginPath(workspaceDir), ...(process.env.PATH ?? '').split(delimiter)];
   const plugins: Record<string, string> = {};
-  for (const plugin of template?.plugins ?? []) {
-    const local = [plugin.local ?? []].flat().map(String);
+  for (const local of locals) {
     const [command, ...args] = local;
     if (!command) continue;
     const files = args.filter((arg) => !arg.startsWith('-')).map((arg) => locate(arg, [], bufDir));
     plugins[local.join(' ')] = [locate(command, folders, bufDir), ...files.filter((file) => file !== 'not found')].join('\0');
   }
   return plugins;
+}
+
+/** The `local` of each plugin of a buf.gen.yaml (a command, or a command and its arguments), as strings. */
+async function localPluginsOf(templateText: string): Promise<string[][]> {
+  const { parse } = await import('yaml');
+  const template = parse(templateText) as { plugins?: { local?: unknown }[] } | null;
+  return (template?.plugins ?? []).map((plugin) => [plugin.local ?? []].flat().map(String));
 }
 
 function locate(command: string, folders: readonly string[], bufDir: string): string {

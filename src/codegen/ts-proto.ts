@@ -2,9 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { parse } from 'yaml';
 import type { ResolvedConfig, ResolvedService } from '../config/resolved.js';
-import { runBufGenerate } from '../contract/buf.js';
+import { runBufGenerate, type BufImage } from '../contract/buf.js';
 import type { ContractSet } from '../contract/model.js';
 import { UserError } from '../util/errors.js';
 
@@ -30,6 +29,8 @@ export async function readGenerateTemplate(templatePath: string): Promise<Genera
       'grpcforge init writes one; contract.template in grpcforge.yaml points elsewhere',
     ]);
   }
+  // yaml is loaded here, not at the top: a run the cache answers never reads the template this way.
+  const { parse } = await import('yaml');
   const template = parse(text) as { version?: unknown; plugins?: unknown } | null;
   const fail = (key: string, message: string) => new UserError('template-invalid', `${file}: ${key}: ${message}`);
   if (template?.version !== 'v2') throw fail('version', `expected "v2", got ${JSON.stringify(template?.version)}`);
@@ -93,15 +94,22 @@ export async function generateTsProtoFiles(
 
 /**
  * Runs ts-proto through `buf generate` once for the whole workspace, with the type filter set to the union of what
- * every service serves and consumes. Needs only the config, so it can start while `buf build` loads the contract.
+ * every service serves and consumes. Needs only the config (and the image, when given), so it can start before the
+ * contract model is loaded.
+ * @param image the contracts compiled once (`buildImage` of contract/buf.ts): buf generates from it instead of compiling again.
  * @returns the files, keyed by path relative to a service folder; empty when no service serves or consumes anything.
- * @throws UserError `contract-invalid` when buf or the plugin fails.
+ * @throws UserError `contract-invalid` when buf or the plugin fails (or the image's rejection).
  */
-export function runUnionTsProto(config: ResolvedConfig, bufDir: string): Promise<Map<string, string>> {
-  return runTypes(config, bufDir, unionTypesOf(config));
+export function runUnionTsProto(config: ResolvedConfig, bufDir: string, image?: Promise<BufImage>): Promise<Map<string, string>> {
+  return runTypes(config, bufDir, unionTypesOf(config), image);
 }
 
-async function runTypes(config: ResolvedConfig, bufDir: string, types: readonly string[]): Promise<Map<string, string>> {
+async function runTypes(
+  config: ResolvedConfig,
+  bufDir: string,
+  types: readonly string[],
+  image?: Promise<BufImage>,
+): Promise<Map<string, string>> {
   if (types.length === 0) return new Map();
   return runBufGenerate({
     bufDir,
@@ -109,6 +117,7 @@ async function runTypes(config: ResolvedConfig, bufDir: string, types: readonly 
     template: config.contract.template,
     types,
     pluginPath: tsProtoPluginPath(config.workspaceDir),
+    ...(image ? { image } : {}),
   });
 }
 

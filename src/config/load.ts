@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
 import { DAY_MS, substituteService } from '@grpcforge/runtime/vocabulary';
@@ -20,28 +19,10 @@ import type {
 import { checkConfigRules } from './rules.js';
 import { formatKeyPath } from './key-path.js';
 
-/** File name that marks a grpcforge workspace. */
-export const CONFIG_FILE_NAME = 'grpcforge.yaml';
-
-/**
- * Finds `grpcforge.yaml` in `startDir` or the nearest parent folder.
- * @returns the absolute path.
- * @throws UserError `config-not-found` when no folder up to the file-system root has one.
- */
-export function findConfigFile(startDir: string): string {
-  let dir = resolve(startDir);
-  for (;;) {
-    const candidate = join(dir, CONFIG_FILE_NAME);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) {
-      throw new UserError('config-not-found', `no ${CONFIG_FILE_NAME} in ${resolve(startDir)} or its parent folders`, [
-        'run `grpcforge init <dir>` to create a workspace, or pass --config PATH',
-      ]);
-    }
-    dir = parent;
-  }
-}
+// Finding the file needs neither yaml nor the schema: its own module, which `generate` loads before deciding whether
+// the config must be loaded at all.
+import { CONFIG_FILE_NAME } from './find.js';
+export { CONFIG_FILE_NAME, findConfigFile } from './find.js';
 
 /**
  * Reads, validates and normalises a `grpcforge.yaml`: schema → normalise → rules.
