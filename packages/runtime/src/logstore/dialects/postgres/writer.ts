@@ -27,15 +27,26 @@ async function run<R>(client: PoolClient, db: Kysely<LogStoreDatabase>, query: R
 
 /**
  * Writes the rows of `batches` with one `COPY request_logs (…) FROM STDIN (FORMAT binary)` on `client`: no escaping
- * or array parsing on either side, and the server starts on the first chunk while later ones are on their way.
- * @throws the server's error (the transaction is then aborted), or RangeError from the encoding before anything is sent.
+ * or array parsing on either side. Once the server is in COPY mode, each encoded chunk goes to the socket as soon as
+ * it is full, so the server inserts the first rows while the writer encodes the next.
+ * @throws the server's error (the transaction is then aborted), or RangeError from the encoding.
  */
 async function copyRows(client: PoolClient, copyFrom: CopyFrom, batches: Parameters<typeof encodeRequestLogRows>[0]) {
-  const chunks = encodeRequestLogRows(batches);
   const stream = client.query(copyFrom(COPY_REQUEST_LOGS));
-  for (const chunk of chunks) stream.write(chunk);
+  const done = finished(stream);
+  // The stream holds what is written until the server answers the COPY (CopyInResponse); the first write's callback
+  // runs after that, so from then on every write goes out at once.
+  // (A COPY refused at once, say a missing privilege, never calls it: `done` rejects instead.)
+  await Promise.race([new Promise<void>((resolve) => stream.write(Buffer.alloc(0), () => resolve())), done]);
+  try {
+    for (const chunk of encodeRequestLogRows(batches, (full) => stream.write(full))) stream.write(chunk);
+  } catch (error) {
+    stream.destroy(error instanceof Error ? error : new Error(String(error))); // CopyFail: the server drops the COPY
+    await done.catch(() => undefined);
+    throw error;
+  }
   stream.end();
-  await finished(stream);
+  await done;
 }
 
 /**
