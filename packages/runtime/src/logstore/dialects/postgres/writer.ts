@@ -26,27 +26,34 @@ async function run<R>(client: PoolClient, db: Kysely<LogStoreDatabase>, query: R
 }
 
 /**
- * Writes the rows of `batches` with one `COPY request_logs (…) FROM STDIN (FORMAT binary)` on `client`: no escaping
+ * Sends the rows of `batches` with one `COPY request_logs (…) FROM STDIN (FORMAT binary)` on `client`: no escaping
  * or array parsing on either side. Once the server is in COPY mode, each encoded chunk goes to the socket as soon as
- * it is full, so the server inserts the first rows while the writer encodes the next.
- * @throws the server's error (the transaction is then aborted), or RangeError from the encoding.
+ * it is full, so the server inserts the first rows while the writer encodes the next. Resolves once every row is
+ * handed to the stream, with the promise of the server's answer (awaited before the transaction's next statement, so
+ * the writer core sums the run's rollups while the server still inserts).
+ * @throws RangeError from the encoding (the COPY is then cancelled); the answer rejects with the server's error.
  */
-async function copyRows(client: PoolClient, copyFrom: CopyFrom, batches: Parameters<typeof encodeRequestLogRows>[0]) {
+async function sendRows(
+  client: PoolClient,
+  copyFrom: CopyFrom,
+  batches: Parameters<typeof encodeRequestLogRows>[0],
+): Promise<{ answer: Promise<void> }> {
   const stream = client.query(copyFrom(COPY_REQUEST_LOGS));
-  const done = finished(stream);
+  const answer = finished(stream);
+  answer.catch(() => undefined); // awaited later; not an unhandled rejection meanwhile
   // The stream holds what is written until the server answers the COPY (CopyInResponse); the first write's callback
-  // runs after that, so from then on every write goes out at once.
-  // (A COPY refused at once, say a missing privilege, never calls it: `done` rejects instead.)
-  await Promise.race([new Promise<void>((resolve) => stream.write(Buffer.alloc(0), () => resolve())), done]);
+  // runs after that, so from then on every write goes out at once. (A COPY refused at once, say a missing privilege,
+  // never calls it: `answer` rejects instead.)
+  await Promise.race([new Promise<void>((resolve) => stream.write(Buffer.alloc(0), () => resolve())), answer]);
   try {
     for (const chunk of encodeRequestLogRows(batches, (full) => stream.write(full))) stream.write(chunk);
   } catch (error) {
     stream.destroy(error instanceof Error ? error : new Error(String(error))); // CopyFail: the server drops the COPY
-    await done.catch(() => undefined);
+    await answer.catch(() => undefined);
     throw error;
   }
   stream.end();
-  await done;
+  return { answer };
 }
 
 /**
@@ -65,11 +72,22 @@ export async function createPostgresWriteConnection(pool: Pool): Promise<LogStor
     transaction: async (write) => {
       const client = await pool.connect();
       let lost: Error | undefined;
+      /** The COPY's answer, while the server may still be inserting: awaited before anything else is sent. */
+      let copying: Promise<void> | undefined;
+      const copied = async () => {
+        const answer = copying;
+        copying = undefined;
+        await answer;
+      };
       try {
         await client.query('begin');
         await write({
-          insertRows: (batches) => copyRows(client, copyFrom, batches),
+          insertRows: async (batches) => {
+            await copied();
+            copying = (await sendRows(client, copyFrom, batches)).answer;
+          },
           readRollups: async (deltas) => {
+            await copied();
             await run(
               client,
               db,
@@ -94,6 +112,7 @@ export async function createPostgresWriteConnection(pool: Pool): Promise<LogStor
             return deltas.map((d) => byKey.get(keyOf(d.bucketMs, d.bucketStart, d.service, d.method, d.statusCode)));
           },
           writeRollups: async (merged) => {
+            await copied();
             const column = <K extends keyof CallRollupTable>(key: K) => merged.map((row) => row[key]);
             await run(
               client,
@@ -117,8 +136,10 @@ export async function createPostgresWriteConnection(pool: Pool): Promise<LogStor
             );
           },
         });
+        await copied();
         await client.query('commit');
       } catch (error) {
+        await copying?.catch(() => undefined);
         lost = await client.query('rollback').then(
           () => undefined,
           (rollbackError: unknown) => (rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError))),
