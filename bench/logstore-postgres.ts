@@ -1,11 +1,14 @@
-// Log store figures on PostgreSQL (issue 11), side by side in one run: ingest through the store
-// (createLogStore({ url }) → store.logs.record → writer thread → rows + rollups) against its anchor, raw `pg`
-// inserting the same rows into a plain request_logs-shaped table (no index but the primary key) with the same
-// `INSERT … SELECT FROM unnest(…)` statement, 1,000 rows per statement, each statement its own transaction; then, for
-// stores of each size (24 hours of calls however many there are, the calls of bench/logstore.ts), `stats`,
-// breakdown, per-method, timeline, `stats` of one service, the latest 50 logs and a lookup by request id (medians and
-// max of --rounds rounds, interleaved), with the database size per row and EXPLAIN ANALYZE of the statements read.
+// Log store figures on PostgreSQL (issues 11 and 23), side by side in one run: ingest through the store
+// (createLogStore({ url }) → store.logs.record → writer thread → rows + rollups) against two anchors: raw `pg` +
+// pg-copy-streams writing the same rows with `COPY … FROM STDIN (FORMAT binary)` (encoded as the store encodes them),
+// --rows-per-copy rows per COPY, each its own transaction; and raw `pg` inserting them with the store's former
+// `INSERT … SELECT FROM unnest(…)` statement, 1,000 rows per statement, each statement its own transaction. Both write
+// a plain request_logs-shaped table (no index but the primary key). Then, for stores of each size (24 hours of calls
+// however many there are, the calls of bench/logstore.ts), `stats`, breakdown, per-method, timeline, `stats` of one
+// service, the latest 50 logs and a lookup by request id (medians and max of --rounds rounds, interleaved), with the
+// database size per row and EXPLAIN ANALYZE of the statements read.
 //   npx tsx bench/logstore-postgres.ts [--sizes 1000000,10000000] [--rounds 5] [--url postgres://…] [--anchor-rows N]
+//     [--unnest-anchor-rows N (0: none)] [--rows-per-copy 50000]
 // Without --url (or GRPCFORGE_TEST_PG_URL) it starts a throwaway cluster with durable settings (fsync and
 // synchronous_commit on) on a free 127.0.0.1 port, and removes it at the end. With --url, databases are created beside
 // that one and dropped at the end.
