@@ -1,6 +1,7 @@
 import { finished } from 'node:stream/promises';
 import { Kysely, PostgresDialect, sql, type CompiledQuery, type RawBuilder } from 'kysely';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { from as copyFromType } from 'pg-copy-streams';
 import type { CallRollupTable, LogStoreDatabase } from '../../database.js';
 import type { LogStoreWriteConnection } from '../../dialect.js';
 import type { RollupDelta } from '../../rollups.js';
@@ -17,7 +18,7 @@ const keyOf = (bucketMs: number, bucketStart: number, service: string, method: s
   `${bucketMs}\u0000${bucketStart}\u0000${service}\u0000${method}\u0000${statusCode}`;
 
 /** The `from` of pg-copy-streams, loaded with the writer (only a PostgreSQL store's writer thread needs it). */
-type CopyFrom = (typeof import('pg-copy-streams'))['from'];
+type CopyFrom = typeof copyFromType;
 
 /** Runs `query` (built with kysely's `sql`, compiled for PostgreSQL by `db`) on `client`: its rows. */
 async function run<R>(client: PoolClient, db: Kysely<LogStoreDatabase>, query: RawBuilder<R>): Promise<R[]> {
