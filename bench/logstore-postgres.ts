@@ -139,16 +139,21 @@ async function measured(client: pg.Client, rows: number, work: () => Promise<voi
   };
 }
 
+/** An anchor's table: `request_logs`' first 15 columns with only the primary key, then `moreColumns` (SQL). */
+const createAnchorTable = (client: pg.Client, moreColumns = '') =>
+  client.query(`create table request_logs (id bigserial primary key, request_id text not null,
+    started_at bigint not null, service text not null, method text not null, kind text not null,
+    status_code integer not null, duration_ms double precision not null, principal text, api_key_id text, peer text,
+    request_bytes integer not null default 0, response_bytes integer not null default 0,
+    request_messages integer not null default 0, response_messages integer not null default 0,
+    error_message text${moreColumns})`);
+
 /** Anchor: the same rows, raw pg, request_logs' shape with only the primary key, 1,000 rows per statement, autocommit. */
 async function anchorIngest(url: string, rows: number) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(`create table request_logs (id bigserial primary key, request_id text not null,
-      started_at bigint not null, service text not null, method text not null, kind text not null,
-      status_code integer not null, duration_ms double precision not null, principal text, api_key_id text, peer text,
-      request_bytes integer not null default 0, response_bytes integer not null default 0,
-      request_messages integer not null default 0, response_messages integer not null default 0, error_message text)`);
+    await createAnchorTable(client);
     const insert = `insert into request_logs (request_id, started_at, service, method, kind, status_code, duration_ms,
         principal, api_key_id, peer, request_bytes, response_bytes, request_messages, response_messages, error_message)
       select * from unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::integer[],
@@ -194,12 +199,7 @@ async function copyAnchorIngest(url: string, rows: number, rowsPerCopy: number) 
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(`create table request_logs (id bigserial primary key, request_id text not null,
-      started_at bigint not null, service text not null, method text not null, kind text not null,
-      status_code integer not null, duration_ms double precision not null, principal text, api_key_id text, peer text,
-      request_bytes integer not null default 0, response_bytes integer not null default 0,
-      request_messages integer not null default 0, response_messages integer not null default 0, error_message text,
-      trace_id text, raw_path text, error_reason text, violation_field text)`);
+    await createAnchorTable(client, ', trace_id text, raw_path text, error_reason text, violation_field text');
     const cost = await measured(client, rows, async () => {
       for (let from = 0; from < rows; from += rowsPerCopy) {
         const builder = new RowBatchBuilder(rowsPerCopy);
