@@ -1,19 +1,26 @@
-// Log store figures on PostgreSQL (issue 11), side by side in one run: ingest through the store
-// (createLogStore({ url }) → store.logs.record → writer thread → rows + rollups) against its anchor, raw `pg`
-// inserting the same rows into a plain request_logs-shaped table (no index but the primary key) with the same
-// `INSERT … SELECT FROM unnest(…)` statement, 1,000 rows per statement, each statement its own transaction; then, for
-// stores of each size (24 hours of calls however many there are, the calls of bench/logstore.ts), `stats`,
-// breakdown, per-method, timeline, `stats` of one service, the latest 50 logs and a lookup by request id (medians and
-// max of --rounds rounds, interleaved), with the database size per row and EXPLAIN ANALYZE of the statements read.
+// Log store figures on PostgreSQL (issues 11 and 23), side by side in one run: ingest through the store
+// (createLogStore({ url }) → store.logs.record → writer thread → rows + rollups) against two anchors: raw `pg` +
+// pg-copy-streams writing the same rows with `COPY … FROM STDIN (FORMAT binary)` (encoded as the store encodes them),
+// --rows-per-copy rows per COPY, each its own transaction; and raw `pg` inserting them with the store's former
+// `INSERT … SELECT FROM unnest(…)` statement, 1,000 rows per statement, each statement its own transaction. Both write
+// a plain request_logs-shaped table (no index but the primary key). Then, for stores of each size (24 hours of calls
+// however many there are, the calls of bench/logstore.ts), `stats`, breakdown, per-method, timeline, `stats` of one
+// service, the latest 50 logs and a lookup by request id (medians and max of --rounds rounds, interleaved), with the
+// database size per row and EXPLAIN ANALYZE of the statements read.
 //   npx tsx bench/logstore-postgres.ts [--sizes 1000000,10000000] [--rounds 5] [--url postgres://…] [--anchor-rows N]
+//     [--unnest-anchor-rows N (0: none)] [--rows-per-copy 50000]
 // Without --url (or GRPCFORGE_TEST_PG_URL) it starts a throwaway cluster with durable settings (fsync and
 // synchronous_commit on) on a free 127.0.0.1 port, and removes it at the end. With --url, databases are created beside
 // that one and dropped at the end.
 import { readFileSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { finished } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { createLogStore, type CallRecord } from '../packages/runtime/src/index.ts';
+import { COPY_REQUEST_LOGS, encodeRequestLogRows } from '../packages/runtime/src/logstore/dialects/postgres/copy-binary.ts';
+import { RowBatchBuilder } from '../packages/runtime/src/logstore/row-batch.ts';
 import { coverOf } from '../packages/runtime/src/logstore/statistics.ts';
 import { startTestPostgres, type TestPostgres } from '../test/helpers/postgres.ts';
 
@@ -23,12 +30,17 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     url: { type: 'string' },
     'anchor-rows': { type: 'string', default: '1000000' },
+    // 0 leaves the unnest anchor out (it takes ~15 s per million rows).
+    'unnest-anchor-rows': { type: 'string', default: '1000000' },
+    'rows-per-copy': { type: 'string', default: '50000' },
     checkpoint: { type: 'string', default: '1000000' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
 const rounds = Number(values.rounds);
 const anchorRows = Number(values['anchor-rows']);
+const unnestAnchorRows = Number(values['unnest-anchor-rows']);
+const rowsPerCopy = Number(values['rows-per-copy']);
 const checkpoint = Number(values.checkpoint);
 const targetMs = 100;
 const log = (message: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
@@ -127,16 +139,21 @@ async function measured(client: pg.Client, rows: number, work: () => Promise<voi
   };
 }
 
+/** An anchor's table: `request_logs`' first 15 columns with only the primary key, then `moreColumns` (SQL). */
+const createAnchorTable = (client: pg.Client, moreColumns = '') =>
+  client.query(`create table request_logs (id bigserial primary key, request_id text not null,
+    started_at bigint not null, service text not null, method text not null, kind text not null,
+    status_code integer not null, duration_ms double precision not null, principal text, api_key_id text, peer text,
+    request_bytes integer not null default 0, response_bytes integer not null default 0,
+    request_messages integer not null default 0, response_messages integer not null default 0,
+    error_message text${moreColumns})`);
+
 /** Anchor: the same rows, raw pg, request_logs' shape with only the primary key, 1,000 rows per statement, autocommit. */
 async function anchorIngest(url: string, rows: number) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(`create table request_logs (id bigserial primary key, request_id text not null,
-      started_at bigint not null, service text not null, method text not null, kind text not null,
-      status_code integer not null, duration_ms double precision not null, principal text, api_key_id text, peer text,
-      request_bytes integer not null default 0, response_bytes integer not null default 0,
-      request_messages integer not null default 0, response_messages integer not null default 0, error_message text)`);
+    await createAnchorTable(client);
     const insert = `insert into request_logs (request_id, started_at, service, method, kind, status_code, duration_ms,
         principal, api_key_id, peer, request_bytes, response_bytes, request_messages, response_messages, error_message)
       select * from unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::integer[],
@@ -167,6 +184,35 @@ async function anchorIngest(url: string, rows: number) {
     });
     const bytes = await databaseBytes(client);
     return { ...cost, bytesPerRow: Math.round(bytes / rows) };
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Anchor at COPY speed: the same rows, raw pg + pg-copy-streams, `COPY … FROM STDIN (FORMAT binary)` into a table of
+ * `request_logs`' full shape (19 columns) with only the primary key, `rowsPerCopy` rows per COPY, each COPY its own
+ * transaction (autocommit). The rows are built and encoded as the store does (RowBatchBuilder, the store's encoder),
+ * so the client side costs what the store's does; no rollups, no secondary index, no writer thread.
+ */
+async function copyAnchorIngest(url: string, rows: number, rowsPerCopy: number) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await createAnchorTable(client, ', trace_id text, raw_path text, error_reason text, violation_field text');
+    const cost = await measured(client, rows, async () => {
+      for (let from = 0; from < rows; from += rowsPerCopy) {
+        const builder = new RowBatchBuilder(rowsPerCopy);
+        for (let index = from; index < Math.min(from + rowsPerCopy, rows); index++) builder.push(call(index, rows));
+        const chunks = encodeRequestLogRows([builder.take()]);
+        const stream = client.query(copyFrom(COPY_REQUEST_LOGS));
+        for (const chunk of chunks) stream.write(chunk);
+        stream.end();
+        await finished(stream);
+      }
+    });
+    const bytes = await databaseBytes(client);
+    return { ...cost, rowsPerCopy, bytesPerRow: Math.round(bytes / rows) };
   } finally {
     await client.end();
   }
@@ -366,9 +412,17 @@ async function main() {
 
     const anchorUrl = await server.createDatabase('bench_anchor');
     databases.push(anchorUrl);
-    log(`anchor: ${anchorRows} rows`);
-    const anchor = await anchorIngest(anchorUrl, anchorRows);
-    log(`anchor: ${JSON.stringify(anchor)}`);
+    log(`COPY anchor: ${anchorRows} rows, ${rowsPerCopy} per COPY`);
+    const anchor = await copyAnchorIngest(anchorUrl, anchorRows, rowsPerCopy);
+    log(`COPY anchor: ${JSON.stringify(anchor)}`);
+    let unnestAnchor: Awaited<ReturnType<typeof anchorIngest>> | undefined;
+    if (unnestAnchorRows > 0) {
+      const unnestUrl = await server.createDatabase('bench_anchor_unnest');
+      databases.push(unnestUrl);
+      log(`unnest anchor: ${unnestAnchorRows} rows`);
+      unnestAnchor = await anchorIngest(unnestUrl, unnestAnchorRows);
+      log(`unnest anchor: ${JSON.stringify(unnestAnchor)}`);
+    }
     const runs: Awaited<ReturnType<typeof storeRun>>[] = [];
     for (const size of sizes) {
       const url = await server.createDatabase(`bench_store_${size}`);
@@ -389,7 +443,14 @@ async function main() {
           postgres: settings,
           load: { before: loadBefore, after: loadAfter },
           anchor,
-          runs: runs.map((run) => ({ ...run, storeToAnchor: ratio(run.ingest.rowsPerSecond) })),
+          unnestAnchor,
+          runs: runs.map((run) => ({
+            ...run,
+            storeToAnchor: ratio(run.ingest.rowsPerSecond),
+            ...(unnestAnchor
+              ? { storeToUnnestAnchor: Number((run.ingest.rowsPerSecond / unnestAnchor.rowsPerSecond).toFixed(2)) }
+              : {}),
+          })),
         },
         null,
         2,

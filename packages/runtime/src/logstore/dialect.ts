@@ -52,7 +52,11 @@ export interface OpenedLogStore {
  * rollups read, merged by the core and written back.
  */
 export interface LogStoreRowWriter {
-  /** Inserts every row of `batches` into `request_logs` (columnar, see {@link RowBatch}); text already fit for the engine. */
+  /**
+   * Inserts every row of `batches` into `request_logs` (columnar, see {@link RowBatch}); text already fit for the engine.
+   * It may resolve once the rows are handed to the engine, before it confirms them (a stream the server is still
+   * inserting): a failure then rejects the transaction's next call or its commit.
+   */
   insertRows(batches: readonly RowBatch[]): Promise<void>;
   /**
    * The stored rollup row of each delta's key (`undefined` where none is), aligned with `deltas`, which come sorted in

@@ -93,9 +93,11 @@ export function createWriterCore(
     }
   };
 
-  const writeRows = (batches: readonly RowBatch[], deltas: readonly RollupDelta[]) =>
+  const writeRows = (batches: readonly RowBatch[], deltasOf: () => readonly RollupDelta[]) =>
     connection.transaction(async (rows) => {
       await rows.insertRows(batches);
+      // Summed after the rows are handed over: an engine that streams them (PostgreSQL's COPY) inserts meanwhile.
+      const deltas = deltasOf();
       if (deltas.length === 0) return;
       const stored = await rows.readRollups(deltas);
       await rows.writeRollups(
@@ -131,12 +133,12 @@ export function createWriterCore(
     try {
       if (gone) throw new StoreGone(gone);
       if (!dialect.capabilities.acceptsNulInText) replaceNuls(batches);
-      const deltas = rollupDeltas(batches);
+      let deltas: readonly RollupDelta[] | undefined; // summed once, kept for a retry
       let attempts = 0;
       await withRetry(async () => {
         // Where a commit's answer can be lost, a retry first checks the previous attempt did not commit.
         if (attempts++ > 0 && dialect.capabilities.commitMayBeLost && (await committed(batches))) return;
-        await writeRows(batches, deltas);
+        await writeRows(batches, () => (deltas ??= rollupDeltas(batches)));
       });
       return requests.map((request) => ({ type: 'done', seq: request.seq, rows: request.batch.count }));
     } catch (error) {

@@ -47,7 +47,7 @@ export const postgresDialect: LogStoreDialect = {
   },
   openWriter: async (connectionString, options) => {
     const pool = await openPostgresPool({ ...options.postgres, connectionString }, 'writer');
-    return createPostgresWriteConnection(new Kysely({ dialect: new PostgresDialect({ pool }) }));
+    return createPostgresWriteConnection(pool);
   },
   isTransient: (error) => {
     const code = (error as { code?: unknown } | null)?.code;

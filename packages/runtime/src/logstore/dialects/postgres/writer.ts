@@ -1,48 +1,11 @@
-import { sql, type Kysely } from 'kysely';
+import { finished } from 'node:stream/promises';
+import { Kysely, PostgresDialect, sql, type CompiledQuery, type RawBuilder } from 'kysely';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { from as copyFromType } from 'pg-copy-streams';
 import type { CallRollupTable, LogStoreDatabase } from '../../database.js';
 import type { LogStoreWriteConnection } from '../../dialect.js';
-import { N, NUMBER_STRIDE, S, STRING_STRIDE, type RowBatch } from '../../row-batch.js';
 import type { RollupDelta } from '../../rollups.js';
-
-/** The request_logs columns of a run of batches, as arrays for one `INSERT … SELECT FROM unnest(…)`. */
-function rowColumns(batches: readonly RowBatch[]) {
-  const total = batches.reduce((sum, batch) => sum + batch.count, 0);
-  const text = (offset: number) => {
-    const values: (string | null)[] = new Array<string | null>(total);
-    let at = 0;
-    for (const { strings, count } of batches)
-      for (let row = 0; row < count; row++) values[at++] = strings[row * STRING_STRIDE + offset] ?? null;
-    return values;
-  };
-  const number = (offset: number) => {
-    const values: number[] = new Array<number>(total);
-    let at = 0;
-    for (const { numbers, count } of batches)
-      for (let row = 0; row < count; row++) values[at++] = numbers[row * NUMBER_STRIDE + offset] ?? 0;
-    return values;
-  };
-  return {
-    requestId: text(S.requestId),
-    startedAt: number(N.startedAt),
-    service: text(S.service),
-    method: text(S.method),
-    kind: text(S.kind),
-    statusCode: number(N.statusCode),
-    durationMs: number(N.durationMs),
-    principal: text(S.principal),
-    apiKeyId: text(S.apiKeyId),
-    peer: text(S.peer),
-    requestBytes: number(N.requestBytes),
-    responseBytes: number(N.responseBytes),
-    requestMessages: number(N.requestMessages),
-    responseMessages: number(N.responseMessages),
-    errorMessage: text(S.errorMessage),
-    traceId: text(S.traceId),
-    rawPath: text(S.rawPath),
-    errorReason: text(S.errorReason),
-    violationField: text(S.violationField),
-  };
-}
+import { COPY_REQUEST_LOGS, encodeRequestLogRows } from './copy-binary.js';
 
 /** `unnest` of the five key columns of `deltas`, as `k(bucket_ms, bucket_start, service, method, status_code)`. */
 function keyTable(deltas: readonly RollupDelta[]) {
@@ -54,50 +17,108 @@ function keyTable(deltas: readonly RollupDelta[]) {
 const keyOf = (bucketMs: number, bucketStart: number, service: string, method: string, statusCode: number) =>
   `${bucketMs}\u0000${bucketStart}\u0000${service}\u0000${method}\u0000${statusCode}`;
 
+/** The `from` of pg-copy-streams, loaded with the writer (only a PostgreSQL store's writer thread needs it). */
+type CopyFrom = typeof copyFromType;
+
+/** Runs `query` (built with kysely's `sql`, compiled for PostgreSQL by `db`) on `client`: its rows. */
+async function run<R>(client: PoolClient, db: Kysely<LogStoreDatabase>, query: RawBuilder<R>): Promise<R[]> {
+  const compiled: CompiledQuery<R> = query.compile(db);
+  return (await client.query<R & QueryResultRow>(compiled.sql, [...compiled.parameters])).rows;
+}
+
 /**
- * The writer's connection to a PostgreSQL store (kysely over the writer thread's pool of 2): each run of row batches
- * is one transaction, its rows one `INSERT … SELECT FROM unnest(…)` (19 array parameters, whatever the row count: far
- * from the 65,535 bind-parameter limit), its rollups merged under row locks so replicas writing the same minute add
- * up instead of overwriting each other: missing keys are inserted empty (`ON CONFLICT DO NOTHING`), every key is
- * locked `FOR UPDATE` in key order and read; the merged rows go back in one `INSERT … ON CONFLICT DO UPDATE`.
+ * Sends the rows of `batches` with one `COPY request_logs (…) FROM STDIN (FORMAT binary)` on `client`: no escaping
+ * or array parsing on either side. Once the server is in COPY mode, each encoded chunk goes to the socket as soon as
+ * it is full, so the server inserts the first rows while the writer encodes the next. Resolves once every row is
+ * handed to the stream, with the promise of the server's answer (awaited before the transaction's next statement, so
+ * the writer core sums the run's rollups while the server still inserts).
+ * @throws RangeError from the encoding (the COPY is then cancelled); the answer rejects with the server's error.
  */
-export function createPostgresWriteConnection(db: Kysely<LogStoreDatabase>): LogStoreWriteConnection {
+async function sendRows(
+  client: PoolClient,
+  copyFrom: CopyFrom,
+  batches: Parameters<typeof encodeRequestLogRows>[0],
+): Promise<{ answer: Promise<void> }> {
+  const stream = client.query(copyFrom(COPY_REQUEST_LOGS));
+  const answer = finished(stream);
+  answer.catch(() => undefined); // awaited later; not an unhandled rejection meanwhile
+  // The stream holds what is written until the server answers the COPY (CopyInResponse); the first write's callback
+  // runs after that, so from then on every write goes out at once. (A COPY refused at once, say a missing privilege,
+  // never calls it: `answer` rejects instead.)
+  await Promise.race([new Promise<void>((resolve) => stream.write(Buffer.alloc(0), () => resolve())), answer]);
+  try {
+    for (const chunk of encodeRequestLogRows(batches, (full) => stream.write(full))) stream.write(chunk);
+  } catch (error) {
+    stream.destroy(error instanceof Error ? error : new Error(String(error))); // CopyFail: the server drops the COPY
+    await answer.catch(() => undefined);
+    throw error;
+  }
+  stream.end();
+  return { answer };
+}
+
+/**
+ * The writer's connection to a PostgreSQL store (the writer thread's pool of 2, kysely over it): each run of row
+ * batches is one transaction on one pooled client, its rows one binary `COPY … FROM STDIN` (pg-copy-streams), its
+ * rollups merged under row locks so replicas writing the same minute add up instead of overwriting each other:
+ * missing keys are inserted empty (`ON CONFLICT DO NOTHING`), every key is locked `FOR UPDATE` in key order and read;
+ * the merged rows go back in one `INSERT … ON CONFLICT DO UPDATE`. A failed transaction is rolled back (a client
+ * whose rollback fails too, its connection lost, is dropped from the pool), and the writer core retries the run.
+ */
+export async function createPostgresWriteConnection(pool: Pool): Promise<LogStoreWriteConnection> {
+  const { from: copyFrom } = await import('pg-copy-streams');
+  const db = new Kysely<LogStoreDatabase>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
-    transaction: (write) =>
-      db.transaction().execute((trx) =>
-        write({
+    transaction: async (write) => {
+      const client = await pool.connect();
+      let lost: Error | undefined;
+      /** The COPY's answer, while the server may still be inserting: awaited before anything else is sent. */
+      let copying: Promise<void> | undefined;
+      const copied = async () => {
+        const answer = copying;
+        copying = undefined;
+        await answer;
+      };
+      try {
+        await client.query('begin');
+        await write({
           insertRows: async (batches) => {
-            const c = rowColumns(batches);
-            await sql`insert into request_logs (request_id, started_at, service, method, kind, status_code, duration_ms,
-                principal, api_key_id, peer, request_bytes, response_bytes, request_messages, response_messages,
-                error_message, trace_id, raw_path, error_reason, violation_field)
-              select * from unnest(${c.requestId}::text[], ${c.startedAt}::bigint[], ${c.service}::text[],
-                ${c.method}::text[], ${c.kind}::text[], ${c.statusCode}::integer[], ${c.durationMs}::double precision[],
-                ${c.principal}::text[], ${c.apiKeyId}::text[], ${c.peer}::text[], ${c.requestBytes}::integer[],
-                ${c.responseBytes}::integer[], ${c.requestMessages}::integer[], ${c.responseMessages}::integer[],
-                ${c.errorMessage}::text[], ${c.traceId}::text[], ${c.rawPath}::text[],
-                ${c.errorReason}::text[], ${c.violationField}::text[])`.execute(trx);
+            await copied();
+            copying = (await sendRows(client, copyFrom, batches)).answer;
           },
           readRollups: async (deltas) => {
-            await sql`insert into call_rollups (bucket_ms, bucket_start, service, method, status_code, calls,
+            await copied();
+            await run(
+              client,
+              db,
+              sql`insert into call_rollups (bucket_ms, bucket_start, service, method, status_code, calls,
                 duration_sum_ms, duration_min_ms, duration_max_ms, request_bytes, response_bytes, request_messages,
                 response_messages, latency_sketch)
               select k.bucket_ms, k.bucket_start, k.service, k.method, k.status_code, 0, 0, 0, 0, 0, 0, 0, 0, ''::bytea
               from ${keyTable(deltas)}
-              on conflict do nothing`.execute(trx);
-            const stored = await sql<CallRollupTable>`select r.* from call_rollups r
+              on conflict do nothing`,
+            );
+            const stored = await run(
+              client,
+              db,
+              sql<CallRollupTable>`select r.* from call_rollups r
               join ${keyTable(deltas)} using (bucket_ms, bucket_start, service, method, status_code)
               order by r.bucket_ms, r.bucket_start, r.service, r.method, r.status_code
-              for update of r`.execute(trx);
+              for update of r`,
+            );
             const byKey = new Map(
-              stored.rows.map((row) => [keyOf(row.bucket_ms, row.bucket_start, row.service, row.method, row.status_code), row]),
+              stored.map((row) => [keyOf(row.bucket_ms, row.bucket_start, row.service, row.method, row.status_code), row]),
             );
             return deltas.map((d) => byKey.get(keyOf(d.bucketMs, d.bucketStart, d.service, d.method, d.statusCode)));
           },
           writeRollups: async (merged) => {
+            await copied();
             const column = <K extends keyof CallRollupTable>(key: K) => merged.map((row) => row[key]);
-            await sql`insert into call_rollups (bucket_ms, bucket_start, service, method, status_code, calls,
+            await run(
+              client,
+              db,
+              sql`insert into call_rollups (bucket_ms, bucket_start, service, method, status_code, calls,
                 duration_sum_ms, duration_min_ms, duration_max_ms, request_bytes, response_bytes, request_messages,
                 response_messages, latency_sketch)
               select * from unnest(${column('bucket_ms')}::integer[], ${column('bucket_start')}::bigint[],
@@ -112,10 +133,23 @@ export function createPostgresWriteConnection(db: Kysely<LogStoreDatabase>): Log
                 duration_min_ms = excluded.duration_min_ms, duration_max_ms = excluded.duration_max_ms,
                 request_bytes = excluded.request_bytes, response_bytes = excluded.response_bytes,
                 request_messages = excluded.request_messages, response_messages = excluded.response_messages,
-                latency_sketch = excluded.latency_sketch`.execute(trx);
+                latency_sketch = excluded.latency_sketch`,
+            );
           },
-        }),
-      ),
+        });
+        await copied();
+        await client.query('commit');
+      } catch (error) {
+        await copying?.catch(() => undefined);
+        lost = await client.query('rollback').then(
+          () => undefined,
+          (rollbackError: unknown) => (rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError))),
+        );
+        throw error;
+      } finally {
+        client.release(lost);
+      }
+    },
     addKeyUsage: (uses) =>
       db.transaction().execute(async (trx) => {
         for (const [id, count, lastUsedAt] of uses) {
