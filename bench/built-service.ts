@@ -117,7 +117,7 @@ function load(address: string): number {
   args.push('-H', 'content-type: application/grpc', '-H', 'te: trailers');
   args.push(`http://${address}/auth.v1.AuthService/ValidateToken`);
   const result = spawnSync('taskset', args, { encoding: 'utf8', timeout: 120_000 });
-  const done = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded/.exec(result.stdout ?? '');
+  const done = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded/.exec(result.stdout);
   if (Number(done?.[1]) !== calls) throw new Error(`h2load: not every call succeeded\n${result.stdout}${result.stderr}`);
   return Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(result.stdout)?.[1]);
 }
@@ -200,7 +200,8 @@ const results = names.map((name) => {
 });
 const byName = new Map(results.map((result) => [result.variant, result]));
 type Figure = 'startMs' | 'idleRssMiB' | 'loadedRssMiB' | 'peakRssMiB';
-const figures: readonly Figure[] = calls > 0 ? ['startMs', 'idleRssMiB', 'loadedRssMiB', 'peakRssMiB'] : ['startMs', 'idleRssMiB'];
+const figures: readonly Figure[] =
+  calls > 0 ? ['startMs', 'idleRssMiB', 'loadedRssMiB', 'peakRssMiB'] : ['startMs', 'idleRssMiB'];
 /** Per figure, the ratio of the variant's median to its anchor's. */
 const ratios = Object.fromEntries(
   Object.entries(anchorOf).map(([name, anchor]) => [
@@ -225,7 +226,7 @@ const table = [
   `|---|${headings.map(() => '---|').join('')}`,
   ...results.map((result) => `| ${result.variant} | ${figures.map((figure) => cell(result[figure])).join(' | ')} |`),
   ...Object.entries(ratios).map(
-    ([name, ratio]) => `| ratio ${name} | ${figures.map((figure) => `**${ratio[figure]}×**`).join(' | ')} |`,
+    ([name, ratio]) => `| ratio ${name} | ${figures.map((figure) => `**${String(ratio[figure])}×**`).join(' | ')} |`,
   ),
 ];
 process.stderr.write(`\n${table.join('\n')}\n`);

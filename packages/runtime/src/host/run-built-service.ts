@@ -7,7 +7,10 @@ import { ServiceHostError, messageOf } from './host-error.js';
 import {
   openServiceHostStore,
   startServiceHost,
-  type RunningServiceHost, type ServerEntry, type ServiceHostOverrides } from './service-host.js';
+  type RunningServiceHost,
+  type ServerEntry,
+  type ServiceHostOverrides,
+} from './service-host.js';
 import { SERVICE_MANIFEST_VERSION, type ServiceManifest } from './service-manifest.js';
 import { LISTEN_ENV, LOG_STORE_URL_ENV } from '../vocabulary/runtime-env.js';
 

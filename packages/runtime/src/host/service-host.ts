@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readServerModule, type GeneratedServerModule, type ResolvedServerModule } from './generated-module.js';
-import type { RunningServer } from '../server/start-server.js';
+import type { RunningServer, startServer as startServerFunction } from '../server/start-server.js';
 import type { LogStore } from '../logstore/create-log-store.js';
 import type { InstanceRegistration } from '../logstore/instances.js';
 import { redactLogStoreUrl } from '../logstore/dialect-registry.js';
@@ -414,25 +414,23 @@ async function openHostStore(
 }
 
 /**
- * Starts loading what {@link startServer} imports for this service (the server module; with a descriptor set, its
- * wire shapes, reflection when served, and protovalidate when the set holds `buf.validate` rules and requests or
- * responses are validated), so that the loading overlaps the store's start. Only the server module's promise is kept:
- * a failed optional import is reported by `startServer`'s own import of it, with its context.
+ * Starts loading what `startServer` imports for this service (the server module, the wire shapes of its requests,
+ * reflection when served, protovalidate when the set holds `buf.validate` rules and requests or responses are
+ * validated), so that the loading overlaps the store's start. Only the server module's promise is kept: a failed
+ * optional import is reported by `startServer`'s own import of it, with its context.
  */
 function prefetchServerModules(
   manifest: ServiceManifest,
   entry: ResolvedServerModule,
-): Promise<typeof import('../server/start-server.js')> {
+): Promise<{ readonly startServer: typeof startServerFunction }> {
   const set = entry.descriptorSet;
-  if (set) {
-    const ignore = () => undefined;
-    void import('../server/request-wire-shapes.js').catch(ignore);
-    if (manifest.server.reflection) void import('../server/reflection.js').catch(ignore);
-    const validation = manifest.server.validation;
-    const validates = (validation?.requests ?? true) || (validation?.responses ?? false);
-    if (validates && Buffer.from(set.buffer, set.byteOffset, set.byteLength).indexOf(VALIDATE_PROTO) >= 0)
-      void import('../validation/method-validators.js').catch(ignore);
-  }
+  const ignore = () => undefined;
+  void import('../server/request-wire-shapes.js').catch(ignore);
+  if (manifest.server.reflection) void import('../server/reflection.js').catch(ignore);
+  const validation = manifest.server.validation;
+  const validates = (validation?.requests ?? true) || (validation?.responses ?? false);
+  if (validates && Buffer.from(set.buffer, set.byteOffset, set.byteLength).indexOf(VALIDATE_PROTO) >= 0)
+    void import('../validation/method-validators.js').catch(ignore);
   return import('../server/start-server.js');
 }
 
