@@ -96,7 +96,7 @@ export type {
 // Hosting a service: the lifecycle `grpcforge serve`, `serve --stub` and a built service's main.js share.
 export { runBuiltService, readServiceManifest, LISTEN_ENV, LOG_STORE_URL_ENV } from './host/run-built-service.js';
 export type { RunBuiltServiceOptions } from './host/run-built-service.js';
-export { startServiceHost, startStubHost } from './host/service-host.js';
+export { openServiceHostStore, startServiceHost, startStubHost } from './host/service-host.js';
 export type {
   HostLifecycle,
   HostProcessOptions,

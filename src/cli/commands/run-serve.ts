@@ -51,16 +51,11 @@ export async function runServe(name: string, flags: ServeFlags, command: Command
   const manifest = toServiceManifest(config, name, { manifestDir: config.workspaceDir });
   const port = parseWholeNumber(flags.port, '--port', manifest.listen.port);
   const shutdownTimeoutMs = parseWholeNumber(flags.shutdownTimeout, '--shutdown-timeout', manifest.server.shutdownTimeoutMs);
-  const { installGrpcLogger, setClientFileBase, startServiceHost } = await import('@grpcforge/runtime');
+  const { installGrpcLogger, openServiceHostStore, setClientFileBase, startServiceHost } = await import('@grpcforge/runtime');
   // Before the handlers load: their modules may create clients whose TLS paths are relative to the workspace.
   setClientFileBase(config.workspaceDir);
-  const entry = await loadServerEntry(service);
-  await assertServedAuthMethods(config, service, entry.services);
-  const { toUserError } = await import('../runtime-options.js');
-  await installGrpcLogger();
-  const host = await startServiceHost({
+  const hostOptions = {
     manifest,
-    entry,
     baseDir: config.workspaceDir,
     overrides: {
       port,
@@ -69,8 +64,21 @@ export async function runServe(name: string, flags: ServeFlags, command: Command
       ...(flags.logStore ? {} : { logStore: false }),
     },
     status: err,
-    signals: true,
-  }).catch((error: unknown) => {
+  };
+  // The store's writer thread starts while tsx compiles the handlers; the host awaits it where it would open it.
+  const store = openServiceHostStore(hostOptions);
+  store.catch(() => undefined);
+  let entry: Awaited<ReturnType<typeof loadServerEntry>>;
+  try {
+    entry = await loadServerEntry(service);
+    await assertServedAuthMethods(config, service, entry.services);
+  } catch (error) {
+    await store.then((opened) => opened?.close()).catch(() => undefined);
+    throw error;
+  }
+  const { toUserError } = await import('../runtime-options.js');
+  await installGrpcLogger();
+  const host = await startServiceHost({ ...hostOptions, entry, store, signals: true }).catch((error: unknown) => {
     const mapped = toUserError(error);
     if (mapped instanceof UserError && mapped.code === 'port-in-use' && mapped.message.startsWith('cannot listen on')) {
       throw new UserError(mapped.code, mapped.message, [

@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { setClientFileBase } from '../client/file-base.js';
 import { ALLOW_GRPC_TRACE_ENV, grpcTracing, installGrpcLogger } from './grpc-logging.js';
 import { ServiceHostError, messageOf } from './host-error.js';
-import { startServiceHost, type RunningServiceHost, type ServerEntry, type ServiceHostOverrides } from './service-host.js';
+import {
+  openServiceHostStore,
+  startServiceHost,
+  type RunningServiceHost,
+  type ServerEntry,
+  type ServiceHostOverrides,
+} from './service-host.js';
 import { SERVICE_MANIFEST_VERSION, type ServiceManifest } from './service-manifest.js';
 import { LISTEN_ENV, LOG_STORE_URL_ENV } from '../vocabulary/runtime-env.js';
 
@@ -64,24 +70,20 @@ export async function runBuiltService(options: RunBuiltServiceOptions): Promise<
       ...listenOverride(env[LISTEN_ENV]),
       ...(env[LOG_STORE_URL_ENV] ? { logStoreUrl: env[LOG_STORE_URL_ENV] } : {}),
     };
+    // The store first: its writer thread starts (on its own thread) while this one loads the server module.
+    const hostOptions = { manifest, baseDir, env, overrides, status: stderr };
+    const store = openServiceHostStore(hostOptions);
+    store.catch(() => undefined); // awaited by the host, or closed here
     let entry: ServerEntry;
     try {
       entry = await options.loadEntry();
     } catch (error) {
+      await store.then((opened) => opened?.close()).catch(() => undefined);
       throw new ServiceHostError('handlers-failed', `cannot load the server code of "${manifest.name}": ${messageOf(error)}`, [
         'run `grpcforge build` again, and `npm ci --omit=dev` where the service runs',
       ]);
     }
-    const host = await startServiceHost({
-      manifest,
-      entry,
-      baseDir,
-      env,
-      overrides,
-      status: stderr,
-      signals: true,
-      exit,
-    });
+    const host = await startServiceHost({ ...hostOptions, entry, store, signals: true, exit });
     stdout(`listening on ${host.address}`);
     return host;
   } catch (error) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readServerModule, type GeneratedServerModule, type ResolvedServerModule } from './generated-module.js';
-import type { RunningServer } from '../server/start-server.js';
+import type { RunningServer, startServer as startServerFunction } from '../server/start-server.js';
 import type { LogStore } from '../logstore/create-log-store.js';
 import type { InstanceRegistration } from '../logstore/instances.js';
 import { redactLogStoreUrl } from '../logstore/dialect-registry.js';
@@ -14,6 +14,7 @@ import { setClientFileBase } from '../client/file-base.js';
 import { MissingPackageError } from '../optional-packages.js';
 import { ValidationRulesError, describeRuleProblem } from '../validation/validation-rules-error.js';
 import { ServiceHostError, messageOf } from './host-error.js';
+import { VALIDATE_PROTO } from '../vocabulary/validation.js';
 import {
   buildServiceAuthOptions,
   buildServiceCredentials,
@@ -70,6 +71,13 @@ export interface ServiceHostOptions extends HostProcessOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** What the command line or the environment changes for this start (listen address, store, drain bound). */
   readonly overrides?: ServiceHostOverrides;
+  /**
+   * The store, already opening ({@link openServiceHostStore} with the same manifest, base folder, environment and
+   * overrides): a caller that still has to load the server module starts it first, so that the writer thread starts
+   * meanwhile. The host awaits it where it would have opened it, and closes it when the start fails before.
+   * @defaultValue the host opens it itself
+   */
+  readonly store?: Promise<LogStore | undefined>;
 }
 
 /** A running host: its listener, its store and instance row, and how it stops. */
@@ -129,20 +137,34 @@ async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void
  */
 export async function startServiceHost(options: ServiceHostOptions): Promise<RunningServiceHost> {
   const { manifest, baseDir, overrides = {} } = options;
-  const entry = readServerModule(options.entry, manifest.name);
   const env = options.env ?? process.env;
   const status = options.status ?? (() => {});
   const host = overrides.host ?? manifest.listen.host;
   const port = overrides.port ?? manifest.listen.port;
   const shutdownTimeoutMs = overrides.shutdownTimeoutMs ?? manifest.server.shutdownTimeoutMs;
   const where = { baseDir, env };
-  // Before the service context: it may create clients whose TLS paths are relative to the workspace.
-  setClientFileBase(baseDir);
-  const credentials = await buildServiceCredentials(manifest.tls, manifest.name, where);
-  const serviceContext = await createServiceContextOf(manifest.name, entry);
-  const telemetry = buildServiceTelemetryOptions(manifest.telemetry, env);
-  const logStore = overrides.logStoreUrl !== undefined ? { ...manifest.logStore, url: overrides.logStoreUrl } : manifest.logStore;
-  const store = await openHostStore(logStore, overrides.logStore, baseDir, env, status);
+  const logStore = logStoreSettingsOf(manifest, overrides);
+  let prepared;
+  try {
+    const entry = readServerModule(options.entry, manifest.name);
+    // Before the service context: it may create clients whose TLS paths are relative to the workspace.
+    setClientFileBase(baseDir);
+    const credentials = await buildServiceCredentials(manifest.tls, manifest.name, where);
+    const serviceContext = await createServiceContextOf(manifest.name, entry);
+    const telemetry = buildServiceTelemetryOptions(manifest.telemetry, env);
+    prepared = { entry, credentials, serviceContext, telemetry };
+  } catch (error) {
+    // A store the caller started opening is not handed over: closed here, whatever its outcome.
+    await options.store?.then((store) => store?.close()).catch(() => undefined);
+    throw error;
+  }
+  const { entry, credentials, serviceContext, telemetry } = prepared;
+  // The store's writer thread answers 150–400 ms after it was started, on its own thread, while this one would wait:
+  // the modules the server loads meanwhile are then ready when it starts.
+  const serverModules = prefetchServerModules(manifest, entry);
+  // Awaited below unless the store fails first: its failure must not then end the process as unhandled.
+  serverModules.catch(() => undefined);
+  const store = await (options.store ?? openHostStore(logStore, overrides.logStore, baseDir, env, status));
   // An open store holds a writer thread (and a pool): closed on every error from here to listening, or the process
   // would print the error and never exit.
   const closeOnError = async (error: unknown): Promise<never> => {
@@ -150,7 +172,7 @@ export async function startServiceHost(options: ServiceHostOptions): Promise<Run
     throw error;
   };
   const auth = await buildServiceAuthOptions(manifest.auth, store, where).catch(closeOnError);
-  const { startServer } = await import('../server/start-server.js');
+  const { startServer } = await serverModules;
   const server = await startServer({
     services: entry.services,
     host,
@@ -355,6 +377,25 @@ async function hostLifecycle(hosted: Hosted, options: HostProcessOptions): Promi
   return lifecycle;
 }
 
+/** The store settings of a start: the manifest's, with the URL of the overrides. */
+function logStoreSettingsOf(manifest: ServiceManifest, overrides: ServiceHostOverrides): ManifestLogStoreSettings {
+  return overrides.logStoreUrl !== undefined ? { ...manifest.logStore, url: overrides.logStoreUrl } : manifest.logStore;
+}
+
+/**
+ * Starts opening the store {@link startServiceHost} would open with the same options (none when the manifest or the
+ * overrides turn it off), for its `store` option: the writer thread then starts while the caller loads the server
+ * module.
+ * @throws ServiceHostError `log-store-failed` (from the promise), as {@link startServiceHost} would.
+ */
+export function openServiceHostStore(
+  options: Pick<ServiceHostOptions, 'manifest' | 'baseDir' | 'env' | 'overrides' | 'status'>,
+): Promise<LogStore | undefined> {
+  const { manifest, baseDir, overrides = {} } = options;
+  const status = options.status ?? (() => {});
+  return openHostStore(logStoreSettingsOf(manifest, overrides), overrides.logStore, baseDir, options.env ?? process.env, status);
+}
+
 /** The store of a host, when its settings enable it and the caller did not turn it off. */
 async function openHostStore(
   settings: ManifestLogStoreSettings,
@@ -370,6 +411,27 @@ async function openHostStore(
     writer: true,
     onMigrationProgress: (message) => status(`log store: ${message}`),
   });
+}
+
+/**
+ * Starts loading what `startServer` imports for this service (the server module, the wire shapes of its requests,
+ * reflection when served, protovalidate when the set holds `buf.validate` rules and requests or responses are
+ * validated), so that the loading overlaps the store's start. Only the server module's promise is kept: a failed
+ * optional import is reported by `startServer`'s own import of it, with its context.
+ */
+function prefetchServerModules(
+  manifest: ServiceManifest,
+  entry: ResolvedServerModule,
+): Promise<{ readonly startServer: typeof startServerFunction }> {
+  const set = entry.descriptorSet;
+  const ignore = () => undefined;
+  void import('../server/request-wire-shapes.js').catch(ignore);
+  if (manifest.server.reflection) void import('../server/reflection.js').catch(ignore);
+  const validation = manifest.server.validation;
+  const validates = (validation?.requests ?? true) || (validation?.responses ?? false);
+  if (validates && Buffer.from(set.buffer, set.byteOffset, set.byteLength).indexOf(VALIDATE_PROTO) >= 0)
+    void import('../validation/method-validators.js').catch(ignore);
+  return import('../server/start-server.js');
 }
 
 /**
