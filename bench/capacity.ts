@@ -180,23 +180,25 @@ function stop(server: Server): Promise<void> {
   });
 }
 
-/** CPU ticks (1/100 s) of each live thread of `pid`, by thread: the main thread, and every other thread together. */
-function threadTicks(pid: number): { main: number; other: number } {
-  let main = 0;
-  let other = 0;
+/**
+ * CPU ticks (1/100 s) of the live threads of `pid`, by thread name (`/proc/PID/task/TID/comm`), the main thread as
+ * `main`: V8's GC helpers, the log store's writer (a worker thread), libuv's pool.
+ */
+function threadTicks(pid: number): Map<string, number> {
+  const ticks = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     let stat: string;
+    let name: string;
     try {
       stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
     } catch {
       continue; // the thread ended meanwhile
     }
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    if (tid === String(pid)) main += ticks;
-    else other += ticks;
+    ticks.set(name, (ticks.get(name) ?? 0) + Number(fields[11]) + Number(fields[12]));
   }
-  return { main, other };
+  return ticks;
 }
 
 interface LoadResult {
@@ -246,6 +248,8 @@ interface Saturated {
   readonly mainUsPerCall: number;
   readonly otherUsPerCall: number;
   readonly serverCores: number;
+  /** µs per call by thread name (threads that ran in the window). */
+  readonly threadUsPerCall: Record<string, number>;
   readonly failed: number;
 }
 interface FixedRate {
@@ -271,19 +275,21 @@ async function saturate(name: VariantName, round: number): Promise<Saturated | u
     const after = threadTicks(pid);
     const wallS = (performance.now() - startedAt) / 1000;
     const perCall = (ticks: number) => (load.succeeded ? (ticks / 100) * 1e6 / load.succeeded : NaN);
-    const main = after.main - before.main;
-    const other = after.other - before.other;
+    const byThread = new Map([...after].map(([name, t]) => [name, t - (before.get(name) ?? 0)]));
+    const main = byThread.get('main') ?? 0;
+    const other = [...byThread].reduce((sum, [name, t]) => (name === 'main' ? sum : sum + t), 0);
     const result: Saturated = {
       rps: Math.round(load.rps),
       cpuUsPerCall: round2(perCall(main + other)),
       mainUsPerCall: round2(perCall(main)),
       otherUsPerCall: round2(perCall(other)),
       serverCores: round2((main + other) / 100 / wallS),
+      threadUsPerCall: Object.fromEntries([...byThread].filter(([, t]) => t > 0).map(([name, t]) => [name, round2(perCall(t))])),
       failed: load.failed,
     };
     console.error(
       `round ${round + 1} ${name} saturated: ${result.rps} calls/s, server ${result.serverCores} cores, ` +
-        `${result.cpuUsPerCall} µs/call (main ${result.mainUsPerCall}, other threads ${result.otherUsPerCall}), ` +
+        `${result.cpuUsPerCall} µs/call (${Object.entries(result.threadUsPerCall).map(([n, us]) => `${n} ${us}`).join(', ')}), ` +
         `failed ${result.failed}${load.raw ? ` RAW ${load.raw}` : ''}`,
     );
     return result;
