@@ -2,7 +2,8 @@
 // nghttp2-client) pinned to CPU 1, each server pinned to CPU 0, so a saturated server's calls/s is the inverse of its
 // CPU cost per call, every thread it starts included (the log store's writer thread, GC).
 //   node --import tsx bench/capacity.ts [--rounds 5] [--seconds 8] [--warmup 3] [--conns 4] [--streams 32]
-//     [--only grpcjs,nice,serve] [--rate-fraction 0.5] [--rate-seconds 6] [--cpu-prof DIR] [--markdown out.md]
+//     [--only grpcjs,nice,serve] [--rate-fraction 0.5] [--rate-seconds 6] [--rate-conns 32] [--cpu-prof DIR]
+//     [--markdown out.md]
 // Run from a built checkout (`npm run build`: `serve` runs bin/grpcforge). JSON on stdout, one line per window on
 // stderr. Variants (same contract, same handler logic, same ts-proto codec, same request bytes):
 //   grpcjs  raw @grpc/grpc-js with ts-proto encode/decode (the floor for Node)
@@ -10,8 +11,8 @@
 //   serve   `grpcforge serve auth` as users run it: API-key auth, the SQLite log store, health, reflection
 // The method is auth.v1.AuthService/ValidateToken of the `init` example, made non-public so that auth runs.
 // Each round has two phases, each variant on a fresh server: saturation (calls/s, server CPU per call, by thread),
-// then a fixed rate of `--rate-fraction` × this round's `nice` capacity (h2load `--rps` per connection), whose p50 and
-// p99 come from h2load's per-request log. Within a phase the variants are rotated (round r starts at variant r mod n).
+// then a fixed rate of `--rate-fraction` × this round's `nice` capacity (h2load `--rps` over `--rate-conns`
+// connections, one call in flight on each), whose p50 and p99 come from h2load's per-request log. Within a phase the variants are rotated (round r starts at variant r mod n).
 // Ratios are taken per round (the variants of a round ran minutes apart at most), then the median of rounds.
 // Every process is started here and stopped by its PID; traffic stays on 127.0.0.1.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'grpcjs,nice,serve' },
     'rate-fraction': { type: 'string', default: '0.5' },
     'rate-seconds': { type: 'string', default: '6' },
+    'rate-conns': { type: 'string', default: '32' },
     'cpu-prof': { type: 'string' },
     markdown: { type: 'string' },
     work: { type: 'string', default: join(tmpdir(), 'grpcforge-bench-capacity') },
@@ -45,6 +47,7 @@ const CONNS = Number(values.conns);
 const STREAMS = Number(values.streams);
 const RATE_FRACTION = Number(values['rate-fraction']);
 const RATE_SECONDS = Number(values['rate-seconds']);
+const RATE_CONNS = Number(values['rate-conns']);
 const CPU_PROF = values['cpu-prof'];
 const WORK = values.work;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -208,8 +211,8 @@ interface LoadResult {
   readonly raw: string;
 }
 
-function h2load(address: string, seconds: number, extra: readonly string[] = []): LoadResult {
-  const args = ['-c', '1', 'h2load', '-c', String(CONNS), '-m', String(STREAMS), '-t', '1', '-D', String(seconds), ...extra];
+function h2load(address: string, seconds: number, extra: readonly string[] = [], conns = CONNS, streams = STREAMS): LoadResult {
+  const args = ['-c', '1', 'h2load', '-c', String(conns), '-m', String(streams), '-t', '1', '-D', String(seconds), ...extra];
   args.push('-d', bodyFile, '-H', 'content-type: application/grpc', '-H', 'te: trailers', '-H', `x-api-key: ${key}`);
   args.push(`http://${address}/auth.v1.AuthService/ValidateToken`);
   const result = spawnSync('taskset', args, { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
@@ -301,10 +304,12 @@ async function saturate(name: VariantName, round: number): Promise<Saturated | u
 async function fixedRate(name: VariantName, round: number, totalRps: number): Promise<FixedRate> {
   const server = await start(name, `rate-r${round}`);
   try {
-    const perConnection = Math.max(1, Math.round(totalRps / CONNS));
-    h2load(server.address, WARMUP, ['--rps', String(perConnection)]);
+    // One call in flight per connection: h2load sends each connection's share of the rate as it is due, instead of
+    // bursts of up to --streams calls (which measure the burst, not the server).
+    const perConnection = Math.max(1, Math.round(totalRps / RATE_CONNS));
+    h2load(server.address, WARMUP, ['--rps', String(perConnection)], RATE_CONNS, 1);
     const logFile = join(WORK, `rate-${name}-${round}.tsv`);
-    const load = h2load(server.address, RATE_SECONDS, ['--rps', String(perConnection), '--log-file', logFile]);
+    const load = h2load(server.address, RATE_SECONDS, ['--rps', String(perConnection), '--log-file', logFile], RATE_CONNS, 1);
     // start µs since epoch, HTTP status, µs until the end of the response
     const latencies = readFileSync(logFile, 'utf8')
       .split('\n')
@@ -312,7 +317,7 @@ async function fixedRate(name: VariantName, round: number, totalRps: number): Pr
       .map((line) => Number(line.split('\t')[2]) / 1000)
       .sort((a, b) => a - b);
     const result: FixedRate = {
-      targetRps: perConnection * CONNS,
+      targetRps: perConnection * RATE_CONNS,
       rps: Math.round(load.rps),
       p50Ms: round2(percentile(latencies, 0.5)),
       p99Ms: round2(percentile(latencies, 0.99)),
@@ -379,6 +384,7 @@ const summary = {
     conns: CONNS,
     streams: STREAMS,
     rateSeconds: RATE_SECONDS,
+    rateConns: RATE_CONNS,
     commit: sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']).trim(),
     node: process.version,
     loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
