@@ -62,7 +62,8 @@ if (RATE_FRACTION > 0 && !names.includes('nice')) throw new Error('the fixed rat
 
 function sh(command: string, args: readonly string[], options: { cwd?: string } = {}): string {
   const result = spawnSync(command, args, { encoding: 'utf8', ...options });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')}: ${result.status}\n${result.stdout}\n${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')}: ${String(result.status)}\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
 }
 
@@ -138,8 +139,14 @@ const profileFlags = (name: string, phase: string) =>
   // One directory per server: the main thread, the log store's writer and tsx's hooks thread each write a profile.
   CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(CPU_PROF, name, phase)}`] : [];
 const commands: Record<VariantName, (phase: string) => { args: string[]; cwd: string }> = {
-  grpcjs: (phase) => ({ args: ['node', ...profileFlags('grpcjs', phase), '--import', TSX, join(serviceDir, 'bare-grpcjs.ts')], cwd: serviceDir }),
-  nice: (phase) => ({ args: ['node', ...profileFlags('nice', phase), '--import', TSX, join(serviceDir, 'bare-nice.ts')], cwd: serviceDir }),
+  grpcjs: (phase) => ({
+    args: ['node', ...profileFlags('grpcjs', phase), '--import', TSX, join(serviceDir, 'bare-grpcjs.ts')],
+    cwd: serviceDir,
+  }),
+  nice: (phase) => ({
+    args: ['node', ...profileFlags('nice', phase), '--import', TSX, join(serviceDir, 'bare-nice.ts')],
+    cwd: serviceDir,
+  }),
   serve: (phase) => ({ args: ['node', ...profileFlags('serve', phase), CLI, 'serve', 'auth', '--port', '0'], cwd: ws }),
 };
 
@@ -159,7 +166,7 @@ function start(name: VariantName, phase: string): Promise<Server> {
       child.kill('SIGKILL');
       reject(new Error(`${name} did not start: ${stderr}`));
     }, 30_000);
-    child.on('exit', (code) => reject(new Error(`${name} exited ${code}: ${stderr}`)));
+    child.on('exit', (code) => reject(new Error(`${name} exited ${String(code)}: ${stderr}`)));
     createInterface({ input: child.stdout }).on('line', (line) => {
       const match = /listening on (\S+)/.exec(line);
       if (match) {
@@ -216,14 +223,14 @@ function h2load(address: string, seconds: number, extra: readonly string[] = [],
   args.push('-d', bodyFile, '-H', 'content-type: application/grpc', '-H', 'te: trailers', '-H', `x-api-key: ${key}`);
   args.push(`http://${address}/auth.v1.AuthService/ValidateToken`);
   const result = spawnSync('taskset', args, { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
-  const out = result.stdout ?? '';
+  const out = result.stdout;
   const rate = /finished in ([\d.]+)s, ([\d.]+) req\/s/.exec(out);
   const counts = /requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
   return {
     rps: rate ? Number(rate[2]) : 0,
     succeeded: counts ? Number(counts[2]) : 0,
     failed: counts ? Number(counts[3]) + Number(counts[4]) : -1,
-    raw: rate ? '' : out.slice(-800) + (result.stderr ?? ''),
+    raw: rate ? '' : out.slice(-800) + result.stderr,
   };
 }
 
@@ -231,8 +238,11 @@ function h2load(address: string, seconds: number, extra: readonly string[] = [],
 function grpcStatus(address: string): string {
   const result = spawnSync(
     join(ROOT, 'node_modules/.bin/buf'),
-    ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-H', `x-api-key: ${key}`, '--schema', join(ws, 'proto')]
-      .concat(['-d', '{"token":"t0k3n"}', `http://${address}/auth.v1.AuthService/ValidateToken`]),
+    ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-H', `x-api-key: ${key}`, '--schema', join(ws, 'proto')].concat([
+      '-d',
+      '{"token":"t0k3n"}',
+      `http://${address}/auth.v1.AuthService/ValidateToken`,
+    ]),
     { encoding: 'utf8', cwd: ws },
   );
   return result.status === 0 ? 'OK' : (result.stderr || result.stdout).trim().split('\n').slice(-1)[0]!;
@@ -277,7 +287,7 @@ async function saturate(name: VariantName, round: number): Promise<Saturated | u
     const load = h2load(server.address, SECONDS);
     const after = threadTicks(pid);
     const wallS = (performance.now() - startedAt) / 1000;
-    const perCall = (ticks: number) => (load.succeeded ? (ticks / 100) * 1e6 / load.succeeded : NaN);
+    const perCall = (ticks: number) => (load.succeeded ? ((ticks / 100) * 1e6) / load.succeeded : NaN);
     const byThread = new Map([...after].map(([name, t]) => [name, t - (before.get(name) ?? 0)]));
     const main = byThread.get('main') ?? 0;
     const other = [...byThread].reduce((sum, [name, t]) => (name === 'main' ? sum : sum + t), 0);
@@ -292,7 +302,9 @@ async function saturate(name: VariantName, round: number): Promise<Saturated | u
     };
     console.error(
       `round ${round + 1} ${name} saturated: ${result.rps} calls/s, server ${result.serverCores} cores, ` +
-        `${result.cpuUsPerCall} µs/call (${Object.entries(result.threadUsPerCall).map(([n, us]) => `${n} ${us}`).join(', ')}), ` +
+        `${result.cpuUsPerCall} µs/call (${Object.entries(result.threadUsPerCall)
+          .map(([n, us]) => `${n} ${us}`)
+          .join(', ')}), ` +
         `failed ${result.failed}${load.raw ? ` RAW ${load.raw}` : ''}`,
     );
     return result;
@@ -333,8 +345,9 @@ async function fixedRate(name: VariantName, round: number, totalRps: number): Pr
   }
 }
 
-const saturated = Object.fromEntries(names.map((name) => [name, [] as Saturated[]])) as Record<VariantName, Saturated[]>;
-const rated = Object.fromEntries(names.map((name) => [name, [] as FixedRate[]])) as Record<VariantName, FixedRate[]>;
+// Every variant has its list (empty when not run), so ratios with one not run are NaN, not a crash.
+const saturated = Object.fromEntries(VARIANT_NAMES.map((name) => [name, [] as Saturated[]])) as Record<VariantName, Saturated[]>;
+const rated = Object.fromEntries(VARIANT_NAMES.map((name) => [name, [] as FixedRate[]])) as Record<VariantName, FixedRate[]>;
 for (let round = 0; round < ROUNDS; round++) {
   const order = names.map((_, i) => names[(i + round) % names.length]!);
   for (const name of order) saturated[name].push((await saturate(name, round))!);
@@ -346,7 +359,7 @@ for (let round = 0; round < ROUNDS; round++) {
 
 /** Per round, `a`'s figure over `b`'s (adjacent in time), then the median of rounds. */
 const perRound = <T>(list: Record<VariantName, T[]>, a: VariantName, b: VariantName, of: (item: T) => number) =>
-  list[a]?.length && list[b]?.length ? list[a].map((item, i) => of(item) / of(list[b][i]!)) : [];
+  list[a].length && list[b].length ? list[a].map((item, i) => of(item) / of(list[b][i]!)) : [];
 const summary = {
   variants: Object.fromEntries(
     names.map((name) => [
@@ -369,13 +382,14 @@ const summary = {
     'nice/grpcjs': round2(median(perRound(saturated, 'nice', 'grpcjs', (r) => r.rps))),
     'serve/grpcjs': round2(median(perRound(saturated, 'serve', 'grpcjs', (r) => r.rps))),
   },
-  fixedRate: RATE_FRACTION > 0
-    ? {
-        fraction: RATE_FRACTION,
-        'p99 serve − nice per round, ms': rated.serve?.map((r, i) => round2(r.p99Ms - rated.nice[i]!.p99Ms)),
-        'p99 serve − nice, ms': round2(median(rated.serve?.map((r, i) => r.p99Ms - rated.nice[i]!.p99Ms) ?? [])),
-      }
-    : undefined,
+  fixedRate:
+    RATE_FRACTION > 0
+      ? {
+          fraction: RATE_FRACTION,
+          'p99 serve − nice per round, ms': rated.serve.map((r, i) => round2(r.p99Ms - rated.nice[i]!.p99Ms)),
+          'p99 serve − nice, ms': round2(median(rated.serve.map((r, i) => r.p99Ms - rated.nice[i]!.p99Ms))),
+        }
+      : undefined,
   rounds: { saturated, fixedRate: rated },
   config: {
     rounds: ROUNDS,
@@ -394,7 +408,7 @@ console.log(JSON.stringify(summary, null, 2));
 if (values.markdown) {
   const rows = names.map((name) => {
     const v = summary.variants[name]!;
-    const p99 = 'fixedRate' in v ? `${v.fixedRate!.p50Ms} / ${v.fixedRate!.p99Ms}` : '–';
+    const p99 = 'fixedRate' in v ? `${v.fixedRate.p50Ms} / ${v.fixedRate.p99Ms}` : '–';
     return `| ${name} | ${v.rps} (${v.rpsRange.join('–')}) | ${v.cpuUsPerCall} (${v.mainUsPerCall} + ${v.otherUsPerCall}) | ${p99} |`;
   });
   writeFileSync(

@@ -207,7 +207,8 @@ export function startWriterWorker(options: WriterOptions): Worker {
 }
 
 /** A request as it crosses to the writer thread: rows packed (see {@link PackedRowBatch}). */
-export type WorkerMessage = Exclude<WriterRequest, RowsRequest> | (Omit<RowsRequest, 'batch'> & { readonly batch: PackedRowBatch });
+export type WorkerMessage =
+  Exclude<WriterRequest, RowsRequest> | (Omit<RowsRequest, 'batch'> & { readonly batch: PackedRowBatch });
 
 /** `request` for the writer thread. */
 function toWorkerMessage(request: WriterRequest): WorkerMessage {
@@ -230,7 +231,10 @@ export function workerTransport(writer: LogWriter, worker: Worker): WriterTransp
   return {
     send: (request, transfer) => {
       const message = toWorkerMessage(request);
-      worker.postMessage(message, message.type === 'rows' ? [...(transfer ?? []), message.batch.indices.buffer as ArrayBuffer] : (transfer ?? []));
+      worker.postMessage(
+        message,
+        message.type === 'rows' ? [...(transfer ?? []), message.batch.indices.buffer as ArrayBuffer] : (transfer ?? []),
+      );
     },
     end: async () => {
       ended = true;

@@ -1,5 +1,11 @@
 import { composeServerMiddleware, type CallContext, type ServerMiddleware } from 'nice-grpc';
-import { createAuthMiddleware, createAuthorizer, type AuthContext, type AuthOptions, type ServiceContextExtension } from '../middleware/auth.js';
+import {
+  createAuthMiddleware,
+  createAuthorizer,
+  type AuthContext,
+  type AuthOptions,
+  type ServiceContextExtension,
+} from '../middleware/auth.js';
 import {
   createErrorMapper,
   createErrorMappingMiddleware,
@@ -7,7 +13,12 @@ import {
   createOuterErrorDetailsMiddleware,
   type ErrorMappingOptions,
 } from '../middleware/error-mapping.js';
-import { createRequestLog, createRequestLoggerMiddleware, wireSize, type RequestLoggerOptions } from '../middleware/request-logger.js';
+import {
+  createRequestLog,
+  createRequestLoggerMiddleware,
+  wireSize,
+  type RequestLoggerOptions,
+} from '../middleware/request-logger.js';
 import { createTerminatorMiddleware } from '../middleware/terminator.js';
 import { createCodecMiddleware, type MethodCodecs } from './wire-codec.js';
 import type { ServiceMiddlewareList } from './service-middleware.js';
