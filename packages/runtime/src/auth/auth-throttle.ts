@@ -97,6 +97,17 @@ export function createAuthThrottle(options: AuthThrottleOptions = {}): AuthThrot
   const rowIntervalMs = options.rowIntervalMs ?? MINUTE_MS;
   const peers = new Map<string, Tracked>();
   const keys = new Map<string, Tracked>();
+  // Every call of a connection has the same peer: its address is parsed once (three regular expressions), not per call.
+  const addresses = new Map<string, string>();
+  const throttleAddress = (peer: string): string => {
+    let address = addresses.get(peer);
+    if (address === undefined) {
+      if (addresses.size >= maxTracked) addresses.clear();
+      address = throttleAddressOf(peer);
+      addresses.set(peer, address);
+    }
+    return address;
+  };
 
   /** The entry, refilled to `now` and made the most recently used; created with a full bucket when missing. */
   const entry = (table: Map<string, Tracked>, name: string, bucket: AuthThrottleBucket | false, now: number): Tracked => {
@@ -139,7 +150,7 @@ export function createAuthThrottle(options: AuthThrottleOptions = {}): AuthThrot
   return {
     refuseEarly(peer, now = Date.now()) {
       if (!perPeer) return undefined;
-      const address = throttleAddressOf(peer);
+      const address = throttleAddress(peer);
       // Only an address that failed within the last minute can be out of tokens.
       const known = peers.get(address);
       if (!known || now - known.failedAt >= MINUTE_MS) return undefined;
@@ -162,7 +173,7 @@ export function createAuthThrottle(options: AuthThrottleOptions = {}): AuthThrot
       };
     },
     begin(peer, key, credential, now = Date.now()) {
-      const address = throttleAddressOf(peer);
+      const address = throttleAddress(peer);
       const byPeer = entry(peers, address, perPeer, now);
       const limit = over(byPeer, key, credential, now);
       if (limit) {

@@ -141,17 +141,19 @@ export interface CallAuth {
   refuse(code: Status, failure: AuthFailure): ServerError;
 }
 
-// Keyed by the call's AbortSignal, which every stage and the handler's context share.
-const calls = new WeakMap<AbortSignal, CallAuth>();
+// On the call's AbortSignal, which every stage and the handler's context share: a symbol property rather than a
+// WeakMap, whose entry per call the garbage collector would trace as an ephemeron (see `call-info.ts`).
+const AUTH = Symbol('grpcforge.callAuth');
+type SignalWithAuth = AbortSignal & { [AUTH]?: CallAuth };
 
 /** @internal Set by the auth middleware on each call it lets through. */
 export function attachCallAuth(signal: AbortSignal, auth: CallAuth): void {
-  calls.set(signal, auth);
+  (signal as SignalWithAuth)[AUTH] = auth;
 }
 
 /** @internal What the auth middleware attached to a call, or `undefined` when the call did not go through it. */
 export function callAuthOf(signal: AbortSignal | undefined): CallAuth | undefined {
-  return signal ? calls.get(signal) : undefined;
+  return signal ? (signal as SignalWithAuth)[AUTH] : undefined;
 }
 
 /** The failure of a call without a caller: the presented credential's, else none presented. */

@@ -1,9 +1,16 @@
 import { Worker } from 'node:worker_threads';
 import type { CallRecord } from './call-record.js';
 import type { LogStoreConnectOptions, LogStoreDialect } from './dialect.js';
-import { RowBatchBuilder } from './row-batch.js';
+import { RowBatchBuilder, packRowBatch, unpackRowBatch, type PackedRowBatch } from './row-batch.js';
 import { startWriterLoop, type WriterCoreOptions, type WriterHandler } from './writer-core.js';
-import { totalDropped, type DropReason, type DroppedBy, type WriterReply, type WriterRequest } from './writer-protocol.js';
+import {
+  totalDropped,
+  type DropReason,
+  type DroppedBy,
+  type RowsRequest,
+  type WriterReply,
+  type WriterRequest,
+} from './writer-protocol.js';
 
 /** Options of the request-log writer. */
 export interface LogWriterOptions {
@@ -199,6 +206,20 @@ export function startWriterWorker(options: WriterOptions): Worker {
   return new Worker(bootstrap, { eval: true, workerData: options });
 }
 
+/** A request as it crosses to the writer thread: rows packed (see {@link PackedRowBatch}). */
+export type WorkerMessage =
+  Exclude<WriterRequest, RowsRequest> | (Omit<RowsRequest, 'batch'> & { readonly batch: PackedRowBatch });
+
+/** `request` for the writer thread. */
+function toWorkerMessage(request: WriterRequest): WorkerMessage {
+  return request.type === 'rows' ? { ...request, batch: packRowBatch(request.batch) } : request;
+}
+
+/** The request the writer thread received. */
+export function fromWorkerMessage(message: WorkerMessage): WriterRequest {
+  return message.type === 'rows' ? { ...message, batch: unpackRowBatch(message.batch) } : message;
+}
+
 /** A transport over a worker thread running `writer-worker`. */
 export function workerTransport(writer: LogWriter, worker: Worker): WriterTransport {
   let ended = false;
@@ -208,7 +229,13 @@ export function workerTransport(writer: LogWriter, worker: Worker): WriterTransp
     if (!ended) writer.fail(`the writer thread exited (code ${code})`);
   });
   return {
-    send: (request, transfer) => worker.postMessage(request, transfer ?? []),
+    send: (request, transfer) => {
+      const message = toWorkerMessage(request);
+      worker.postMessage(
+        message,
+        message.type === 'rows' ? [...(transfer ?? []), message.batch.indices.buffer as ArrayBuffer] : (transfer ?? []),
+      );
+    },
     end: async () => {
       ended = true;
       await worker.terminate();

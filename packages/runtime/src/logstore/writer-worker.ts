@@ -6,7 +6,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { LogStoreDialect } from './dialect.js';
-import type { WriterOptions } from './log-writer.js';
+import { fromWorkerMessage, type WorkerMessage, type WriterOptions } from './log-writer.js';
 import { createWriterCore, startWriterLoop } from './writer-core.js';
 import type { WriterRequest } from './writer-protocol.js';
 
@@ -15,10 +15,10 @@ const port = parentPort;
 if (!port) throw new Error('writer-worker.ts runs as a worker thread');
 
 /** Everything queued now: consecutive row batches then share one transaction. */
-function drain(messages: MessagePort, first: WriterRequest): WriterRequest[] {
-  const requests = [first];
+function drain(messages: MessagePort, first: WorkerMessage): WriterRequest[] {
+  const requests = [fromWorkerMessage(first)];
   for (let next = receiveMessageOnPort(messages); next; next = receiveMessageOnPort(messages))
-    requests.push(next.message as WriterRequest);
+    requests.push(fromWorkerMessage(next.message as WorkerMessage));
   return requests;
 }
 
@@ -31,4 +31,4 @@ const push = startWriterLoop(
   (reply) => port.postMessage(reply),
   () => port.close(),
 );
-port.on('message', (first: WriterRequest) => push(drain(port, first)));
+port.on('message', (first: WorkerMessage) => push(drain(port, first)));

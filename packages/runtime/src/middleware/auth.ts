@@ -1,4 +1,4 @@
-import { ServerError, Status, type Metadata, type ServerMiddleware } from 'nice-grpc';
+import { ServerError, Status, type CallContext, type Metadata, type ServerMiddleware } from 'nice-grpc';
 import { createApiKeyAuthenticator, type ApiKeyVerifier } from '../auth/api-key-authenticator.js';
 import {
   authFailure,
@@ -113,6 +113,30 @@ export function createAuthMiddleware<ServiceContext = unknown>(
   options: AuthOptions<ServiceContext>,
   onUnexpectedError?: ErrorMappingOptions['onUnexpectedError'],
 ): ServerMiddleware<AuthContext, ServiceContextExtension<ServiceContext>> {
+  const authorize = createAuthorizer(options, onUnexpectedError);
+  return async function* auth(call, context) {
+    const principal = await authorize(call.method.path, context);
+    return yield* call.next(call.request, { ...context, principal });
+  };
+}
+
+/**
+ * Auth's per-call step, apart from how a pipeline runs it: resolves the caller of the method at `methodPath` and
+ * enforces the policy, as {@link createAuthMiddleware} describes; the pipeline's unary path runs it inline. @internal
+ * @returns the caller, `undefined` on a public method called anonymously.
+ * @throws ServerError the refusal (UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE, RESOURCE_EXHAUSTED), or INTERNAL
+ *   for an error of the service's own hooks.
+ */
+export type Authorize<ServiceContext = unknown> = (
+  methodPath: string,
+  context: CallContext & ServiceContextExtension<ServiceContext>,
+) => Promise<Principal | undefined>;
+
+/** The {@link Authorize} step of {@link createAuthMiddleware}, with the same options. @internal */
+export function createAuthorizer<ServiceContext = unknown>(
+  options: AuthOptions<ServiceContext>,
+  onUnexpectedError?: ErrorMappingOptions['onUnexpectedError'],
+): Authorize<ServiceContext> {
   const onRefused = options.onRefused ?? createAuthRefusalLog();
   const authenticators = authenticatorsOf(options, onUnexpectedError);
   const callCredentials: CallCredential<ServiceContext>[] = authenticators.flatMap((authenticator) => {
@@ -130,11 +154,11 @@ export function createAuthMiddleware<ServiceContext = unknown>(
   // The policy does not change while the server runs: resolve each method's rule once.
   const rules = new Map<string, MethodRule>();
 
-  return async function* auth(call, context) {
-    let rule = rules.get(call.method.path);
+  return async function authorize(methodPath, context) {
+    let rule = rules.get(methodPath);
     if (rule === undefined) {
-      rule = resolveMethodRule(options.policy, call.method.path);
-      rules.set(call.method.path, rule);
+      rule = resolveMethodRule(options.policy, methodPath);
+      rules.set(methodPath, rule);
     }
     // Every refusal of this call: the row gets the detail and the presented key's id, the operator log a line.
     const refuse = (code: Status, failure: AuthFailure, principal?: Principal): ServerError => {
@@ -149,13 +173,13 @@ export function createAuthMiddleware<ServiceContext = unknown>(
         onRefused({
           ...failure,
           code,
-          method: call.method.path,
+          method: methodPath,
           peer: context.peer,
           ...(principal ? { principal: describePrincipal(principal) } : {}),
         });
       } catch (error) {
         // A hook of the team's that throws must not turn the refusal into UNKNOWN: the client still gets its status.
-        (onUnexpectedError ?? reportHookError)(error, call.method.path);
+        (onUnexpectedError ?? reportHookError)(error, methodPath);
       }
       return refusal;
     };
@@ -175,7 +199,7 @@ export function createAuthMiddleware<ServiceContext = unknown>(
       throw refuse(Status.RESOURCE_EXHAUSTED, throttledFailure(verdict));
     }
     const hookCall: AuthHookCall<ServiceContext> = {
-      method: call.method.path,
+      method: methodPath,
       metadata: context.metadata,
       peer: context.peer,
       signal: context.signal,
@@ -218,7 +242,7 @@ export function createAuthMiddleware<ServiceContext = unknown>(
       if (principal && options.enrichPrincipal) principal = await options.enrichPrincipal(principal, hookCall);
     } catch (error) {
       // Hooks are the service's own code and run outside error mapping: a bug there is INTERNAL, not UNKNOWN.
-      throw toServerError(error, call.method.path, context.signal, onUnexpectedError);
+      throw toServerError(error, methodPath, context.signal, onUnexpectedError);
     }
     const info = callInfoOf(context.signal);
     if (info) info.principal = principal;
@@ -232,7 +256,7 @@ export function createAuthMiddleware<ServiceContext = unknown>(
       failure: principal ? undefined : failure,
       refuse: (code, chosen) => refuse(code, chosen, principal),
     });
-    return yield* call.next(call.request, { ...context, principal });
+    return principal;
   };
 }
 

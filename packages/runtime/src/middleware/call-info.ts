@@ -32,18 +32,20 @@ export interface CallInfo {
   stored?: boolean;
 }
 
-// Keyed by the call's AbortSignal, which every stage passes on unchanged: the logger's bookkeeping stays out of the
-// context type that handlers see.
-const infos = new WeakMap<AbortSignal, CallInfo>();
+// On the call's AbortSignal, which every stage passes on unchanged: the logger's bookkeeping stays out of the
+// context type that handlers see. A symbol property, not a WeakMap: every call would add an ephemeron the garbage
+// collector has to trace (a measurable part of a call's cost at full load), and the signal dies with the call anyway.
+const INFO = Symbol('grpcforge.callInfo');
+type SignalWithInfo = AbortSignal & { [INFO]?: CallInfo };
 
 /** Attaches the logger's record of a call to the call's signal. */
 export function attachCallInfo(signal: AbortSignal, info: CallInfo): void {
-  infos.set(signal, info);
+  (signal as SignalWithInfo)[INFO] = info;
 }
 
 /** The logger's record of a call, or `undefined` when no request logger runs. */
 export function callInfoOf(signal: AbortSignal): CallInfo | undefined {
-  return infos.get(signal);
+  return (signal as SignalWithInfo)[INFO];
 }
 
 /** Marks a record the store must not get; a symbol, so it survives `{ ...record }` copies and no JSON shows it. */

@@ -33,16 +33,33 @@ export const INTERNAL_ERROR_MESSAGE = 'internal server error';
  * anything else becomes INTERNAL with {@link INTERNAL_ERROR_MESSAGE}, and the full error goes to `onUnexpectedError`.
  */
 export function createErrorMappingMiddleware(options: ErrorMappingOptions = {}): ServerMiddleware {
-  const report = options.onUnexpectedError ?? reportToStderr;
-  const debugInfo = options.debugInfo ?? false;
+  const mapError = createErrorMapper(options);
   return async function* errorMapping(call, context) {
     try {
       return yield* call.next(call.request, context);
     } catch (error) {
-      const serverError = toServerError(error, call.method.path, context.signal, report);
-      sendErrorDetails(context, serverError, call.method.path, debugInfo, report);
-      throw serverError;
+      throw mapError(error, call.method.path, context);
     }
+  };
+}
+
+/**
+ * What a stage of error handling does with an error of a call to `methodPath`, apart from how a pipeline runs it:
+ * the pipeline's unary path calls it inline. @internal
+ */
+export type ErrorStep<Result> = (error: unknown, methodPath: string, context: CallContext) => Result;
+
+/**
+ * The step of {@link createErrorMappingMiddleware}: the status the error becomes (to be thrown), its details set in
+ * the trailer. @internal
+ */
+export function createErrorMapper(options: ErrorMappingOptions = {}): ErrorStep<ServerError> {
+  const report = options.onUnexpectedError ?? reportToStderr;
+  const debugInfo = options.debugInfo ?? false;
+  return (error, methodPath, context) => {
+    const serverError = toServerError(error, methodPath, context.signal, report);
+    sendErrorDetails(context, serverError, methodPath, debugInfo, report);
+    return serverError;
   };
 }
 
@@ -53,16 +70,24 @@ export function createErrorMappingMiddleware(options: ErrorMappingOptions = {}):
  * already sent (or took back) passes unchanged. Goes right outside auth.
  */
 export function createOuterErrorDetailsMiddleware(options: ErrorMappingOptions = {}): ServerMiddleware {
-  const report = options.onUnexpectedError ?? reportToStderr;
-  const debugInfo = options.debugInfo ?? false;
+  const sendOuterDetails = createOuterErrorDetails(options);
   return async function* outerErrorDetails(call, context) {
     try {
       return yield* call.next(call.request, context);
     } catch (error) {
-      if (error instanceof RichServerError && !detailsSent.has(context.trailer)) {
-        sendErrorDetails(context, error, call.method.path, debugInfo, report);
-      }
+      sendOuterDetails(error, call.method.path, context);
       throw error;
+    }
+  };
+}
+
+/** The step of {@link createOuterErrorDetailsMiddleware}: sends the error's details if no inner stage did. @internal */
+export function createOuterErrorDetails(options: ErrorMappingOptions = {}): ErrorStep<void> {
+  const report = options.onUnexpectedError ?? reportToStderr;
+  const debugInfo = options.debugInfo ?? false;
+  return (error, methodPath, context) => {
+    if (error instanceof RichServerError && !detailsSent.has(context.trailer)) {
+      sendErrorDetails(context, error, methodPath, debugInfo, report);
     }
   };
 }

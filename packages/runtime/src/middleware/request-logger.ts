@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { ServerError, Status, type Metadata, type ServerMiddleware } from 'nice-grpc';
+import { ServerError, Status, type CallContext, type Metadata, type ServerMiddleware } from 'nice-grpc';
 import { describePrincipal } from '../auth/principal.js';
 import type { CallKind, CallRecord } from '../logstore/call-record.js';
 import { traceIdOfCall } from '../telemetry/trace-id.js';
@@ -78,6 +78,85 @@ export function callKindOf(requestStream: boolean, responseStream: boolean): Cal
  * and settles each status with what the client saw.
  */
 export function createRequestLoggerMiddleware(options: RequestLoggerOptions): ServerMiddleware {
+  const log = createRequestLog(options);
+  return async function* requestLogger(call, context) {
+    const open = log.begin(call, context);
+    try {
+      let request = call.request;
+      if (call.requestStream) {
+        const source = call.request as AsyncIterable<unknown>;
+        request = (async function* () {
+          for await (const message of source) {
+            open.requestMessages++;
+            open.requestBytes += wireSize(message);
+            yield message;
+          }
+        })() as typeof request;
+      } else {
+        open.requestMessages = 1;
+        open.requestBytes = wireSize(call.request);
+      }
+      const next = call.next(request, context);
+      if (call.responseStream) {
+        for await (const response of next) {
+          open.responseMessages++;
+          open.responseBytes += wireSize(response);
+          yield response;
+        }
+        return;
+      }
+      const response = yield* next;
+      open.responseMessages = 1;
+      open.responseBytes = wireSize(response);
+      return response;
+    } catch (error) {
+      log.fail(open, error, context.signal);
+      throw error;
+    } finally {
+      log.end(open, context);
+    }
+  };
+}
+
+/** What the logger reads of a call: its method path and stream flags. @internal */
+export interface CallShape {
+  readonly method: { readonly path: string };
+  readonly requestStream: boolean;
+  readonly responseStream: boolean;
+}
+
+/** One call's record while it runs: what the logger counts, and how the call is ending. @internal */
+export interface OpenCall {
+  readonly startedAt: number;
+  /** `performance.now()` at the start, for the duration. */
+  readonly start: number;
+  readonly tracked: TrackedCall;
+  readonly method: MethodOfPath;
+  readonly info: CallInfo;
+  requestMessages: number;
+  responseMessages: number;
+  /** Bytes on the wire (see {@link wireSize}). */
+  requestBytes: number;
+  responseBytes: number;
+  statusCode: Status;
+  errorMessage: string | null;
+}
+
+/**
+ * The request logger's per-call steps, apart from how a pipeline runs them: {@link createRequestLoggerMiddleware}
+ * runs them around its stage, and the pipeline's unary path (`createPipeline`) inline, without a generator. @internal
+ */
+export interface RequestLog {
+  /** Starts a call's record and attaches its {@link CallInfo} to `context.signal` for the inner stages. */
+  begin(call: CallShape, context: CallContext): OpenCall;
+  /** The call ends with `error` (thrown on, by the caller). */
+  fail(open: OpenCall, error: unknown, signal: AbortSignal): void;
+  /** Records the call, once, whichever way it ended. */
+  end(open: OpenCall, context: CallContext): void;
+}
+
+/** The steps of {@link createRequestLoggerMiddleware}, for the pipeline's unary path. @internal */
+export function createRequestLog(options: RequestLoggerOptions): RequestLog {
   // Per method path, computed once: service and method names, and kind.
   const methods = new Map<string, MethodOfPath>();
   const describe = (path: string, requestStream: boolean, responseStream: boolean) => {
@@ -94,82 +173,63 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
       if (isStoredCall(call)) record(redact ? redact(call) : call);
     },
   };
-
-  return async function* requestLogger(call, context) {
-    const startedAt = Date.now();
-    const start = performance.now();
-    const tracked = tracker ? tracker.claim(context.metadata) : direct;
-    const { service, method, kind } = describe(call.method.path, call.requestStream, call.responseStream);
-    const info: CallInfo = { principal: undefined, errorDetail: undefined };
-    attachCallInfo(context.signal, info);
-    let requestMessages = 0;
-    let responseMessages = 0;
-    let requestBytes = 0;
-    let responseBytes = 0;
-    let statusCode: Status = Status.OK;
-    let errorMessage: string | null = null;
-    try {
-      let request = call.request;
-      if (call.requestStream) {
-        const source = call.request as AsyncIterable<unknown>;
-        request = (async function* () {
-          for await (const message of source) {
-            requestMessages++;
-            requestBytes += wireSize(message);
-            yield message;
-          }
-        })() as typeof request;
-      } else {
-        requestMessages = 1;
-        requestBytes = wireSize(call.request);
-      }
-      const next = call.next(request, context);
-      if (call.responseStream) {
-        for await (const response of next) {
-          responseMessages++;
-          responseBytes += wireSize(response);
-          yield response;
-        }
-        return;
-      }
-      const response = yield* next;
-      responseMessages = 1;
-      responseBytes = wireSize(response);
-      return response;
-    } catch (error) {
+  return {
+    begin(call, context) {
+      const startedAt = Date.now();
+      const start = performance.now();
+      const tracked = tracker ? tracker.claim(context.metadata) : direct;
+      const method = describe(call.method.path, call.requestStream, call.responseStream);
+      const info: CallInfo = { principal: undefined, errorDetail: undefined };
+      attachCallInfo(context.signal, info);
+      return {
+        startedAt,
+        start,
+        tracked,
+        method,
+        info,
+        requestMessages: 0,
+        responseMessages: 0,
+        requestBytes: 0,
+        responseBytes: 0,
+        statusCode: Status.OK,
+        errorMessage: null,
+      };
+    },
+    fail(open, error, signal) {
       if (error instanceof ServerError) {
-        statusCode = error.code;
-        errorMessage = (info.errorDetailOf === error ? info.errorDetail : undefined) ?? error.details;
+        open.statusCode = error.code;
+        open.errorMessage = (open.info.errorDetailOf === error ? open.info.errorDetail : undefined) ?? error.details;
       } else {
-        statusCode = context.signal.aborted ? Status.CANCELLED : Status.UNKNOWN;
-        errorMessage = error instanceof Error ? error.message : String(error);
+        open.statusCode = signal.aborted ? Status.CANCELLED : Status.UNKNOWN;
+        open.errorMessage = error instanceof Error ? error.message : String(error);
       }
-      throw error;
-    } finally {
-      if (context.signal.aborted && statusCode === Status.OK) statusCode = Status.CANCELLED;
+    },
+    end(open, context) {
+      const { info, startedAt } = open;
+      const statusCode = context.signal.aborted && open.statusCode === Status.OK ? Status.CANCELLED : open.statusCode;
       const finished: CallRecord = {
         requestId: createRequestId(startedAt),
         startedAt,
-        service,
-        method,
-        kind,
+        service: open.method.service,
+        method: open.method.method,
+        kind: open.method.kind,
         statusCode,
-        durationMs: Math.round((performance.now() - start) * 1000) / 1000,
+        durationMs: Math.round((performance.now() - open.start) * 1000) / 1000,
         principal: info.principal ? describePrincipal(info.principal) : null,
         apiKeyId: info.principal?.apiKeyId ?? info.apiKeyId ?? null,
         peer: context.peer || null,
-        requestBytes,
-        responseBytes,
-        requestMessages,
-        responseMessages,
-        errorMessage,
+        requestBytes: open.requestBytes,
+        responseBytes: open.responseBytes,
+        requestMessages: open.requestMessages,
+        responseMessages: open.responseMessages,
+        errorMessage: open.errorMessage,
         traceId: traceIdOfCall(context.signal) ?? null,
         errorReason: info.errorReason ?? null,
         violationField: info.violationField ?? null,
       };
       // A call auth only counted (a throttled refusal) still ends in the accounting and telemetry, not in the store.
-      tracked.finish(info.stored === false ? unstoredCall(finished) : finished);
-    }
+      open.tracked.finish(info.stored === false ? unstoredCall(finished) : finished);
+    },
   };
 }
 
@@ -178,6 +238,6 @@ export function createRequestLoggerMiddleware(options: RequestLoggerOptions): Se
  * writes (see `toWireDefinition`), so the logger measures them instead of encoding messages again. 0 for a message of
  * a definition served as objects.
  */
-function wireSize(message: unknown): number {
+export function wireSize(message: unknown): number {
   return message instanceof Uint8Array ? message.byteLength : 0;
 }

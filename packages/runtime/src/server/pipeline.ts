@@ -1,11 +1,24 @@
-import { composeServerMiddleware, type ServerMiddleware } from 'nice-grpc';
-import { createAuthMiddleware, type AuthContext, type AuthOptions, type ServiceContextExtension } from '../middleware/auth.js';
+import { composeServerMiddleware, type CallContext, type ServerMiddleware } from 'nice-grpc';
 import {
+  createAuthMiddleware,
+  createAuthorizer,
+  type AuthContext,
+  type AuthOptions,
+  type ServiceContextExtension,
+} from '../middleware/auth.js';
+import {
+  createErrorMapper,
   createErrorMappingMiddleware,
+  createOuterErrorDetails,
   createOuterErrorDetailsMiddleware,
   type ErrorMappingOptions,
 } from '../middleware/error-mapping.js';
-import { createRequestLoggerMiddleware, type RequestLoggerOptions } from '../middleware/request-logger.js';
+import {
+  createRequestLog,
+  createRequestLoggerMiddleware,
+  wireSize,
+  type RequestLoggerOptions,
+} from '../middleware/request-logger.js';
 import { createTerminatorMiddleware } from '../middleware/terminator.js';
 import { createCodecMiddleware, type MethodCodecs } from './wire-codec.js';
 import type { ServiceMiddlewareList } from './service-middleware.js';
@@ -83,7 +96,87 @@ export function createPipeline<ServiceContext>(options: PipelineOptions<ServiceC
   const stages = options.middleware?.stages ?? [];
   const inner =
     stages.length === 0 ? terminated : composeServerMiddleware([mapping, ...stages].reduce(composeServerMiddleware), terminated);
-  return composeServerMiddleware<Outer & AuthContext, NoExtension, NoExtension>(authenticated, inner);
+  const composed = composeServerMiddleware<Outer & AuthContext, NoExtension, NoExtension>(authenticated, inner);
+  // The service's own middleware and telemetry are nice-grpc middleware: a call with them goes through the chain.
+  if (stages.length > 0 || options.telemetry) return composed;
+  const unary = createUnaryPipeline(options, codecs);
+  const pipeline: typeof composed = async function* pipeline(call, context) {
+    if (call.requestStream || call.responseStream) return yield* composed(call, context);
+    // The response as the handler returned it, or the bytes the codec made of it.
+    return (await unary(call, context)) as never;
+  };
+  return pipeline;
+}
+
+/**
+ * A unary call's way through the pipeline without the chain: the same stages, in the same order, with the same
+ * context, as steps of one async function (see {@link createPipeline}). The chain costs an async generator, a
+ * context spread and a closure per stage per call (seven stages), about a third of what a bare nice-grpc server
+ * spends on a whole call; streaming calls and pipelines with the service's own middleware or telemetry keep it.
+ */
+function createUnaryPipeline<ServiceContext>(
+  options: PipelineOptions<ServiceContext>,
+  codecs: MethodCodecs | undefined,
+): (call: UnaryCall, context: CallContext) => Promise<unknown> {
+  const { serviceContext } = options;
+  const log = options.logger ? createRequestLog(options.logger) : undefined;
+  const authorize = options.auth ? createAuthorizer(options.auth, options.errors?.onUnexpectedError) : undefined;
+  const sendOuterDetails = createOuterErrorDetails(options.errors ?? {});
+  const mapError = createErrorMapper(options.errors ?? {});
+  // The terminator lets unary calls finish within the drain time: nothing to do for them here.
+  return async (call, context) => {
+    const path = call.method.path;
+    const outer = { ...context, serviceContext };
+    const open = log?.begin(call, outer);
+    try {
+      if (open) {
+        open.requestMessages = 1;
+        open.requestBytes = wireSize(call.request);
+      }
+      let response: unknown;
+      try {
+        const principal = authorize ? await authorize(path, outer) : undefined;
+        const inner = { ...outer, principal };
+        try {
+          const codec = codecs?.get(path);
+          const request = codec ? codec.decodeRequest(call.request as Uint8Array) : call.request;
+          response = await handle(call.next(request as never, inner as never));
+          if (codec) response = codec.encodeResponse(response);
+        } catch (error) {
+          throw mapError(error, path, inner);
+        }
+      } catch (error) {
+        sendOuterDetails(error, path, outer);
+        throw error;
+      }
+      if (open) {
+        open.responseMessages = 1;
+        open.responseBytes = wireSize(response);
+      }
+      return response;
+    } catch (error) {
+      if (open) log!.fail(open, error, outer.signal);
+      throw error;
+    } finally {
+      if (open) log!.end(open, outer);
+    }
+  };
+}
+
+/** What the unary path reads of nice-grpc's call: the method, the request and the handler (`next`). */
+interface UnaryCall {
+  readonly method: { readonly path: string };
+  readonly request: unknown;
+  readonly requestStream: boolean;
+  readonly responseStream: boolean;
+  next(request: never, context: never): AsyncIterable<unknown>;
+}
+
+/** The response of nice-grpc's unary handler (an async generator that returns it), as `yield*` would take it. */
+async function handle(handler: AsyncIterable<unknown>): Promise<unknown> {
+  const result = await handler[Symbol.asyncIterator]().next();
+  if (!result.done) throw new Error('A middleware yielded a message, but expected to only return a message for unary method');
+  return result.value;
 }
 
 /** What grpcforge's pipeline adds to nice-grpc's `CallContext`, with the service context's type. */
