@@ -204,7 +204,7 @@ async function copyAnchorIngest(url: string, rows: number, rowsPerCopy: number) 
       for (let from = 0; from < rows; from += rowsPerCopy) {
         const builder = new RowBatchBuilder(rowsPerCopy);
         for (let index = from; index < Math.min(from + rowsPerCopy, rows); index++) builder.push(call(index, rows));
-        const chunks = encodeRequestLogRows([builder.take()]);
+        const chunks = [...encodeRequestLogRows([builder.take()])];
         const stream = client.query(copyFrom(COPY_REQUEST_LOGS));
         for (const chunk of chunks) stream.write(chunk);
         stream.end();

@@ -256,8 +256,10 @@ function generatorFingerprint(): Promise<string> {
       for (const path of await listAll(root)) hash.update(`${toPosix(relative(root, path))}\0`).update(await readFile(path));
     }
     const here = dirname(fileURLToPath(import.meta.url));
-    const modules = [here, join(here, '..', 'contract'), join(here, '..', 'config')].map(listAll);
-    for (const path of [...(await Promise.all(modules)).flat(), vocabularyPath()]) {
+    const vocabulary = vocabularyPath();
+    // The vocabulary's entry re-exports its modules (vocabulary/*.js beside it): a default changed there counts too.
+    const folders = [here, join(here, '..', 'contract'), join(here, '..', 'config'), vocabulary.replace(/\.[cm]?[jt]s$/, '')];
+    for (const path of [...(await Promise.all(folders.map(listAll))).flat(), vocabulary]) {
       const stats = await stat(path).catch(() => undefined);
       hash.update(`${toPosix(relative(here, path))}\0${stats ? `${stats.size}\0${stats.mtimeMs}` : 'missing'}\0`);
     }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { createLogStore, type CallRecord } from '../../packages/runtime/src/index.ts';
+import { createLogStore, type CallRecord, type LogStore } from '../../packages/runtime/src/index.ts';
+import type pg from 'pg';
 import { postgresAvailable, startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 
 // The PostgreSQL store writes request_logs with a binary COPY (dialects/postgres/copy-binary.ts): every column's
@@ -57,6 +58,22 @@ const COLUMNS = [
 ] as const satisfies readonly (keyof CallRecord)[];
 const columnsOf = (record: CallRecord) => Object.fromEntries(COLUMNS.map((column) => [column, record[column] ?? null]));
 
+/** Runs `check` with a store on a new database and a plain pg client on the same one; closes both. */
+async function withStoreAndClient(name: string, check: (store: LogStore, admin: pg.Client) => Promise<void>): Promise<void> {
+  postgres ??= await startTestPostgres();
+  const url = await postgres.createDatabase(name);
+  const store = await createLogStore({ url });
+  const { default: pgModule } = await import('pg');
+  const admin = new pgModule.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await check(store, admin);
+  } finally {
+    await store.close();
+    await admin.end();
+  }
+}
+
 if (postgresAvailable()) {
   describe('log store on postgres: rows through binary COPY', { timeout: 120_000 }, () => {
     test('every column comes back as recorded: nulls, empty and multi-byte text, extreme numbers', async () => {
@@ -107,13 +124,7 @@ if (postgresAvailable()) {
     });
 
     test('a run longer than a COPY chunk (rows of 4 KiB): every row once, in order', async () => {
-      postgres ??= await startTestPostgres();
-      const url = await postgres.createDatabase('copy_chunks');
-      const store = await createLogStore({ url });
-      const { default: pg } = await import('pg');
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      try {
+      await withStoreAndClient('copy_chunks', async (store, admin) => {
         // ~4 KiB of 3-byte characters per row, in `peer` (which the store keeps whole, unlike error messages): 2,000
         // rows are ~8 MiB, dozens of chunks, rows across every chunk boundary.
         const message = (index: number) => `${index}:${'€'.repeat(1000 + (index % 400))}`;
@@ -125,10 +136,39 @@ if (postgresAvailable()) {
         );
         assert.equal(rows.length, 2000);
         rows.forEach((row, index) => assert.deepEqual(row, { request_id: `copy-${index}`, peer: message(index) }));
-      } finally {
-        await store.close();
-        await admin.end();
-      }
+      });
+    });
+
+    test('a COPY the server fails midway (after megabytes were sent) is rolled back and retried: every row once, the writer alive', async () => {
+      await withStoreAndClient('copy_fail', async (store, admin) => {
+        // The server sleeps on the first row (the writer's chunks back up in the socket and wait for 'drain'), then
+        // row 100 fails once with a transient SQLSTATE while megabytes are still to come; a sequence is not rolled
+        // back, so the retried run passes the trigger.
+        await admin.query(`create sequence copy_fail_rows;
+        create function copy_fail_once() returns trigger language plpgsql as $$
+        declare row_number bigint := nextval('copy_fail_rows');
+        begin
+          if row_number = 1 then perform pg_sleep(1); end if;
+          if row_number = 100 then raise exception 'injected failure' using errcode = '40001'; end if;
+          return new;
+        end $$;
+        create trigger copy_fail_once before insert on request_logs for each row execute function copy_fail_once();`);
+        // 8,000 rows of ~4 KiB: ~32 MiB, more than the kernel's socket buffers hold while the server sleeps.
+        const rows = 8000;
+        const message = (index: number) => `${index}:${'€'.repeat(1000 + (index % 400))}`;
+        for (let index = 0; index < rows; index++) store.logs.record(call(index, { peer: message(index) }));
+        await store.flush();
+        const { rows: failed } = await admin.query<{ n: string }>('select last_value as n from copy_fail_rows');
+        assert.ok(Number(failed[0]?.n) > rows, 'the injected failure ran and the run was sent again');
+        store.logs.record(call(rows));
+        await store.flush();
+        assert.deepEqual([store.counters().written, store.counters().dropped], [rows + 1, 0]);
+        const { rows: stored } = await admin.query<{ request_id: string }>('select request_id from request_logs order by id');
+        assert.deepEqual(
+          stored.map((row) => row.request_id),
+          Array.from({ length: rows + 1 }, (_, index) => `copy-${index}`),
+        );
+      });
     });
   });
 } else {

@@ -194,6 +194,14 @@ describe('rollup resolutions (minute, 5 minutes, hour, 6 hours)', () => {
     const full = await store.logs.page({ limit: 10 });
     assert.equal(full.logs.length, 10);
     assert.equal(full.nextBefore, full.logs.at(-1)?.id);
+    // With `since`, the walk stops where the rows get older than the window: no empty pages to the table's start.
+    const since = records[4500]!.startedAt; // the walk's first 700 rows reach back past it
+    const recent = await store.logs.page({ principal: 'jwt:rare', since, scanRows: 700, limit: 20 });
+    assert.deepEqual([recent.logs.length, recent.nextBefore], [0, null]);
+    const longer = await store.logs.page({ since: records[4350]!.startedAt, scanRows: 700, limit: 1000 });
+    assert.deepEqual([longer.logs.length, longer.nextBefore], [650, null]);
+    const wider = await store.logs.page({ since: records[3000]!.startedAt, scanRows: 700, limit: 1000 });
+    assert.deepEqual([wider.logs.length, wider.nextBefore], [700, wider.logs.at(-1)?.id]);
     await store.close();
   });
 });

@@ -69,15 +69,17 @@ export async function runServe(name: string, flags: ServeFlags, command: Command
   const store = openServiceHostStore(hostOptions);
   store.catch(() => undefined);
   let entry: Awaited<ReturnType<typeof loadServerEntry>>;
+  let toUserError: (error: unknown) => unknown;
   try {
     entry = await loadServerEntry(service);
     await assertServedAuthMethods(config, service, entry.services);
+    ({ toUserError } = await import('../runtime-options.js'));
+    await installGrpcLogger();
   } catch (error) {
+    // Until the host owns it, the store is ours to close: its writer thread would keep the process alive.
     await store.then((opened) => opened?.close()).catch(() => undefined);
     throw error;
   }
-  const { toUserError } = await import('../runtime-options.js');
-  await installGrpcLogger();
   const host = await startServiceHost({ ...hostOptions, entry, store, signals: true }).catch((error: unknown) => {
     const mapped = toUserError(error);
     if (mapped instanceof UserError && mapped.code === 'port-in-use' && mapped.message.startsWith('cannot listen on')) {

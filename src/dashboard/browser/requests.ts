@@ -54,10 +54,14 @@ async function load() {
     const page = await api<RequestsJson>(`requests?${params.toString()}`);
     say('');
     body.replaceChildren(...page.logs.map(callRow));
-    $('empty').hidden = page.logs.length > 0;
     next = page.nextBefore;
+    // A page looks at a bounded stretch of the log: none here may still mean some further back.
+    const noneHere = page.logs.length === 0 && next !== null;
+    $('empty').hidden = page.logs.length > 0 || noneHere;
     $('next-page', HTMLButtonElement).disabled = next === null;
-    $('page-info').textContent = `page ${pageNumber}`;
+    $('page-info').textContent = noneHere
+      ? `page ${pageNumber}: no match in this stretch of the log, older ones may have some`
+      : `page ${pageNumber}`;
   } catch (error) {
     say(`cannot load the requests: ${messageOf(error)}`);
   }

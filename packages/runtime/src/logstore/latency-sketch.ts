@@ -123,10 +123,15 @@ class WireReader {
   /** Moves past a field of `wireType` that is not read. */
   skip(wireType: number): void {
     if (wireType === 0) this.varint();
-    else if (wireType === 1) this.#at += 8;
+    else if (wireType === 1) this.#advance(8);
     else if (wireType === 2) this.delimited();
-    else if (wireType === 5) this.#at += 4;
+    else if (wireType === 5) this.#advance(4);
     else throw new Error(`a latency sketch with wire type ${wireType}`);
+  }
+
+  #advance(bytes: number): void {
+    if (this.#at + bytes > this.#end) throw new Error('a truncated latency sketch');
+    this.#at += bytes;
   }
 
   /** A reader of the next length-delimited field's bytes (a sub-message), moving past them. */
@@ -162,8 +167,9 @@ function readStore(reader: WireReader): WireStore {
       store.sparse.push([key, count]);
     } else if (field === 2 && wireType === 2) {
       const [from, to] = reader.delimited();
+      if ((to - from) % 8 !== 0) throw new Error('a truncated latency sketch');
       const packed = new WireReader(reader.bytes, from, to);
-      const counts = new Float64Array(Math.floor((to - from) / 8));
+      const counts = new Float64Array((to - from) / 8);
       for (let index = 0; index < counts.length; index++) counts[index] = packed.double();
       store.contiguous = counts;
     } else if (field === 2 && wireType === 1) {

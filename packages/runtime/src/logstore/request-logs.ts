@@ -139,7 +139,19 @@ export function createRequestLogReader(db: Kysely<LogStoreDatabase>): Omit<Reque
       const logs = await list({ ...query, beforeId: upper }, from);
       if (logs.length === limit) return { logs, nextBefore: logs.at(-1)?.id ?? null };
       const oldest = await idBound('min');
-      return { logs, nextBefore: oldest !== undefined && oldest < from ? from : null };
+      if (oldest === undefined || oldest >= from) return { logs, nextBefore: null };
+      // Rows are stored in about the order their calls end: once the walk is past `since`, older rows cannot match.
+      if (query.since !== undefined) {
+        const below = await db
+          .selectFrom('request_logs')
+          .select('started_at')
+          .where('id', '<', from)
+          .orderBy('id', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        if (below !== undefined && below.started_at < query.since) return { logs, nextBefore: null };
+      }
+      return { logs, nextBefore: from };
     },
     async get(requestId) {
       // A UUIDv7 carries its call's start time: the time index finds the row. Older ids (v4) need a scan.

@@ -113,7 +113,17 @@ export function createAuthMiddleware<ServiceContext = unknown>(
   options: AuthOptions<ServiceContext>,
   onUnexpectedError?: ErrorMappingOptions['onUnexpectedError'],
 ): ServerMiddleware<AuthContext, ServiceContextExtension<ServiceContext>> {
-  const authorize = createAuthorizer(options, onUnexpectedError);
+  return createAuthMiddlewareOf(createAuthorizer(options, onUnexpectedError));
+}
+
+/**
+ * The auth middleware over an {@link Authorize} step already built: a pipeline that runs some calls through the
+ * chain and others as one function gives both the same step, so they share its API-key cache, refusal log and
+ * credential-guessing throttle.
+ */
+export function createAuthMiddlewareOf<ServiceContext = unknown>(
+  authorize: Authorize<ServiceContext>,
+): ServerMiddleware<AuthContext, ServiceContextExtension<ServiceContext>> {
   return async function* auth(call, context) {
     const principal = await authorize(call.method.path, context);
     return yield* call.next(call.request, { ...context, principal });

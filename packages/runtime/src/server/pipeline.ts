@@ -1,8 +1,9 @@
 import { composeServerMiddleware, type CallContext, type ServerMiddleware } from 'nice-grpc';
 import {
-  createAuthMiddleware,
+  createAuthMiddlewareOf,
   createAuthorizer,
   type AuthContext,
+  type Authorize,
   type AuthOptions,
   type ServiceContextExtension,
 } from '../middleware/auth.js';
@@ -72,8 +73,10 @@ export type MiddlewareExtension<Middleware> = Middleware extends ServerMiddlewar
 export function createPipeline<ServiceContext>(options: PipelineOptions<ServiceContext>) {
   const serviceContext = createServiceContextMiddleware(options.serviceContext);
   const logger: ServerMiddleware = options.logger ? createRequestLoggerMiddleware(options.logger) : passThrough;
-  const auth: ServerMiddleware<AuthContext, ServiceContextExtension<ServiceContext>> = options.auth
-    ? createAuthMiddleware(options.auth, options.errors?.onUnexpectedError)
+  // One auth step for the chain and the unary path: one API-key cache, one refusal log, one throttle per server.
+  const authorize = options.auth ? createAuthorizer(options.auth, options.errors?.onUnexpectedError) : undefined;
+  const auth: ServerMiddleware<AuthContext, ServiceContextExtension<ServiceContext>> = authorize
+    ? createAuthMiddlewareOf(authorize)
     : anonymous;
   type Outer = ServiceContextExtension<ServiceContext>;
   const traced = options.telemetry ? composeServerMiddleware(logger, options.telemetry) : logger;
@@ -99,7 +102,7 @@ export function createPipeline<ServiceContext>(options: PipelineOptions<ServiceC
   const composed = composeServerMiddleware<Outer & AuthContext, NoExtension, NoExtension>(authenticated, inner);
   // The service's own middleware and telemetry are nice-grpc middleware: a call with them goes through the chain.
   if (stages.length > 0 || options.telemetry) return composed;
-  const unary = createUnaryPipeline(options, codecs);
+  const unary = createUnaryPipeline(options, codecs, authorize);
   const pipeline: typeof composed = async function* pipeline(call, context) {
     if (call.requestStream || call.responseStream) return yield* composed(call, context);
     // The response as the handler returned it, or the bytes the codec made of it.
@@ -117,10 +120,10 @@ export function createPipeline<ServiceContext>(options: PipelineOptions<ServiceC
 function createUnaryPipeline<ServiceContext>(
   options: PipelineOptions<ServiceContext>,
   codecs: MethodCodecs | undefined,
+  authorize: Authorize<ServiceContext> | undefined,
 ): (call: UnaryCall, context: CallContext) => Promise<unknown> {
   const { serviceContext } = options;
   const log = options.logger ? createRequestLog(options.logger) : undefined;
-  const authorize = options.auth ? createAuthorizer(options.auth, options.errors?.onUnexpectedError) : undefined;
   const sendOuterDetails = createOuterErrorDetails(options.errors ?? {});
   const mapError = createErrorMapper(options.errors ?? {});
   // The terminator lets unary calls finish within the drain time: nothing to do for them here.

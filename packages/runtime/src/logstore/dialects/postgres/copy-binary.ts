@@ -114,11 +114,11 @@ class CopyBinaryWriter {
 /**
  * The rows of `batches` as the stream of a `COPY request_logs (…) FROM STDIN (FORMAT binary)` ({@link COPY_REQUEST_LOGS}),
  * in batch order, as buffers of about 256 KiB (their concatenation is the whole stream: header, tuples, trailer).
- * `onChunk` receives each chunk as soon as it is full, so the server can start on it while the rest is encoded;
- * whatever it did not receive is returned. Text is written as it is (the writer core already replaced U+0000).
+ * Each chunk is yielded as soon as it is full, so the server can start on it while the rest is encoded, and the
+ * caller can stop between chunks. Text is written as it is (the writer core already replaced U+0000).
  * @throws RangeError when an integer column's value is outside int4.
  */
-export function encodeRequestLogRows(batches: readonly RowBatch[], onChunk?: (chunk: Buffer) => void): Buffer[] {
+export function* encodeRequestLogRows(batches: readonly RowBatch[]): Generator<Buffer, void, undefined> {
   const out = new CopyBinaryWriter();
   for (const { numbers, strings, count } of batches)
     for (let row = 0; row < count; row++) {
@@ -147,10 +147,10 @@ export function encodeRequestLogRows(batches: readonly RowBatch[], onChunk?: (ch
       out.text(strings[s + S.rawPath]);
       out.text(strings[s + S.errorReason]);
       out.text(strings[s + S.violationField]);
-      if (onChunk && out.chunkFull) {
+      if (out.chunkFull) {
         out.hand();
-        for (const chunk of out.takeChunks()) onChunk(chunk);
+        yield* out.takeChunks();
       }
     }
-  return out.end();
+  yield* out.end();
 }

@@ -31,7 +31,8 @@ async function run<R>(client: PoolClient, db: Kysely<LogStoreDatabase>, query: R
  * or array parsing on either side. Once the server is in COPY mode, each encoded chunk goes to the socket as soon as
  * it is full, so the server inserts the first rows while the writer encodes the next. Resolves once every row is
  * handed to the stream, with the promise of the server's answer (awaited before the transaction's next statement, so
- * the writer core sums the run's rollups while the server still inserts).
+ * the writer core sums the run's rollups while the server still inserts). A server that fails the COPY midway (a
+ * trigger, a timeout, a full disk) gets no further write: the answer rejects with its error.
  * @throws RangeError from the encoding (the COPY is then cancelled); the answer rejects with the server's error.
  */
 async function sendRows(
@@ -41,19 +42,28 @@ async function sendRows(
 ): Promise<{ answer: Promise<void> }> {
   const stream = client.query(copyFrom(COPY_REQUEST_LOGS));
   const answer = finished(stream);
-  answer.catch(() => undefined); // awaited later; not an unhandled rejection meanwhile
+  const server = { answered: false }; // set from the answer's callbacks, read between writes
+  const settled = answer.then(
+    () => void (server.answered = true),
+    () => void (server.answered = true), // awaited later by the transaction: not an unhandled rejection meanwhile
+  );
   // The stream holds what is written until the server answers the COPY (CopyInResponse); the first write's callback
   // runs after that, so from then on every write goes out at once. (A COPY refused at once, say a missing privilege,
   // never calls it: `answer` rejects instead.)
-  await Promise.race([new Promise<void>((resolve) => stream.write(Buffer.alloc(0), () => resolve())), answer]);
+  await Promise.race([new Promise<void>((resolve) => stream.write(Buffer.alloc(0), () => resolve())), settled]);
   try {
-    for (const chunk of encodeRequestLogRows(batches, (full) => stream.write(full))) stream.write(chunk);
+    // One chunk at a time, waiting for the socket to drain: after a server error pg-copy-streams lets go of its
+    // connection, and a chunk still queued in the stream would then be written to nothing, throwing in a socket event.
+    for (const chunk of encodeRequestLogRows(batches)) {
+      if (server.answered) break;
+      if (!stream.write(chunk)) await Promise.race([new Promise((resolve) => stream.once('drain', resolve)), settled]);
+    }
   } catch (error) {
-    stream.destroy(error instanceof Error ? error : new Error(String(error))); // CopyFail: the server drops the COPY
-    await answer.catch(() => undefined);
+    if (!server.answered) stream.destroy(error instanceof Error ? error : new Error(String(error))); // CopyFail: the server drops the COPY
+    await settled;
     throw error;
   }
-  stream.end();
+  if (!server.answered) stream.end();
   return { answer };
 }
 
