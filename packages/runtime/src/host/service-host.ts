@@ -14,7 +14,7 @@ import { setClientFileBase } from '../client/file-base.js';
 import { MissingPackageError } from '../optional-packages.js';
 import { ValidationRulesError, describeRuleProblem } from '../validation/validation-rules-error.js';
 import { ServiceHostError, messageOf } from './host-error.js';
-import { VALIDATE_PROTO } from '../vocabulary/validation.js';
+import { validationScopeOf } from '../validation/validation-scope.js';
 import {
   buildServiceAuthOptions,
   buildServiceCredentials,
@@ -423,13 +423,10 @@ function prefetchServerModules(
   manifest: ServiceManifest,
   entry: ResolvedServerModule,
 ): Promise<{ readonly startServer: typeof startServerFunction }> {
-  const set = entry.descriptorSet;
   const ignore = () => undefined;
   void import('../server/request-wire-shapes.js').catch(ignore);
   if (manifest.server.reflection) void import('../server/reflection.js').catch(ignore);
-  const validation = manifest.server.validation;
-  const validates = (validation?.requests ?? true) || (validation?.responses ?? false);
-  if (validates && Buffer.from(set.buffer, set.byteOffset, set.byteLength).indexOf(VALIDATE_PROTO) >= 0)
+  if (validationScopeOf(entry.descriptorSet, manifest.server.validation))
     void import('../validation/method-validators.js').catch(ignore);
   return import('../server/start-server.js');
 }

@@ -3,6 +3,7 @@ import { DDSketch } from '@datadog/sketches-js';
 // only decoded sketches, and fromProto rebuilds a store bin by bin (~50 µs per sketch, 8× the decode), which would
 // dominate `stats` over thousands of rollups; merging decoded bins here keeps that at a few µs per rollup.
 import sketchProto from '@datadog/sketches-js/dist/ddsketch/proto/compiled.js';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 
 /**
  * Relative accuracy of every latency percentile the store reports: a percentile read from rollups is within 1% of the
@@ -53,94 +54,6 @@ export interface DecodedSketch {
   readonly zeros: number;
 }
 
-/**
- * Reads the protobuf wire format of the DDSketch messages (sketches.proto of DataDog/sketches-go), only as far as
- * {@link decodeSketch} needs. The library's generated decoder builds an object per message, a JS array of the packed
- * counts and an object of the sparse ones; statistics decode thousands of rollup sketches per request, and this
- * reads the counts straight into one Float64Array.
- */
-class WireReader {
-  #at: number;
-  readonly #end: number;
-  readonly #bytes: Uint8Array;
-  readonly #view: DataView;
-
-  constructor(bytes: Uint8Array, from = 0, to = bytes.length) {
-    this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.#at = from;
-    this.#end = to;
-  }
-
-  /** The whole message's bytes (fields are addressed by offset into them). */
-  get bytes(): Uint8Array {
-    return this.#bytes;
-  }
-
-  get done(): boolean {
-    return this.#at >= this.#end;
-  }
-
-  /** An unsigned varint (up to 2^53). @throws Error past the end. */
-  varint(): number {
-    let value = 0;
-    for (let shift = 1; ; shift *= 128) {
-      if (this.#at >= this.#end) throw new Error('a truncated latency sketch');
-      const byte = this.#view.getUint8(this.#at++);
-      value += (byte & 0x7f) * shift;
-      if (byte < 0x80) return value;
-    }
-  }
-
-  /** The next field's number and wire type. */
-  tag(): [field: number, wireType: number] {
-    const tag = this.varint();
-    return [Math.floor(tag / 8), tag % 8];
-  }
-
-  /** A zigzag-encoded `sint32`. */
-  sint32(): number {
-    const value = this.varint();
-    return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
-  }
-
-  double(): number {
-    if (this.#at + 8 > this.#end) throw new Error('a truncated latency sketch');
-    const value = this.#view.getFloat64(this.#at, true);
-    this.#at += 8;
-    return value;
-  }
-
-  /** The bounds of a length-delimited field's bytes, moving past them. */
-  delimited(): [from: number, to: number] {
-    const length = this.varint();
-    const from = this.#at;
-    if (from + length > this.#end) throw new Error('a truncated latency sketch');
-    this.#at += length;
-    return [from, this.#at];
-  }
-
-  /** Moves past a field of `wireType` that is not read. */
-  skip(wireType: number): void {
-    if (wireType === 0) this.varint();
-    else if (wireType === 1) this.#advance(8);
-    else if (wireType === 2) this.delimited();
-    else if (wireType === 5) this.#advance(4);
-    else throw new Error(`a latency sketch with wire type ${wireType}`);
-  }
-
-  #advance(bytes: number): void {
-    if (this.#at + bytes > this.#end) throw new Error('a truncated latency sketch');
-    this.#at += bytes;
-  }
-
-  /** A reader of the next length-delimited field's bytes (a sub-message), moving past them. */
-  message(): WireReader {
-    const [from, to] = this.delimited();
-    return new WireReader(this.#bytes, from, to);
-  }
-}
-
 /** A `Store` message: its contiguous counts, its sparse ones. */
 interface WireStore {
   first: number;
@@ -148,33 +61,38 @@ interface WireStore {
   sparse: [number, number][];
 }
 
-function readStore(reader: WireReader): WireStore {
+/** Whether `reader` has fields left. */
+const more = (reader: BinaryReader) => reader.pos < reader.len;
+
+function readStore(bytes: Uint8Array): WireStore {
+  const reader = new BinaryReader(bytes);
   const store: WireStore = { first: 0, contiguous: new Float64Array(0), sparse: [] };
   const unpacked: number[] = [];
-  while (!reader.done) {
+  while (more(reader)) {
     const [field, wireType] = reader.tag();
-    if (field === 1 && wireType === 2) {
+    if (field === 1 && wireType === WireType.LengthDelimited) {
       // map<sint32, double> binCounts: each entry a message { 1: key, 2: value }.
-      const entry = reader.message();
+      const entry = new BinaryReader(reader.bytes());
       let key = 0;
       let count = 0;
-      while (!entry.done) {
-        const entryTag = entry.varint();
-        if (entryTag === 8) key = entry.sint32();
-        else if (entryTag === 17) count = entry.double();
-        else entry.skip(entryTag % 8);
+      while (more(entry)) {
+        const [entryField, entryType] = entry.tag();
+        if (entryField === 1 && entryType === WireType.Varint) key = entry.sint32();
+        else if (entryField === 2 && entryType === WireType.Bit64) count = entry.double();
+        else entry.skip(entryType);
       }
       store.sparse.push([key, count]);
-    } else if (field === 2 && wireType === 2) {
-      const [from, to] = reader.delimited();
-      if ((to - from) % 8 !== 0) throw new Error('a truncated latency sketch');
-      const packed = new WireReader(reader.bytes, from, to);
-      const counts = new Float64Array((to - from) / 8);
-      for (let index = 0; index < counts.length; index++) counts[index] = packed.double();
+    } else if (field === 2 && wireType === WireType.LengthDelimited) {
+      // Packed doubles, read straight into one Float64Array (the library's generated decoder makes a JS array).
+      const packed = reader.bytes();
+      if (packed.byteLength % 8 !== 0) throw new Error('a truncated latency sketch');
+      const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+      const counts = new Float64Array(packed.byteLength / 8);
+      for (let index = 0; index < counts.length; index++) counts[index] = view.getFloat64(index * 8, true);
       store.contiguous = counts;
-    } else if (field === 2 && wireType === 1) {
+    } else if (field === 2 && wireType === WireType.Bit64) {
       unpacked.push(reader.double());
-    } else if (field === 3 && wireType === 0) {
+    } else if (field === 3 && wireType === WireType.Varint) {
       store.first = reader.sint32();
     } else {
       reader.skip(wireType);
@@ -185,30 +103,42 @@ function readStore(reader: WireReader): WireStore {
 }
 
 /**
- * Decodes a sketch in the DDSketch protobuf format.
+ * Decodes a sketch in the DDSketch protobuf format (sketches.proto of DataDog/sketches-go), read with protobuf-es's
+ * `BinaryReader` only as far as needed: statistics decode thousands of rollup sketches per request, and the
+ * library's generated decoder builds an object per message and JS arrays of the counts.
  * @throws Error when the bytes are not a DDSketch of this store's mapping (another relative accuracy), hold
  * negative values (durations never are), or are truncated.
  */
 export function decodeSketch(encoded: Uint8Array): DecodedSketch {
-  const reader = new WireReader(encoded);
+  try {
+    return decodeSketchFields(encoded);
+  } catch (error) {
+    // A read past the end (BinaryReader's "premature EOF", DataView's bounds) says where, not what.
+    if (error instanceof RangeError) throw new Error('a truncated latency sketch', { cause: error });
+    throw error;
+  }
+}
+
+function decodeSketchFields(encoded: Uint8Array): DecodedSketch {
+  const reader = new BinaryReader(encoded);
   let gamma: number | undefined;
   let indexOffset = 0;
   let positive: WireStore | undefined;
   let negative: WireStore | undefined;
   let zeros = 0;
-  while (!reader.done) {
+  while (more(reader)) {
     const [field, wireType] = reader.tag();
-    if (field === 1 && wireType === 2) {
-      const mapping = reader.message();
-      while (!mapping.done) {
-        const mappingTag = mapping.varint();
-        if (mappingTag === 9) gamma = mapping.double();
-        else if (mappingTag === 17) indexOffset = mapping.double();
-        else mapping.skip(mappingTag % 8);
+    if (field === 1 && wireType === WireType.LengthDelimited) {
+      const mapping = new BinaryReader(reader.bytes());
+      while (more(mapping)) {
+        const [mappingField, mappingType] = mapping.tag();
+        if (mappingField === 1 && mappingType === WireType.Bit64) gamma = mapping.double();
+        else if (mappingField === 2 && mappingType === WireType.Bit64) indexOffset = mapping.double();
+        else mapping.skip(mappingType);
       }
-    } else if (field === 2 && wireType === 2) positive = readStore(reader.message());
-    else if (field === 3 && wireType === 2) negative = readStore(reader.message());
-    else if (field === 4 && wireType === 1) zeros = reader.double();
+    } else if (field === 2 && wireType === WireType.LengthDelimited) positive = readStore(reader.bytes());
+    else if (field === 3 && wireType === WireType.LengthDelimited) negative = readStore(reader.bytes());
+    else if (field === 4 && wireType === WireType.Bit64) zeros = reader.double();
     else reader.skip(wireType);
   }
   if (gamma !== MAPPING.gamma || indexOffset !== (MAPPING.indexOffset ?? 0)) {

@@ -38,7 +38,7 @@ import {
   type TelemetryOptions,
 } from '../telemetry/options.js';
 import { importOptional } from '../optional-packages.js';
-import { VALIDATE_PROTO } from '../vocabulary/validation.js';
+import { validationScopeOf } from '../validation/validation-scope.js';
 import type { MethodValidators, ValidationOptions } from '../validation/method-validators.js';
 
 /** Options of {@link startServer}. Plain data: `grpcforge serve` maps `grpcforge.yaml` onto it, tests build it by hand. */
@@ -358,15 +358,11 @@ async function methodValidatorsOf(
   options: Pick<ServerBaseOptions, 'descriptorSet' | 'validation'>,
   paths: Iterable<string>,
 ): Promise<MethodValidators | undefined> {
-  const requests = options.validation?.requests ?? true;
-  const responses = options.validation?.responses ?? false;
-  if (!options.descriptorSet || (!requests && !responses)) return undefined;
-  // No message can carry rules unless a file imports validate.proto, whose path is then in the set's bytes (a file's
-  // name or dependency): a contract without rules does not load protovalidate nor read the set again.
-  const set = options.descriptorSet;
-  if (Buffer.from(set.buffer, set.byteOffset, set.byteLength).indexOf(VALIDATE_PROTO) < 0) return undefined;
+  // A contract without rules loads neither protovalidate nor reads the set again.
+  const scope = validationScopeOf(options.descriptorSet, options.validation);
+  if (!scope || !options.descriptorSet) return undefined;
   const { createMethodValidators } = await import('../validation/method-validators.js');
-  const validators = createMethodValidators(options.descriptorSet, paths, { requests, responses });
+  const validators = createMethodValidators(options.descriptorSet, paths, scope);
   return validators.size > 0 ? validators : undefined;
 }
 

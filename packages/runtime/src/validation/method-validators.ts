@@ -4,6 +4,7 @@ import { createValidator, type Validator } from '@bufbuild/protovalidate';
 import { ServerError, Status } from 'nice-grpc';
 import { compileRules, hasValidationRules } from './compile-rules.js';
 import { ValidationRulesError } from './validation-rules-error.js';
+import { resolveValidation } from './validation-scope.js';
 import { describeViolation, invalidRequestError, toFieldViolations } from './violations.js';
 
 /** What a server validates against the contract's `buf.validate` rules (`ServerOptions.validation`). */
@@ -54,8 +55,7 @@ export function createMethodValidators(
   paths: Iterable<string>,
   options: ValidationOptions = {},
 ): MethodValidators {
-  const requests = options.requests ?? true;
-  const responses = options.responses ?? false;
+  const { requests, responses } = resolveValidation(options);
   const validators = new Map<string, MethodValidator>();
   if (!requests && !responses) return validators;
   let registry;
